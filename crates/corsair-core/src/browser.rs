@@ -1,0 +1,89 @@
+//! The browsers corsair models, and where each departs from the Fetch standard.
+//!
+//! Fetch leaves a few numbers to the user agent (the preflight cache cap) and the engines differ
+//! on a few rules; each difference is one method here, so callers never compare browser names.
+
+use serde::{Deserialize, Serialize};
+
+/// A browser engine whose CORS behaviour corsair models.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Browser {
+    /// Chromium, Chrome, Edge, Opera, Brave (Blink and the network service).
+    #[default]
+    Chromium,
+    /// Firefox (Gecko, `nsCORSListenerProxy`).
+    Firefox,
+    /// Safari (WebKit).
+    Safari,
+}
+
+impl Browser {
+    /// Every modelled browser, in a stable order.
+    pub const ALL: [Browser; 3] = [Browser::Chromium, Browser::Firefox, Browser::Safari];
+
+    /// The lowercase name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Browser::Chromium => "chromium",
+            Browser::Firefox => "firefox",
+            Browser::Safari => "safari",
+        }
+    }
+
+    /// Seconds a preflight result is cached when the response has no usable
+    /// `Access-Control-Max-Age` (<https://fetch.spec.whatwg.org/#http-access-control-max-age>: 5).
+    pub fn default_max_age(self) -> u64 {
+        5
+    }
+
+    /// The longest a preflight result is cached, whatever `Access-Control-Max-Age` asks for:
+    /// Chromium 2 hours, Firefox 24 hours, Safari 10 minutes.
+    pub fn max_age_cap(self) -> u64 {
+        match self {
+            Browser::Chromium => 7200,
+            Browser::Firefox => 86400,
+            Browser::Safari => 600,
+        }
+    }
+
+    /// Whether `*` in `Access-Control-Allow-Headers` (without credentials) also allows
+    /// `Authorization`. The standard says no
+    /// (<https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name>), and so does
+    /// Chromium (the `CORSNonWildcardRequestHeadersSupport` setting, on by default; checked by the
+    /// browser differential test). Firefox still allows it with a warning
+    /// (`network.cors_preflight.authorization_covered_by_wildcard`), WebKit without one.
+    pub fn wildcard_covers_authorization(self) -> bool {
+        match self {
+            Browser::Chromium => false,
+            Browser::Firefox | Browser::Safari => true,
+        }
+    }
+
+    /// Whether an `Access-Control-Allow-Origin` value whose status is not 2xx is reported as a
+    /// status failure before the origin is looked at. WebKit checks the status first; Chromium
+    /// and Firefox check the origin first, so a 404 without CORS headers reports the missing header.
+    pub fn preflight_status_first(self) -> bool {
+        matches!(self, Browser::Safari)
+    }
+}
+
+impl std::fmt::Display for Browser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for Browser {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "chromium" | "chrome" | "edge" => Ok(Browser::Chromium),
+            "firefox" | "gecko" => Ok(Browser::Firefox),
+            "safari" | "webkit" => Ok(Browser::Safari),
+            other => Err(format!(
+                "unknown browser '{other}': use chromium, firefox or safari"
+            )),
+        }
+    }
+}

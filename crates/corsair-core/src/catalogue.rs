@@ -1,0 +1,230 @@
+//! The error catalogue: for every [`FailureKind`], the exact console text each browser prints,
+//! the cause in one sentence, and what to change.
+//!
+//! Chromium's wording is `third_party/blink/renderer/platform/loader/cors/cors_error_string.cc`
+//! (checked against the installed Chromium by the browser differential test); Firefox's is
+//! `dom/locales/en-US/chrome/security/security.properties`; Safari's is WebKit's
+//! `CrossOriginAccessControl.cpp`.
+
+use crate::browser::Browser;
+use crate::failure::{Failure, FailureKind, Stage};
+use crate::request::Api;
+use crate::response::encode_hint;
+
+const NO_CORS_HINT: &str = " Have the server send the header with a valid value.";
+const XHR_CREDENTIALS: &str =
+    " The credentials mode of requests initiated by the XMLHttpRequest is controlled by the withCredentials attribute.";
+
+/// The console message `browser` prints for `failure` when the page used `api`.
+pub fn console_message(failure: &Failure, api: Api, browser: Browser) -> String {
+    match browser {
+        Browser::Chromium => chromium(failure, api),
+        Browser::Firefox => firefox(failure),
+        Browser::Safari => safari(failure, api),
+    }
+}
+
+/// Whether Chromium puts "Response to preflight request doesn't pass access control check: "
+/// before the body (`IsPreflightError`): only for the access-check kinds, the status and the
+/// redirect, not for the method/header/parse failures.
+fn chromium_preflight_prefix(f: &Failure) -> bool {
+    f.stage == Stage::Preflight
+        && (f.kind.is_access_check()
+            || matches!(
+                f.kind,
+                FailureKind::PreflightInvalidStatus | FailureKind::PreflightDisallowedRedirect
+            ))
+}
+
+fn chromium(f: &Failure, api: Api) -> String {
+    let resource = match api {
+        Api::Fetch => "fetch",
+        Api::Xhr => "XMLHttpRequest",
+    };
+    let hint = encode_hint(f.hint.as_deref().unwrap_or(""));
+    let mut s = format!("Access to {resource} at '{}' ", f.url);
+    if let Some(initial) = &f.initial_url {
+        s.push_str(&format!("(redirected from '{initial}') "));
+    }
+    s.push_str(&format!(
+        "from origin '{}' has been blocked by CORS policy: ",
+        f.page_origin
+    ));
+    if chromium_preflight_prefix(f) {
+        s.push_str("Response to preflight request doesn't pass access control check: ");
+    }
+    let fetch_hint = if api == Api::Fetch { NO_CORS_HINT } else { "" };
+    let xhr_hint = if api == Api::Xhr { XHR_CREDENTIALS } else { "" };
+    let body = match f.kind {
+        FailureKind::WildcardOriginNotAllowed => format!("The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.{xhr_hint}"),
+        FailureKind::MissingAllowOriginHeader => "No 'Access-Control-Allow-Origin' header is present on the requested resource.".to_string(),
+        FailureKind::MultipleAllowOriginValues => format!("The 'Access-Control-Allow-Origin' header contains multiple values '{hint}', but only one is allowed.{fetch_hint}"),
+        FailureKind::InvalidAllowOriginValue => format!("The 'Access-Control-Allow-Origin' header contains the invalid value '{hint}'.{fetch_hint}"),
+        FailureKind::AllowOriginMismatch => format!("The 'Access-Control-Allow-Origin' header has a value '{hint}' that is not equal to the supplied origin.{fetch_hint}"),
+        FailureKind::InvalidAllowCredentials => format!("The value of the 'Access-Control-Allow-Credentials' header in the response is '{hint}' which must be 'true' when the request's credentials mode is 'include'.{xhr_hint}"),
+        FailureKind::PreflightInvalidStatus => "It does not have HTTP ok status.".to_string(),
+        FailureKind::PreflightDisallowedRedirect => "Redirect is not allowed for a preflight request.".to_string(),
+        FailureKind::InvalidAllowMethods => "Cannot parse Access-Control-Allow-Methods response header field in preflight response.".to_string(),
+        FailureKind::InvalidAllowHeaders => "Cannot parse Access-Control-Allow-Headers response header field in preflight response.".to_string(),
+        FailureKind::MethodNotAllowed => format!("Method {hint} is not allowed by Access-Control-Allow-Methods in preflight response."),
+        FailureKind::HeaderNotAllowed => format!("Request header field {hint} is not allowed by Access-Control-Allow-Headers in preflight response."),
+        FailureKind::RedirectContainsCredentials => format!("Redirect location '{hint}' contains a username and password, which is disallowed for cross-origin requests."),
+    };
+    s.push_str(&body);
+    s
+}
+
+fn firefox(f: &Failure) -> String {
+    let url = &f.url;
+    let status = f.status.map(|s| s.to_string()).unwrap_or_default();
+    let hint = f.hint.as_deref().unwrap_or("");
+    let prefix = format!(
+        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. (Reason: "
+    );
+    let reason = match f.kind {
+        FailureKind::WildcardOriginNotAllowed => {
+            return format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at ‘{url}’. (Reason: Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’).");
+        }
+        FailureKind::MissingAllowOriginHeader => format!("CORS header ‘Access-Control-Allow-Origin’ missing). Status code: {status}."),
+        FailureKind::MultipleAllowOriginValues if f.allow_origin_lines > 1 => "Multiple CORS header ‘Access-Control-Allow-Origin’ not allowed).".to_string(),
+        FailureKind::MultipleAllowOriginValues | FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => {
+            format!("CORS header ‘Access-Control-Allow-Origin’ does not match ‘{hint}’).")
+        }
+        FailureKind::InvalidAllowCredentials => "expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’).".to_string(),
+        FailureKind::PreflightInvalidStatus => format!("CORS preflight response did not succeed). Status code: {status}."),
+        FailureKind::PreflightDisallowedRedirect => "CORS request external redirect not allowed).".to_string(),
+        FailureKind::InvalidAllowMethods => format!("invalid token ‘{hint}’ in CORS header ‘Access-Control-Allow-Methods’)."),
+        FailureKind::InvalidAllowHeaders => format!("invalid token ‘{hint}’ in CORS header ‘Access-Control-Allow-Headers’)."),
+        FailureKind::MethodNotAllowed => "Did not find method in CORS header ‘Access-Control-Allow-Methods’).".to_string(),
+        FailureKind::HeaderNotAllowed => format!("header ‘{hint}’ is not allowed according to header ‘Access-Control-Allow-Headers’ from CORS preflight response)."),
+        FailureKind::RedirectContainsCredentials => "CORS request did not succeed). Status code: .".to_string(),
+    };
+    format!("{prefix}{reason}")
+}
+
+fn safari(f: &Failure, api: Api) -> String {
+    let hint = f.hint.as_deref().unwrap_or("");
+    let status = f.status.unwrap_or(0);
+    let first = match f.kind {
+        FailureKind::WildcardOriginNotAllowed => "Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true.".to_string(),
+        FailureKind::MultipleAllowOriginValues if hint.contains(',') => "Access-Control-Allow-Origin cannot contain more than one origin.".to_string(),
+        FailureKind::MissingAllowOriginHeader | FailureKind::MultipleAllowOriginValues | FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => {
+            format!("Origin {} is not allowed by Access-Control-Allow-Origin. Status code: {status}", f.sent_origin)
+        }
+        FailureKind::InvalidAllowCredentials => "Credentials flag is true, but Access-Control-Allow-Credentials is not \"true\".".to_string(),
+        FailureKind::PreflightInvalidStatus => format!("Preflight response is not successful. Status code: {status}"),
+        FailureKind::PreflightDisallowedRedirect => "Preflight response is not successful. Status code: 3xx".replace("3xx", &status.to_string()),
+        FailureKind::InvalidAllowMethods => format!("Header Access-Control-Allow-Methods has an invalid value: {hint}"),
+        FailureKind::InvalidAllowHeaders => format!("Header Access-Control-Allow-Headers has an invalid value: {hint}"),
+        FailureKind::MethodNotAllowed => format!("Method {hint} is not allowed by Access-Control-Allow-Methods."),
+        FailureKind::HeaderNotAllowed => format!("Request header field {hint} is not allowed by Access-Control-Allow-Headers."),
+        FailureKind::RedirectContainsCredentials => format!("redirection URL {hint} has credentials"),
+    };
+    let api_name = match api {
+        Api::Fetch => "Fetch API",
+        Api::Xhr => "XMLHttpRequest",
+    };
+    format!(
+        "{first}\n{api_name} cannot load {} due to access control checks.",
+        f.initial_url.as_deref().unwrap_or(&f.url)
+    )
+}
+
+/// The cause in one sentence, naming the values involved.
+pub fn cause(f: &Failure) -> String {
+    let hint = f.hint.as_deref().unwrap_or("");
+    let which = match f.stage {
+        Stage::Preflight => "the preflight (OPTIONS) response",
+        Stage::Actual => "the response",
+    };
+    let origin = &f.sent_origin;
+    match f.kind {
+        FailureKind::WildcardOriginNotAllowed => format!("The request is sent with credentials (cookies, HTTP auth) and {which} answers 'Access-Control-Allow-Origin: *'; a wildcard never grants access to a credentialed request."),
+        FailureKind::MissingAllowOriginHeader => format!("{} carries no Access-Control-Allow-Origin header, so the server did not grant {origin} access (status {}).", capital(which), f.status.unwrap_or(0)),
+        FailureKind::MultipleAllowOriginValues => format!("{} lists several origins in Access-Control-Allow-Origin ('{hint}'); the header must hold exactly one origin, so the server has to pick the one that asked.", capital(which)),
+        FailureKind::InvalidAllowOriginValue => format!("{} sends Access-Control-Allow-Origin '{hint}', which is not an origin at all.", capital(which)),
+        FailureKind::AllowOriginMismatch => format!("{} allows '{hint}', but the request came from '{origin}'; the comparison is exact, byte for byte (scheme, host, port, no trailing slash).", capital(which)),
+        FailureKind::InvalidAllowCredentials => if hint.is_empty() {
+            format!("The request is sent with credentials, and {which} lacks 'Access-Control-Allow-Credentials: true'.")
+        } else {
+            format!("The request is sent with credentials, and {which} says 'Access-Control-Allow-Credentials: {hint}'; only the exact lowercase value 'true' counts.")
+        },
+        FailureKind::PreflightInvalidStatus => format!("The preflight (OPTIONS) was answered with status {}; a preflight must get a 2xx, usually because the route does not handle OPTIONS or authentication runs before CORS.", f.status.unwrap_or(0)),
+        FailureKind::PreflightDisallowedRedirect => format!("The preflight (OPTIONS) was answered with a redirect (status {}); browsers never follow redirects on a preflight (often http->https, a trailing-slash redirect, or a login redirect).", f.status.unwrap_or(0)),
+        FailureKind::InvalidAllowMethods => format!("The preflight's Access-Control-Allow-Methods is not a comma-separated list of method names (bad item '{hint}')."),
+        FailureKind::InvalidAllowHeaders => format!("The preflight's Access-Control-Allow-Headers is not a comma-separated list of header names (bad item '{hint}')."),
+        FailureKind::MethodNotAllowed => format!("The request uses method {hint}, and the preflight's Access-Control-Allow-Methods does not list it (matching is case-sensitive; '*' does not apply with credentials)."),
+        FailureKind::HeaderNotAllowed => format!("The request sets header '{hint}', and the preflight's Access-Control-Allow-Headers does not list it ('*' does not cover it with credentials, nor Authorization in Chromium)."),
+        FailureKind::RedirectContainsCredentials => format!("A redirect points to '{hint}', a URL with a user name or password, which a cross-origin request may not follow."),
+    }
+}
+
+fn capital(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(kind: FailureKind, stage: Stage, hint: Option<&str>) -> Failure {
+        Failure {
+            kind,
+            stage,
+            hint: hint.map(str::to_string),
+            status: Some(404),
+            allow_origin_lines: 1,
+            url: "http://api.test/x".into(),
+            initial_url: None,
+            page_origin: "http://app.test".into(),
+            sent_origin: "http://app.test".into(),
+        }
+    }
+
+    #[test]
+    fn every_kind_has_a_message_for_every_browser_and_api() {
+        for kind in FailureKind::ALL {
+            for stage in [Stage::Preflight, Stage::Actual] {
+                let f = failure(kind, stage, Some("x"));
+                for b in Browser::ALL {
+                    for api in [Api::Fetch, Api::Xhr] {
+                        let m = console_message(&f, api, b);
+                        assert!(m.len() > 40, "{kind:?} {b} {m}");
+                    }
+                }
+                assert!(!cause(&f).is_empty());
+            }
+        }
+    }
+
+    #[test]
+    fn chromium_wording() {
+        let f = failure(FailureKind::MissingAllowOriginHeader, Stage::Preflight, None);
+        assert_eq!(
+            console_message(&f, Api::Fetch, Browser::Chromium),
+            "Access to fetch at 'http://api.test/x' from origin 'http://app.test' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
+        );
+        let mut f = failure(FailureKind::MethodNotAllowed, Stage::Preflight, Some("PUT"));
+        f.initial_url = Some("http://api.test/start".into());
+        assert_eq!(
+            console_message(&f, Api::Xhr, Browser::Chromium),
+            "Access to XMLHttpRequest at 'http://api.test/x' (redirected from 'http://api.test/start') from origin 'http://app.test' has been blocked by CORS policy: Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."
+        );
+        let f = failure(FailureKind::AllowOriginMismatch, Stage::Actual, Some("http://é"));
+        assert!(console_message(&f, Api::Fetch, Browser::Chromium)
+            .ends_with("has a value 'http://\\u00E9' that is not equal to the supplied origin. Have the server send the header with a valid value."));
+    }
+
+    #[test]
+    fn firefox_wording() {
+        let f = failure(FailureKind::MissingAllowOriginHeader, Stage::Actual, None);
+        assert_eq!(
+            console_message(&f, Api::Fetch, Browser::Firefox),
+            "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://api.test/x. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 404."
+        );
+    }
+}

@@ -1,0 +1,513 @@
+//! The browser model as a state machine: what a browser sends for a cross-origin request, one
+//! exchange at a time, and what it concludes (<https://fetch.spec.whatwg.org/#main-fetch>,
+//! <https://fetch.spec.whatwg.org/#http-fetch>, <https://fetch.spec.whatwg.org/#cors-preflight-fetch>,
+//! <https://fetch.spec.whatwg.org/#http-redirect-fetch>).
+//!
+//! No IO: the caller asks [`Fetch::poll`] what to send, sends it however it likes, and hands the
+//! response head back with [`Fetch::receive`] (or a transport failure with
+//! [`Fetch::network_error`]). When `poll` says [`Next::Done`], [`Fetch::finish`] gives the verdict.
+//!
+//! ```
+//! use corsair_core::{Browser, Fetch, Next, RequestSpec, ResponseHead};
+//! let spec = RequestSpec {
+//!     url: "https://api.example/items".into(),
+//!     origin: "https://app.example".into(),
+//!     method: "PUT".into(),
+//!     ..Default::default()
+//! };
+//! let mut fetch = Fetch::new(&spec, Browser::Chromium).unwrap();
+//! let Next::Send(preflight) = fetch.poll() else { unreachable!() };
+//! assert_eq!(preflight.method, "OPTIONS");
+//! fetch.receive(ResponseHead::new(204, [("Access-Control-Allow-Origin", "https://app.example")]));
+//! assert!(matches!(fetch.poll(), Next::Done));
+//! let outcome = fetch.finish();
+//! assert!(!outcome.allowed);
+//! assert!(outcome.console().unwrap().contains("Method PUT is not allowed"));
+//! ```
+
+use crate::browser::Browser;
+use crate::catalogue;
+use crate::check::cors_check;
+use crate::failure::{Failure, FailureKind, Stage};
+use crate::header;
+use crate::origin::Origin;
+use crate::preflight::{self, Ask, Grant};
+use crate::redirect::{self, RedirectError};
+use crate::request::{Classified, RequestError, RequestSpec};
+use crate::response::ResponseHead;
+use serde::Serialize;
+use url::Url;
+
+/// Which of the two requests an exchange is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ExchangeKind {
+    /// The `OPTIONS` preflight.
+    Preflight,
+    /// The request itself (or a redirected hop of it).
+    Actual,
+}
+
+/// A request the caller must send.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Outgoing {
+    /// Preflight or actual.
+    pub kind: ExchangeKind,
+    /// The method on the request line.
+    pub method: String,
+    /// The URL.
+    #[serde(serialize_with = "ser_url")]
+    pub url: Url,
+    /// Headers to send, in order. The caller adds `Host`, `User-Agent` and transport headers.
+    pub headers: Vec<(String, String)>,
+    /// The body, if any.
+    pub body: Option<String>,
+}
+
+fn ser_url<S: serde::Serializer>(u: &Url, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(u.as_str())
+}
+
+/// One request and, once received, its response.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Exchange {
+    /// What was sent.
+    pub request: Outgoing,
+    /// What came back (`None` after a network error).
+    pub response: Option<ResponseHead>,
+}
+
+/// A transport failure, named as Chromium names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NetError {
+    /// Chromium's net error, e.g. `ERR_CONNECTION_REFUSED`.
+    pub code: String,
+    /// What happened, in words.
+    pub detail: String,
+}
+
+/// What the caller should do next.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Next {
+    /// Send this request and call [`Fetch::receive`] with its response.
+    Send(Outgoing),
+    /// Nothing more to send: call [`Fetch::finish`].
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Start,
+    AwaitPreflight,
+    SendActual,
+    AwaitActual,
+    Done,
+}
+
+/// One cross-origin fetch in progress.
+#[derive(Debug)]
+pub struct Fetch {
+    browser: Browser,
+    req: Classified,
+    url: Url,
+    origin: Origin,
+    tainted: bool,
+    method: String,
+    headers: Vec<(String, String)>,
+    body: Option<String>,
+    redirects: u32,
+    state: State,
+    exchanges: Vec<Exchange>,
+    preflight_sent: bool,
+    grant: Option<Grant>,
+    failure: Option<Failure>,
+    net_error: Option<NetError>,
+}
+
+/// The verdict, with everything that led to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    /// The browser modelled.
+    pub browser: Browser,
+    /// Whether JavaScript could read the response.
+    pub allowed: bool,
+    /// Whether CORS applied at all (cross-origin, or made so by a redirect).
+    pub cross_origin: bool,
+    /// Whether the browser sent (or would send) a preflight.
+    pub preflight: bool,
+    /// The CORS failure, when blocked by CORS.
+    pub failure: Option<Failure>,
+    /// The transport failure, when the server could not be reached.
+    pub net_error: Option<NetError>,
+    /// Every exchange, in order.
+    pub exchanges: Vec<Exchange>,
+    /// The request as the browser makes it.
+    pub request: Classified,
+    /// The last preflight's grant, when one passed.
+    pub grant: Option<Grant>,
+    /// The URL of the last response.
+    pub final_url: String,
+}
+
+impl Fetch {
+    /// Starts a fetch of `spec` as `browser` would make it. Fails where `fetch()` would throw
+    /// before sending anything.
+    pub fn new(spec: &RequestSpec, browser: Browser) -> Result<Fetch, RequestError> {
+        let req = spec.classify(browser)?;
+        Ok(Fetch {
+            browser,
+            url: req.url.clone(),
+            origin: req.origin.clone(),
+            tainted: false,
+            method: req.method.clone(),
+            headers: req.headers.clone(),
+            body: spec.body.clone(),
+            redirects: 0,
+            state: State::Start,
+            exchanges: Vec::new(),
+            preflight_sent: false,
+            grant: None,
+            failure: None,
+            net_error: None,
+            req,
+        })
+    }
+
+    /// Whether CORS applies to the current hop.
+    fn cors(&self) -> bool {
+        self.tainted || !self.req.origin.same_origin(&Origin::of_url(&self.url))
+    }
+
+    fn unsafe_headers(&self) -> Vec<String> {
+        header::unsafe_names(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), self.browser)
+    }
+
+    fn needs_preflight(&self) -> bool {
+        self.cors() && (!crate::method::is_safelisted(&self.method) || !self.unsafe_headers().is_empty())
+    }
+
+    fn fetch_metadata(&self) -> Vec<(String, String)> {
+        let site = if !self.cors() {
+            "same-origin"
+        } else {
+            match (self.req.origin.tuple(), Origin::of_url(&self.url).tuple().cloned()) {
+                (Some(a), Some(b)) if a.scheme == b.scheme && registrable(&a.host) == registrable(&b.host) => "same-site",
+                _ => "cross-site",
+            }
+        };
+        vec![
+            ("Sec-Fetch-Mode".into(), "cors".into()),
+            ("Sec-Fetch-Site".into(), site.into()),
+            ("Sec-Fetch-Dest".into(), "empty".into()),
+        ]
+    }
+
+    fn referer(&self) -> Option<(String, String)> {
+        (!self.req.origin.is_opaque()).then(|| ("Referer".to_string(), format!("{}/", self.req.origin)))
+    }
+
+    /// What to send next, or [`Next::Done`].
+    pub fn poll(&mut self) -> Next {
+        if self.state == State::Start {
+            if self.needs_preflight() {
+                let unsafe_headers = self.unsafe_headers();
+                let ask = Ask {
+                    origin: &self.origin,
+                    method: &self.method,
+                    headers: &unsafe_headers,
+                    credentials: self.req.credentials,
+                };
+                let mut headers = preflight::request_headers(&ask);
+                headers.push(("Origin".into(), self.origin.to_string()));
+                headers.extend(self.fetch_metadata());
+                headers.extend(self.referer());
+                let out = Outgoing {
+                    kind: ExchangeKind::Preflight,
+                    method: "OPTIONS".into(),
+                    url: self.url.clone(),
+                    headers,
+                    body: None,
+                };
+                self.preflight_sent = true;
+                self.exchanges.push(Exchange { request: out.clone(), response: None });
+                self.state = State::AwaitPreflight;
+                return Next::Send(out);
+            }
+            self.state = State::SendActual;
+        }
+        if self.state == State::SendActual {
+            let mut headers = self.headers.clone();
+            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
+                headers.insert(0, ("Accept".into(), "*/*".into()));
+            }
+            if self.cors() || !matches!(self.method.as_str(), "GET" | "HEAD") {
+                headers.push(("Origin".into(), self.origin.to_string()));
+            }
+            headers.extend(self.fetch_metadata());
+            headers.extend(self.referer());
+            let out = Outgoing {
+                kind: ExchangeKind::Actual,
+                method: self.method.clone(),
+                url: self.url.clone(),
+                headers,
+                body: self.body.clone(),
+            };
+            self.exchanges.push(Exchange { request: out.clone(), response: None });
+            self.state = State::AwaitActual;
+            return Next::Send(out);
+        }
+        Next::Done
+    }
+
+    fn fail(&mut self, kind: FailureKind, stage: Stage, hint: Option<String>, status: Option<u16>, lines: usize) {
+        let initial = self.req.url.as_str();
+        self.failure = Some(Failure {
+            kind,
+            stage,
+            hint,
+            status,
+            allow_origin_lines: lines,
+            url: self.url.to_string(),
+            initial_url: (self.url.as_str() != initial).then(|| initial.to_string()),
+            page_origin: self.req.origin.to_string(),
+            sent_origin: self.origin.to_string(),
+        });
+        self.state = State::Done;
+    }
+
+    /// Hands over the response head to the request [`Fetch::poll`] returned last.
+    pub fn receive(&mut self, resp: ResponseHead) {
+        if let Some(ex) = self.exchanges.last_mut() {
+            ex.response = Some(resp.clone());
+        }
+        match self.state {
+            State::AwaitPreflight => self.on_preflight(resp),
+            State::AwaitActual => self.on_actual(resp),
+            _ => {}
+        }
+    }
+
+    fn on_preflight(&mut self, resp: ResponseHead) {
+        if resp.redirect_location().is_some() {
+            return self.fail(FailureKind::PreflightDisallowedRedirect, Stage::Preflight, None, Some(resp.status), 0);
+        }
+        let unsafe_headers = self.unsafe_headers();
+        let ask = Ask {
+            origin: &self.origin,
+            method: &self.method,
+            headers: &unsafe_headers,
+            credentials: self.req.credentials,
+        };
+        match preflight::check_response(&resp, &ask, self.browser) {
+            Ok(grant) => {
+                self.grant = Some(grant);
+                self.state = State::SendActual;
+            }
+            Err(e) => self.fail(e.kind, Stage::Preflight, e.hint, Some(resp.status), e.allow_origin_lines),
+        }
+    }
+
+    fn on_actual(&mut self, resp: ResponseHead) {
+        if self.cors() {
+            if let Err(e) = cors_check(&resp, &self.origin, self.req.credentials, self.browser) {
+                return self.fail(e.kind, Stage::Actual, e.hint, Some(resp.status), e.allow_origin_lines);
+            }
+        }
+        let Some(location) = resp.redirect_location() else {
+            self.state = State::Done;
+            return;
+        };
+        self.redirects += 1;
+        if self.redirects > redirect::MAX_REDIRECTS {
+            return self.network_error("ERR_TOO_MANY_REDIRECTS", "more than 20 redirects");
+        }
+        match redirect::resolve(&self.url, &location, &self.req.origin, self.tainted, self.cors()) {
+            Ok(next) => {
+                if redirect::taints(&self.req.origin, &self.url, &next) {
+                    self.tainted = true;
+                    self.origin = Origin::Opaque;
+                }
+                let (method, drop_body) = redirect::method_after(resp.status, &self.method);
+                if drop_body {
+                    self.body = None;
+                    self.headers.retain(|(n, _)| {
+                        !matches!(
+                            n.to_ascii_lowercase().as_str(),
+                            "content-encoding" | "content-language" | "content-location" | "content-type"
+                        )
+                    });
+                }
+                self.method = method;
+                self.url = next;
+                self.state = State::Start;
+            }
+            Err(RedirectError::Credentials(loc)) => {
+                self.fail(FailureKind::RedirectContainsCredentials, Stage::Actual, Some(loc), Some(resp.status), 0)
+            }
+            Err(RedirectError::TooMany) => self.network_error("ERR_TOO_MANY_REDIRECTS", "more than 20 redirects"),
+            Err(RedirectError::BadLocation(l)) => {
+                self.network_error("ERR_INVALID_REDIRECT", &format!("the Location '{l}' is not a valid URL"))
+            }
+            Err(RedirectError::NotHttp(l)) => {
+                self.network_error("ERR_UNSAFE_REDIRECT", &format!("the redirect to '{l}' leaves http(s)"))
+            }
+        }
+    }
+
+    /// Reports that the last request got no usable response (connection refused, timeout, TLS or
+    /// parse failure). `code` is Chromium's name for it (`ERR_CONNECTION_REFUSED`, ...).
+    pub fn network_error(&mut self, code: &str, detail: &str) {
+        self.net_error = Some(NetError {
+            code: code.to_string(),
+            detail: detail.to_string(),
+        });
+        self.state = State::Done;
+    }
+
+    /// The verdict. Call once [`Fetch::poll`] has returned [`Next::Done`].
+    pub fn finish(self) -> Outcome {
+        let cross_origin = self.req.cross_origin || self.tainted;
+        Outcome {
+            browser: self.browser,
+            allowed: self.failure.is_none() && self.net_error.is_none() && self.state == State::Done,
+            cross_origin,
+            preflight: self.preflight_sent || (self.exchanges.is_empty() && self.req.needs_preflight()),
+            final_url: self.url.to_string(),
+            failure: self.failure,
+            net_error: self.net_error,
+            exchanges: self.exchanges,
+            grant: self.grant,
+            request: self.req,
+        }
+    }
+}
+
+fn registrable(host: &str) -> String {
+    psl::domain_str(host).unwrap_or(host).to_string()
+}
+
+impl Outcome {
+    /// The console message the modelled browser prints, or `None` when the response is readable.
+    pub fn console(&self) -> Option<String> {
+        self.console_for(self.browser)
+    }
+
+    /// The console message `browser` would print for this outcome.
+    pub fn console_for(&self, browser: Browser) -> Option<String> {
+        if let Some(f) = &self.failure {
+            return Some(catalogue::console_message(f, self.request.api, browser));
+        }
+        self.net_error.as_ref().map(|e| {
+            let method = self.exchanges.last().map_or("GET", |x| x.request.method.as_str());
+            format!("{method} {} net::{}", self.final_url, e.code)
+        })
+    }
+
+    /// The failure's cause in one sentence.
+    pub fn cause(&self) -> Option<String> {
+        if let Some(f) = &self.failure {
+            return Some(catalogue::cause(f));
+        }
+        self.net_error.as_ref().map(|e| format!("The browser got no response: {}.", e.detail))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::Credentials;
+
+    const PAGE: &str = "http://app.test";
+
+    fn spec(method: &str, headers: &[(&str, &str)], credentials: bool) -> RequestSpec {
+        RequestSpec {
+            url: "http://api.test/r".into(),
+            origin: PAGE.into(),
+            method: method.into(),
+            headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            credentials: if credentials { Credentials::Include } else { Credentials::SameOrigin },
+            ..Default::default()
+        }
+    }
+
+    /// Drives a fetch with canned responses, one per request sent.
+    fn drive(spec: &RequestSpec, mut responses: Vec<ResponseHead>) -> (Outcome, Vec<Outgoing>) {
+        let mut f = Fetch::new(spec, Browser::Chromium).unwrap();
+        let mut sent = Vec::new();
+        responses.reverse();
+        while let Next::Send(out) = f.poll() {
+            sent.push(out);
+            f.receive(responses.pop().expect("more requests than responses"));
+        }
+        (f.finish(), sent)
+    }
+
+    fn resp(status: u16, h: &[(&str, &str)]) -> ResponseHead {
+        ResponseHead::new(status, h.iter().map(|(n, v)| (n.to_string(), v.to_string())))
+    }
+
+    #[test]
+    fn simple_get_allowed() {
+        let (o, sent) = drive(&spec("GET", &[], false), vec![resp(200, &[("Access-Control-Allow-Origin", "*")])]);
+        assert!(o.allowed && !o.preflight && o.console().is_none());
+        assert_eq!(sent.len(), 1);
+        assert!(sent[0].headers.contains(&("Origin".into(), PAGE.into())));
+    }
+
+    #[test]
+    fn preflight_then_actual() {
+        let ok = [("Access-Control-Allow-Origin", PAGE), ("Access-Control-Allow-Credentials", "true")];
+        let pre = [ok[0], ok[1], ("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "x-a")];
+        let (o, sent) = drive(&spec("put", &[("X-A", "1")], true), vec![resp(204, &pre), resp(200, &ok)]);
+        assert!(o.allowed && o.preflight, "{:?}", o.failure);
+        assert_eq!(sent[0].method, "OPTIONS");
+        assert!(sent[0].headers.contains(&("Access-Control-Request-Headers".into(), "x-a".into())));
+        assert!(sent[0].headers.contains(&("Access-Control-Request-Method".into(), "PUT".into())));
+        assert_eq!(sent[1].method, "PUT");
+    }
+
+    #[test]
+    fn blocked_preflight_never_sends_the_request() {
+        let (o, sent) = drive(&spec("DELETE", &[], false), vec![resp(404, &[])]);
+        assert!(!o.allowed && o.preflight);
+        assert_eq!(sent.len(), 1);
+        let f = o.failure.unwrap();
+        assert_eq!((f.kind, f.stage), (FailureKind::MissingAllowOriginHeader, Stage::Preflight));
+    }
+
+    #[test]
+    fn redirect_across_origins_taints_the_origin() {
+        let a = [("Access-Control-Allow-Origin", PAGE), ("Location", "http://other.test/final")];
+        let (o, sent) = drive(&spec("GET", &[], false), vec![resp(302, &a), resp(200, &[("Access-Control-Allow-Origin", PAGE)])]);
+        assert!(sent[1].headers.contains(&("Origin".into(), "null".into())));
+        assert!(o.console().unwrap().contains("(redirected from 'http://api.test/r')"));
+        let f = o.failure.unwrap();
+        assert_eq!(f.kind, FailureKind::AllowOriginMismatch);
+        assert_eq!(f.initial_url.as_deref(), Some("http://api.test/r"));
+    }
+
+    #[test]
+    fn redirect_limit_is_twenty() {
+        let hop = [("Access-Control-Allow-Origin", "*"), ("Location", "/again")];
+        let (o, sent) = drive(&spec("GET", &[], false), (0..21).map(|_| resp(302, &hop)).collect());
+        assert_eq!(sent.len(), 21);
+        assert_eq!(o.net_error.unwrap().code, "ERR_TOO_MANY_REDIRECTS");
+        let (o, _) = drive(&spec("GET", &[], false), (0..20).map(|_| resp(302, &hop)).chain([resp(200, &hop[..1])]).collect());
+        assert!(o.allowed);
+    }
+
+    #[test]
+    fn preflight_redirect_is_refused() {
+        let (o, _) = drive(&spec("PUT", &[], false), vec![resp(301, &[("Location", "/x"), ("Access-Control-Allow-Origin", "*")])]);
+        assert_eq!(o.failure.unwrap().kind, FailureKind::PreflightDisallowedRedirect);
+    }
+
+    #[test]
+    fn same_origin_is_not_checked() {
+        let mut s = spec("PUT", &[("X-A", "1")], true);
+        s.origin = "http://api.test".into();
+        let (o, sent) = drive(&s, vec![resp(200, &[])]);
+        assert!(o.allowed && !o.preflight && !o.cross_origin);
+        assert_eq!(sent.len(), 1);
+    }
+}

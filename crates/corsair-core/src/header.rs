@@ -1,0 +1,338 @@
+//! Request-header classification: which headers a page may set, which are CORS-safelisted, and
+//! which names go into `Access-Control-Request-Headers`
+//! (<https://fetch.spec.whatwg.org/#cors-safelisted-request-header>,
+//! <https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names>,
+//! <https://fetch.spec.whatwg.org/#forbidden-request-header>).
+
+use crate::browser::Browser;
+use crate::method::is_token;
+use crate::mime;
+
+/// A safelisted value longer than this makes the header unsafe.
+pub const MAX_SAFELISTED_VALUE: usize = 128;
+/// When safelisted values add up to more than this, every one of them becomes unsafe.
+pub const MAX_SAFELISTED_TOTAL: usize = 1024;
+
+/// <https://fetch.spec.whatwg.org/#cors-unsafe-request-header-byte>
+pub fn is_unsafe_byte(b: u8) -> bool {
+    (b < 0x20 && b != 0x09)
+        || matches!(
+            b,
+            b'"' | b'(' | b')' | b':' | b'<' | b'>' | b'?' | b'@' | b'[' | b'\\' | b']' | b'{' | b'}' | 0x7f
+        )
+}
+
+/// Header names Chromium safelists on top of the standard's five: client hints it adds itself.
+const CHROMIUM_CLIENT_HINTS: &[&str] = &[
+    "device-memory",
+    "dpr",
+    "width",
+    "viewport-width",
+    "rtt",
+    "downlink",
+    "ect",
+    "save-data",
+    "intervention",
+];
+
+const FORBIDDEN: &[&str] = &[
+    "accept-charset",
+    "accept-encoding",
+    "access-control-request-headers",
+    "access-control-request-method",
+    "access-control-request-private-network",
+    "connection",
+    "content-length",
+    "cookie",
+    "cookie2",
+    "date",
+    "dnt",
+    "expect",
+    "host",
+    "keep-alive",
+    "origin",
+    "referer",
+    "set-cookie",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "via",
+];
+
+/// Why a header the caller asked for would not be sent by a browser.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case", tag = "reason")]
+pub enum NotSent {
+    /// A forbidden request-header name: the browser silently drops it (it sets these itself).
+    Forbidden,
+    /// `X-HTTP-Method(-Override)` / `X-Method-Override` naming a forbidden method.
+    ForbiddenMethodOverride,
+    /// Chromium still refuses to let a page set `User-Agent`.
+    UserAgentChromium,
+}
+
+/// Whether a page may not set this header (<https://fetch.spec.whatwg.org/#forbidden-request-header>),
+/// and why. `fetch()` drops such headers silently; XHR logs "Refused to set unsafe header".
+pub fn forbidden(name: &str, value: &str, browser: Browser) -> Option<NotSent> {
+    let lower = name.to_ascii_lowercase();
+    if FORBIDDEN.contains(&lower.as_str())
+        || lower.starts_with("proxy-")
+        || lower.starts_with("sec-")
+    {
+        return Some(NotSent::Forbidden);
+    }
+    if browser == Browser::Chromium && lower == "user-agent" {
+        return Some(NotSent::UserAgentChromium);
+    }
+    if matches!(
+        lower.as_str(),
+        "x-http-method" | "x-http-method-override" | "x-method-override"
+    ) && value
+        .split(',')
+        .any(|m| crate::method::is_forbidden(m.trim_matches([' ', '\t'])))
+    {
+        return Some(NotSent::ForbiddenMethodOverride);
+    }
+    None
+}
+
+/// Whether (`name`, `value`) is a CORS-safelisted request-header for `browser`
+/// (<https://fetch.spec.whatwg.org/#cors-safelisted-request-header>).
+pub fn is_safelisted(name: &str, value: &str, browser: Browser) -> bool {
+    if value.len() > MAX_SAFELISTED_VALUE {
+        return false;
+    }
+    let lower = name.to_ascii_lowercase();
+    match lower.as_str() {
+        "accept" => !value.bytes().any(is_unsafe_byte),
+        "accept-language" | "content-language" => value.bytes().all(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b' ' | b'*' | b',' | b'-' | b'.' | b';' | b'=')
+        }),
+        "content-type" => {
+            if value.bytes().any(is_unsafe_byte) {
+                return false;
+            }
+            let essence = match browser {
+                Browser::Chromium => mime::essence_chromium(value),
+                _ => mime::essence(value),
+            };
+            matches!(
+                essence.as_deref(),
+                Some("application/x-www-form-urlencoded" | "multipart/form-data" | "text/plain")
+            )
+        }
+        "range" => is_simple_range(value),
+        other if browser == Browser::Chromium && CHROMIUM_CLIENT_HINTS.contains(&other) => {
+            chromium_client_hint_ok(other, value)
+        }
+        _ => false,
+    }
+}
+
+/// <https://fetch.spec.whatwg.org/#simple-range-header-value>: `bytes=` then a start, `-` and an
+/// optional end no smaller than the start; no whitespace, no suffix range, one range only.
+pub fn is_simple_range(value: &str) -> bool {
+    let Some(rest) = value.strip_prefix("bytes=") else {
+        return false;
+    };
+    let Some((start, end)) = rest.split_once('-') else {
+        return false;
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !digits(start) {
+        return false;
+    }
+    if end.is_empty() {
+        return true;
+    }
+    if !digits(end) {
+        return false;
+    }
+    match (start.parse::<u128>(), end.parse::<u128>()) {
+        (Ok(s), Ok(e)) => s <= e,
+        _ => false,
+    }
+}
+
+fn chromium_client_hint_ok(name: &str, value: &str) -> bool {
+    let int = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    let double = |v: &str| match v.split_once('.') {
+        Some((a, b)) => int(a) && int(b),
+        None => int(v),
+    };
+    match name {
+        "device-memory" | "dpr" | "downlink" => double(value),
+        "width" | "viewport-width" | "rtt" => int(value),
+        "ect" => matches!(value, "slow-2g" | "2g" | "3g" | "4g"),
+        "save-data" => value.eq_ignore_ascii_case("on"),
+        _ => true,
+    }
+}
+
+/// The CORS-unsafe request-header names of a header list: lowercase, sorted, deduplicated,
+/// forbidden names left out (the browser does not send them), and every safelisted name added
+/// when the safelisted values exceed 1024 bytes in total
+/// (<https://fetch.spec.whatwg.org/#cors-unsafe-request-header-names>).
+pub fn unsafe_names<'a, I>(headers: I, browser: Browser) -> Vec<String>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let mut unsafe_ = Vec::new();
+    let mut safe = Vec::new();
+    let mut safe_total = 0usize;
+    for (name, value) in headers {
+        if forbidden(name, value, browser).is_some() {
+            continue;
+        }
+        if is_safelisted(name, value, browser) {
+            safe.push(name.to_ascii_lowercase());
+            safe_total += value.len();
+        } else {
+            unsafe_.push(name.to_ascii_lowercase());
+        }
+    }
+    if safe_total > MAX_SAFELISTED_TOTAL {
+        unsafe_.extend(safe);
+    }
+    unsafe_.sort();
+    unsafe_.dedup();
+    unsafe_
+}
+
+/// Whether `name` is a valid header name and `value` a valid header value
+/// (<https://fetch.spec.whatwg.org/#header-name>, <https://fetch.spec.whatwg.org/#header-value>):
+/// `fetch()` throws a TypeError otherwise.
+pub fn validate(name: &str, value: &str) -> Result<(), String> {
+    if !is_token(name) {
+        return Err(format!(
+            "'{name}' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~ only"
+        ));
+    }
+    if value.bytes().any(|b| b == 0 || b == b'\r' || b == b'\n') {
+        return Err(format!(
+            "the value of header '{name}' contains NUL, CR or LF, which fetch() refuses"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Browser::*;
+
+    #[test]
+    fn value_length_boundary_is_128() {
+        let v128 = "a".repeat(128);
+        let v129 = "a".repeat(129);
+        for b in Browser::ALL {
+            assert!(is_safelisted("Accept", &v128, b));
+            assert!(!is_safelisted("Accept", &v129, b));
+        }
+    }
+
+    #[test]
+    fn accept_refuses_unsafe_bytes() {
+        assert!(is_safelisted("accept", "text/html, */*;q=0.8", Chromium));
+        for bad in ["a\"b", "a(b", "a:b", "a<b", "a?b", "a@b", "a[b", "a{b", "a\x7fb", "a\x01b"] {
+            assert!(!is_safelisted("accept", bad, Chromium), "{bad:?}");
+        }
+        assert!(is_safelisted("accept", "a\tb", Chromium));
+    }
+
+    #[test]
+    fn language_headers_have_a_small_alphabet() {
+        assert!(is_safelisted("Accept-Language", "en-US,en;q=0.9", Firefox));
+        assert!(is_safelisted("content-language", "de, *", Firefox));
+        assert!(!is_safelisted("content-language", "de_DE", Firefox));
+        assert!(!is_safelisted("accept-language", "en/US", Firefox));
+    }
+
+    #[test]
+    fn content_type_by_essence() {
+        for ok in [
+            "text/plain",
+            "text/plain;charset=UTF-8",
+            "Application/X-WWW-Form-Urlencoded",
+            "multipart/form-data; boundary=x",
+        ] {
+            assert!(is_safelisted("Content-Type", ok, Safari), "{ok}");
+        }
+        for bad in ["application/json", "text/html", "text/plain; x=\"q\"", "text/plain/x", ""] {
+            assert!(!is_safelisted("Content-Type", bad, Safari), "{bad}");
+        }
+        assert!(is_safelisted("content-type", "text / plain", Chromium));
+        assert!(!is_safelisted("content-type", "text / plain", Firefox));
+    }
+
+    #[test]
+    fn range_rule() {
+        for ok in ["bytes=0-", "bytes=0-0", "bytes=5-10"] {
+            assert!(is_simple_range(ok), "{ok}");
+        }
+        for bad in ["bytes=-5", "bytes=10-5", "bytes= 0-1", "bytes=0-1,2-3", "items=0-1", "bytes=a-1", "bytes=0"] {
+            assert!(!is_simple_range(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn chromium_client_hints() {
+        assert!(is_safelisted("DPR", "2.5", Chromium));
+        assert!(!is_safelisted("DPR", "2.", Chromium));
+        assert!(!is_safelisted("DPR", "2", Firefox));
+        assert!(is_safelisted("Width", "100", Chromium));
+        assert!(!is_safelisted("Width", "1e2", Chromium));
+        assert!(is_safelisted("save-data", "on", Chromium));
+        assert!(!is_safelisted("save-data", "off", Chromium));
+    }
+
+    #[test]
+    fn forbidden_headers() {
+        for name in ["Cookie", "Host", "Origin", "Sec-Fetch-Mode", "Proxy-Authorization", "Content-Length", "DNT"] {
+            assert_eq!(forbidden(name, "x", Firefox), Some(NotSent::Forbidden), "{name}");
+        }
+        assert_eq!(forbidden("User-Agent", "x", Chromium), Some(NotSent::UserAgentChromium));
+        assert_eq!(forbidden("User-Agent", "x", Firefox), None);
+        assert_eq!(
+            forbidden("X-HTTP-Method-Override", "get, TRACE", Firefox),
+            Some(NotSent::ForbiddenMethodOverride)
+        );
+        assert_eq!(forbidden("X-HTTP-Method-Override", "PATCH", Firefox), None);
+        assert_eq!(forbidden("Authorization", "x", Firefox), None);
+    }
+
+    #[test]
+    fn unsafe_names_are_lowercased_sorted_deduplicated_without_forbidden() {
+        let headers = [
+            ("X-B", "1"),
+            ("x-a", "1"),
+            ("X-A", "2"),
+            ("Content-Type", "application/json"),
+            ("Accept", "*/*"),
+            ("Cookie", "a=b"),
+        ];
+        assert_eq!(
+            unsafe_names(headers, Chromium),
+            vec!["content-type", "x-a", "x-b"]
+        );
+    }
+
+    #[test]
+    fn total_of_safelisted_values_boundary_is_1024() {
+        // 8 safelisted values of 128 bytes = 1024: still safe; one more byte tips them all.
+        let v = "a".repeat(128);
+        let mut headers: Vec<(&str, &str)> = (0..8).map(|_| ("accept", v.as_str())).collect();
+        assert!(unsafe_names(headers.clone(), Firefox).is_empty());
+        headers.push(("content-language", "x"));
+        assert_eq!(unsafe_names(headers, Firefox), vec!["accept", "content-language"]);
+    }
+
+    #[test]
+    fn header_validation() {
+        assert!(validate("X-Ok", "v a l u e").is_ok());
+        assert!(validate("Bad Name", "v").is_err());
+        assert!(validate("X", "a\r\nb").is_err());
+        assert!(validate("", "v").is_err());
+    }
+}
