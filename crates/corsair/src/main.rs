@@ -1,1 +1,27 @@
-fn main() {}
+//! corsair: the command-line front end. Thin by design: argument definitions live in `cli`,
+//! each subcommand in `commands/`, the HTTP client in `http`; every CORS decision is made by
+//! `corsair-core`.
+
+mod cli;
+mod commands;
+mod http;
+mod style;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+/// Exit status: the request is allowed / the command succeeded.
+pub const EXIT_OK: u8 = 0;
+/// Exit status: the request is blocked (or the origins differ).
+pub const EXIT_BLOCKED: u8 = 1;
+/// Exit status: bad usage, bad input, or the server could not be reached.
+pub const EXIT_ERROR: u8 = 2;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let code = match args.command {
+        cli::Command::Check(a) => commands::check::run(a),
+        cli::Command::Origin(a) => commands::origin::run(a),
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,122 @@
+//! Argument definitions for every subcommand, in one place.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// CORS, correct by construction and debuggable in seconds.
+#[derive(Parser, Debug)]
+#[command(name = "corsair", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Send what a browser sends (preflight first when needed), apply its checks, and tell
+    /// whether JavaScript could read the response, what the console would say, why, and the fix.
+    ///
+    /// Exit status: 0 allowed, 1 blocked by CORS, 2 bad input or server unreachable.
+    Check(CheckArgs),
+    /// Print the origin of a URL, or compare two: same-origin or not, and which part differs.
+    ///
+    /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
+    Origin(OriginArgs),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum BrowserArg {
+    Chromium,
+    Firefox,
+    Safari,
+}
+
+impl From<BrowserArg> for corsair_core::Browser {
+    fn from(b: BrowserArg) -> Self {
+        match b {
+            BrowserArg::Chromium => corsair_core::Browser::Chromium,
+            BrowserArg::Firefox => corsair_core::Browser::Firefox,
+            BrowserArg::Safari => corsair_core::Browser::Safari,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ApiArg {
+    Fetch,
+    Xhr,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StackArg {
+    Express,
+    Fastapi,
+    Nginx,
+    Apache,
+    Axum,
+    All,
+}
+
+#[derive(Args, Debug)]
+pub struct CheckArgs {
+    /// The URL the page fetches (http:// or https://).
+    pub url: String,
+    /// The page's origin, e.g. https://app.example.com (or `null` for a sandboxed page).
+    #[arg(long)]
+    pub origin: String,
+    /// The request method, as the page writes it (fetch upper-cases only DELETE, GET, HEAD,
+    /// OPTIONS, POST and PUT).
+    #[arg(long, short = 'X', default_value = "GET")]
+    pub method: String,
+    /// A request header the page sets, 'Name: value'. Repeat for more.
+    #[arg(long = "header", short = 'H', value_name = "'Name: value'")]
+    pub headers: Vec<String>,
+    /// Send credentials (fetch `credentials: 'include'`, XHR `withCredentials = true`).
+    #[arg(long)]
+    pub credentials: bool,
+    /// A request body (fetch labels a string body `text/plain;charset=UTF-8` unless
+    /// Content-Type is given).
+    #[arg(long, short = 'd')]
+    pub data: Option<String>,
+    /// The browser whose rules and messages to apply.
+    #[arg(long, value_enum, default_value = "chromium")]
+    pub browser: BrowserArg,
+    /// The page's API: it changes a few words of the console message.
+    #[arg(long, value_enum, default_value = "fetch")]
+    pub api: ApiArg,
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve). Repeat for more.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Trust the CA certificates in this PEM file (in addition to the built-in roots).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify the server's TLS certificate.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// Seconds to wait for each response head (connect included).
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub timeout: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+    /// Also print the fix as code for this stack.
+    #[arg(long, value_enum)]
+    pub stack: Option<StackArg>,
+}
+
+#[derive(Args, Debug)]
+pub struct OriginArgs {
+    /// A URL or origin.
+    pub url: String,
+    /// A second URL or origin to compare with the first.
+    pub other: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}

@@ -1,0 +1,346 @@
+//! `corsair check`: send what a browser sends, apply its checks, report the verdict, the console
+//! message, the cause and the fix.
+
+use crate::cli::{ApiArg, CheckArgs, Format, StackArg};
+use crate::http::{Client, Resolve};
+use crate::style::{BAD, CORS, DIM, GOOD, HEAD, WARN};
+use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
+use anstream::{eprintln, println};
+use corsair_core::fetch::{Exchange, ExchangeKind, Outgoing};
+use corsair_core::fix::{self, Stack};
+use corsair_core::origin::Origin;
+use corsair_core::{Api, Browser, Credentials, Fetch, Next, Outcome, RequestSpec};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+pub fn run(args: CheckArgs) -> u8 {
+    match run_inner(&args) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("{BAD}error:{BAD:#} {msg}");
+            EXIT_ERROR
+        }
+    }
+}
+
+fn parse_header(h: &str) -> Result<(String, String), String> {
+    let (n, v) = h
+        .split_once(':')
+        .ok_or_else(|| format!("--header '{h}' has no ':'; write it as 'Name: value'"))?;
+    let name = n.trim();
+    if name.is_empty() {
+        return Err(format!("--header '{h}' has an empty name; write it as 'Name: value'"));
+    }
+    Ok((name.to_string(), v.trim().to_string()))
+}
+
+fn run_inner(args: &CheckArgs) -> Result<u8, String> {
+    let browser: Browser = args.browser.into();
+    let headers = args.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
+    let resolve = args.resolve.iter().map(|r| r.parse::<Resolve>()).collect::<Result<Vec<_>, _>>()?;
+    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
+        return Err(format!("--timeout {} must be between 0 and 3600 seconds", args.timeout));
+    }
+    let spec = RequestSpec {
+        url: args.url.clone(),
+        origin: args.origin.clone(),
+        method: args.method.clone(),
+        headers,
+        credentials: if args.credentials { Credentials::Include } else { Credentials::SameOrigin },
+        body: args.data.clone(),
+        api: match args.api {
+            ApiArg::Fetch => Api::Fetch,
+            ApiArg::Xhr => Api::Xhr,
+        },
+    };
+    let mut warnings = Vec::new();
+    if let Ok((origin, problems)) = Origin::spelling(&args.origin) {
+        for p in problems {
+            warnings.push(format!("--origin '{}' {}; a browser sends '{origin}', which is what is checked", args.origin.trim(), p.describe()));
+        }
+    }
+    let mut fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
+    let client = Client::new(resolve, args.cacert.as_deref(), args.insecure, Duration::from_secs_f64(args.timeout))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(async {
+        while let Next::Send(out) = fetch.poll() {
+            match client.send(&out).await {
+                Ok(resp) => fetch.receive(resp),
+                Err(e) => fetch.network_error(&e.code, &e.detail),
+            }
+        }
+    });
+    let outcome = fetch.finish();
+    for d in &outcome.request.dropped {
+        warnings.push(format!("the header '{}' is not sent: a page may not set it ({:?}); the browser sets or omits it itself", d.name, d.why));
+    }
+    if outcome.grant.as_ref().is_some_and(|g| g.wildcard_covered_authorization) {
+        warnings.push(format!("'*' in Access-Control-Allow-Headers was taken to cover Authorization, as {browser} does; the Fetch standard and Chromium do not: list Authorization by name"));
+    }
+    let others = other_browsers(&spec, &outcome);
+    let report = Report { args, outcome: &outcome, warnings, others };
+    match args.format {
+        Format::Json => println!("{}", serde_json::to_string_pretty(&report.json()).expect("JSON")),
+        Format::Text => report.text(),
+    }
+    Ok(if outcome.net_error.is_some() {
+        EXIT_ERROR
+    } else if outcome.allowed {
+        EXIT_OK
+    } else {
+        EXIT_BLOCKED
+    })
+}
+
+/// What the other browsers conclude from the same responses, when they would send the same
+/// requests (the model is sans-IO, so the recorded responses can be replayed).
+fn other_browsers(spec: &RequestSpec, outcome: &Outcome) -> Vec<(Browser, Option<Outcome>)> {
+    Browser::ALL
+        .iter()
+        .filter(|&&b| b != outcome.browser)
+        .map(|&b| (b, replay(spec, b, &outcome.exchanges)))
+        .collect()
+}
+
+fn replay(spec: &RequestSpec, browser: Browser, exchanges: &[Exchange]) -> Option<Outcome> {
+    let mut f = Fetch::new(spec, browser).ok()?;
+    let mut recorded = exchanges.iter();
+    while let Next::Send(out) = f.poll() {
+        let ex = recorded.next()?;
+        if ex.request.method != out.method || ex.request.url != out.url || ex.request.kind != out.kind {
+            return None;
+        }
+        match &ex.response {
+            Some(r) => f.receive(r.clone()),
+            None => return None,
+        }
+    }
+    Some(f.finish())
+}
+
+struct Report<'a> {
+    args: &'a CheckArgs,
+    outcome: &'a Outcome,
+    warnings: Vec<String>,
+    others: Vec<(Browser, Option<Outcome>)>,
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+impl Report<'_> {
+    fn curl(&self, out: &Outgoing) -> String {
+        let mut c = String::from("curl -i");
+        if out.method == "HEAD" {
+            c.push_str(" --head");
+        } else if out.method != "GET" || out.body.is_some() {
+            c.push_str(&format!(" -X {}", shell_quote(&out.method)));
+        }
+        for r in &self.args.resolve {
+            c.push_str(&format!(" --resolve {}", shell_quote(r)));
+        }
+        if let Some(p) = &self.args.cacert {
+            c.push_str(&format!(" --cacert {}", shell_quote(&p.display().to_string())));
+        }
+        if self.args.insecure {
+            c.push_str(" -k");
+        }
+        for (n, v) in &out.headers {
+            c.push_str(&format!(" -H {}", shell_quote(&format!("{n}: {v}"))));
+        }
+        if let Some(b) = &out.body {
+            c.push_str(&format!(" --data-raw {}", shell_quote(b)));
+        }
+        c.push(' ');
+        c.push_str(&shell_quote(out.url.as_str()));
+        c
+    }
+
+    fn fix(&self) -> Option<fix::Fix> {
+        self.outcome.failure.as_ref().map(|f| fix::fix(f, &self.outcome.request))
+    }
+
+    fn json(&self) -> Value {
+        let o = self.outcome;
+        let exchanges: Vec<Value> = o
+            .exchanges
+            .iter()
+            .map(|e| {
+                json!({
+                    "kind": e.request.kind,
+                    "request": e.request,
+                    "response": e.response,
+                    "curl": self.curl(&e.request),
+                })
+            })
+            .collect();
+        let others: serde_json::Map<String, Value> = self
+            .others
+            .iter()
+            .map(|(b, r)| {
+                let v = match r {
+                    Some(r) => json!({"allowed": r.allowed, "preflight": r.preflight, "console": r.console()}),
+                    None => json!(null),
+                };
+                (b.name().to_string(), v)
+            })
+            .collect();
+        json!({
+            "allowed": o.allowed,
+            "preflight": o.preflight,
+            "console": o.console(),
+            "browser": o.browser,
+            "cross_origin": o.cross_origin,
+            "kind": o.failure.as_ref().map(|f| f.kind.id()),
+            "failure": o.failure,
+            "net_error": o.net_error,
+            "cause": o.cause(),
+            "fix": self.fix(),
+            "preflight_reasons": o.request.preflight_reasons,
+            "preflight_cache": o.grant.as_ref().map(|g| &g.max_age),
+            "request": o.request,
+            "exchanges": exchanges,
+            "final_url": o.final_url,
+            "other_browsers": others,
+            "warnings": self.warnings,
+        })
+    }
+
+    fn text(&self) {
+        let o = self.outcome;
+        let r = &o.request;
+        println!("{HEAD}corsair check{HEAD:#} {DIM}({} model){DIM:#}", o.browser);
+        println!("  page origin   {}", r.origin);
+        println!(
+            "  request       {} {}  {DIM}({}, credentials {}){DIM:#}",
+            r.method,
+            r.url,
+            match r.api {
+                Api::Fetch => "fetch",
+                Api::Xhr => "XMLHttpRequest",
+            },
+            if r.credentials { "included" } else { "not included" }
+        );
+        if !r.cross_origin {
+            println!("  cors          {DIM}same-origin: CORS does not apply{DIM:#}");
+        } else if r.preflight_reasons.is_empty() {
+            println!("  preflight     no: a simple request (safelisted method and headers)");
+        } else {
+            let reasons: Vec<String> = r.preflight_reasons.iter().map(|p| p.describe()).collect();
+            println!("  preflight     yes: {}", reasons.join("; "));
+        }
+        for w in &self.warnings {
+            println!("  {WARN}warning{WARN:#}       {w}");
+        }
+        println!();
+        for e in &o.exchanges {
+            self.print_exchange(e);
+        }
+        if let Some(e) = &o.net_error {
+            println!("{BAD}UNREACHABLE{BAD:#} {}: {}", e.code, e.detail);
+            if let Some(c) = o.console() {
+                println!("\n{HEAD}Console ({}){HEAD:#}\n  {c}", o.browser);
+            }
+            return;
+        }
+        if o.allowed {
+            println!("{GOOD}ALLOWED{GOOD:#}: JavaScript on {} can read this response.", r.origin);
+            if let Some(g) = &o.grant {
+                println!("  preflight cache: {} s ({})", g.max_age.seconds, g.max_age.reason);
+            }
+        } else {
+            println!("{BAD}BLOCKED by CORS policy{BAD:#}: JavaScript on {} cannot read this response.", r.origin);
+            if let Some(c) = o.console() {
+                println!("\n{HEAD}Console ({}){HEAD:#}\n  {BAD}{c}{BAD:#}", o.browser);
+            }
+            if let Some(c) = o.cause() {
+                println!("\n{HEAD}Cause{HEAD:#}\n  {c}");
+            }
+            if let Some(fx) = self.fix() {
+                println!("\n{HEAD}Fix{HEAD:#}\n  {}", fx.summary);
+                println!("  The response{} should carry:", if o.preflight { "s (preflight and actual)" } else { "" });
+                for (n, v) in &fx.headers {
+                    println!("    {CORS}{n}: {v}{CORS:#}");
+                }
+                let stacks: Vec<Stack> = match self.args.stack {
+                    None => vec![],
+                    Some(StackArg::All) => Stack::ALL.to_vec(),
+                    Some(s) => vec![match s {
+                        StackArg::Express => Stack::Express,
+                        StackArg::Fastapi => Stack::Fastapi,
+                        StackArg::Nginx => Stack::Nginx,
+                        StackArg::Apache => Stack::Apache,
+                        _ => Stack::Axum,
+                    }],
+                };
+                for sn in fx.snippets.iter().filter(|s| stacks.contains(&s.stack)) {
+                    println!("\n  {HEAD}{}{HEAD:#}", sn.stack.name());
+                    for line in sn.code.lines() {
+                        println!("    {line}");
+                    }
+                }
+                if stacks.is_empty() {
+                    println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|all prints it as code){DIM:#}");
+                }
+            }
+        }
+        let differing: Vec<String> = self
+            .others
+            .iter()
+            .filter_map(|(b, r)| match r {
+                Some(r) if r.allowed != o.allowed => Some(format!("{b} would {}", if r.allowed { "allow it" } else { "block it" })),
+                None => Some(format!("{b} would send different requests (run with --browser {b})")),
+                _ => None,
+            })
+            .collect();
+        if !differing.is_empty() {
+            println!("\n{HEAD}Other browsers{HEAD:#}\n  {}", differing.join("; "));
+        }
+        println!("\n{HEAD}Reproduce{HEAD:#}");
+        for e in &o.exchanges {
+            println!("  {DIM}{}{DIM:#}", self.curl(&e.request));
+        }
+    }
+
+    fn print_exchange(&self, e: &Exchange) {
+        let tag = match e.request.kind {
+            ExchangeKind::Preflight => "preflight",
+            ExchangeKind::Actual => "request",
+        };
+        println!("{HEAD}> {} {}{HEAD:#}  {DIM}[{tag}]{DIM:#}", e.request.method, e.request.url);
+        for (n, v) in &e.request.headers {
+            if is_cors_request_header(n) || self.args.headers.iter().any(|h| h.split(':').next().is_some_and(|x| x.trim().eq_ignore_ascii_case(n))) {
+                println!("    {CORS}{n}: {v}{CORS:#}");
+            }
+        }
+        match &e.response {
+            Some(resp) => {
+                println!("{HEAD}< {}{HEAD:#}", resp.status);
+                for (n, v) in &resp.headers {
+                    if is_cors_response_header(n) {
+                        println!("    {CORS}{n}: {}{CORS:#}", String::from_utf8_lossy(v));
+                    }
+                }
+                if !resp.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("access-control-allow-origin")) {
+                    println!("    {DIM}(no Access-Control-Allow-Origin){DIM:#}");
+                }
+            }
+            None => println!("{BAD}< no response{BAD:#}"),
+        }
+        println!();
+    }
+}
+
+fn is_cors_request_header(n: &str) -> bool {
+    let n = n.to_ascii_lowercase();
+    n == "origin" || n.starts_with("access-control-") || n == "content-type"
+}
+
+fn is_cors_response_header(n: &str) -> bool {
+    let n = n.to_ascii_lowercase();
+    n.starts_with("access-control-") || n == "vary" || n == "location"
+}

@@ -1,0 +1,274 @@
+//! The HTTP/1.1 client `check` sends with: hyper over TCP or rustls, one connection per
+//! exchange, bounded by a timeout, with curl-like `--resolve`, `--cacert` and `--insecure`.
+//! Failures are named as Chromium names them (`ERR_CONNECTION_REFUSED`, ...).
+
+use bytes::Bytes;
+use corsair_core::fetch::{NetError, Outgoing};
+use corsair_core::ResponseHead;
+use http_body_util::Full;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::{CertificateDer, ServerName};
+use std::net::{IpAddr, SocketAddr};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+
+/// Response headers larger than this are refused, as Chromium refuses them
+/// (`ERR_RESPONSE_HEADERS_TOO_BIG` at 256 KiB).
+const MAX_HEAD: usize = 256 * 1024;
+
+/// One `--resolve HOST:PORT:ADDR` entry.
+#[derive(Clone, Debug)]
+pub struct Resolve {
+    pub host: String,
+    pub port: u16,
+    pub addr: IpAddr,
+}
+
+impl std::str::FromStr for Resolve {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let usage = || format!("--resolve '{s}' must be HOST:PORT:ADDR, e.g. api.example.com:443:127.0.0.1");
+        let (host, rest) = s.split_once(':').ok_or_else(usage)?;
+        let (port, addr) = rest.split_once(':').ok_or_else(usage)?;
+        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        Ok(Resolve {
+            host: host.to_ascii_lowercase(),
+            port: port.parse().map_err(|_| usage())?,
+            addr: addr.parse().map_err(|_| usage())?,
+        })
+    }
+}
+
+/// How to reach servers.
+pub struct Client {
+    resolve: Vec<Resolve>,
+    tls: TlsConnector,
+    timeout: Duration,
+    user_agent: String,
+}
+
+impl Client {
+    pub fn new(resolve: Vec<Resolve>, cacert: Option<&Path>, insecure: bool, timeout: Duration) -> Result<Client, String> {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| e.to_string())?;
+        let mut config = if insecure {
+            builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+                .with_no_client_auth()
+        } else {
+            let mut roots = rustls::RootCertStore::empty();
+            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+            if let Some(path) = cacert {
+                let pem = std::fs::read(path).map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?;
+                let certs = parse_pem_certs(&pem);
+                if certs.is_empty() {
+                    return Err(format!("--cacert {}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)", path.display()));
+                }
+                for c in certs {
+                    roots.add(c).map_err(|e| format!("--cacert {}: {e}", path.display()))?;
+                }
+            }
+            builder.with_root_certificates(roots).with_no_client_auth()
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        Ok(Client {
+            resolve,
+            tls: TlsConnector::from(Arc::new(config)),
+            timeout,
+            user_agent: format!("corsair/{}", env!("CARGO_PKG_VERSION")),
+        })
+    }
+
+    /// Sends one request and returns its response head (the body is not read).
+    pub async fn send(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
+        match tokio::time::timeout(self.timeout, self.send_inner(out)).await {
+            Ok(r) => r,
+            Err(_) => Err(net("ERR_TIMED_OUT", format!("no response within {:?}", self.timeout))),
+        }
+    }
+
+    async fn send_inner(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
+        let url = &out.url;
+        let host = url.host_str().unwrap_or_default().to_string();
+        let port = url.port_or_known_default().unwrap_or(80);
+        let bare_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
+        let addrs: Vec<SocketAddr> = match self.resolve.iter().find(|r| r.host == bare_host.to_ascii_lowercase() && r.port == port) {
+            Some(r) => vec![SocketAddr::new(r.addr, port)],
+            None => match bare_host.parse::<IpAddr>() {
+                Ok(ip) => vec![SocketAddr::new(ip, port)],
+                Err(_) => tokio::net::lookup_host((bare_host.as_str(), port))
+                    .await
+                    .map_err(|e| net("ERR_NAME_NOT_RESOLVED", format!("cannot resolve {bare_host}: {e}")))?
+                    .collect(),
+            },
+        };
+        let mut last_err = net("ERR_NAME_NOT_RESOLVED", format!("{bare_host} has no address"));
+        let mut stream = None;
+        for addr in addrs {
+            match TcpStream::connect(addr).await {
+                Ok(s) => {
+                    stream = Some(s);
+                    break;
+                }
+                Err(e) => last_err = connect_error(addr, e),
+            }
+        }
+        let stream = stream.ok_or(last_err)?;
+        let _ = stream.set_nodelay(true);
+        let req = build_request(out, &host, port, &self.user_agent)?;
+        if url.scheme() == "https" {
+            let name = ServerName::try_from(bare_host.clone())
+                .map_err(|_| net("ERR_INVALID_URL", format!("'{bare_host}' is not a valid TLS server name")))?;
+            let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
+            exchange(TokioIo::new(tls), req).await
+        } else {
+            exchange(TokioIo::new(stream), req).await
+        }
+    }
+}
+
+fn build_request(out: &Outgoing, host: &str, port: u16, ua: &str) -> Result<hyper::Request<Full<Bytes>>, NetError> {
+    let url = &out.url;
+    let default_port = url.port().is_none();
+    let host_header = if default_port { host.to_string() } else { format!("{host}:{port}") };
+    let mut path = url.path().to_string();
+    if let Some(q) = url.query() {
+        path.push('?');
+        path.push_str(q);
+    }
+    let mut b = hyper::Request::builder()
+        .method(out.method.as_str())
+        .uri(path)
+        .header("Host", host_header)
+        .header("User-Agent", ua);
+    for (n, v) in &out.headers {
+        b = b.header(n.as_str(), v.as_str());
+    }
+    let body = out.body.clone().unwrap_or_default();
+    b.body(Full::new(Bytes::from(body)))
+        .map_err(|e| net("ERR_INVALID_ARGUMENT", format!("cannot build the request: {e}")))
+}
+
+async fn exchange<T>(io: TokioIo<T>, req: hyper::Request<Full<Bytes>>) -> Result<ResponseHead, NetError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(MAX_HEAD.max(8192 + 1))
+        .max_headers(1000)
+        .handshake(io)
+        .await
+        .map_err(|e| net("ERR_CONNECTION_FAILED", e.to_string()))?;
+    let conn_task = tokio::spawn(conn);
+    let resp = sender.send_request(req).await.map_err(response_error)?;
+    let head = ResponseHead {
+        status: resp.status().as_u16(),
+        headers: resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    };
+    drop(resp);
+    conn_task.abort();
+    Ok(head)
+}
+
+fn net(code: &str, detail: String) -> NetError {
+    NetError {
+        code: code.to_string(),
+        detail,
+    }
+}
+
+fn connect_error(addr: SocketAddr, e: std::io::Error) -> NetError {
+    use std::io::ErrorKind::*;
+    let code = match e.kind() {
+        ConnectionRefused => "ERR_CONNECTION_REFUSED",
+        TimedOut => "ERR_CONNECTION_TIMED_OUT",
+        AddrNotAvailable | NetworkUnreachable | HostUnreachable => "ERR_ADDRESS_UNREACHABLE",
+        _ => "ERR_CONNECTION_FAILED",
+    };
+    net(code, format!("cannot connect to {addr}: {e}"))
+}
+
+fn tls_error(e: std::io::Error) -> NetError {
+    let text = e.to_string();
+    let code = if text.contains("UnknownIssuer") || text.contains("invalid peer certificate") {
+        if text.contains("NotValidForName") {
+            "ERR_CERT_COMMON_NAME_INVALID"
+        } else if text.contains("Expired") {
+            "ERR_CERT_DATE_INVALID"
+        } else {
+            "ERR_CERT_AUTHORITY_INVALID"
+        }
+    } else {
+        "ERR_SSL_PROTOCOL_ERROR"
+    };
+    net(code, format!("TLS handshake failed: {text} (use --cacert FILE to trust a private CA, or --insecure)"))
+}
+
+fn response_error(e: hyper::Error) -> NetError {
+    let text = e.to_string();
+    let code = if e.is_incomplete_message() || text.contains("connection closed") {
+        "ERR_EMPTY_RESPONSE"
+    } else if text.contains("too large") || text.contains("TooLarge") {
+        "ERR_RESPONSE_HEADERS_TOO_BIG"
+    } else if e.is_parse() {
+        "ERR_INVALID_HTTP_RESPONSE"
+    } else {
+        "ERR_CONNECTION_RESET"
+    };
+    let detail = match std::error::Error::source(&e) {
+        Some(src) => format!("{text}: {src}"),
+        None => text,
+    };
+    net(code, format!("the server's response was unusable: {detail}"))
+}
+
+fn parse_pem_certs(pem: &[u8]) -> Vec<CertificateDer<'static>> {
+    use rustls::pki_types::pem::PemObject;
+    CertificateDer::pem_slice_iter(pem).filter_map(Result::ok).collect()
+}
+
+/// Accepts any certificate (`--insecure`), still checking handshake signatures.
+#[derive(Debug)]
+struct NoVerify(Arc<rustls::crypto::CryptoProvider>);
+
+impl rustls::client::danger::ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _: &CertificateDer<'_>,
+        _: &[CertificateDer<'_>],
+        _: &ServerName<'_>,
+        _: &[u8],
+        _: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        Ok(rustls::client::danger::ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+    }
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
