@@ -10,28 +10,53 @@ fn spec(method: &str, headers: &[(&str, &str)]) -> RequestSpec {
         url: "https://api.example.com/v1/items?page=2".into(),
         origin: "https://app.example.com".into(),
         method: method.into(),
-        headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
         ..Default::default()
     }
 }
 
 fn bench(c: &mut Criterion) {
     let simple = spec("GET", &[("Accept", "application/json")]);
-    let unsafe_ = spec("PUT", &[("Content-Type", "application/json"), ("Authorization", "Bearer x"), ("X-Request-Id", "42")]);
+    let unsafe_ = spec(
+        "PUT",
+        &[
+            ("Content-Type", "application/json"),
+            ("Authorization", "Bearer x"),
+            ("X-Request-Id", "42"),
+        ],
+    );
     let origin = Origin::parse("https://app.example.com").unwrap();
-    let ok = ResponseHead::new(200, [("Access-Control-Allow-Origin", "https://app.example.com"), ("Vary", "Origin")]);
+    let ok = ResponseHead::new(
+        200,
+        [
+            ("Access-Control-Allow-Origin", "https://app.example.com"),
+            ("Vary", "Origin"),
+        ],
+    );
     let pre = ResponseHead::new(
         204,
         [
             ("Access-Control-Allow-Origin", "https://app.example.com"),
             ("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE"),
-            ("Access-Control-Allow-Headers", "content-type, authorization, x-request-id"),
+            (
+                "Access-Control-Allow-Headers",
+                "content-type, authorization, x-request-id",
+            ),
             ("Access-Control-Max-Age", "600"),
         ],
     );
-    c.bench_function("classify simple GET", |b| b.iter(|| black_box(&simple).classify(Browser::Chromium).unwrap()));
-    c.bench_function("classify PUT with unsafe headers", |b| b.iter(|| black_box(&unsafe_).classify(Browser::Chromium).unwrap()));
-    c.bench_function("cors check (allowed)", |b| b.iter(|| cors_check(black_box(&ok), &origin, false, Browser::Chromium).is_ok()));
+    c.bench_function("classify simple GET", |b| {
+        b.iter(|| black_box(&simple).classify(Browser::Chromium).unwrap())
+    });
+    c.bench_function("classify PUT with unsafe headers", |b| {
+        b.iter(|| black_box(&unsafe_).classify(Browser::Chromium).unwrap())
+    });
+    c.bench_function("cors check (allowed)", |b| {
+        b.iter(|| cors_check(black_box(&ok), &origin, false, Browser::Chromium).is_ok())
+    });
     c.bench_function("classify + cors check (simple GET)", |b| {
         b.iter(|| {
             let c = black_box(&simple).classify(Browser::Chromium).unwrap();

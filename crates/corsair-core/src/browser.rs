@@ -49,14 +49,31 @@ impl Browser {
 
     /// Whether `*` in `Access-Control-Allow-Headers` (without credentials) also allows
     /// `Authorization`. The standard says no
-    /// (<https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name>), and so does
-    /// Chromium (the `CORSNonWildcardRequestHeadersSupport` setting, on by default; checked by the
-    /// browser differential test). Firefox still allows it with a warning
-    /// (`network.cors_preflight.authorization_covered_by_wildcard`), WebKit without one.
+    /// (<https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name>); Chromium 156 still
+    /// lets it through (Chrome's `CORSNonWildcardRequestHeadersSupport` setting is not in force in
+    /// Debian's Chromium; the browser differential test checks this), Firefox allows it with a
+    /// warning (`network.cors_preflight.authorization_covered_by_wildcard`), WebKit silently.
     pub fn wildcard_covers_authorization(self) -> bool {
+        true
+    }
+
+    /// Request headers this browser drops when it follows a redirect. Chromium removes the
+    /// client-hint headers a page set (they are recomputed per origin), even on a same-origin
+    /// redirect, which can turn a preflighted request into a simple one on the next hop
+    /// (observed in Chromium 156 by the browser differential test).
+    pub fn headers_dropped_on_redirect(self) -> &'static [&'static str] {
         match self {
-            Browser::Chromium => false,
-            Browser::Firefox | Browser::Safari => true,
+            Browser::Chromium => &[
+                "device-memory",
+                "dpr",
+                "width",
+                "viewport-width",
+                "rtt",
+                "downlink",
+                "ect",
+                "save-data",
+            ],
+            _ => &[],
         }
     }
 

@@ -68,7 +68,8 @@ fn chromium(f: &Failure, api: Api) -> String {
         FailureKind::InvalidAllowHeaders => "Cannot parse Access-Control-Allow-Headers response header field in preflight response.".to_string(),
         FailureKind::MethodNotAllowed => format!("Method {hint} is not allowed by Access-Control-Allow-Methods in preflight response."),
         FailureKind::HeaderNotAllowed => format!("Request header field {hint} is not allowed by Access-Control-Allow-Headers in preflight response."),
-        FailureKind::RedirectContainsCredentials => format!("Redirect location '{hint}' contains a username and password, which is disallowed for cross-origin requests."),
+        // Chromium 156 leaves the location out of this message (it prints '').
+        FailureKind::RedirectContainsCredentials => format!("Redirect location '' contains a username and password, which is disallowed for cross-origin requests."),
     };
     s.push_str(&body);
     s
@@ -106,19 +107,48 @@ fn safari(f: &Failure, api: Api) -> String {
     let hint = f.hint.as_deref().unwrap_or("");
     let status = f.status.unwrap_or(0);
     let first = match f.kind {
-        FailureKind::WildcardOriginNotAllowed => "Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true.".to_string(),
-        FailureKind::MultipleAllowOriginValues if hint.contains(',') => "Access-Control-Allow-Origin cannot contain more than one origin.".to_string(),
-        FailureKind::MissingAllowOriginHeader | FailureKind::MultipleAllowOriginValues | FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => {
-            format!("Origin {} is not allowed by Access-Control-Allow-Origin. Status code: {status}", f.sent_origin)
+        FailureKind::WildcardOriginNotAllowed => {
+            "Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true."
+                .to_string()
         }
-        FailureKind::InvalidAllowCredentials => "Credentials flag is true, but Access-Control-Allow-Credentials is not \"true\".".to_string(),
-        FailureKind::PreflightInvalidStatus => format!("Preflight response is not successful. Status code: {status}"),
-        FailureKind::PreflightDisallowedRedirect => "Preflight response is not successful. Status code: 3xx".replace("3xx", &status.to_string()),
-        FailureKind::InvalidAllowMethods => format!("Header Access-Control-Allow-Methods has an invalid value: {hint}"),
-        FailureKind::InvalidAllowHeaders => format!("Header Access-Control-Allow-Headers has an invalid value: {hint}"),
-        FailureKind::MethodNotAllowed => format!("Method {hint} is not allowed by Access-Control-Allow-Methods."),
-        FailureKind::HeaderNotAllowed => format!("Request header field {hint} is not allowed by Access-Control-Allow-Headers."),
-        FailureKind::RedirectContainsCredentials => format!("redirection URL {hint} has credentials"),
+        FailureKind::MultipleAllowOriginValues if hint.contains(',') => {
+            "Access-Control-Allow-Origin cannot contain more than one origin.".to_string()
+        }
+        FailureKind::MissingAllowOriginHeader
+        | FailureKind::MultipleAllowOriginValues
+        | FailureKind::InvalidAllowOriginValue
+        | FailureKind::AllowOriginMismatch => {
+            format!(
+                "Origin {} is not allowed by Access-Control-Allow-Origin. Status code: {status}",
+                f.sent_origin
+            )
+        }
+        FailureKind::InvalidAllowCredentials => {
+            "Credentials flag is true, but Access-Control-Allow-Credentials is not \"true\"."
+                .to_string()
+        }
+        FailureKind::PreflightInvalidStatus => {
+            format!("Preflight response is not successful. Status code: {status}")
+        }
+        FailureKind::PreflightDisallowedRedirect => {
+            "Preflight response is not successful. Status code: 3xx"
+                .replace("3xx", &status.to_string())
+        }
+        FailureKind::InvalidAllowMethods => {
+            format!("Header Access-Control-Allow-Methods has an invalid value: {hint}")
+        }
+        FailureKind::InvalidAllowHeaders => {
+            format!("Header Access-Control-Allow-Headers has an invalid value: {hint}")
+        }
+        FailureKind::MethodNotAllowed => {
+            format!("Method {hint} is not allowed by Access-Control-Allow-Methods.")
+        }
+        FailureKind::HeaderNotAllowed => {
+            format!("Request header field {hint} is not allowed by Access-Control-Allow-Headers.")
+        }
+        FailureKind::RedirectContainsCredentials => {
+            format!("redirection URL {hint} has credentials")
+        }
     };
     let api_name = match api {
         Api::Fetch => "Fetch API",
@@ -203,7 +233,11 @@ mod tests {
 
     #[test]
     fn chromium_wording() {
-        let f = failure(FailureKind::MissingAllowOriginHeader, Stage::Preflight, None);
+        let f = failure(
+            FailureKind::MissingAllowOriginHeader,
+            Stage::Preflight,
+            None,
+        );
         assert_eq!(
             console_message(&f, Api::Fetch, Browser::Chromium),
             "Access to fetch at 'http://api.test/x' from origin 'http://app.test' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
@@ -214,7 +248,11 @@ mod tests {
             console_message(&f, Api::Xhr, Browser::Chromium),
             "Access to XMLHttpRequest at 'http://api.test/x' (redirected from 'http://api.test/start') from origin 'http://app.test' has been blocked by CORS policy: Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."
         );
-        let f = failure(FailureKind::AllowOriginMismatch, Stage::Actual, Some("http://é"));
+        let f = failure(
+            FailureKind::AllowOriginMismatch,
+            Stage::Actual,
+            Some("http://é"),
+        );
         assert!(console_message(&f, Api::Fetch, Browser::Chromium)
             .ends_with("has a value 'http://\\u00E9' that is not equal to the supplied origin. Have the server send the header with a valid value."));
     }

@@ -41,7 +41,10 @@ pub fn cors_check(
         })
     };
     if browser == Browser::Firefox && lines > 1 {
-        return fail(FailureKind::MultipleAllowOriginValues, acao.map(|j| j.value));
+        return fail(
+            FailureKind::MultipleAllowOriginValues,
+            acao.map(|j| j.value),
+        );
     }
     let Some(acao) = acao else {
         return fail(FailureKind::MissingAllowOriginHeader, None);
@@ -55,7 +58,9 @@ pub fn cors_check(
     }
     if value != origin.to_string() {
         let kind = match browser {
-            Browser::Chromium if value.contains([' ', ',']) => FailureKind::MultipleAllowOriginValues,
+            Browser::Chromium if value.contains([' ', ',']) => {
+                FailureKind::MultipleAllowOriginValues
+            }
             Browser::Safari if value.contains(',') => FailureKind::MultipleAllowOriginValues,
             Browser::Chromium if value != "null" && url::Url::parse(&value).is_err() => {
                 FailureKind::InvalidAllowOriginValue
@@ -84,8 +89,15 @@ mod tests {
     use super::*;
     use FailureKind::*;
 
-    fn check(headers: &[(&str, &str)], credentials: bool, browser: Browser) -> Result<(), FailureKind> {
-        let r = ResponseHead::new(200, headers.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    fn check(
+        headers: &[(&str, &str)],
+        credentials: bool,
+        browser: Browser,
+    ) -> Result<(), FailureKind> {
+        let r = ResponseHead::new(
+            200,
+            headers.iter().map(|(n, v)| (n.to_string(), v.to_string())),
+        );
         let o = Origin::parse("https://app.example").unwrap();
         cors_check(&r, &o, credentials, browser).map_err(|e| e.kind)
     }
@@ -98,20 +110,57 @@ mod tests {
         use Browser::Chromium as C;
         assert_eq!(check(&[], false, C), Err(MissingAllowOriginHeader));
         assert_eq!(check(&[(ACAO, "*")], false, C), Ok(()));
-        assert_eq!(check(&[(ACAO, "*")], true, C), Err(WildcardOriginNotAllowed));
-        assert_eq!(check(&[(ACAO, "*"), (ACAC, "true")], true, C), Err(WildcardOriginNotAllowed));
+        assert_eq!(
+            check(&[(ACAO, "*")], true, C),
+            Err(WildcardOriginNotAllowed)
+        );
+        assert_eq!(
+            check(&[(ACAO, "*"), (ACAC, "true")], true, C),
+            Err(WildcardOriginNotAllowed)
+        );
         assert_eq!(check(&[(ACAO, "https://app.example")], false, C), Ok(()));
-        assert_eq!(check(&[(ACAO, "https://app.example/")], false, C), Err(AllowOriginMismatch));
-        assert_eq!(check(&[(ACAO, "https://APP.example")], false, C), Err(AllowOriginMismatch));
+        assert_eq!(
+            check(&[(ACAO, "https://app.example/")], false, C),
+            Err(AllowOriginMismatch)
+        );
+        assert_eq!(
+            check(&[(ACAO, "https://APP.example")], false, C),
+            Err(AllowOriginMismatch)
+        );
         assert_eq!(check(&[(ACAO, "null")], false, C), Err(AllowOriginMismatch));
-        assert_eq!(check(&[(ACAO, "app.example")], false, C), Err(InvalidAllowOriginValue));
+        assert_eq!(
+            check(&[(ACAO, "app.example")], false, C),
+            Err(InvalidAllowOriginValue)
+        );
         assert_eq!(check(&[(ACAO, "")], false, C), Err(InvalidAllowOriginValue));
-        assert_eq!(check(&[(ACAO, "https://a, https://b")], false, C), Err(MultipleAllowOriginValues));
-        assert_eq!(check(&[(ACAO, "https://app.example"), (ACAO, "https://app.example")], false, C), Err(MultipleAllowOriginValues));
-        assert_eq!(check(&[(ACAO, "https://app.example")], true, C), Err(InvalidAllowCredentials));
-        assert_eq!(check(&[(ACAO, "https://app.example"), (ACAC, "True")], true, C), Err(InvalidAllowCredentials));
-        assert_eq!(check(&[(ACAO, "https://app.example"), (ACAC, "true")], true, C), Ok(()));
-        assert_eq!(check(&[(ACAO, " https://app.example "), (ACAC, "true ")], true, C), Ok(()));
+        assert_eq!(
+            check(&[(ACAO, "https://a, https://b")], false, C),
+            Err(MultipleAllowOriginValues)
+        );
+        assert_eq!(
+            check(
+                &[(ACAO, "https://app.example"), (ACAO, "https://app.example")],
+                false,
+                C
+            ),
+            Err(MultipleAllowOriginValues)
+        );
+        assert_eq!(
+            check(&[(ACAO, "https://app.example")], true, C),
+            Err(InvalidAllowCredentials)
+        );
+        assert_eq!(
+            check(&[(ACAO, "https://app.example"), (ACAC, "True")], true, C),
+            Err(InvalidAllowCredentials)
+        );
+        assert_eq!(
+            check(&[(ACAO, "https://app.example"), (ACAC, "true")], true, C),
+            Ok(())
+        );
+        assert_eq!(
+            check(&[(ACAO, " https://app.example "), (ACAC, "true ")], true, C),
+            Ok(())
+        );
     }
 
     #[test]
@@ -122,8 +171,17 @@ mod tests {
 
     #[test]
     fn firefox_counts_lines_first() {
-        assert_eq!(check(&[(ACAO, "*"), (ACAO, "*")], false, Browser::Firefox), Err(MultipleAllowOriginValues));
-        assert_eq!(check(&[(ACAO, "https://a, https://b")], false, Browser::Firefox), Err(AllowOriginMismatch));
-        assert_eq!(check(&[(ACAO, "app.example")], false, Browser::Firefox), Err(AllowOriginMismatch));
+        assert_eq!(
+            check(&[(ACAO, "*"), (ACAO, "*")], false, Browser::Firefox),
+            Err(MultipleAllowOriginValues)
+        );
+        assert_eq!(
+            check(&[(ACAO, "https://a, https://b")], false, Browser::Firefox),
+            Err(AllowOriginMismatch)
+        );
+        assert_eq!(
+            check(&[(ACAO, "app.example")], false, Browser::Firefox),
+            Err(AllowOriginMismatch)
+        );
     }
 }

@@ -179,19 +179,30 @@ impl Fetch {
     }
 
     fn unsafe_headers(&self) -> Vec<String> {
-        header::unsafe_names(self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), self.browser)
+        header::unsafe_names(
+            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            self.browser,
+        )
     }
 
     fn needs_preflight(&self) -> bool {
-        self.cors() && (!crate::method::is_safelisted(&self.method) || !self.unsafe_headers().is_empty())
+        self.cors()
+            && (!crate::method::is_safelisted(&self.method) || !self.unsafe_headers().is_empty())
     }
 
     fn fetch_metadata(&self) -> Vec<(String, String)> {
         let site = if !self.cors() {
             "same-origin"
         } else {
-            match (self.req.origin.tuple(), Origin::of_url(&self.url).tuple().cloned()) {
-                (Some(a), Some(b)) if a.scheme == b.scheme && registrable(&a.host) == registrable(&b.host) => "same-site",
+            match (
+                self.req.origin.tuple(),
+                Origin::of_url(&self.url).tuple().cloned(),
+            ) {
+                (Some(a), Some(b))
+                    if a.scheme == b.scheme && registrable(&a.host) == registrable(&b.host) =>
+                {
+                    "same-site"
+                }
                 _ => "cross-site",
             }
         };
@@ -203,7 +214,8 @@ impl Fetch {
     }
 
     fn referer(&self) -> Option<(String, String)> {
-        (!self.req.origin.is_opaque()).then(|| ("Referer".to_string(), format!("{}/", self.req.origin)))
+        (!self.req.origin.is_opaque())
+            .then(|| ("Referer".to_string(), format!("{}/", self.req.origin)))
     }
 
     /// What to send next, or [`Next::Done`].
@@ -229,7 +241,10 @@ impl Fetch {
                     body: None,
                 };
                 self.preflight_sent = true;
-                self.exchanges.push(Exchange { request: out.clone(), response: None });
+                self.exchanges.push(Exchange {
+                    request: out.clone(),
+                    response: None,
+                });
                 self.state = State::AwaitPreflight;
                 return Next::Send(out);
             }
@@ -237,7 +252,10 @@ impl Fetch {
         }
         if self.state == State::SendActual {
             let mut headers = self.headers.clone();
-            if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("accept")) {
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
+            {
                 headers.insert(0, ("Accept".into(), "*/*".into()));
             }
             if self.cors() || !matches!(self.method.as_str(), "GET" | "HEAD") {
@@ -252,14 +270,24 @@ impl Fetch {
                 headers,
                 body: self.body.clone(),
             };
-            self.exchanges.push(Exchange { request: out.clone(), response: None });
+            self.exchanges.push(Exchange {
+                request: out.clone(),
+                response: None,
+            });
             self.state = State::AwaitActual;
             return Next::Send(out);
         }
         Next::Done
     }
 
-    fn fail(&mut self, kind: FailureKind, stage: Stage, hint: Option<String>, status: Option<u16>, lines: usize) {
+    fn fail(
+        &mut self,
+        kind: FailureKind,
+        stage: Stage,
+        hint: Option<String>,
+        status: Option<u16>,
+        lines: usize,
+    ) {
         let initial = self.req.url.as_str();
         self.failure = Some(Failure {
             kind,
@@ -289,7 +317,13 @@ impl Fetch {
 
     fn on_preflight(&mut self, resp: ResponseHead) {
         if resp.redirect_location().is_some() {
-            return self.fail(FailureKind::PreflightDisallowedRedirect, Stage::Preflight, None, Some(resp.status), 0);
+            return self.fail(
+                FailureKind::PreflightDisallowedRedirect,
+                Stage::Preflight,
+                None,
+                Some(resp.status),
+                0,
+            );
         }
         let unsafe_headers = self.unsafe_headers();
         let ask = Ask {
@@ -303,14 +337,26 @@ impl Fetch {
                 self.grant = Some(grant);
                 self.state = State::SendActual;
             }
-            Err(e) => self.fail(e.kind, Stage::Preflight, e.hint, Some(resp.status), e.allow_origin_lines),
+            Err(e) => self.fail(
+                e.kind,
+                Stage::Preflight,
+                e.hint,
+                Some(resp.status),
+                e.allow_origin_lines,
+            ),
         }
     }
 
     fn on_actual(&mut self, resp: ResponseHead) {
         if self.cors() {
             if let Err(e) = cors_check(&resp, &self.origin, self.req.credentials, self.browser) {
-                return self.fail(e.kind, Stage::Actual, e.hint, Some(resp.status), e.allow_origin_lines);
+                return self.fail(
+                    e.kind,
+                    Stage::Actual,
+                    e.hint,
+                    Some(resp.status),
+                    e.allow_origin_lines,
+                );
             }
         }
         let Some(location) = resp.redirect_location() else {
@@ -321,8 +367,22 @@ impl Fetch {
         if self.redirects > redirect::MAX_REDIRECTS {
             return self.network_error("ERR_TOO_MANY_REDIRECTS", "more than 20 redirects");
         }
-        match redirect::resolve(&self.url, &location, &self.req.origin, self.tainted, self.cors()) {
+        match redirect::resolve(
+            &self.url,
+            &location,
+            &self.req.origin,
+            self.tainted,
+            self.cors(),
+        ) {
             Ok(next) => {
+                let dropped = self.browser.headers_dropped_on_redirect();
+                // Fetch removes Authorization when a redirect changes origin
+                // (https://fetch.spec.whatwg.org/#http-redirect-fetch, step 13).
+                let changes_origin = !Origin::of_url(&self.url).same_origin(&Origin::of_url(&next));
+                self.headers.retain(|(n, _)| {
+                    let n = n.to_ascii_lowercase();
+                    !(dropped.contains(&n.as_str()) || (changes_origin && n == "authorization"))
+                });
                 if redirect::taints(&self.req.origin, &self.url, &next) {
                     self.tainted = true;
                     self.origin = Origin::Opaque;
@@ -333,7 +393,10 @@ impl Fetch {
                     self.headers.retain(|(n, _)| {
                         !matches!(
                             n.to_ascii_lowercase().as_str(),
-                            "content-encoding" | "content-language" | "content-location" | "content-type"
+                            "content-encoding"
+                                | "content-language"
+                                | "content-location"
+                                | "content-type"
                         )
                     });
                 }
@@ -341,16 +404,24 @@ impl Fetch {
                 self.url = next;
                 self.state = State::Start;
             }
-            Err(RedirectError::Credentials(loc)) => {
-                self.fail(FailureKind::RedirectContainsCredentials, Stage::Actual, Some(loc), Some(resp.status), 0)
+            Err(RedirectError::Credentials(loc)) => self.fail(
+                FailureKind::RedirectContainsCredentials,
+                Stage::Actual,
+                Some(loc),
+                Some(resp.status),
+                0,
+            ),
+            Err(RedirectError::TooMany) => {
+                self.network_error("ERR_TOO_MANY_REDIRECTS", "more than 20 redirects")
             }
-            Err(RedirectError::TooMany) => self.network_error("ERR_TOO_MANY_REDIRECTS", "more than 20 redirects"),
-            Err(RedirectError::BadLocation(l)) => {
-                self.network_error("ERR_INVALID_REDIRECT", &format!("the Location '{l}' is not a valid URL"))
-            }
-            Err(RedirectError::NotHttp(l)) => {
-                self.network_error("ERR_UNSAFE_REDIRECT", &format!("the redirect to '{l}' leaves http(s)"))
-            }
+            Err(RedirectError::BadLocation(l)) => self.network_error(
+                "ERR_INVALID_REDIRECT",
+                &format!("the Location '{l}' is not a valid URL"),
+            ),
+            Err(RedirectError::NotHttp(l)) => self.network_error(
+                "ERR_UNSAFE_REDIRECT",
+                &format!("the redirect to '{l}' leaves http(s)"),
+            ),
         }
     }
 
@@ -369,9 +440,12 @@ impl Fetch {
         let cross_origin = self.req.cross_origin || self.tainted;
         Outcome {
             browser: self.browser,
-            allowed: self.failure.is_none() && self.net_error.is_none() && self.state == State::Done,
+            allowed: self.failure.is_none()
+                && self.net_error.is_none()
+                && self.state == State::Done,
             cross_origin,
-            preflight: self.preflight_sent || (self.exchanges.is_empty() && self.req.needs_preflight()),
+            preflight: self.preflight_sent
+                || (self.exchanges.is_empty() && self.req.needs_preflight()),
             final_url: self.url.to_string(),
             failure: self.failure,
             net_error: self.net_error,
@@ -398,7 +472,10 @@ impl Outcome {
             return Some(catalogue::console_message(f, self.request.api, browser));
         }
         self.net_error.as_ref().map(|e| {
-            let method = self.exchanges.last().map_or("GET", |x| x.request.method.as_str());
+            let method = self
+                .exchanges
+                .last()
+                .map_or("GET", |x| x.request.method.as_str());
             format!("{method} {} net::{}", self.final_url, e.code)
         })
     }
@@ -408,7 +485,9 @@ impl Outcome {
         if let Some(f) = &self.failure {
             return Some(catalogue::cause(f));
         }
-        self.net_error.as_ref().map(|e| format!("The browser got no response: {}.", e.detail))
+        self.net_error
+            .as_ref()
+            .map(|e| format!("The browser got no response: {}.", e.detail))
     }
 }
 
@@ -424,8 +503,15 @@ mod tests {
             url: "http://api.test/r".into(),
             origin: PAGE.into(),
             method: method.into(),
-            headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-            credentials: if credentials { Credentials::Include } else { Credentials::SameOrigin },
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            credentials: if credentials {
+                Credentials::Include
+            } else {
+                Credentials::SameOrigin
+            },
             ..Default::default()
         }
     }
@@ -443,12 +529,18 @@ mod tests {
     }
 
     fn resp(status: u16, h: &[(&str, &str)]) -> ResponseHead {
-        ResponseHead::new(status, h.iter().map(|(n, v)| (n.to_string(), v.to_string())))
+        ResponseHead::new(
+            status,
+            h.iter().map(|(n, v)| (n.to_string(), v.to_string())),
+        )
     }
 
     #[test]
     fn simple_get_allowed() {
-        let (o, sent) = drive(&spec("GET", &[], false), vec![resp(200, &[("Access-Control-Allow-Origin", "*")])]);
+        let (o, sent) = drive(
+            &spec("GET", &[], false),
+            vec![resp(200, &[("Access-Control-Allow-Origin", "*")])],
+        );
         assert!(o.allowed && !o.preflight && o.console().is_none());
         assert_eq!(sent.len(), 1);
         assert!(sent[0].headers.contains(&("Origin".into(), PAGE.into())));
@@ -456,13 +548,28 @@ mod tests {
 
     #[test]
     fn preflight_then_actual() {
-        let ok = [("Access-Control-Allow-Origin", PAGE), ("Access-Control-Allow-Credentials", "true")];
-        let pre = [ok[0], ok[1], ("Access-Control-Allow-Methods", "PUT"), ("Access-Control-Allow-Headers", "x-a")];
-        let (o, sent) = drive(&spec("put", &[("X-A", "1")], true), vec![resp(204, &pre), resp(200, &ok)]);
+        let ok = [
+            ("Access-Control-Allow-Origin", PAGE),
+            ("Access-Control-Allow-Credentials", "true"),
+        ];
+        let pre = [
+            ok[0],
+            ok[1],
+            ("Access-Control-Allow-Methods", "PUT"),
+            ("Access-Control-Allow-Headers", "x-a"),
+        ];
+        let (o, sent) = drive(
+            &spec("put", &[("X-A", "1")], true),
+            vec![resp(204, &pre), resp(200, &ok)],
+        );
         assert!(o.allowed && o.preflight, "{:?}", o.failure);
         assert_eq!(sent[0].method, "OPTIONS");
-        assert!(sent[0].headers.contains(&("Access-Control-Request-Headers".into(), "x-a".into())));
-        assert!(sent[0].headers.contains(&("Access-Control-Request-Method".into(), "PUT".into())));
+        assert!(sent[0]
+            .headers
+            .contains(&("Access-Control-Request-Headers".into(), "x-a".into())));
+        assert!(sent[0]
+            .headers
+            .contains(&("Access-Control-Request-Method".into(), "PUT".into())));
         assert_eq!(sent[1].method, "PUT");
     }
 
@@ -472,15 +579,30 @@ mod tests {
         assert!(!o.allowed && o.preflight);
         assert_eq!(sent.len(), 1);
         let f = o.failure.unwrap();
-        assert_eq!((f.kind, f.stage), (FailureKind::MissingAllowOriginHeader, Stage::Preflight));
+        assert_eq!(
+            (f.kind, f.stage),
+            (FailureKind::MissingAllowOriginHeader, Stage::Preflight)
+        );
     }
 
     #[test]
     fn redirect_across_origins_taints_the_origin() {
-        let a = [("Access-Control-Allow-Origin", PAGE), ("Location", "http://other.test/final")];
-        let (o, sent) = drive(&spec("GET", &[], false), vec![resp(302, &a), resp(200, &[("Access-Control-Allow-Origin", PAGE)])]);
+        let a = [
+            ("Access-Control-Allow-Origin", PAGE),
+            ("Location", "http://other.test/final"),
+        ];
+        let (o, sent) = drive(
+            &spec("GET", &[], false),
+            vec![
+                resp(302, &a),
+                resp(200, &[("Access-Control-Allow-Origin", PAGE)]),
+            ],
+        );
         assert!(sent[1].headers.contains(&("Origin".into(), "null".into())));
-        assert!(o.console().unwrap().contains("(redirected from 'http://api.test/r')"));
+        assert!(o
+            .console()
+            .unwrap()
+            .contains("(redirected from 'http://api.test/r')"));
         let f = o.failure.unwrap();
         assert_eq!(f.kind, FailureKind::AllowOriginMismatch);
         assert_eq!(f.initial_url.as_deref(), Some("http://api.test/r"));
@@ -489,17 +611,35 @@ mod tests {
     #[test]
     fn redirect_limit_is_twenty() {
         let hop = [("Access-Control-Allow-Origin", "*"), ("Location", "/again")];
-        let (o, sent) = drive(&spec("GET", &[], false), (0..21).map(|_| resp(302, &hop)).collect());
+        let (o, sent) = drive(
+            &spec("GET", &[], false),
+            (0..21).map(|_| resp(302, &hop)).collect(),
+        );
         assert_eq!(sent.len(), 21);
         assert_eq!(o.net_error.unwrap().code, "ERR_TOO_MANY_REDIRECTS");
-        let (o, _) = drive(&spec("GET", &[], false), (0..20).map(|_| resp(302, &hop)).chain([resp(200, &hop[..1])]).collect());
+        let (o, _) = drive(
+            &spec("GET", &[], false),
+            (0..20)
+                .map(|_| resp(302, &hop))
+                .chain([resp(200, &hop[..1])])
+                .collect(),
+        );
         assert!(o.allowed);
     }
 
     #[test]
     fn preflight_redirect_is_refused() {
-        let (o, _) = drive(&spec("PUT", &[], false), vec![resp(301, &[("Location", "/x"), ("Access-Control-Allow-Origin", "*")])]);
-        assert_eq!(o.failure.unwrap().kind, FailureKind::PreflightDisallowedRedirect);
+        let (o, _) = drive(
+            &spec("PUT", &[], false),
+            vec![resp(
+                301,
+                &[("Location", "/x"), ("Access-Control-Allow-Origin", "*")],
+            )],
+        );
+        assert_eq!(
+            o.failure.unwrap().kind,
+            FailureKind::PreflightDisallowedRedirect
+        );
     }
 
     #[test]

@@ -23,7 +23,13 @@ pub enum Stack {
 
 impl Stack {
     /// Every stack, in display order.
-    pub const ALL: [Stack; 5] = [Stack::Express, Stack::Fastapi, Stack::Nginx, Stack::Apache, Stack::Axum];
+    pub const ALL: [Stack; 5] = [
+        Stack::Express,
+        Stack::Fastapi,
+        Stack::Nginx,
+        Stack::Apache,
+        Stack::Axum,
+    ];
 
     /// Lowercase name.
     pub fn name(self) -> &'static str {
@@ -96,14 +102,24 @@ pub fn fix(failure: &Failure, req: &Classified) -> Fix {
         headers.push(("Access-Control-Allow-Methods".into(), m.clone()));
     }
     if !need.headers.is_empty() {
-        headers.push(("Access-Control-Allow-Headers".into(), need.headers.join(", ")));
+        headers.push((
+            "Access-Control-Allow-Headers".into(),
+            need.headers.join(", "),
+        ));
     }
     headers.push(("Vary".into(), "Origin".into()));
     let snippets = Stack::ALL
         .iter()
-        .map(|&stack| Snippet { stack, code: snippet(stack, &need) })
+        .map(|&stack| Snippet {
+            stack,
+            code: snippet(stack, &need),
+        })
         .collect();
-    Fix { summary, headers, snippets }
+    Fix {
+        summary,
+        headers,
+        snippets,
+    }
 }
 
 fn stage_words(stage: Stage) -> &'static str {
@@ -121,8 +137,18 @@ fn snippet(stack: Stack, n: &Need) -> String {
         .collect();
     let o = &n.origin;
     let cred = n.credentials;
-    let q = |v: &[String]| v.iter().map(|s| format!("'{s}'")).collect::<Vec<_>>().join(", ");
-    let dq = |v: &[String]| v.iter().map(|s| format!("\"{s}\"")).collect::<Vec<_>>().join(", ");
+    let q = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("'{s}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let dq = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     match stack {
         Stack::Express => format!(
             "const cors = require('cors');\napp.use(cors({{\n  origin: ['{o}'],\n  methods: [{}],\n  allowedHeaders: [{}],\n  credentials: {cred},\n}}));",
@@ -215,10 +241,19 @@ mod tests {
         };
         let fx = fix(&f, &req);
         assert!(fx.summary.contains("PATCH"));
-        assert!(fx.headers.contains(&("Access-Control-Allow-Methods".into(), "PATCH".into())));
-        assert!(fx.headers.contains(&("Access-Control-Allow-Credentials".into(), "true".into())));
+        assert!(fx
+            .headers
+            .contains(&("Access-Control-Allow-Methods".into(), "PATCH".into())));
+        assert!(fx
+            .headers
+            .contains(&("Access-Control-Allow-Credentials".into(), "true".into())));
         assert_eq!(fx.snippets.len(), Stack::ALL.len());
-        let apache = &fx.snippets.iter().find(|s| s.stack == Stack::Apache).unwrap().code;
+        let apache = &fx
+            .snippets
+            .iter()
+            .find(|s| s.stack == Stack::Apache)
+            .unwrap()
+            .code;
         assert!(apache.contains("^https://app\\.example$"));
     }
 }

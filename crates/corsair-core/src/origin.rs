@@ -101,7 +101,9 @@ impl Spelling {
             Spelling::Fragment => "has a fragment",
             Spelling::Userinfo => "has a user name or password",
             Spelling::DefaultPort => "spells out the scheme's default port",
-            Spelling::Uppercase => "has uppercase letters (browsers send scheme and host in lowercase)",
+            Spelling::Uppercase => {
+                "has uppercase letters (browsers send scheme and host in lowercase)"
+            }
             Spelling::NonAscii => "has a non-ASCII host (browsers send it in punycode)",
             Spelling::NotCanonical => "is not in canonical form",
         }
@@ -126,7 +128,11 @@ impl Origin {
                 Origin::Tuple(TupleOrigin {
                     scheme,
                     host,
-                    port: if Some(port) == default { None } else { Some(port) },
+                    port: if Some(port) == default {
+                        None
+                    } else {
+                        Some(port)
+                    },
                     effective_port: Some(port),
                 })
             }
@@ -289,10 +295,16 @@ mod tests {
 
     #[test]
     fn serialises_like_browsers() {
-        assert_eq!(ser("https://Example.COM:443/path?q#f"), "https://example.com");
+        assert_eq!(
+            ser("https://Example.COM:443/path?q#f"),
+            "https://example.com"
+        );
         assert_eq!(ser("http://example.com:80"), "http://example.com");
         assert_eq!(ser("http://example.com:8080/"), "http://example.com:8080");
-        assert_eq!(ser("https://bücher.example"), "https://xn--bcher-kva.example");
+        assert_eq!(
+            ser("https://bücher.example"),
+            "https://xn--bcher-kva.example"
+        );
         assert_eq!(ser("http://0x7f.1/"), "http://127.0.0.1");
         assert_eq!(ser("http://[0:0:0:0:0:0:0:1]:3000"), "http://[::1]:3000");
         assert_eq!(ser("null"), "null");
@@ -339,7 +351,10 @@ mod tests {
         let check = |s: &str| Origin::spelling(s).unwrap().1;
         assert!(check("https://example.com").is_empty());
         assert_eq!(check("https://example.com/"), vec![Spelling::Path]);
-        assert_eq!(check("https://example.com:443"), vec![Spelling::DefaultPort]);
+        assert_eq!(
+            check("https://example.com:443"),
+            vec![Spelling::DefaultPort]
+        );
         assert_eq!(check("https://Example.com"), vec![Spelling::Uppercase]);
         assert_eq!(check("https://u:p@example.com"), vec![Spelling::Userinfo]);
         assert_eq!(check("https://example.com?x"), vec![Spelling::Query]);

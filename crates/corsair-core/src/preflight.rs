@@ -30,10 +30,16 @@ pub struct Ask<'a> {
 pub fn request_headers(ask: &Ask<'_>) -> Vec<(String, String)> {
     let mut h = vec![
         ("Accept".to_string(), "*/*".to_string()),
-        ("Access-Control-Request-Method".to_string(), ask.method.to_string()),
+        (
+            "Access-Control-Request-Method".to_string(),
+            ask.method.to_string(),
+        ),
     ];
     if !ask.headers.is_empty() {
-        h.push(("Access-Control-Request-Headers".to_string(), ask.headers.join(",")));
+        h.push((
+            "Access-Control-Request-Headers".to_string(),
+            ask.headers.join(","),
+        ));
     }
     h
 }
@@ -56,7 +62,10 @@ pub fn max_age(value: Option<&str>, browser: Browser) -> MaxAge {
     let Some(v) = value else {
         return MaxAge {
             seconds: default,
-            reason: format!("no Access-Control-Max-Age: {} uses its default of {default} s", browser),
+            reason: format!(
+                "no Access-Control-Max-Age: {} uses its default of {default} s",
+                browser
+            ),
         };
     };
     let parsed: Option<i128> = match browser {
@@ -68,14 +77,19 @@ pub fn max_age(value: Option<&str>, browser: Browser) -> MaxAge {
             } else {
                 return MaxAge {
                     seconds: 0,
-                    reason: format!("Access-Control-Max-Age '{v}' is not a number: firefox caches nothing"),
+                    reason: format!(
+                        "Access-Control-Max-Age '{v}' is not a number: firefox caches nothing"
+                    ),
                 };
             }
         }
         _ => {
             let digits = v.strip_prefix(['-', '+']).unwrap_or(v);
             if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-                Some(v.parse::<i128>().unwrap_or(if v.starts_with('-') { -1 } else { i128::MAX }))
+                Some(
+                    v.parse::<i128>()
+                        .unwrap_or(if v.starts_with('-') { -1 } else { i128::MAX }),
+                )
             } else {
                 None
             }
@@ -163,7 +177,11 @@ pub fn parse_list(value: &str) -> Result<Vec<String>, String> {
 /// Checks a preflight response (not a redirect: the caller refuses those first). Chromium's
 /// order: the CORS check, the status, parsing Allow-Methods then Allow-Headers, the method, the
 /// headers. WebKit checks the status before the CORS check.
-pub fn check_response(resp: &ResponseHead, ask: &Ask<'_>, browser: Browser) -> Result<Grant, PreflightError> {
+pub fn check_response(
+    resp: &ResponseHead,
+    ask: &Ask<'_>,
+    browser: Browser,
+) -> Result<Grant, PreflightError> {
     let status_err = || err(FailureKind::PreflightInvalidStatus, None);
     if browser.preflight_status_first() && !resp.is_ok() {
         return Err(status_err());
@@ -173,7 +191,9 @@ pub fn check_response(resp: &ResponseHead, ask: &Ask<'_>, browser: Browser) -> R
         return Err(status_err());
     }
     let methods = match resp.get("access-control-allow-methods") {
-        Some(j) => parse_list(&j.value).map_err(|bad| err(FailureKind::InvalidAllowMethods, Some(bad)))?,
+        Some(j) => {
+            parse_list(&j.value).map_err(|bad| err(FailureKind::InvalidAllowMethods, Some(bad)))?
+        }
         None => Vec::new(),
     };
     let headers: Vec<String> = match resp.get("access-control-allow-headers") {
@@ -188,7 +208,10 @@ pub fn check_response(resp: &ResponseHead, ask: &Ask<'_>, browser: Browser) -> R
         || methods.iter().any(|m| m == ask.method)
         || (!ask.credentials && methods.iter().any(|m| m == "*"));
     if !method_ok {
-        return Err(err(FailureKind::MethodNotAllowed, Some(ask.method.to_string())));
+        return Err(err(
+            FailureKind::MethodNotAllowed,
+            Some(ask.method.to_string()),
+        ));
     }
     let wildcard = !ask.credentials && headers.iter().any(|h| h == "*");
     let mut wildcard_covered_authorization = false;
@@ -207,7 +230,12 @@ pub fn check_response(resp: &ResponseHead, ask: &Ask<'_>, browser: Browser) -> R
         }
         return Err(err(FailureKind::HeaderNotAllowed, Some(name.clone())));
     }
-    let max_age = max_age(resp.get("access-control-max-age").map(|j| j.value).as_deref(), browser);
+    let max_age = max_age(
+        resp.get("access-control-max-age")
+            .map(|j| j.value)
+            .as_deref(),
+        browser,
+    );
     Ok(Grant {
         methods,
         headers,
@@ -223,11 +251,26 @@ mod tests {
 
     const O: &str = "https://app.example";
 
-    fn run(status: u16, headers: &[(&str, &str)], method: &str, req_headers: &[&str], credentials: bool, browser: Browser) -> Result<Grant, FailureKind> {
-        let resp = ResponseHead::new(status, headers.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+    fn run(
+        status: u16,
+        headers: &[(&str, &str)],
+        method: &str,
+        req_headers: &[&str],
+        credentials: bool,
+        browser: Browser,
+    ) -> Result<Grant, FailureKind> {
+        let resp = ResponseHead::new(
+            status,
+            headers.iter().map(|(n, v)| (n.to_string(), v.to_string())),
+        );
         let origin = Origin::parse(O).unwrap();
         let hs: Vec<String> = req_headers.iter().map(|s| s.to_string()).collect();
-        let ask = Ask { origin: &origin, method, headers: &hs, credentials };
+        let ask = Ask {
+            origin: &origin,
+            method,
+            headers: &hs,
+            credentials,
+        };
         check_response(&resp, &ask, browser).map_err(|e| e.kind)
     }
 
@@ -235,17 +278,50 @@ mod tests {
     fn request_headers_are_formatted_like_chromium() {
         let origin = Origin::parse(O).unwrap();
         let hs = vec!["content-type".to_string(), "x-a".to_string()];
-        let h = request_headers(&Ask { origin: &origin, method: "PUT", headers: &hs, credentials: false });
-        assert_eq!(h[2], ("Access-Control-Request-Headers".into(), "content-type,x-a".into()));
-        let h = request_headers(&Ask { origin: &origin, method: "PUT", headers: &[], credentials: false });
+        let h = request_headers(&Ask {
+            origin: &origin,
+            method: "PUT",
+            headers: &hs,
+            credentials: false,
+        });
+        assert_eq!(
+            h[2],
+            (
+                "Access-Control-Request-Headers".into(),
+                "content-type,x-a".into()
+            )
+        );
+        let h = request_headers(&Ask {
+            origin: &origin,
+            method: "PUT",
+            headers: &[],
+            credentials: false,
+        });
         assert_eq!(h.len(), 2);
     }
 
     #[test]
     fn chromium_checks_origin_before_status() {
-        assert_eq!(run(404, &[], "PUT", &[], false, Browser::Chromium).unwrap_err(), MissingAllowOriginHeader);
-        assert_eq!(run(404, &[], "PUT", &[], false, Browser::Safari).unwrap_err(), PreflightInvalidStatus);
-        assert_eq!(run(500, &[("access-control-allow-origin", O)], "PUT", &[], false, Browser::Chromium).unwrap_err(), PreflightInvalidStatus);
+        assert_eq!(
+            run(404, &[], "PUT", &[], false, Browser::Chromium).unwrap_err(),
+            MissingAllowOriginHeader
+        );
+        assert_eq!(
+            run(404, &[], "PUT", &[], false, Browser::Safari).unwrap_err(),
+            PreflightInvalidStatus
+        );
+        assert_eq!(
+            run(
+                500,
+                &[("access-control-allow-origin", O)],
+                "PUT",
+                &[],
+                false,
+                Browser::Chromium
+            )
+            .unwrap_err(),
+            PreflightInvalidStatus
+        );
     }
 
     #[test]
@@ -253,27 +329,152 @@ mod tests {
         let acao = ("access-control-allow-origin", O);
         let acac = ("access-control-allow-credentials", "true");
         let c = Browser::Chromium;
-        assert!(run(204, &[acao, ("access-control-allow-methods", "PUT")], "PUT", &[], false, c).is_ok());
-        assert_eq!(run(204, &[acao, ("access-control-allow-methods", "put")], "PUT", &[], false, c).unwrap_err(), MethodNotAllowed);
-        assert_eq!(run(204, &[acao, ("access-control-allow-methods", "PATCH")], "patch", &[], false, c).unwrap_err(), MethodNotAllowed);
+        assert!(run(
+            204,
+            &[acao, ("access-control-allow-methods", "PUT")],
+            "PUT",
+            &[],
+            false,
+            c
+        )
+        .is_ok());
+        assert_eq!(
+            run(
+                204,
+                &[acao, ("access-control-allow-methods", "put")],
+                "PUT",
+                &[],
+                false,
+                c
+            )
+            .unwrap_err(),
+            MethodNotAllowed
+        );
+        assert_eq!(
+            run(
+                204,
+                &[acao, ("access-control-allow-methods", "PATCH")],
+                "patch",
+                &[],
+                false,
+                c
+            )
+            .unwrap_err(),
+            MethodNotAllowed
+        );
         assert!(run(204, &[acao], "POST", &[], false, c).is_ok());
-        assert!(run(204, &[acao, ("access-control-allow-methods", "*")], "DELETE", &[], false, c).is_ok());
-        assert_eq!(run(204, &[acao, acac, ("access-control-allow-methods", "*")], "DELETE", &[], true, c).unwrap_err(), MethodNotAllowed);
-        assert_eq!(run(204, &[acao, ("access-control-allow-methods", "PU T")], "PUT", &[], false, c).unwrap_err(), InvalidAllowMethods);
-        assert!(run(204, &[acao, ("access-control-allow-methods", "GET,,PUT, ")], "PUT", &[], false, c).is_ok());
+        assert!(run(
+            204,
+            &[acao, ("access-control-allow-methods", "*")],
+            "DELETE",
+            &[],
+            false,
+            c
+        )
+        .is_ok());
+        assert_eq!(
+            run(
+                204,
+                &[acao, acac, ("access-control-allow-methods", "*")],
+                "DELETE",
+                &[],
+                true,
+                c
+            )
+            .unwrap_err(),
+            MethodNotAllowed
+        );
+        assert_eq!(
+            run(
+                204,
+                &[acao, ("access-control-allow-methods", "PU T")],
+                "PUT",
+                &[],
+                false,
+                c
+            )
+            .unwrap_err(),
+            InvalidAllowMethods
+        );
+        assert!(run(
+            204,
+            &[acao, ("access-control-allow-methods", "GET,,PUT, ")],
+            "PUT",
+            &[],
+            false,
+            c
+        )
+        .is_ok());
     }
 
     #[test]
     fn headers_match_case_insensitively_and_authorization_is_special() {
         let acao = ("access-control-allow-origin", O);
         let c = Browser::Chromium;
-        assert!(run(204, &[acao, ("access-control-allow-headers", "X-Token")], "GET", &["x-token"], false, c).is_ok());
-        assert_eq!(run(204, &[acao, ("access-control-allow-headers", "x-other")], "GET", &["x-token"], false, c).unwrap_err(), HeaderNotAllowed);
-        assert!(run(204, &[acao, ("access-control-allow-headers", "*")], "GET", &["x-token"], false, c).is_ok());
-        assert_eq!(run(204, &[acao, ("access-control-allow-headers", "*")], "GET", &["authorization"], false, c).unwrap_err(), HeaderNotAllowed);
-        let g = run(204, &[acao, ("access-control-allow-headers", "*")], "GET", &["authorization"], false, Browser::Firefox).unwrap();
+        assert!(run(
+            204,
+            &[acao, ("access-control-allow-headers", "X-Token")],
+            "GET",
+            &["x-token"],
+            false,
+            c
+        )
+        .is_ok());
+        assert_eq!(
+            run(
+                204,
+                &[acao, ("access-control-allow-headers", "x-other")],
+                "GET",
+                &["x-token"],
+                false,
+                c
+            )
+            .unwrap_err(),
+            HeaderNotAllowed
+        );
+        assert!(run(
+            204,
+            &[acao, ("access-control-allow-headers", "*")],
+            "GET",
+            &["x-token"],
+            false,
+            c
+        )
+        .is_ok());
+        assert!(
+            run(
+                204,
+                &[acao, ("access-control-allow-headers", "*")],
+                "GET",
+                &["authorization"],
+                false,
+                c
+            )
+            .unwrap()
+            .wildcard_covered_authorization
+        );
+        let g = run(
+            204,
+            &[acao, ("access-control-allow-headers", "*")],
+            "GET",
+            &["authorization"],
+            false,
+            Browser::Firefox,
+        )
+        .unwrap();
         assert!(g.wildcard_covered_authorization);
-        assert_eq!(run(204, &[acao, ("access-control-allow-headers", "x;y")], "GET", &["x"], false, c).unwrap_err(), InvalidAllowHeaders);
+        assert_eq!(
+            run(
+                204,
+                &[acao, ("access-control-allow-headers", "x;y")],
+                "GET",
+                &["x"],
+                false,
+                c
+            )
+            .unwrap_err(),
+            InvalidAllowHeaders
+        );
     }
 
     #[test]

@@ -23,7 +23,9 @@ pub enum RedirectError {
 /// The request's method after a redirect with `status`, and whether its body is dropped:
 /// 301/302 turn POST into GET, 303 turns everything but HEAD into GET.
 pub fn method_after(status: u16, method: &str) -> (String, bool) {
-    if (matches!(status, 301 | 302) && method == "POST") || (status == 303 && method != "HEAD" && method != "GET") {
+    if (matches!(status, 301 | 302) && method == "POST")
+        || (status == 303 && method != "HEAD" && method != "GET")
+    {
         ("GET".to_string(), true)
     } else {
         (method.to_string(), false)
@@ -32,7 +34,13 @@ pub fn method_after(status: u16, method: &str) -> (String, bool) {
 
 /// Resolves `location` against the current URL and checks it: scheme, userinfo (an error when
 /// the request is in CORS mode and either tainted or going cross-origin).
-pub fn resolve(current: &Url, location: &str, request_origin: &Origin, tainted: bool, cors: bool) -> Result<Url, RedirectError> {
+pub fn resolve(
+    current: &Url,
+    location: &str,
+    request_origin: &Origin,
+    tainted: bool,
+    cors: bool,
+) -> Result<Url, RedirectError> {
     let next = current
         .join(location)
         .map_err(|_| RedirectError::BadLocation(location.to_string()))?;
@@ -80,9 +88,21 @@ mod tests {
     fn locations() {
         let page = Origin::parse("http://a.test").unwrap();
         let cur = Url::parse("http://b.test/x/y").unwrap();
-        assert_eq!(resolve(&cur, "../z", &page, false, true).unwrap().as_str(), "http://b.test/z");
-        assert!(matches!(resolve(&cur, "ftp://c/", &page, false, true), Err(RedirectError::NotHttp(_))));
-        assert!(matches!(resolve(&cur, "http://u:p@c.test/", &page, false, true), Err(RedirectError::Credentials(_))));
-        assert!(matches!(resolve(&cur, "http://[::1", &page, false, true), Err(RedirectError::BadLocation(_))));
+        assert_eq!(
+            resolve(&cur, "../z", &page, false, true).unwrap().as_str(),
+            "http://b.test/z"
+        );
+        assert!(matches!(
+            resolve(&cur, "ftp://c/", &page, false, true),
+            Err(RedirectError::NotHttp(_))
+        ));
+        assert!(matches!(
+            resolve(&cur, "http://u:p@c.test/", &page, false, true),
+            Err(RedirectError::Credentials(_))
+        ));
+        assert!(matches!(
+            resolve(&cur, "http://[::1", &page, false, true),
+            Err(RedirectError::BadLocation(_))
+        ));
     }
 }

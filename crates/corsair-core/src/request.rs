@@ -71,13 +71,17 @@ pub enum RequestError {
     #[error("'{0}' is not a valid HTTP method (letters, digits and !#$%&'*+-.^_`|~ only)")]
     BadMethod(String),
     /// CONNECT, TRACE and TRACK throw in `fetch()`.
-    #[error("'{0}' is a forbidden method: fetch() throws a TypeError for CONNECT, TRACE and TRACK")]
+    #[error(
+        "'{0}' is a forbidden method: fetch() throws a TypeError for CONNECT, TRACE and TRACK"
+    )]
     ForbiddenMethod(String),
     /// A header name or value is malformed.
     #[error("{0}")]
     BadHeader(String),
     /// GET and HEAD cannot have a body.
-    #[error("a {0} request cannot have a body: fetch() throws a TypeError; drop --data or use POST/PUT")]
+    #[error(
+        "a {0} request cannot have a body: fetch() throws a TypeError; drop --data or use POST/PUT"
+    )]
     BodyNotAllowed(String),
 }
 
@@ -183,7 +187,11 @@ impl RequestSpec {
             return Err(RequestError::UrlCredentials(self.url.clone()));
         }
         let origin = Origin::parse(&self.origin)?;
-        let raw_method = if self.method.is_empty() { "GET" } else { &self.method };
+        let raw_method = if self.method.is_empty() {
+            "GET"
+        } else {
+            &self.method
+        };
         if !method::is_token(raw_method) {
             return Err(RequestError::BadMethod(raw_method.to_string()));
         }
@@ -200,28 +208,46 @@ impl RequestSpec {
             header::validate(name, value).map_err(RequestError::BadHeader)?;
             let value = value.trim_matches([' ', '\t']).to_string();
             match header::forbidden(name, &value, browser) {
-                Some(why) => dropped.push(Dropped { name: name.clone(), why }),
+                Some(why) => dropped.push(Dropped {
+                    name: name.clone(),
+                    why,
+                }),
                 None => headers.push((name.clone(), value)),
             }
         }
-        if self.body.is_some() && !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("content-type")) {
+        if self.body.is_some()
+            && !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        {
             // fetch() and XHR label a string body themselves.
             headers.push(("Content-Type".into(), "text/plain;charset=UTF-8".into()));
         }
         let target_origin = Origin::of_url(&url);
         let cross_origin = !origin.same_origin(&target_origin);
-        let unsafe_headers = header::unsafe_names(headers.iter().map(|(n, v)| (n.as_str(), v.as_str())), browser);
+        let unsafe_headers = header::unsafe_names(
+            headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            browser,
+        );
         let mut preflight_reasons = Vec::new();
         if !method::is_safelisted(&method) {
-            preflight_reasons.push(PreflightReason::Method { method: method.clone() });
+            preflight_reasons.push(PreflightReason::Method {
+                method: method.clone(),
+            });
         }
         let mut safe_total = 0;
         for (name, value) in &headers {
             let lower = name.to_ascii_lowercase();
             if header::is_safelisted(name, value, browser) {
                 safe_total += value.len();
-            } else if !preflight_reasons.iter().any(|r| matches!(r, PreflightReason::Header { name: n, .. } if *n == lower)) {
-                preflight_reasons.push(PreflightReason::Header { why: why_unsafe(&lower, value), name: lower });
+            } else if !preflight_reasons
+                .iter()
+                .any(|r| matches!(r, PreflightReason::Header { name: n, .. } if *n == lower))
+            {
+                preflight_reasons.push(PreflightReason::Header {
+                    why: why_unsafe(&lower, value),
+                    name: lower,
+                });
             }
         }
         if safe_total > header::MAX_SAFELISTED_TOTAL {
@@ -247,7 +273,10 @@ impl RequestSpec {
 /// Why a header is not CORS-safelisted, in words that complete "the header NAME ...".
 pub fn why_unsafe(lower: &str, value: &str) -> String {
     if value.len() > header::MAX_SAFELISTED_VALUE {
-        return format!("has a {}-byte value, over the 128-byte limit for safelisted headers", value.len());
+        return format!(
+            "has a {}-byte value, over the 128-byte limit for safelisted headers",
+            value.len()
+        );
     }
     match lower {
         "content-type" => format!(
@@ -270,7 +299,10 @@ mod tests {
             url: "https://api.example.com/items".into(),
             origin: "https://app.example.com".into(),
             method: method.into(),
-            headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
             ..Default::default()
         }
     }
@@ -278,9 +310,15 @@ mod tests {
     #[test]
     fn simple_requests_need_no_preflight() {
         for m in ["GET", "get", "HEAD", "post"] {
-            let c = spec(m, &[("Accept", "application/json"), ("Content-Type", "text/plain")])
-                .classify(Browser::Chromium)
-                .unwrap();
+            let c = spec(
+                m,
+                &[
+                    ("Accept", "application/json"),
+                    ("Content-Type", "text/plain"),
+                ],
+            )
+            .classify(Browser::Chromium)
+            .unwrap();
             assert!(c.cross_origin);
             assert!(!c.needs_preflight(), "{m}");
         }
@@ -288,9 +326,12 @@ mod tests {
 
     #[test]
     fn method_and_headers_trigger_preflight_with_reasons() {
-        let c = spec("patch", &[("X-Token", "1"), ("Content-Type", "application/json")])
-            .classify(Browser::Chromium)
-            .unwrap();
+        let c = spec(
+            "patch",
+            &[("X-Token", "1"), ("Content-Type", "application/json")],
+        )
+        .classify(Browser::Chromium)
+        .unwrap();
         assert_eq!(c.method, "patch");
         assert!(c.needs_preflight());
         assert_eq!(c.unsafe_headers, vec!["content-type", "x-token"]);
@@ -321,16 +362,28 @@ mod tests {
         let mut s = spec("POST", &[]);
         s.body = Some("{}".into());
         let c = s.classify(Browser::Chromium).unwrap();
-        assert_eq!(c.headers, vec![("Content-Type".to_string(), "text/plain;charset=UTF-8".to_string())]);
+        assert_eq!(
+            c.headers,
+            vec![(
+                "Content-Type".to_string(),
+                "text/plain;charset=UTF-8".to_string()
+            )]
+        );
         assert!(!c.needs_preflight());
     }
 
     #[test]
     fn what_fetch_would_throw_for() {
         let bad = |s: RequestSpec| s.classify(Browser::Chromium).unwrap_err();
-        assert!(matches!(bad(spec("TRACE", &[])), RequestError::ForbiddenMethod(_)));
+        assert!(matches!(
+            bad(spec("TRACE", &[])),
+            RequestError::ForbiddenMethod(_)
+        ));
         assert!(matches!(bad(spec("GE T", &[])), RequestError::BadMethod(_)));
-        assert!(matches!(bad(spec("GET", &[("Bad Name", "x")])), RequestError::BadHeader(_)));
+        assert!(matches!(
+            bad(spec("GET", &[("Bad Name", "x")])),
+            RequestError::BadHeader(_)
+        ));
         let mut s = spec("GET", &[]);
         s.url = "ftp://x/".into();
         assert!(matches!(bad(s), RequestError::NotHttp(..)));

@@ -109,7 +109,10 @@ mod tests {
     fn joins_lines_and_trims() {
         let r = ResponseHead::new(
             200,
-            [("Access-Control-Allow-Origin", " a "), ("access-control-allow-origin", "b")],
+            [
+                ("Access-Control-Allow-Origin", " a "),
+                ("access-control-allow-origin", "b"),
+            ],
         );
         let j = r.get("ACCESS-CONTROL-ALLOW-ORIGIN").unwrap();
         assert_eq!(j.value, "a, b");
@@ -127,10 +130,18 @@ mod tests {
     #[test]
     fn redirects_need_a_location() {
         assert_eq!(
-            ResponseHead::new(302, [("Location", "/x")]).redirect_location().as_deref(),
+            ResponseHead::new(302, [("Location", "/x")])
+                .redirect_location()
+                .as_deref(),
             Some("/x")
         );
-        assert_eq!(ResponseHead::new(302, Vec::<(&str, &str)>::new()).redirect_location(), None);
-        assert_eq!(ResponseHead::new(304, [("Location", "/x")]).redirect_location(), None);
+        assert_eq!(
+            ResponseHead::new(302, Vec::<(&str, &str)>::new()).redirect_location(),
+            None
+        );
+        assert_eq!(
+            ResponseHead::new(304, [("Location", "/x")]).redirect_location(),
+            None
+        );
     }
 }

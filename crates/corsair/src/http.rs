@@ -30,7 +30,9 @@ pub struct Resolve {
 impl std::str::FromStr for Resolve {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let usage = || format!("--resolve '{s}' must be HOST:PORT:ADDR, e.g. api.example.com:443:127.0.0.1");
+        let usage = || {
+            format!("--resolve '{s}' must be HOST:PORT:ADDR, e.g. api.example.com:443:127.0.0.1")
+        };
         let (host, rest) = s.split_once(':').ok_or_else(usage)?;
         let (port, addr) = rest.split_once(':').ok_or_else(usage)?;
         let addr = addr.trim_start_matches('[').trim_end_matches(']');
@@ -51,7 +53,12 @@ pub struct Client {
 }
 
 impl Client {
-    pub fn new(resolve: Vec<Resolve>, cacert: Option<&Path>, insecure: bool, timeout: Duration) -> Result<Client, String> {
+    pub fn new(
+        resolve: Vec<Resolve>,
+        cacert: Option<&Path>,
+        insecure: bool,
+        timeout: Duration,
+    ) -> Result<Client, String> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
@@ -65,13 +72,16 @@ impl Client {
             let mut roots = rustls::RootCertStore::empty();
             roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
             if let Some(path) = cacert {
-                let pem = std::fs::read(path).map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?;
+                let pem = std::fs::read(path)
+                    .map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?;
                 let certs = parse_pem_certs(&pem);
                 if certs.is_empty() {
                     return Err(format!("--cacert {}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)", path.display()));
                 }
                 for c in certs {
-                    roots.add(c).map_err(|e| format!("--cacert {}: {e}", path.display()))?;
+                    roots
+                        .add(c)
+                        .map_err(|e| format!("--cacert {}: {e}", path.display()))?;
                 }
             }
             builder.with_root_certificates(roots).with_no_client_auth()
@@ -89,7 +99,10 @@ impl Client {
     pub async fn send(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
         match tokio::time::timeout(self.timeout, self.send_inner(out)).await {
             Ok(r) => r,
-            Err(_) => Err(net("ERR_TIMED_OUT", format!("no response within {:?}", self.timeout))),
+            Err(_) => Err(net(
+                "ERR_TIMED_OUT",
+                format!("no response within {:?}", self.timeout),
+            )),
         }
     }
 
@@ -97,18 +110,33 @@ impl Client {
         let url = &out.url;
         let host = url.host_str().unwrap_or_default().to_string();
         let port = url.port_or_known_default().unwrap_or(80);
-        let bare_host = host.trim_start_matches('[').trim_end_matches(']').to_string();
-        let addrs: Vec<SocketAddr> = match self.resolve.iter().find(|r| r.host == bare_host.to_ascii_lowercase() && r.port == port) {
+        let bare_host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let addrs: Vec<SocketAddr> = match self
+            .resolve
+            .iter()
+            .find(|r| r.host == bare_host.to_ascii_lowercase() && r.port == port)
+        {
             Some(r) => vec![SocketAddr::new(r.addr, port)],
             None => match bare_host.parse::<IpAddr>() {
                 Ok(ip) => vec![SocketAddr::new(ip, port)],
                 Err(_) => tokio::net::lookup_host((bare_host.as_str(), port))
                     .await
-                    .map_err(|e| net("ERR_NAME_NOT_RESOLVED", format!("cannot resolve {bare_host}: {e}")))?
+                    .map_err(|e| {
+                        net(
+                            "ERR_NAME_NOT_RESOLVED",
+                            format!("cannot resolve {bare_host}: {e}"),
+                        )
+                    })?
                     .collect(),
             },
         };
-        let mut last_err = net("ERR_NAME_NOT_RESOLVED", format!("{bare_host} has no address"));
+        let mut last_err = net(
+            "ERR_NAME_NOT_RESOLVED",
+            format!("{bare_host} has no address"),
+        );
         let mut stream = None;
         for addr in addrs {
             match TcpStream::connect(addr).await {
@@ -123,8 +151,12 @@ impl Client {
         let _ = stream.set_nodelay(true);
         let req = build_request(out, &host, port, &self.user_agent)?;
         if url.scheme() == "https" {
-            let name = ServerName::try_from(bare_host.clone())
-                .map_err(|_| net("ERR_INVALID_URL", format!("'{bare_host}' is not a valid TLS server name")))?;
+            let name = ServerName::try_from(bare_host.clone()).map_err(|_| {
+                net(
+                    "ERR_INVALID_URL",
+                    format!("'{bare_host}' is not a valid TLS server name"),
+                )
+            })?;
             let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
             exchange(TokioIo::new(tls), req).await
         } else {
@@ -133,10 +165,19 @@ impl Client {
     }
 }
 
-fn build_request(out: &Outgoing, host: &str, port: u16, ua: &str) -> Result<hyper::Request<Full<Bytes>>, NetError> {
+fn build_request(
+    out: &Outgoing,
+    host: &str,
+    port: u16,
+    ua: &str,
+) -> Result<hyper::Request<Full<Bytes>>, NetError> {
     let url = &out.url;
     let default_port = url.port().is_none();
-    let host_header = if default_port { host.to_string() } else { format!("{host}:{port}") };
+    let host_header = if default_port {
+        host.to_string()
+    } else {
+        format!("{host}:{port}")
+    };
     let mut path = url.path().to_string();
     if let Some(q) = url.query() {
         path.push('?');
@@ -151,11 +192,18 @@ fn build_request(out: &Outgoing, host: &str, port: u16, ua: &str) -> Result<hype
         b = b.header(n.as_str(), v.as_str());
     }
     let body = out.body.clone().unwrap_or_default();
-    b.body(Full::new(Bytes::from(body)))
-        .map_err(|e| net("ERR_INVALID_ARGUMENT", format!("cannot build the request: {e}")))
+    b.body(Full::new(Bytes::from(body))).map_err(|e| {
+        net(
+            "ERR_INVALID_ARGUMENT",
+            format!("cannot build the request: {e}"),
+        )
+    })
 }
 
-async fn exchange<T>(io: TokioIo<T>, req: hyper::Request<Full<Bytes>>) -> Result<ResponseHead, NetError>
+async fn exchange<T>(
+    io: TokioIo<T>,
+    req: hyper::Request<Full<Bytes>>,
+) -> Result<ResponseHead, NetError>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
@@ -211,7 +259,12 @@ fn tls_error(e: std::io::Error) -> NetError {
     } else {
         "ERR_SSL_PROTOCOL_ERROR"
     };
-    net(code, format!("TLS handshake failed: {text} (use --cacert FILE to trust a private CA, or --insecure)"))
+    net(
+        code,
+        format!(
+            "TLS handshake failed: {text} (use --cacert FILE to trust a private CA, or --insecure)"
+        ),
+    )
 }
 
 fn response_error(e: hyper::Error) -> NetError {
@@ -229,12 +282,17 @@ fn response_error(e: hyper::Error) -> NetError {
         Some(src) => format!("{text}: {src}"),
         None => text,
     };
-    net(code, format!("the server's response was unusable: {detail}"))
+    net(
+        code,
+        format!("the server's response was unusable: {detail}"),
+    )
 }
 
 fn parse_pem_certs(pem: &[u8]) -> Vec<CertificateDer<'static>> {
     use rustls::pki_types::pem::PemObject;
-    CertificateDer::pem_slice_iter(pem).filter_map(Result::ok).collect()
+    CertificateDer::pem_slice_iter(pem)
+        .filter_map(Result::ok)
+        .collect()
 }
 
 /// Accepts any certificate (`--insecure`), still checking handshake signatures.
@@ -258,7 +316,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn verify_tls13_signature(
         &self,
@@ -266,7 +329,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         cert: &CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()

@@ -29,24 +29,41 @@ fn parse_header(h: &str) -> Result<(String, String), String> {
         .ok_or_else(|| format!("--header '{h}' has no ':'; write it as 'Name: value'"))?;
     let name = n.trim();
     if name.is_empty() {
-        return Err(format!("--header '{h}' has an empty name; write it as 'Name: value'"));
+        return Err(format!(
+            "--header '{h}' has an empty name; write it as 'Name: value'"
+        ));
     }
     Ok((name.to_string(), v.trim().to_string()))
 }
 
 fn run_inner(args: &CheckArgs) -> Result<u8, String> {
     let browser: Browser = args.browser.into();
-    let headers = args.headers.iter().map(|h| parse_header(h)).collect::<Result<Vec<_>, _>>()?;
-    let resolve = args.resolve.iter().map(|r| r.parse::<Resolve>()).collect::<Result<Vec<_>, _>>()?;
+    let headers = args
+        .headers
+        .iter()
+        .map(|h| parse_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let resolve = args
+        .resolve
+        .iter()
+        .map(|r| r.parse::<Resolve>())
+        .collect::<Result<Vec<_>, _>>()?;
     if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
-        return Err(format!("--timeout {} must be between 0 and 3600 seconds", args.timeout));
+        return Err(format!(
+            "--timeout {} must be between 0 and 3600 seconds",
+            args.timeout
+        ));
     }
     let spec = RequestSpec {
         url: args.url.clone(),
         origin: args.origin.clone(),
         method: args.method.clone(),
         headers,
-        credentials: if args.credentials { Credentials::Include } else { Credentials::SameOrigin },
+        credentials: if args.credentials {
+            Credentials::Include
+        } else {
+            Credentials::SameOrigin
+        },
         body: args.data.clone(),
         api: match args.api {
             ApiArg::Fetch => Api::Fetch,
@@ -56,11 +73,20 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
     let mut warnings = Vec::new();
     if let Ok((origin, problems)) = Origin::spelling(&args.origin) {
         for p in problems {
-            warnings.push(format!("--origin '{}' {}; a browser sends '{origin}', which is what is checked", args.origin.trim(), p.describe()));
+            warnings.push(format!(
+                "--origin '{}' {}; a browser sends '{origin}', which is what is checked",
+                args.origin.trim(),
+                p.describe()
+            ));
         }
     }
     let mut fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
-    let client = Client::new(resolve, args.cacert.as_deref(), args.insecure, Duration::from_secs_f64(args.timeout))?;
+    let client = Client::new(
+        resolve,
+        args.cacert.as_deref(),
+        args.insecure,
+        Duration::from_secs_f64(args.timeout),
+    )?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -77,13 +103,25 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
     for d in &outcome.request.dropped {
         warnings.push(format!("the header '{}' is not sent: a page may not set it ({:?}); the browser sets or omits it itself", d.name, d.why));
     }
-    if outcome.grant.as_ref().is_some_and(|g| g.wildcard_covered_authorization) {
+    if outcome
+        .grant
+        .as_ref()
+        .is_some_and(|g| g.wildcard_covered_authorization)
+    {
         warnings.push(format!("'*' in Access-Control-Allow-Headers was taken to cover Authorization, as {browser} does; the Fetch standard and Chromium do not: list Authorization by name"));
     }
     let others = other_browsers(&spec, &outcome);
-    let report = Report { args, outcome: &outcome, warnings, others };
+    let report = Report {
+        args,
+        outcome: &outcome,
+        warnings,
+        others,
+    };
     match args.format {
-        Format::Json => println!("{}", serde_json::to_string_pretty(&report.json()).expect("JSON")),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report.json()).expect("JSON")
+        ),
         Format::Text => report.text(),
     }
     Ok(if outcome.net_error.is_some() {
@@ -110,7 +148,10 @@ fn replay(spec: &RequestSpec, browser: Browser, exchanges: &[Exchange]) -> Optio
     let mut recorded = exchanges.iter();
     while let Next::Send(out) = f.poll() {
         let ex = recorded.next()?;
-        if ex.request.method != out.method || ex.request.url != out.url || ex.request.kind != out.kind {
+        if ex.request.method != out.method
+            || ex.request.url != out.url
+            || ex.request.kind != out.kind
+        {
             return None;
         }
         match &ex.response {
@@ -144,7 +185,10 @@ impl Report<'_> {
             c.push_str(&format!(" --resolve {}", shell_quote(r)));
         }
         if let Some(p) = &self.args.cacert {
-            c.push_str(&format!(" --cacert {}", shell_quote(&p.display().to_string())));
+            c.push_str(&format!(
+                " --cacert {}",
+                shell_quote(&p.display().to_string())
+            ));
         }
         if self.args.insecure {
             c.push_str(" -k");
@@ -161,7 +205,10 @@ impl Report<'_> {
     }
 
     fn fix(&self) -> Option<fix::Fix> {
-        self.outcome.failure.as_ref().map(|f| fix::fix(f, &self.outcome.request))
+        self.outcome
+            .failure
+            .as_ref()
+            .map(|f| fix::fix(f, &self.outcome.request))
     }
 
     fn json(&self) -> Value {
@@ -213,7 +260,10 @@ impl Report<'_> {
     fn text(&self) {
         let o = self.outcome;
         let r = &o.request;
-        println!("{HEAD}corsair check{HEAD:#} {DIM}({} model){DIM:#}", o.browser);
+        println!(
+            "{HEAD}corsair check{HEAD:#} {DIM}({} model){DIM:#}",
+            o.browser
+        );
         println!("  page origin   {}", r.origin);
         println!(
             "  request       {} {}  {DIM}({}, credentials {}){DIM:#}",
@@ -223,7 +273,11 @@ impl Report<'_> {
                 Api::Fetch => "fetch",
                 Api::Xhr => "XMLHttpRequest",
             },
-            if r.credentials { "included" } else { "not included" }
+            if r.credentials {
+                "included"
+            } else {
+                "not included"
+            }
         );
         if !r.cross_origin {
             println!("  cors          {DIM}same-origin: CORS does not apply{DIM:#}");
@@ -248,12 +302,21 @@ impl Report<'_> {
             return;
         }
         if o.allowed {
-            println!("{GOOD}ALLOWED{GOOD:#}: JavaScript on {} can read this response.", r.origin);
+            println!(
+                "{GOOD}ALLOWED{GOOD:#}: JavaScript on {} can read this response.",
+                r.origin
+            );
             if let Some(g) = &o.grant {
-                println!("  preflight cache: {} s ({})", g.max_age.seconds, g.max_age.reason);
+                println!(
+                    "  preflight cache: {} s ({})",
+                    g.max_age.seconds, g.max_age.reason
+                );
             }
         } else {
-            println!("{BAD}BLOCKED by CORS policy{BAD:#}: JavaScript on {} cannot read this response.", r.origin);
+            println!(
+                "{BAD}BLOCKED by CORS policy{BAD:#}: JavaScript on {} cannot read this response.",
+                r.origin
+            );
             if let Some(c) = o.console() {
                 println!("\n{HEAD}Console ({}){HEAD:#}\n  {BAD}{c}{BAD:#}", o.browser);
             }
@@ -262,7 +325,14 @@ impl Report<'_> {
             }
             if let Some(fx) = self.fix() {
                 println!("\n{HEAD}Fix{HEAD:#}\n  {}", fx.summary);
-                println!("  The response{} should carry:", if o.preflight { "s (preflight and actual)" } else { "" });
+                println!(
+                    "  The response{} should carry:",
+                    if o.preflight {
+                        "s (preflight and actual)"
+                    } else {
+                        ""
+                    }
+                );
                 for (n, v) in &fx.headers {
                     println!("    {CORS}{n}: {v}{CORS:#}");
                 }
@@ -292,8 +362,13 @@ impl Report<'_> {
             .others
             .iter()
             .filter_map(|(b, r)| match r {
-                Some(r) if r.allowed != o.allowed => Some(format!("{b} would {}", if r.allowed { "allow it" } else { "block it" })),
-                None => Some(format!("{b} would send different requests (run with --browser {b})")),
+                Some(r) if r.allowed != o.allowed => Some(format!(
+                    "{b} would {}",
+                    if r.allowed { "allow it" } else { "block it" }
+                )),
+                None => Some(format!(
+                    "{b} would send different requests (run with --browser {b})"
+                )),
                 _ => None,
             })
             .collect();
@@ -311,9 +386,18 @@ impl Report<'_> {
             ExchangeKind::Preflight => "preflight",
             ExchangeKind::Actual => "request",
         };
-        println!("{HEAD}> {} {}{HEAD:#}  {DIM}[{tag}]{DIM:#}", e.request.method, e.request.url);
+        println!(
+            "{HEAD}> {} {}{HEAD:#}  {DIM}[{tag}]{DIM:#}",
+            e.request.method, e.request.url
+        );
         for (n, v) in &e.request.headers {
-            if is_cors_request_header(n) || self.args.headers.iter().any(|h| h.split(':').next().is_some_and(|x| x.trim().eq_ignore_ascii_case(n))) {
+            if is_cors_request_header(n)
+                || self.args.headers.iter().any(|h| {
+                    h.split(':')
+                        .next()
+                        .is_some_and(|x| x.trim().eq_ignore_ascii_case(n))
+                })
+            {
                 println!("    {CORS}{n}: {v}{CORS:#}");
             }
         }
@@ -325,7 +409,11 @@ impl Report<'_> {
                         println!("    {CORS}{n}: {}{CORS:#}", String::from_utf8_lossy(v));
                     }
                 }
-                if !resp.headers.iter().any(|(n, _)| n.eq_ignore_ascii_case("access-control-allow-origin")) {
+                if !resp
+                    .headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("access-control-allow-origin"))
+                {
                     println!("    {DIM}(no Access-Control-Allow-Origin){DIM:#}");
                 }
             }

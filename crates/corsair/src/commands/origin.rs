@@ -27,9 +27,7 @@ pub fn run(args: OriginArgs) -> u8 {
     let same = second.as_ref().map(|(o, _)| first.0.same_origin(o));
     match args.format {
         Format::Json => {
-            let one = |input: &str, (o, sp): &(Origin, Vec<Spelling>)| {
-                json!({"input": input, "origin": o.to_string(), "opaque": o.is_opaque(), "tuple": o.tuple(), "spelling": sp})
-            };
+            let one = |input: &str, (o, sp): &(Origin, Vec<Spelling>)| json!({"input": input, "origin": o.to_string(), "opaque": o.is_opaque(), "tuple": o.tuple(), "spelling": sp});
             let mut v = json!({"first": one(&args.url, &first)});
             if let (Some(other), Some(s)) = (&second, &args.other) {
                 v["second"] = one(s, other);
@@ -54,8 +52,12 @@ pub fn run(args: OriginArgs) -> u8 {
                     let parts: Vec<String> = d
                         .iter()
                         .map(|p| match p {
-                            corsair_core::origin::Part::Scheme => format!("scheme ({} vs {})", a.scheme, b.scheme),
-                            corsair_core::origin::Part::Host => format!("host ({} vs {})", a.host, b.host),
+                            corsair_core::origin::Part::Scheme => {
+                                format!("scheme ({} vs {})", a.scheme, b.scheme)
+                            }
+                            corsair_core::origin::Part::Host => {
+                                format!("host ({} vs {})", a.host, b.host)
+                            }
                             corsair_core::origin::Part::Port => format!(
                                 "port ({} vs {})",
                                 a.effective_port.map_or("none".into(), |p| p.to_string()),

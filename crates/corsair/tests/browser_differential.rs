@@ -1,0 +1,1097 @@
+//! The browser differential: hundreds of generated scenarios, each run in real headless
+//! Chromium and through `corsair check`, which must agree on whether the response is readable,
+//! whether a preflight was sent, and the exact console message.
+//!
+//! A scenario is a request shape (method, headers, credentials, body, fetch or XHR) crossed
+//! with a server profile (what the preflight and the actual request are answered with,
+//! redirects included). The page lives on one loopback origin, the API on a second, and a third
+//! serves as a foreign redirect target.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::process::Command;
+use support::{Resp, Route, Server};
+
+#[derive(Clone)]
+struct Shape {
+    name: &'static str,
+    method: &'static str,
+    headers: Vec<(String, String)>,
+    credentials: bool,
+    body: Option<&'static str>,
+    xhr: bool,
+}
+
+fn shape(
+    name: &'static str,
+    method: &'static str,
+    headers: &[(&str, &str)],
+    credentials: bool,
+) -> Shape {
+    Shape {
+        name,
+        method,
+        headers: headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect(),
+        credentials,
+        body: None,
+        xhr: false,
+    }
+}
+
+fn shapes() -> Vec<Shape> {
+    let a128 = "a".repeat(128);
+    let d128 = "1".repeat(128);
+    let big = |extra: bool| {
+        // Eight safelisted values of 128 bytes total 1024 (no preflight); a ninth tips the rule.
+        let mut h: Vec<(String, String)> = vec![
+            ("Accept".into(), a128.clone()),
+            ("Accept-Language".into(), a128.clone()),
+            ("Content-Language".into(), a128.clone()),
+            ("Width".into(), d128.clone()),
+            ("Viewport-Width".into(), d128.clone()),
+            ("DPR".into(), d128.clone()),
+            ("Device-Memory".into(), d128.clone()),
+            ("RTT".into(), d128.clone()),
+        ];
+        if extra {
+            h.push(("Downlink".into(), "1".into()));
+        }
+        h
+    };
+    let mut v = vec![
+        shape("get", "GET", &[], false),
+        shape("get-cred", "GET", &[], true),
+        Shape {
+            body: Some("hello"),
+            ..shape("post-text", "POST", &[], false)
+        },
+        Shape {
+            body: Some("{}"),
+            ..shape(
+                "post-json",
+                "POST",
+                &[("Content-Type", "application/json")],
+                false,
+            )
+        },
+        shape("put", "PUT", &[], false),
+        shape("put-cred-custom", "PUT", &[("X-Custom", "1")], true),
+        shape("get-custom", "GET", &[("X-Custom", "1")], false),
+        shape("get-auth", "GET", &[("Authorization", "Bearer t")], false),
+        Shape {
+            body: Some("{}"),
+            ..shape(
+                "delete-multi",
+                "DELETE",
+                &[
+                    ("X-B", "1"),
+                    ("X-A", "2"),
+                    ("Content-Type", "application/json"),
+                ],
+                false,
+            )
+        },
+        shape("patch-lower", "patch", &[], false),
+        shape("put-mixed-case", "Put", &[], false),
+        shape("head", "HEAD", &[], false),
+        Shape {
+            xhr: true,
+            ..shape("xhr-get", "GET", &[], false)
+        },
+        Shape {
+            xhr: true,
+            ..shape("xhr-put-cred", "PUT", &[("X-Custom", "1")], true)
+        },
+        shape("get-range", "GET", &[("Range", "bytes=0-10")], false),
+        shape("get-range-suffix", "GET", &[("Range", "bytes=-10")], false),
+        shape("get-dpr", "GET", &[("DPR", "2")], false),
+        Shape {
+            body: Some("x"),
+            ..shape(
+                "post-ct-spaced",
+                "POST",
+                &[("Content-Type", "text / plain")],
+                false,
+            )
+        },
+        shape(
+            "get-accept-129",
+            "GET",
+            &[("Accept", &"a".repeat(129))],
+            false,
+        ),
+        shape(
+            "get-lang-bad",
+            "GET",
+            &[("Content-Language", "de_DE")],
+            false,
+        ),
+        shape("get-cookie-dropped", "GET", &[("Cookie", "a=b")], false),
+    ];
+    v.push(Shape {
+        headers: big(false),
+        ..shape("get-1024", "GET", &[], false)
+    });
+    v.push(Shape {
+        headers: big(true),
+        ..shape("get-1025", "GET", &[], false)
+    });
+    v
+}
+
+/// A server profile: fills the routes for one scenario.
+struct Profile {
+    name: &'static str,
+    build: fn(&Ctx) -> Vec<(usize, String, Route)>,
+    /// Which listener the request starts at: 1 (the API, cross-origin) or 0 (the page's own
+    /// origin, made cross-origin by a redirect).
+    start_on: usize,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            name: "",
+            build: |_| Vec::new(),
+            start_on: 1,
+        }
+    }
+}
+
+struct Ctx {
+    id: String,
+    /// The page origin.
+    o: String,
+    /// API and foreign origins.
+    api: String,
+    other: String,
+    /// Allowed methods and headers for "generous" preflights.
+    all_methods: &'static str,
+    all_headers: &'static str,
+}
+
+impl Ctx {
+    fn start(&self) -> String {
+        format!("/{}/start", self.id)
+    }
+    fn path(&self, leaf: &str) -> String {
+        format!("/{}/{leaf}", self.id)
+    }
+}
+
+const METHODS: &str = "GET, POST, PUT, DELETE, patch, HEAD";
+const HEADERS: &str = "x-custom, Authorization, content-type, x-a, x-b, range, dpr, accept, accept-language, content-language, width, viewport-width, device-memory, rtt, downlink";
+
+fn ok_cors(o: &str) -> Resp {
+    Resp::new(200)
+        .h("Access-Control-Allow-Origin", o)
+        .h("Access-Control-Allow-Credentials", "true")
+}
+
+fn generous_preflight(c: &Ctx) -> Resp {
+    Resp::new(204)
+        .h("Access-Control-Allow-Origin", &c.o)
+        .h("Access-Control-Allow-Credentials", "true")
+        .h("Access-Control-Allow-Methods", c.all_methods)
+        .h("Access-Control-Allow-Headers", c.all_headers)
+}
+
+/// Both responses carry the same ACAO (and ACAC) value(s); the preflight allows everything else.
+fn same_acao(c: &Ctx, acao: &[&[u8]], acac: Option<&str>) -> Vec<(usize, String, Route)> {
+    let mut pre = Resp::new(204)
+        .h("Access-Control-Allow-Methods", c.all_methods)
+        .h("Access-Control-Allow-Headers", c.all_headers);
+    let mut act = Resp::new(200);
+    for v in acao {
+        pre = pre.h("Access-Control-Allow-Origin", v);
+        act = act.h("Access-Control-Allow-Origin", v);
+    }
+    if let Some(v) = acac {
+        pre = pre.h("Access-Control-Allow-Credentials", v);
+        act = act.h("Access-Control-Allow-Credentials", v);
+    }
+    vec![(
+        1,
+        c.start(),
+        Route {
+            preflight: pre,
+            actual: act,
+        },
+    )]
+}
+
+fn profiles() -> Vec<Profile> {
+    vec![
+        Profile {
+            start_on: 0,
+            name: "same-origin-redirect-to-api",
+            build: |c| {
+                vec![
+                    (
+                        0,
+                        c.start(),
+                        Route {
+                            preflight: Resp::new(404),
+                            actual: Resp::new(302)
+                                .h("Location", format!("{}{}", c.api, c.path("final"))),
+                        },
+                    ),
+                    (
+                        1,
+                        c.path("final"),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o),
+                        },
+                    ),
+                ]
+            },
+        },
+        Profile {
+            start_on: 0,
+            name: "same-origin-redirect-to-api-bare-preflight",
+            build: |c| {
+                vec![
+                    (
+                        0,
+                        c.start(),
+                        Route {
+                            preflight: Resp::new(404),
+                            actual: Resp::new(307)
+                                .h("Location", format!("{}{}", c.api, c.path("final"))),
+                        },
+                    ),
+                    (
+                        1,
+                        c.path("final"),
+                        Route {
+                            preflight: Resp::new(404),
+                            actual: ok_cors(&c.o),
+                        },
+                    ),
+                ]
+            },
+        },
+        Profile {
+            name: "no-cors",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp::new(200),
+                        actual: Resp::new(200),
+                    },
+                )]
+            },
+            ..Default::default()
+        },
+        Profile {
+            name: "exact",
+            build: |c| same_acao(c, &[c.o.as_bytes()], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "exact-no-acac",
+            build: |c| same_acao(c, &[c.o.as_bytes()], None),
+            ..Default::default()
+        },
+        Profile {
+            name: "exact-acac-True",
+            build: |c| same_acao(c, &[c.o.as_bytes()], Some("True")),
+            ..Default::default()
+        },
+        Profile {
+            name: "exact-acac-false",
+            build: |c| same_acao(c, &[c.o.as_bytes()], Some("false")),
+            ..Default::default()
+        },
+        Profile {
+            name: "star",
+            build: |c| same_acao(c, &[b"*"], None),
+            ..Default::default()
+        },
+        Profile {
+            name: "star-acac",
+            build: |c| same_acao(c, &[b"*"], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "other-port",
+            build: |c| same_acao(c, &[c.other.as_bytes()], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "trailing-slash",
+            build: |c| same_acao(c, &[format!("{}/", c.o).as_bytes()], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "uppercase",
+            build: |c| same_acao(c, &[c.o.to_uppercase().as_bytes()], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "null",
+            build: |c| same_acao(c, &[b"null"], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "duplicate-lines",
+            build: |c| same_acao(c, &[c.o.as_bytes(), c.o.as_bytes()], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "comma-list",
+            build: |c| {
+                same_acao(
+                    c,
+                    &[format!("{}, http://x.test", c.o).as_bytes()],
+                    Some("true"),
+                )
+            },
+            ..Default::default()
+        },
+        Profile {
+            name: "invalid",
+            build: |c| same_acao(c, &[b"not-an-origin"], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "empty",
+            build: |c| same_acao(c, &[b""], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "non-ascii",
+            build: |c| same_acao(c, &["http://é.test".as_bytes()], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            name: "padded",
+            build: |c| same_acao(c, &[format!("  {}  ", c.o).as_bytes()], Some("true")),
+            ..Default::default()
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-404-bare",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp::new(404),
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-401-cors",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp {
+                            status: 401,
+                            ..generous_preflight(c)
+                        },
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-500-cors",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp {
+                            status: 500,
+                            ..generous_preflight(c)
+                        },
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-200",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp {
+                            status: 200,
+                            ..generous_preflight(c)
+                        },
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-redirect",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: generous_preflight(c)
+                            .h("Location", c.path("start"))
+                            .h("X-Status", "301")
+                            .with_status(301),
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-no-lists",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp::new(204)
+                            .h("Access-Control-Allow-Origin", &c.o)
+                            .h("Access-Control-Allow-Credentials", "true"),
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-methods-lower",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp::new(204)
+                            .h("Access-Control-Allow-Origin", &c.o)
+                            .h("Access-Control-Allow-Credentials", "true")
+                            .h("Access-Control-Allow-Methods", "put, delete, patch")
+                            .h("Access-Control-Allow-Headers", c.all_headers),
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-stars",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp::new(204)
+                            .h("Access-Control-Allow-Origin", &c.o)
+                            .h("Access-Control-Allow-Credentials", "true")
+                            .h("Access-Control-Allow-Methods", "*")
+                            .h("Access-Control-Allow-Headers", "*"),
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-invalid-methods",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp::new(204)
+                            .h("Access-Control-Allow-Origin", &c.o)
+                            .h("Access-Control-Allow-Credentials", "true")
+                            .h("Access-Control-Allow-Methods", "PUT DELETE")
+                            .h("Access-Control-Allow-Headers", c.all_headers),
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-invalid-headers",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: Resp::new(204)
+                            .h("Access-Control-Allow-Origin", &c.o)
+                            .h("Access-Control-Allow-Credentials", "true")
+                            .h("Access-Control-Allow-Methods", c.all_methods)
+                            .h("Access-Control-Allow-Headers", "x-custom;"),
+                        actual: ok_cors(&c.o),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "pre-ok-actual-bare",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: generous_preflight(c),
+                        actual: Resp::new(200),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "redirect-same-api",
+            build: |c| {
+                vec![
+                    (
+                        1,
+                        c.start(),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o)
+                                .h("Location", c.path("final"))
+                                .with_status(302),
+                        },
+                    ),
+                    (
+                        1,
+                        c.path("final"),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o),
+                        },
+                    ),
+                ]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "redirect-foreign",
+            build: |c| {
+                vec![
+                    (
+                        1,
+                        c.start(),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o)
+                                .h("Location", format!("{}{}", c.other, c.path("final")))
+                                .with_status(302),
+                        },
+                    ),
+                    (
+                        2,
+                        c.path("final"),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o),
+                        },
+                    ),
+                ]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "redirect-foreign-null",
+            build: |c| {
+                vec![
+                    (
+                        1,
+                        c.start(),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o)
+                                .h("Location", format!("{}{}", c.other, c.path("final")))
+                                .with_status(307),
+                        },
+                    ),
+                    (
+                        2,
+                        c.path("final"),
+                        Route {
+                            preflight: Resp::new(204)
+                                .h("Access-Control-Allow-Origin", "null")
+                                .h("Access-Control-Allow-Credentials", "true")
+                                .h("Access-Control-Allow-Methods", c.all_methods)
+                                .h("Access-Control-Allow-Headers", c.all_headers),
+                            actual: ok_cors("null"),
+                        },
+                    ),
+                ]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "redirect-bare",
+            build: |c| {
+                vec![
+                    (
+                        1,
+                        c.start(),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: Resp::new(302).h("Location", c.path("final")),
+                        },
+                    ),
+                    (
+                        1,
+                        c.path("final"),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o),
+                        },
+                    ),
+                ]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "redirect-userinfo",
+            build: |c| {
+                vec![(
+                    1,
+                    c.start(),
+                    Route {
+                        preflight: generous_preflight(c),
+                        actual: ok_cors(&c.o)
+                            .h(
+                                "Location",
+                                format!(
+                                    "{}{}",
+                                    c.api.replace("http://", "http://u:p@"),
+                                    c.path("final")
+                                ),
+                            )
+                            .with_status(302),
+                    },
+                )]
+            },
+        },
+        Profile {
+            start_on: 1,
+            name: "redirect-303-post",
+            build: |c| {
+                vec![
+                    (
+                        1,
+                        c.start(),
+                        Route {
+                            preflight: generous_preflight(c),
+                            actual: ok_cors(&c.o)
+                                .h("Location", c.path("final"))
+                                .with_status(303),
+                        },
+                    ),
+                    (
+                        1,
+                        c.path("final"),
+                        Route {
+                            preflight: Resp::new(404),
+                            actual: ok_cors(&c.o),
+                        },
+                    ),
+                ]
+            },
+        },
+    ]
+}
+
+trait WithStatus {
+    fn with_status(self, s: u16) -> Self;
+}
+impl WithStatus for Resp {
+    fn with_status(mut self, s: u16) -> Self {
+        self.status = s;
+        self.headers.retain(|(n, _)| n != "X-Status");
+        self
+    }
+}
+
+struct Scenario {
+    id: String,
+    label: String,
+    url: String,
+    shape: Shape,
+}
+
+fn corsair(server_origin: &str, s: &Scenario) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_corsair"));
+    cmd.args([
+        "check",
+        &s.url,
+        "--origin",
+        server_origin,
+        "--method",
+        s.shape.method,
+        "--format",
+        "json",
+        "--timeout",
+        "10",
+    ]);
+    for (n, v) in &s.shape.headers {
+        cmd.args(["--header", &format!("{n}: {v}")]);
+    }
+    if s.shape.credentials {
+        cmd.arg("--credentials");
+    }
+    if let Some(b) = s.shape.body {
+        cmd.args(["--data", b]);
+    }
+    if s.shape.xhr {
+        cmd.args(["--api", "xhr"]);
+    }
+    let out = cmd.output().expect("run corsair");
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: corsair printed no JSON ({e}); stderr: {}",
+            s.label,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn chromium_and_corsair_check_agree() {
+    let deps = support::browser_deps();
+    let server = Server::start(3);
+    let page = server.origin(0);
+    let api = server.origin(1);
+    let other = server.origin(2);
+    let mut scenarios = Vec::new();
+    for sh in shapes() {
+        for p in profiles() {
+            let id = format!("s{:04}", scenarios.len());
+            let ctx = Ctx {
+                id: id.clone(),
+                o: page.clone(),
+                api: api.clone(),
+                other: other.clone(),
+                all_methods: METHODS,
+                all_headers: HEADERS,
+            };
+            for (i, path, route) in (p.build)(&ctx) {
+                server.route(server.ports[i], &path, route);
+            }
+            let base = if p.start_on == 0 { &page } else { &api };
+            scenarios.push(Scenario {
+                label: format!("{id} {} × {}", sh.name, p.name),
+                url: format!("{base}{}", ctx.start()),
+                id,
+                shape: sh.clone(),
+            });
+        }
+    }
+    // A long redirect chain: 20 hops are followed, 21 are not.
+    for hops in [20usize, 21] {
+        let id = format!("s{:04}", scenarios.len());
+        for n in 0..hops {
+            let from = if n == 0 {
+                format!("/{id}/start")
+            } else {
+                format!("/{id}/hop{n}")
+            };
+            let r = ok_cors(&page)
+                .h("Location", format!("/{id}/hop{}", n + 1))
+                .with_status(302);
+            server.route(
+                server.ports[1],
+                &from,
+                Route {
+                    preflight: r.clone(),
+                    actual: r,
+                },
+            );
+        }
+        server.route(
+            server.ports[1],
+            &format!("/{id}/hop{hops}"),
+            Route {
+                preflight: ok_cors(&page),
+                actual: ok_cors(&page),
+            },
+        );
+        scenarios.push(Scenario {
+            label: format!("{id} get × {hops} redirects"),
+            url: format!("{api}/{id}/start"),
+            id,
+            shape: shape("get", "GET", &[], false),
+        });
+    }
+
+    // Chromium pass.
+    let input = json!({
+        "pageUrl": format!("{page}/"),
+        "scenarios": scenarios.iter().map(|s| json!({
+            "id": s.id, "url": s.url, "method": s.shape.method, "headers": s.shape.headers,
+            "credentials": s.shape.credentials, "body": s.shape.body, "api": if s.shape.xhr { "xhr" } else { "fetch" },
+        })).collect::<Vec<_>>(),
+    });
+    let dir = std::env::temp_dir().join(format!("corsair-diff-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input_path = dir.join("scenarios.json");
+    std::fs::write(&input_path, serde_json::to_vec(&input).unwrap()).unwrap();
+    let out = Command::new("node")
+        .arg(support::workspace_root().join("tests/browser/runner.mjs"))
+        .arg(&input_path)
+        .env("CORSAIR_NODE_MODULES", &deps.node_modules)
+        .env("CORSAIR_CHROMIUM", &deps.chromium)
+        .output()
+        .expect("run node");
+    assert!(
+        out.status.success(),
+        "the Chromium runner failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let browser: Value = serde_json::from_slice(&out.stdout).expect("runner JSON");
+    let browser_log = server.take_log();
+    let console: Vec<String> = browser["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_string())
+        .collect();
+    let results: HashMap<String, Value> = browser["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r.clone()))
+        .collect();
+
+    // corsair pass, a few at a time.
+    let mut verdicts: Vec<Value> = Vec::with_capacity(scenarios.len());
+    for chunk in scenarios.chunks(4) {
+        let got: Vec<Value> = std::thread::scope(|sc| {
+            let hs: Vec<_> = chunk
+                .iter()
+                .map(|s| sc.spawn(|| corsair(&page, s)))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        verdicts.extend(got);
+    }
+
+    let mut disagreements = Vec::new();
+    // CORSAIR_DIFF_DUMP=FILE writes what both sides sent for every scenario, for debugging.
+    let dump_path = std::env::var_os("CORSAIR_DIFF_DUMP");
+    let mut dump = dump_path.as_ref().map(|_| Vec::new());
+    for (s, v) in scenarios.iter().zip(&verdicts) {
+        let marker = format!("/{}/", s.id);
+        // Header names the page set (not the ones Chromium adds by itself, like Accept-Language).
+        let page_set: std::collections::BTreeSet<String> = s
+            .shape
+            .headers
+            .iter()
+            .map(|(n, _)| n.to_ascii_lowercase())
+            .filter(|n| !matches!(n.as_str(), "accept" | "accept-language" | "cookie"))
+            .collect();
+        let b_allowed = results[&s.id]["ok"].as_bool().unwrap();
+        let b_preflight = browser_log
+            .iter()
+            .any(|x| x.method == "OPTIONS" && x.path.starts_with(&marker));
+        let cors_lines: Vec<&String> = console
+            .iter()
+            .filter(|m| m.contains(&marker) && m.contains("has been blocked by CORS policy"))
+            .collect();
+        let b_console = cors_lines.first().map(|s| s.to_string());
+        let c_allowed = v["allowed"].as_bool().unwrap();
+        let c_preflight = v["preflight"].as_bool().unwrap();
+        let c_console = v["console"]
+            .as_str()
+            .map(str::to_string)
+            .filter(|m| m.contains("has been blocked by CORS policy"));
+        let mut why = Vec::new();
+        if b_allowed != c_allowed {
+            why.push(format!(
+                "allowed: chromium {b_allowed}, corsair {c_allowed}"
+            ));
+        }
+        if b_preflight != c_preflight {
+            why.push(format!(
+                "preflight: chromium {b_preflight}, corsair {c_preflight}"
+            ));
+        }
+        if b_console != c_console {
+            why.push(format!(
+                "console:\n      chromium {b_console:?}\n      corsair  {c_console:?}"
+            ));
+        }
+        let b_seq: Vec<String> = browser_log
+            .iter()
+            .filter(|x| x.path.starts_with(&marker))
+            .map(|x| {
+                let names: Vec<String> = x
+                    .headers
+                    .iter()
+                    .map(|(k, _)| k.clone())
+                    .filter(|k| page_set.contains(k))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                format!("{} :{}{} [{}]", x.method, x.port, x.path, names.join(","))
+            })
+            .collect();
+        let c_seq: Vec<String> = v["exchanges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let url = url::Url::parse(e["request"]["url"].as_str().unwrap()).unwrap();
+                let names: std::collections::BTreeSet<String> = if e["kind"] == "preflight" {
+                    Default::default()
+                } else {
+                    e["request"]["headers"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|h| h[0].as_str().unwrap().to_ascii_lowercase())
+                        .filter(|k| page_set.contains(k))
+                        .collect()
+                };
+                format!(
+                    "{} :{}{} [{}]",
+                    e["request"]["method"].as_str().unwrap(),
+                    url.port().unwrap(),
+                    url.path(),
+                    names.into_iter().collect::<Vec<_>>().join(",")
+                )
+            })
+            .collect();
+        if b_seq != c_seq {
+            why.push(format!(
+                "requests:\n      chromium {b_seq:?}\n      corsair  {c_seq:?}"
+            ));
+        }
+        if cors_lines.len() > 1 {
+            why.push(format!(
+                "chromium printed {} CORS messages",
+                cors_lines.len()
+            ));
+        }
+        if !why.is_empty() || dump.is_some() {
+            let seen: Vec<String> = browser_log
+                .iter()
+                .filter(|x| x.path.starts_with(&marker))
+                .map(|x| {
+                    let h = |n: &str| {
+                        x.headers
+                            .iter()
+                            .find(|(k, _)| k == n)
+                            .map_or("-", |(_, v)| v.as_str())
+                            .to_string()
+                    };
+                    {
+                        let names: Vec<&str> = x
+                            .headers
+                            .iter()
+                            .map(|(k, _)| k.as_str())
+                            .filter(|k| {
+                                !matches!(
+                                    *k,
+                                    "host"
+                                        | "connection"
+                                        | "user-agent"
+                                        | "accept-encoding"
+                                        | "sec-ch-ua"
+                                        | "sec-ch-ua-mobile"
+                                        | "sec-ch-ua-platform"
+                                        | "referer"
+                                        | "sec-fetch-site"
+                                        | "sec-fetch-mode"
+                                        | "sec-fetch-dest"
+                                        | "origin"
+                                )
+                            })
+                            .collect();
+                        format!(
+                            "{} :{}{} origin={} acrm={} acrh={} [{}]",
+                            x.method,
+                            x.port,
+                            x.path,
+                            h("origin"),
+                            h("access-control-request-method"),
+                            h("access-control-request-headers"),
+                            names.join(",")
+                        )
+                    }
+                })
+                .collect();
+            let sent: Vec<String> = v["exchanges"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{} {}",
+                        e["request"]["method"].as_str().unwrap_or("?"),
+                        e["request"]["url"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect();
+            let line = format!(
+                "chromium sent: {}\n    corsair sent:  {}",
+                seen.join(" | "),
+                sent.join(" | ")
+            );
+            if let Some(d) = dump.as_mut() {
+                d.push(format!(
+                    "{} allowed={b_allowed}/{c_allowed}\n    {line}",
+                    s.label
+                ));
+            }
+            if why.is_empty() {
+                continue;
+            }
+            why.push(line);
+            disagreements.push(format!("{}\n    {}", s.label, why.join("\n    ")));
+        }
+    }
+    if let (Some(p), Some(d)) = (&dump_path, &dump) {
+        std::fs::write(p, d.join("\n")).unwrap();
+    }
+    let version = browser["version"].as_str().unwrap_or("?");
+    let blocked = verdicts
+        .iter()
+        .filter(|v| !v["allowed"].as_bool().unwrap())
+        .count();
+    let preflighted = verdicts
+        .iter()
+        .filter(|v| v["preflight"].as_bool().unwrap())
+        .count();
+    println!(
+        "browser differential: Chromium {version}: {} scenarios ({blocked} blocked, {preflighted} preflighted), {} disagreements",
+        scenarios.len(),
+        disagreements.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(scenarios.len() >= 300, "only {} scenarios", scenarios.len());
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} scenarios disagree with Chromium {version}:\n{}",
+        disagreements.len(),
+        scenarios.len(),
+        disagreements.join("\n")
+    );
+}

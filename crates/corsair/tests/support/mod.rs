@@ -1,0 +1,206 @@
+//! Test support: a scriptable HTTP server on loopback, and the location of the browser
+//! dependencies that `scripts/test.sh` installs.
+#![allow(dead_code)]
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use tokio::net::TcpListener;
+
+/// A canned response.
+#[derive(Clone, Debug, Default)]
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, Vec<u8>)>,
+}
+
+impl Resp {
+    pub fn new(status: u16) -> Resp {
+        Resp {
+            status,
+            headers: Vec::new(),
+        }
+    }
+    pub fn h(mut self, name: &str, value: impl AsRef<[u8]>) -> Resp {
+        self.headers
+            .push((name.to_string(), value.as_ref().to_vec()));
+        self
+    }
+}
+
+/// What one path answers: to OPTIONS, and to every other method.
+#[derive(Clone, Debug)]
+pub struct Route {
+    pub preflight: Resp,
+    pub actual: Resp,
+}
+
+/// A request the server saw.
+#[derive(Clone, Debug)]
+pub struct Seen {
+    pub port: u16,
+    pub method: String,
+    pub path: String,
+    pub headers: Vec<(String, String)>,
+}
+
+type Routes = Arc<Mutex<HashMap<(u16, String), Route>>>;
+
+/// Several listeners on 127.0.0.1 (one origin each) sharing a route table and a request log.
+pub struct Server {
+    pub ports: Vec<u16>,
+    routes: Routes,
+    log: Arc<Mutex<Vec<Seen>>>,
+    _rt: tokio::runtime::Runtime,
+}
+
+const PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>corsair test page</title></head><body>corsair</body></html>";
+
+impl Server {
+    /// Starts `n` listeners; the first serves a blank HTML page at `/`.
+    pub fn start(n: usize) -> Server {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let routes: Routes = Arc::default();
+        let log: Arc<Mutex<Vec<Seen>>> = Arc::default();
+        let mut ports = Vec::new();
+        for i in 0..n {
+            let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
+            let port = listener.local_addr().unwrap().port();
+            ports.push(port);
+            let (routes, log) = (routes.clone(), log.clone());
+            rt.spawn(async move {
+                loop {
+                    let Ok((stream, _)) = listener.accept().await else { continue };
+                    let (routes, log) = (routes.clone(), log.clone());
+                    tokio::spawn(async move {
+                        let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                            let (routes, log) = (routes.clone(), log.clone());
+                            async move { Ok::<_, Infallible>(answer(port, i == 0, req, &routes, &log)) }
+                        });
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(stream), svc)
+                            .await;
+                    });
+                }
+            });
+        }
+        Server {
+            ports,
+            routes,
+            log,
+            _rt: rt,
+        }
+    }
+
+    pub fn origin(&self, i: usize) -> String {
+        format!("http://127.0.0.1:{}", self.ports[i])
+    }
+
+    pub fn route(&self, port: u16, path: &str, route: Route) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert((port, path.to_string()), route);
+    }
+
+    /// Takes the log of requests seen so far, leaving it empty.
+    pub fn take_log(&self) -> Vec<Seen> {
+        std::mem::take(&mut *self.log.lock().unwrap())
+    }
+}
+
+fn answer(
+    port: u16,
+    page: bool,
+    req: hyper::Request<hyper::body::Incoming>,
+    routes: &Routes,
+    log: &Mutex<Vec<Seen>>,
+) -> hyper::Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    let method = req.method().as_str().to_string();
+    log.lock().unwrap().push(Seen {
+        port,
+        method: method.clone(),
+        path: path.clone(),
+        headers: req
+            .headers()
+            .iter()
+            .map(|(n, v)| {
+                (
+                    n.as_str().to_string(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect(),
+    });
+    if page && path == "/" {
+        return hyper::Response::builder()
+            .header("Content-Type", "text/html; charset=utf-8")
+            .body(Full::new(Bytes::from_static(PAGE.as_bytes())))
+            .unwrap();
+    }
+    let route = routes.lock().unwrap().get(&(port, path)).cloned();
+    let Some(route) = route else {
+        return hyper::Response::builder()
+            .status(404)
+            .body(Full::new(Bytes::from_static(b"no route")))
+            .unwrap();
+    };
+    let r = if method == "OPTIONS" {
+        route.preflight
+    } else {
+        route.actual
+    };
+    let mut b = hyper::Response::builder().status(r.status);
+    for (n, v) in &r.headers {
+        b = b.header(
+            n.as_str(),
+            hyper::header::HeaderValue::from_bytes(v).unwrap(),
+        );
+    }
+    b.body(Full::new(Bytes::from_static(b"{\"ok\":true}")))
+        .unwrap()
+}
+
+/// Where the browser test's dependencies are: node_modules with playwright-core, and Chromium.
+pub struct BrowserDeps {
+    pub node_modules: PathBuf,
+    pub chromium: PathBuf,
+}
+
+/// Finds the browser dependencies, or fails the test saying how to install them.
+pub fn browser_deps() -> BrowserDeps {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let node_modules = std::env::var_os("CORSAIR_NODE_MODULES")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".test-deps/node_modules"));
+    let chromium = std::env::var_os("CORSAIR_CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
+    assert!(
+        node_modules.join("playwright-core").is_dir() && chromium.exists(),
+        "the browser tests need Debian's chromium ({}) and playwright-core in {}: run `bash scripts/test.sh`, which installs both",
+        chromium.display(),
+        node_modules.display()
+    );
+    BrowserDeps {
+        node_modules,
+        chromium,
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
