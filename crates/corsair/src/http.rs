@@ -208,8 +208,8 @@ where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
-        .max_buf_size(MAX_HEAD.max(8192 + 1))
-        .max_headers(1000)
+        .max_buf_size(2 * MAX_HEAD)
+        .max_headers(16 * 1024)
         .handshake(io)
         .await
         .map_err(|e| net("ERR_CONNECTION_FAILED", e.to_string()))?;
@@ -225,6 +225,17 @@ where
     };
     drop(resp);
     conn_task.abort();
+    let size: usize = head
+        .headers
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 4)
+        .sum();
+    if size > MAX_HEAD {
+        return Err(net(
+            "ERR_RESPONSE_HEADERS_TOO_BIG",
+            format!("the response headers take {size} bytes; browsers give up past {MAX_HEAD}"),
+        ));
+    }
     Ok(head)
 }
 
