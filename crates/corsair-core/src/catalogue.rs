@@ -69,7 +69,7 @@ fn chromium(f: &Failure, api: Api) -> String {
         FailureKind::MethodNotAllowed => format!("Method {hint} is not allowed by Access-Control-Allow-Methods in preflight response."),
         FailureKind::HeaderNotAllowed => format!("Request header field {hint} is not allowed by Access-Control-Allow-Headers in preflight response."),
         // Chromium 156 leaves the location out of this message (it prints '').
-        FailureKind::RedirectContainsCredentials => format!("Redirect location '' contains a username and password, which is disallowed for cross-origin requests."),
+        FailureKind::RedirectContainsCredentials => "Redirect location '' contains a username and password, which is disallowed for cross-origin requests.".to_string(),
     };
     s.push_str(&body);
     s

@@ -117,9 +117,7 @@ impl Origin {
         match url.origin() {
             url::Origin::Opaque(_) => Origin::Opaque,
             url::Origin::Tuple(scheme, host, port) => {
-                let default = url::Url::parse(&format!("{scheme}://h"))
-                    .ok()
-                    .and_then(|u| u.port_or_known_default());
+                let default = default_port(&scheme);
                 let host = match host {
                     Host::Domain(d) => d,
                     Host::Ipv4(a) => a.to_string(),
@@ -251,6 +249,16 @@ impl Origin {
             }
             _ => vec![Part::Scheme, Part::Host, Part::Port],
         }
+    }
+}
+
+/// The default port of a special scheme (<https://url.spec.whatwg.org/#default-port>).
+fn default_port(scheme: &str) -> Option<u16> {
+    match scheme {
+        "http" | "ws" => Some(80),
+        "https" | "wss" => Some(443),
+        "ftp" => Some(21),
+        _ => None,
     }
 }
 

@@ -215,7 +215,8 @@ fn hostile_servers_get_a_verdict_or_a_clear_error_never_a_panic() {
         |extra: &str| format!("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n{extra}\r\n").into_bytes();
     let huge = format!("X-Big: {}\r\n", "a".repeat(300 * 1024));
     let many: String = (0..2000).map(|i| format!("X-H{i}: v\r\n")).collect();
-    let cases: Vec<(&str, Vec<u8>, Option<&str>, Option<&str>)> = vec![
+    type Case<'a> = (&'a str, Vec<u8>, Option<&'a str>, Option<&'a str>);
+    let cases: Vec<Case> = vec![
         // (name, reply, expected net error code, expected console substring)
         (
             "control byte in ACAO",

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Runs every corsair test on a Debian machine with Rust, installing what the tests need first:
+# Chromium (apt), Node.js and playwright-core (npm, into .test-deps/), cargo-fuzz (crates.io).
+# Nothing is skipped: a missing dependency that cannot be installed fails the run.
+#
+#   bash scripts/test.sh            everything (about 5 minutes on 2 cores once dependencies are built)
+#   FUZZ_SECONDS=60 bash scripts/test.sh   longer fuzz runs
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+fuzz_seconds=${FUZZ_SECONDS:-15}
+playwright_version=1.65.1
+
+step() { printf '\n==> %s\n' "$*"; }
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+step "system packages (chromium, node)"
+missing=()
+command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+chromium --version 2>/dev/null | head -n1 || /usr/bin/chromium --version | head -n1
+
+step "playwright-core $playwright_version (npm, no browser download)"
+mkdir -p .test-deps
+[ -f .test-deps/package.json ] || echo '{"name":"corsair-test-deps","private":true}' > .test-deps/package.json
+installed=$(node -p "try{require('$root/.test-deps/node_modules/playwright-core/package.json').version}catch(e){''}")
+if [ "$installed" != "$playwright_version" ]; then
+  (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version")
+fi
+export CORSAIR_NODE_MODULES="$root/.test-deps/node_modules"
+export CORSAIR_CHROMIUM=/usr/bin/chromium
+
+step "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --all-targets --locked -- -D warnings
+
+step "corsair-core stays sans-IO"
+if cargo tree -p corsair-core -e normal --prefix none | grep -E '^(tokio|hyper|mio|async-std|reqwest|h2|socket2) ' ; then
+  echo "corsair-core depends on an async runtime or HTTP stack (above); keep IO in the corsair crate" >&2
+  exit 1
+fi
+if grep -rnE 'std::(net|fs)|tokio|SystemTime|Instant::now' crates/corsair-core/src; then
+  echo "corsair-core uses the network, the file system or the clock (above); take them as parameters instead" >&2
+  exit 1
+fi
+echo "ok: no IO in corsair-core"
+
+step "fuzz: ${fuzz_seconds}s per target (cargo fuzz, stable toolchain, no sanitizer)"
+command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
+for target in origin header_list decision; do
+  corpus=$(mktemp -d)
+  cp fuzz/seeds/$target/* "$corpus"/
+  log=$(mktemp)
+  if ! (cd fuzz && cargo fuzz run "$target" --sanitizer none "$corpus" -- -max_total_time="$fuzz_seconds" >"$log" 2>&1); then
+    tail -n 40 "$log" >&2
+    echo "fuzz target $target failed: the crashing input is in fuzz/artifacts/$target" >&2
+    exit 1
+  fi
+  echo "$target: $(grep -E '^Done' "$log" | tail -n1)"
+  rm -rf "$corpus" "$log"
+done
+
+step "tests (unit, CLI, TLS, browser differential)"
+cargo test --workspace --locked -- --nocapture
