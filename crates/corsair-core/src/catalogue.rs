@@ -170,6 +170,15 @@ pub fn cause(f: &Failure) -> String {
     let origin = &f.sent_origin;
     match f.kind {
         FailureKind::WildcardOriginNotAllowed => format!("The request is sent with credentials (cookies, HTTP auth) and {which} answers 'Access-Control-Allow-Origin: *'; a wildcard never grants access to a credentialed request."),
+        FailureKind::MissingAllowOriginHeader if f.stage == Stage::Preflight && !(200..300).contains(&f.status.unwrap_or(200)) => {
+            let status = f.status.unwrap_or(0);
+            let who = match status {
+                401 | 403 => "authentication or an access rule rejected it before CORS could answer (a preflight never carries cookies or Authorization)",
+                404 | 405 | 501 => "the route or framework does not handle OPTIONS",
+                _ => "something in front of the CORS handling answered it",
+            };
+            format!("The preflight (OPTIONS) was answered with status {status} and no Access-Control-Allow-Origin: {who}.")
+        }
         FailureKind::MissingAllowOriginHeader => format!("{} carries no Access-Control-Allow-Origin header, so the server did not grant {origin} access (status {}).", capital(which), f.status.unwrap_or(0)),
         FailureKind::MultipleAllowOriginValues => format!("{} lists several origins in Access-Control-Allow-Origin ('{hint}'); the header must hold exactly one origin, so the server has to pick the one that asked.", capital(which)),
         FailureKind::InvalidAllowOriginValue => format!("{} sends Access-Control-Allow-Origin '{hint}', which is not an origin at all.", capital(which)),

@@ -227,6 +227,7 @@ impl Fetch {
                     origin: &self.origin,
                     method: &self.method,
                     headers: &unsafe_headers,
+                    check_order: &[],
                     credentials: self.req.credentials,
                 };
                 let mut headers = preflight::request_headers(&ask);
@@ -326,10 +327,16 @@ impl Fetch {
             );
         }
         let unsafe_headers = self.unsafe_headers();
+        let check_order = header::check_order(
+            self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+            self.browser,
+            is_secure_context(&self.req.origin),
+        );
         let ask = Ask {
             origin: &self.origin,
             method: &self.method,
             headers: &unsafe_headers,
+            check_order: &check_order,
             credentials: self.req.credentials,
         };
         match preflight::check_response(&resp, &ask, self.browser) {
@@ -453,6 +460,22 @@ impl Fetch {
             grant: self.grant,
             request: self.req,
         }
+    }
+}
+
+/// Whether a page on `origin` is a secure context
+/// (<https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy>): https, or a
+/// loopback host.
+fn is_secure_context(origin: &Origin) -> bool {
+    match origin.tuple() {
+        Some(t) => {
+            t.scheme == "https"
+                || t.host == "localhost"
+                || t.host.ends_with(".localhost")
+                || t.host.starts_with("127.")
+                || t.host == "[::1]"
+        }
+        None => false,
     }
 }
 

@@ -82,6 +82,7 @@ pub fn fix(failure: &Failure, req: &Classified) -> Fix {
     let o = &need.origin;
     let summary = match failure.kind {
         FailureKind::WildcardOriginNotAllowed => format!("Echo the caller's exact origin instead of '*': send 'Access-Control-Allow-Origin: {o}' (checked against an allowlist, never blindly reflected), 'Access-Control-Allow-Credentials: true' and 'Vary: Origin'. Or, if the data is public, drop credentials on the client."),
+        FailureKind::MissingAllowOriginHeader if failure.stage == Stage::Preflight && !(200..300).contains(&failure.status.unwrap_or(200)) => format!("Answer OPTIONS preflights with 204 and the CORS headers ('Access-Control-Allow-Origin: {o}', the methods and headers below) before routing and authentication run."),
         FailureKind::MissingAllowOriginHeader => format!("Send 'Access-Control-Allow-Origin: {o}' on {} (from an allowlist, with 'Vary: Origin'). If the header is set only on 2xx responses, set it on errors too (nginx: add_header ... always).", stage_words(failure.stage)),
         FailureKind::MultipleAllowOriginValues => format!("Send exactly one origin: 'Access-Control-Allow-Origin: {o}'. Look for two layers both adding the header (app and proxy), or a list pasted into it; pick the caller's origin from an allowlist instead."),
         FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => format!("Send the origin exactly as the browser does: 'Access-Control-Allow-Origin: {o}' (scheme, host and port as shown, lowercase, no trailing slash, no path)."),

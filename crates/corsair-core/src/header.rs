@@ -209,6 +209,51 @@ where
     unsafe_
 }
 
+/// The CORS-unsafe request-header names in the order `browser` checks them against
+/// `Access-Control-Allow-Headers`, which decides the header a "not allowed" message names when
+/// several are missing. Chromium walks its request-header map (see [`crate::chromium_order`]):
+/// first the headers that are not safelisted, then, past the 1024-byte total, the safelisted
+/// ones. Other browsers are modelled in sorted order. `secure_context` says whether the page is
+/// a secure context (https or loopback), where Chromium adds its `sec-ch-ua*` hints to the map.
+pub fn check_order<'a, I>(headers: I, browser: Browser, secure_context: bool) -> Vec<String>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    if browser != Browser::Chromium {
+        return unsafe_names(headers, browser);
+    }
+    let sent: Vec<(&str, &str)> = headers
+        .into_iter()
+        .filter(|(n, v)| forbidden(n, v, browser).is_none())
+        .collect();
+    let names: Vec<&str> = sent.iter().map(|(n, _)| *n).collect();
+    let implicit: &[&str] = if secure_context {
+        &crate::chromium_order::DEFAULT_IMPLICIT_HEADERS
+    } else {
+        &["user-agent"]
+    };
+    let order = crate::chromium_order::chromium_cors_header_order_with(&names, implicit);
+    let mut unsafe_ = Vec::new();
+    let mut safe = Vec::new();
+    let mut safe_total = 0;
+    for i in order {
+        let (name, value) = sent[i];
+        let lower = name.to_ascii_lowercase();
+        if is_safelisted(name, value, browser) {
+            safe_total += value.len();
+            safe.push(lower);
+        } else {
+            unsafe_.push(lower);
+        }
+    }
+    if safe_total > MAX_SAFELISTED_TOTAL {
+        unsafe_.extend(safe);
+    }
+    let mut seen = std::collections::HashSet::new();
+    unsafe_.retain(|n| seen.insert(n.clone()));
+    unsafe_
+}
+
 /// Whether `name` is a valid header name and `value` a valid header value
 /// (<https://fetch.spec.whatwg.org/#header-name>, <https://fetch.spec.whatwg.org/#header-value>):
 /// `fetch()` throws a TypeError otherwise.

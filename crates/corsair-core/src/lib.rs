@@ -13,6 +13,7 @@
 pub mod browser;
 pub mod catalogue;
 pub mod check;
+pub mod chromium_order;
 pub mod failure;
 pub mod fetch;
 pub mod fix;

@@ -19,6 +19,9 @@ pub struct Ask<'a> {
     pub method: &'a str,
     /// Its CORS-unsafe header names (lowercase, sorted).
     pub headers: &'a [String],
+    /// The same names in the order the browser checks them (see [`crate::header::check_order`]);
+    /// empty means sorted order.
+    pub check_order: &'a [String],
     /// Whether the actual request includes credentials.
     pub credentials: bool,
 }
@@ -215,7 +218,12 @@ pub fn check_response(
     }
     let wildcard = !ask.credentials && headers.iter().any(|h| h == "*");
     let mut wildcard_covered_authorization = false;
-    for name in ask.headers {
+    let order = if ask.check_order.is_empty() {
+        ask.headers
+    } else {
+        ask.check_order
+    };
+    for name in order {
         if headers.contains(name) {
             continue;
         }
@@ -269,6 +277,7 @@ mod tests {
             origin: &origin,
             method,
             headers: &hs,
+            check_order: &[],
             credentials,
         };
         check_response(&resp, &ask, browser).map_err(|e| e.kind)
@@ -282,6 +291,7 @@ mod tests {
             origin: &origin,
             method: "PUT",
             headers: &hs,
+            check_order: &[],
             credentials: false,
         });
         assert_eq!(
@@ -295,6 +305,7 @@ mod tests {
             origin: &origin,
             method: "PUT",
             headers: &[],
+            check_order: &[],
             credentials: false,
         });
         assert_eq!(h.len(), 2);

@@ -18,6 +18,11 @@ pub enum Command {
     ///
     /// Exit status: 0 allowed, 1 blocked by CORS, 2 bad input or server unreachable.
     Check(CheckArgs),
+    /// Reproduce the classic CORS errors on embedded loopback servers: for each, the request,
+    /// the console message, the cause, the fix, and the same request passing on a fixed server.
+    ///
+    /// Exit status: 0 when every case behaved as shown, 1 otherwise, 2 on bad usage.
+    Demo(DemoArgs),
     /// Print the origin of a URL, or compare two: same-origin or not, and which part differs.
     ///
     /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
@@ -116,6 +121,26 @@ pub struct OriginArgs {
     pub url: String,
     /// A second URL or origin to compare with the first.
     pub other: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Run one case (see --list).
+    #[arg(long, value_name = "NAME")]
+    pub case: Option<String>,
+    /// List the cases and exit.
+    #[arg(long)]
+    pub list: bool,
+    /// After the run, keep the broken and fixed servers up and print their URLs, to try the
+    /// cases in a real browser.
+    #[arg(long)]
+    pub serve: bool,
+    /// With --serve, stop after this many seconds instead of waiting for Ctrl-C.
+    #[arg(long, value_name = "S", requires = "serve")]
+    pub serve_for: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,

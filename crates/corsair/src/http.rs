@@ -95,6 +95,17 @@ impl Client {
         })
     }
 
+    /// Runs a fetch to completion: sends what it asks for, hands back what comes.
+    pub async fn drive(&self, mut fetch: corsair_core::Fetch) -> corsair_core::Outcome {
+        while let corsair_core::Next::Send(out) = fetch.poll() {
+            match self.send(&out).await {
+                Ok(resp) => fetch.receive(resp),
+                Err(e) => fetch.network_error(&e.code, &e.detail),
+            }
+        }
+        fetch.finish()
+    }
+
     /// Sends one request and returns its response head (the body is not read).
     pub async fn send(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
         match tokio::time::timeout(self.timeout, self.send_inner(out)).await {

@@ -4,6 +4,7 @@
 
 mod cli;
 mod commands;
+mod demo;
 mod http;
 mod style;
 
@@ -21,6 +22,7 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let code = match args.command {
         cli::Command::Check(a) => commands::check::run(a),
+        cli::Command::Demo(a) => commands::demo::run(a),
         cli::Command::Origin(a) => commands::origin::run(a),
     };
     ExitCode::from(code)

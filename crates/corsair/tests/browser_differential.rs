@@ -132,6 +132,39 @@ fn shapes() -> Vec<Shape> {
             false,
         ),
         shape("get-cookie-dropped", "GET", &[("Cookie", "a=b")], false),
+        Shape {
+            body: Some("{}"),
+            ..shape(
+                "post-many-custom",
+                "POST",
+                &[
+                    ("X-Token", "1"),
+                    ("X-Request-Id", "2"),
+                    ("Authorization", "Bearer t"),
+                    ("X-Api-Key", "k"),
+                    ("If-Match", "\"e\""),
+                    ("Content-Type", "application/json"),
+                ],
+                false,
+            )
+        },
+        shape(
+            "get-many-custom-cred",
+            "GET",
+            &[
+                ("X-Zeta", "1"),
+                ("X-Alpha", "2"),
+                ("X-Custom", "3"),
+                ("X-B", "4"),
+            ],
+            true,
+        ),
+        shape(
+            "get-hints-custom",
+            "GET",
+            &[("Save-Data", "on"), ("ECT", "4g"), ("X-Custom", "1")],
+            false,
+        ),
     ];
     v.push(Shape {
         headers: big(false),
@@ -841,12 +874,49 @@ fn chromium_and_corsair_check_agree() {
         });
     }
 
+    // Preflight cache: the same request twice; the second is preflighted again unless cached.
+    let max_ages: [Option<&str>; 7] = [
+        None,
+        Some("0"),
+        Some("-1"),
+        Some("abc"),
+        Some("10"),
+        Some("7201"),
+        Some("1.5"),
+    ];
+    let mut cache_ids = Vec::new();
+    for ma in max_ages {
+        let id = format!("s{:04}", scenarios.len());
+        let mut pre = Resp::new(204)
+            .h("Access-Control-Allow-Origin", &page)
+            .h("Access-Control-Allow-Methods", "PUT");
+        if let Some(v) = ma {
+            pre = pre.h("Access-Control-Max-Age", v);
+        }
+        server.route(
+            server.ports[1],
+            &format!("/{id}/start"),
+            Route {
+                preflight: pre,
+                actual: ok_cors(&page),
+            },
+        );
+        cache_ids.push((id.clone(), ma));
+        scenarios.push(Scenario {
+            label: format!("{id} put twice × max-age {ma:?}"),
+            url: format!("{api}/{id}/start"),
+            id,
+            shape: shape("put", "PUT", &[], false),
+        });
+    }
+
     // Chromium pass.
     let input = json!({
         "pageUrl": format!("{page}/"),
         "scenarios": scenarios.iter().map(|s| json!({
             "id": s.id, "url": s.url, "method": s.shape.method, "headers": s.shape.headers,
             "credentials": s.shape.credentials, "body": s.shape.body, "api": if s.shape.xhr { "xhr" } else { "fetch" },
+            "repeat": cache_ids.iter().any(|(id, _)| *id == s.id),
         })).collect::<Vec<_>>(),
     });
     let dir = std::env::temp_dir().join(format!("corsair-diff-{}", std::process::id()));
@@ -979,7 +1049,17 @@ fn chromium_and_corsair_check_agree() {
                 )
             })
             .collect();
-        if b_seq != c_seq {
+        let repeated = cache_ids.iter().any(|(id, _)| *id == s.id);
+        if repeated {
+            let b_preflights = browser_log
+                .iter()
+                .filter(|x| x.method == "OPTIONS" && x.path.starts_with(&marker))
+                .count();
+            let c_cached = v["preflight_cache"]["seconds"].as_u64().unwrap_or(0) > 0;
+            if (b_preflights == 1) != c_cached {
+                why.push(format!("preflight cache: chromium preflighted {b_preflights} times for two requests, corsair says {}", v["preflight_cache"]));
+            }
+        } else if b_seq != c_seq {
             why.push(format!(
                 "requests:\n      chromium {b_seq:?}\n      corsair  {c_seq:?}"
             ));

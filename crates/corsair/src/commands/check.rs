@@ -80,7 +80,7 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
             ));
         }
     }
-    let mut fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
+    let fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
     let client = Client::new(
         resolve,
         args.cacert.as_deref(),
@@ -91,15 +91,7 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    runtime.block_on(async {
-        while let Next::Send(out) = fetch.poll() {
-            match client.send(&out).await {
-                Ok(resp) => fetch.receive(resp),
-                Err(e) => fetch.network_error(&e.code, &e.detail),
-            }
-        }
-    });
-    let outcome = fetch.finish();
+    let outcome = runtime.block_on(client.drive(fetch));
     for d in &outcome.request.dropped {
         warnings.push(format!("the header '{}' is not sent: a page may not set it ({:?}); the browser sets or omits it itself", d.name, d.why));
     }

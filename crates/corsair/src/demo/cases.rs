@@ -1,0 +1,251 @@
+//! The classic CORS failures, each as a request a page makes and the broken server answer that
+//! causes it. The fixed server is the same for every case: a correct CORS implementation.
+
+use corsair_core::FailureKind;
+
+/// A response the demo servers send.
+#[derive(Clone, Debug, Default)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn new(status: u16) -> Reply {
+        Reply {
+            status,
+            headers: Vec::new(),
+        }
+    }
+    pub fn h(mut self, name: &str, value: impl Into<String>) -> Reply {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+/// What a demo server needs to know to answer.
+pub struct Ask<'a> {
+    pub method: &'a str,
+    pub origin: Option<&'a str>,
+    /// The page's origin (the one the fixed server allows).
+    pub page: &'a str,
+    /// The path asked for, for redirects.
+    pub path: &'a str,
+}
+
+pub struct Case {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub method: &'static str,
+    pub headers: &'static [(&'static str, &'static str)],
+    pub credentials: bool,
+    pub body: Option<&'static str>,
+    /// The failure the broken server must produce.
+    pub expect: FailureKind,
+    /// How the broken server answers.
+    pub broken: fn(&Ask) -> Reply,
+}
+
+const JSON: &[(&str, &str)] = &[("Content-Type", "application/json")];
+const AUTH_JSON: &[(&str, &str)] = &[
+    ("Authorization", "Bearer demo-token"),
+    ("Content-Type", "application/json"),
+];
+const AUTH: &[(&str, &str)] = &[("Authorization", "Bearer demo-token")];
+
+fn ok() -> Reply {
+    Reply::new(200).h("Content-Type", "application/json")
+}
+
+/// Swaps the port of `page` (`http://localhost:PORT`) for another.
+fn other_port(page: &str) -> String {
+    match page.rsplit_once(':') {
+        Some((base, _)) => format!("{base}:3000"),
+        None => format!("{page}:3000"),
+    }
+}
+
+pub const CASES: &[Case] = &[
+    Case {
+        name: "no-allow-origin",
+        title: "the server sends no Access-Control-Allow-Origin at all",
+        method: "GET",
+        headers: &[],
+        credentials: false,
+        body: None,
+        expect: FailureKind::MissingAllowOriginHeader,
+        broken: |_| ok(),
+    },
+    Case {
+        name: "wildcard-credentials",
+        title: "'Access-Control-Allow-Origin: *' on a request with cookies",
+        method: "GET",
+        headers: &[],
+        credentials: true,
+        body: None,
+        expect: FailureKind::WildcardOriginNotAllowed,
+        broken: |_| ok().h("Access-Control-Allow-Origin", "*").h("Access-Control-Allow-Credentials", "true"),
+    },
+    Case {
+        name: "mismatch-scheme",
+        title: "the server allows https:// but the page is on http://",
+        method: "GET",
+        headers: &[],
+        credentials: false,
+        body: None,
+        expect: FailureKind::AllowOriginMismatch,
+        broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("http://", "https://", 1)),
+    },
+    Case {
+        name: "mismatch-trailing-slash",
+        title: "the allowed origin is written with a trailing slash",
+        method: "GET",
+        headers: &[],
+        credentials: false,
+        body: None,
+        expect: FailureKind::AllowOriginMismatch,
+        broken: |a| ok().h("Access-Control-Allow-Origin", format!("{}/", a.page)),
+    },
+    Case {
+        name: "mismatch-port",
+        title: "the server allows the dev server's port, not the page's",
+        method: "GET",
+        headers: &[],
+        credentials: false,
+        body: None,
+        expect: FailureKind::AllowOriginMismatch,
+        broken: |a| ok().h("Access-Control-Allow-Origin", other_port(a.page)),
+    },
+    Case {
+        name: "mismatch-www",
+        title: "the server allows www. but the page has no www.",
+        method: "GET",
+        headers: &[],
+        credentials: false,
+        body: None,
+        expect: FailureKind::AllowOriginMismatch,
+        broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("://", "://www.", 1)),
+    },
+    Case {
+        name: "preflight-404",
+        title: "the route does not handle OPTIONS, so the preflight gets a 404",
+        method: "PUT",
+        headers: JSON,
+        credentials: false,
+        body: Some("{\"name\":\"demo\"}"),
+        expect: FailureKind::MissingAllowOriginHeader,
+        broken: |a| if a.method == "OPTIONS" { Reply::new(404) } else { ok().h("Access-Control-Allow-Origin", a.page) },
+    },
+    Case {
+        name: "preflight-405",
+        title: "CORS headers are set, but the framework answers OPTIONS with 405",
+        method: "PUT",
+        headers: JSON,
+        credentials: false,
+        body: Some("{\"name\":\"demo\"}"),
+        expect: FailureKind::PreflightInvalidStatus,
+        broken: |a| {
+            let r = if a.method == "OPTIONS" { Reply::new(405).h("Allow", "GET, PUT") } else { ok() };
+            r.h("Access-Control-Allow-Origin", a.page)
+        },
+    },
+    Case {
+        name: "preflight-401-auth",
+        title: "authentication runs before CORS and rejects the preflight (which never has credentials)",
+        method: "GET",
+        headers: AUTH,
+        credentials: false,
+        body: None,
+        expect: FailureKind::MissingAllowOriginHeader,
+        broken: |a| {
+            if a.method == "OPTIONS" {
+                Reply::new(401).h("WWW-Authenticate", "Bearer")
+            } else {
+                ok().h("Access-Control-Allow-Origin", a.page)
+            }
+        },
+    },
+    Case {
+        name: "authorization-not-allowed",
+        title: "Authorization is missing from Access-Control-Allow-Headers",
+        method: "POST",
+        headers: AUTH_JSON,
+        credentials: false,
+        body: Some("{}"),
+        expect: FailureKind::HeaderNotAllowed,
+        broken: |a| {
+            ok().h("Access-Control-Allow-Origin", a.page)
+                .h("Access-Control-Allow-Methods", "GET, POST")
+                .h("Access-Control-Allow-Headers", "Content-Type")
+        },
+    },
+    Case {
+        name: "put-not-allowed",
+        title: "PUT is missing from Access-Control-Allow-Methods",
+        method: "PUT",
+        headers: JSON,
+        credentials: false,
+        body: Some("{}"),
+        expect: FailureKind::MethodNotAllowed,
+        broken: |a| {
+            ok().h("Access-Control-Allow-Origin", a.page)
+                .h("Access-Control-Allow-Methods", "GET, POST")
+                .h("Access-Control-Allow-Headers", "Content-Type")
+        },
+    },
+    Case {
+        name: "credentials-without-allow-credentials",
+        title: "cookies are sent but the server does not say Access-Control-Allow-Credentials: true",
+        method: "GET",
+        headers: &[],
+        credentials: true,
+        body: None,
+        expect: FailureKind::InvalidAllowCredentials,
+        broken: |a| ok().h("Access-Control-Allow-Origin", a.page).h("Vary", "Origin"),
+    },
+    Case {
+        name: "preflight-redirect",
+        title: "the preflight is redirected (a trailing-slash or http-to-https redirect)",
+        method: "DELETE",
+        headers: &[],
+        credentials: false,
+        body: None,
+        expect: FailureKind::PreflightDisallowedRedirect,
+        broken: |a| Reply::new(301).h("Location", format!("{}/", a.path)).h("Access-Control-Allow-Origin", a.page),
+    },
+];
+
+/// The fixed server: the page's origin is on the allowlist and echoed back exactly, with
+/// credentials, `Vary: Origin`, and preflights answered with 204 before anything else.
+pub fn fixed(a: &Ask) -> Reply {
+    let allowed = a.origin == Some(a.page);
+    if a.method == "OPTIONS" {
+        let mut r = Reply::new(204).h(
+            "Vary",
+            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+        );
+        if allowed {
+            r = r
+                .h("Access-Control-Allow-Origin", a.page)
+                .h("Access-Control-Allow-Credentials", "true")
+                .h("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
+                .h(
+                    "Access-Control-Allow-Headers",
+                    "Content-Type, Authorization",
+                )
+                .h("Access-Control-Max-Age", "600");
+        }
+        return r;
+    }
+    let mut r = ok().h("Vary", "Origin");
+    if allowed {
+        r = r
+            .h("Access-Control-Allow-Origin", a.page)
+            .h("Access-Control-Allow-Credentials", "true");
+    }
+    r
+}
+
+pub fn find(name: &str) -> Option<&'static Case> {
+    CASES.iter().find(|c| c.name == name)
+}
