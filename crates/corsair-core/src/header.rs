@@ -84,6 +84,21 @@ pub enum NotSent {
     UserAgentChromium,
 }
 
+impl NotSent {
+    /// Why the header is not sent, in words.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            NotSent::Forbidden => {
+                "a forbidden request header, which the browser sets or omits itself"
+            }
+            NotSent::ForbiddenMethodOverride => "a method override naming CONNECT, TRACE or TRACK",
+            NotSent::UserAgentChromium => {
+                "User-Agent, which Chromium still does not let a page set"
+            }
+        }
+    }
+}
+
 /// Whether a page may not set this header (<https://fetch.spec.whatwg.org/#forbidden-request-header>),
 /// and why. `fetch()` drops such headers silently; XHR logs "Refused to set unsafe header".
 pub fn forbidden(name: &str, value: &str, browser: Browser) -> Option<NotSent> {

@@ -11,6 +11,7 @@
 #![warn(missing_docs)]
 
 pub mod browser;
+pub mod cache;
 pub mod catalogue;
 pub mod check;
 pub mod chromium_order;

@@ -93,7 +93,11 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let outcome = runtime.block_on(client.drive(fetch));
     for d in &outcome.request.dropped {
-        warnings.push(format!("the header '{}' is not sent: a page may not set it ({:?}); the browser sets or omits it itself", d.name, d.why));
+        warnings.push(format!(
+            "the header '{}' is not sent: it is {}",
+            d.name,
+            d.why.describe()
+        ));
     }
     if outcome
         .grant
