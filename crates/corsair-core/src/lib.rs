@@ -22,6 +22,7 @@ pub mod header;
 pub mod method;
 pub mod mime;
 pub mod origin;
+pub mod policy;
 pub mod preflight;
 pub mod redirect;
 pub mod request;

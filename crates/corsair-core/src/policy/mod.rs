@@ -1,0 +1,116 @@
+//! The server side: a declarative CORS policy, validated when it is built so insecure or broken
+//! configurations never run, and the decisions it makes for each request.
+//!
+//! [`PolicySpec`] is the plain description (what a `corsair.toml` `[policy]` table holds);
+//! [`PolicySpec::build`] checks it and returns every problem at once, or a [`Policy`], which is
+//! the only thing [`decide`] accepts. There is no way to make a `Policy` that sends `*` with
+//! credentials, reflects any origin, or trusts `null`.
+
+pub mod decide;
+pub mod file;
+pub mod pattern;
+mod validate;
+
+pub use decide::{decide, Decision, HeaderSet, Outcome, Reason, RequestView};
+pub use file::{load, Config, Diagnostic, Route, UpstreamCors};
+pub use pattern::{OriginPattern, PortRule};
+pub use validate::{Field, Problem, Severity};
+
+use serde::{Deserialize, Serialize};
+
+/// What a policy says, before validation. Field names are the `[policy]` keys of `corsair.toml`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PolicySpec {
+    /// Allowed origins: exact (`https://app.example.com`), subdomain patterns
+    /// (`https://*.example.com`, `https://*.example.com:*`), any port (`http://localhost:*`), or
+    /// `*` (any origin, only without credentials).
+    #[serde(default)]
+    pub origins: Vec<String>,
+    /// Regular expressions over the whole origin, for what patterns cannot say. Always anchored.
+    #[serde(default)]
+    pub origin_regex: Vec<String>,
+    /// Allowed methods (`*` only without credentials). Default: GET, HEAD, POST.
+    #[serde(default)]
+    pub methods: Vec<String>,
+    /// Allowed request headers (`*` only without credentials; `*` never covers Authorization in
+    /// the standard).
+    #[serde(default)]
+    pub request_headers: Vec<String>,
+    /// Response headers JavaScript may read.
+    #[serde(default)]
+    pub expose_headers: Vec<String>,
+    /// Whether cookies and HTTP authentication are allowed.
+    #[serde(default)]
+    pub credentials: bool,
+    /// Seconds browsers may cache a preflight result.
+    #[serde(default)]
+    pub max_age: Option<i64>,
+    /// The status of a successful preflight answer (200 or 204; default 204).
+    #[serde(default)]
+    pub preflight_status: Option<u16>,
+    /// Allow plain-http origins with credentials (other than loopback). Dangerous: anyone on the
+    /// network path can impersonate them.
+    #[serde(default)]
+    pub dangerously_allow_insecure_origins: bool,
+}
+
+/// A validated policy: the only input [`decide`] takes.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    pub(crate) any_origin: bool,
+    pub(crate) exact: std::collections::HashSet<String>,
+    pub(crate) patterns: Vec<OriginPattern>,
+    pub(crate) methods: Vec<String>,
+    pub(crate) any_method: bool,
+    pub(crate) headers: Vec<String>,
+    pub(crate) any_header: bool,
+    pub(crate) credentials: bool,
+    pub(crate) preflight_status: u16,
+    pub(crate) allow_methods: String,
+    pub(crate) allow_headers: Option<String>,
+    pub(crate) expose_headers: Option<String>,
+    pub(crate) max_age: Option<String>,
+    pub(crate) spec: PolicySpec,
+}
+
+impl PolicySpec {
+    /// Validates the spec. Errors make it unusable; warnings are returned beside the policy.
+    pub fn build(&self) -> Result<(Policy, Vec<Problem>), Vec<Problem>> {
+        validate::build(self)
+    }
+}
+
+impl Policy {
+    /// The spec this policy was built from.
+    pub fn spec(&self) -> &PolicySpec {
+        &self.spec
+    }
+
+    /// Whether credentials are allowed.
+    pub fn credentials(&self) -> bool {
+        self.credentials
+    }
+
+    /// Whether a serialised origin is allowed.
+    pub fn allows_origin(&self, origin: &str) -> bool {
+        self.match_origin(origin).is_some()
+    }
+
+    /// Which rule allows `origin`, if any.
+    pub(crate) fn match_origin(&self, origin: &str) -> Option<decide::Rule> {
+        if self.any_origin {
+            return Some(decide::Rule::AnyOrigin);
+        }
+        if self.exact.contains(origin) {
+            return Some(decide::Rule::ExactOrigin);
+        }
+        self.patterns
+            .iter()
+            .position(|p| p.matches(origin))
+            .map(|i| match self.patterns[i] {
+                OriginPattern::Regex(_) => decide::Rule::OriginRegex(i),
+                _ => decide::Rule::OriginPattern(i),
+            })
+    }
+}
