@@ -497,7 +497,7 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
             Some(prefix) => routes.push(Route { prefix, policy: p }),
         }
     }
-    routes.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.len()));
     let Some(policy) = policy else {
         return Err(diags);
     };

@@ -334,15 +334,14 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
             continue;
         }
         match origin_pattern(i, raw, spec, &mut problems) {
-            Some(OriginPattern::Exact(o)) => {
-                if !exact.insert(o.clone()) {
-                    problems.push(warn(
-                        Field::Origins(i),
-                        format!("'{o}' is listed twice"),
-                        "remove the duplicate",
-                    ));
-                }
+            Some(OriginPattern::Exact(o)) if !exact.insert(o.clone()) => {
+                problems.push(warn(
+                    Field::Origins(i),
+                    format!("'{o}' is listed twice"),
+                    "remove the duplicate",
+                ));
             }
+            Some(OriginPattern::Exact(_)) => {}
             Some(p) => patterns.push(p),
             None => {}
         }
