@@ -75,5 +75,56 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+fn bench_policy(c: &mut Criterion) {
+    use corsair_core::policy::{decide, PolicySpec, RequestView};
+    let spec = PolicySpec {
+        origins: vec![
+            "https://app.example.com".into(),
+            "https://admin.example.com".into(),
+            "https://*.example.com".into(),
+        ],
+        methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
+        request_headers: vec!["Content-Type".into(), "Authorization".into()],
+        expose_headers: vec!["X-Total-Count".into()],
+        credentials: true,
+        max_age: Some(600),
+        ..Default::default()
+    };
+    let policy = spec.build().unwrap().0;
+    let actual = RequestView {
+        method: "GET",
+        origin: Some(b"https://app.example.com"),
+        ..Default::default()
+    };
+    let sub = RequestView {
+        method: "GET",
+        origin: Some(b"https://eu.shop.example.com"),
+        ..Default::default()
+    };
+    let refused = RequestView {
+        method: "GET",
+        origin: Some(b"https://evil.example.org"),
+        ..Default::default()
+    };
+    let pre = RequestView {
+        method: "OPTIONS",
+        origin: Some(b"https://app.example.com"),
+        request_method: Some(b"PUT"),
+        request_headers: Some(b"authorization,content-type"),
+    };
+    c.bench_function("policy decide: allowed actual (exact origin)", |b| {
+        b.iter(|| decide(&policy, black_box(&actual)).allowed)
+    });
+    c.bench_function("policy decide: allowed actual (subdomain pattern)", |b| {
+        b.iter(|| decide(&policy, black_box(&sub)).allowed)
+    });
+    c.bench_function("policy decide: refused origin", |b| {
+        b.iter(|| decide(&policy, black_box(&refused)).allowed)
+    });
+    c.bench_function("policy decide: preflight", |b| {
+        b.iter(|| decide(&policy, black_box(&pre)).allowed)
+    });
+}
+
+criterion_group!(benches, bench, bench_policy);
 criterion_main!(benches);

@@ -11,7 +11,10 @@ pub mod file;
 pub mod pattern;
 mod validate;
 
-pub use decide::{decide, Decision, HeaderSet, Outcome, Reason, RequestView};
+pub use decide::{
+    decide, Decision, HeaderSet, Outcome, Reason, RequestView, Rule, MAX_REQUEST_HEADERS_LEN,
+    PREFLIGHT_VARY,
+};
 pub use file::{load, Config, Diagnostic, Route, UpstreamCors};
 pub use pattern::{OriginPattern, PortRule};
 pub use validate::{Field, Problem, Severity};
@@ -85,6 +88,26 @@ impl Policy {
     /// The spec this policy was built from.
     pub fn spec(&self) -> &PolicySpec {
         &self.spec
+    }
+
+    /// The `Access-Control-Allow-Methods` value of a preflight answer.
+    pub fn allow_methods(&self) -> &str {
+        &self.allow_methods
+    }
+
+    /// The `Access-Control-Allow-Headers` value, if any headers are allowed.
+    pub fn allow_headers(&self) -> Option<&str> {
+        self.allow_headers.as_deref()
+    }
+
+    /// The `Access-Control-Expose-Headers` value, if any.
+    pub fn expose_headers(&self) -> Option<&str> {
+        self.expose_headers.as_deref()
+    }
+
+    /// The `Access-Control-Max-Age` value, if set.
+    pub fn max_age(&self) -> Option<&str> {
+        self.max_age.as_deref()
     }
 
     /// Whether credentials are allowed.

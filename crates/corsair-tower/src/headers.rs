@@ -1,0 +1,167 @@
+//! Turning a decision into response headers without allocating: the policy's header values are
+//! built once, the echoed origin is the request's own `HeaderValue` (a reference-counted clone).
+
+use corsair_core::policy::{Decision, Policy, PREFLIGHT_VARY};
+use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+
+/// A policy with its header values prepared.
+#[derive(Clone, Debug)]
+pub struct PolicyHeaders {
+    policy: Policy,
+    allow_methods: HeaderValue,
+    allow_headers: Option<HeaderValue>,
+    expose_headers: Option<HeaderValue>,
+    max_age: Option<HeaderValue>,
+}
+
+const SLOTS: usize = 4;
+
+/// Headers to add to the inner service's response, held until it comes back.
+#[derive(Clone, Debug, Default)]
+pub struct Pending {
+    items: [Option<(HeaderName, HeaderValue)>; SLOTS],
+    vary: Option<&'static str>,
+}
+
+fn value(s: &str) -> HeaderValue {
+    // Policy values are tokens and origins, validated when the policy was built.
+    HeaderValue::from_str(s).expect("validated policy values are valid header values")
+}
+
+impl PolicyHeaders {
+    /// Prepares `policy`'s header values.
+    pub fn new(policy: Policy) -> Self {
+        PolicyHeaders {
+            allow_methods: value(policy.allow_methods()),
+            allow_headers: policy.allow_headers().map(value),
+            expose_headers: policy.expose_headers().map(value),
+            max_age: policy.max_age().map(value),
+            policy,
+        }
+    }
+
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    fn header_for(
+        &self,
+        name: &'static str,
+        v: &str,
+        req: &HeaderMap,
+    ) -> Option<(HeaderName, HeaderValue)> {
+        let pair = match name {
+            "access-control-allow-origin" if v == "*" => (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
+            "access-control-allow-origin" => (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                req.get(header::ORIGIN)?.clone(),
+            ),
+            "access-control-allow-credentials" => (
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            ),
+            "access-control-allow-methods" => (
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                self.allow_methods.clone(),
+            ),
+            "access-control-allow-headers" => (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                self.allow_headers.clone()?,
+            ),
+            "access-control-expose-headers" => (
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                self.expose_headers.clone()?,
+            ),
+            "access-control-max-age" => (header::ACCESS_CONTROL_MAX_AGE, self.max_age.clone()?),
+            _ => return None,
+        };
+        Some(pair)
+    }
+
+    /// Writes a preflight answer's headers.
+    pub fn write(&self, d: &Decision<'_>, req: &HeaderMap, out: &mut HeaderMap) {
+        for (name, v) in d.headers.iter() {
+            if name == "vary" {
+                out.insert(
+                    header::VARY,
+                    HeaderValue::from_static(if v == PREFLIGHT_VARY {
+                        PREFLIGHT_VARY
+                    } else {
+                        "Origin"
+                    }),
+                );
+            } else if let Some((n, hv)) = self.header_for(name, v, req) {
+                out.insert(n, hv);
+            }
+        }
+    }
+
+    /// The headers an actual response will get, taken from the request now.
+    pub fn pending(&self, d: &Decision<'_>, req: &HeaderMap) -> Pending {
+        let mut p = Pending::default();
+        let mut i = 0;
+        for (name, v) in d.headers.iter() {
+            if name == "vary" {
+                p.vary = Some("Origin");
+            } else if let Some(pair) = self.header_for(name, v, req) {
+                if i < SLOTS {
+                    p.items[i] = Some(pair);
+                    i += 1;
+                }
+            }
+        }
+        p
+    }
+}
+
+impl Pending {
+    /// Whether the decision allowed the origin (so CORS headers will be added).
+    pub fn grants(&self) -> bool {
+        self.items[0].is_some()
+    }
+
+    /// Adds the headers to a response, replacing CORS headers already there and merging `Vary`.
+    pub fn apply(&mut self, out: &mut HeaderMap) {
+        if self.grants() && out.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+            crate::strip_cors_headers(out);
+        }
+        for (n, v) in self.items.iter_mut().filter_map(Option::take) {
+            out.insert(n, v);
+        }
+        if let Some(vary) = self.vary {
+            merge_vary(out, vary);
+        }
+    }
+}
+
+/// Adds `token` to `Vary` unless it is there already (or `Vary: *`).
+pub fn merge_vary(out: &mut HeaderMap, token: &'static str) {
+    let mut existing = out.get_all(header::VARY).iter().peekable();
+    if existing.peek().is_none() {
+        out.insert(header::VARY, HeaderValue::from_static(token));
+        return;
+    }
+    let mut joined = Vec::new();
+    for v in existing {
+        let b = v.as_bytes();
+        if b.split(|&c| c == b',').any(|t| {
+            let t = t.trim_ascii();
+            t == b"*" || t.eq_ignore_ascii_case(token.as_bytes())
+        }) {
+            return;
+        }
+        if !joined.is_empty() {
+            joined.extend_from_slice(b", ");
+        }
+        joined.extend_from_slice(b);
+    }
+    joined.extend_from_slice(b", ");
+    joined.extend_from_slice(token.as_bytes());
+    if let Ok(v) = HeaderValue::from_bytes(&joined) {
+        out.insert(header::VARY, v);
+    }
+}

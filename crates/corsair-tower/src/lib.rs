@@ -1,0 +1,208 @@
+//! A [tower] layer that enforces a corsair CORS policy, for axum 0.8, hyper 1 and anything else
+//! built on tower.
+//!
+//! ```no_run
+//! use axum::{routing::get, Router};
+//! use corsair_core::policy::PolicySpec;
+//! use corsair_tower::CorsLayer;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let spec = PolicySpec {
+//!     origins: vec!["https://app.example.com".into(), "https://*.example.com".into()],
+//!     methods: vec!["GET".into(), "POST".into(), "PUT".into()],
+//!     request_headers: vec!["Content-Type".into(), "Authorization".into()],
+//!     credentials: true,
+//!     max_age: Some(600),
+//!     ..Default::default()
+//! };
+//! // Refused here, with every problem listed, if the policy is insecure or broken.
+//! let layer = CorsLayer::new(spec.build().map_err(|p| format!("{p:?}"))?.0);
+//! let app: Router = Router::new().route("/items", get(|| async { "[]" })).layer(layer);
+//! # Ok(()) }
+//! ```
+//!
+//! What it does:
+//! - answers preflights itself, before the inner service runs, so authentication behind it never
+//!   sees them (browsers send no credentials on a preflight);
+//! - adds the CORS headers to every response of an allowed origin, error responses from the
+//!   inner service included, replacing any CORS headers the inner service set;
+//! - adds `Vary: Origin` (merged into an existing `Vary`, never duplicated) whenever the answer
+//!   depends on the origin;
+//! - leaves requests without `Origin` alone, but for that `Vary`.
+//!
+//! The policy is a [`corsair_core::policy::Policy`], which can only be obtained by validation: a
+//! wildcard with credentials, the `null` origin, a public-suffix wildcard and the like are
+//! errors when the policy is built, never a panic when a request comes in.
+//!
+//! ## Coming from tower-http
+//!
+//! | tower-http `CorsLayer` | corsair |
+//! |---|---|
+//! | `.allow_origin(["https://a".parse()?])` | `origins = ["https://a"]` |
+//! | `.allow_origin(AllowOrigin::predicate(...))` | `origins = ["https://*.example.com"]`, or an anchored `origin_regex` |
+//! | `.allow_origin(Any)` + `.allow_credentials(true)` (panics at startup) | refused by `PolicySpec::build` with the reason |
+//! | `.allow_methods([Method::GET, ...])` | `methods = ["GET", ...]` |
+//! | `.allow_headers([AUTHORIZATION, ...])` | `request_headers = ["Authorization", ...]` |
+//! | `.expose_headers(...)`, `.max_age(...)` | `expose_headers`, `max_age` |
+//! | `.vary(...)` | automatic |
+//! | `CorsLayer::permissive()` | `origins = ["*"], methods = ["*"], request_headers = ["*"]` (no credentials) |
+//!
+//! [tower]: https://docs.rs/tower
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod headers;
+
+pub use headers::PolicyHeaders;
+
+use corsair_core::policy::{decide, Outcome, Policy, RequestView};
+use http::{HeaderMap, HeaderValue, Request, Response};
+use pin_project_lite::pin_project;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+/// The layer: wraps services in [`Cors`].
+#[derive(Clone, Debug)]
+pub struct CorsLayer {
+    headers: Arc<PolicyHeaders>,
+}
+
+impl CorsLayer {
+    /// A layer enforcing `policy`.
+    #[must_use]
+    pub fn new(policy: Policy) -> Self {
+        CorsLayer {
+            headers: Arc::new(PolicyHeaders::new(policy)),
+        }
+    }
+
+    /// The policy enforced.
+    pub fn policy(&self) -> &Policy {
+        self.headers.policy()
+    }
+}
+
+impl<S> tower_layer::Layer<S> for CorsLayer {
+    type Service = Cors<S>;
+    fn layer(&self, inner: S) -> Cors<S> {
+        Cors {
+            inner,
+            headers: self.headers.clone(),
+        }
+    }
+}
+
+/// The service: answers preflights, decorates responses.
+#[derive(Clone, Debug)]
+pub struct Cors<S> {
+    inner: S,
+    headers: Arc<PolicyHeaders>,
+}
+
+/// The headers of a request a decision reads.
+pub fn view<B>(req: &Request<B>) -> RequestView<'_> {
+    let h = req.headers();
+    RequestView {
+        method: req.method().as_str(),
+        origin: h.get(http::header::ORIGIN).map(HeaderValue::as_bytes),
+        request_method: h
+            .get(http::header::ACCESS_CONTROL_REQUEST_METHOD)
+            .map(HeaderValue::as_bytes),
+        request_headers: h
+            .get(http::header::ACCESS_CONTROL_REQUEST_HEADERS)
+            .map(HeaderValue::as_bytes),
+    }
+}
+
+impl<S, ReqB, ResB> tower_service::Service<Request<ReqB>> for Cors<S>
+where
+    S: tower_service::Service<Request<ReqB>, Response = Response<ResB>>,
+    ResB: Default,
+{
+    type Response = Response<ResB>;
+    type Error = S::Error;
+    type Future = CorsFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let d = decide(self.headers.policy(), &view(&req));
+        tracing::debug!(outcome = ?d.outcome, allowed = d.allowed, reason = d.reason.id(), origin = d.origin, "cors decision");
+        if d.outcome == Outcome::Preflight {
+            let mut resp = Response::new(());
+            *resp.status_mut() =
+                http::StatusCode::from_u16(d.status).unwrap_or(http::StatusCode::FORBIDDEN);
+            self.headers.write(&d, req.headers(), resp.headers_mut());
+            return CorsFuture {
+                state: State::Preflight {
+                    response: Some(resp),
+                },
+            };
+        }
+        let pending = self.headers.pending(&d, req.headers());
+        CorsFuture {
+            state: State::Inner {
+                future: self.inner.call(req),
+                pending,
+            },
+        }
+    }
+}
+
+pin_project! {
+    /// The future of [`Cors`]: a ready preflight answer, or the inner future whose response gets
+    /// the CORS headers.
+    pub struct CorsFuture<F> {
+        #[pin]
+        state: State<F>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F> {
+        Preflight { response: Option<Response<()>> },
+        Inner { #[pin] future: F, pending: headers::Pending },
+    }
+}
+
+impl<F, ResB, E> Future for CorsFuture<F>
+where
+    F: Future<Output = Result<Response<ResB>, E>>,
+    ResB: Default,
+{
+    type Output = Result<Response<ResB>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project().state.project() {
+            StateProj::Preflight { response } => {
+                let r = response.take().expect("polled after completion");
+                let (parts, ()) = r.into_parts();
+                Poll::Ready(Ok(Response::from_parts(parts, ResB::default())))
+            }
+            StateProj::Inner { future, pending } => {
+                let mut resp = std::task::ready!(future.poll(cx))?;
+                pending.apply(resp.headers_mut());
+                Poll::Ready(Ok(resp))
+            }
+        }
+    }
+}
+
+/// Removes every `Access-Control-*` response header (an inner service's own CORS handling).
+pub fn strip_cors_headers(headers: &mut HeaderMap) {
+    for name in [
+        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+        http::header::ACCESS_CONTROL_ALLOW_METHODS,
+        http::header::ACCESS_CONTROL_ALLOW_HEADERS,
+        http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        http::header::ACCESS_CONTROL_MAX_AGE,
+    ] {
+        headers.remove(name);
+    }
+}
