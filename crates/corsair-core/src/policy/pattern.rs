@@ -61,9 +61,7 @@ impl OriginPattern {
                 let port_ok = match port {
                     PortRule::Default => p.is_none(),
                     PortRule::Exact(n) => p.and_then(|x| x.parse::<u16>().ok()) == Some(*n),
-                    PortRule::Any => p.map_or(true, |x| {
-                        !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit())
-                    }),
+                    PortRule::Any => p.is_none_or(is_port),
                 };
                 port_ok
                     && host.len() > suffix.len() + 1
@@ -77,13 +75,16 @@ impl OriginPattern {
                 };
                 let (h, p) = split_port(rest);
                 h == host
-                    && p.map_or(true, |x| {
-                        !x.is_empty() && x.bytes().all(|b| b.is_ascii_digit())
-                    })
+                    && p.is_none_or(is_port)
             }
             OriginPattern::Regex(r) => r.is_match(origin),
         }
     }
+}
+
+/// Whether a port as written in an origin is a number.
+fn is_port(p: &str) -> bool {
+    !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn strip_scheme<'a>(origin: &'a str, scheme: &str) -> Option<&'a str> {
