@@ -12,7 +12,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
-use tower::{Layer, Service, ServiceExt};
+use tower::{Layer, Service};
 
 const APP: &str = "https://app.example.com";
 
@@ -104,7 +104,8 @@ fn adversarial() -> Request<()> {
 }
 
 fn bench(c: &mut Criterion) {
-    let cases: [(&str, fn() -> Request<()>); 4] = [
+    type Case = (&'static str, fn() -> Request<()>);
+    let cases: [Case; 4] = [
         ("preflight", preflight),
         ("allowed actual", || actual(APP)),
         ("refused origin", || actual("https://evil.example.org")),
@@ -134,9 +135,6 @@ fn futures_ready<S: Service<Request<()>>>(svc: &mut S) -> bool {
     let mut cx = Context::from_waker(Waker::noop());
     matches!(svc.poll_ready(&mut cx), Poll::Ready(Ok(_)))
 }
-
-#[allow(dead_code)]
-fn assert_service<S: ServiceExt<Request<()>>>(_: &S) {}
 
 criterion_group!(benches, bench);
 criterion_main!(benches);
