@@ -51,7 +51,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-mod headers;
+pub mod headers;
 
 pub use headers::PolicyHeaders;
 

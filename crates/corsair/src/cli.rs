@@ -23,6 +23,12 @@ pub enum Command {
     ///
     /// Exit status: 0 when every case behaved as shown, 1 otherwise, 2 on bad usage.
     Demo(DemoArgs),
+    /// Run a reverse proxy that enforces a CORS policy in front of an HTTP upstream.
+    ///
+    /// Reloads the policy on SIGHUP and when the file changes; stops gracefully on SIGTERM.
+    Serve(ServeArgs),
+    /// Work with policy files.
+    Policy(PolicyArgs),
     /// Print the origin of a URL, or compare two: same-origin or not, and which part differs.
     ///
     /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
@@ -144,4 +150,55 @@ pub struct DemoArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// The policy file (corsair.toml).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+    /// Listen address, overriding the file's `listen`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Upstream URL, overriding the file's `upstream`.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// Where to serve /metrics and /healthz, overriding the file's `admin`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub admin: Option<String>,
+    /// The environment overlay to apply ([env.NAME]); default: $CORSAIR_ENV.
+    #[arg(long, value_name = "NAME")]
+    pub env: Option<String>,
+    /// Log format (on stderr; filter with CORSAIR_LOG, e.g. CORSAIR_LOG=debug).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct PolicyArgs {
+    #[command(subcommand)]
+    pub command: PolicyCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum PolicyCommand {
+    /// Validate a policy file: every error and warning with line, column and fix.
+    ///
+    /// Exit status: 0 valid (warnings allowed), 1 errors, 2 unreadable file.
+    Lint {
+        /// The policy file.
+        file: PathBuf,
+        /// The environment overlay to apply ([env.NAME]); default: $CORSAIR_ENV.
+        #[arg(long, value_name = "NAME")]
+        env: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
 }

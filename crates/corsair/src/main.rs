@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod demo;
+mod gateway;
 mod http;
 mod style;
 
@@ -24,6 +25,8 @@ fn main() -> ExitCode {
         cli::Command::Check(a) => commands::check::run(a),
         cli::Command::Demo(a) => commands::demo::run(a),
         cli::Command::Origin(a) => commands::origin::run(a),
+        cli::Command::Serve(a) => commands::serve::run(a),
+        cli::Command::Policy(a) => commands::policy::run(a),
     };
     ExitCode::from(code)
 }

@@ -100,15 +100,18 @@ pub struct Config {
 impl Config {
     /// The policy for a request path: the longest matching route prefix, else `[policy]`.
     pub fn policy_for(&self, path: &str) -> &Policy {
-        self.routes
-            .iter()
-            .find(|r| {
-                path == r.prefix
-                    || (path.starts_with(&r.prefix)
-                        && (r.prefix.ends_with('/')
-                            || path.as_bytes().get(r.prefix.len()) == Some(&b'/')))
-            })
-            .map_or(&self.policy, |r| &r.policy)
+        self.route_for(path)
+            .map_or(&self.policy, |i| &self.routes[i].policy)
+    }
+
+    /// The index of the route whose prefix matches `path` (the longest), if any.
+    pub fn route_for(&self, path: &str) -> Option<usize> {
+        self.routes.iter().position(|r| {
+            path == r.prefix
+                || (path.starts_with(&r.prefix)
+                    && (r.prefix.ends_with('/')
+                        || path.as_bytes().get(r.prefix.len()) == Some(&b'/')))
+        })
     }
 }
 

@@ -74,8 +74,7 @@ impl OriginPattern {
                     return false;
                 };
                 let (h, p) = split_port(rest);
-                h == host
-                    && p.is_none_or(is_port)
+                h == host && p.is_none_or(is_port)
             }
             OriginPattern::Regex(r) => r.is_match(origin),
         }

@@ -3,3 +3,5 @@
 pub mod check;
 pub mod demo;
 pub mod origin;
+pub mod policy;
+pub mod serve;

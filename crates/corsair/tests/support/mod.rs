@@ -17,6 +17,8 @@ use tokio::net::TcpListener;
 pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, Vec<u8>)>,
+    /// Wait this long before answering.
+    pub delay: Option<std::time::Duration>,
 }
 
 impl Resp {
@@ -24,6 +26,7 @@ impl Resp {
         Resp {
             status,
             headers: Vec::new(),
+            delay: None,
         }
     }
     pub fn h(mut self, name: &str, value: impl AsRef<[u8]>) -> Resp {
@@ -79,12 +82,20 @@ impl Server {
             let (routes, log) = (routes.clone(), log.clone());
             rt.spawn(async move {
                 loop {
-                    let Ok((stream, _)) = listener.accept().await else { continue };
+                    let Ok((stream, _)) = listener.accept().await else {
+                        continue;
+                    };
                     let (routes, log) = (routes.clone(), log.clone());
                     tokio::spawn(async move {
                         let svc = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                             let (routes, log) = (routes.clone(), log.clone());
-                            async move { Ok::<_, Infallible>(answer(port, i == 0, req, &routes, &log)) }
+                            async move {
+                                let (resp, delay) = answer(port, i == 0, req, &routes, &log);
+                                if let Some(d) = delay {
+                                    tokio::time::sleep(d).await;
+                                }
+                                Ok::<_, Infallible>(resp)
+                            }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
                             .serve_connection(TokioIo::new(stream), svc)
@@ -124,7 +135,7 @@ fn answer(
     req: hyper::Request<hyper::body::Incoming>,
     routes: &Routes,
     log: &Mutex<Vec<Seen>>,
-) -> hyper::Response<Full<Bytes>> {
+) -> (hyper::Response<Full<Bytes>>, Option<std::time::Duration>) {
     let path = req.uri().path().to_string();
     let method = req.method().as_str().to_string();
     log.lock().unwrap().push(Seen {
@@ -143,17 +154,19 @@ fn answer(
             .collect(),
     });
     if page && path == "/" {
-        return hyper::Response::builder()
+        let r = hyper::Response::builder()
             .header("Content-Type", "text/html; charset=utf-8")
             .body(Full::new(Bytes::from_static(PAGE.as_bytes())))
             .unwrap();
+        return (r, None);
     }
     let route = routes.lock().unwrap().get(&(port, path)).cloned();
     let Some(route) = route else {
-        return hyper::Response::builder()
+        let r = hyper::Response::builder()
             .status(404)
             .body(Full::new(Bytes::from_static(b"no route")))
             .unwrap();
+        return (r, None);
     };
     let r = if method == "OPTIONS" {
         route.preflight
@@ -167,8 +180,11 @@ fn answer(
             hyper::header::HeaderValue::from_bytes(v).unwrap(),
         );
     }
-    b.body(Full::new(Bytes::from_static(b"{\"ok\":true}")))
-        .unwrap()
+    (
+        b.body(Full::new(Bytes::from_static(b"{\"ok\":true}")))
+            .unwrap(),
+        r.delay,
+    )
 }
 
 /// Where the browser test's dependencies are: node_modules with playwright-core, and Chromium.

@@ -1,0 +1,265 @@
+//! `corsair serve`: a reverse proxy that enforces a CORS policy in front of any HTTP upstream.
+//!
+//! Preflights are answered here; everything else is streamed to the upstream and back, with the
+//! policy's CORS headers on every response (the upstream's errors and the gateway's own 502/504
+//! included). The policy reloads on SIGHUP and when its file changes, without dropping
+//! connections; a broken new file is refused and the old policy keeps serving.
+
+mod metrics;
+mod proxy;
+
+use arc_swap::ArcSwap;
+use corsair_core::policy::{Config, Diagnostic};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use metrics::Metrics;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+use tokio::net::TcpListener;
+
+/// Everything a request handler needs, shared by all connections.
+pub struct State {
+    pub config: ArcSwap<proxy::Compiled>,
+    pub metrics: Metrics,
+    pub client: proxy::UpstreamClient,
+    /// `--upstream`, which wins over the file on every reload too.
+    pub upstream_override: Option<String>,
+}
+
+/// How to start the gateway.
+pub struct Settings {
+    pub config_path: PathBuf,
+    pub config: Config,
+    pub listen: SocketAddr,
+    pub admin: Option<SocketAddr>,
+    pub env: Option<String>,
+    pub upstream_override: Option<String>,
+}
+
+/// Reads and validates a policy file.
+pub fn load_file(
+    path: &std::path::Path,
+    env: Option<&str>,
+) -> Result<(Config, Vec<Diagnostic>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    corsair_core::policy::load(&text, env).map_err(|diags| {
+        diags
+            .iter()
+            .map(|d| format_diagnostic(path, d))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+/// `FILE:line:col: error: message (fix: ...)`.
+pub fn format_diagnostic(path: &std::path::Path, d: &Diagnostic) -> String {
+    let sev = match d.severity {
+        corsair_core::policy::Severity::Error => "error",
+        corsair_core::policy::Severity::Warning => "warning",
+    };
+    let key = if d.key.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", d.key)
+    };
+    format!(
+        "{}:{}:{}: {sev}{key}: {}\n    fix: {}",
+        path.display(),
+        d.line,
+        d.column,
+        d.message,
+        d.fix
+    )
+}
+
+pub async fn run(settings: Settings) -> Result<(), String> {
+    let gateway = settings.config.gateway.clone();
+    let state = Arc::new(State {
+        client: proxy::UpstreamClient::new(Duration::from_secs_f64(
+            gateway.upstream_connect_timeout,
+        )),
+        config: ArcSwap::from_pointee(proxy::Compiled::new(settings.config)),
+        metrics: Metrics::default(),
+        upstream_override: settings.upstream_override.clone(),
+    });
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(listen = %local, upstream = state.config.load().config.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
+    // The address line is for scripts that start the gateway on port 0.
+    println!("listening on http://{local}");
+    if let Some(admin) = settings.admin {
+        let l = TcpListener::bind(admin)
+            .await
+            .map_err(|e| format!("cannot listen on admin address {admin}: {e}"))?;
+        println!(
+            "metrics on http://{}/metrics",
+            l.local_addr().map_err(|e| e.to_string())?
+        );
+        tokio::spawn(admin_server(l, state.clone()));
+    }
+    tokio::spawn(watch_policy(
+        state.clone(),
+        settings.config_path.clone(),
+        settings.env.clone(),
+    ));
+
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs_f64(gateway.header_read_timeout))
+        .max_buf_size(gateway.max_header_bytes.max(8192));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(x) => x,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let state = state.clone();
+                let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer));
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            _ = &mut shutdown => break,
+        }
+    }
+    tracing::info!("shutting down: no new connections, waiting for requests in flight");
+    drop(listener);
+    let grace = Duration::from_secs_f64(gateway.shutdown_grace);
+    if tokio::time::timeout(grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            ?grace,
+            "requests still in flight after the grace period; closing them"
+        );
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn mtime(path: &std::path::Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
+/// Reloads the policy on SIGHUP and when the file's modification time changes (checked every
+/// second). A file that does not validate is refused and logged; the old policy stays.
+async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut last = mtime(&path);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        #[cfg(unix)]
+        let by_signal = async {
+            match hup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let by_signal = std::future::pending::<()>();
+        let reason = tokio::select! {
+            _ = by_signal => "SIGHUP",
+            _ = tick.tick() => {
+                let now = mtime(&path);
+                if now == last { continue; }
+                last = now;
+                "file changed"
+            }
+        };
+        match load_file(&path, env.as_deref()) {
+            Ok((mut config, warnings)) => {
+                if let Some(u) = &state.upstream_override {
+                    config.upstream = Some(u.clone());
+                }
+                for w in &warnings {
+                    tracing::warn!("{}", format_diagnostic(&path, w));
+                }
+                let old = state.config.load();
+                if config.listen != old.config.listen {
+                    tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
+                }
+                state.config.store(Arc::new(proxy::Compiled::new(config)));
+                state.metrics.reload(true);
+                tracing::info!(reason, file = %path.display(), "policy reloaded");
+            }
+            Err(errors) => {
+                state.metrics.reload(false);
+                tracing::error!(
+                    reason,
+                    "policy reload refused; the previous policy keeps serving:\n{errors}"
+                );
+            }
+        }
+    }
+}
+
+async fn admin_server(listener: TcpListener, state: Arc<State>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc =
+                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let state = state.clone();
+                    async move {
+                        let (status, body) = match req.uri().path() {
+                            "/metrics" => (200, state.metrics.render()),
+                            "/healthz" => (200, "ok\n".to_string()),
+                            _ => (404, "try /metrics or /healthz\n".to_string()),
+                        };
+                        hyper::Response::builder()
+                            .status(status)
+                            .header("content-type", "text/plain; version=0.0.4")
+                            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
+                    }
+                });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}

@@ -1,0 +1,548 @@
+//! `corsair serve` as a process in front of a real upstream, all on loopback: preflights answered
+//! here, headers on every response (upstream errors, 502, 504), the upstream's own CORS headers
+//! replaced, routes, report-only mode, reload on file change and SIGHUP with a broken file
+//! refused, graceful SIGTERM, HTTP/2, and `corsair policy lint`.
+
+mod support;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use support::{Resp, Route, Server};
+
+const APP: &str = "https://app.example.com";
+
+struct Gateway {
+    child: Child,
+    addr: String,
+    admin: String,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Gateway {
+    fn start(config: &Path, extra: &[&str]) -> Gateway {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+            .args([
+                "serve",
+                "--config",
+                config.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+                "--admin",
+                "127.0.0.1:0",
+            ])
+            .args(extra)
+            .env("CORSAIR_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut addr = String::new();
+        let mut admin = String::new();
+        for _ in 0..2 {
+            let mut line = String::new();
+            out.read_line(&mut line).unwrap();
+            if let Some(a) = line.trim().strip_prefix("listening on http://") {
+                addr = a.to_string();
+            } else if let Some(a) = line.trim().strip_prefix("metrics on http://") {
+                admin = a.trim_end_matches("/metrics").to_string();
+            }
+        }
+        assert!(!addr.is_empty(), "the gateway did not start");
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = err.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                sink.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+            }
+        });
+        Gateway {
+            child,
+            addr,
+            admin,
+            stderr,
+        }
+    }
+
+    fn logs(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn signal(&self, sig: &str) {
+        Command::new("kill")
+            .args([sig, &self.child.id().to_string()])
+            .status()
+            .unwrap();
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A blocking HTTP/1.1 request; returns (status, lowercase headers, body).
+fn http(
+    addr: &str,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> (u16, Vec<(String, String)>, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (n, v) in headers {
+        req.push_str(&format!("{n}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .unwrap_or("")
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let hs = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, hs, body.to_string())
+}
+
+fn all<'a>(h: &'a [(String, String)], name: &str) -> Vec<&'a str> {
+    h.iter()
+        .filter(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("corsair-gw-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn write_config(dir: &Path, upstream: &str, extra_policy: &str, tail: &str) -> PathBuf {
+    let p = dir.join("corsair.toml");
+    std::fs::write(
+        &p,
+        format!(
+            r#"upstream = "{upstream}"
+[gateway]
+upstream_timeout = 1.0
+shutdown_grace = 5.0
+[policy]
+origins = ["{APP}", "https://*.example.com"]
+methods = ["GET", "POST", "PUT", "DELETE"]
+request_headers = ["Content-Type", "Authorization"]
+expose_headers = ["X-Total-Count"]
+credentials = true
+max_age = 7200
+{extra_policy}
+[[routes]]
+path = "/public"
+policy = {{ origins = ["*"], credentials = false }}
+{tail}"#
+        ),
+    )
+    .unwrap();
+    p
+}
+
+fn upstream() -> Server {
+    let s = Server::start(1);
+    let p = s.ports[0];
+    let star = |status: u16| {
+        Resp::new(status)
+            .h("Access-Control-Allow-Origin", "*")
+            .h("Vary", "Accept-Encoding")
+            .h("X-Total-Count", "3")
+    };
+    s.route(
+        p,
+        "/items",
+        Route {
+            preflight: star(200),
+            actual: star(200),
+        },
+    );
+    s.route(
+        p,
+        "/boom",
+        Route {
+            preflight: Resp::new(500),
+            actual: Resp::new(500),
+        },
+    );
+    s.route(
+        p,
+        "/public/x",
+        Route {
+            preflight: Resp::new(200),
+            actual: Resp::new(200),
+        },
+    );
+    let mut slow = Resp::new(200);
+    slow.delay = Some(Duration::from_millis(2500));
+    s.route(
+        p,
+        "/slow",
+        Route {
+            preflight: slow.clone(),
+            actual: slow,
+        },
+    );
+    let mut medium = Resp::new(200);
+    medium.delay = Some(Duration::from_millis(800));
+    s.route(
+        p,
+        "/medium",
+        Route {
+            preflight: medium.clone(),
+            actual: medium,
+        },
+    );
+    s
+}
+
+#[test]
+fn enforces_the_policy_on_every_response() {
+    let up = upstream();
+    let dir = temp_dir("table");
+    let gw = Gateway::start(&write_config(&dir, &up.origin(0), "", ""), &[]);
+    let a = gw.addr.as_str();
+
+    let (st, h, _) = http(
+        a,
+        "OPTIONS",
+        "/items",
+        &[
+            ("Origin", APP),
+            ("Access-Control-Request-Method", "PUT"),
+            ("Access-Control-Request-Headers", "authorization"),
+        ],
+    );
+    assert_eq!(st, 204);
+    assert_eq!(all(&h, "access-control-allow-origin"), [APP]);
+    assert_eq!(
+        all(&h, "access-control-allow-methods"),
+        ["GET, POST, PUT, DELETE"]
+    );
+    assert_eq!(all(&h, "access-control-max-age"), ["7200"]);
+    assert!(
+        up.take_log().iter().all(|r| r.method != "OPTIONS"),
+        "preflights never reach the upstream"
+    );
+
+    let (st, h, _) = http(
+        a,
+        "OPTIONS",
+        "/items",
+        &[
+            ("Origin", "https://evil.example.org"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+    );
+    assert_eq!(st, 403);
+    assert!(all(&h, "access-control-allow-origin").is_empty());
+
+    type Row<'a> = (&'a str, Option<&'a str>, u16, Option<&'a str>);
+    let rows: &[Row] = &[
+        ("/items", Some(APP), 200, Some(APP)),
+        (
+            "/items",
+            Some("https://deep.sub.example.com"),
+            200,
+            Some("https://deep.sub.example.com"),
+        ),
+        ("/items", Some("https://evil.example.org"), 200, None),
+        ("/items", None, 200, None),
+        ("/boom", Some(APP), 500, Some(APP)),
+        ("/slow", Some(APP), 504, Some(APP)),
+        (
+            "/public/x",
+            Some("https://anyone.example.net"),
+            200,
+            Some("*"),
+        ),
+    ];
+    for (path, origin, status, acao) in rows {
+        let hs: Vec<(&str, &str)> = origin.iter().map(|o| ("Origin", *o)).collect();
+        let (st, h, _) = http(a, "GET", path, &hs);
+        assert_eq!(st, *status, "{path} {origin:?}");
+        let got = all(&h, "access-control-allow-origin");
+        assert_eq!(
+            got.first().copied(),
+            *acao,
+            "{path} {origin:?}: the upstream's '*' must be replaced: {h:?}"
+        );
+        assert!(got.len() <= 1, "{path}: a single ACAO");
+        if *path == "/items" {
+            assert_eq!(all(&h, "vary"), ["Accept-Encoding, Origin"], "{origin:?}");
+            assert_eq!(all(&h, "x-total-count"), ["3"]);
+        }
+    }
+    let logs = gw.logs();
+    assert!(logs.contains("origin-not-allowed"), "{logs}");
+    let metrics = http(&gw.admin, "GET", "/metrics", &[]).2;
+    assert!(metrics.contains(r#"corsair_cors_requests_total{kind="preflight",result="allowed",reason="allowed",origin="https://app.example.com"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(r#"corsair_upstream_errors_total{kind="timeout"} 1"#),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn unreachable_upstream_gets_a_502_the_browser_can_read() {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let dir = temp_dir("502");
+    let gw = Gateway::start(
+        &write_config(&dir, &format!("http://127.0.0.1:{port}"), "", ""),
+        &[],
+    );
+    let (st, h, body) = http(&gw.addr, "GET", "/items", &[("Origin", APP)]);
+    assert_eq!(st, 502, "{body}");
+    assert_eq!(all(&h, "access-control-allow-origin"), [APP]);
+}
+
+#[test]
+fn report_only_passes_traffic_and_logs_what_it_would_refuse() {
+    let up = upstream();
+    let dir = temp_dir("report");
+    let cfg = write_config(&dir, &up.origin(0), "", "");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("mode = \"report-only\"\n{text}")).unwrap();
+    let gw = Gateway::start(&cfg, &[]);
+    let (st, h, _) = http(
+        &gw.addr,
+        "GET",
+        "/items",
+        &[("Origin", "https://evil.example.org")],
+    );
+    assert_eq!(st, 200);
+    assert_eq!(
+        all(&h, "access-control-allow-origin"),
+        ["*"],
+        "the upstream's headers pass untouched"
+    );
+    let (st, _, _) = http(
+        &gw.addr,
+        "OPTIONS",
+        "/items",
+        &[
+            ("Origin", "https://evil.example.org"),
+            ("Access-Control-Request-Method", "GET"),
+        ],
+    );
+    assert_eq!(st, 200, "the preflight reaches the upstream");
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        gw.logs().contains("report-only: would refuse"),
+        "{}",
+        gw.logs()
+    );
+}
+
+#[test]
+fn reloads_on_change_and_sighup_and_refuses_a_broken_file() {
+    let up = upstream();
+    let dir = temp_dir("reload");
+    let cfg = write_config(&dir, &up.origin(0), "", "");
+    let gw = Gateway::start(&cfg, &[]);
+    let newcomer = "https://partner.example.net";
+    let allowed = || {
+        !all(
+            &http(&gw.addr, "GET", "/items", &[("Origin", newcomer)]).1,
+            "access-control-allow-origin",
+        )
+        .is_empty()
+    };
+    assert!(!allowed());
+    // A broken file is refused; the old policy keeps serving.
+    std::fs::write(&cfg, "[policy]\norigins = [\"*\"]\ncredentials = true\n").unwrap();
+    let wait = |cond: &dyn Fn() -> bool| {
+        let t = Instant::now();
+        while !cond() && t.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        cond()
+    };
+    assert!(
+        wait(&|| gw.logs().contains("policy reload refused")),
+        "{}",
+        gw.logs()
+    );
+    assert!(!allowed());
+    assert_eq!(
+        all(
+            &http(&gw.addr, "GET", "/items", &[("Origin", APP)]).1,
+            "access-control-allow-origin"
+        ),
+        [APP]
+    );
+    // A valid change is picked up by the file watcher.
+    let text = std::fs::read_to_string(write_config(&dir, &up.origin(0), "", ""))
+        .unwrap()
+        .replace(
+            &format!("\"{APP}\","),
+            &format!("\"{APP}\", \"{newcomer}\","),
+        );
+    std::fs::write(&cfg, &text).unwrap();
+    assert!(wait(&|| allowed()), "{}", gw.logs());
+    // SIGHUP reloads too.
+    let before = gw.logs().matches("policy reloaded").count();
+    gw.signal("-HUP");
+    assert!(
+        wait(&|| gw.logs().matches("policy reloaded").count() > before),
+        "{}",
+        gw.logs()
+    );
+    assert!(gw.logs().contains("reason=\"SIGHUP\""));
+    let metrics = http(&gw.admin, "GET", "/metrics", &[]).2;
+    assert!(
+        metrics.contains("corsair_policy_reloads_total{result=\"refused\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn sigterm_lets_requests_in_flight_finish() {
+    let up = upstream();
+    let dir = temp_dir("term");
+    let mut gw = Gateway::start(&write_config(&dir, &up.origin(0), "", ""), &[]);
+    let addr = gw.addr.clone();
+    let inflight = std::thread::spawn(move || http(&addr, "GET", "/medium", &[("Origin", APP)]));
+    std::thread::sleep(Duration::from_millis(300));
+    gw.signal("-TERM");
+    let (st, h, _) = inflight.join().unwrap();
+    assert_eq!(st, 200, "the request in flight completes");
+    assert_eq!(all(&h, "access-control-allow-origin"), [APP]);
+    let t = Instant::now();
+    let status = loop {
+        if let Some(s) = gw.child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(5),
+            "the gateway did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+    assert!(
+        TcpStream::connect(&gw.addr).is_err(),
+        "no new connections after SIGTERM"
+    );
+}
+
+#[test]
+fn speaks_http2_to_clients() {
+    let up = upstream();
+    let dir = temp_dir("h2");
+    let gw = Gateway::start(&write_config(&dir, &up.origin(0), "", ""), &[]);
+    let addr = gw.addr.clone();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (status, acao) = rt.block_on(async move {
+        let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let (mut send, conn) = hyper::client::conn::http2::handshake(
+            hyper_util::rt::TokioExecutor::new(),
+            hyper_util::rt::TokioIo::new(stream),
+        )
+        .await
+        .unwrap();
+        tokio::spawn(conn);
+        let req = hyper::Request::builder()
+            .uri(format!("http://{addr}/items"))
+            .header("origin", APP)
+            .body(http_body_util::Empty::<bytes::Bytes>::new())
+            .unwrap();
+        let resp = send.send_request(req).await.unwrap();
+        (
+            resp.status().as_u16(),
+            resp.headers()
+                .get("access-control-allow-origin")
+                .map(|v| v.to_str().unwrap().to_string()),
+        )
+    });
+    assert_eq!(status, 200);
+    assert_eq!(acao.as_deref(), Some(APP));
+}
+
+#[test]
+fn refuses_to_start_on_a_broken_policy() {
+    let dir = temp_dir("broken");
+    let p = dir.join("corsair.toml");
+    std::fs::write(&p, "upstream = \"http://127.0.0.1:9\"\n[policy]\norigins = [\"*\", \"https://*.github.io\"]\ncredentials = true\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args([
+            "serve",
+            "--config",
+            p.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("corsair.toml:3:12: error") && err.contains("public suffix"),
+        "{err}"
+    );
+}
+
+#[test]
+fn policy_lint_reports_every_problem_with_position_and_fix() {
+    let dir = temp_dir("lint");
+    let p = dir.join("bad.toml");
+    std::fs::write(&p, "[policy]\norigins = [\"null\", \"https://app.example.com/\", \"http://intranet.example\"]\nmethods = [\"TRACE\"]\ncredentials = true\nmax_age = 100000\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["policy", "lint", p.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for needle in [
+        "bad.toml:2:12: error [policy.origins[0]]",
+        "bad.toml:2:20: error",
+        "write \"https://app.example.com\"",
+        "bad.toml:2:48: error",
+        "bad.toml:3:12: error",
+        "bad.toml:5:11: warning",
+        "4 errors, 1 warning",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in:\n{out}");
+    }
+    let good = dir.join("good.toml");
+    std::fs::write(&good, "[policy]\norigins = [\"https://app.example.com\"]\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["policy", "lint", good.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["valid"], true);
+}
