@@ -1,0 +1,152 @@
+//! A page on one loopback origin calls an API behind `corsair serve` on another, in headless
+//! Chromium: the allowed origin works with credentials and custom headers; a refused origin, and a
+//! method the policy does not allow, are blocked with exactly the console message `corsair check`
+//! predicts for the same request.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::process::Command;
+use support::{Gateway, Resp, Route, Server};
+
+fn chromium(page_url: &str, scenarios: &Value) -> Value {
+    let deps = support::browser_deps();
+    let dir = std::env::temp_dir().join(format!(
+        "corsair-bgw-{}-{}",
+        std::process::id(),
+        page_url.len()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("in.json");
+    std::fs::write(
+        &input,
+        serde_json::to_vec(&json!({"pageUrl": page_url, "scenarios": scenarios})).unwrap(),
+    )
+    .unwrap();
+    let out = Command::new("node")
+        .arg(support::workspace_root().join("tests/browser/runner.mjs"))
+        .arg(&input)
+        .env("CORSAIR_NODE_MODULES", &deps.node_modules)
+        .env("CORSAIR_CHROMIUM", &deps.chromium)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn predicted(
+    url: &str,
+    origin: &str,
+    method: &str,
+    headers: &[(&str, &str)],
+    credentials: bool,
+) -> Value {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_corsair"));
+    cmd.args([
+        "check", url, "--origin", origin, "--method", method, "--format", "json",
+    ]);
+    for (n, v) in headers {
+        cmd.args(["--header", &format!("{n}: {v}")]);
+    }
+    if credentials {
+        cmd.arg("--credentials");
+    }
+    serde_json::from_slice(&cmd.output().unwrap().stdout).unwrap()
+}
+
+#[test]
+fn browser_through_the_gateway_matches_corsair_check() {
+    let pages = Server::start(2);
+    let upstream_port = pages.ports[1];
+    pages.route(
+        upstream_port,
+        "/api/items",
+        Route {
+            preflight: Resp::new(405),
+            actual: Resp::new(200).h("Content-Type", "application/json"),
+        },
+    );
+    let allowed_page = pages.origin(0);
+    let refused_page = allowed_page.replace("127.0.0.1", "localhost");
+    let dir = std::env::temp_dir().join(format!("corsair-bgw-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("corsair.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "upstream = \"http://127.0.0.1:{upstream_port}\"\n[policy]\norigins = [\"{allowed_page}\"]\nmethods = [\"GET\", \"POST\", \"PUT\", \"DELETE\"]\nrequest_headers = [\"Content-Type\", \"Authorization\", \"X-Custom\"]\nexpose_headers = [\"X-Total-Count\"]\ncredentials = true\nmax_age = 60\n"
+        ),
+    )
+    .unwrap();
+    let gw = Gateway::start(&cfg, &[]);
+    let url = format!("http://{}/api/items", gw.addr);
+    let scenarios = |tag: &str| {
+        json!([
+            {"id": format!("{tag}-get"), "url": format!("{url}?{tag}-get"), "method": "GET", "headers": [["X-Custom", "1"]], "credentials": true, "body": null, "api": "fetch"},
+            {"id": format!("{tag}-put"), "url": format!("{url}?{tag}-put"), "method": "PUT", "headers": [["Content-Type", "application/json"], ["Authorization", "Bearer t"]], "credentials": true, "body": "{}", "api": "fetch"},
+            {"id": format!("{tag}-patch"), "url": format!("{url}?{tag}-patch"), "method": "PATCH", "headers": [], "credentials": true, "body": "{}", "api": "fetch"},
+        ])
+    };
+    let allowed = chromium(&format!("{allowed_page}/"), &scenarios("a"));
+    let refused = chromium(&format!("{refused_page}/"), &scenarios("r"));
+    let result = |v: &Value, id: &str| {
+        v["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["ok"]
+            .as_bool()
+            .unwrap()
+    };
+    let console = |v: &Value, id: &str| {
+        v["console"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|m| m.as_str())
+            .find(|m| m.contains(&format!("?{id}'")) && m.contains("CORS policy"))
+            .map(str::to_string)
+    };
+    assert!(result(&allowed, "a-get"), "{allowed}");
+    assert!(result(&allowed, "a-put"), "{allowed}");
+    let cases = [
+        (&allowed, "a-patch", allowed_page.as_str(), "PATCH", vec![]),
+        (
+            &refused,
+            "r-get",
+            refused_page.as_str(),
+            "GET",
+            vec![("X-Custom", "1")],
+        ),
+        (
+            &refused,
+            "r-put",
+            refused_page.as_str(),
+            "PUT",
+            vec![
+                ("Content-Type", "application/json"),
+                ("Authorization", "Bearer t"),
+            ],
+        ),
+    ];
+    for (run, id, origin, method, headers) in cases {
+        assert!(!result(run, id), "{id} should be blocked");
+        let browser =
+            console(run, id).unwrap_or_else(|| panic!("no console message for {id}: {run}"));
+        let p = predicted(&format!("{url}?{id}"), origin, method, &headers, true);
+        assert_eq!(p["allowed"], false, "{id}");
+        assert_eq!(
+            p["console"].as_str(),
+            Some(browser.as_str()),
+            "{id}: corsair check predicts a different message"
+        );
+    }
+    println!("browser through the gateway: Chromium {} agrees with corsair check on 2 allowed and 3 blocked requests", allowed["version"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
