@@ -175,6 +175,9 @@ pub struct ServeArgs {
     /// The environment overlay to apply ([env.NAME]); default: $CORSAIR_ENV.
     #[arg(long, value_name = "NAME")]
     pub env: Option<String>,
+    /// Worker threads, each with its own event loop (default: one per CPU).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub workers: Option<u16>,
     /// Log format (on stderr; filter with CORSAIR_LOG, e.g. CORSAIR_LOG=debug).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,

@@ -65,16 +65,6 @@ pub fn run(args: ServeArgs) -> u8 {
         None => None,
     };
     init_logging(args.log_format);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("{BAD}error:{BAD:#} cannot start the async runtime: {e}");
-            return EXIT_ERROR;
-        }
-    };
     let settings = Settings {
         config_path: args.config.clone(),
         config,
@@ -83,7 +73,11 @@ pub fn run(args: ServeArgs) -> u8 {
         env,
         upstream_override: args.upstream.clone(),
     };
-    match runtime.block_on(gateway::run(settings)) {
+    let workers = args
+        .workers
+        .map(usize::from)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    match gateway::run(settings, workers) {
         Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("{BAD}error:{BAD:#} {e}");

@@ -9,12 +9,13 @@ use std::sync::Mutex;
 /// forged origins cannot grow the label set without bound.
 const MAX_ORIGINS: usize = 1000;
 
-/// (kind, result, reason, origin).
-type DecisionKey = (&'static str, &'static str, &'static str, String);
+/// (kind, result, reason) with the count, for one origin.
+type Counts = Vec<((&'static str, bool, &'static str), u64)>;
 
 #[derive(Default)]
 pub struct Metrics {
-    decisions: Mutex<HashMap<DecisionKey, u64>>,
+    /// Per origin (looked up without allocating), the counts by kind, result and reason.
+    decisions: Mutex<HashMap<String, Counts>>,
     upstream_errors: Mutex<HashMap<&'static str, u64>>,
     reloads: Mutex<(u64, u64)>,
 }
@@ -22,19 +23,22 @@ pub struct Metrics {
 impl Metrics {
     pub fn decision(&self, kind: &'static str, allowed: bool, reason: &'static str, origin: &str) {
         let mut m = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
-        let result = if allowed { "allowed" } else { "refused" };
-        let key = (kind, result, reason, origin.to_string());
-        if let Some(v) = m.get_mut(&key) {
-            *v += 1;
-            return;
-        }
-        let distinct = m.len();
-        let key = if distinct >= MAX_ORIGINS {
-            (kind, result, reason, "other".to_string())
-        } else {
-            key
+        let key = (kind, allowed, reason);
+        let counts = match m.get_mut(origin) {
+            Some(c) => c,
+            None => {
+                let label = if m.len() >= MAX_ORIGINS {
+                    "other"
+                } else {
+                    origin
+                };
+                m.entry(label.to_string()).or_default()
+            }
         };
-        *m.entry(key).or_default() += 1;
+        match counts.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key, 1)),
+        }
     }
 
     pub fn upstream_error(&self, kind: &'static str) {
@@ -59,9 +63,22 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP corsair_cors_requests_total CORS requests by kind, result, reason and origin.\n# TYPE corsair_cors_requests_total counter\n");
         let m = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
-        let mut rows: Vec<_> = m.iter().collect();
+        let mut rows: Vec<_> = m
+            .iter()
+            .flat_map(|(origin, counts)| {
+                counts.iter().map(move |((kind, allowed, reason), n)| {
+                    (
+                        *kind,
+                        if *allowed { "allowed" } else { "refused" },
+                        *reason,
+                        origin.as_str(),
+                        *n,
+                    )
+                })
+            })
+            .collect();
         rows.sort();
-        for ((kind, result, reason, origin), n) in rows {
+        for (kind, result, reason, origin, n) in rows {
             let _ = writeln!(out, "corsair_cors_requests_total{{kind=\"{kind}\",result=\"{result}\",reason=\"{reason}\",origin=\"{}\"}} {n}", escape(origin));
         }
         out.push_str("# HELP corsair_upstream_errors_total Requests the upstream did not answer.\n# TYPE corsair_upstream_errors_total counter\n");

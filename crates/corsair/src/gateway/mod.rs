@@ -6,6 +6,7 @@
 //! connections; a broken new file is refused and the old policy keeps serving.
 
 mod metrics;
+mod pool;
 mod proxy;
 
 use arc_swap::ArcSwap;
@@ -23,7 +24,6 @@ use tokio::net::TcpListener;
 pub struct State {
     pub config: ArcSwap<proxy::Compiled>,
     pub metrics: Metrics,
-    pub client: proxy::UpstreamClient,
     /// `--upstream`, which wins over the file on every reload too.
     pub upstream_override: Option<String>,
 }
@@ -75,39 +75,95 @@ pub fn format_diagnostic(path: &std::path::Path, d: &Diagnostic) -> String {
     )
 }
 
-pub async fn run(settings: Settings) -> Result<(), String> {
+/// Runs the gateway: one current-thread runtime per worker thread, all accepting on the same
+/// listening socket (thread per core, no work stealing), plus the admin server, the policy
+/// watcher and the signal handler on the first worker. Returns after a graceful shutdown.
+pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
     let gateway = settings.config.gateway.clone();
     let state = Arc::new(State {
-        client: proxy::UpstreamClient::new(Duration::from_secs_f64(
-            gateway.upstream_connect_timeout,
-        )),
-        config: ArcSwap::from_pointee(proxy::Compiled::new(settings.config)),
+        config: ArcSwap::from_pointee(proxy::Compiled::new(settings.config, None)),
         metrics: Metrics::default(),
         upstream_override: settings.upstream_override.clone(),
     });
-    let listener = TcpListener::bind(settings.listen)
-        .await
+    let listener = std::net::TcpListener::bind(settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    listener.set_nonblocking(true).map_err(|e| e.to_string())?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    tracing::info!(listen = %local, upstream = state.config.load().config.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
-    // The address line is for scripts that start the gateway on port 0.
+    let admin = match settings.admin {
+        Some(a) => {
+            let l = std::net::TcpListener::bind(a)
+                .map_err(|e| format!("cannot listen on admin address {a}: {e}"))?;
+            l.set_nonblocking(true).map_err(|e| e.to_string())?;
+            Some(l)
+        }
+        None => None,
+    };
+    tracing::info!(listen = %local, workers, upstream = state.config.load().config.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
+    // The address lines are for scripts that start the gateway on port 0.
     println!("listening on http://{local}");
-    if let Some(admin) = settings.admin {
-        let l = TcpListener::bind(admin)
-            .await
-            .map_err(|e| format!("cannot listen on admin address {admin}: {e}"))?;
+    if let Some(l) = &admin {
         println!(
             "metrics on http://{}/metrics",
             l.local_addr().map_err(|e| e.to_string())?
         );
-        tokio::spawn(admin_server(l, state.clone()));
     }
-    tokio::spawn(watch_policy(
-        state.clone(),
-        settings.config_path.clone(),
-        settings.env.clone(),
-    ));
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut threads = Vec::new();
+    for id in 1..workers.max(1) {
+        let listener = listener.try_clone().map_err(|e| e.to_string())?;
+        let (state, stop, gateway) = (state.clone(), stop_rx.clone(), gateway.clone());
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("corsair-worker-{id}"))
+                .spawn(move || {
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("worker runtime");
+                    rt.block_on(worker(id, listener, state, stop, gateway));
+                })
+                .map_err(|e| e.to_string())?,
+        );
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(async {
+        if let Some(l) = admin {
+            if let Ok(l) = TcpListener::from_std(l) {
+                tokio::spawn(admin_server(l, state.clone()));
+            }
+        }
+        tokio::spawn(watch_policy(
+            state.clone(),
+            settings.config_path.clone(),
+            settings.env.clone(),
+        ));
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            let _ = stop_tx.send(true);
+        });
+        worker(0, listener, state.clone(), stop_rx, gateway).await;
+    });
+    for t in threads {
+        let _ = t.join();
+    }
+    Ok(())
+}
 
+/// One worker: accepts connections until told to stop, then lets its requests finish.
+async fn worker(
+    id: usize,
+    listener: std::net::TcpListener,
+    state: Arc<State>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    gateway: corsair_core::policy::file::Gateway,
+) {
+    pool::set_worker(id);
+    let Ok(listener) = TcpListener::from_std(listener) else {
+        return;
+    };
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -115,8 +171,6 @@ pub async fn run(settings: Settings) -> Result<(), String> {
         .header_read_timeout(Duration::from_secs_f64(gateway.header_read_timeout))
         .max_buf_size(gateway.max_header_bytes.max(8192));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let shutdown = shutdown_signal();
-    tokio::pin!(shutdown);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -130,7 +184,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
                 };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
-                let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer));
+                let peer = Arc::new(proxy::Peer {
+                    forwarded_for: hyper::header::HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(hyper::header::HeaderValue::from_static("unknown")),
+                });
+                let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
                 let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
@@ -139,10 +196,12 @@ pub async fn run(settings: Settings) -> Result<(), String> {
                     }
                 });
             }
-            _ = &mut shutdown => break,
+            _ = stop.changed() => break,
         }
     }
-    tracing::info!("shutting down: no new connections, waiting for requests in flight");
+    if id == 0 {
+        tracing::info!("shutting down: no new connections, waiting for requests in flight");
+    }
     drop(listener);
     let grace = Duration::from_secs_f64(gateway.shutdown_grace);
     if tokio::time::timeout(grace, graceful.shutdown())
@@ -151,10 +210,10 @@ pub async fn run(settings: Settings) -> Result<(), String> {
     {
         tracing::warn!(
             ?grace,
+            worker = id,
             "requests still in flight after the grace period; closing them"
         );
     }
-    Ok(())
 }
 
 async fn shutdown_signal() {
@@ -220,7 +279,8 @@ async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
                 if config.listen != old.config.listen {
                     tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
                 }
-                state.config.store(Arc::new(proxy::Compiled::new(config)));
+                let compiled = proxy::Compiled::new(config, Some(&old));
+                state.config.store(Arc::new(compiled));
                 state.metrics.reload(true);
                 tracing::info!(reason, file = %path.display(), "policy reloaded");
             }

@@ -1,6 +1,7 @@
 //! One request through the gateway: decide, answer preflights, forward the rest with streaming
 //! bodies, put the policy's headers on whatever comes back (or on the gateway's own 502/504).
 
+use super::pool::{Pool, PooledBody};
 use super::State;
 use bytes::Bytes;
 use corsair_core::policy::{decide, Config, Outcome, UpstreamCors};
@@ -8,33 +9,21 @@ use corsair_tower::PolicyHeaders;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::http::uri::{Authority, PathAndQuery, Scheme};
 use hyper::{Request, Response, StatusCode, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub type Body = Either<Incoming, Full<Bytes>>;
+pub type Body = Either<PooledBody, Full<Bytes>>;
 
-/// The pooled HTTP client to the upstream (keep-alive, HTTP/1.1).
-pub struct UpstreamClient {
-    client: Client<HttpConnector, Incoming>,
-}
-
-impl UpstreamClient {
-    pub fn new(connect_timeout: Duration) -> Self {
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(connect_timeout));
-        connector.set_nodelay(true);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(90))
-            .pool_max_idle_per_host(1024)
-            .build(connector);
-        UpstreamClient { client }
-    }
+/// Where requests go, prepared once per loaded config.
+struct Upstream {
+    authority: Authority,
+    host: HeaderValue,
+    /// A path prefix from the upstream URL (`http://host/api` → `/api`), without the final `/`.
+    base: String,
+    pool: Arc<Pool>,
 }
 
 /// A loaded config with each policy's header values prepared, swapped as a whole on reload.
@@ -42,21 +31,38 @@ pub struct Compiled {
     pub config: Config,
     default: PolicyHeaders,
     routes: Vec<PolicyHeaders>,
-    upstream: Option<(String, String)>,
+    upstream: Option<Upstream>,
+    timeout: Duration,
 }
 
 impl Compiled {
-    pub fn new(config: Config) -> Self {
+    /// Prepares `config`; `previous` lends its connection pool when the upstream is unchanged, so
+    /// a reload keeps the warm connections.
+    pub fn new(config: Config, previous: Option<&Compiled>) -> Self {
         let upstream = config
             .upstream
             .as_deref()
             .and_then(|u| url::Url::parse(u).ok())
-            .map(|u| {
-                let authority = match u.port() {
-                    Some(p) => format!("{}:{p}", u.host_str().unwrap_or_default()),
-                    None => u.host_str().unwrap_or_default().to_string(),
+            .and_then(|u| {
+                let host = u.host_str()?.to_string();
+                let text = match u.port() {
+                    Some(p) => format!("{host}:{p}"),
+                    None => host,
                 };
-                (authority, u.path().trim_end_matches('/').to_string())
+                let addr = format!("{}:{}", u.host_str()?, u.port_or_known_default()?);
+                let pool = match previous.and_then(|p| p.upstream.as_ref()) {
+                    Some(old) if old.pool.addr() == addr => old.pool.clone(),
+                    _ => Pool::new(
+                        addr,
+                        Duration::from_secs_f64(config.gateway.upstream_connect_timeout),
+                    ),
+                };
+                Some(Upstream {
+                    authority: text.parse().ok()?,
+                    host: HeaderValue::from_str(&text).ok()?,
+                    base: u.path().trim_end_matches('/').to_string(),
+                    pool,
+                })
             });
         Compiled {
             default: PolicyHeaders::new(config.policy.clone()),
@@ -66,38 +72,46 @@ impl Compiled {
                 .map(|r| PolicyHeaders::new(r.policy.clone()))
                 .collect(),
             upstream,
+            timeout: Duration::from_secs_f64(config.gateway.upstream_timeout),
             config,
         }
     }
 
     fn headers_for(&self, path: &str) -> &PolicyHeaders {
+        if self.routes.is_empty() {
+            return &self.default;
+        }
         self.config
             .route_for(path)
             .map_or(&self.default, |i| &self.routes[i])
     }
 }
 
-const HOP_BY_HOP: [HeaderName; 6] = [
+const HOP_BY_HOP: [HeaderName; 5] = [
     header::CONNECTION,
     HeaderName::from_static("keep-alive"),
-    header::PROXY_AUTHENTICATE,
     header::TE,
     header::TRAILER,
     header::UPGRADE,
 ];
 
 fn strip_hop_by_hop(h: &mut HeaderMap) {
-    let listed: Vec<HeaderName> = h
-        .get_all(header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim().as_bytes()).ok())
-        .collect();
-    for n in listed.iter().chain(HOP_BY_HOP.iter()) {
+    if let Some(listed) = h
+        .get(header::CONNECTION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+    {
+        for n in listed.split(',') {
+            if let Ok(name) = HeaderName::from_bytes(n.trim().as_bytes()) {
+                h.remove(name);
+            }
+        }
+    }
+    for n in &HOP_BY_HOP {
         h.remove(n);
     }
     h.remove(header::TRANSFER_ENCODING);
+    h.remove(header::PROXY_AUTHENTICATE);
     h.remove(HeaderName::from_static("proxy-connection"));
 }
 
@@ -113,19 +127,21 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
     r
 }
 
+/// Per-connection facts, computed once when the client connects.
+pub struct Peer {
+    pub forwarded_for: HeaderValue,
+}
+
 pub async fn handle(
     req: Request<Incoming>,
     state: Arc<State>,
-    peer: SocketAddr,
+    peer: Arc<Peer>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
     let compiled = state.config.load_full();
-    let path = req.uri().path().to_string();
-    let method = req.method().clone();
-    let headers = compiled.headers_for(&path);
+    let headers = compiled.headers_for(req.uri().path());
     let d = decide(headers.policy(), &corsair_tower::view(&req));
     let report_only = compiled.config.report_only;
-    let origin = d.origin.map(str::to_string);
     let (outcome, allowed, reason, rule) = (d.outcome, d.allowed, d.reason, d.rule);
     if outcome != Outcome::NotCors {
         let kind = if outcome == Outcome::Preflight {
@@ -135,8 +151,15 @@ pub async fn handle(
         };
         state
             .metrics
-            .decision(kind, allowed, reason.id(), origin.as_deref().unwrap_or(""));
+            .decision(kind, allowed, reason.id(), d.origin.unwrap_or(""));
     }
+    let log = tracing::enabled!(target: "access", tracing::Level::WARN).then(|| {
+        (
+            req.method().clone(),
+            req.uri().path().to_string(),
+            d.origin.map(str::to_string),
+        )
+    });
 
     let response = if outcome == Outcome::Preflight && !report_only {
         let mut r = Response::new(Either::Right(Full::new(Bytes::new())));
@@ -145,7 +168,7 @@ pub async fn handle(
         r
     } else {
         let mut pending = headers.pending(&d, req.headers());
-        let mut resp = forward(req, &compiled, &state, peer).await;
+        let mut resp = forward(req, &compiled, &state, &peer).await;
         if !report_only {
             match compiled.config.upstream_cors {
                 UpstreamCors::Override => {
@@ -164,14 +187,16 @@ pub async fn handle(
         }
         resp
     };
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    let status = response.status().as_u16();
-    if outcome == Outcome::NotCors {
-        tracing::debug!(target: "access", %method, path, status, ms, "request");
-    } else if report_only && !allowed {
-        tracing::warn!(target: "access", %method, path, status, ms, origin = origin.as_deref(), cors = ?outcome, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
-    } else {
-        tracing::info!(target: "access", %method, path, status, ms, origin = origin.as_deref(), cors = ?outcome, allowed, reason = reason.id(), rule = ?rule, "cors request");
+    if let Some((method, path, origin)) = log {
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        let status = response.status().as_u16();
+        if outcome == Outcome::NotCors {
+            tracing::debug!(target: "access", %method, path, status, ms, "request");
+        } else if report_only && !allowed {
+            tracing::warn!(target: "access", %method, path, status, ms, origin, cors = ?outcome, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
+        } else {
+            tracing::info!(target: "access", %method, path, status, ms, origin, cors = ?outcome, allowed, reason = reason.id(), rule = ?rule, "cors request");
+        }
     }
     Ok(response)
 }
@@ -180,39 +205,46 @@ async fn forward(
     mut req: Request<Incoming>,
     compiled: &Compiled,
     state: &State,
-    peer: SocketAddr,
+    peer: &Peer,
 ) -> Response<Body> {
-    let Some((authority, base)) = &compiled.upstream else {
+    let Some(up) = &compiled.upstream else {
         return plain(
             StatusCode::BAD_GATEWAY,
             "corsair: no upstream is configured\n",
         );
     };
-    let pq = req.uri().path_and_query().map_or("/", |p| p.as_str());
-    let uri: Uri = match format!("http://{authority}{base}{pq}").parse() {
+    let pq = match (up.base.is_empty(), req.uri().path_and_query()) {
+        (true, Some(pq)) => pq.clone(),
+        (_, pq) => {
+            match format!("{}{}", up.base, pq.map_or("/", |p| p.as_str())).parse::<PathAndQuery>() {
+                Ok(p) => p,
+                Err(_) => return plain(StatusCode::BAD_REQUEST, "corsair: bad request target\n"),
+            }
+        }
+    };
+    let mut parts = hyper::http::uri::Parts::default();
+    parts.scheme = Some(Scheme::HTTP);
+    parts.authority = Some(up.authority.clone());
+    parts.path_and_query = Some(pq);
+    *req.uri_mut() = match Uri::from_parts(parts) {
         Ok(u) => u,
         Err(_) => return plain(StatusCode::BAD_REQUEST, "corsair: bad request target\n"),
     };
-    let original_host = req.headers().get(header::HOST).cloned();
-    *req.uri_mut() = uri;
     *req.version_mut() = hyper::Version::HTTP_11;
     let h = req.headers_mut();
     strip_hop_by_hop(h);
-    if let Ok(v) = HeaderValue::from_str(authority) {
-        h.insert(header::HOST, v);
-    }
-    if let Some(host) = original_host {
+    if let Some(host) = h.insert(header::HOST, up.host.clone()) {
         h.insert(HeaderName::from_static("x-forwarded-host"), host);
     }
     h.insert(
         HeaderName::from_static("x-forwarded-proto"),
         HeaderValue::from_static("http"),
     );
-    if let Ok(v) = HeaderValue::from_str(&peer.ip().to_string()) {
-        h.append(HeaderName::from_static("x-forwarded-for"), v);
-    }
-    let timeout = Duration::from_secs_f64(compiled.config.gateway.upstream_timeout);
-    match tokio::time::timeout(timeout, state.client.client.request(req)).await {
+    h.append(
+        HeaderName::from_static("x-forwarded-for"),
+        peer.forwarded_for.clone(),
+    );
+    match tokio::time::timeout(compiled.timeout, up.pool.send(req)).await {
         Ok(Ok(resp)) => {
             let (mut parts, body) = resp.into_parts();
             strip_hop_by_hop(&mut parts.headers);
@@ -220,7 +252,7 @@ async fn forward(
         }
         Ok(Err(e)) => {
             state.metrics.upstream_error("unreachable");
-            tracing::warn!(error = %e, upstream = authority, "upstream request failed");
+            tracing::warn!(error = %e, upstream = up.pool.addr(), "upstream request failed");
             plain(
                 StatusCode::BAD_GATEWAY,
                 "corsair: the upstream did not answer\n",
@@ -228,7 +260,7 @@ async fn forward(
         }
         Err(_) => {
             state.metrics.upstream_error("timeout");
-            tracing::warn!(upstream = authority, ?timeout, "upstream timed out");
+            tracing::warn!(upstream = up.pool.addr(), timeout = ?compiled.timeout, "upstream timed out");
             plain(
                 StatusCode::GATEWAY_TIMEOUT,
                 "corsair: the upstream took too long\n",

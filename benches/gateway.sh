@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Side-by-side throughput, p99 latency and memory, all on 127.0.0.1, in one run:
+#   1. CORS reverse proxies in front of the same upstream: `corsair serve`, nginx with the
+#      equivalent hand-written CORS config (map + add_header ... always, preflight return 204,
+#      upstream keepalive), and a no-CORS hyper proxy as the baseline;
+#   2. the same axum app without CORS, with corsair-tower, and with tower-http's CorsLayer.
+# Servers (proxy and upstream) are pinned to core 0, wrk to core 1; rounds are interleaved.
+# Installs nginx and wrk with apt if missing. Bounded: ROUNDS x DURATION per measurement.
+#
+#   bash benches/gateway.sh            ROUNDS=3 DURATION=5 CONNECTIONS=64 by default
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROUNDS=${ROUNDS:-3}
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-64}
+SERVER_CPU=${SERVER_CPU:-0}
+LOAD_CPU=${LOAD_CPU:-1}
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_if_needed apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+cargo build --release --quiet -p corsair --bin corsair
+cargo build --release --quiet -p corsair-tower --example bench_servers
+BIN=target/release/corsair
+SERVERS=target/release/examples/bench_servers
+work=$(mktemp -d)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 did not open" >&2; return 1; }
+rss_kib() { local total=0; for p in "$@"; do total=$((total + $(awk '/VmRSS/{print $2}' /proc/"$p"/status 2>/dev/null || echo 0))); done; echo "$total"; }
+
+UP=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" upstream "$UP" & pids+=($!); wait_port "$UP"
+
+# corsair serve
+CS=$(free_port)
+cat > "$work/corsair.toml" <<TOML
+listen = "127.0.0.1:$CS"
+upstream = "http://127.0.0.1:$UP"
+[policy]
+origins = ["https://app.example.com", "https://admin.example.com"]
+methods = ["GET", "POST", "PUT", "DELETE"]
+request_headers = ["Content-Type", "Authorization"]
+expose_headers = ["X-Total-Count"]
+credentials = true
+max_age = 600
+TOML
+CORSAIR_LOG=warn taskset -c "$SERVER_CPU" "$BIN" serve --workers 1 --config "$work/corsair.toml" > /dev/null 2>&1 & cs_pid=$!; pids+=($cs_pid); wait_port "$CS"
+
+# nginx with the equivalent hand-written CORS configuration
+NG=$(free_port)
+mkdir -p "$work/nginx"
+cat > "$work/nginx/nginx.conf" <<NGINX
+worker_processes 1;
+worker_cpu_affinity auto;
+pid $work/nginx/nginx.pid;
+error_log $work/nginx/error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
+  fastcgi_temp_path $work/nginx/fcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
+  upstream api { server 127.0.0.1:$UP; keepalive 256; }
+  map \$http_origin \$cors_origin {
+    default "";
+    "https://app.example.com" \$http_origin;
+    "https://admin.example.com" \$http_origin;
+  }
+  map \$cors_origin \$cors_credentials { default ""; "~." "true"; }
+  server {
+    listen 127.0.0.1:$NG;
+    location / {
+      if (\$request_method = OPTIONS) {
+        add_header Access-Control-Allow-Origin \$cors_origin always;
+        add_header Access-Control-Allow-Credentials \$cors_credentials always;
+        add_header Access-Control-Allow-Methods "GET, POST, PUT, DELETE" always;
+        add_header Access-Control-Allow-Headers "Content-Type, Authorization" always;
+        add_header Access-Control-Max-Age 600 always;
+        add_header Vary "Origin, Access-Control-Request-Method, Access-Control-Request-Headers" always;
+        return 204;
+      }
+      proxy_hide_header Access-Control-Allow-Origin;
+      add_header Access-Control-Allow-Origin \$cors_origin always;
+      add_header Access-Control-Allow-Credentials \$cors_credentials always;
+      add_header Access-Control-Expose-Headers "X-Total-Count" always;
+      add_header Vary Origin always;
+      proxy_pass http://api;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+    }
+  }
+}
+NGINX
+taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & ng_pid=$!; pids+=($ng_pid); wait_port "$NG"
+
+# the no-CORS hyper proxy baseline, and the three axum apps
+BL=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" proxy "$BL" "$UP" & bl_pid=$!; pids+=($bl_pid); wait_port "$BL"
+AX0=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX0" none & ax0_pid=$!; pids+=($ax0_pid); wait_port "$AX0"
+AX1=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX1" corsair & ax1_pid=$!; pids+=($ax1_pid); wait_port "$AX1"
+AX2=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX2" tower-http & ax2_pid=$!; pids+=($ax2_pid); wait_port "$AX2"
+
+cat > "$work/preflight.lua" <<'LUA'
+wrk.method = "OPTIONS"
+wrk.headers["Origin"] = "https://app.example.com"
+wrk.headers["Access-Control-Request-Method"] = "PUT"
+wrk.headers["Access-Control-Request-Headers"] = "authorization,content-type"
+LUA
+cat > "$work/actual.lua" <<'LUA'
+wrk.method = "GET"
+wrk.headers["Origin"] = "https://app.example.com"
+LUA
+
+# Correctness first: every server under test must answer the preflight and the request.
+for port in $CS $NG $AX1 $AX2; do
+  curl -sf -o /dev/null -X OPTIONS "http://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: PUT' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
+    || { echo "port $port does not answer the preflight correctly" >&2; exit 1; }
+  curl -sf -o /dev/null "http://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
+    || { echo "port $port does not answer the request correctly" >&2; exit 1; }
+done
+
+declare -A rps p99
+measure() { # name port script
+  local out
+  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/items")
+  local r l
+  r=$(echo "$out" | awk '/Requests\/sec/{print $2}')
+  l=$(echo "$out" | awk '$1=="99%"{print $2}')
+  if echo "$out" | grep -q "Non-2xx"; then echo "$1 $3: non-2xx responses" >&2; echo "$out" >&2; exit 1; fi
+  rps["$1/$3"]="${rps["$1/$3"]:-} $r"
+  p99["$1/$3"]="${p99["$1/$3"]:-} $l"
+}
+median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+ms() { # wrk latency (e.g. 812.00us, 1.20ms) in ms
+  printf '%s\n' $1 | sed -E 's/us$/e-3/; s/ms$//; s/([0-9.]+)s$/\1e3/' | sort -g | awk '{a[NR]=$1} END{printf "%.3f", a[int((NR+1)/2)]}'
+}
+
+for round in $(seq "$ROUNDS"); do
+  for kind in actual preflight; do
+    measure corsair "$CS" $kind
+    measure nginx "$NG" $kind
+    measure baseline "$BL" $kind
+    [ $kind = actual ] && measure axum-none "$AX0" $kind   # no CORS: it has no preflight to answer
+    measure axum-corsair "$AX1" $kind
+    measure axum-tower-http "$AX2" $kind
+  done
+done
+
+echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
+echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
+printf '%-18s %-10s %12s %10s\n' server request req/s p99_ms
+for name in corsair nginx baseline axum-none axum-corsair axum-tower-http; do
+  for kind in actual preflight; do
+    [ -n "${rps["$name/$kind"]:-}" ] || continue
+    printf '%-18s %-10s %12s %10s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")"
+  done
+done
+ratio() { awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+echo
+echo "corsair serve / nginx, proxied actual requests: $(ratio corsair/actual nginx/actual)x"
+echo "corsair serve / nginx, preflights:              $(ratio corsair/preflight nginx/preflight)x"
+echo "corsair serve / no-CORS hyper proxy, actual:    $(ratio corsair/actual baseline/actual)x"
+echo "nginx / no-CORS hyper proxy, actual:            $(ratio nginx/actual baseline/actual)x"
+echo "axum + corsair-tower / axum, actual:            $(ratio axum-corsair/actual axum-none/actual)x"
+echo "axum + tower-http / axum, actual:               $(ratio axum-tower-http/actual axum-none/actual)x"
+echo "axum + corsair-tower / axum + tower-http, preflight: $(ratio axum-corsair/preflight axum-tower-http/preflight)x"
+echo
+echo "RSS after the run: corsair serve $(( $(rss_kib $cs_pid) / 1024 )) MiB; nginx (master + worker) $(( $(rss_kib $ng_pid $(pgrep -P $ng_pid | tr '\n' ' ')) / 1024 )) MiB; no-CORS proxy $(( $(rss_kib $bl_pid) / 1024 )) MiB"

@@ -1,0 +1,195 @@
+//! A keep-alive connection pool to the upstream, built on hyper's HTTP/1.1 client connections.
+//!
+//! A connection goes back to the pool when the response body has been read to the end (the
+//! [`PooledBody`] wrapper returns it); one whose body was abandoned is dropped and closes. A
+//! request that fails on a reused idle connection before anything was sent (the upstream closed
+//! it meanwhile) is retried once on a fresh connection.
+
+use bytes::Bytes;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// Idle connections kept per upstream.
+const MAX_IDLE: usize = 1024;
+
+/// Most workers a pool keeps separate idle lists for.
+const MAX_WORKERS: usize = 64;
+
+thread_local! {
+    static WORKER: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Marks the current thread as worker `id`: it takes and returns connections from its own idle
+/// list, so a connection stays on the runtime that drives it.
+pub fn set_worker(id: usize) {
+    WORKER.with(|w| w.set(id % MAX_WORKERS));
+}
+
+pub struct Pool {
+    addr: String,
+    connect_timeout: Duration,
+    idle: Vec<Mutex<Vec<SendRequest<Incoming>>>>,
+}
+
+/// Why the upstream gave no response.
+#[derive(Debug)]
+pub enum UpstreamError {
+    Connect(String),
+    Request(String),
+}
+
+impl std::fmt::Display for UpstreamError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            UpstreamError::Connect(e) => write!(f, "cannot connect: {e}"),
+            UpstreamError::Request(e) => write!(f, "request failed: {e}"),
+        }
+    }
+}
+
+impl Pool {
+    pub fn new(addr: String, connect_timeout: Duration) -> Arc<Pool> {
+        Arc::new(Pool {
+            addr,
+            connect_timeout,
+            idle: (0..MAX_WORKERS).map(|_| Mutex::new(Vec::new())).collect(),
+        })
+    }
+
+    pub fn addr(&self) -> &str {
+        &self.addr
+    }
+
+    fn list(&self) -> &Mutex<Vec<SendRequest<Incoming>>> {
+        &self.idle[WORKER.with(|w| w.get())]
+    }
+
+    fn checkout(&self) -> Option<SendRequest<Incoming>> {
+        let mut idle = self.list().lock().unwrap_or_else(|e| e.into_inner());
+        while let Some(s) = idle.pop() {
+            if !s.is_closed() {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    fn checkin(&self, s: SendRequest<Incoming>) {
+        if s.is_closed() {
+            return;
+        }
+        let mut idle = self.list().lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(s);
+        }
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Incoming>, UpstreamError> {
+        let stream = tokio::time::timeout(
+            self.connect_timeout,
+            tokio::net::TcpStream::connect(&self.addr),
+        )
+        .await
+        .map_err(|_| {
+            UpstreamError::Connect(format!("no connection within {:?}", self.connect_timeout))
+        })?
+        .map_err(|e| UpstreamError::Connect(e.to_string()))?;
+        let _ = stream.set_nodelay(true);
+        let (sender, conn) = http1::handshake(TokioIo::new(stream))
+            .await
+            .map_err(|e| UpstreamError::Connect(e.to_string()))?;
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        Ok(sender)
+    }
+
+    /// Sends a request on a pooled (or new) connection.
+    pub async fn send(
+        self: &Arc<Self>,
+        req: Request<Incoming>,
+    ) -> Result<Response<PooledBody>, UpstreamError> {
+        let mut req = req;
+        let mut reused = true;
+        loop {
+            let mut sender = match self.checkout() {
+                Some(s) => s,
+                None => {
+                    reused = false;
+                    self.connect().await?
+                }
+            };
+            if sender.ready().await.is_err() {
+                if reused {
+                    continue;
+                }
+                return Err(UpstreamError::Request(
+                    "the new connection closed at once".into(),
+                ));
+            }
+            match sender.try_send_request(req).await {
+                Ok(resp) => {
+                    // An empty body may never be polled; the connection is free already.
+                    let sender = if resp.body().is_end_stream() {
+                        self.checkin(sender);
+                        None
+                    } else {
+                        Some(sender)
+                    };
+                    return Ok(resp.map(|body| PooledBody {
+                        body,
+                        sender,
+                        pool: self.clone(),
+                    }));
+                }
+                Err(mut e) => match e.take_message() {
+                    // Nothing was sent: the idle connection had been closed by the upstream.
+                    Some(back) if reused => req = back,
+                    _ => return Err(UpstreamError::Request(e.error().to_string())),
+                },
+            }
+        }
+    }
+}
+
+/// A response body that hands its connection back to the pool once fully read.
+pub struct PooledBody {
+    body: Incoming,
+    sender: Option<SendRequest<Incoming>>,
+    pool: Arc<Pool>,
+}
+
+impl Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        let this = &mut *self;
+        let r = Pin::new(&mut this.body).poll_frame(cx);
+        // The body is over at `None`, or as soon as a known length has been read (hyper's server
+        // stops polling then).
+        if matches!(r, Poll::Ready(None)) || this.body.is_end_stream() {
+            if let Some(s) = this.sender.take() {
+                this.pool.checkin(s);
+            }
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
