@@ -125,13 +125,22 @@ for port in $CS $NG $AX1 $AX2; do
     || { echo "port $port does not answer the request correctly" >&2; exit 1; }
 done
 
-declare -A rps p99
+declare -A rps p99 cpu pidof
+pidof[corsair]=$cs_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
+pidof[axum-none]=$ax0_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid
+ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
+HZ=$(getconf CLK_TCK)
 measure() { # name port script
-  local out
+  local out before after
+  before=$(ticks ${pidof[$1]})
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/items")
-  local r l
+  after=$(ticks ${pidof[$1]})
+  local r l n
   r=$(echo "$out" | awk '/Requests\/sec/{print $2}')
   l=$(echo "$out" | awk '$1=="99%"{print $2}')
+  n=$(echo "$out" | awk '/requests in/{print $1}')
+  # CPU time the server (not the load generator) spent per request, in microseconds.
+  cpu["$1/$3"]="${cpu["$1/$3"]:-} $(awk -v d=$((after - before)) -v n="$n" -v hz="$HZ" 'BEGIN{printf "%.2f", d / hz * 1e6 / n}')"
   if echo "$out" | grep -q "Non-2xx"; then echo "$1 $3: non-2xx responses" >&2; echo "$out" >&2; exit 1; fi
   rps["$1/$3"]="${rps["$1/$3"]:-} $r"
   p99["$1/$3"]="${p99["$1/$3"]:-} $l"
@@ -154,11 +163,11 @@ done
 
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
-printf '%-18s %-10s %12s %10s\n' server request req/s p99_ms
+printf '%-18s %-10s %12s %10s %14s\n' server request req/s p99_ms server_us/req
 for name in corsair nginx baseline axum-none axum-corsair axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
-    printf '%-18s %-10s %12s %10s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")"
+    printf '%-18s %-10s %12s %10s %14s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")"
   done
 done
 ratio() { awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
@@ -170,5 +179,10 @@ echo "nginx / no-CORS hyper proxy, actual:            $(ratio nginx/actual basel
 echo "axum + corsair-tower / axum, actual:            $(ratio axum-corsair/actual axum-none/actual)x"
 echo "axum + tower-http / axum, actual:               $(ratio axum-tower-http/actual axum-none/actual)x"
 echo "axum + corsair-tower / axum + tower-http, preflight: $(ratio axum-corsair/preflight axum-tower-http/preflight)x"
+cpu_ratio() { awk -v a="$(median "${cpu["$1"]}")" -v b="$(median "${cpu["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+echo "server CPU per request, corsair serve / nginx, actual:    $(cpu_ratio corsair/actual nginx/actual)x"
+echo "server CPU per request, corsair serve / nginx, preflight: $(cpu_ratio corsair/preflight nginx/preflight)x"
+echo "server CPU per request, axum + corsair-tower / axum, actual:      $(cpu_ratio axum-corsair/actual axum-none/actual)x"
+echo "server CPU per request, axum + tower-http / axum, actual:         $(cpu_ratio axum-tower-http/actual axum-none/actual)x"
 echo
 echo "RSS after the run: corsair serve $(( $(rss_kib $cs_pid) / 1024 )) MiB; nginx (master + worker) $(( $(rss_kib $ng_pid $(pgrep -P $ng_pid | tr '\n' ' ')) / 1024 )) MiB; no-CORS proxy $(( $(rss_kib $bl_pid) / 1024 )) MiB"

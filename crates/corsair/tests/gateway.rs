@@ -432,3 +432,37 @@ fn policy_lint_reports_every_problem_with_position_and_fix() {
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["valid"], true);
 }
+
+#[test]
+fn a_silent_client_is_cut_off_but_a_slow_upstream_is_not() {
+    let up = upstream();
+    let dir = temp_dir("slowloris");
+    let cfg = write_config(&dir, &up.origin(0), "", "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("[gateway]\n", "[gateway]\nheader_read_timeout = 0.5\n");
+    std::fs::write(&cfg, text).unwrap();
+    let gw = Gateway::start(&cfg, &[]);
+    // Half a request head, then silence: closed after the header-read timeout.
+    let mut s = TcpStream::connect(&gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    std::io::Write::write_all(&mut s, b"GET /items HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let t = Instant::now();
+    let mut buf = [0u8; 64];
+    let n = std::io::Read::read(&mut s, &mut buf).unwrap_or(0);
+    assert_eq!(
+        n,
+        0,
+        "the connection should be closed, got {:?}",
+        String::from_utf8_lossy(&buf[..n])
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(3),
+        "closed after {:?}",
+        t.elapsed()
+    );
+    // An upstream slower than the header timeout does not cut the client off.
+    let (st, h, _) = http(&gw.addr, "GET", "/medium", &[("Origin", APP)]);
+    assert_eq!(st, 200);
+    assert_eq!(all(&h, "access-control-allow-origin"), [APP]);
+}

@@ -52,7 +52,8 @@ pub struct Route {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Gateway {
-    /// Seconds a client has to send its request head.
+    /// Seconds a client has to send its request head; also how long an idle keep-alive
+    /// connection stays open.
     pub header_read_timeout: f64,
     /// Seconds to connect to the upstream.
     pub upstream_connect_timeout: f64,

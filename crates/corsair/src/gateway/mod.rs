@@ -8,10 +8,11 @@
 mod metrics;
 mod pool;
 mod proxy;
+mod watchdog;
 
 use arc_swap::ArcSwap;
 use corsair_core::policy::{Config, Diagnostic};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use metrics::Metrics;
 use std::net::SocketAddr;
@@ -167,9 +168,8 @@ async fn worker(
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs_f64(gateway.header_read_timeout))
         .max_buf_size(gateway.max_header_bytes.max(8192));
+    let header_timeout = Duration::from_secs_f64(gateway.header_read_timeout);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     loop {
         tokio::select! {
@@ -184,15 +184,21 @@ async fn worker(
                 };
                 let _ = stream.set_nodelay(true);
                 let state = state.clone();
+                let activity = watchdog::Activity::new();
                 let peer = Arc::new(proxy::Peer {
                     forwarded_for: hyper::header::HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(hyper::header::HeaderValue::from_static("unknown")),
+                    activity: activity.clone(),
                 });
                 let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
-                let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc).into_owned();
+                let io = TokioIo::new(watchdog::Watched::new(stream, activity.clone()));
+                let conn = builder.serve_connection_with_upgrades(io, svc).into_owned();
                 let conn = graceful.watch(conn);
                 tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
+                    tokio::select! {
+                        r = conn => if let Err(e) = r {
+                            tracing::debug!(error = %e, "connection ended with an error");
+                        },
+                        _ = activity.expired(header_timeout) => tracing::debug!("closed a connection silent for {header_timeout:?}"),
                     }
                 });
             }

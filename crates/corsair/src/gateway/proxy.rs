@@ -130,6 +130,26 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 /// Per-connection facts, computed once when the client connects.
 pub struct Peer {
     pub forwarded_for: HeaderValue,
+    /// The connection's watchdog: a request in progress keeps the connection open.
+    pub activity: Arc<super::watchdog::Activity>,
+}
+
+/// Marks a request in progress on its connection for as long as it lives.
+struct Busy<'a>(&'a super::watchdog::Activity);
+
+impl<'a> Busy<'a> {
+    fn new(a: &'a super::watchdog::Activity) -> Self {
+        a.busy.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Busy(a)
+    }
+}
+
+impl Drop for Busy<'_> {
+    fn drop(&mut self) {
+        self.0
+            .busy
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 pub async fn handle(
@@ -138,6 +158,7 @@ pub async fn handle(
     peer: Arc<Peer>,
 ) -> Result<Response<Body>, Infallible> {
     let started = Instant::now();
+    let _busy = Busy::new(&peer.activity);
     let compiled = state.config.load_full();
     let headers = compiled.headers_for(req.uri().path());
     let d = decide(headers.policy(), &corsair_tower::view(&req));
