@@ -377,7 +377,7 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
         ));
     };
     if let Some(l) = &raw.listen {
-        if l.get_ref().parse::<std::net::SocketAddr>().is_err() {
+        if l.get_ref().parse::<core::net::SocketAddr>().is_err() {
             error(
                 l.span(),
                 "listen",
@@ -387,7 +387,7 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
         }
     }
     if let Some(a) = &raw.admin {
-        if a.get_ref().parse::<std::net::SocketAddr>().is_err() {
+        if a.get_ref().parse::<core::net::SocketAddr>().is_err() {
             error(
                 a.span(),
                 "admin",
