@@ -8,6 +8,9 @@ use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 #[derive(Clone, Debug)]
 pub struct PolicyHeaders {
     policy: Policy,
+    /// A preflight answer's headers for an allowed origin, but `Access-Control-Allow-Origin`:
+    /// cloned and completed per preflight rather than built header by header.
+    preflight: HeaderMap,
     allow_methods: HeaderValue,
     allow_headers: Option<HeaderValue>,
     expose_headers: Option<HeaderValue>,
@@ -31,11 +34,35 @@ fn value(s: &str) -> HeaderValue {
 impl PolicyHeaders {
     /// Prepares `policy`'s header values.
     pub fn new(policy: Policy) -> Self {
+        let mut preflight = HeaderMap::with_capacity(8);
+        // Room for the origin first, so the clone keeps the order browsers' traces show.
+        preflight.insert(
+            header::ACCESS_CONTROL_ALLOW_ORIGIN,
+            HeaderValue::from_static("*"),
+        );
+        if policy.credentials() {
+            preflight.insert(
+                header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                HeaderValue::from_static("true"),
+            );
+        }
+        preflight.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            value(policy.allow_methods()),
+        );
+        if let Some(h) = policy.allow_headers() {
+            preflight.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, value(h));
+        }
+        if let Some(m) = policy.max_age() {
+            preflight.insert(header::ACCESS_CONTROL_MAX_AGE, value(m));
+        }
+        preflight.insert(header::VARY, HeaderValue::from_static(PREFLIGHT_VARY));
         PolicyHeaders {
             allow_methods: value(policy.allow_methods()),
             allow_headers: policy.allow_headers().map(value),
             expose_headers: policy.expose_headers().map(value),
             max_age: policy.max_age().map(value),
+            preflight,
             policy,
         }
     }
@@ -84,6 +111,17 @@ impl PolicyHeaders {
 
     /// Writes a preflight answer's headers.
     pub fn write(&self, d: &Decision<'_>, req: &HeaderMap, out: &mut HeaderMap) {
+        if d.rule.is_some() && out.is_empty() {
+            if let Some((n, v)) = d
+                .headers
+                .get("access-control-allow-origin")
+                .and_then(|v| self.header_for("access-control-allow-origin", v, req))
+            {
+                *out = self.preflight.clone();
+                out.insert(n, v);
+                return;
+            }
+        }
         for (name, v) in d.headers.iter() {
             if name == "vary" {
                 out.insert(

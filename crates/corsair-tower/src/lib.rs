@@ -123,7 +123,7 @@ where
 {
     type Response = Response<ResB>;
     type Error = S::Error;
-    type Future = CorsFuture<S::Future>;
+    type Future = CorsFuture<S::Future, ResB>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -133,7 +133,7 @@ where
         let d = decide(self.headers.policy(), &view(&req));
         tracing::debug!(outcome = ?d.outcome, allowed = d.allowed, reason = d.reason.id(), origin = d.origin, "cors decision");
         if d.outcome == Outcome::Preflight {
-            let mut resp = Response::new(());
+            let mut resp = Response::new(ResB::default());
             *resp.status_mut() =
                 http::StatusCode::from_u16(d.status).unwrap_or(http::StatusCode::FORBIDDEN);
             self.headers.write(&d, req.headers(), resp.headers_mut());
@@ -156,21 +156,21 @@ where
 pin_project! {
     /// The future of [`Cors`]: a ready preflight answer, or the inner future whose response gets
     /// the CORS headers.
-    pub struct CorsFuture<F> {
+    pub struct CorsFuture<F, B> {
         #[pin]
-        state: State<F>,
+        state: State<F, B>,
     }
 }
 
 pin_project! {
     #[project = StateProj]
-    enum State<F> {
-        Preflight { response: Option<Response<()>> },
+    enum State<F, B> {
+        Preflight { response: Option<Response<B>> },
         Inner { #[pin] future: F, pending: headers::Pending },
     }
 }
 
-impl<F, ResB, E> Future for CorsFuture<F>
+impl<F, ResB, E> Future for CorsFuture<F, ResB>
 where
     F: Future<Output = Result<Response<ResB>, E>>,
     ResB: Default,
@@ -180,9 +180,7 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.project().state.project() {
             StateProj::Preflight { response } => {
-                let r = response.take().expect("polled after completion");
-                let (parts, ()) = r.into_parts();
-                Poll::Ready(Ok(Response::from_parts(parts, ResB::default())))
+                Poll::Ready(Ok(response.take().expect("polled after completion")))
             }
             StateProj::Inner { future, pending } => {
                 let mut resp = std::task::ready!(future.poll(cx))?;

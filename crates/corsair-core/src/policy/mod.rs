@@ -63,6 +63,8 @@ pub struct PolicySpec {
 pub struct Policy {
     pub(crate) any_origin: bool,
     pub(crate) exact: std::collections::HashSet<String>,
+    /// The same origins in a list, scanned instead of hashed while there are few of them.
+    pub(crate) exact_list: Vec<String>,
     pub(crate) patterns: Vec<OriginPattern>,
     pub(crate) methods: Vec<String>,
     pub(crate) any_method: bool,
@@ -76,6 +78,9 @@ pub struct Policy {
     pub(crate) max_age: Option<String>,
     pub(crate) spec: PolicySpec,
 }
+
+/// Up to this many exact origins, a linear scan beats hashing the request's origin.
+const SCAN_LIMIT: usize = 16;
 
 impl PolicySpec {
     /// Validates the spec. Errors make it unusable; warnings are returned beside the policy.
@@ -125,7 +130,12 @@ impl Policy {
         if self.any_origin {
             return Some(decide::Rule::AnyOrigin);
         }
-        if self.exact.contains(origin) {
+        let exact = if self.exact_list.len() <= SCAN_LIMIT {
+            self.exact_list.iter().any(|o| o == origin)
+        } else {
+            self.exact.contains(origin)
+        };
+        if exact {
             return Some(decide::Rule::ExactOrigin);
         }
         self.patterns

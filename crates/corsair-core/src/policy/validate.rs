@@ -516,6 +516,11 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
     Ok((
         Policy {
             any_origin,
+            exact_list: {
+                let mut v: Vec<String> = exact.iter().cloned().collect();
+                v.sort();
+                v
+            },
             exact,
             patterns,
             methods,
