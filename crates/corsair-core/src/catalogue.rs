@@ -179,7 +179,7 @@ pub fn cause(f: &Failure) -> String {
             };
             format!("The preflight (OPTIONS) was answered with status {status} and no Access-Control-Allow-Origin: {who}.")
         }
-        FailureKind::MissingAllowOriginHeader => format!("{} carries no Access-Control-Allow-Origin header, so the server did not grant {origin} access (status {}).", capital(which), f.status.unwrap_or(0)),
+        FailureKind::MissingAllowOriginHeader => format!("{} carries no Access-Control-Allow-Origin header, so the server did not grant {origin} access{}.", capital(which), f.status.map(|s| format!(" (status {s})")).unwrap_or_default()),
         FailureKind::MultipleAllowOriginValues => format!("{} lists several origins in Access-Control-Allow-Origin ('{hint}'); the header must hold exactly one origin, so the server has to pick the one that asked.", capital(which)),
         FailureKind::InvalidAllowOriginValue => format!("{} sends Access-Control-Allow-Origin '{hint}', which is not an origin at all.", capital(which)),
         FailureKind::AllowOriginMismatch => format!("{} allows '{hint}', but the request came from '{origin}'; the comparison is exact, byte for byte (scheme, host, port, no trailing slash).", capital(which)),
@@ -188,13 +188,20 @@ pub fn cause(f: &Failure) -> String {
         } else {
             format!("The request is sent with credentials, and {which} says 'Access-Control-Allow-Credentials: {hint}'; only the exact lowercase value 'true' counts.")
         },
-        FailureKind::PreflightInvalidStatus => format!("The preflight (OPTIONS) was answered with status {}; a preflight must get a 2xx, usually because the route does not handle OPTIONS or authentication runs before CORS.", f.status.unwrap_or(0)),
-        FailureKind::PreflightDisallowedRedirect => format!("The preflight (OPTIONS) was answered with a redirect (status {}); browsers never follow redirects on a preflight (often http->https, a trailing-slash redirect, or a login redirect).", f.status.unwrap_or(0)),
+        FailureKind::PreflightInvalidStatus => format!("The preflight (OPTIONS) was answered with {}; a preflight must get a 2xx, usually because the route does not handle OPTIONS or authentication runs before CORS.", status_words(f.status)),
+        FailureKind::PreflightDisallowedRedirect => format!("The preflight (OPTIONS) was answered with a redirect ({}); browsers never follow redirects on a preflight (often http->https, a trailing-slash redirect, or a login redirect).", status_words(f.status)),
         FailureKind::InvalidAllowMethods => format!("The preflight's Access-Control-Allow-Methods is not a comma-separated list of method names (bad item '{hint}')."),
         FailureKind::InvalidAllowHeaders => format!("The preflight's Access-Control-Allow-Headers is not a comma-separated list of header names (bad item '{hint}')."),
         FailureKind::MethodNotAllowed => format!("The request uses method {hint}, and the preflight's Access-Control-Allow-Methods does not list it (matching is case-sensitive; '*' does not apply with credentials)."),
-        FailureKind::HeaderNotAllowed => format!("The request sets header '{hint}', and the preflight's Access-Control-Allow-Headers does not list it ('*' does not cover it with credentials, nor Authorization in Chromium)."),
+        FailureKind::HeaderNotAllowed => format!("The request sets header '{hint}', and the preflight's Access-Control-Allow-Headers does not list it ('*' covers nothing when credentials are sent, and never Authorization in the Fetch standard)."),
         FailureKind::RedirectContainsCredentials => format!("A redirect points to '{hint}', a URL with a user name or password, which a cross-origin request may not follow."),
+    }
+}
+
+fn status_words(status: Option<u16>) -> String {
+    match status {
+        Some(s) => format!("status {s}"),
+        None => "a status outside 200-299".to_string(),
     }
 }
 

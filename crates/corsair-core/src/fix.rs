@@ -73,12 +73,41 @@ struct Need {
 
 /// The fix for `failure`, met by `req`.
 pub fn fix(failure: &Failure, req: &Classified) -> Fix {
-    let need = Need {
-        origin: failure.sent_origin.clone(),
-        credentials: req.credentials,
-        method: (!crate::method::is_safelisted(&req.method)).then(|| req.method.clone()),
-        headers: req.unsafe_headers.clone(),
-    };
+    build(
+        failure,
+        Need {
+            origin: failure.sent_origin.clone(),
+            credentials: req.credentials,
+            method: (!crate::method::is_safelisted(&req.method)).then(|| req.method.clone()),
+            headers: req.unsafe_headers.clone(),
+        },
+    )
+}
+
+/// The fix for a failure known only from its console message (`explain`): what the message
+/// implies about the request (credentials for the credential kinds, the method or header it names).
+pub fn fix_for(failure: &Failure) -> Fix {
+    let hint = failure.hint.clone();
+    build(
+        failure,
+        Need {
+            origin: failure.sent_origin.clone(),
+            credentials: matches!(
+                failure.kind,
+                FailureKind::WildcardOriginNotAllowed | FailureKind::InvalidAllowCredentials
+            ),
+            method: hint
+                .clone()
+                .filter(|_| failure.kind == FailureKind::MethodNotAllowed),
+            headers: hint
+                .filter(|_| failure.kind == FailureKind::HeaderNotAllowed)
+                .into_iter()
+                .collect(),
+        },
+    )
+}
+
+fn build(failure: &Failure, need: Need) -> Fix {
     let o = &need.origin;
     let summary = match failure.kind {
         FailureKind::WildcardOriginNotAllowed => format!("Echo the caller's exact origin instead of '*': send 'Access-Control-Allow-Origin: {o}' (checked against an allowlist, never blindly reflected), 'Access-Control-Allow-Credentials: true' and 'Vary: Origin'. Or, if the data is public, drop credentials on the client."),

@@ -15,6 +15,7 @@ pub mod cache;
 pub mod catalogue;
 pub mod check;
 pub mod chromium_order;
+pub mod explain;
 pub mod failure;
 pub mod fetch;
 pub mod fix;

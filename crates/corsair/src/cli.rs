@@ -29,6 +29,11 @@ pub enum Command {
     Serve(ServeArgs),
     /// Work with policy files.
     Policy(PolicyArgs),
+    /// Explain a pasted console error (Chromium, Firefox or Safari; text or stdin): the kind,
+    /// the URL and origin, the cause, a checklist and the fix.
+    ///
+    /// Exit status: 0 recognised, 1 not recognised, 2 unreadable input.
+    Explain(ExplainArgs),
     /// Print the origin of a URL, or compare two: same-origin or not, and which part differs.
     ///
     /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
@@ -204,4 +209,16 @@ pub enum PolicyCommand {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
+}
+
+#[derive(Args, Debug)]
+pub struct ExplainArgs {
+    /// The console error; read from standard input when absent.
+    pub text: Option<Vec<String>>,
+    /// Also print the fix as code for this stack.
+    #[arg(long, value_enum)]
+    pub stack: Option<StackArg>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
 }

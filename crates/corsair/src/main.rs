@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let code = match args.command {
         cli::Command::Check(a) => commands::check::run(a),
         cli::Command::Demo(a) => commands::demo::run(a),
+        cli::Command::Explain(a) => commands::explain::run(a),
         cli::Command::Origin(a) => commands::origin::run(a),
         cli::Command::Serve(a) => commands::serve::run(a),
         cli::Command::Policy(a) => commands::policy::run(a),

@@ -99,6 +99,7 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
                         "request": {"method": c.method, "url": b.request.url.as_str(), "origin": servers.page, "headers": c.headers, "credentials": c.credentials},
                         "broken": {"allowed": b.allowed, "preflight": b.preflight, "kind": b.failure.as_ref().map(|f| f.kind.id()), "console": b.console(), "cause": b.cause(), "fix": b.failure.as_ref().map(|fl| fix::fix(fl, &b.request))},
                         "fixed": {"allowed": f.allowed, "preflight": f.preflight, "url": f.request.url.as_str()},
+                        "policy": cases::policy_toml(&cases::policy_for(c, &servers.page)),
                         "ok": ok,
                     })
                 })
@@ -115,15 +116,23 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
         }
     }
     if args.serve {
-        println!("\n{HEAD}Serving the demo{HEAD:#}: open {} in a browser and press the buttons (developer tools console open).", servers.page);
-        println!(
+        // With --format json, stdout carries only the JSON document; the serving notes go to stderr.
+        let note = |line: String| {
+            if args.format == Format::Json {
+                eprintln!("{line}");
+            } else {
+                println!("{line}");
+            }
+        };
+        note(format!("\n{HEAD}Serving the demo{HEAD:#}: open {}/ in a browser and press the buttons (developer tools console open).", servers.page));
+        note(format!(
             "  API: {}/broken/CASE and {}/fixed/CASE",
             servers.api, servers.api
-        );
+        ));
         match args.serve_for {
             Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs)).await,
             None => {
-                println!("  Ctrl-C to stop.");
+                note("  Ctrl-C to stop.".to_string());
                 let _ = tokio::signal::ctrl_c().await;
             }
         }
@@ -189,6 +198,11 @@ fn print_case(
                 println!("          {CORS}{n}: {v}{CORS:#}");
             }
         }
+    }
+    let policy = cases::policy_toml(&cases::policy_for(c, &r.origin.to_string()));
+    println!("  {HEAD}policy that fixes it{HEAD:#} (corsair.toml, enforced by `corsair serve` or corsair-tower):");
+    for line in policy.lines() {
+        println!("          {CORS}{line}{CORS:#}");
     }
     let exchanges = fixed.exchanges.len();
     if fixed.allowed {

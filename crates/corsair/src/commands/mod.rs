@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod demo;
+pub mod explain;
 pub mod origin;
 pub mod policy;
 pub mod serve;

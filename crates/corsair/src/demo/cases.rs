@@ -215,35 +215,58 @@ pub const CASES: &[Case] = &[
     },
 ];
 
-/// The fixed server: the page's origin is on the allowlist and echoed back exactly, with
-/// credentials, `Vary: Origin`, and preflights answered with 204 before anything else.
-pub fn fixed(a: &Ask) -> Reply {
-    let allowed = a.origin == Some(a.page);
-    if a.method == "OPTIONS" {
-        let mut r = Reply::new(204).h(
-            "Vary",
-            "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
-        );
-        if allowed {
-            r = r
-                .h("Access-Control-Allow-Origin", a.page)
-                .h("Access-Control-Allow-Credentials", "true")
-                .h("Access-Control-Allow-Methods", "GET, POST, PUT, DELETE")
-                .h(
-                    "Access-Control-Allow-Headers",
-                    "Content-Type, Authorization",
-                )
-                .h("Access-Control-Max-Age", "600");
-        }
-        return r;
+/// The policy each case's fix needs, as `corsair.toml` would say it: the page's origin, and the
+/// method, headers and credentials the request uses.
+pub fn policy_for(c: &Case, page: &str) -> corsair_core::policy::PolicySpec {
+    let method = corsair_core::method::normalize(c.method).into_owned();
+    let unsafe_headers = corsair_core::header::unsafe_names(
+        c.headers.iter().copied(),
+        corsair_core::Browser::Chromium,
+    );
+    corsair_core::policy::PolicySpec {
+        origins: vec![page.to_string()],
+        methods: if corsair_core::method::is_safelisted(&method) {
+            vec![]
+        } else {
+            vec![method]
+        },
+        request_headers: c
+            .headers
+            .iter()
+            .filter(|(n, _)| unsafe_headers.contains(&n.to_ascii_lowercase()))
+            .map(|(n, _)| n.to_string())
+            .collect(),
+        credentials: c.credentials,
+        max_age: Some(600),
+        ..Default::default()
     }
-    let mut r = ok().h("Vary", "Origin");
-    if allowed {
-        r = r
-            .h("Access-Control-Allow-Origin", a.page)
-            .h("Access-Control-Allow-Credentials", "true");
+}
+
+/// The policy as the `[policy]` table of a `corsair.toml`.
+pub fn policy_toml(spec: &corsair_core::policy::PolicySpec) -> String {
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("\"{s}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut t = format!("[policy]\norigins = [{}]\n", list(&spec.origins));
+    if !spec.methods.is_empty() {
+        t.push_str(&format!("methods = [{}]\n", list(&spec.methods)));
     }
-    r
+    if !spec.request_headers.is_empty() {
+        t.push_str(&format!(
+            "request_headers = [{}]\n",
+            list(&spec.request_headers)
+        ));
+    }
+    if spec.credentials {
+        t.push_str("credentials = true\n");
+    }
+    if let Some(m) = spec.max_age {
+        t.push_str(&format!("max_age = {m}\n"));
+    }
+    t
 }
 
 pub fn find(name: &str) -> Option<&'static Case> {

@@ -71,7 +71,7 @@ fn api(req: &hyper::Request<hyper::body::Incoming>, page: &str) -> hyper::Respon
     let reply = match (variant, case) {
         // A redirected preflight lands on the trailing-slash URL; it is a dead end too.
         ("broken", Some(c)) => (c.broken)(&ask),
-        ("fixed", Some(_)) => cases::fixed(&ask),
+        ("fixed", Some(c)) => fixed(c, &ask, req.headers()),
         _ => Reply::new(404),
     };
     let mut b = hyper::Response::builder().status(reply.status);
@@ -85,6 +85,35 @@ fn api(req: &hyper::Request<hyper::body::Incoming>, page: &str) -> hyper::Respon
     };
     b.body(Full::new(Bytes::from(body)))
         .expect("valid demo response")
+}
+
+/// The fixed server: the case's policy, enforced by corsair's own decision engine, in front of
+/// a handler that answers 200.
+fn fixed(c: &cases::Case, ask: &Ask, headers: &hyper::HeaderMap) -> Reply {
+    let spec = cases::policy_for(c, ask.page);
+    let Ok((policy, _)) = spec.build() else {
+        return Reply::new(500);
+    };
+    let view = corsair_core::policy::RequestView {
+        method: ask.method,
+        origin: ask.origin.map(str::as_bytes),
+        request_method: headers
+            .get("access-control-request-method")
+            .map(|v| v.as_bytes()),
+        request_headers: headers
+            .get("access-control-request-headers")
+            .map(|v| v.as_bytes()),
+    };
+    let d = corsair_core::policy::decide(&policy, &view);
+    let mut r = if d.outcome == corsair_core::policy::Outcome::Preflight {
+        Reply::new(d.status)
+    } else {
+        Reply::new(200).h("Content-Type", "application/json")
+    };
+    for (n, v) in d.headers.iter() {
+        r = r.h(n, v);
+    }
+    r
 }
 
 fn page(api: &str) -> hyper::Response<Full<Bytes>> {

@@ -1,0 +1,383 @@
+//! Reading a pasted console error back into a [`FailureKind`]: Chromium's wording (fetch or
+//! XHR, with or without the "Access to ... has been blocked by CORS policy:" prefix), Firefox's
+//! ("Cross-Origin Request Blocked: ... (Reason: ...)", curly or straight quotes) and Safari's.
+//! Every message the catalogue writes is read back to its kind (tested).
+
+use crate::browser::Browser;
+use crate::failure::{Failure, FailureKind, Stage};
+use crate::request::Api;
+use regex::Regex;
+use serde::Serialize;
+use std::sync::OnceLock;
+
+/// One error found in the text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Explained {
+    /// What went wrong.
+    pub kind: FailureKind,
+    /// Other kinds the same words can mean (Safari says the same for a missing and a wrong
+    /// `Access-Control-Allow-Origin`).
+    pub or_kinds: Vec<FailureKind>,
+    /// Which browser's wording it is.
+    pub browser: Browser,
+    /// Whether the preflight failed, when the message says.
+    pub stage: Option<Stage>,
+    /// fetch or XHR, when the message says.
+    pub api: Option<Api>,
+    /// The URL concerned, when the message names it.
+    pub url: Option<String>,
+    /// The URL first requested, when a redirect is mentioned.
+    pub initial_url: Option<String>,
+    /// The page's origin, when the message names it.
+    pub origin: Option<String>,
+    /// The offending value (origin, method, header, status), when the message names it.
+    pub hint: Option<String>,
+    /// The status code, when the message gives it.
+    pub status: Option<u16>,
+}
+
+impl Explained {
+    /// A [`Failure`] with what the message tells, for the catalogue's cause and fix.
+    pub fn to_failure(&self) -> Failure {
+        Failure {
+            kind: self.kind,
+            stage: self.stage.unwrap_or(Stage::Actual),
+            hint: self.hint.clone(),
+            status: self.status,
+            allow_origin_lines: 1,
+            url: self.url.clone().unwrap_or_else(|| "(the URL)".into()),
+            initial_url: self.initial_url.clone(),
+            page_origin: self
+                .origin
+                .clone()
+                .unwrap_or_else(|| "(your page's origin)".into()),
+            sent_origin: self
+                .origin
+                .clone()
+                .unwrap_or_else(|| "(your page's origin)".into()),
+        }
+    }
+}
+
+/// Whether the text reports a failure below CORS: the browser got no usable response at all
+/// (Chromium's `net::ERR_...`, Firefox's "CORS request did not succeed", "Failed to fetch" alone).
+pub fn is_network_failure(text: &str) -> bool {
+    text.contains("CORS request did not succeed")
+        || (text.contains("net::ERR_") && !text.contains("blocked by CORS policy"))
+}
+
+/// A readable list of the messages `explain` knows, for an unrecognised input.
+pub const KNOWN: &[&str] = &[
+    "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
+    "The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.",
+    "The 'Access-Control-Allow-Origin' header contains multiple values '...', but only one is allowed.",
+    "The 'Access-Control-Allow-Origin' header contains the invalid value '...'.",
+    "The 'Access-Control-Allow-Origin' header has a value '...' that is not equal to the supplied origin.",
+    "The value of the 'Access-Control-Allow-Credentials' header in the response is '...' which must be 'true' ...",
+    "Response to preflight request doesn't pass access control check: It does not have HTTP ok status.",
+    "Redirect is not allowed for a preflight request.",
+    "Cannot parse Access-Control-Allow-Methods / -Headers response header field in preflight response.",
+    "Method X is not allowed by Access-Control-Allow-Methods in preflight response.",
+    "Request header field X is not allowed by Access-Control-Allow-Headers in preflight response.",
+    "Redirect location '...' contains a username and password ...",
+    "Firefox: Cross-Origin Request Blocked: ... (Reason: CORS header 'Access-Control-Allow-Origin' missing / does not match / ...)",
+    "Safari: Origin X is not allowed by Access-Control-Allow-Origin. / Preflight response is not successful. / ... due to access control checks.",
+];
+
+struct Pattern {
+    re: Regex,
+    kind: FailureKind,
+    or_kinds: &'static [FailureKind],
+    browser: Browser,
+    /// Which capture group holds the hint, if any.
+    hint: Option<usize>,
+}
+
+const Q: &str = "['‘’`]";
+
+fn patterns() -> &'static [Pattern] {
+    static P: OnceLock<Vec<Pattern>> = OnceLock::new();
+    P.get_or_init(|| {
+        use FailureKind::*;
+        let p = |re: &str, kind, or_kinds: &'static [FailureKind], browser, hint| Pattern {
+            re: Regex::new(&re.replace('Q', Q)).expect("explain patterns are valid"),
+            kind,
+            or_kinds,
+            browser,
+            hint,
+        };
+        let c = Browser::Chromium;
+        let f = Browser::Firefox;
+        let s = Browser::Safari;
+        vec![
+            p(r"must not be the wildcard Q\*Q when the request.s credentials mode is QincludeQ", WildcardOriginNotAllowed, &[], c, None),
+            p(r"No QAccess-Control-Allow-OriginQ header is present on the requested resource", MissingAllowOriginHeader, &[], c, None),
+            p(r"QAccess-Control-Allow-OriginQ header contains multiple values Q(.*?)Q, but only one is allowed", MultipleAllowOriginValues, &[], c, Some(1)),
+            p(r"QAccess-Control-Allow-OriginQ header contains the invalid value Q(.*?)Q\.", InvalidAllowOriginValue, &[], c, Some(1)),
+            p(r"QAccess-Control-Allow-OriginQ header has a value Q(.*?)Q that is not equal to the supplied origin", AllowOriginMismatch, &[], c, Some(1)),
+            p(r"QAccess-Control-Allow-CredentialsQ header in the response is Q(.*?)Q which must be QtrueQ", InvalidAllowCredentials, &[], c, Some(1)),
+            p(r"It does not have HTTP ok status", PreflightInvalidStatus, &[], c, None),
+            p(r"Redirect is not allowed for a preflight request", PreflightDisallowedRedirect, &[], c, None),
+            p(r"Cannot parse Access-Control-Allow-Methods response header field", InvalidAllowMethods, &[], c, None),
+            p(r"Cannot parse Access-Control-Allow-Headers response header field", InvalidAllowHeaders, &[], c, None),
+            p(r"Method (\S+) is not allowed by Access-Control-Allow-Methods in preflight response", MethodNotAllowed, &[], c, Some(1)),
+            p(r"Request header field (\S+) is not allowed by Access-Control-Allow-Headers in preflight response", HeaderNotAllowed, &[], c, Some(1)),
+            p(r"Redirect location Q(.*?)Q contains a username and password", RedirectContainsCredentials, &[], c, Some(1)),
+            // Firefox (security.properties)
+            p(r"Reason: Credential is not supported if the CORS header QAccess-Control-Allow-OriginQ is Q\*Q", WildcardOriginNotAllowed, &[], f, None),
+            p(r"Reason: CORS header QAccess-Control-Allow-OriginQ missing", MissingAllowOriginHeader, &[], f, None),
+            p(r"Reason: Multiple CORS header QAccess-Control-Allow-OriginQ not allowed", MultipleAllowOriginValues, &[], f, None),
+            p(r"Reason: CORS header QAccess-Control-Allow-OriginQ does not match Q(.*?)Q\)", AllowOriginMismatch, &[InvalidAllowOriginValue, MultipleAllowOriginValues], f, Some(1)),
+            p(r"Reason: expected QtrueQ in CORS header QAccess-Control-Allow-CredentialsQ", InvalidAllowCredentials, &[], f, None),
+            p(r"Reason: CORS preflight response did not succeed", PreflightInvalidStatus, &[], f, None),
+            p(r"Reason: CORS request external redirect not allowed", PreflightDisallowedRedirect, &[], f, None),
+            p(r"Reason: invalid token Q(.*?)Q in CORS header QAccess-Control-Allow-MethodsQ", InvalidAllowMethods, &[], f, Some(1)),
+            p(r"Reason: invalid token Q(.*?)Q in CORS header QAccess-Control-Allow-HeadersQ", InvalidAllowHeaders, &[], f, Some(1)),
+            p(r"Reason: Did not find method in CORS header QAccess-Control-Allow-MethodsQ", MethodNotAllowed, &[], f, None),
+            p(r"Reason: header Q(.*?)Q is not allowed according to header QAccess-Control-Allow-HeadersQ", HeaderNotAllowed, &[], f, Some(1)),
+            // Safari (WebKit)
+            p(r"Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true", WildcardOriginNotAllowed, &[], s, None),
+            p(r"Access-Control-Allow-Origin cannot contain more than one origin", MultipleAllowOriginValues, &[], s, None),
+            p(r"Origin (\S+) is not allowed by Access-Control-Allow-Origin\.", AllowOriginMismatch, &[MissingAllowOriginHeader, InvalidAllowOriginValue, MultipleAllowOriginValues], s, None),
+            p(r#"Credentials flag is true, but Access-Control-Allow-Credentials is not "true""#, InvalidAllowCredentials, &[], s, None),
+            p(r"Preflight response is not successful\. Status code: (\d+)", PreflightInvalidStatus, &[PreflightDisallowedRedirect], s, None),
+            p(r"Header Access-Control-Allow-Methods has an invalid value: (.*)", InvalidAllowMethods, &[], s, Some(1)),
+            p(r"Header Access-Control-Allow-Headers has an invalid value: (.*)", InvalidAllowHeaders, &[], s, Some(1)),
+            p(r"Method (\S+) is not allowed by Access-Control-Allow-Methods\.", MethodNotAllowed, &[], s, Some(1)),
+            p(r"Request header field (\S+) is not allowed by Access-Control-Allow-Headers\.", HeaderNotAllowed, &[], s, Some(1)),
+            p(r"redirection URL (\S+) has credentials", RedirectContainsCredentials, &[], s, Some(1)),
+        ]
+    })
+}
+
+fn chromium_prefix() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"Access to (\w+) at '([^']*)' (?:\(redirected from '([^']*)'\) )?from origin '([^']*)' has been blocked by CORS policy: (Response to preflight request doesn't pass access control check: )?")
+            .expect("valid")
+    })
+}
+
+fn firefox_url() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"disallows reading the remote resource at [‘']?(\S+?)[’']?\. \(Reason")
+            .expect("valid")
+    })
+}
+
+fn status_code() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"Status code: (\d{3})").expect("valid"))
+}
+
+fn safari_url() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(r"(Fetch API|XMLHttpRequest) cannot load (\S+) due to access control checks")
+            .expect("valid")
+    })
+}
+
+/// Every CORS error in `text`, in order. Lines that belong together (Safari's two lines) are
+/// read as one error.
+pub fn explain(text: &str) -> Vec<Explained> {
+    let mut out: Vec<Explained> = Vec::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(caps) = safari_url().captures(line) {
+            // Safari's second line: it completes the error before it.
+            if let Some(last) = out
+                .last_mut()
+                .filter(|e| e.browser == Browser::Safari && e.url.is_none())
+            {
+                last.url = Some(caps[2].to_string());
+                last.api = Some(if &caps[1] == "XMLHttpRequest" {
+                    Api::Xhr
+                } else {
+                    Api::Fetch
+                });
+            }
+            continue;
+        }
+        let Some(p) = patterns().iter().find(|p| p.re.is_match(line)) else {
+            continue;
+        };
+        let caps = p.re.captures(line).expect("matched");
+        let mut e = Explained {
+            kind: p.kind,
+            or_kinds: p.or_kinds.to_vec(),
+            browser: p.browser,
+            stage: None,
+            api: None,
+            url: None,
+            initial_url: None,
+            origin: None,
+            hint: p
+                .hint
+                .and_then(|i| caps.get(i))
+                .map(|m| m.as_str().to_string()),
+            status: status_code().captures(line).and_then(|c| c[1].parse().ok()),
+        };
+        match p.browser {
+            Browser::Chromium => {
+                if let Some(c) = chromium_prefix().captures(line) {
+                    e.api = Some(if &c[1] == "XMLHttpRequest" {
+                        Api::Xhr
+                    } else {
+                        Api::Fetch
+                    });
+                    e.url = Some(c[2].to_string());
+                    e.initial_url = c.get(3).map(|m| m.as_str().to_string());
+                    e.origin = Some(c[4].to_string());
+                    e.stage = Some(
+                        if c.get(5).is_some()
+                            || !e.kind.is_access_check()
+                                && e.kind != FailureKind::RedirectContainsCredentials
+                        {
+                            Stage::Preflight
+                        } else {
+                            Stage::Actual
+                        },
+                    );
+                } else if line.contains("Response to preflight request")
+                    || matches!(
+                        e.kind,
+                        FailureKind::MethodNotAllowed
+                            | FailureKind::HeaderNotAllowed
+                            | FailureKind::InvalidAllowMethods
+                            | FailureKind::InvalidAllowHeaders
+                            | FailureKind::PreflightInvalidStatus
+                            | FailureKind::PreflightDisallowedRedirect
+                    )
+                {
+                    e.stage = Some(Stage::Preflight);
+                }
+                if line.contains("withCredentials attribute") {
+                    e.api = Some(Api::Xhr);
+                }
+            }
+            Browser::Firefox => {
+                e.url = firefox_url().captures(line).map(|c| c[1].to_string());
+            }
+            Browser::Safari => {
+                if e.kind == FailureKind::AllowOriginMismatch {
+                    e.origin = caps.get(1).map(|m| m.as_str().to_string());
+                }
+                if e.kind == FailureKind::PreflightInvalidStatus {
+                    e.stage = Some(Stage::Preflight);
+                }
+            }
+        }
+        out.push(e);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalogue::console_message;
+
+    /// Every message the catalogue writes, for every browser and API, is read back to its kind.
+    #[test]
+    fn the_catalogue_round_trips() {
+        for kind in FailureKind::ALL {
+            for stage in [Stage::Preflight, Stage::Actual] {
+                for browser in Browser::ALL {
+                    // Firefox reports a redirect to user:pass@ only as "CORS request did not
+                    // succeed", its message for any network failure; explain reads that as one.
+                    if browser == Browser::Firefox
+                        && kind == FailureKind::RedirectContainsCredentials
+                    {
+                        continue;
+                    }
+                    for api in [Api::Fetch, Api::Xhr] {
+                        let f = Failure {
+                            kind,
+                            stage,
+                            hint: Some(match kind {
+                                FailureKind::MethodNotAllowed => "PUT".into(),
+                                FailureKind::HeaderNotAllowed => "x-token".into(),
+                                FailureKind::MultipleAllowOriginValues => {
+                                    "https://a, https://b".into()
+                                }
+                                _ => "https://other.example".into(),
+                            }),
+                            status: Some(if kind == FailureKind::PreflightDisallowedRedirect {
+                                301
+                            } else {
+                                404
+                            }),
+                            allow_origin_lines: if kind == FailureKind::MultipleAllowOriginValues {
+                                2
+                            } else {
+                                1
+                            },
+                            url: "https://api.example/items".into(),
+                            initial_url: None,
+                            page_origin: "https://app.example".into(),
+                            sent_origin: "https://app.example".into(),
+                        };
+                        let message = console_message(&f, api, browser);
+                        let found = explain(&message);
+                        assert_eq!(found.len(), 1, "{browser} {kind:?}: {message}");
+                        let e = &found[0];
+                        assert!(
+                            e.kind == kind || e.or_kinds.contains(&kind),
+                            "{browser} {api:?} {kind:?} read as {:?}: {message}",
+                            e.kind
+                        );
+                        assert_eq!(e.browser, browser);
+                        if browser == Browser::Chromium {
+                            assert_eq!(e.url.as_deref(), Some("https://api.example/items"));
+                            assert_eq!(e.origin.as_deref(), Some("https://app.example"));
+                            assert_eq!(e.api, Some(api));
+                            let preflight_words = message.contains("Response to preflight request");
+                            if preflight_words {
+                                assert_eq!(e.stage, Some(Stage::Preflight), "{message}");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn real_world_variants() {
+        let cases: &[(&str, FailureKind)] = &[
+            // Older Chromium, with the no-cors advice and a redirect.
+            ("Access to fetch at 'https://api.x.io/v1' (redirected from 'http://api.x.io/v1') from origin 'http://localhost:3000' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.", FailureKind::MissingAllowOriginHeader),
+            // Just the body, as people paste it.
+            ("Response to preflight request doesn't pass access control check: It does not have HTTP ok status.", FailureKind::PreflightInvalidStatus),
+            ("Request header field authorization is not allowed by Access-Control-Allow-Headers in preflight response.", FailureKind::HeaderNotAllowed),
+            // Firefox with straight quotes and a status code.
+            ("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.x.io/v1. (Reason: CORS header 'Access-Control-Allow-Origin' missing). Status code: 404.", FailureKind::MissingAllowOriginHeader),
+            ("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.x.io/v1. (Reason: CORS header ‘Access-Control-Allow-Origin’ does not match ‘https://app.x.io/’).", FailureKind::AllowOriginMismatch),
+            // Safari, both lines.
+            ("[Error] Origin http://localhost:3000 is not allowed by Access-Control-Allow-Origin. Status code: 200\n[Error] Fetch API cannot load https://api.x.io/v1 due to access control checks.", FailureKind::AllowOriginMismatch),
+            // XHR with its credentials sentence.
+            ("Access to XMLHttpRequest at 'https://api.x.io/' from origin 'https://app.x.io' has been blocked by CORS policy: The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'. The credentials mode of requests initiated by the XMLHttpRequest is controlled by the withCredentials attribute.", FailureKind::WildcardOriginNotAllowed),
+        ];
+        for (text, kind) in cases {
+            let found = explain(&format!("GET https://api.x.io/v1 net::ERR_FAILED 200 (OK)\n{text}\nUncaught (in promise) TypeError: Failed to fetch"));
+            assert_eq!(found.len(), 1, "{text}");
+            assert_eq!(found[0].kind, *kind, "{text}");
+        }
+        let e = &explain(cases[0].0)[0];
+        assert_eq!(e.initial_url.as_deref(), Some("http://api.x.io/v1"));
+        assert_eq!(e.origin.as_deref(), Some("http://localhost:3000"));
+        let e = &explain(cases[3].0)[0];
+        assert_eq!(
+            (e.status, e.url.as_deref()),
+            (Some(404), Some("https://api.x.io/v1"))
+        );
+        let e = &explain(cases[5].0)[0];
+        assert_eq!(e.url.as_deref(), Some("https://api.x.io/v1"));
+        assert!(explain("TypeError: Failed to fetch").is_empty());
+    }
+}

@@ -1,0 +1,210 @@
+//! `corsair explain`: a pasted console error in, the failure kind, the URL and origin it
+//! concerns, the cause, a checklist and the fix out.
+
+use crate::cli::{ExplainArgs, Format, StackArg};
+use crate::style::{BAD, CORS, DIM, HEAD};
+use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
+use anstream::{eprintln, println};
+use corsair_core::explain::{explain, is_network_failure, Explained, KNOWN};
+use corsair_core::fix::{self, Stack};
+use corsair_core::{catalogue, FailureKind};
+use serde_json::json;
+use std::io::Read;
+
+pub fn run(args: ExplainArgs) -> u8 {
+    let text = match &args.text {
+        Some(t) => t.join(" "),
+        None => {
+            let mut s = String::new();
+            if let Err(e) = std::io::stdin().read_to_string(&mut s) {
+                eprintln!("{BAD}error:{BAD:#} cannot read standard input: {e}");
+                return EXIT_ERROR;
+            }
+            s
+        }
+    };
+    let found = explain(&text);
+    if found.is_empty() {
+        let network = is_network_failure(&text);
+        match args.format {
+            Format::Json => println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"errors": [], "network_failure": network, "known": KNOWN})
+                )
+                .expect("JSON")
+            ),
+            Format::Text if network => {
+                println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
+                println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
+                println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
+            }
+            Format::Text => {
+                eprintln!("{BAD}Not recognised as a CORS error.{BAD:#} Paste the whole console line. The messages corsair knows:");
+                for k in KNOWN {
+                    eprintln!("  - {k}");
+                }
+            }
+        }
+        return EXIT_BLOCKED;
+    }
+    match args.format {
+        Format::Json => {
+            let errors: Vec<_> = found
+                .iter()
+                .map(|e| {
+                    let f = e.to_failure();
+                    json!({
+                        "kind": e.kind.id(),
+                        "or_kinds": e.or_kinds.iter().map(|k| k.id()).collect::<Vec<_>>(),
+                        "browser": e.browser,
+                        "stage": e.stage,
+                        "api": e.api,
+                        "url": e.url,
+                        "initial_url": e.initial_url,
+                        "origin": e.origin,
+                        "hint": e.hint,
+                        "status": e.status,
+                        "cause": catalogue::cause(&f),
+                        "checklist": checklist(e.kind),
+                        "fix": fix::fix_for(&f),
+                    })
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"errors": errors})).expect("JSON")
+            );
+        }
+        Format::Text => {
+            for (i, e) in found.iter().enumerate() {
+                if i > 0 {
+                    println!();
+                }
+                print_one(e, args.stack);
+            }
+        }
+    }
+    EXIT_OK
+}
+
+fn print_one(e: &Explained, stack: Option<StackArg>) {
+    let f = e.to_failure();
+    let also = if e.or_kinds.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " {DIM}(the same words also cover: {}){DIM:#}",
+            e.or_kinds
+                .iter()
+                .map(|k| k.id())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+    println!(
+        "{HEAD}{}{HEAD:#} {DIM}({} wording){DIM:#}{also}",
+        e.kind.id(),
+        e.browser
+    );
+    if let Some(u) = &e.url {
+        println!("  url      {u}");
+    }
+    if let Some(u) = &e.initial_url {
+        println!("  redirected from {u}");
+    }
+    if let Some(o) = &e.origin {
+        println!("  origin   {o}");
+    }
+    if let Some(s) = e.stage {
+        println!(
+            "  failed   {}",
+            if s == corsair_core::Stage::Preflight {
+                "the preflight (OPTIONS)"
+            } else {
+                "the request itself"
+            }
+        );
+    }
+    println!("\n{HEAD}Cause{HEAD:#}\n  {}", catalogue::cause(&f));
+    println!("\n{HEAD}Check{HEAD:#}");
+    for step in checklist(e.kind) {
+        println!("  [ ] {step}");
+    }
+    let fx = fix::fix_for(&f);
+    println!("\n{HEAD}Fix{HEAD:#}\n  {}", fx.summary);
+    for (n, v) in &fx.headers {
+        println!("    {CORS}{n}: {v}{CORS:#}");
+    }
+    let stacks: Vec<Stack> = match stack {
+        None => vec![],
+        Some(StackArg::All) => Stack::ALL.to_vec(),
+        Some(StackArg::Express) => vec![Stack::Express],
+        Some(StackArg::Fastapi) => vec![Stack::Fastapi],
+        Some(StackArg::Nginx) => vec![Stack::Nginx],
+        Some(StackArg::Apache) => vec![Stack::Apache],
+        Some(StackArg::Axum) => vec![Stack::Axum],
+    };
+    for sn in fx.snippets.iter().filter(|s| stacks.contains(&s.stack)) {
+        println!("\n  {HEAD}{}{HEAD:#}", sn.stack.name());
+        for line in sn.code.lines() {
+            println!("    {line}");
+        }
+    }
+    if stacks.is_empty() {
+        println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|all prints it as code){DIM:#}");
+    }
+    if let (Some(u), Some(o)) = (&e.url, &e.origin) {
+        println!("\n{HEAD}Reproduce{HEAD:#}\n  corsair check '{u}' --origin '{o}'");
+    }
+}
+
+/// What to look at, in order, for a kind of failure.
+fn checklist(kind: FailureKind) -> Vec<&'static str> {
+    use FailureKind::*;
+    match kind {
+        MissingAllowOriginHeader => vec![
+            "Does the response (or the OPTIONS preflight) reach your CORS code at all? Errors, 404s and auth failures often skip it.",
+            "Is the page's origin, exactly as printed, on the server's allowlist?",
+            "Does a proxy or CDN in front strip the header? Compare `curl -i` at the origin server and at the public URL.",
+            "nginx: add_header needs `always` to reach 4xx/5xx responses.",
+        ],
+        WildcardOriginNotAllowed => vec![
+            "Does the client need cookies or HTTP auth? If not, drop `credentials: 'include'` / `withCredentials`.",
+            "If it does, echo the exact origin from an allowlist (never `*`, never blind reflection) and send `Access-Control-Allow-Credentials: true`.",
+            "Add `Vary: Origin` so caches keep per-origin answers apart.",
+        ],
+        MultipleAllowOriginValues => vec![
+            "Are two layers (app and proxy/CDN) both adding Access-Control-Allow-Origin?",
+            "Is a list of origins pasted into the header? Pick the one that matches the request's Origin.",
+        ],
+        InvalidAllowOriginValue | AllowOriginMismatch => vec![
+            "Compare the allowed value with the page's origin byte for byte: scheme (http/https), host (www or not), port, no trailing slash.",
+            "Is the server echoing a configured value instead of the request's Origin?",
+            "Is a cached response for another origin being served? Send `Vary: Origin`.",
+        ],
+        InvalidAllowCredentials => vec![
+            "Send `Access-Control-Allow-Credentials: true` (lowercase) on the response and on the preflight.",
+            "Or stop sending credentials from the client if the data is public.",
+        ],
+        PreflightInvalidStatus => vec![
+            "Does the route handle OPTIONS? Many frameworks answer 404/405 unless CORS middleware handles it.",
+            "Does authentication run before CORS? Preflights never carry cookies or Authorization: answer them first.",
+        ],
+        PreflightDisallowedRedirect => vec![
+            "Call the final URL directly: https instead of http, the exact trailing slash, the canonical host.",
+            "Does a login or locale redirect catch OPTIONS requests?",
+        ],
+        InvalidAllowMethods | InvalidAllowHeaders => vec!["Send a comma-separated list of names, e.g. `GET, POST, PUT` or `Content-Type, Authorization`."],
+        MethodNotAllowed => vec![
+            "Add the method to Access-Control-Allow-Methods, in the exact case the page sends (fetch sends `patch` as written).",
+            "With credentials, `*` does not cover methods.",
+        ],
+        HeaderNotAllowed => vec![
+            "Add the header to Access-Control-Allow-Headers (names are case-insensitive).",
+            "With credentials `*` covers nothing; `*` never covers Authorization in the standard.",
+            "Does the client really need to send it? Content-Type: application/json and custom headers make requests preflighted.",
+        ],
+        RedirectContainsCredentials => vec!["Redirect to a URL without user:password@; send credentials in an Authorization header."],
+    }
+}

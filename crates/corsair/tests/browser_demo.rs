@@ -1,0 +1,110 @@
+//! `corsair demo --serve` in headless Chromium: every broken case is blocked in the real browser
+//! with the console message the demo predicted, and every fixed case is readable.
+
+mod support;
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn demo_cases_behave_in_a_real_browser_as_predicted() {
+    let deps = support::browser_deps();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["demo", "--format", "json", "--serve", "--serve-for", "60"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Read the JSON document (it ends with a closing brace alone on a line); the servers stay up.
+    let mut text = String::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "the demo ended early"
+        );
+        text.push_str(&line);
+        if line == "}\n" {
+            break;
+        }
+    }
+    let demo: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(demo["failed"], 0);
+    let page = demo["page"].as_str().unwrap();
+    let mut scenarios = Vec::new();
+    for c in demo["cases"].as_array().unwrap() {
+        for variant in ["broken", "fixed"] {
+            let url = if variant == "broken" {
+                c["request"]["url"].as_str().unwrap().to_string()
+            } else {
+                c["fixed"]["url"].as_str().unwrap().to_string()
+            };
+            scenarios.push(json!({
+                "id": format!("{}-{variant}", c["name"].as_str().unwrap()),
+                "url": url,
+                "method": c["request"]["method"],
+                "headers": c["request"]["headers"],
+                "credentials": c["request"]["credentials"],
+                "body": if c["request"]["method"] == "GET" { Value::Null } else { json!("{}") },
+                "api": "fetch",
+            }));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("corsair-demo-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join("in.json");
+    std::fs::write(
+        &input,
+        serde_json::to_vec(&json!({"pageUrl": format!("{page}/"), "scenarios": scenarios}))
+            .unwrap(),
+    )
+    .unwrap();
+    let o = Command::new("node")
+        .arg(support::workspace_root().join("tests/browser/runner.mjs"))
+        .arg(&input)
+        .env("CORSAIR_NODE_MODULES", &deps.node_modules)
+        .env("CORSAIR_CHROMIUM", &deps.chromium)
+        .output()
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let browser: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ok = |id: &str| {
+        browser["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["ok"]
+            .as_bool()
+            .unwrap()
+    };
+    let console: Vec<&str> = browser["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m.as_str())
+        .collect();
+    for c in demo["cases"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        assert!(
+            !ok(&format!("{name}-broken")),
+            "{name}: the broken server was readable in Chromium"
+        );
+        assert!(
+            ok(&format!("{name}-fixed")),
+            "{name}: the fixed server was blocked in Chromium"
+        );
+        let predicted = c["broken"]["console"].as_str().unwrap();
+        assert!(console.contains(&predicted), "{name}: Chromium did not print the predicted message:\n  {predicted}\nit printed:\n  {}", console.iter().filter(|m| m.contains(&format!("/{name}"))).cloned().collect::<Vec<_>>().join("\n  "));
+    }
+    println!(
+        "demo in Chromium {}: {} cases blocked as predicted and fixed",
+        browser["version"],
+        demo["cases"].as_array().unwrap().len()
+    );
+}
