@@ -14,9 +14,10 @@ playwright_version=1.65.1
 step() { printf '\n==> %s\n' "$*"; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-step "system packages (chromium, node)"
+step "system packages (chromium, nginx, node)"
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -25,12 +26,18 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 chromium --version 2>/dev/null | head -n1 || /usr/bin/chromium --version | head -n1
 
-step "playwright-core $playwright_version (npm, no browser download)"
+step "node packages: playwright-core $playwright_version (no browser download), express, cors"
 mkdir -p .test-deps
 [ -f .test-deps/package.json ] || echo '{"name":"corsair-test-deps","private":true}' > .test-deps/package.json
 installed=$(node -p "try{require('$root/.test-deps/node_modules/playwright-core/package.json').version}catch(e){''}")
-if [ "$installed" != "$playwright_version" ]; then
-  (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version")
+if [ "$installed" != "$playwright_version" ] || [ ! -d .test-deps/node_modules/express ] || [ ! -d .test-deps/node_modules/cors ]; then
+  (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version" express@4 cors@2)
+fi
+
+step "python packages for the generated apps (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors"
+if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors" 2>/dev/null; then
+  python3 -m venv .test-deps/venv || { sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .test-deps/venv; }
+  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors
 fi
 export CORSAIR_NODE_MODULES="$root/.test-deps/node_modules"
 export CORSAIR_CHROMIUM=/usr/bin/chromium

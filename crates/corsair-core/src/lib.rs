@@ -19,6 +19,7 @@ pub mod explain;
 pub mod failure;
 pub mod fetch;
 pub mod fix;
+pub mod gen;
 pub mod header;
 pub mod method;
 pub mod mime;

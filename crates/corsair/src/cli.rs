@@ -34,6 +34,11 @@ pub enum Command {
     ///
     /// Exit status: 0 recognised, 1 not recognised, 2 unreadable input.
     Explain(ExplainArgs),
+    /// Write the policy of a corsair.toml for another server or framework: nginx, express,
+    /// starlette (FastAPI), flask.
+    ///
+    /// Exit status: 0 written, 2 when the target cannot express the policy safely or on bad input.
+    Gen(GenArgs),
     /// Print the origin of a URL, or compare two: same-origin or not, and which part differs.
     ///
     /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
@@ -221,4 +226,22 @@ pub struct ExplainArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+}
+
+#[derive(Args, Debug)]
+pub struct GenArgs {
+    /// nginx, express, starlette (or fastapi), flask.
+    pub target: String,
+    /// The policy file.
+    #[arg(long, short = 'c', value_name = "FILE", default_value = "corsair.toml")]
+    pub config: PathBuf,
+    /// Address the generated server listens on (default: the file's `listen`, else 127.0.0.1:8080).
+    #[arg(long, value_name = "HOST:PORT")]
+    pub listen: Option<String>,
+    /// Upstream a generated proxy forwards to (default: the file's `upstream`).
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }

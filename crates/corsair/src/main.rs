@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         cli::Command::Check(a) => commands::check::run(a),
         cli::Command::Demo(a) => commands::demo::run(a),
         cli::Command::Explain(a) => commands::explain::run(a),
+        cli::Command::Gen(a) => commands::gen::run(a),
         cli::Command::Origin(a) => commands::origin::run(a),
         cli::Command::Serve(a) => commands::serve::run(a),
         cli::Command::Policy(a) => commands::policy::run(a),

@@ -1,0 +1,237 @@
+//! `corsair gen`: the same policy written for other servers and frameworks. Each target gets the
+//! policy exactly where it can express it, and otherwise the closest safer form with a warning
+//! comment, or a refusal with the reason. Never something less safe than the policy: exact
+//! origins are compared exactly, subdomain patterns become anchored, escaped regular
+//! expressions, credentials echo a validated origin (never `*`), preflights are answered before
+//! anything else, and `Vary: Origin` is sent.
+
+mod express;
+mod flask;
+mod nginx;
+mod starlette;
+
+use crate::policy::{OriginPattern, PolicySpec, PortRule};
+use serde::Serialize;
+
+/// A generation target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    /// nginx: a `server { }` block for the `http` context, proxying to the upstream.
+    Nginx,
+    /// Node.js Express with the `cors` package: a runnable app.
+    Express,
+    /// Starlette / FastAPI `CORSMiddleware`: a runnable app.
+    Starlette,
+    /// Flask with `flask-cors`: a runnable app.
+    Flask,
+}
+
+impl Target {
+    /// Every target, in display order.
+    pub const ALL: [Target; 4] = [
+        Target::Nginx,
+        Target::Express,
+        Target::Starlette,
+        Target::Flask,
+    ];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::Nginx => "nginx",
+            Target::Express => "express",
+            Target::Starlette => "starlette",
+            Target::Flask => "flask",
+        }
+    }
+
+    /// The file name the output is meant for.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Target::Nginx => "corsair.nginx.conf",
+            Target::Express => "server.js",
+            Target::Starlette => "app.py",
+            Target::Flask => "app.py",
+        }
+    }
+}
+
+impl std::str::FromStr for Target {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "nginx" => Ok(Target::Nginx),
+            "express" => Ok(Target::Express),
+            "starlette" | "fastapi" => Ok(Target::Starlette),
+            "flask" => Ok(Target::Flask),
+            other => Err(format!("no generator for '{other}' yet: the targets are nginx, express, starlette (fastapi) and flask")),
+        }
+    }
+}
+
+/// What the generators need: a validated policy spec, and where the server listens and proxies.
+#[derive(Clone, Debug)]
+pub struct Input<'a> {
+    /// The policy (validated by the caller).
+    pub spec: &'a PolicySpec,
+    /// `host:port` to listen on.
+    pub listen: &'a str,
+    /// The upstream URL (nginx proxies to it).
+    pub upstream: Option<&'a str>,
+}
+
+/// The generated text.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Generated {
+    /// The target.
+    pub target: Target,
+    /// The configuration or program.
+    pub text: String,
+    /// Where the target cannot say exactly what the policy says, and what was done instead.
+    pub warnings: Vec<String>,
+}
+
+/// Writes `input` for `target`, or says why the target cannot express the policy safely.
+pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> {
+    let (text, warnings) = match target {
+        Target::Nginx => nginx::generate(input)?,
+        Target::Express => express::generate(input)?,
+        Target::Starlette => starlette::generate(input)?,
+        Target::Flask => flask::generate(input)?,
+    };
+    Ok(Generated {
+        target,
+        text,
+        warnings,
+    })
+}
+
+/// The policy's origins as exact strings and anchored regular expressions (in a syntax common
+/// to PCRE, JavaScript and Python: `^`, `$`, `\.`, `[a-z0-9-]`, `(?:...)`, `+`).
+pub(crate) struct Origins {
+    /// `*` without credentials.
+    pub any: bool,
+    pub exact: Vec<String>,
+    pub regexes: Vec<String>,
+}
+
+pub(crate) fn origins(spec: &PolicySpec) -> Result<Origins, String> {
+    let (policy, _) = spec.build().map_err(|p| {
+        format!(
+            "the policy is not valid: {}",
+            p.iter()
+                .map(|x| x.message.clone())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
+    let mut o = Origins {
+        any: policy.any_origin,
+        exact: Vec::new(),
+        regexes: Vec::new(),
+    };
+    let mut exact: Vec<String> = policy.exact.iter().cloned().collect();
+    exact.sort();
+    o.exact = exact;
+    for p in &policy.patterns {
+        o.regexes.push(match p {
+            OriginPattern::Exact(e) => format!("^{}$", escape(e)),
+            OriginPattern::Subdomain {
+                scheme,
+                suffix,
+                port,
+            } => {
+                let port = match port {
+                    PortRule::Default => String::new(),
+                    PortRule::Exact(n) => format!(":{n}"),
+                    PortRule::Any => "(?::[0-9]+)?".to_string(),
+                };
+                format!("^{scheme}://(?:[a-z0-9-]+\\.)+{}{port}$", escape(suffix))
+            }
+            OriginPattern::AnyPort { scheme, host } => {
+                format!("^{scheme}://{}(?::[0-9]+)?$", escape(host))
+            }
+            OriginPattern::Regex(r) => r.as_str().to_string(),
+        });
+    }
+    Ok(o)
+}
+
+/// Escapes regex metacharacters.
+pub(crate) fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 4);
+    for c in s.chars() {
+        if ".^$|()[]{}*+?\\/".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The methods a preflight answer lists.
+pub(crate) fn methods(spec: &PolicySpec) -> Vec<String> {
+    if spec.methods.is_empty() {
+        vec!["GET".into(), "HEAD".into(), "POST".into()]
+    } else {
+        spec.methods
+            .iter()
+            .map(|m| crate::method::normalize(m.trim()).into_owned())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> PolicySpec {
+        PolicySpec {
+            origins: vec![
+                "https://app.example.com".into(),
+                "https://*.example.com".into(),
+                "http://localhost:*".into(),
+            ],
+            methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
+            request_headers: vec!["Content-Type".into(), "Authorization".into()],
+            expose_headers: vec!["X-Total-Count".into()],
+            credentials: true,
+            max_age: Some(7200),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn subdomain_patterns_become_anchored_escaped_regexes() {
+        let o = origins(&spec()).unwrap();
+        assert_eq!(o.exact, vec!["https://app.example.com"]);
+        assert_eq!(o.regexes[0], r"^https://(?:[a-z0-9-]+\.)+example\.com$");
+        let re = regex::Regex::new(&o.regexes[0]).unwrap();
+        assert!(re.is_match("https://a.b.example.com"));
+        assert!(
+            !re.is_match("https://example.com")
+                && !re.is_match("https://aexample.com")
+                && !re.is_match("https://a.example.com.evil.org")
+        );
+    }
+
+    #[test]
+    fn every_target_generates_and_never_uses_a_wildcard_with_credentials() {
+        let s = spec();
+        let input = Input {
+            spec: &s,
+            listen: "127.0.0.1:8080",
+            upstream: Some("http://127.0.0.1:9000"),
+        };
+        for t in Target::ALL {
+            let g = generate(t, &input).unwrap();
+            assert!(g.text.contains("example"), "{t:?}");
+            assert!(
+                !g.text.contains("\"*\"") && !g.text.contains("'*'"),
+                "{t:?} must not allow '*':\n{}",
+                g.text
+            );
+        }
+    }
+}
