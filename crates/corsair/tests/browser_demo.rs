@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 #[test]
 fn demo_cases_behave_in_a_real_browser_as_predicted() {
-    let deps = support::browser_deps();
+    support::browser_deps(); // fail early, with the install hint, if Chromium is missing
     let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args(["demo", "--format", "json", "--serve", "--serve-for", "60"])
         .stdout(Stdio::piped())
@@ -52,27 +52,9 @@ fn demo_cases_behave_in_a_real_browser_as_predicted() {
             }));
         }
     }
-    let dir = std::env::temp_dir().join(format!("corsair-demo-browser-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("in.json");
-    std::fs::write(
-        &input,
-        serde_json::to_vec(&json!({"pageUrl": format!("{page}/"), "scenarios": scenarios}))
-            .unwrap(),
-    )
-    .unwrap();
-    let o = Command::new("node")
-        .arg(support::workspace_root().join("tests/browser/runner.mjs"))
-        .arg(&input)
-        .env("CORSAIR_NODE_MODULES", &deps.node_modules)
-        .env("CORSAIR_CHROMIUM", &deps.chromium)
-        .output()
-        .unwrap();
+    let browser = support::run_chromium(&format!("{page}/"), &Value::Array(scenarios));
     let _ = child.kill();
     let _ = child.wait();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let browser: Value = serde_json::from_slice(&o.stdout).unwrap();
     let ok = |id: &str| {
         browser["results"]
             .as_array()

@@ -9,36 +9,6 @@ use serde_json::{json, Value};
 use std::process::Command;
 use support::{Gateway, Resp, Route, Server};
 
-fn chromium(page_url: &str, scenarios: &Value) -> Value {
-    let deps = support::browser_deps();
-    let dir = std::env::temp_dir().join(format!(
-        "corsair-bgw-{}-{}",
-        std::process::id(),
-        page_url.len()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input = dir.join("in.json");
-    std::fs::write(
-        &input,
-        serde_json::to_vec(&json!({"pageUrl": page_url, "scenarios": scenarios})).unwrap(),
-    )
-    .unwrap();
-    let out = Command::new("node")
-        .arg(support::workspace_root().join("tests/browser/runner.mjs"))
-        .arg(&input)
-        .env("CORSAIR_NODE_MODULES", &deps.node_modules)
-        .env("CORSAIR_CHROMIUM", &deps.chromium)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    serde_json::from_slice(&out.stdout).unwrap()
-}
-
 fn predicted(
     url: &str,
     origin: &str,
@@ -92,8 +62,8 @@ fn browser_through_the_gateway_matches_corsair_check() {
             {"id": format!("{tag}-patch"), "url": format!("{url}?{tag}-patch"), "method": "PATCH", "headers": [], "credentials": true, "body": "{}", "api": "fetch"},
         ])
     };
-    let allowed = chromium(&format!("{allowed_page}/"), &scenarios("a"));
-    let refused = chromium(&format!("{refused_page}/"), &scenarios("r"));
+    let allowed = support::run_chromium(&format!("{allowed_page}/"), &scenarios("a"));
+    let refused = support::run_chromium(&format!("{refused_page}/"), &scenarios("r"));
     let result = |v: &Value, id: &str| {
         v["results"]
             .as_array()

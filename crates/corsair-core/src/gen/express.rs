@@ -1,7 +1,7 @@
 //! Express with the `cors` package: an origin callback that accepts only the allowlist (exact
 //! strings and anchored regexes) and echoes it, registered before every route.
 
-use super::{methods, origins, Input};
+use super::{host_port, methods, origins, Input};
 
 fn js_str(s: &str) -> String {
     format!("'{}'", s.replace('\\', "\\\\").replace('\'', "\\'"))
@@ -10,10 +10,7 @@ fn js_str(s: &str) -> String {
 pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), String> {
     let spec = input.spec;
     let o = origins(spec)?;
-    let (host, port) = input
-        .listen
-        .rsplit_once(':')
-        .ok_or("listen must be host:port")?;
+    let (host, port) = host_port(input)?;
     let list = |v: &[String]| v.iter().map(|s| js_str(s)).collect::<Vec<_>>().join(", ");
     let origin = if o.any {
         "'*'".to_string()

@@ -170,6 +170,19 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// A Python string literal.
+pub(crate) fn py_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// `host:port` split for the generated apps' listen calls.
+pub(crate) fn host_port<'a>(input: &Input<'a>) -> Result<(&'a str, &'a str), String> {
+    input
+        .listen
+        .rsplit_once(':')
+        .ok_or_else(|| format!("listen '{}' must be host:port", input.listen))
+}
+
 /// The methods a preflight answer lists.
 pub(crate) fn methods(spec: &PolicySpec) -> Vec<String> {
     if spec.methods.is_empty() {
