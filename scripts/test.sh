@@ -14,10 +14,11 @@ playwright_version=1.65.1
 step() { printf '\n==> %s\n' "$*"; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-step "system packages (chromium, nginx, node)"
+step "system packages (chromium, nginx, apache2, node)"
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
+[ -x /usr/sbin/apache2 ] || missing+=(apache2)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -1,4 +1,4 @@
-//! `corsair gen` proven on real servers: the generated nginx config (in front of an upstream),
+//! `corsair gen` proven on real servers: the generated nginx and Apache configs (in front of an upstream),
 //! Express app, Starlette app and Flask app are started on loopback and checked with
 //! `corsair check` over a matrix of origins and requests; every verdict (readable or not,
 //! preflighted or not) must equal the verdict of `corsair serve` with the same policy.
@@ -223,6 +223,43 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     procs.push(Proc(c));
     servers.push(("nginx", format!("http://127.0.0.1:{port}")));
 
+    // Apache httpd, in front of the same upstream.
+    let port = free_port();
+    let site = dir.join("corsair.apache.conf");
+    gen("apache", &config, &format!("127.0.0.1:{port}"), &site);
+    let root = dir.join("apache");
+    std::fs::create_dir_all(&root).unwrap();
+    let r = root.display();
+    let modules = [
+        "mpm_event",
+        "authz_core",
+        "headers",
+        "setenvif",
+        "rewrite",
+        "proxy",
+        "proxy_http",
+    ]
+    .iter()
+    .map(|m| format!("LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n"))
+    .collect::<String>();
+    std::fs::write(
+        root.join("httpd.conf"),
+        format!("ServerRoot {r}\nDefaultRuntimeDir {r}\nPidFile {r}/httpd.pid\nErrorLog {r}/error.log\nLogLevel warn\nMutex file:{r} default\nServerName localhost\nUser nobody\nGroup nogroup\n{modules}Include {}\n", site.display()),
+    )
+    .unwrap();
+    let mut c = Command::new("/usr/sbin/apache2")
+        .args([
+            "-f",
+            &root.join("httpd.conf").to_string_lossy(),
+            "-DFOREGROUND",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("apache2 is installed by scripts/test.sh");
+    wait_port(port, "apache", &mut c);
+    procs.push(Proc(c));
+    servers.push(("apache", format!("http://127.0.0.1:{port}")));
+
     // Express.
     let port = free_port();
     let js = dir.join("server.js");
@@ -264,7 +301,7 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
             }
         }
     }
-    println!("gen: nginx, express, starlette and flask agree with corsair serve on {} checks each ({kind_differences} blocked for another reason, e.g. a 400 preflight instead of a method error)", reference.len());
+    println!("gen: nginx, apache, express, starlette and flask agree with corsair serve on {} checks each ({kind_differences} blocked for another reason, e.g. a 400 preflight instead of a method error)", reference.len());
     let _ = std::fs::remove_dir_all(&dir);
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

@@ -5,6 +5,7 @@
 //! expressions, credentials echo a validated origin (never `*`), preflights are answered before
 //! anything else, and `Vary: Origin` is sent.
 
+mod apache;
 mod express;
 mod flask;
 mod nginx;
@@ -17,6 +18,8 @@ use serde::Serialize;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
+    /// Apache httpd: a complete `<VirtualHost>` proxying to the upstream.
+    Apache,
     /// nginx: a `server { }` block for the `http` context, proxying to the upstream.
     Nginx,
     /// Node.js Express with the `cors` package: a runnable app.
@@ -40,6 +43,7 @@ impl Target {
     pub fn name(self) -> &'static str {
         match self {
             Target::Nginx => "nginx",
+            Target::Apache => "apache",
             Target::Express => "express",
             Target::Starlette => "starlette",
             Target::Flask => "flask",
@@ -50,6 +54,7 @@ impl Target {
     pub fn file_name(self) -> &'static str {
         match self {
             Target::Nginx => "corsair.nginx.conf",
+            Target::Apache => "corsair.apache.conf",
             Target::Express => "server.js",
             Target::Starlette => "app.py",
             Target::Flask => "app.py",
@@ -62,10 +67,11 @@ impl std::str::FromStr for Target {
     fn from_str(s: &str) -> Result<Self, String> {
         match s.to_ascii_lowercase().as_str() {
             "nginx" => Ok(Target::Nginx),
+            "apache" | "httpd" => Ok(Target::Apache),
             "express" => Ok(Target::Express),
             "starlette" | "fastapi" => Ok(Target::Starlette),
             "flask" => Ok(Target::Flask),
-            other => Err(format!("no generator for '{other}' yet: the targets are nginx, express, starlette (fastapi) and flask")),
+            other => Err(format!("no generator for '{other}' yet: the targets are nginx, apache, express, starlette (fastapi) and flask")),
         }
     }
 }
@@ -96,6 +102,7 @@ pub struct Generated {
 pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> {
     let (text, warnings) = match target {
         Target::Nginx => nginx::generate(input)?,
+        Target::Apache => apache::generate(input)?,
         Target::Express => express::generate(input)?,
         Target::Starlette => starlette::generate(input)?,
         Target::Flask => flask::generate(input)?,
