@@ -22,8 +22,17 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chr
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
+  # nginx and apache2 would both start a service on port 80; the tests start their own, so keep
+  # the packages' services from starting during the install.
+  guard=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | sudo_if_needed tee /usr/sbin/policy-rc.d >/dev/null
+    sudo_if_needed chmod +x /usr/sbin/policy-rc.d
+    guard=1
+  fi
   sudo_if_needed apt-get update -qq
   sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  [ -z "$guard" ] || sudo_if_needed rm -f /usr/sbin/policy-rc.d
 fi
 chromium --version 2>/dev/null | head -n1 || /usr/bin/chromium --version | head -n1
 
