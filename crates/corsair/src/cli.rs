@@ -34,8 +34,8 @@ pub enum Command {
     ///
     /// Exit status: 0 recognised, 1 not recognised, 2 unreadable input.
     Explain(ExplainArgs),
-    /// Write the policy of a corsair.toml for another server or framework: nginx, express,
-    /// starlette (FastAPI), flask.
+    /// Write the policy of a corsair.toml for another server or framework: nginx, apache,
+    /// express, starlette (FastAPI), flask, django.
     ///
     /// Exit status: 0 written, 2 when the target cannot express the policy safely or on bad input.
     Gen(GenArgs),
@@ -230,7 +230,7 @@ pub struct ExplainArgs {
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
-    /// nginx, express, starlette (or fastapi), flask.
+    /// nginx, apache, express, starlette (or fastapi), flask, django.
     pub target: String,
     /// The policy file.
     #[arg(long, short = 'c', value_name = "FILE", default_value = "corsair.toml")]

@@ -159,7 +159,7 @@ fn matrix(base: &str) -> Matrix {
 
 fn venv() -> PathBuf {
     let p = support::workspace_root().join(".test-deps/venv/bin/python");
-    assert!(p.exists(), "the peer tests need .test-deps/venv with starlette, uvicorn, flask and flask-cors: run `bash scripts/test.sh`");
+    assert!(p.exists(), "the peer tests need .test-deps/venv with starlette, uvicorn, flask, flask-cors, django and django-cors-headers: run `bash scripts/test.sh`");
     p
 }
 
@@ -275,7 +275,7 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     servers.push(("express", format!("http://127.0.0.1:{port}")));
 
     // Starlette and Flask.
-    for target in ["starlette", "flask"] {
+    for target in ["starlette", "flask", "django"] {
         let port = free_port();
         let py = dir.join(format!("{target}_app.py"));
         gen(target, &config, &format!("127.0.0.1:{port}"), &py);
@@ -301,7 +301,7 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
             }
         }
     }
-    println!("gen: nginx, apache, express, starlette and flask agree with corsair serve on {} checks each ({kind_differences} blocked for another reason, e.g. a 400 preflight instead of a method error)", reference.len());
+    println!("gen: nginx, apache, express, starlette, flask and django agree with corsair serve on {} checks each ({kind_differences} blocked for another reason, e.g. a 400 preflight instead of a method error)", reference.len());
     let _ = std::fs::remove_dir_all(&dir);
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }

@@ -6,6 +6,7 @@
 //! anything else, and `Vary: Origin` is sent.
 
 mod apache;
+mod django;
 mod express;
 mod flask;
 mod nginx;
@@ -28,6 +29,8 @@ pub enum Target {
     Starlette,
     /// Flask with `flask-cors`: a runnable app.
     Flask,
+    /// Django with `django-cors-headers`: a runnable single-file project.
+    Django,
 }
 
 impl Target {
@@ -47,6 +50,7 @@ impl Target {
             Target::Express => "express",
             Target::Starlette => "starlette",
             Target::Flask => "flask",
+            Target::Django => "django",
         }
     }
 
@@ -58,6 +62,7 @@ impl Target {
             Target::Express => "server.js",
             Target::Starlette => "app.py",
             Target::Flask => "app.py",
+            Target::Django => "app.py",
         }
     }
 }
@@ -71,7 +76,8 @@ impl std::str::FromStr for Target {
             "express" => Ok(Target::Express),
             "starlette" | "fastapi" => Ok(Target::Starlette),
             "flask" => Ok(Target::Flask),
-            other => Err(format!("no generator for '{other}' yet: the targets are nginx, apache, express, starlette (fastapi) and flask")),
+            "django" => Ok(Target::Django),
+            other => Err(format!("no generator for '{other}' yet: the targets are nginx, apache, express, starlette (fastapi), flask and django")),
         }
     }
 }
@@ -106,6 +112,7 @@ pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> 
         Target::Express => express::generate(input)?,
         Target::Starlette => starlette::generate(input)?,
         Target::Flask => flask::generate(input)?,
+        Target::Django => django::generate(input)?,
     };
     Ok(Generated {
         target,
