@@ -40,14 +40,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     t.push_str(&format!("    # The Origin, validated against the allowlist (exact, anchored): only a match is echoed.\n    SetEnvIf Origin \"{pattern}\" CORSAIR_ORIGIN=$1\n"));
     t.push_str("    SetEnvIfExpr \"%{REQUEST_METHOD} == 'OPTIONS' && -n %{HTTP:Access-Control-Request-Method}\" CORSAIR_PREFLIGHT\n\n");
     t.push_str("    # One source of truth: the upstream's own CORS headers are dropped.\n");
-    for h in [
-        "Access-Control-Allow-Origin",
-        "Access-Control-Allow-Credentials",
-        "Access-Control-Allow-Methods",
-        "Access-Control-Allow-Headers",
-        "Access-Control-Expose-Headers",
-        "Access-Control-Max-Age",
-    ] {
+    for h in super::CORS_RESPONSE_HEADERS {
         t.push_str(&format!(
             "    Header unset {h}\n    Header always unset {h}\n"
         ));

@@ -184,6 +184,16 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// The CORS response headers a generated proxy drops from the upstream's responses.
+pub(crate) const CORS_RESPONSE_HEADERS: [&str; 6] = [
+    "Access-Control-Allow-Origin",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Max-Age",
+];
+
 /// A Python string literal.
 pub(crate) fn py_str(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))

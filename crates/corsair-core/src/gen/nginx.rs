@@ -73,14 +73,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         spec.preflight_status.unwrap_or(204)
     ));
     t.push_str("        # One source of truth: the upstream's own CORS headers are dropped.\n");
-    for h in [
-        "Access-Control-Allow-Origin",
-        "Access-Control-Allow-Credentials",
-        "Access-Control-Allow-Methods",
-        "Access-Control-Allow-Headers",
-        "Access-Control-Expose-Headers",
-        "Access-Control-Max-Age",
-    ] {
+    for h in super::CORS_RESPONSE_HEADERS {
         t.push_str(&format!("        proxy_hide_header {h};\n"));
     }
     t.push_str("        # `always`: 4xx and 5xx responses carry the headers too, so browsers can read errors.\n");
