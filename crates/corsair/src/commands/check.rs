@@ -1,13 +1,13 @@
 //! `corsair check`: send what a browser sends, apply its checks, report the verdict, the console
 //! message, the cause and the fix.
 
-use crate::cli::{ApiArg, CheckArgs, Format, StackArg};
+use crate::cli::{ApiArg, CheckArgs, Format};
 use crate::http::{Client, Resolve};
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::fetch::{Exchange, ExchangeKind, Outgoing};
-use corsair_core::fix::{self, Stack};
+use corsair_core::fix;
 use corsair_core::origin::Origin;
 use corsair_core::{Api, Browser, Credentials, Fetch, Next, Outcome, RequestSpec};
 use serde_json::{json, Value};
@@ -332,26 +332,7 @@ impl Report<'_> {
                 for (n, v) in &fx.headers {
                     println!("    {CORS}{n}: {v}{CORS:#}");
                 }
-                let stacks: Vec<Stack> = match self.args.stack {
-                    None => vec![],
-                    Some(StackArg::All) => Stack::ALL.to_vec(),
-                    Some(s) => vec![match s {
-                        StackArg::Express => Stack::Express,
-                        StackArg::Fastapi => Stack::Fastapi,
-                        StackArg::Nginx => Stack::Nginx,
-                        StackArg::Apache => Stack::Apache,
-                        _ => Stack::Axum,
-                    }],
-                };
-                for sn in fx.snippets.iter().filter(|s| stacks.contains(&s.stack)) {
-                    println!("\n  {HEAD}{}{HEAD:#}", sn.stack.name());
-                    for line in sn.code.lines() {
-                        println!("    {line}");
-                    }
-                }
-                if stacks.is_empty() {
-                    println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|all prints it as code){DIM:#}");
-                }
+                super::print_snippets(&fx, self.args.stack);
             }
         }
         let differing: Vec<String> = self

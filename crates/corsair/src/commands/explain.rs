@@ -6,7 +6,7 @@ use crate::style::{BAD, CORS, DIM, HEAD};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::explain::{explain, is_network_failure, Explained, KNOWN};
-use corsair_core::fix::{self, Stack};
+use corsair_core::fix;
 use corsair_core::{catalogue, FailureKind};
 use serde_json::json;
 use std::io::Read;
@@ -136,24 +136,7 @@ fn print_one(e: &Explained, stack: Option<StackArg>) {
     for (n, v) in &fx.headers {
         println!("    {CORS}{n}: {v}{CORS:#}");
     }
-    let stacks: Vec<Stack> = match stack {
-        None => vec![],
-        Some(StackArg::All) => Stack::ALL.to_vec(),
-        Some(StackArg::Express) => vec![Stack::Express],
-        Some(StackArg::Fastapi) => vec![Stack::Fastapi],
-        Some(StackArg::Nginx) => vec![Stack::Nginx],
-        Some(StackArg::Apache) => vec![Stack::Apache],
-        Some(StackArg::Axum) => vec![Stack::Axum],
-    };
-    for sn in fx.snippets.iter().filter(|s| stacks.contains(&s.stack)) {
-        println!("\n  {HEAD}{}{HEAD:#}", sn.stack.name());
-        for line in sn.code.lines() {
-            println!("    {line}");
-        }
-    }
-    if stacks.is_empty() {
-        println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|all prints it as code){DIM:#}");
-    }
+    super::print_snippets(&fx, stack);
     if let (Some(u), Some(o)) = (&e.url, &e.origin) {
         println!("\n{HEAD}Reproduce{HEAD:#}\n  corsair check '{u}' --origin '{o}'");
     }
