@@ -3,9 +3,11 @@
 
 use super::cases::{self, Ask, Reply};
 use bytes::Bytes;
+use corsair_core::policy::Policy;
 use http_body_util::Full;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -24,13 +26,36 @@ pub async fn start() -> std::io::Result<Servers> {
     let api_l = TcpListener::bind("127.0.0.1:0").await?;
     let page = format!("http://localhost:{}", page_l.local_addr()?.port());
     let api = format!("http://127.0.0.1:{}", api_l.local_addr()?.port());
-    let ctx = Arc::new((page.clone(), api.clone()));
+    // Each case's fix, validated once: the fixed server only decides per request.
+    let mut policies = HashMap::new();
+    for c in cases::CASES {
+        let (policy, _) = cases::policy_for(c, &page).build().map_err(|problems| {
+            std::io::Error::other(format!(
+                "the fix for demo case {} is not a valid policy: {problems:?}",
+                c.name
+            ))
+        })?;
+        policies.insert(c.name, policy);
+    }
+    let ctx = Arc::new(Ctx {
+        page: page.clone(),
+        api: api.clone(),
+        policies,
+    });
     serve(page_l, ctx.clone(), true);
     serve(api_l, ctx, false);
     Ok(Servers { page, api })
 }
 
-fn serve(listener: TcpListener, ctx: Arc<(String, String)>, is_page: bool) {
+/// What the handlers share.
+struct Ctx {
+    page: String,
+    api: String,
+    /// The policy that fixes each case, by case name.
+    policies: HashMap<&'static str, Policy>,
+}
+
+fn serve(listener: TcpListener, ctx: Arc<Ctx>, is_page: bool) {
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -42,9 +67,9 @@ fn serve(listener: TcpListener, ctx: Arc<(String, String)>, is_page: bool) {
                     let ctx = ctx.clone();
                     async move {
                         Ok::<_, Infallible>(if is_page {
-                            page(&ctx.1)
+                            page(&ctx.api)
                         } else {
-                            api(&req, &ctx.0)
+                            api(&req, &ctx)
                         })
                     }
                 });
@@ -56,7 +81,8 @@ fn serve(listener: TcpListener, ctx: Arc<(String, String)>, is_page: bool) {
     });
 }
 
-fn api(req: &hyper::Request<hyper::body::Incoming>, page: &str) -> hyper::Response<Full<Bytes>> {
+fn api(req: &hyper::Request<hyper::body::Incoming>, ctx: &Ctx) -> hyper::Response<Full<Bytes>> {
+    let page = ctx.page.as_str();
     let path = req.uri().path();
     let mut parts = path.trim_start_matches('/').splitn(3, '/');
     let variant = parts.next().unwrap_or("");
@@ -71,7 +97,10 @@ fn api(req: &hyper::Request<hyper::body::Incoming>, page: &str) -> hyper::Respon
     let reply = match (variant, case) {
         // A redirected preflight lands on the trailing-slash URL; it is a dead end too.
         ("broken", Some(c)) => (c.broken)(&ask),
-        ("fixed", Some(c)) => fixed(c, &ask, req.headers()),
+        ("fixed", Some(c)) => match ctx.policies.get(c.name) {
+            Some(policy) => fixed(policy, &ask, req.headers()),
+            None => Reply::new(404),
+        },
         _ => Reply::new(404),
     };
     let mut b = hyper::Response::builder().status(reply.status);
@@ -89,11 +118,7 @@ fn api(req: &hyper::Request<hyper::body::Incoming>, page: &str) -> hyper::Respon
 
 /// The fixed server: the case's policy, enforced by corsair's own decision engine, in front of
 /// a handler that answers 200.
-fn fixed(c: &cases::Case, ask: &Ask, headers: &hyper::HeaderMap) -> Reply {
-    let spec = cases::policy_for(c, ask.page);
-    let Ok((policy, _)) = spec.build() else {
-        return Reply::new(500);
-    };
+fn fixed(policy: &Policy, ask: &Ask, headers: &hyper::HeaderMap) -> Reply {
     let view = corsair_core::policy::RequestView {
         method: ask.method,
         origin: ask.origin.map(str::as_bytes),
@@ -104,7 +129,7 @@ fn fixed(c: &cases::Case, ask: &Ask, headers: &hyper::HeaderMap) -> Reply {
             .get("access-control-request-headers")
             .map(|v| v.as_bytes()),
     };
-    let d = corsair_core::policy::decide(&policy, &view);
+    let d = corsair_core::policy::decide(policy, &view);
     let mut r = if d.outcome == corsair_core::policy::Outcome::Preflight {
         Reply::new(d.status)
     } else {
