@@ -185,9 +185,14 @@ impl Fetch {
         )
     }
 
-    fn needs_preflight(&self) -> bool {
-        self.cors()
-            && (!crate::method::is_safelisted(&self.method) || !self.unsafe_headers().is_empty())
+    /// The unsafe header names when this hop needs a preflight, else `None`.
+    fn preflight_needed(&self) -> Option<Vec<String>> {
+        if !self.cors() {
+            return None;
+        }
+        let unsafe_headers = self.unsafe_headers();
+        (!crate::method::is_safelisted(&self.method) || !unsafe_headers.is_empty())
+            .then_some(unsafe_headers)
     }
 
     fn fetch_metadata(&self) -> Vec<(String, String)> {
@@ -221,8 +226,7 @@ impl Fetch {
     /// What to send next, or [`Next::Done`].
     pub fn poll(&mut self) -> Next {
         if self.state == State::Start {
-            if self.needs_preflight() {
-                let unsafe_headers = self.unsafe_headers();
+            if let Some(unsafe_headers) = self.preflight_needed() {
                 let ask = Ask {
                     origin: &self.origin,
                     method: &self.method,
