@@ -59,19 +59,11 @@ impl Browser {
 
     /// Request headers this browser drops when it follows a redirect. Chromium removes the
     /// client-hint headers a page set (they are recomputed per origin; `Save-Data` is kept),
-    /// even on a same-origin redirect, which can turn a preflighted request into a simple one on the next hop
-    /// (observed in Chromium 156 by the browser differential test).
+    /// even on a same-origin redirect, which can turn a preflighted request into a simple one on
+    /// the next hop (observed in Chromium 156 by the browser differential test).
     pub fn headers_dropped_on_redirect(self) -> &'static [&'static str] {
         match self {
-            Browser::Chromium => &[
-                "device-memory",
-                "dpr",
-                "width",
-                "viewport-width",
-                "rtt",
-                "downlink",
-                "ect",
-            ],
+            Browser::Chromium => crate::header::CHROMIUM_RECOMPUTED_HINTS,
             _ => &[],
         }
     }

@@ -34,8 +34,9 @@ pub fn is_unsafe_byte(b: u8) -> bool {
         )
 }
 
-/// Header names Chromium safelists on top of the standard's five: client hints it adds itself.
-const CHROMIUM_CLIENT_HINTS: &[&str] = &[
+/// Client hints Chromium safelists and recomputes per origin, so it drops the page's values on a
+/// redirect ([`Browser::headers_dropped_on_redirect`]).
+pub(crate) const CHROMIUM_RECOMPUTED_HINTS: &[&str] = &[
     "device-memory",
     "dpr",
     "width",
@@ -43,9 +44,13 @@ const CHROMIUM_CLIENT_HINTS: &[&str] = &[
     "rtt",
     "downlink",
     "ect",
-    "save-data",
-    "intervention",
 ];
+
+/// Whether Chromium safelists `name` on top of the standard's five: its recomputed client hints,
+/// plus `Save-Data` and `Intervention`.
+fn is_chromium_extra(name: &str) -> bool {
+    CHROMIUM_RECOMPUTED_HINTS.contains(&name) || matches!(name, "save-data" | "intervention")
+}
 
 const FORBIDDEN: &[&str] = &[
     "accept-charset",
@@ -147,7 +152,7 @@ pub fn is_safelisted(name: &str, value: &str, browser: Browser) -> bool {
             )
         }
         "range" => is_simple_range(value),
-        other if browser == Browser::Chromium && CHROMIUM_CLIENT_HINTS.contains(&other) => {
+        other if browser == Browser::Chromium && is_chromium_extra(other) => {
             chromium_client_hint_ok(other, value)
         }
         _ => false,
