@@ -34,8 +34,9 @@ pub enum Command {
     ///
     /// Exit status: 0 recognised, 1 not recognised, 2 unreadable input.
     Explain(ExplainArgs),
-    /// Write the policy of a corsair.toml for another server or framework: nginx, apache,
-    /// express, starlette (FastAPI), flask, django.
+    /// Write the policy of a corsair.toml for another server or framework: nginx, apache, caddy,
+    /// traefik, envoy, express, starlette (FastAPI), flask, django, spring, axum (corsair-tower),
+    /// tower-http.
     ///
     /// Exit status: 0 written, 2 when the target cannot express the policy safely or on bad input.
     Gen(GenArgs),
@@ -230,7 +231,8 @@ pub struct ExplainArgs {
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
-    /// nginx, apache, express, starlette (or fastapi), flask, django.
+    /// nginx, apache, caddy, traefik, envoy, express, starlette (or fastapi), flask, django,
+    /// spring, axum (corsair-tower), tower-http (axum with tower-http's CorsLayer).
     pub target: String,
     /// The policy file.
     #[arg(long, short = 'c', value_name = "FILE", default_value = "corsair.toml")]

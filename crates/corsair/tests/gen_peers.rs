@@ -1,5 +1,6 @@
-//! `corsair gen` proven on real servers: the generated nginx and Apache configs (in front of an upstream),
-//! Express app, Starlette app and Flask app are started on loopback and checked with
+//! `corsair gen` proven on real servers: the generated nginx, Apache and Caddy configs (in front
+//! of an upstream), and the Express, Starlette, Flask, Django, axum + corsair-tower and axum +
+//! tower-http apps are started on loopback and checked with
 //! `corsair check` over a matrix of origins and requests; every verdict (readable or not,
 //! preflighted or not) must equal the verdict of `corsair serve` with the same policy.
 
@@ -163,6 +164,79 @@ fn venv() -> PathBuf {
     p
 }
 
+/// Where the generated axum apps are built: kept under target/ so a second run reuses the build.
+fn axum_project() -> PathBuf {
+    support::workspace_root().join("target/gen-axum")
+}
+
+/// Writes a cargo project holding `corsair gen axum` and `corsair gen tower-http` output for
+/// `config` and starts building it (offline, with the workspace's lock file, so the versions are
+/// the ones already downloaded). Returns the build and the file its output goes to.
+fn start_axum_build(config: &Path, ports: [u16; 2]) -> (Child, PathBuf) {
+    let root = support::workspace_root();
+    let project = axum_project();
+    std::fs::create_dir_all(project.join("src")).unwrap();
+    let crates = root.join("crates");
+    std::fs::write(
+        project.join("Cargo.toml"),
+        format!(
+            r#"[package]
+name = "corsair-gen-axum"
+version = "0.0.0"
+edition = "2021"
+publish = false
+
+[workspace]
+
+[dependencies]
+axum = {{ version = "0.8", default-features = false, features = ["tokio", "http1"] }}
+tokio = {{ version = "1", features = ["macros", "rt-multi-thread", "net"] }}
+tower-http = {{ version = "0.6", features = ["cors"] }}
+regex = "1"
+corsair-core = {{ path = "{}" }}
+corsair-tower = {{ path = "{}" }}
+
+[[bin]]
+name = "axum"
+path = "src/axum.rs"
+
+[[bin]]
+name = "tower-http"
+path = "src/tower_http.rs"
+"#,
+            crates.join("corsair-core").display(),
+            crates.join("corsair-tower").display()
+        ),
+    )
+    .unwrap();
+    if !project.join("Cargo.lock").exists() {
+        std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
+    }
+    gen(
+        "axum",
+        config,
+        &format!("127.0.0.1:{}", ports[0]),
+        &project.join("src/axum.rs"),
+    );
+    gen(
+        "tower-http",
+        config,
+        &format!("127.0.0.1:{}", ports[1]),
+        &project.join("src/tower_http.rs"),
+    );
+    let log = project.join("build.log");
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let child = Command::new(cargo)
+        .args(["build", "--offline", "--quiet", "--manifest-path"])
+        .arg(project.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", project.join("target"))
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    (child, log)
+}
+
 #[test]
 fn generated_configs_give_the_verdicts_of_corsair_serve() {
     let deps = support::browser_deps();
@@ -183,6 +257,10 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
         format!("upstream = \"{}\"\n{POLICY}", up.origin(0)),
     )
     .unwrap();
+
+    // The generated axum apps are compiled in the background while the other servers start.
+    let axum_ports = [free_port(), free_port()];
+    let mut axum_build = start_axum_build(&config, axum_ports);
 
     // The reference: corsair serve with the same policy.
     let gw = Gateway::start(&config, &[]);
@@ -290,6 +368,41 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
         servers.push((target, format!("http://127.0.0.1:{port}")));
     }
 
+    // Caddy, in front of the same upstream.
+    let port = free_port();
+    let caddyfile = dir.join("Caddyfile");
+    gen("caddy", &config, &format!("127.0.0.1:{port}"), &caddyfile);
+    let caddy_home = dir.join("caddy-home");
+    std::fs::create_dir_all(&caddy_home).unwrap();
+    let mut c = Command::new("caddy")
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&caddyfile)
+        .env("HOME", &caddy_home)
+        .env("XDG_DATA_HOME", &caddy_home)
+        .env("XDG_CONFIG_HOME", &caddy_home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("caddy is installed by scripts/test.sh");
+    wait_port(port, "caddy", &mut c);
+    procs.push(Proc(c));
+    servers.push(("caddy", format!("http://127.0.0.1:{port}")));
+
+    // axum behind corsair-tower, and behind tower-http.
+    let status = axum_build.0.wait().unwrap();
+    assert!(
+        status.success(),
+        "the generated axum apps did not compile:\n{}",
+        std::fs::read_to_string(&axum_build.1).unwrap_or_default()
+    );
+    for (name, port) in [("axum", axum_ports[0]), ("tower-http", axum_ports[1])] {
+        let bin = axum_project().join("target/debug").join(name);
+        let mut c = Command::new(bin).stdout(Stdio::null()).spawn().unwrap();
+        wait_port(port, name, &mut c);
+        procs.push(Proc(c));
+        servers.push((name, format!("http://127.0.0.1:{port}")));
+    }
+
     let mut disagreements = Vec::new();
     let mut kind_differences = 0;
     for (name, base) in &servers {
@@ -301,7 +414,7 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
             }
         }
     }
-    println!("gen: nginx, apache, express, starlette, flask and django agree with corsair serve on {} checks each ({kind_differences} blocked for another reason, e.g. a 400 preflight instead of a method error)", reference.len());
+    println!("gen: {} agree with corsair serve on {} checks each ({kind_differences} blocked for another reason, e.g. a 400 preflight instead of a method error)", servers.iter().map(|s| s.0).collect::<Vec<_>>().join(", "), reference.len());
     let _ = std::fs::remove_dir_all(&dir);
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
@@ -319,10 +432,120 @@ fn gen_refuses_what_it_cannot_write_safely() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("routes"));
     let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
-        .args(["gen", "caddy", "--config", config.to_str().unwrap()])
+        .args(["gen", "iis", "--config", config.to_str().unwrap()])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the targets are"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Traefik and Envoy are not in Debian, so their output is parsed (as YAML, by PyYAML) and its
+/// CORS settings compared with the policy: the exact origins, the anchored patterns (which must
+/// accept and refuse the same origins as corsair), methods, headers, credentials and max-age.
+#[test]
+fn traefik_and_envoy_configs_parse_and_carry_the_policy() {
+    let dir = std::env::temp_dir().join(format!("corsair-gen-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("corsair.toml");
+    std::fs::write(
+        &config,
+        format!("upstream = \"http://127.0.0.1:9\"\n{POLICY}"),
+    )
+    .unwrap();
+    let load = |target: &str| -> serde_json::Value {
+        let out = dir.join(format!("{target}.yaml"));
+        gen(target, &config, "127.0.0.1:8080", &out);
+        let o = Command::new(venv())
+            .args([
+                "-c",
+                "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+            ])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{target}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let accepted = |patterns: &[String], origin: &str| {
+        patterns
+            .iter()
+            .any(|p| regex::Regex::new(p).unwrap().is_match(origin))
+    };
+    let probes = [
+        ("https://app.example.com", true),
+        ("https://a.b.example.com", true),
+        ("https://example.com", false),
+        ("https://app.example.com.evil.org", false),
+        ("https://evilexample.com", false),
+        ("null", false),
+    ];
+
+    let t = load("traefik");
+    let h = &t["http"]["middlewares"]["corsair-cors"]["headers"];
+    let exact: Vec<String> =
+        serde_json::from_value(h["accessControlAllowOriginList"].clone()).unwrap();
+    let patterns: Vec<String> =
+        serde_json::from_value(h["accessControlAllowOriginListRegex"].clone()).unwrap();
+    for (origin, want) in probes {
+        let got = exact.iter().any(|e| e == origin) || accepted(&patterns, origin);
+        assert_eq!(got, want, "traefik: {origin}");
+    }
+    assert_eq!(h["accessControlAllowCredentials"], true);
+    assert_eq!(h["accessControlMaxAge"], 600);
+    assert_eq!(h["addVaryHeader"], true);
+    assert_eq!(
+        h["accessControlAllowMethods"],
+        serde_json::json!(["GET", "POST", "PUT", "DELETE"])
+    );
+    assert_eq!(
+        h["customResponseHeaders"]["Access-Control-Allow-Origin"],
+        ""
+    );
+    assert_eq!(
+        t["http"]["services"]["corsair-upstream"]["loadBalancer"]["servers"][0]["url"],
+        "http://127.0.0.1:9"
+    );
+
+    let e = load("envoy");
+    let hcm =
+        &e["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]["typed_config"];
+    let filters: Vec<&str> = hcm["http_filters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        filters,
+        ["envoy.filters.http.cors", "envoy.filters.http.router"],
+        "CORS first"
+    );
+    let vh = &hcm["route_config"]["virtual_hosts"][0];
+    let cors = &vh["typed_per_filter_config"]["envoy.filters.http.cors"];
+    let matchers = cors["allow_origin_string_match"].as_array().unwrap();
+    let exact: Vec<String> = matchers
+        .iter()
+        .filter_map(|m| m["exact"].as_str().map(String::from))
+        .collect();
+    let patterns: Vec<String> = matchers
+        .iter()
+        .filter_map(|m| m["safe_regex"]["regex"].as_str().map(String::from))
+        .collect();
+    for (origin, want) in probes {
+        let got = exact.iter().any(|e| e == origin) || accepted(&patterns, origin);
+        assert_eq!(got, want, "envoy: {origin}");
+    }
+    assert_eq!(cors["allow_credentials"], true);
+    assert_eq!(cors["max_age"], "600");
+    assert_eq!(cors["allow_headers"], "Content-Type, Authorization");
+    assert!(vh["routes"][0]["response_headers_to_remove"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("Access-Control-Allow-Origin")));
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,12 +12,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         "apache needs an upstream to proxy to: set upstream = \"http://...\" or pass --upstream",
     )?;
     let upstream = upstream.trim_end_matches('/');
-    let mut alternatives: Vec<String> = o.exact.iter().map(|e| super::escape(e)).collect();
-    alternatives.extend(
-        o.regexes
-            .iter()
-            .map(|r| r.trim_start_matches('^').trim_end_matches('$').to_string()),
-    );
+    let alternatives = o.alternatives();
     let pattern = if o.any {
         ".+".to_string()
     } else {

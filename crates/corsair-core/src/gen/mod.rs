@@ -6,23 +6,30 @@
 //! anything else, and `Vary: Origin` is sent.
 
 mod apache;
+mod axum;
+mod caddy;
 mod django;
+mod envoy;
 mod express;
 mod flask;
 mod nginx;
+mod spring;
 mod starlette;
+mod traefik;
 
 use crate::policy::{OriginPattern, PolicySpec, PortRule};
 use serde::Serialize;
 
 /// A generation target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Target {
     /// Apache httpd: a complete `<VirtualHost>` proxying to the upstream.
     Apache,
     /// nginx: a `server { }` block for the `http` context, proxying to the upstream.
     Nginx,
+    /// Caddy 2: a complete Caddyfile proxying to the upstream.
+    Caddy,
     /// Node.js Express with the `cors` package: a runnable app.
     Express,
     /// Starlette / FastAPI `CORSMiddleware`: a runnable app.
@@ -31,15 +38,33 @@ pub enum Target {
     Flask,
     /// Django with `django-cors-headers`: a runnable single-file project.
     Django,
+    /// Spring Boot 3: a runnable application with a first-of-all `CorsFilter`.
+    Spring,
+    /// axum 0.8 behind corsair-tower: a runnable `main.rs`.
+    Axum,
+    /// axum 0.8 behind tower-http's `CorsLayer`: a runnable `main.rs`.
+    TowerHttp,
+    /// Traefik: a dynamic configuration file (router, headers middleware, service).
+    Traefik,
+    /// Envoy: a complete static bootstrap (listener, CORS filter, cluster).
+    Envoy,
 }
 
 impl Target {
     /// Every target, in display order.
-    pub const ALL: [Target; 4] = [
+    pub const ALL: [Target; 12] = [
         Target::Nginx,
+        Target::Apache,
+        Target::Caddy,
+        Target::Traefik,
+        Target::Envoy,
         Target::Express,
         Target::Starlette,
         Target::Flask,
+        Target::Django,
+        Target::Spring,
+        Target::Axum,
+        Target::TowerHttp,
     ];
 
     /// The name used on the command line.
@@ -47,10 +72,16 @@ impl Target {
         match self {
             Target::Nginx => "nginx",
             Target::Apache => "apache",
+            Target::Caddy => "caddy",
             Target::Express => "express",
             Target::Starlette => "starlette",
             Target::Flask => "flask",
             Target::Django => "django",
+            Target::Spring => "spring",
+            Target::Axum => "axum",
+            Target::TowerHttp => "tower-http",
+            Target::Traefik => "traefik",
+            Target::Envoy => "envoy",
         }
     }
 
@@ -59,10 +90,15 @@ impl Target {
         match self {
             Target::Nginx => "corsair.nginx.conf",
             Target::Apache => "corsair.apache.conf",
+            Target::Caddy => "Caddyfile",
             Target::Express => "server.js",
             Target::Starlette => "app.py",
             Target::Flask => "app.py",
             Target::Django => "app.py",
+            Target::Spring => "CorsairApplication.java",
+            Target::Axum | Target::TowerHttp => "main.rs",
+            Target::Traefik => "corsair.traefik.yml",
+            Target::Envoy => "corsair.envoy.yaml",
         }
     }
 }
@@ -73,11 +109,20 @@ impl std::str::FromStr for Target {
         match s.to_ascii_lowercase().as_str() {
             "nginx" => Ok(Target::Nginx),
             "apache" | "httpd" => Ok(Target::Apache),
+            "caddy" => Ok(Target::Caddy),
             "express" => Ok(Target::Express),
             "starlette" | "fastapi" => Ok(Target::Starlette),
             "flask" => Ok(Target::Flask),
             "django" => Ok(Target::Django),
-            other => Err(format!("no generator for '{other}' yet: the targets are nginx, apache, express, starlette (fastapi), flask and django")),
+            "spring" => Ok(Target::Spring),
+            "axum" | "corsair-tower" => Ok(Target::Axum),
+            "tower-http" | "axum-tower-http" => Ok(Target::TowerHttp),
+            "traefik" => Ok(Target::Traefik),
+            "envoy" => Ok(Target::Envoy),
+            other => Err(format!(
+                "no generator for '{other}': the targets are {} (fastapi is starlette, httpd is apache)",
+                Target::ALL.map(Target::name).join(", ")
+            )),
         }
     }
 }
@@ -109,10 +154,16 @@ pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> 
     let (text, warnings) = match target {
         Target::Nginx => nginx::generate(input)?,
         Target::Apache => apache::generate(input)?,
+        Target::Caddy => caddy::generate(input)?,
         Target::Express => express::generate(input)?,
         Target::Starlette => starlette::generate(input)?,
         Target::Flask => flask::generate(input)?,
         Target::Django => django::generate(input)?,
+        Target::Spring => spring::generate(input)?,
+        Target::Axum => axum::generate_tower(input)?,
+        Target::TowerHttp => axum::generate_tower_http(input)?,
+        Target::Traefik => traefik::generate(input)?,
+        Target::Envoy => envoy::generate(input)?,
     };
     Ok(Generated {
         target,
@@ -170,6 +221,20 @@ pub(crate) fn origins(spec: &PolicySpec) -> Result<Origins, String> {
         });
     }
     Ok(o)
+}
+
+impl Origins {
+    /// Every allowed origin as one regex alternative (exact origins escaped, patterns without
+    /// their anchors), for targets that match the Origin with a single anchored expression.
+    pub(crate) fn alternatives(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.exact.iter().map(|e| escape(e)).collect();
+        out.extend(
+            self.regexes
+                .iter()
+                .map(|r| r.trim_start_matches('^').trim_end_matches('$').to_string()),
+        );
+        out
+    }
 }
 
 /// Escapes regex metacharacters.
@@ -264,11 +329,58 @@ mod tests {
         for t in Target::ALL {
             let g = generate(t, &input).unwrap();
             assert!(g.text.contains("example"), "{t:?}");
+            // Envoy's `domains: ["*"]` is about Host names, not origins.
+            let text: String = g
+                .text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("domains:"))
+                .collect();
             assert!(
-                !g.text.contains("\"*\"") && !g.text.contains("'*'"),
+                !text.contains("\"*\"") && !text.contains("'*'") && !text.contains("\".*\""),
                 "{t:?} must not allow '*':\n{}",
                 g.text
             );
         }
+    }
+
+    #[test]
+    fn every_target_writes_a_public_policy_and_refuses_a_missing_upstream_where_it_proxies() {
+        let s = PolicySpec {
+            origins: vec!["*".into()],
+            ..Default::default()
+        };
+        let input = Input {
+            spec: &s,
+            listen: "127.0.0.1:8080",
+            upstream: Some("http://127.0.0.1:9000"),
+        };
+        for t in Target::ALL {
+            let g = generate(t, &input).unwrap();
+            assert!(
+                g.text.contains('*') || g.text.contains("AllowOrigin::any()"),
+                "{t:?}:\n{}",
+                g.text
+            );
+            let without = Input {
+                upstream: None,
+                ..input.clone()
+            };
+            let proxies = matches!(
+                t,
+                Target::Nginx | Target::Apache | Target::Caddy | Target::Traefik | Target::Envoy
+            );
+            match generate(t, &without) {
+                Err(e) => assert!(proxies && e.contains("upstream"), "{t:?}: {e}"),
+                Ok(_) => assert!(!proxies, "{t:?} needs an upstream"),
+            }
+        }
+    }
+
+    #[test]
+    fn target_names_round_trip() {
+        for t in Target::ALL {
+            assert_eq!(t.name().parse::<Target>(), Ok(t));
+        }
+        assert!("iis".parse::<Target>().unwrap_err().contains("tower-http"));
     }
 }
