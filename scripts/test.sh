@@ -45,10 +45,10 @@ if [ "$installed" != "$playwright_version" ] || [ ! -d .test-deps/node_modules/e
   (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version" express@4 cors@2)
 fi
 
-step "python packages for the generated apps (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml"
-if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml" 2>/dev/null; then
+step "python packages for the generated apps (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner)"
+if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner" 2>/dev/null; then
   python3 -m venv .test-deps/venv || { sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .test-deps/venv; }
-  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors django django-cors-headers pyyaml
+  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors django django-cors-headers pyyaml cors
 fi
 export CORSAIR_NODE_MODULES="$root/.test-deps/node_modules"
 export CORSAIR_CHROMIUM=/usr/bin/chromium

@@ -40,6 +40,14 @@ pub enum Command {
     ///
     /// Exit status: 0 written, 2 when the target cannot express the policy safely or on bad input.
     Gen(GenArgs),
+    /// Scan endpoints for exploitable CORS misconfigurations: Origin mutations (reflection,
+    /// null, prefix, suffix, substring, unescaped dots, special characters, subdomains, http,
+    /// third-party hosts, ports), preflight probes, wildcards and caching, each finding with a
+    /// severity, the evidence, a curl command and the fix.
+    ///
+    /// Exit status: 0 nothing at or above --fail-on (or no --fail-on), 1 a finding at or above
+    /// it, 2 bad input or a target that could not be audited.
+    Audit(AuditArgs),
     /// Print the origin of a URL, or compare two: same-origin or not, and which part differs.
     ///
     /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
@@ -246,4 +254,75 @@ pub struct GenArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum AuditFormat {
+    /// A readable report.
+    Text,
+    /// One JSON object with a "findings" array.
+    Json,
+    /// One JSON object a line, printed as each target completes.
+    Jsonl,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
+pub enum FailOn {
+    Info,
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// The endpoints to audit (http:// or https:// URLs).
+    #[arg(value_name = "URL")]
+    pub urls: Vec<String>,
+    /// Read more URLs from FILE, one a line ('-' for stdin; blank lines and # comments skipped).
+    #[arg(long, short = 'i', value_name = "FILE|-")]
+    pub input: Option<String>,
+    /// The origin the endpoints trust. Default: https:// + each URL's host.
+    #[arg(long, value_name = "TRUSTED_ORIGIN")]
+    pub origin: Option<String>,
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve). Repeat for more.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// A header sent with every GET probe, 'Name: value' (a session cookie or token: findings
+    /// then tell whether your credentials unlock data). Never sent on preflights. Repeat for more.
+    #[arg(long = "header", short = 'H', value_name = "'Name: value'")]
+    pub headers: Vec<String>,
+    /// Trust the CA certificates in this PEM file too.
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Do not verify TLS certificates.
+    #[arg(long, short = 'k')]
+    pub insecure: bool,
+    /// Send every request through this HTTP proxy (http://HOST:PORT; CONNECT for https targets).
+    #[arg(long, value_name = "URL")]
+    pub proxy: Option<String>,
+    /// Requests in flight at once, over all targets.
+    #[arg(long, default_value_t = 64, value_name = "N")]
+    pub concurrency: usize,
+    /// Requests in flight at once to one host.
+    #[arg(long, default_value_t = 8, value_name = "N")]
+    pub per_host: usize,
+    /// At most R requests a second over all targets (0: no limit).
+    #[arg(long, default_value_t = 0.0, value_name = "R")]
+    pub rate: f64,
+    /// Seconds to wait for each response.
+    #[arg(long, default_value_t = 10.0, value_name = "S")]
+    pub timeout: f64,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AuditFormat::Text)]
+    pub format: AuditFormat,
+    /// Exit 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// No progress bar (it is drawn only on a terminal anyway).
+    #[arg(long)]
+    pub no_progress: bool,
 }

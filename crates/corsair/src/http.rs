@@ -1,5 +1,6 @@
-//! The HTTP/1.1 client `check` sends with: hyper over TCP or rustls, one connection per
-//! exchange, bounded by a timeout, with curl-like `--resolve`, `--cacert` and `--insecure`.
+//! The HTTP/1.1 client `check` and `audit` send with: hyper over TCP or rustls, one connection
+//! per exchange, bounded by a timeout, with curl-like `--resolve`, `--cacert`, `--insecure` and
+//! an optional HTTP proxy (`--proxy`).
 //! Failures are named as Chromium names them (`ERR_CONNECTION_REFUSED`, ...).
 
 use bytes::Bytes;
@@ -50,6 +51,8 @@ pub struct Client {
     tls: TlsConnector,
     timeout: Duration,
     user_agent: String,
+    /// An HTTP proxy: absolute-form requests for http targets, CONNECT for https.
+    proxy: Option<(String, u16)>,
 }
 
 impl Client {
@@ -92,7 +95,27 @@ impl Client {
             tls: TlsConnector::from(Arc::new(config)),
             timeout,
             user_agent: format!("corsair/{}", env!("CARGO_PKG_VERSION")),
+            proxy: None,
         })
+    }
+
+    /// Sends every request through the HTTP proxy at `url` (`http://HOST:PORT`).
+    pub fn with_proxy(mut self, url: &str) -> Result<Client, String> {
+        let u = url::Url::parse(url)
+            .map_err(|e| format!("--proxy '{url}' is not a URL ({e}): write http://HOST:PORT"))?;
+        if u.scheme() != "http" || u.host_str().is_none() {
+            return Err(format!(
+                "--proxy '{url}' must be an http:// proxy URL with a host, e.g. http://127.0.0.1:3128"
+            ));
+        }
+        let host = u
+            .host_str()
+            .unwrap_or_default()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        self.proxy = Some((host, u.port_or_known_default().unwrap_or(80)));
+        Ok(self)
     }
 
     /// Runs a fetch to completion: sends what it asks for, hands back what comes.
@@ -125,43 +148,19 @@ impl Client {
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();
-        let addrs: Vec<SocketAddr> = match self
-            .resolve
-            .iter()
-            .find(|r| r.host == bare_host.to_ascii_lowercase() && r.port == port)
-        {
-            Some(r) => vec![SocketAddr::new(r.addr, port)],
-            None => match bare_host.parse::<IpAddr>() {
-                Ok(ip) => vec![SocketAddr::new(ip, port)],
-                Err(_) => tokio::net::lookup_host((bare_host.as_str(), port))
-                    .await
-                    .map_err(|e| {
-                        net(
-                            "ERR_NAME_NOT_RESOLVED",
-                            format!("cannot resolve {bare_host}: {e}"),
-                        )
-                    })?
-                    .collect(),
-            },
-        };
-        let mut last_err = net(
-            "ERR_NAME_NOT_RESOLVED",
-            format!("{bare_host} has no address"),
-        );
-        let mut stream = None;
-        for addr in addrs {
-            match TcpStream::connect(addr).await {
-                Ok(s) => {
-                    stream = Some(s);
-                    break;
+        let https = url.scheme() == "https";
+        let (stream, absolute) = match &self.proxy {
+            None => (self.connect(&bare_host, port).await?, false),
+            Some((phost, pport)) => {
+                let mut s = self.connect(phost, *pport).await?;
+                if https {
+                    tunnel(&mut s, &host, port).await?;
                 }
-                Err(e) => last_err = connect_error(addr, e),
+                (s, !https)
             }
-        }
-        let stream = stream.ok_or(last_err)?;
-        let _ = stream.set_nodelay(true);
-        let req = build_request(out, &host, port, &self.user_agent)?;
-        if url.scheme() == "https" {
+        };
+        let req = build_request(out, &host, port, &self.user_agent, absolute)?;
+        if https {
             let name = ServerName::try_from(bare_host.clone()).map_err(|_| {
                 net(
                     "ERR_INVALID_URL",
@@ -176,11 +175,88 @@ impl Client {
     }
 }
 
+impl Client {
+    /// A TCP connection to `host:port`, honouring `--resolve`.
+    async fn connect(&self, bare_host: &str, port: u16) -> Result<TcpStream, NetError> {
+        let addrs: Vec<SocketAddr> = match self
+            .resolve
+            .iter()
+            .find(|r| r.host == bare_host.to_ascii_lowercase() && r.port == port)
+        {
+            Some(r) => vec![SocketAddr::new(r.addr, port)],
+            None => match bare_host.parse::<IpAddr>() {
+                Ok(ip) => vec![SocketAddr::new(ip, port)],
+                Err(_) => tokio::net::lookup_host((bare_host, port))
+                    .await
+                    .map_err(|e| {
+                        net(
+                            "ERR_NAME_NOT_RESOLVED",
+                            format!("cannot resolve {bare_host}: {e}"),
+                        )
+                    })?
+                    .collect(),
+            },
+        };
+        let mut last_err = net(
+            "ERR_NAME_NOT_RESOLVED",
+            format!("{bare_host} has no address"),
+        );
+        for addr in addrs {
+            match TcpStream::connect(addr).await {
+                Ok(s) => {
+                    let _ = s.set_nodelay(true);
+                    return Ok(s);
+                }
+                Err(e) => last_err = connect_error(addr, e),
+            }
+        }
+        Err(last_err)
+    }
+}
+
+/// Asks an HTTP proxy for a tunnel to `host:port` and reads its answer.
+async fn tunnel(s: &mut TcpStream, host: &str, port: u16) -> Result<(), NetError> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let target = format!("{host}:{port}");
+    s.write_all(format!("CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n\r\n").as_bytes())
+        .await
+        .map_err(|e| net("ERR_PROXY_CONNECTION_FAILED", e.to_string()))?;
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if head.len() > 16 * 1024
+            || s.read(&mut byte)
+                .await
+                .map_err(|e| net("ERR_PROXY_CONNECTION_FAILED", e.to_string()))?
+                == 0
+        {
+            return Err(net(
+                "ERR_TUNNEL_CONNECTION_FAILED",
+                "the proxy closed the connection or sent an oversized answer to CONNECT".into(),
+            ));
+        }
+        head.push(byte[0]);
+    }
+    let line = String::from_utf8_lossy(&head);
+    let status = line.split_whitespace().nth(1).unwrap_or_default();
+    if !status.starts_with('2') {
+        return Err(net(
+            "ERR_TUNNEL_CONNECTION_FAILED",
+            format!(
+                "the proxy refused CONNECT {target}: {}",
+                line.lines().next().unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(())
+}
+
 fn build_request(
     out: &Outgoing,
     host: &str,
     port: u16,
     ua: &str,
+    absolute: bool,
 ) -> Result<hyper::Request<Full<Bytes>>, NetError> {
     let url = &out.url;
     let default_port = url.port().is_none();
@@ -189,7 +265,13 @@ fn build_request(
     } else {
         format!("{host}:{port}")
     };
-    let mut path = url.path().to_string();
+    let mut path = if absolute {
+        let mut u = url.clone();
+        u.set_fragment(None);
+        u.as_str().split('?').next().unwrap_or_default().to_string()
+    } else {
+        url.path().to_string()
+    };
     if let Some(q) = url.query() {
         path.push('?');
         path.push_str(q);

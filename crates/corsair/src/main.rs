@@ -22,6 +22,7 @@ pub const EXIT_ERROR: u8 = 2;
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let code = match args.command {
+        cli::Command::Audit(a) => commands::audit::run(a),
         cli::Command::Check(a) => commands::check::run(a),
         cli::Command::Demo(a) => commands::demo::run(a),
         cli::Command::Explain(a) => commands::explain::run(a),

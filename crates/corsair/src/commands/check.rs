@@ -23,7 +23,7 @@ pub fn run(args: CheckArgs) -> u8 {
     }
 }
 
-fn parse_header(h: &str) -> Result<(String, String), String> {
+pub(crate) fn parse_header(h: &str) -> Result<(String, String), String> {
     let (n, v) = h
         .split_once(':')
         .ok_or_else(|| format!("--header '{h}' has no ':'; write it as 'Name: value'"))?;
@@ -165,39 +165,15 @@ struct Report<'a> {
     others: Vec<(Browser, Option<Outcome>)>,
 }
 
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 impl Report<'_> {
     fn curl(&self, out: &Outgoing) -> String {
-        let mut c = String::from("curl -i");
-        if out.method == "HEAD" {
-            c.push_str(" --head");
-        } else if out.method != "GET" || out.body.is_some() {
-            c.push_str(&format!(" -X {}", shell_quote(&out.method)));
-        }
-        for r in &self.args.resolve {
-            c.push_str(&format!(" --resolve {}", shell_quote(r)));
-        }
-        if let Some(p) = &self.args.cacert {
-            c.push_str(&format!(
-                " --cacert {}",
-                shell_quote(&p.display().to_string())
-            ));
-        }
-        if self.args.insecure {
-            c.push_str(" -k");
-        }
-        for (n, v) in &out.headers {
-            c.push_str(&format!(" -H {}", shell_quote(&format!("{n}: {v}"))));
-        }
-        if let Some(b) = &out.body {
-            c.push_str(&format!(" --data-raw {}", shell_quote(b)));
-        }
-        c.push(' ');
-        c.push_str(&shell_quote(out.url.as_str()));
-        c
+        super::curl(
+            out,
+            &self.args.resolve,
+            self.args.cacert.as_deref(),
+            self.args.insecure,
+            None,
+        )
     }
 
     fn fix(&self) -> Option<fix::Fix> {

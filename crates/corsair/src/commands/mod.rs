@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod check;
 pub mod demo;
 pub mod explain;
@@ -33,4 +34,48 @@ pub(crate) fn print_snippets(fix: &Fix, stack: Option<StackArg>) {
     if stacks.is_empty() {
         println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|all prints it as code){DIM:#}");
     }
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The curl command that replays `out` with the same connection options.
+pub(crate) fn curl(
+    out: &corsair_core::fetch::Outgoing,
+    resolve: &[String],
+    cacert: Option<&std::path::Path>,
+    insecure: bool,
+    proxy: Option<&str>,
+) -> String {
+    let mut c = String::from("curl -i");
+    if out.method == "HEAD" {
+        c.push_str(" --head");
+    } else if out.method != "GET" || out.body.is_some() {
+        c.push_str(&format!(" -X {}", shell_quote(&out.method)));
+    }
+    for r in resolve {
+        c.push_str(&format!(" --resolve {}", shell_quote(r)));
+    }
+    if let Some(p) = cacert {
+        c.push_str(&format!(
+            " --cacert {}",
+            shell_quote(&p.display().to_string())
+        ));
+    }
+    if insecure {
+        c.push_str(" -k");
+    }
+    if let Some(p) = proxy {
+        c.push_str(&format!(" -x {}", shell_quote(p)));
+    }
+    for (n, v) in &out.headers {
+        c.push_str(&format!(" -H {}", shell_quote(&format!("{n}: {v}"))));
+    }
+    if let Some(b) = &out.body {
+        c.push_str(&format!(" --data-raw {}", shell_quote(b)));
+    }
+    c.push(' ');
+    c.push_str(&shell_quote(out.url.as_str()));
+    c
 }

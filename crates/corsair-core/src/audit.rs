@@ -1,0 +1,988 @@
+//! `corsair audit`, sans IO: which Origin mutations and preflights to send to a target, and
+//! what the answers reveal. The caller sends [`probes`] (in order, concurrently or not) and
+//! hands every answer to [`assess`], which returns every misconfiguration class found, each
+//! with a severity from its exploitability, the evidence and the fix in corsair's policy
+//! language.
+//!
+//! A mutation is reported under the most general class that explains it: a server that
+//! reflects any origin also accepts the prefix and suffix tricks, so those are listed as
+//! evidence of `reflect-origin` rather than as separate findings.
+
+use crate::fetch::{ExchangeKind, Outgoing};
+use crate::ResponseHead;
+use serde::Serialize;
+use url::Url;
+
+/// A misconfiguration class. The ids are stable: JSON, SARIF and `--fail-on` users rely on them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Class {
+    /// Any origin is echoed back.
+    ReflectOrigin,
+    /// `Origin: null` is allowed.
+    NullOrigin,
+    /// `https://TRUSTED.attacker.example` is allowed (a prefix check).
+    PrefixBypass,
+    /// `https://attackerTRUSTED` is allowed (a suffix check without a dot boundary).
+    SuffixBypass,
+    /// A part of the trusted host is allowed (an "is the origin in the trusted string" check).
+    SubstringBypass,
+    /// A dot of the trusted host may be any character (an unescaped `.` in a regex).
+    UnescapedDot,
+    /// `https://TRUSTED_.attacker.example` and the like are allowed.
+    SpecialCharBypass,
+    /// Any subdomain of the trusted host or site is allowed.
+    AnySubdomain,
+    /// The http:// origin of an https site is allowed.
+    HttpOriginTrusted,
+    /// Shared hosting (github.io, codepen.io, ...) where anyone can publish is allowed.
+    ThirdPartyOrigin,
+    /// The trusted host on another port is allowed.
+    PortIgnored,
+    /// `Access-Control-Allow-Origin: *` with `Access-Control-Allow-Credentials: true`.
+    WildcardCredentials,
+    /// `*` on a response that differs when the user's credentials are sent.
+    WildcardSensitive,
+    /// `*` on what looks like public data (informational).
+    WildcardPublic,
+    /// The preflight answer echoes any requested method or header.
+    PreflightReflect,
+    /// The preflight is refused by authentication (browsers never send credentials on it).
+    PreflightAuth,
+    /// An origin-dependent, cacheable response without `Vary: Origin`.
+    MissingVary,
+}
+
+impl Class {
+    /// Every class, in report order.
+    pub const ALL: [Class; 17] = [
+        Class::ReflectOrigin,
+        Class::NullOrigin,
+        Class::PrefixBypass,
+        Class::SuffixBypass,
+        Class::SubstringBypass,
+        Class::UnescapedDot,
+        Class::SpecialCharBypass,
+        Class::AnySubdomain,
+        Class::HttpOriginTrusted,
+        Class::ThirdPartyOrigin,
+        Class::PortIgnored,
+        Class::WildcardCredentials,
+        Class::WildcardSensitive,
+        Class::WildcardPublic,
+        Class::PreflightReflect,
+        Class::PreflightAuth,
+        Class::MissingVary,
+    ];
+
+    /// The stable id (`reflect-origin`, ...).
+    pub fn id(self) -> &'static str {
+        match self {
+            Class::ReflectOrigin => "reflect-origin",
+            Class::NullOrigin => "null-origin",
+            Class::PrefixBypass => "prefix-bypass",
+            Class::SuffixBypass => "suffix-bypass",
+            Class::SubstringBypass => "substring-bypass",
+            Class::UnescapedDot => "unescaped-dot",
+            Class::SpecialCharBypass => "special-char-bypass",
+            Class::AnySubdomain => "any-subdomain",
+            Class::HttpOriginTrusted => "http-origin-trusted",
+            Class::ThirdPartyOrigin => "third-party-origin",
+            Class::PortIgnored => "port-ignored",
+            Class::WildcardCredentials => "wildcard-credentials",
+            Class::WildcardSensitive => "wildcard-sensitive",
+            Class::WildcardPublic => "wildcard-public",
+            Class::PreflightReflect => "preflight-reflect",
+            Class::PreflightAuth => "preflight-auth",
+            Class::MissingVary => "missing-vary",
+        }
+    }
+
+    /// A one-line title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Class::ReflectOrigin => "Any origin is reflected",
+            Class::NullOrigin => "The null origin is trusted",
+            Class::PrefixBypass => "Origins that start with the trusted host are trusted",
+            Class::SuffixBypass => "Origins that end with the trusted domain are trusted",
+            Class::SubstringBypass => "Parts of the trusted host are trusted",
+            Class::UnescapedDot => "A dot in the trusted host matches any character",
+            Class::SpecialCharBypass => {
+                "The trusted host followed by a special character is trusted"
+            }
+            Class::AnySubdomain => "Any subdomain is trusted",
+            Class::HttpOriginTrusted => "A plain-http origin is trusted by an https site",
+            Class::ThirdPartyOrigin => "A shared-hosting origin anyone can publish on is trusted",
+            Class::PortIgnored => "The trusted host on any port is trusted",
+            Class::WildcardCredentials => "Wildcard origin together with credentials",
+            Class::WildcardSensitive => "Wildcard origin on user-specific data",
+            Class::WildcardPublic => "Wildcard origin on public data",
+            Class::PreflightReflect => "The preflight answer echoes any method or header",
+            Class::PreflightAuth => "Preflights are refused by authentication",
+            Class::MissingVary => "Origin-dependent response without Vary: Origin",
+        }
+    }
+
+    /// The CWE it falls under: 942 (permissive cross-domain policy) or 346 (origin validation
+    /// error); 524 for the cache problem; none for a preflight refused by authentication.
+    pub fn cwe(self) -> Option<u32> {
+        match self {
+            Class::PrefixBypass
+            | Class::SuffixBypass
+            | Class::SubstringBypass
+            | Class::UnescapedDot
+            | Class::SpecialCharBypass
+            | Class::PortIgnored => Some(346),
+            Class::MissingVary => Some(524),
+            Class::PreflightAuth => None,
+            _ => Some(942),
+        }
+    }
+
+    /// Whether an attacker needs something to use the class, and what.
+    fn attacker(self) -> Attacker {
+        match self {
+            Class::AnySubdomain => Attacker::Subdomain,
+            Class::HttpOriginTrusted => Attacker::Network,
+            Class::PortIgnored => Attacker::SameHost,
+            _ => Attacker::Anyone,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attacker {
+    /// Anyone: a domain of their own, a sandboxed iframe (`null`), a page on shared hosting.
+    Anyone,
+    /// A takeover of, or script on, a subdomain.
+    Subdomain,
+    /// A position on the victim's network path.
+    Network,
+    /// Another service on the same host.
+    SameHost,
+}
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; nothing to exploit.
+    Info,
+    /// Exploitable for little (anonymous data) or in unusual conditions.
+    Low,
+    /// Exploitable with credentials by an attacker who needs a foothold first.
+    Medium,
+    /// Credentialed reads by anyone.
+    High,
+    /// Credentialed reads by anyone of data that the user's credentials unlocked.
+    Critical,
+}
+
+impl Severity {
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Info => "info",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+}
+
+impl std::str::FromStr for Severity {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "info" => Ok(Severity::Info),
+            "low" => Ok(Severity::Low),
+            "medium" => Ok(Severity::Medium),
+            "high" => Ok(Severity::High),
+            "critical" => Ok(Severity::Critical),
+            _ => Err(format!(
+                "'{s}' is not a severity: use info, low, medium, high or critical"
+            )),
+        }
+    }
+}
+
+/// What is audited: the URL, the origin it trusts, and the user's headers.
+#[derive(Clone, Debug)]
+pub struct Subject {
+    /// The endpoint.
+    pub url: Url,
+    /// The origin the endpoint is meant to trust (given, or `https://` + the URL's host).
+    pub trusted: String,
+    /// Headers sent with every GET probe (a session cookie, a token): the authenticated view.
+    pub headers: Vec<(String, String)>,
+    scheme: String,
+    host: String,
+    port: Option<u16>,
+    /// The registrable domain of the trusted host, when it has one (not for IP addresses).
+    site: Option<String>,
+}
+
+impl Subject {
+    /// Checks the URL and the trusted origin. Without `trusted`, the trusted origin is
+    /// `https://` + the URL's host.
+    pub fn new(
+        url: &str,
+        trusted: Option<&str>,
+        headers: Vec<(String, String)>,
+    ) -> Result<Subject, String> {
+        let url = Url::parse(url).map_err(|e| {
+            format!("'{url}' is not a URL ({e}); write it whole, e.g. https://api.example.com/me")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(format!(
+                "'{url}' must be an http:// or https:// URL with a host"
+            ));
+        }
+        let trusted = match trusted {
+            Some(t) => {
+                let o = crate::Origin::parse(t).map_err(|e| format!("--origin '{t}': {e}"))?;
+                if o.is_opaque() {
+                    return Err("--origin must be the site's own origin, not null".into());
+                }
+                o.to_string()
+            }
+            None => format!("https://{}", url.host_str().unwrap_or_default()),
+        };
+        let t = Url::parse(&trusted).map_err(|e| format!("--origin '{trusted}': {e}"))?;
+        let host = t.host_str().unwrap_or_default().to_string();
+        let is_ip = host.starts_with('[') || host.parse::<std::net::Ipv4Addr>().is_ok();
+        let site = if is_ip {
+            None
+        } else {
+            psl::domain_str(&host).map(str::to_string)
+        };
+        Ok(Subject {
+            scheme: t.scheme().to_string(),
+            host,
+            port: t.port(),
+            site,
+            url,
+            trusted,
+            headers,
+        })
+    }
+
+    fn with_host(&self, host: &str) -> String {
+        format!("{}://{host}", self.scheme)
+    }
+}
+
+/// What a probe sends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProbeKind {
+    /// A GET with an Origin (and the user's headers): the class is found if the origin is
+    /// allowed.
+    Origin,
+    /// A GET with the trusted origin and without the user's headers, to compare the
+    /// authenticated and anonymous answers.
+    Anonymous,
+    /// A preflight from the trusted origin for an ordinary cross-origin API call.
+    Preflight,
+    /// A preflight from the trusted origin asking for a method and a header nobody allows.
+    PreflightReflect,
+}
+
+/// One request of an audit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Probe {
+    /// What it sends.
+    pub kind: ProbeKind,
+    /// The class an allowed answer reveals (`None` for the trusted origin's own probes).
+    pub class: Option<Class>,
+    /// The Origin header.
+    pub origin: String,
+}
+
+/// The method and header a [`ProbeKind::PreflightReflect`] probe asks for.
+pub const PROBE_METHOD: &str = "CORSAIRPROBE";
+/// See [`PROBE_METHOD`].
+pub const PROBE_HEADER: &str = "x-corsair-probe";
+
+/// Characters a misparsing server may take as the end of the host (CORS-FACTS, PortSwigger).
+pub const SPECIAL_CHARS: [&str; 22] = [
+    "_", "-", "\"", "{", "}", "+", "^", "%60", "!", "~", "`", ";", "|", "&", "'", "(", ")", "*",
+    ",", "$", "=", "%0b",
+];
+
+/// Shared hosting where anyone can publish a page (and so own an origin).
+pub const THIRD_PARTY: [&str; 12] = [
+    "https://corsair-audit.github.io",
+    "https://whatever.github.io",
+    "https://codepen.io",
+    "https://cdpn.io",
+    "https://jsfiddle.net",
+    "http://jsbin.com",
+    "https://jsbin.com",
+    "https://repl.it",
+    "http://www.webdevout.net",
+    "https://stackblitz.com",
+    "https://corsair-audit.glitch.me",
+    "https://corsair-audit.netlify.app",
+];
+
+const ATTACKER: &str = "corsair-attacker.example";
+
+/// The probes for `subject`, in a fixed order.
+pub fn probes(s: &Subject) -> Vec<Probe> {
+    let mut out = Vec::new();
+    let mut origin = |class: Option<Class>, origin: String| {
+        if !out
+            .iter()
+            .any(|p: &Probe| p.origin == origin && p.kind == ProbeKind::Origin)
+        {
+            out.push(Probe {
+                kind: ProbeKind::Origin,
+                class,
+                origin,
+            });
+        }
+    };
+    origin(None, s.trusted.clone());
+    origin(Some(Class::ReflectOrigin), s.with_host(ATTACKER));
+    origin(Some(Class::NullOrigin), "null".into());
+    origin(
+        Some(Class::PrefixBypass),
+        s.with_host(&format!("{}.{ATTACKER}", s.host)),
+    );
+    if let Some(site) = &s.site {
+        origin(
+            Some(Class::SuffixBypass),
+            s.with_host(&format!("corsairattacker{site}")),
+        );
+        if site.len() > 1 {
+            origin(Some(Class::SubstringBypass), s.with_host(&site[1..]));
+        }
+    }
+    if s.host.len() > 1 && s.site.is_some() {
+        origin(
+            Some(Class::SubstringBypass),
+            s.with_host(&s.host[..s.host.len() - 1]),
+        );
+    }
+    if s.site.is_some() {
+        for (i, _) in s.host.match_indices('.') {
+            let mut h = s.host.clone();
+            h.replace_range(i..i + 1, "x");
+            origin(Some(Class::UnescapedDot), s.with_host(&h));
+        }
+    }
+    for c in SPECIAL_CHARS {
+        origin(
+            Some(Class::SpecialCharBypass),
+            s.with_host(&format!("{}{c}.{ATTACKER}", s.host)),
+        );
+    }
+    if s.site.is_some() {
+        origin(
+            Some(Class::AnySubdomain),
+            s.with_host(&format!("corsair-attacker.{}", s.host)),
+        );
+        if let Some(site) = &s.site {
+            origin(
+                Some(Class::AnySubdomain),
+                s.with_host(&format!("corsair-attacker.{site}")),
+            );
+        }
+    }
+    if s.scheme == "https" && s.url.scheme() == "https" {
+        origin(Some(Class::HttpOriginTrusted), format!("http://{}", s.host));
+    }
+    for t in THIRD_PARTY {
+        origin(Some(Class::ThirdPartyOrigin), t.to_string());
+    }
+    let other_port = match s.port {
+        Some(p) => p.wrapping_add(1).max(1),
+        None => 8443,
+    };
+    origin(
+        Some(Class::PortIgnored),
+        format!("{}://{}:{other_port}", s.scheme, s.host),
+    );
+    if !s.headers.is_empty() {
+        out.push(Probe {
+            kind: ProbeKind::Anonymous,
+            class: None,
+            origin: s.trusted.clone(),
+        });
+    }
+    out.push(Probe {
+        kind: ProbeKind::Preflight,
+        class: Some(Class::PreflightAuth),
+        origin: s.trusted.clone(),
+    });
+    out.push(Probe {
+        kind: ProbeKind::PreflightReflect,
+        class: Some(Class::PreflightReflect),
+        origin: s.trusted.clone(),
+    });
+    out
+}
+
+impl Probe {
+    /// The request to send (the caller adds `Host` and `User-Agent`). Preflights never carry
+    /// the user's headers, as browsers never send credentials on them.
+    pub fn request(&self, s: &Subject) -> Outgoing {
+        let mut headers = vec![("Origin".to_string(), self.origin.clone())];
+        let (method, kind) = match self.kind {
+            ProbeKind::Origin => {
+                headers.extend(s.headers.iter().cloned());
+                ("GET", ExchangeKind::Actual)
+            }
+            ProbeKind::Anonymous => ("GET", ExchangeKind::Actual),
+            ProbeKind::Preflight => {
+                headers.push(("Access-Control-Request-Method".into(), "PUT".into()));
+                headers.push((
+                    "Access-Control-Request-Headers".into(),
+                    "authorization,content-type".into(),
+                ));
+                ("OPTIONS", ExchangeKind::Preflight)
+            }
+            ProbeKind::PreflightReflect => {
+                headers.push(("Access-Control-Request-Method".into(), PROBE_METHOD.into()));
+                headers.push(("Access-Control-Request-Headers".into(), PROBE_HEADER.into()));
+                ("OPTIONS", ExchangeKind::Preflight)
+            }
+        };
+        Outgoing {
+            kind,
+            method: method.to_string(),
+            url: s.url.clone(),
+            headers,
+            body: None,
+        }
+    }
+}
+
+/// The response headers shown as evidence.
+const EVIDENCE_HEADERS: [&str; 9] = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
+    "vary",
+    "cache-control",
+    "www-authenticate",
+];
+
+/// What a probe brought back, as evidence.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// The request: method, origin and the CORS request headers.
+    pub method: String,
+    /// The Origin sent.
+    pub origin: String,
+    /// The request headers sent (the user's headers shown by name only).
+    pub request_headers: Vec<(String, String)>,
+    /// The response status.
+    pub status: u16,
+    /// The CORS, Vary and Cache-Control response headers.
+    pub response_headers: Vec<(String, String)>,
+}
+
+/// One misconfiguration found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    /// The stable class id.
+    pub class: Class,
+    /// The audited URL.
+    pub url: String,
+    /// How bad, from exploitability.
+    pub severity: Severity,
+    /// A one-line title.
+    pub title: String,
+    /// Why this severity.
+    pub detail: String,
+    /// The origin the target was assumed to trust.
+    pub trusted_origin: String,
+    /// The probe that showed it.
+    pub probe: Evidence,
+    /// Other probe origins the same answer covers (for a general class).
+    pub also_allowed: Vec<String>,
+    /// The fix, in corsair's policy language.
+    pub fix: String,
+    /// CWE number.
+    pub cwe: Option<u32>,
+}
+
+/// The answers to one target's probes, in probe order: a response head, or a network error.
+pub type Answers<'a> = &'a [(Probe, Result<ResponseHead, String>)];
+
+fn header<'r>(r: &'r ResponseHead, name: &str) -> Option<&'r str> {
+    r.headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+        .map(str::trim)
+}
+
+fn credentials(r: &ResponseHead) -> bool {
+    header(r, "access-control-allow-credentials") == Some("true")
+}
+
+fn evidence(p: &Probe, s: &Subject, r: &ResponseHead) -> Evidence {
+    let out = p.request(s);
+    Evidence {
+        method: out.method,
+        origin: p.origin.clone(),
+        request_headers: out
+            .headers
+            .into_iter()
+            .map(|(n, v)| {
+                if s.headers.iter().any(|(u, _)| u.eq_ignore_ascii_case(&n)) {
+                    (n, "(your value)".to_string())
+                } else {
+                    (n, v)
+                }
+            })
+            .collect(),
+        status: r.status,
+        response_headers: r
+            .headers
+            .iter()
+            .filter(|(n, _)| EVIDENCE_HEADERS.contains(&n.to_ascii_lowercase().as_str()))
+            .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
+            .collect(),
+    }
+}
+
+/// Whether a response would be stored by a shared cache without `Vary: Origin`.
+fn cacheable_without_vary(r: &ResponseHead) -> bool {
+    let vary = r
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("vary"))
+        .flat_map(|(_, v)| {
+            String::from_utf8_lossy(v)
+                .split(',')
+                .map(|t| t.trim().to_ascii_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .any(|t| t == "origin" || t == "*");
+    let cc = header(r, "cache-control")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let uncacheable = cc.contains("no-store") || cc.contains("private");
+    // Statuses a cache may store without explicit freshness (RFC 9111 heuristics).
+    let heuristic = matches!(
+        r.status,
+        200 | 203 | 204 | 206 | 300 | 301 | 308 | 404 | 405 | 410 | 414 | 501
+    );
+    !vary && !uncacheable && heuristic
+}
+
+/// What the answers reveal, most severe first. Network errors are not findings; the caller
+/// reports them.
+pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
+    let trusted_get = answers
+        .iter()
+        .find(|(p, _)| p.kind == ProbeKind::Origin && p.class.is_none())
+        .and_then(|(_, r)| r.as_ref().ok());
+    let anonymous = answers
+        .iter()
+        .find(|(p, _)| p.kind == ProbeKind::Anonymous)
+        .and_then(|(_, r)| r.as_ref().ok());
+    // The user's credentials unlock something: the authenticated and anonymous answers differ.
+    let unlocks = match (trusted_get, anonymous) {
+        (Some(a), Some(b)) => {
+            let key = |r: &ResponseHead| {
+                (
+                    r.status,
+                    header(r, "content-length").map(str::to_string),
+                    header(r, "etag").map(str::to_string),
+                )
+            };
+            key(a) != key(b)
+        }
+        _ => false,
+    };
+    let mut found: Vec<Finding> = Vec::new();
+    let mut add = |f: Finding| {
+        if let Some(existing) = found.iter_mut().find(|e| e.class == f.class) {
+            existing.also_allowed.push(f.probe.origin);
+        } else {
+            found.push(f);
+        }
+    };
+    let finding =
+        |class: Class, p: &Probe, r: &ResponseHead, severity: Severity, detail: String| Finding {
+            class,
+            url: s.url.to_string(),
+            severity,
+            title: class.title().to_string(),
+            detail,
+            trusted_origin: s.trusted.clone(),
+            probe: evidence(p, s, r),
+            also_allowed: Vec::new(),
+            fix: fix(class, s, &p.origin),
+            cwe: class.cwe(),
+        };
+
+    let mut wildcard: Option<(&Probe, &ResponseHead)> = None;
+    for (p, r) in answers {
+        let Ok(r) = r else { continue };
+        if p.kind != ProbeKind::Origin {
+            continue;
+        }
+        let acao = header(r, "access-control-allow-origin");
+        if acao == Some("*") {
+            wildcard.get_or_insert((p, r));
+            continue;
+        }
+        let Some(class) = p.class else { continue };
+        if acao != Some(p.origin.as_str()) {
+            continue;
+        }
+        let creds = credentials(r);
+        let severity = match (class.attacker(), creds) {
+            (Attacker::Anyone, true) if unlocks => Severity::Critical,
+            (Attacker::Anyone, true) => Severity::High,
+            (Attacker::Subdomain | Attacker::Network, true) => Severity::Medium,
+            _ => Severity::Low,
+        };
+        let who = match class.attacker() {
+            Attacker::Anyone if p.origin == "null" => {
+                "any page can send Origin: null from a sandboxed iframe"
+            }
+            Attacker::Anyone => "anyone can own this origin",
+            Attacker::Subdomain => "an attacker needs a subdomain takeover or script on one",
+            Attacker::Network => "an attacker on the network path can serve the http origin",
+            Attacker::SameHost => "an attacker needs a service on another port of the host",
+        };
+        let what = if creds {
+            if unlocks {
+                "with credentials, and your headers unlock different data: the user's data is readable"
+            } else {
+                "with credentials: the user's cookies are sent and the answer is readable"
+            }
+        } else {
+            "without credentials: only what an anonymous request gets is readable"
+        };
+        add(finding(
+            class,
+            p,
+            r,
+            severity,
+            format!("{} is allowed {what}; {who}.", p.origin),
+        ));
+    }
+    if let Some((p, r)) = wildcard {
+        let (class, severity, detail) = if credentials(r) {
+            (Class::WildcardCredentials, Severity::Low, "Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true: browsers refuse credentialed reads, so anonymous data is readable by anyone and credentialed calls from your own pages fail.".to_string())
+        } else if unlocks {
+            (Class::WildcardSensitive, Severity::Medium, "Access-Control-Allow-Origin: * on an endpoint whose answer changes with your headers: anything granted without cookies (network position, IP allowlists) is readable by any page.".to_string())
+        } else {
+            (Class::WildcardPublic, Severity::Info, "Access-Control-Allow-Origin: * without credentials: any page can read what an anonymous request gets. Fine for public data.".to_string())
+        };
+        add(finding(class, p, r, severity, detail));
+    }
+
+    // Preflights.
+    for (p, r) in answers {
+        let Ok(r) = r else { continue };
+        match p.kind {
+            ProbeKind::Preflight
+                if r.status == 401
+                    || r.status == 407
+                    || (r.status == 403 && header(r, "www-authenticate").is_some()) =>
+            {
+                add(finding(Class::PreflightAuth, p, r, Severity::Info, format!("The preflight got {}: authentication runs before CORS. Browsers never send credentials on a preflight, so every credentialed call from {} fails.", r.status, p.origin)));
+            }
+            ProbeKind::PreflightReflect => {
+                let methods = header(r, "access-control-allow-methods").unwrap_or_default();
+                let headers = header(r, "access-control-allow-headers")
+                    .unwrap_or_default()
+                    .to_ascii_lowercase();
+                let m = methods.split(',').any(|t| t.trim() == PROBE_METHOD);
+                let h = headers.split(',').any(|t| t.trim() == PROBE_HEADER);
+                if m || h {
+                    let echoed = match (m, h) {
+                        (true, true) => "method and header",
+                        (true, false) => "method",
+                        _ => "header",
+                    };
+                    add(finding(Class::PreflightReflect, p, r, Severity::Low, format!("The preflight answer echoes the requested {echoed} ({PROBE_METHOD}, {PROBE_HEADER}): every method and header an allowed origin asks for is granted.")));
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // A specific origin echoed on a response a shared cache may store without Vary: Origin.
+    if let Some((p, r)) = answers.iter().find_map(|(p, r)| {
+        let r = r.as_ref().ok()?;
+        (p.kind == ProbeKind::Origin
+            && header(r, "access-control-allow-origin") == Some(p.origin.as_str())
+            && cacheable_without_vary(r))
+        .then_some((p, r))
+    }) {
+        add(finding(Class::MissingVary, p, r, Severity::Low, format!("Access-Control-Allow-Origin: {} depends on the Origin, but the response has no Vary: Origin and may be cached: a shared cache can serve one origin's answer to another (broken CORS, or a cache-poisoned allowance).", p.origin)));
+    }
+
+    fold(&mut found);
+    found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.class.cmp(&b.class)));
+    found
+}
+
+/// Folds mutation classes into the general class that explains them.
+fn fold(found: &mut Vec<Finding>) {
+    let rules: [(Class, &[Class]); 3] = [
+        (
+            Class::ReflectOrigin,
+            &[
+                Class::NullOrigin,
+                Class::PrefixBypass,
+                Class::SuffixBypass,
+                Class::SubstringBypass,
+                Class::UnescapedDot,
+                Class::SpecialCharBypass,
+                Class::AnySubdomain,
+                Class::HttpOriginTrusted,
+                Class::ThirdPartyOrigin,
+                Class::PortIgnored,
+            ],
+        ),
+        (
+            Class::PrefixBypass,
+            &[Class::SpecialCharBypass, Class::PortIgnored],
+        ),
+        (
+            Class::SuffixBypass,
+            &[Class::UnescapedDot, Class::AnySubdomain],
+        ),
+    ];
+    for (general, covered) in rules {
+        let Some(g) = found.iter().position(|f| f.class == general) else {
+            continue;
+        };
+        let mut origins = Vec::new();
+        found.retain(|f| {
+            if covered.contains(&f.class) {
+                origins.push(f.probe.origin.clone());
+                origins.extend(f.also_allowed.iter().cloned());
+                false
+            } else {
+                true
+            }
+        });
+        let g = found.iter().position(|f| f.class == general).unwrap_or(g);
+        found[g].also_allowed.extend(origins);
+    }
+}
+
+/// The fix for `class`, in corsair's policy language.
+pub fn fix(class: Class, s: &Subject, probe_origin: &str) -> String {
+    let trusted = &s.trusted;
+    let site = s.site.clone().unwrap_or_else(|| s.host.clone());
+    match class {
+        Class::ReflectOrigin => format!("List the origins that may read this endpoint instead of echoing the Origin: [policy] origins = [\"{trusted}\"]. corsair serve never echoes an unlisted origin."),
+        Class::NullOrigin => "Remove \"null\" from the allowed origins: sandboxed iframes, data: and file: pages all send it, so anyone can. `corsair policy lint` refuses it.".to_string(),
+        Class::PrefixBypass | Class::SuffixBypass | Class::SubstringBypass | Class::UnescapedDot | Class::SpecialCharBypass => format!("Compare origins exactly, or with patterns anchored on label boundaries: [policy] origins = [\"{trusted}\", \"https://*.{site}\"]. corsair's patterns never match {probe_origin}."),
+        Class::AnySubdomain => format!("Trust only the subdomains you run: [policy] origins = [\"{trusted}\"] rather than a pattern over every subdomain of {site}; keep \"https://*.{site}\" only if no subdomain can be taken over or hosts others' content."),
+        Class::HttpOriginTrusted => format!("Drop the http:// origin: [policy] origins = [\"{trusted}\"]. corsair refuses plain-http origins with credentials."),
+        Class::ThirdPartyOrigin => format!("Remove shared-hosting origins ({probe_origin}) from [policy] origins: anyone can publish a page there."),
+        Class::PortIgnored => format!("List each origin with its port: [policy] origins = [\"{trusted}\"]; keep \"host:*\" forms for development only."),
+        Class::WildcardCredentials => format!("\"*\" never works with credentials; list the origins: [policy] origins = [\"{trusted}\"], credentials = true. corsair refuses \"*\" with credentials at load."),
+        Class::WildcardSensitive => format!("Serve user-specific data to listed origins only: [policy] origins = [\"{trusted}\"] instead of \"*\"."),
+        Class::WildcardPublic => format!("Nothing to do for public data. If this endpoint ever serves user data, list the origins: [policy] origins = [\"{trusted}\"]."),
+        Class::PreflightReflect => "List what you accept: [policy] methods = [\"GET\", \"POST\"], request_headers = [\"Content-Type\", \"Authorization\"]. corsair never echoes Access-Control-Request-Method or -Headers.".to_string(),
+        Class::PreflightAuth => "Answer preflights before authentication: corsair serve and corsair-tower answer them before the service behind them sees the request.".to_string(),
+        Class::MissingVary => "Send Vary: Origin whenever Access-Control-Allow-Origin depends on the Origin (corsair always does), or mark the response Cache-Control: private or no-store.".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn subject() -> Subject {
+        Subject::new("http://api.fleet.test:8080/me", None, vec![]).unwrap()
+    }
+
+    fn answer(s: &Subject, server: impl Fn(&Probe) -> Vec<(&'static str, String)>) -> Vec<Finding> {
+        let answers: Vec<(Probe, Result<ResponseHead, String>)> = probes(s)
+            .into_iter()
+            .map(|p| {
+                let headers = server(&p)
+                    .into_iter()
+                    .map(|(n, v)| (n.to_string(), v.into_bytes()))
+                    .collect();
+                let r = ResponseHead {
+                    status: 200,
+                    headers,
+                };
+                (p, Ok(r))
+            })
+            .collect();
+        assess(s, &answers)
+    }
+
+    fn classes(f: &[Finding]) -> Vec<&'static str> {
+        f.iter().map(|f| f.class.id()).collect()
+    }
+
+    #[test]
+    fn the_trusted_origin_is_inferred_and_the_probes_are_fixed() {
+        let s = subject();
+        assert_eq!(s.trusted, "https://api.fleet.test");
+        assert_eq!(s.site.as_deref(), Some("fleet.test"));
+        let p = probes(&s);
+        assert_eq!(p[0].origin, "https://api.fleet.test");
+        assert_eq!(p, probes(&s), "deterministic");
+        let origins: Vec<&str> = p.iter().map(|p| p.origin.as_str()).collect();
+        for o in [
+            "https://corsair-attacker.example",
+            "null",
+            "https://api.fleet.test.corsair-attacker.example",
+            "https://corsairattackerfleet.test",
+            "https://leet.test",
+            "https://apixfleet.test",
+            "https://api.fleetxtest",
+            "https://api.fleet.test_.corsair-attacker.example",
+            "https://corsair-attacker.api.fleet.test",
+            "https://api.fleet.test:8443",
+        ] {
+            assert!(origins.contains(&o), "{o} missing from {origins:?}");
+        }
+        // http-origin-trusted only for https targets.
+        assert!(!origins.contains(&"http://api.fleet.test"));
+        let tls = Subject::new("https://api.fleet.test/me", None, vec![]).unwrap();
+        assert!(probes(&tls)
+            .iter()
+            .any(|p| p.origin == "http://api.fleet.test"));
+    }
+
+    #[test]
+    fn an_exact_allowlist_gives_nothing() {
+        let s = subject();
+        let f = answer(&s, |p| {
+            if p.origin == "https://api.fleet.test" {
+                vec![
+                    ("Access-Control-Allow-Origin", p.origin.clone()),
+                    ("Access-Control-Allow-Credentials", "true".into()),
+                    ("Vary", "Origin".into()),
+                ]
+            } else {
+                vec![("Vary", "Origin".into())]
+            }
+        });
+        assert!(f.is_empty(), "{f:#?}");
+    }
+
+    #[test]
+    fn reflection_is_one_high_finding_covering_the_mutations() {
+        let s = subject();
+        let f = answer(&s, |p| {
+            vec![
+                ("Access-Control-Allow-Origin", p.origin.clone()),
+                ("Access-Control-Allow-Credentials", "true".into()),
+                ("Vary", "Origin".into()),
+            ]
+        });
+        assert_eq!(classes(&f), ["reflect-origin"]);
+        assert_eq!(f[0].severity, Severity::High);
+        assert!(f[0].also_allowed.contains(&"null".to_string()));
+    }
+
+    #[test]
+    fn a_suffix_check_is_found_once_and_a_regex_with_a_loose_dot_separately() {
+        let s = subject();
+        let suffix = answer(&s, |p| {
+            if p.origin.ends_with("fleet.test") {
+                vec![
+                    ("Access-Control-Allow-Origin", p.origin.clone()),
+                    ("Vary", "Origin".into()),
+                ]
+            } else {
+                vec![]
+            }
+        });
+        assert_eq!(classes(&suffix), ["suffix-bypass"]);
+        assert_eq!(suffix[0].severity, Severity::Low, "no credentials");
+        let re = regex::Regex::new(r"^https?://api.fleet.test$").unwrap();
+        let dot = answer(&s, |p| {
+            if re.is_match(&p.origin) {
+                vec![
+                    ("Access-Control-Allow-Origin", p.origin.clone()),
+                    ("Access-Control-Allow-Credentials", "true".into()),
+                    ("Vary", "Origin".into()),
+                ]
+            } else {
+                vec![]
+            }
+        });
+        assert_eq!(classes(&dot), ["unescaped-dot"]);
+        assert_eq!(dot[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn wildcards_credentials_and_sensitivity() {
+        let s = subject();
+        let public = answer(&s, |_| vec![("Access-Control-Allow-Origin", "*".into())]);
+        assert_eq!(classes(&public), ["wildcard-public"]);
+        assert_eq!(public[0].severity, Severity::Info);
+        let creds = answer(&s, |_| {
+            vec![
+                ("Access-Control-Allow-Origin", "*".into()),
+                ("Access-Control-Allow-Credentials", "true".into()),
+            ]
+        });
+        assert_eq!(classes(&creds), ["wildcard-credentials"]);
+        // With the user's headers the answer is longer: user data behind *.
+        let s = Subject::new(
+            "http://api.fleet.test/me",
+            None,
+            vec![("Authorization".into(), "Bearer t".into())],
+        )
+        .unwrap();
+        let sensitive = answer(&s, |p| {
+            let len = if p.kind == ProbeKind::Anonymous {
+                "2"
+            } else {
+                "40"
+            };
+            vec![
+                ("Access-Control-Allow-Origin", "*".into()),
+                ("Content-Length", len.into()),
+            ]
+        });
+        assert_eq!(classes(&sensitive), ["wildcard-sensitive"]);
+    }
+
+    #[test]
+    fn preflights_and_vary() {
+        let s = subject();
+        let f = answer(&s, |p| {
+            let mut h = vec![];
+            if p.origin == "https://api.fleet.test" {
+                h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+            }
+            if p.kind == ProbeKind::PreflightReflect {
+                h.push(("Access-Control-Allow-Methods", PROBE_METHOD.into()));
+                h.push(("Access-Control-Allow-Headers", PROBE_HEADER.into()));
+            }
+            h
+        });
+        assert_eq!(classes(&f), ["preflight-reflect", "missing-vary"]);
+    }
+
+    #[test]
+    fn bad_targets_are_refused_with_the_reason() {
+        assert!(Subject::new("api.example.com", None, vec![])
+            .unwrap_err()
+            .contains("not a URL"));
+        assert!(Subject::new("ftp://x.example", None, vec![]).is_err());
+        assert!(Subject::new("https://x.example", Some("null"), vec![]).is_err());
+        let ip = Subject::new("http://127.0.0.1:8080/", None, vec![]).unwrap();
+        assert!(ip.site.is_none());
+        assert!(probes(&ip).len() > 20);
+    }
+}

@@ -1,0 +1,685 @@
+//! `corsair audit` on a loopback fleet: every misconfiguration class is found on the server
+//! that has it and nowhere else, the safe configurations give nothing (public `*` at most
+//! informational), real peers misconfigured as users do it are caught, and CORScanner runs on
+//! the same fleet side by side.
+
+mod audit_fleet;
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+const AUTH: &str = "Authorization: Bearer fleet";
+
+fn corsair(args: &[String], stdin: Option<&str>) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_corsair"));
+    c.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut input = child.stdin.take().unwrap();
+    if let Some(s) = stdin {
+        input.write_all(s.as_bytes()).unwrap();
+    }
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+struct Fleet {
+    plain: u16,
+    tls: u16,
+}
+
+impl Fleet {
+    fn start() -> Fleet {
+        let (plain, tls) = audit_fleet::start();
+        Fleet { plain, tls }
+    }
+    /// (url, expected classes) for every case.
+    fn targets(&self) -> Vec<(String, BTreeSet<String>)> {
+        let mut t: Vec<(String, BTreeSet<String>)> = audit_fleet::CASES
+            .iter()
+            .map(|(p, c)| {
+                (
+                    format!("http://api.fleet.test:{}{p}", self.plain),
+                    c.iter().map(|s| s.to_string()).collect(),
+                )
+            })
+            .collect();
+        let (p, c) = audit_fleet::TLS_CASE;
+        t.push((
+            format!("https://api.fleet.test:{}{p}", self.tls),
+            c.iter().map(|s| s.to_string()).collect(),
+        ));
+        t
+    }
+    fn args(&self, extra: &[&str]) -> Vec<String> {
+        let mut a: Vec<String> = [
+            "audit",
+            "--resolve",
+            &format!("api.fleet.test:{}:127.0.0.1", self.plain),
+            "--resolve",
+            &format!("api.fleet.test:{}:127.0.0.1", self.tls),
+            "--insecure",
+            "--timeout",
+            "5",
+            "-H",
+            AUTH,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    }
+}
+
+/// url → classes found, from `--format json`.
+fn classes(v: &serde_json::Value) -> BTreeMap<String, BTreeSet<String>> {
+    let mut m: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for f in v["findings"].as_array().unwrap() {
+        m.entry(f["url"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(f["class"].as_str().unwrap().to_string());
+    }
+    m
+}
+
+#[test]
+fn every_class_is_found_where_it_is_and_nowhere_else() {
+    let fleet = Fleet::start();
+    let targets = fleet.targets();
+    let mut args = fleet.args(&["--format", "json"]);
+    args.extend(targets.iter().map(|(u, _)| u.clone()));
+    let o = corsair(&args, None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    assert_eq!(o.status.code(), Some(0), "no --fail-on: exit 0\n{v:#}");
+    let found = classes(&v);
+    let mut wrong = Vec::new();
+    for (url, want) in &targets {
+        let got = found.get(url).cloned().unwrap_or_default();
+        if &got != want {
+            wrong.push(format!("{url}: found {got:?}, expected {want:?}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}\n{v:#}", wrong.join("\n"));
+    // Every class id of the issue is exercised.
+    let all: BTreeSet<&str> = found.values().flatten().map(String::as_str).collect();
+    for c in corsair_core::audit::Class::ALL {
+        assert!(all.contains(c.id()), "{} never found", c.id());
+    }
+
+    let by_class = |url_path: &str, class: &str| -> serde_json::Value {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["class"] == class && f["url"].as_str().unwrap().ends_with(url_path))
+            .cloned()
+            .unwrap()
+    };
+    // Severity from exploitability.
+    assert_eq!(by_class("/reflect", "reflect-origin")["severity"], "high");
+    assert_eq!(
+        by_class("/reflect-anonymous", "reflect-origin")["severity"],
+        "low"
+    );
+    assert_eq!(by_class("/null", "null-origin")["severity"], "high");
+    assert_eq!(
+        by_class("/subdomain", "any-subdomain")["severity"],
+        "medium"
+    );
+    assert_eq!(
+        by_class("/http", "http-origin-trusted")["severity"],
+        "medium"
+    );
+    assert_eq!(by_class("/port", "port-ignored")["severity"], "low");
+    assert_eq!(
+        by_class("/wildcard-sensitive", "wildcard-sensitive")["severity"],
+        "medium"
+    );
+    assert_eq!(
+        by_class("/safe-public", "wildcard-public")["severity"],
+        "info"
+    );
+    // Evidence, fix and folding.
+    let r = by_class("/reflect", "reflect-origin");
+    assert_eq!(r["probe"]["origin"], "https://corsair-attacker.example");
+    assert!(r["probe"]["response_headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|h| h[0] == "access-control-allow-origin"));
+    assert!(r["also_allowed"]
+        .as_array()
+        .unwrap()
+        .contains(&"null".into()));
+    assert!(r["fix"]
+        .as_str()
+        .unwrap()
+        .contains("origins = [\"https://api.fleet.test\"]"));
+    assert_eq!(r["cwe"], 942);
+    assert_eq!(by_class("/prefix", "prefix-bypass")["cwe"], 346);
+    // The user's header is shown by name only.
+    assert!(!v.to_string().contains("Bearer fleet"));
+
+    // --fail-on: 1 when something is at or above the level.
+    let mut a = fleet.args(&["--format", "json", "--fail-on", "high"]);
+    a.push(targets[0].0.clone());
+    assert_eq!(corsair(&a, None).status.code(), Some(1));
+    let mut a = fleet.args(&["--format", "json", "--fail-on", "low"]);
+    a.push(format!("http://api.fleet.test:{}/safe-public", fleet.plain));
+    assert_eq!(
+        corsair(&a, None).status.code(),
+        Some(0),
+        "info stays under low"
+    );
+}
+
+#[test]
+fn sarif_jsonl_text_and_input_files() {
+    let fleet = Fleet::start();
+    let urls: Vec<String> = fleet.targets().into_iter().map(|(u, _)| u).collect();
+    let list = format!("# the fleet\n\n{}\n", urls.join("\n"));
+
+    // SARIF 2.1.0 with one rule a class and the CWE tags; URLs read from stdin.
+    let o = corsair(
+        &fleet.args(&["--format", "sarif", "--input", "-"]),
+        Some(&list),
+    );
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(s["version"], "2.1.0");
+    let run = &s["runs"][0];
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), corsair_core::audit::Class::ALL.len());
+    assert!(rules.iter().any(|r| r["id"] == "prefix-bypass"
+        && r["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&"external/cwe/cwe-346".into())));
+    let results = run["results"].as_array().unwrap();
+    assert!(results
+        .iter()
+        .any(|r| r["ruleId"] == "reflect-origin" && r["level"] == "error"));
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .starts_with("http")
+        );
+    }
+
+    // JSON lines: one finding a line, as many as the JSON report has.
+    let dir = std::env::temp_dir().join(format!("corsair-audit-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("targets.txt");
+    std::fs::write(&file, &list).unwrap();
+    let o = corsair(
+        &fleet.args(&["--format", "jsonl", "--input", file.to_str().unwrap()]),
+        None,
+    );
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), results.len());
+    assert!(lines
+        .iter()
+        .all(|l| l["class"].is_string() && l["severity"].is_string()));
+
+    // Text: the finding, the evidence, the fix and a curl command that replays the probe.
+    let mut a = fleet.args(&[]);
+    a.push(format!("http://api.fleet.test:{}/null", fleet.plain));
+    let o = corsair(&a, None);
+    let text = String::from_utf8_lossy(&o.stdout);
+    for want in [
+        "The null origin is trusted",
+        "null-origin",
+        "Origin: null",
+        "fix: Remove \"null\"",
+        "curl -i --resolve",
+        "-H 'Origin: null'",
+        "1 targets",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in\n{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_and_unreachable_targets_are_named() {
+    for (args, want) in [
+        (vec!["audit"], "no target"),
+        (vec!["audit", "api.example.com"], "not a URL"),
+        (vec!["audit", "ftp://x.example/"], "http:// or https://"),
+        (
+            vec!["audit", "http://127.0.0.1:9/", "--origin", "null"],
+            "not null",
+        ),
+        (
+            vec!["audit", "http://127.0.0.1:9/", "--proxy", "socks5://x"],
+            "--proxy",
+        ),
+        (vec!["audit", "http://127.0.0.1:9/", "--rate=-1"], "--rate"),
+        (
+            vec!["audit", "http://127.0.0.1:9/", "-H", "nocolon"],
+            "Name: value",
+        ),
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let o = corsair(&args, None);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(want), "{args:?}: {err}");
+    }
+    // A closed port: reported, not a finding, exit 2.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = corsair(
+        &[
+            "audit".into(),
+            format!("http://127.0.0.1:{port}/"),
+            "--format".into(),
+            "json".into(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+    assert!(v["targets"][0]["errors"][0]
+        .as_str()
+        .unwrap()
+        .contains("ERR_CONNECTION_REFUSED"));
+}
+
+/// A forward proxy on loopback that counts what it relays: absolute-form requests for http
+/// targets, CONNECT tunnels for https.
+fn start_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::Ordering;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    let c = count.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            while let Ok((mut client, _)) = listener.accept().await {
+                let c = c.clone();
+                tokio::spawn(async move {
+                    let mut head = Vec::new();
+                    let mut b = [0u8; 1];
+                    while !head.ends_with(b"\r\n\r\n") {
+                        if client.read(&mut b).await.unwrap_or(0) == 0 {
+                            return;
+                        }
+                        head.push(b[0]);
+                    }
+                    let text = String::from_utf8_lossy(&head).to_string();
+                    let target = text
+                        .split_whitespace()
+                        .nth(1)
+                        .unwrap_or_default()
+                        .to_string();
+                    c.fetch_add(1, Ordering::SeqCst);
+                    // Only loopback fleet names are relayed.
+                    let authority = target
+                        .trim_start_matches("http://")
+                        .split('/')
+                        .next()
+                        .unwrap_or_default()
+                        .to_string();
+                    let port: u16 = authority
+                        .rsplit(':')
+                        .next()
+                        .unwrap_or("80")
+                        .parse()
+                        .unwrap_or(80);
+                    let Ok(mut up) = tokio::net::TcpStream::connect(("127.0.0.1", port)).await
+                    else {
+                        return;
+                    };
+                    if text.starts_with("CONNECT ") {
+                        let _ = client
+                            .write_all(b"HTTP/1.1 200 Connection Established\r\n\r\n")
+                            .await;
+                    } else {
+                        let path = target.splitn(4, '/').nth(3).unwrap_or_default();
+                        let rewritten = text.replacen(&target, &format!("/{path}"), 1);
+                        let _ = up.write_all(rewritten.as_bytes()).await;
+                    }
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut up).await;
+                });
+            }
+        });
+    });
+    (port, count)
+}
+
+#[test]
+fn probes_go_through_a_proxy() {
+    let fleet = Fleet::start();
+    let (proxy, count) = start_proxy();
+    let proxy_url = format!("http://127.0.0.1:{proxy}");
+    let mut a = fleet.args(&["--format", "json", "--proxy", &proxy_url]);
+    a.push(format!("http://api.fleet.test:{}/null", fleet.plain));
+    a.push(format!("https://api.fleet.test:{}/http", fleet.tls));
+    let o = corsair(&a, None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let found = classes(&v);
+    let all: BTreeSet<&str> = found.values().flatten().map(String::as_str).collect();
+    assert!(
+        all.contains("null-origin") && all.contains("http-origin-trusted"),
+        "{v:#}"
+    );
+    let sent = v["summary"]["requests"].as_u64().unwrap() as usize;
+    assert_eq!(
+        count.load(std::sync::atomic::Ordering::SeqCst),
+        sent,
+        "every probe went through the proxy"
+    );
+}
+
+fn venv_python() -> std::path::PathBuf {
+    let p = support::workspace_root().join(".test-deps/venv/bin/python");
+    assert!(p.exists(), "the audit peers need .test-deps/venv (with cors, starlette, uvicorn): run `bash scripts/test.sh`");
+    p
+}
+
+/// CORScanner's type names, as corsair class ids.
+fn corscanner_class(t: &str) -> &'static str {
+    match t {
+        "reflect_origin" => "reflect-origin",
+        "prefix_match" => "prefix-bypass",
+        "suffix_match" => "suffix-bypass",
+        "trust_null" => "null-origin",
+        "include_match" => "substring-bypass",
+        "not_escape_dot" => "unescaped-dot",
+        "custom_third_parties" => "third-party-origin",
+        "special_characters_bypass" => "special-char-bypass",
+        "trust_any_subdomain" => "any-subdomain",
+        "https_trust_http" => "http-origin-trusted",
+        _ => "unknown",
+    }
+}
+
+fn corscanner(urls: &[String]) -> (BTreeMap<String, Option<String>>, f64) {
+    let script =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_fleet/corscanner.py");
+    let mut child = Command::new(venv_python())
+        .arg(&script)
+        .arg(serde_json::json!({"Authorization": "Bearer fleet"}).to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(urls.join("\n").as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    if std::env::var_os("CORSAIR_CORSCANNER_DEBUG").is_some() {
+        eprintln!("{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("CORScanner: {e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let found = v["found"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(u, t)| {
+            (
+                u.clone(),
+                t.as_str().map(|t| corscanner_class(t).to_string()),
+            )
+        })
+        .collect();
+    (found, v["seconds"].as_f64().unwrap())
+}
+
+/// Whether `general` (found by corsair) implies `specific`: the folding of
+/// `corsair_core::audit` (a server that reflects everything also passes every mutation, a suffix
+/// check passes any subdomain and loose dots, a prefix check passes special characters and ports).
+fn implies(general: &str, specific: &str) -> bool {
+    general == specific
+        || general == "reflect-origin"
+            && !matches!(
+                specific,
+                "missing-vary" | "preflight-reflect" | "preflight-auth" | "wildcard-public"
+            )
+        || general == "suffix-bypass" && matches!(specific, "any-subdomain" | "unescaped-dot")
+        || general == "prefix-bypass" && matches!(specific, "special-char-bypass" | "port-ignored")
+}
+
+/// CORScanner resolves names itself, so the fleet is addressed by name and the Python side maps
+/// fleet.test names to 127.0.0.1 (and refuses every other lookup).
+#[test]
+fn side_by_side_with_corscanner() {
+    let fleet = Fleet::start();
+    let targets = fleet.targets();
+    let urls: Vec<String> = targets.iter().map(|(u, _)| u.clone()).collect();
+
+    let mut args = fleet.args(&["--format", "json"]);
+    args.extend(urls.iter().cloned());
+    let o = corsair(&args, None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let ours = classes(&v);
+    let (theirs, _) = corscanner(&urls);
+
+    println!(
+        "\n{:<28} {:<42} {:<24}",
+        "fleet target", "corsair audit", "CORScanner"
+    );
+    let (mut our_tp, mut our_fp, mut expected_total) = (0, 0, 0);
+    let (mut their_exact, mut their_weaker, mut their_fp) = (0, 0, 0);
+    for (url, want) in &targets {
+        let path = url
+            .split_once(".test:")
+            .unwrap()
+            .1
+            .split_once('/')
+            .unwrap()
+            .1;
+        let got = ours.get(url).cloned().unwrap_or_default();
+        let their = theirs.get(url).cloned().flatten();
+        expected_total += want.len();
+        our_tp += got.intersection(want).count();
+        our_fp += got.difference(want).count();
+        let mut note = "";
+        match &their {
+            Some(c) if want.contains(c) => their_exact += 1,
+            Some(c) if want.iter().any(|w| implies(w, c)) => {
+                their_weaker += 1;
+                note = " (weaker class)";
+            }
+            Some(_) => their_fp += 1,
+            None => {}
+        }
+        println!(
+            "/{:<27} {:<42} {}{note}",
+            path,
+            got.iter().cloned().collect::<Vec<_>>().join(", "),
+            their.clone().unwrap_or_else(|| "-".into())
+        );
+        if let Some(c) = &their {
+            assert!(
+                got.iter().any(|g| implies(g, c)),
+                "{url}: CORScanner found {c}, corsair did not ({got:?})"
+            );
+        }
+    }
+    println!("classes expected {expected_total}: corsair found {our_tp} with {our_fp} false positives; CORScanner found {their_exact} exactly, {their_weaker} under a weaker class, with {their_fp} false positives");
+    assert_eq!(our_fp, 0);
+    assert_eq!(our_tp, expected_total);
+
+    // Throughput on the same fleet, many times over (paths with a query to make them distinct).
+    let copies = 10;
+    let many: Vec<String> = (0..copies)
+        .flat_map(|i| urls.iter().map(move |u| format!("{u}?copy={i}")))
+        .collect();
+    let mut args = fleet.args(&["--format", "json", "--per-host", "64", "--input", "-"]);
+    args.retain(|a| a != "--insecure");
+    args.push("--insecure".into());
+    let t = Instant::now();
+    let o = corsair(&args, Some(&many.join("\n")));
+    let ours_s = t.elapsed().as_secs_f64();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let requests = v["summary"]["requests"].as_u64().unwrap();
+    let (_, theirs_s) = corscanner(&many);
+    println!(
+        "throughput, {} targets: corsair audit {ours_s:.2} s ({requests} requests, {:.0} targets/s), CORScanner {theirs_s:.2} s ({:.0} targets/s): {:.1}x",
+        many.len(),
+        many.len() as f64 / ours_s,
+        many.len() as f64 / theirs_s,
+        theirs_s / ours_s
+    );
+}
+
+struct Proc(std::process::Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        // SIGTERM first: nginx's master then stops its workers.
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.0.id().to_string()])
+            .status();
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn wait_port(port: u16, what: &str) {
+    let t = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(20),
+            "{what} did not start on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Real servers misconfigured as users do it: Express `cors({origin: true, credentials: true})`,
+/// Starlette with an unescaped `allow_origin_regex`, and nginx echoing `$http_origin`.
+#[test]
+fn real_peers_misconfigured_as_users_do_it() {
+    let deps = support::browser_deps();
+    let dir = std::env::temp_dir().join(format!("corsair-audit-peers-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut procs = Vec::new();
+
+    let express = free_port();
+    let js = dir.join("express.js");
+    std::fs::write(&js, format!("const express = require('express');\nconst cors = require('cors');\nconst app = express();\napp.use(cors({{ origin: true, credentials: true }}));\napp.get('/api/me', (req, res) => res.json({{ user: 'alice' }}));\napp.listen({express}, '127.0.0.1');\n")).unwrap();
+    procs.push(Proc(
+        Command::new("node")
+            .arg(&js)
+            .env("NODE_PATH", &deps.node_modules)
+            .spawn()
+            .unwrap(),
+    ));
+
+    let starlette = free_port();
+    let py = dir.join("starlette_app.py");
+    std::fs::write(&py, format!("import uvicorn\nfrom starlette.applications import Starlette\nfrom starlette.middleware import Middleware\nfrom starlette.middleware.cors import CORSMiddleware\nfrom starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\nasync def me(request):\n    return JSONResponse({{'user': 'alice'}})\n\n# The dots are not escaped: 'https://.*.fleet.test' also matches https://attackerfleet.test.\napp = Starlette(routes=[Route('/api/me', me)], middleware=[Middleware(CORSMiddleware, allow_origin_regex='https://.*.fleet.test', allow_credentials=True, allow_methods=['*'], allow_headers=['*'])])\nuvicorn.run(app, host='127.0.0.1', port={starlette}, log_level='warning')\n")).unwrap();
+    procs.push(Proc(
+        Command::new(venv_python())
+            .arg(&py)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    ));
+
+    let nginx = free_port();
+    let prefix = dir.join("nginx");
+    std::fs::create_dir_all(&prefix).unwrap();
+    let p = prefix.display();
+    std::fs::write(
+        prefix.join("nginx.conf"),
+        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n  }}\n}}\n"),
+    )
+    .unwrap();
+    procs.push(Proc(
+        Command::new("/usr/sbin/nginx")
+            .args([
+                "-p",
+                &p.to_string(),
+                "-c",
+                &prefix.join("nginx.conf").to_string_lossy(),
+                "-g",
+                "daemon off;",
+            ])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx is installed by scripts/test.sh"),
+    ));
+    for (port, what) in [
+        (express, "express"),
+        (starlette, "starlette"),
+        (nginx, "nginx"),
+    ] {
+        wait_port(port, what);
+    }
+
+    let mut args: Vec<String> = ["audit", "--format", "json", "--timeout", "5"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let mut want: Vec<(String, &[&str])> = Vec::new();
+    for (port, classes) in [
+        (express, &["reflect-origin", "preflight-reflect"][..]),
+        (starlette, &["suffix-bypass", "preflight-reflect"][..]),
+        (nginx, &["reflect-origin", "missing-vary"][..]),
+    ] {
+        args.push("--resolve".into());
+        args.push(format!("api.fleet.test:{port}:127.0.0.1"));
+        let url = format!("http://api.fleet.test:{port}/api/me");
+        args.push(url.clone());
+        want.push((url, classes));
+    }
+    let o = corsair(&args, None);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let found = classes(&v);
+    for (url, classes) in want {
+        let want: BTreeSet<String> = classes.iter().map(|s| s.to_string()).collect();
+        assert_eq!(found.get(&url), Some(&want), "{url}\n{v:#}");
+    }
+    let high = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "high")
+        .count();
+    assert_eq!(high, 3, "credentials with attacker origins: {v:#}");
+    drop(procs);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,232 @@
+//! The audit test fleet: one loopback server (plain and TLS) whose paths each implement one CORS
+//! misconfiguration, or a safe configuration, for the trusted host `api.fleet.test` (site
+//! `fleet.test`). Targets are `http://api.fleet.test:PORT/PATH`, reached with `--resolve`.
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::{Request, Response};
+use std::sync::Arc;
+
+/// (path, expected classes). The TLS listener serves the same paths.
+pub const CASES: &[(&str, &[&str])] = &[
+    ("/reflect", &["reflect-origin"]),
+    ("/reflect-anonymous", &["reflect-origin"]),
+    ("/null", &["null-origin"]),
+    ("/prefix", &["prefix-bypass"]),
+    ("/suffix", &["suffix-bypass"]),
+    ("/substring", &["substring-bypass"]),
+    ("/dot", &["unescaped-dot"]),
+    ("/special", &["special-char-bypass"]),
+    ("/subdomain", &["any-subdomain"]),
+    ("/third-party", &["third-party-origin"]),
+    ("/port", &["port-ignored"]),
+    ("/wildcard-credentials", &["wildcard-credentials"]),
+    ("/wildcard-sensitive", &["wildcard-sensitive"]),
+    ("/preflight-reflect", &["preflight-reflect"]),
+    ("/preflight-auth", &["preflight-auth"]),
+    ("/no-vary", &["missing-vary"]),
+    // Safe configurations: nothing to find (public `*` is informational only).
+    ("/safe-exact", &[]),
+    ("/safe-list", &[]),
+    ("/safe-none", &[]),
+    ("/safe-public", &["wildcard-public"]),
+];
+
+/// Served on the TLS listener only: an https site that trusts its http origin.
+pub const TLS_CASE: (&str, &[&str]) = ("/http", &["http-origin-trusted"]);
+
+const TRUSTED: &str = "https://api.fleet.test";
+
+fn host_of(origin: &str) -> &str {
+    origin.split_once("://").map(|(_, h)| h).unwrap_or_default()
+}
+
+/// Whether the path's (mis)configuration allows `origin`.
+fn allows(path: &str, origin: &str, tls: bool) -> bool {
+    let re = |p: &str| regex::Regex::new(p).unwrap().is_match(origin);
+    match path {
+        "/reflect" | "/reflect-anonymous" => true,
+        "/null" => origin == "null" || origin == TRUSTED,
+        "/prefix" => re(r"^https?://api\.fleet\.test"),
+        "/suffix" => origin.ends_with("fleet.test"),
+        "/substring" => !host_of(origin).is_empty() && "api.fleet.test".contains(host_of(origin)),
+        "/dot" => re(r"^https?://api.fleet.test$"),
+        "/special" => regex::Regex::new(r"^https?://([a-z0-9.:-]+)")
+            .unwrap()
+            .captures(origin)
+            .is_some_and(|c| &c[1] == "api.fleet.test"),
+        "/subdomain" => re(r"^https://([a-z0-9-]+\.)*fleet\.test$"),
+        "/third-party" => {
+            origin == TRUSTED
+                || re(r"^https://[a-z0-9-]+\.github\.io$")
+                || origin == "https://codepen.io"
+        }
+        "/port" => re(r"^https://api\.fleet\.test(:[0-9]+)?$"),
+        "/http" => tls && (origin == TRUSTED || origin == "http://api.fleet.test"),
+        "/preflight-reflect" | "/preflight-auth" | "/no-vary" | "/safe-exact" => origin == TRUSTED,
+        "/safe-list" => [
+            TRUSTED,
+            "https://app.fleet.test",
+            "https://admin.fleet.test",
+        ]
+        .contains(&origin),
+        _ => false,
+    }
+}
+
+fn respond(req: &Request<hyper::body::Incoming>, tls: bool) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    let origin = req
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let preflight = req.method() == hyper::Method::OPTIONS
+        && req.headers().contains_key("access-control-request-method");
+    let authorized = req.headers().contains_key("authorization");
+    let mut b = Response::builder();
+    let mut body = "{\"items\":[1,2,3]}".to_string();
+    match path.as_str() {
+        "/wildcard-credentials" => {
+            b = b
+                .header("Access-Control-Allow-Origin", "*")
+                .header("Access-Control-Allow-Credentials", "true");
+        }
+        "/wildcard-sensitive" => {
+            b = b.header("Access-Control-Allow-Origin", "*");
+            if authorized {
+                body = "{\"user\":\"alice\",\"email\":\"alice@fleet.test\"}".into();
+            }
+        }
+        "/safe-public" => {
+            b = b.header("Access-Control-Allow-Origin", "*");
+        }
+        "/safe-none" if req.method() == hyper::Method::OPTIONS => {
+            return Response::builder()
+                .status(405)
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+        }
+        "/preflight-auth" if preflight => {
+            return Response::builder()
+                .status(401)
+                .header("WWW-Authenticate", "Bearer")
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+        }
+        p if !origin.is_empty() && allows(p, &origin, tls) => {
+            b = b.header("Access-Control-Allow-Origin", origin.as_str());
+            if p != "/reflect-anonymous" {
+                b = b.header("Access-Control-Allow-Credentials", "true");
+            }
+            if preflight {
+                if p == "/preflight-reflect" {
+                    for (req_h, resp_h) in [
+                        (
+                            "access-control-request-method",
+                            "Access-Control-Allow-Methods",
+                        ),
+                        (
+                            "access-control-request-headers",
+                            "Access-Control-Allow-Headers",
+                        ),
+                    ] {
+                        if let Some(v) = req.headers().get(req_h) {
+                            b = b.header(resp_h, v.clone());
+                        }
+                    }
+                } else {
+                    b = b
+                        .header("Access-Control-Allow-Methods", "GET, POST, PUT")
+                        .header(
+                            "Access-Control-Allow-Headers",
+                            "Authorization, Content-Type",
+                        );
+                }
+            }
+        }
+        _ => {}
+    }
+    if path == "/no-vary" {
+        b = b.header("Cache-Control", "public, max-age=60");
+    } else if !path.starts_with("/wildcard") && path != "/safe-public" {
+        b = b.header("Vary", "Origin");
+    }
+    if preflight {
+        return b.status(204).body(Full::new(Bytes::new())).unwrap();
+    }
+    b.header("Content-Type", "application/json")
+        .body(Full::new(Bytes::from(body)))
+        .unwrap()
+}
+
+/// A self-signed certificate for api.fleet.test.
+fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let cert = rcgen::CertificateParams::new(vec!["api.fleet.test".to_string()])
+        .unwrap()
+        .self_signed(&key)
+        .unwrap();
+    let der = rustls_pki_types::CertificateDer::from(cert.der().to_vec());
+    let key_der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![der], key_der)
+        .unwrap();
+    tokio_rustls::TlsAcceptor::from(Arc::new(config))
+}
+
+/// Starts the fleet on loopback: returns (plain port, TLS port). It serves until the test
+/// process exits.
+pub fn start() -> (u16, u16) {
+    let plain = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let tls = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let ports = (
+        plain.local_addr().unwrap().port(),
+        tls.local_addr().unwrap().port(),
+    );
+    plain.set_nonblocking(true).unwrap();
+    tls.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let plain = tokio::net::TcpListener::from_std(plain).unwrap();
+            let tls = tokio::net::TcpListener::from_std(tls).unwrap();
+            let acceptor = tls_acceptor();
+            tokio::spawn(async move {
+                while let Ok((s, _)) = tls.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        if let Ok(s) = acceptor.accept(s).await {
+                            serve(hyper_util::rt::TokioIo::new(s), true).await;
+                        }
+                    });
+                }
+            });
+            while let Ok((s, _)) = plain.accept().await {
+                tokio::spawn(serve(hyper_util::rt::TokioIo::new(s), false));
+            }
+        });
+    });
+    ports
+}
+
+async fn serve<T>(io: hyper_util::rt::TokioIo<T>, tls: bool)
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let svc = hyper::service::service_fn(move |req| async move {
+        Ok::<_, std::convert::Infallible>(respond(&req, tls))
+    });
+    let _ = hyper::server::conn::http1::Builder::new()
+        .serve_connection(io, svc)
+        .await;
+}
