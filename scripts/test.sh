@@ -62,7 +62,8 @@ if cargo tree -p corsair-core -e normal --prefix none | grep -E '^(tokio|hyper|m
   echo "corsair-core depends on an async runtime or HTTP stack (above); keep IO in the corsair crate" >&2
   exit 1
 fi
-if grep -rnE 'std::(net|fs)|tokio|SystemTime|Instant::now' crates/corsair-core/src; then
+# String literals are left out: the generators write programs that use tokio.
+if find crates/corsair-core/src -name '*.rs' -print0 | xargs -0 perl -ne 's/"(?:[^"\\]|\\.)*"//g; print "$ARGV:$.: $_" if /std::(net|fs)|tokio|SystemTime|Instant::now/; close ARGV if eof' | grep .; then
   echo "corsair-core uses the network, the file system or the clock (above); take them as parameters instead" >&2
   exit 1
 fi
