@@ -53,6 +53,9 @@ pub struct Client {
     user_agent: String,
     /// An HTTP proxy: absolute-form requests for http targets, CONNECT for https.
     proxy: Option<(String, u16)>,
+    /// Reuse connections (audit); `check` opens a fresh one per exchange, as a browser tab would.
+    keep_alive: bool,
+    idle: std::sync::Mutex<std::collections::HashMap<PoolKey, Vec<Sender>>>,
 }
 
 impl Client {
@@ -96,7 +99,16 @@ impl Client {
             timeout,
             user_agent: format!("corsair/{}", env!("CARGO_PKG_VERSION")),
             proxy: None,
+            keep_alive: false,
+            idle: Default::default(),
         })
+    }
+
+    /// Keeps connections open between requests to the same host (bodies are then read, up to
+    /// 1 MiB, and dropped).
+    pub fn with_keep_alive(mut self) -> Client {
+        self.keep_alive = true;
+        self
     }
 
     /// Sends every request through the HTTP proxy at `url` (`http://HOST:PORT`).
@@ -149,18 +161,36 @@ impl Client {
             .trim_end_matches(']')
             .to_string();
         let https = url.scheme() == "https";
-        let (stream, absolute) = match &self.proxy {
-            None => (self.connect(&bare_host, port).await?, false),
+        let absolute = self.proxy.is_some() && !https;
+        let key = (https, bare_host.to_ascii_lowercase(), port);
+        if self.keep_alive {
+            let idle = self
+                .idle
+                .lock()
+                .ok()
+                .and_then(|mut m| m.get_mut(&key)?.pop());
+            if let Some(mut sender) = idle {
+                if sender.ready().await.is_ok() {
+                    let req = build_request(out, &host, port, &self.user_agent, absolute)?;
+                    // A pooled connection the server has closed meanwhile: open a new one.
+                    if let Ok(head) = self.exchange_on(sender, req, &key).await {
+                        return Ok(head);
+                    }
+                }
+            }
+        }
+        let stream = match &self.proxy {
+            None => self.connect(&bare_host, port).await?,
             Some((phost, pport)) => {
                 let mut s = self.connect(phost, *pport).await?;
                 if https {
                     tunnel(&mut s, &host, port).await?;
                 }
-                (s, !https)
+                s
             }
         };
         let req = build_request(out, &host, port, &self.user_agent, absolute)?;
-        if https {
+        let (mut sender, conn) = if https {
             let name = ServerName::try_from(bare_host.clone()).map_err(|_| {
                 net(
                     "ERR_INVALID_URL",
@@ -168,11 +198,101 @@ impl Client {
                 )
             })?;
             let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
-            exchange(TokioIo::new(tls), req).await
+            handshake(TokioIo::new(tls)).await?
         } else {
-            exchange(TokioIo::new(stream), req).await
+            handshake(TokioIo::new(stream)).await?
+        };
+        if !self.keep_alive {
+            // One connection per exchange, as a browser's fresh connection: the body is not read.
+            let head = send_head(&mut sender, req).await;
+            conn.abort();
+            return head;
         }
+        self.exchange_on(sender, req, &key).await
     }
+
+    /// Sends `req` on a kept-alive connection, reads (and drops) the body so the connection can
+    /// carry the next request, and puts the connection back in the pool.
+    async fn exchange_on(
+        &self,
+        mut sender: Sender,
+        req: hyper::Request<Full<Bytes>>,
+        key: &PoolKey,
+    ) -> Result<ResponseHead, NetError> {
+        use http_body_util::BodyExt;
+        let resp = sender.send_request(req).await.map_err(response_error)?;
+        let head = head_of(&resp)?;
+        let body = http_body_util::Limited::new(resp.into_body(), MAX_KEPT_BODY);
+        // Pooled even if not ready yet: the connection's task marks it ready a moment after the
+        // body ends, and whoever takes it waits for that (`ready()`), or opens another if it closed.
+        if body.collect().await.is_ok() && !sender.is_closed() {
+            if let Ok(mut m) = self.idle.lock() {
+                let list = m.entry(key.clone()).or_default();
+                if list.len() < MAX_IDLE_PER_HOST {
+                    list.push(sender);
+                }
+            }
+        }
+        Ok(head)
+    }
+}
+
+/// A pooled connection's request half.
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+/// (https, host, port).
+type PoolKey = (bool, String, u16);
+/// Bodies longer than this are not drained: their connection is closed instead of reused.
+const MAX_KEPT_BODY: usize = 1024 * 1024;
+/// Idle connections kept per host.
+const MAX_IDLE_PER_HOST: usize = 256;
+
+/// An HTTP/1.1 connection: the request half, and the task that drives it.
+async fn handshake<T>(io: TokioIo<T>) -> Result<(Sender, tokio::task::JoinHandle<()>), NetError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(2 * MAX_HEAD)
+        .max_headers(16 * 1024)
+        .handshake(io)
+        .await
+        .map_err(|e| net("ERR_CONNECTION_FAILED", e.to_string()))?;
+    let task = tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    Ok((sender, task))
+}
+
+/// Sends `req` and returns the response head; the body is not read.
+async fn send_head(
+    sender: &mut Sender,
+    req: hyper::Request<Full<Bytes>>,
+) -> Result<ResponseHead, NetError> {
+    let resp = sender.send_request(req).await.map_err(response_error)?;
+    head_of(&resp)
+}
+
+fn head_of<B>(resp: &hyper::Response<B>) -> Result<ResponseHead, NetError> {
+    let head = ResponseHead {
+        status: resp.status().as_u16(),
+        headers: resp
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .collect(),
+    };
+    let size: usize = head
+        .headers
+        .iter()
+        .map(|(n, v)| n.len() + v.len() + 4)
+        .sum();
+    if size > MAX_HEAD {
+        return Err(net(
+            "ERR_RESPONSE_HEADERS_TOO_BIG",
+            format!("the response headers take {size} bytes; browsers give up past {MAX_HEAD}"),
+        ));
+    }
+    Ok(head)
 }
 
 impl Client {
@@ -291,45 +411,6 @@ fn build_request(
             format!("cannot build the request: {e}"),
         )
     })
-}
-
-async fn exchange<T>(
-    io: TokioIo<T>,
-    req: hyper::Request<Full<Bytes>>,
-) -> Result<ResponseHead, NetError>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (mut sender, conn) = hyper::client::conn::http1::Builder::new()
-        .max_buf_size(2 * MAX_HEAD)
-        .max_headers(16 * 1024)
-        .handshake(io)
-        .await
-        .map_err(|e| net("ERR_CONNECTION_FAILED", e.to_string()))?;
-    let conn_task = tokio::spawn(conn);
-    let resp = sender.send_request(req).await.map_err(response_error)?;
-    let head = ResponseHead {
-        status: resp.status().as_u16(),
-        headers: resp
-            .headers()
-            .iter()
-            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
-            .collect(),
-    };
-    drop(resp);
-    conn_task.abort();
-    let size: usize = head
-        .headers
-        .iter()
-        .map(|(n, v)| n.len() + v.len() + 4)
-        .sum();
-    if size > MAX_HEAD {
-        return Err(net(
-            "ERR_RESPONSE_HEADERS_TOO_BIG",
-            format!("the response headers take {size} bytes; browsers give up past {MAX_HEAD}"),
-        ));
-    }
-    Ok(head)
 }
 
 fn net(code: &str, detail: String) -> NetError {

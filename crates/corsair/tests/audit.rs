@@ -303,8 +303,9 @@ fn bad_input_and_unreachable_targets_are_named() {
         .contains("ERR_CONNECTION_REFUSED"));
 }
 
-/// A forward proxy on loopback that counts what it relays: absolute-form requests for http
-/// targets, CONNECT tunnels for https.
+/// A forward proxy on loopback that counts the connections it relays: absolute-form requests
+/// for http targets (the first request's target is rewritten; later ones on the same
+/// connection go as they are, which hyper's server accepts), CONNECT tunnels for https.
 fn start_proxy() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
     use std::sync::atomic::Ordering;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -377,7 +378,23 @@ fn probes_go_through_a_proxy() {
     let fleet = Fleet::start();
     let (proxy, count) = start_proxy();
     let proxy_url = format!("http://127.0.0.1:{proxy}");
-    let mut a = fleet.args(&["--format", "json", "--proxy", &proxy_url]);
+    // Without the proxy, api.fleet.test leads to 127.0.0.2, where nothing listens: every answer
+    // below came through the proxy.
+    let mut a: Vec<String> = [
+        "audit".to_string(),
+        "--resolve".into(),
+        format!("api.fleet.test:{}:127.0.0.2", fleet.plain),
+        "--resolve".into(),
+        format!("api.fleet.test:{}:127.0.0.2", fleet.tls),
+        "--insecure".into(),
+        "--timeout".into(),
+        "5".into(),
+        "--format".into(),
+        "json".into(),
+        "--proxy".into(),
+        proxy_url.clone(),
+    ]
+    .to_vec();
     a.push(format!("http://api.fleet.test:{}/null", fleet.plain));
     a.push(format!("https://api.fleet.test:{}/http", fleet.tls));
     let o = corsair(&a, None);
@@ -389,11 +406,17 @@ fn probes_go_through_a_proxy() {
         all.contains("null-origin") && all.contains("http-origin-trusted"),
         "{v:#}"
     );
-    let sent = v["summary"]["requests"].as_u64().unwrap() as usize;
-    assert_eq!(
-        count.load(std::sync::atomic::Ordering::SeqCst),
-        sent,
-        "every probe went through the proxy"
+    assert!(
+        v["targets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["errors"].as_array().unwrap().is_empty()),
+        "{v:#}"
+    );
+    assert!(
+        count.load(std::sync::atomic::Ordering::SeqCst) >= 2,
+        "one relayed connection per target at least"
     );
 }
 
@@ -682,4 +705,42 @@ fn real_peers_misconfigured_as_users_do_it() {
     assert_eq!(high, 3, "credentials with attacker origins: {v:#}");
     drop(procs);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn rate_limit_spaces_requests_and_a_terminal_gets_a_progress_bar() {
+    let fleet = Fleet::start();
+    let url = format!("http://api.fleet.test:{}/safe-exact", fleet.plain);
+    // --rate is an upper bound on requests a second: N requests take at least (N-1)/rate.
+    let mut a = fleet.args(&["--format", "json", "--rate", "200"]);
+    a.push(url.clone());
+    let t = Instant::now();
+    let o = corsair(&a, None);
+    let elapsed = t.elapsed().as_secs_f64();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let n = v["summary"]["requests"].as_f64().unwrap();
+    assert!(
+        elapsed >= (n - 1.0) / 200.0,
+        "{n} requests in {elapsed:.3} s"
+    );
+
+    // On a terminal (a pty from script(1)), the progress bar is drawn on stderr.
+    let mut cmd = vec![env!("CARGO_BIN_EXE_corsair").to_string()];
+    cmd.extend(fleet.args(&[]));
+    cmd.push(url);
+    let line = cmd
+        .iter()
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let o = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+        .expect("script(1) from util-linux");
+    let tty = String::from_utf8_lossy(&o.stdout);
+    assert!(tty.contains("auditing"), "{tty}");
+    // Not on a pipe.
+    let mut a = fleet.args(&[]);
+    a.push(format!("http://api.fleet.test:{}/safe-exact", fleet.plain));
+    assert!(!String::from_utf8_lossy(&corsair(&a, None).stderr).contains("auditing"));
 }

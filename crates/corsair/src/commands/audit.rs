@@ -105,7 +105,8 @@ fn run_inner(args: &AuditArgs) -> Result<u8, String> {
         args.cacert.as_deref(),
         args.insecure,
         Duration::from_secs_f64(args.timeout),
-    )?;
+    )?
+    .with_keep_alive();
     if let Some(p) = &args.proxy {
         client = client.with_proxy(p)?;
     }
