@@ -48,6 +48,13 @@ pub enum Command {
     /// Exit status: 0 nothing at or above --fail-on (or no --fail-on), 1 a finding at or above
     /// it, 2 bad input or a target that could not be audited.
     Audit(AuditArgs),
+    /// Serve the debugger as a local web page (embedded in the binary, works offline): check,
+    /// live (your browser's real fetch next to corsair's prediction), explain, and a policy
+    /// editor with every gen target.
+    ///
+    /// The page's API answers only the page itself (Host and Origin checked); beyond loopback
+    /// it also needs the per-launch token printed at start.
+    Ui(UiArgs),
     /// Print the origin of a URL, or compare two: same-origin or not, and which part differs.
     ///
     /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
@@ -325,4 +332,17 @@ pub struct AuditArgs {
     /// No progress bar (it is drawn only on a terminal anyway).
     #[arg(long)]
     pub no_progress: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct UiArgs {
+    /// Where to listen. Beyond loopback, the API needs the token printed at start.
+    #[arg(long, default_value = "127.0.0.1:7070", value_name = "ADDR:PORT")]
+    pub listen: String,
+    /// Open the page in the default browser (xdg-open).
+    #[arg(long)]
+    pub open: bool,
+    /// Stop after S seconds instead of at Ctrl-C.
+    #[arg(long, value_name = "S")]
+    pub serve_for: Option<f64>,
 }

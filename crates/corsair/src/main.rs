@@ -8,6 +8,7 @@ mod demo;
 mod gateway;
 mod http;
 mod style;
+mod ui;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         cli::Command::Gen(a) => commands::gen::run(a),
         cli::Command::Origin(a) => commands::origin::run(a),
         cli::Command::Serve(a) => commands::serve::run(a),
+        cli::Command::Ui(a) => commands::ui::run(a),
         cli::Command::Policy(a) => commands::policy::run(a),
     };
     ExitCode::from(code)

@@ -37,6 +37,49 @@ pub(crate) fn parse_header(h: &str) -> Result<(String, String), String> {
 }
 
 fn run_inner(args: &CheckArgs) -> Result<u8, String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let (spec, outcome, warnings) = runtime.block_on(evaluate(args))?;
+    let others = other_browsers(&spec, &outcome);
+    let report = Report {
+        args,
+        outcome: &outcome,
+        warnings,
+        others,
+    };
+    match args.format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&report.json()).expect("JSON")
+        ),
+        Format::Text => report.text(),
+    }
+    Ok(if outcome.net_error.is_some() {
+        EXIT_ERROR
+    } else if outcome.allowed {
+        EXIT_OK
+    } else {
+        EXIT_BLOCKED
+    })
+}
+
+/// The same check as `corsair check --format json`, for the ui's API.
+pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
+    let (spec, outcome, warnings) = evaluate(args).await?;
+    let others = other_browsers(&spec, &outcome);
+    let report = Report {
+        args,
+        outcome: &outcome,
+        warnings,
+        others,
+    };
+    Ok(report.json())
+}
+
+/// Runs the check: the request spec, the outcome and the warnings about the input.
+async fn evaluate(args: &CheckArgs) -> Result<(RequestSpec, Outcome, Vec<String>), String> {
     let browser: Browser = args.browser.into();
     let headers = args
         .headers
@@ -87,11 +130,7 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
         args.insecure,
         Duration::from_secs_f64(args.timeout),
     )?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let outcome = runtime.block_on(client.drive(fetch));
+    let outcome = client.drive(fetch).await;
     for d in &outcome.request.dropped {
         warnings.push(format!(
             "the header '{}' is not sent: it is {}",
@@ -106,27 +145,7 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
     {
         warnings.push(format!("'*' in Access-Control-Allow-Headers was taken to cover Authorization, as {browser} does; the Fetch standard and Chromium do not: list Authorization by name"));
     }
-    let others = other_browsers(&spec, &outcome);
-    let report = Report {
-        args,
-        outcome: &outcome,
-        warnings,
-        others,
-    };
-    match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&report.json()).expect("JSON")
-        ),
-        Format::Text => report.text(),
-    }
-    Ok(if outcome.net_error.is_some() {
-        EXIT_ERROR
-    } else if outcome.allowed {
-        EXIT_OK
-    } else {
-        EXIT_BLOCKED
-    })
+    Ok((spec, outcome, warnings))
 }
 
 /// What the other browsers conclude from the same responses, when they would send the same

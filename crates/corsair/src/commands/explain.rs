@@ -29,10 +29,7 @@ pub fn run(args: ExplainArgs) -> u8 {
         match args.format {
             Format::Json => println!(
                 "{}",
-                serde_json::to_string_pretty(
-                    &json!({"errors": [], "network_failure": network, "known": KNOWN})
-                )
-                .expect("JSON")
+                serde_json::to_string_pretty(&explain_json(&text)).expect("JSON")
             ),
             Format::Text if network => {
                 println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
@@ -50,30 +47,9 @@ pub fn run(args: ExplainArgs) -> u8 {
     }
     match args.format {
         Format::Json => {
-            let errors: Vec<_> = found
-                .iter()
-                .map(|e| {
-                    let f = e.to_failure();
-                    json!({
-                        "kind": e.kind.id(),
-                        "or_kinds": e.or_kinds.iter().map(|k| k.id()).collect::<Vec<_>>(),
-                        "browser": e.browser,
-                        "stage": e.stage,
-                        "api": e.api,
-                        "url": e.url,
-                        "initial_url": e.initial_url,
-                        "origin": e.origin,
-                        "hint": e.hint,
-                        "status": e.status,
-                        "cause": catalogue::cause(&f),
-                        "checklist": checklist(e.kind),
-                        "fix": fix::fix_for(&f),
-                    })
-                })
-                .collect();
             println!(
                 "{}",
-                serde_json::to_string_pretty(&json!({"errors": errors})).expect("JSON")
+                serde_json::to_string_pretty(&explain_json(&text)).expect("JSON")
             );
         }
         Format::Text => {
@@ -190,4 +166,35 @@ fn checklist(kind: FailureKind) -> Vec<&'static str> {
         ],
         RedirectContainsCredentials => vec!["Redirect to a URL without user:password@; send credentials in an Authorization header."],
     }
+}
+
+/// What `--format json` prints: the errors found, each with its kind, URL, origin, cause,
+/// checklist and fix; or none, with whether the text is a network failure and the known messages.
+pub(crate) fn explain_json(text: &str) -> serde_json::Value {
+    let found = explain(text);
+    if found.is_empty() {
+        return json!({"errors": [], "network_failure": is_network_failure(text), "known": KNOWN});
+    }
+    let errors: Vec<_> = found
+        .iter()
+        .map(|e| {
+            let f = e.to_failure();
+            json!({
+                "kind": e.kind.id(),
+                "or_kinds": e.or_kinds.iter().map(|k| k.id()).collect::<Vec<_>>(),
+                "browser": e.browser,
+                "stage": e.stage,
+                "api": e.api,
+                "url": e.url,
+                "initial_url": e.initial_url,
+                "origin": e.origin,
+                "hint": e.hint,
+                "status": e.status,
+                "cause": catalogue::cause(&f),
+                "checklist": checklist(e.kind),
+                "fix": fix::fix_for(&f),
+            })
+        })
+        .collect();
+    json!({"errors": errors})
 }

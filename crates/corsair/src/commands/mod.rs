@@ -8,6 +8,7 @@ pub mod gen;
 pub mod origin;
 pub mod policy;
 pub mod serve;
+pub mod ui;
 
 use crate::cli::StackArg;
 use crate::style::{DIM, HEAD};

@@ -1,0 +1,38 @@
+//! `corsair ui`: parses the flags and starts the ui server (`crate::ui`).
+
+use crate::cli::UiArgs;
+use crate::style::BAD;
+use crate::{EXIT_ERROR, EXIT_OK};
+use anstream::eprintln;
+use std::time::Duration;
+
+pub fn run(args: UiArgs) -> u8 {
+    let listen = match args.listen.parse() {
+        Ok(a) => a,
+        Err(_) => {
+            eprintln!(
+                "{BAD}error:{BAD:#} --listen '{}' must be ADDRESS:PORT, e.g. 127.0.0.1:7070",
+                args.listen
+            );
+            return EXIT_ERROR;
+        }
+    };
+    let serve_for = match args.serve_for {
+        Some(s) if !(s > 0.0 && s < 1e7) => {
+            eprintln!("{BAD}error:{BAD:#} --serve-for {s} must be a positive number of seconds");
+            return EXIT_ERROR;
+        }
+        s => s.map(Duration::from_secs_f64),
+    };
+    match crate::ui::run(crate::ui::Settings {
+        listen,
+        open: args.open,
+        serve_for,
+    }) {
+        Ok(()) => EXIT_OK,
+        Err(e) => {
+            eprintln!("{BAD}error:{BAD:#} {e}");
+            EXIT_ERROR
+        }
+    }
+}

@@ -1,0 +1,299 @@
+// corsair ui: the check, live, explain and policy panels over the ui's JSON API.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const token = new URLSearchParams(location.search).get("token");
+let config = { stacks: [], targets: [] };
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (v !== undefined && v !== null && v !== false) e.setAttribute(k, v === true ? "" : v);
+  }
+  for (const c of children.flat()) {
+    if (c === null || c === undefined || c === false) continue;
+    e.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return e;
+}
+
+async function api(path, body) {
+  const headers = { "Content-Type": "application/json" };
+  if (token) headers["X-Corsair-Token"] = token;
+  // Always POST with a JSON body: the browser then sends Origin, which the API checks.
+  const r = await fetch(path, { method: "POST", headers, body: JSON.stringify(body) });
+  const v = await r.json().catch(() => ({ error: `HTTP ${r.status}` }));
+  if (!r.ok) throw new Error(v.error || `HTTP ${r.status}`);
+  return v;
+}
+
+function copyButton(text, label = "Copy") {
+  const b = el("button", { type: "button" }, label);
+  b.addEventListener("click", async () => {
+    try { await navigator.clipboard.writeText(text); b.textContent = "Copied"; }
+    catch { b.textContent = "Select and copy"; }
+    setTimeout(() => (b.textContent = label), 1500);
+  });
+  return b;
+}
+
+// ---- tabs (keyboard: arrows, Home, End) ----
+const tabs = [...document.querySelectorAll("[role=tab]")];
+function select(tab, focus = true) {
+  for (const t of tabs) {
+    const on = t === tab;
+    t.setAttribute("aria-selected", on);
+    t.tabIndex = on ? 0 : -1;
+    $(t.getAttribute("aria-controls")).hidden = !on;
+  }
+  if (focus) tab.focus();
+  const name = tab.id.slice(4);
+  if (!location.hash.startsWith(`#${name}`)) history.replaceState(null, "", `#${name}`);
+}
+tabs.forEach((t, i) => {
+  t.addEventListener("click", () => select(t));
+  t.addEventListener("keydown", (e) => {
+    const n = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (n !== undefined) { e.preventDefault(); select(tabs[(n + tabs.length) % tabs.length]); }
+  });
+});
+
+// ---- check ----
+const lines = (s) => s.split("\n").map((l) => l.trim()).filter(Boolean);
+
+function checkRequest() {
+  return {
+    url: $("c-url").value.trim(),
+    origin: $("c-origin").value.trim(),
+    method: $("c-method").value.trim() || "GET",
+    headers: lines($("c-headers").value),
+    data: $("c-data").value || null,
+    credentials: $("c-credentials").checked,
+    api: $("c-api").value,
+    browser: $("c-browser").value,
+  };
+}
+
+function shareLink() {
+  const q = checkRequest();
+  const p = new URLSearchParams();
+  for (const [k, v] of Object.entries(q)) {
+    if (Array.isArray(v)) v.forEach((x) => p.append(k, x));
+    else if (v !== null && v !== false && v !== "") p.set(k, String(v));
+  }
+  p.set("stack", $("c-stack").value);
+  return `${location.origin}${location.pathname}${token ? `?token=${encodeURIComponent(token)}` : ""}#check?${p}`;
+}
+
+// A shared link fills the form; it never sends anything by itself.
+function fillFromHash() {
+  const [name, query] = location.hash.slice(1).split("?");
+  const tab = tabs.find((t) => t.id === `tab-${name}`);
+  if (tab) select(tab, false);
+  if (name !== "check" || !query) return;
+  const p = new URLSearchParams(query);
+  const set = (id, v) => { if (v !== null) $(id).value = v; };
+  set("c-url", p.get("url")); set("c-origin", p.get("origin")); set("c-method", p.get("method"));
+  set("c-data", p.get("data")); set("c-api", p.get("api")); set("c-browser", p.get("browser"));
+  set("c-stack", p.get("stack"));
+  if (p.getAll("headers").length) $("c-headers").value = p.getAll("headers").join("\n");
+  $("c-credentials").checked = p.get("credentials") === "true";
+}
+
+function headerList(pairs) {
+  return el("pre", {}, (pairs || []).map(([n, v]) =>
+    el("span", { class: /^access-control-|^origin$|^vary$/i.test(n) ? "hdr cors" : "hdr" }, `${n}: ${v}`)));
+}
+
+function renderFix(fix, stack) {
+  if (!fix) return null;
+  const snippet = (fix.snippets || []).find((s) => s.stack === stack);
+  return el("div", { class: "box", id: "fix" },
+    el("h3", {}, "Fix"),
+    el("p", {}, fix.summary),
+    fix.headers && fix.headers.length ? el("div", {}, el("p", {}, "The server should send:"), headerList(fix.headers)) : null,
+    snippet ? el("div", {}, el("p", {}, `For ${stack}:`), el("pre", { class: "snippet" }, snippet.code), copyButton(snippet.code, "Copy snippet")) : null);
+}
+
+function renderCheck(v, stack) {
+  const verdict = v.allowed ? "Allowed: JavaScript can read the response" : "Blocked";
+  const out = [
+    el("div", { class: `verdict ${v.allowed ? "allowed" : "blocked"}`, id: "verdict", role: "status" }, verdict),
+  ];
+  if (v.console) out.push(el("h3", {}, "Console"), el("div", { class: "console", id: "console" }, v.console));
+  if (v.cause) out.push(el("div", { class: "box" }, el("h3", {}, "Cause"), el("p", { id: "cause" }, v.cause)));
+  out.push(renderFix(v.fix, stack));
+  if (v.request && v.request.preflight_reasons) {
+    const reasons = v.request.preflight_reasons;
+    out.push(el("p", { class: "hint" }, reasons.length ? `Preflight: yes (${reasons.length} reason${reasons.length > 1 ? "s" : ""}).` : "Preflight: no (a simple request)."));
+  }
+  out.push(el("h3", {}, "Trace"));
+  for (const [i, ex] of (v.exchanges || []).entries()) {
+    const r = ex.request;
+    out.push(el("div", { class: "box exchange" },
+      el("h3", {}, `${i + 1}. ${ex.kind}: ${r.method} ${r.url}`),
+      headerList(r.headers),
+      ex.response ? el("div", {}, el("p", {}, `→ ${ex.response.status}`), headerList(ex.response.headers)) : el("p", {}, "→ no response"),
+      el("pre", { class: "curl" }, ex.curl), copyButton(ex.curl, "Copy curl")));
+  }
+  const others = Object.entries(v.other_browsers || {}).filter(([, o]) => o);
+  if (others.length) {
+    out.push(el("div", { class: "box" }, el("h3", {}, "Other browsers"),
+      el("ul", {}, others.map(([b, o]) => el("li", {}, `${b}: ${o.allowed ? "allowed" : "blocked"}${o.console ? ` — ${o.console}` : ""}`)))));
+  }
+  for (const w of v.warnings || []) out.push(el("p", { class: "hint" }, `Note: ${w}`));
+  return out;
+}
+
+async function runCheck(e) {
+  e.preventDefault();
+  const res = $("check-result");
+  const q = checkRequest();
+  if (!q.url || !q.origin) { res.replaceChildren(el("p", { role: "alert" }, "Give a URL and the page's origin.")); return; }
+  res.replaceChildren(el("p", {}, "Checking…"));
+  history.replaceState(null, "", shareLink().replace(location.origin, ""));
+  try {
+    res.replaceChildren(...renderCheck(await api("/api/check", q), $("c-stack").value));
+  } catch (err) {
+    res.replaceChildren(el("p", { role: "alert", class: "console" }, `Error: ${err.message}`));
+  }
+}
+
+// ---- live ----
+const frames = {};
+let nextId = 1;
+const pending = new Map();
+window.addEventListener("message", (ev) => {
+  const live = [config.live_origin, location.origin];
+  if (!live.includes(ev.origin)) return;
+  const d = ev.data || {};
+  if (d.ready && frames[d.ready]) frames[d.ready].ready();
+  if (d.id && pending.has(d.id)) { pending.get(d.id)(d); pending.delete(d.id); }
+});
+
+function frameFor(origin) {
+  if (!frames[origin]) {
+    let ready;
+    const p = new Promise((r) => (ready = r));
+    const f = el("iframe", { src: `${origin}/live`, title: `live page at ${origin}` });
+    $("live-frames").append(f);
+    frames[origin] = { frame: f, ready, loaded: p };
+  }
+  return frames[origin];
+}
+
+async function runLive(e) {
+  e.preventDefault();
+  const res = $("live-result");
+  const origin = $("l-from").value === "own" ? location.origin : config.live_origin;
+  const req = { url: $("l-url").value.trim(), method: $("l-method").value.trim() || "GET", headers: lines($("l-headers").value), credentials: $("l-credentials").checked };
+  if (!req.url) { res.replaceChildren(el("p", { role: "alert" }, "Give a URL.")); return; }
+  res.replaceChildren(el("p", {}, `Running from ${origin}…`));
+  const f = frameFor(origin);
+  await Promise.race([f.loaded, new Promise((r) => setTimeout(r, 5000))]);
+  const id = nextId++;
+  const did = new Promise((r) => pending.set(id, r));
+  f.frame.contentWindow.postMessage({ ...req, id }, origin);
+  const [browser, predicted] = await Promise.all([
+    Promise.race([did, new Promise((r) => setTimeout(() => r({ allowed: false, error: "no answer from the live page in 15 s" }), 15000))]),
+    api("/api/check", { ...req, origin }).catch((err) => ({ error: err.message })),
+  ]);
+  const agree = !predicted.error && browser.allowed === predicted.allowed;
+  res.replaceChildren(
+    el("p", { class: "match", id: "live-agree", role: "status" }, predicted.error ? `corsair could not predict: ${predicted.error}` : agree ? "✓ Your browser and corsair agree." : "✗ Your browser and corsair disagree."),
+    el("div", { class: "side" },
+      el("div", { class: "box", id: "live-browser" }, el("h3", {}, "Your browser did"),
+        el("p", { class: `verdict ${browser.allowed ? "allowed" : "blocked"}` }, browser.allowed ? `Allowed (status ${browser.status})` : "Blocked"),
+        browser.error ? el("p", {}, `fetch rejected: ${browser.error} (the reason is only in the DevTools console)`) : null,
+        browser.headers ? el("div", {}, el("p", {}, "Headers JavaScript could read:"), headerList(browser.headers)) : null),
+      el("div", { class: "box", id: "live-predicted" }, el("h3", {}, "corsair predicted"),
+        predicted.error ? el("p", {}, predicted.error) : el("div", {},
+          el("p", { class: `verdict ${predicted.allowed ? "allowed" : "blocked"}` }, predicted.allowed ? "Allowed" : "Blocked"),
+          predicted.console ? el("div", { class: "console" }, predicted.console) : null,
+          predicted.cause ? el("p", {}, predicted.cause) : null))));
+}
+
+// ---- explain ----
+async function runExplain(e) {
+  e.preventDefault();
+  const res = $("explain-result");
+  try {
+    const v = await api("/api/explain", { text: $("e-text").value });
+    if (!v.errors.length) {
+      res.replaceChildren(el("p", { role: "alert" }, v.network_failure
+        ? "Not a CORS header problem: the browser got no usable response (server down, DNS, TLS, timeout, an extension)."
+        : "Not recognised as a CORS error. The messages corsair knows:"),
+        v.network_failure ? null : el("ul", {}, v.known.map((k) => el("li", {}, k))));
+      return;
+    }
+    res.replaceChildren(...v.errors.map((x) => el("div", { class: "box explained" },
+      el("h3", {}, `${x.kind}`),
+      el("p", {}, x.url ? `URL: ${x.url}` : null), el("p", {}, x.origin ? `Origin: ${x.origin}` : null),
+      el("p", { class: "cause" }, x.cause),
+      el("h3", {}, "Checklist"), el("ul", {}, (x.checklist || []).map((c) => el("li", {}, c))),
+      renderFix(x.fix, $("c-stack").value))));
+  } catch (err) {
+    res.replaceChildren(el("p", { role: "alert" }, `Error: ${err.message}`));
+  }
+}
+
+// ---- policy ----
+const SAMPLE = `listen = "127.0.0.1:8080"
+upstream = "http://127.0.0.1:9000"
+[policy]
+origins = ["https://app.example.com", "https://*.example.com"]
+methods = ["GET", "POST", "PUT", "DELETE"]
+request_headers = ["Content-Type", "Authorization"]
+expose_headers = ["X-Total-Count"]
+credentials = true
+max_age = 7200
+`;
+let lastPolicy = null;
+let timer = null;
+
+function showGenerated() {
+  const g = lastPolicy && lastPolicy.generated[$("p-target").value];
+  $("p-output").textContent = !g ? "" : g.error ? `# cannot generate: ${g.error}` : g.text;
+}
+
+async function validatePolicy() {
+  const status = $("policy-status");
+  try {
+    lastPolicy = await api("/api/policy", { toml: $("p-text").value });
+  } catch (err) {
+    status.replaceChildren(el("p", { role: "alert" }, `Error: ${err.message}`));
+    return;
+  }
+  const d = lastPolicy.diagnostics || [];
+  status.replaceChildren(
+    el("p", { id: "policy-verdict", class: `verdict ${lastPolicy.valid ? "allowed" : "blocked"}` },
+      lastPolicy.valid ? `Valid${d.length ? ` (${d.length} warning${d.length > 1 ? "s" : ""})` : ""}` : "Refused"),
+    ...d.map((x) => el("p", { class: `diag ${x.severity}` }, `line ${x.line}, column ${x.column}: ${x.severity}: ${x.message}${x.fix ? ` — fix: ${x.fix}` : ""}`)));
+  showGenerated();
+}
+
+// ---- start ----
+window.addEventListener("DOMContentLoaded", async () => {
+  try { config = await api("/api/config", {}); } catch (err) {
+    $("check-result").replaceChildren(el("p", { role: "alert" }, `The ui's API refused this page: ${err.message}`));
+  }
+  $("version").textContent = `corsair ${config.version || ""}`;
+  for (const s of config.stacks || []) $("c-stack").append(el("option", {}, s));
+  for (const t of config.targets || []) $("p-target").append(el("option", {}, t));
+  $("check-form").addEventListener("submit", runCheck);
+  $("c-share").addEventListener("click", async () => {
+    const link = shareLink();
+    history.replaceState(null, "", link.replace(location.origin, ""));
+    try { await navigator.clipboard.writeText(link); } catch { /* the address bar has it */ }
+  });
+  $("live-form").addEventListener("submit", runLive);
+  $("explain-form").addEventListener("submit", runExplain);
+  $("p-text").value = SAMPLE;
+  $("p-text").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validatePolicy, 250); });
+  $("p-target").addEventListener("change", showGenerated);
+  $("p-copy").addEventListener("click", () => navigator.clipboard.writeText($("p-output").textContent).catch(() => {}));
+  fillFromHash();
+  validatePolicy();
+  document.body.dataset.ready = "true";
+});

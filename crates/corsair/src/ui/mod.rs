@@ -1,0 +1,487 @@
+//! `corsair ui`: the debugger as a local web page. One listener serves the single-page app
+//! (embedded in the binary: no CDN, works offline) and its JSON API; a second loopback listener
+//! serves the Live page from another origin, so the browser's own fetch is cross-origin.
+//!
+//! The API makes outbound requests for whoever calls it, so it only answers its own page:
+//! - `Host` must be the ui's own address (DNS rebinding);
+//! - `Origin` must be the ui's own origin, the same as `Host` (no CORS headers are ever granted,
+//!   `null` and every other origin are refused);
+//! - calls are POST with `Content-Type: application/json`, which a cross-origin page cannot send
+//!   without a preflight that is never answered;
+//! - on a non-loopback address, a per-launch token printed on the command line is required too.
+
+use crate::cli::{ApiArg, BrowserArg, CheckArgs, Format};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::{Method, Request, Response, StatusCode};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+const INDEX: &str = include_str!("assets/index.html");
+const APP_JS: &str = include_str!("assets/app.js");
+const APP_CSS: &str = include_str!("assets/app.css");
+const LIVE_HTML: &str = include_str!("assets/live.html");
+const LIVE_JS: &str = include_str!("assets/live.js");
+
+/// API request bodies larger than this are refused.
+const MAX_BODY: usize = 1024 * 1024;
+
+/// Where the ui listens and what it requires.
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub open: bool,
+    pub serve_for: Option<Duration>,
+}
+
+/// What every request is checked against.
+struct Guard {
+    /// The main listener's port, the live listener's port and origin.
+    port: u16,
+    live_port: u16,
+    live_origin: String,
+    /// Host names the ui answers to (loopback names, or the listen address).
+    hosts: Vec<String>,
+    /// Required on API calls when listening beyond loopback.
+    token: Option<String>,
+}
+
+impl Guard {
+    fn host_ok(&self, host: Option<&str>, port: u16) -> bool {
+        let Some(host) = host else { return false };
+        let (name, p) = match host.rsplit_once(':') {
+            Some((n, p)) if !n.ends_with(']') || n.starts_with('[') => (n, p),
+            _ => return false,
+        };
+        p.parse::<u16>().ok() == Some(port)
+            && (self.token.is_some() || self.hosts.iter().any(|h| h.eq_ignore_ascii_case(name)))
+    }
+
+    /// The ui's own origin, as its page sees it: `http://` + the Host it was loaded from.
+    fn origin_ok(&self, origin: Option<&str>, host: &str) -> bool {
+        origin == Some(format!("http://{host}").as_str())
+    }
+
+    fn token_ok(&self, given: Option<&str>) -> bool {
+        match &self.token {
+            None => true,
+            Some(t) => given.is_some_and(|g| {
+                g.len() == t.len() && g.bytes().zip(t.bytes()).fold(0, |a, (x, y)| a | (x ^ y)) == 0
+            }),
+        }
+    }
+}
+
+fn is_loopback(addr: &SocketAddr) -> bool {
+    addr.ip().is_loopback()
+}
+
+/// A random token from the OS.
+fn token() -> Result<String, String> {
+    let mut buf = [0u8; 16];
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut buf))
+        .map_err(|e| format!("cannot read /dev/urandom for the ui token: {e}"))?;
+    Ok(buf.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+pub fn run(settings: Settings) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(serve(settings))
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let main = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e} (choose another with --listen 127.0.0.1:PORT)",
+                settings.listen
+            )
+        })?;
+    let addr = main.local_addr().map_err(|e| e.to_string())?;
+    // The live page's origin: the same loopback host, another port.
+    let live_ip = if is_loopback(&addr) {
+        addr.ip()
+    } else {
+        std::net::IpAddr::from([127, 0, 0, 1])
+    };
+    let live = tokio::net::TcpListener::bind((live_ip, 0))
+        .await
+        .map_err(|e| format!("cannot listen on {live_ip} for the live page: {e}"))?;
+    let live_addr = live.local_addr().map_err(|e| e.to_string())?;
+    let token = if is_loopback(&addr) {
+        None
+    } else {
+        Some(token()?)
+    };
+    let mut hosts = vec![
+        "127.0.0.1".to_string(),
+        "localhost".to_string(),
+        "[::1]".to_string(),
+    ];
+    hosts.push(match addr.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    });
+    let guard = Arc::new(Guard {
+        port: addr.port(),
+        live_port: live_addr.port(),
+        live_origin: format!("http://{}:{}", hosts_for_url(&live_addr), live_addr.port()),
+        hosts,
+        token: token.clone(),
+    });
+    let shown_host = if addr.ip().is_unspecified() {
+        "127.0.0.1".to_string()
+    } else {
+        hosts_for_url(&addr)
+    };
+    let url = match &token {
+        Some(t) => format!("http://{shown_host}:{}/?token={t}", addr.port()),
+        None => format!("http://{shown_host}:{}/", addr.port()),
+    };
+    println!("corsair ui on {url}");
+    println!("  live page (a second origin): {}/live", guard.live_origin);
+    if token.is_some() {
+        println!("  listening beyond loopback: the API needs the token in that URL");
+    }
+    if settings.open {
+        let _ = std::process::Command::new("xdg-open")
+            .arg(&url)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn();
+    }
+    use std::io::Write;
+    let _ = std::io::stdout().flush();
+
+    let g = guard.clone();
+    let live_task = tokio::spawn(accept(live, move |req| {
+        let g = g.clone();
+        async move { live_page(&g, req) }
+    }));
+    let g = guard.clone();
+    let main_task = tokio::spawn(accept(main, move |req| {
+        let g = g.clone();
+        async move { handle(&g, req).await }
+    }));
+    match settings.serve_for {
+        Some(d) => tokio::time::sleep(d).await,
+        None => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    live_task.abort();
+    main_task.abort();
+    Ok(())
+}
+
+fn hosts_for_url(addr: &SocketAddr) -> String {
+    match addr.ip() {
+        std::net::IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    }
+}
+
+type Resp = Response<Full<Bytes>>;
+
+async fn accept<F, Fut>(listener: tokio::net::TcpListener, handler: F)
+where
+    F: Fn(Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Resp> + Send + 'static,
+{
+    while let Ok((stream, _)) = listener.accept().await {
+        let handler = handler.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                let handler = handler.clone();
+                async move { Ok::<_, std::convert::Infallible>(handler(req).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .header_read_timeout(Duration::from_secs(10))
+                .timer(hyper_util::rt::TokioTimer::new())
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+fn header<'a>(req: &'a Request<hyper::body::Incoming>, name: &str) -> Option<&'a str> {
+    req.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+fn plain(status: StatusCode, text: &str) -> Resp {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "text/plain; charset=utf-8")
+        .header("Cache-Control", "no-store")
+        .body(Full::new(Bytes::from(text.to_string())))
+        .expect("a valid response")
+}
+
+fn asset(content_type: &str, body: &'static str, csp: &str) -> Resp {
+    Response::builder()
+        .header("Content-Type", content_type)
+        .header("Content-Security-Policy", csp)
+        .header("X-Content-Type-Options", "nosniff")
+        .header("Referrer-Policy", "no-referrer")
+        .header("Cache-Control", "no-store")
+        .body(Full::new(Bytes::from_static(body.as_bytes())))
+        .expect("a valid response")
+}
+
+fn json_resp(status: StatusCode, v: &Value) -> Resp {
+    Response::builder()
+        .status(status)
+        .header("Content-Type", "application/json")
+        .header("Cache-Control", "no-store")
+        .header("X-Content-Type-Options", "nosniff")
+        .body(Full::new(Bytes::from(v.to_string())))
+        .expect("a valid response")
+}
+
+fn refuse(status: StatusCode, why: &str) -> Resp {
+    json_resp(status, &json!({"error": why}))
+}
+
+async fn handle(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
+    let host = header(&req, "host").map(str::to_string);
+    if !g.host_ok(host.as_deref(), g.port) {
+        return refuse(
+            StatusCode::MISDIRECTED_REQUEST,
+            "this Host is not the corsair ui's address (DNS rebinding protection): open the URL corsair ui printed",
+        );
+    }
+    let host = host.unwrap_or_default();
+    let path = req.uri().path().to_string();
+    let page_csp = format!("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self' {}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'", g.live_origin);
+    let live_csp = "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors 'self'; base-uri 'none'";
+    match (req.method(), path.as_str()) {
+        (&Method::GET, "/") | (&Method::GET, "/index.html") => {
+            asset("text/html; charset=utf-8", INDEX, &page_csp)
+        }
+        (&Method::GET, "/app.js") => asset("text/javascript; charset=utf-8", APP_JS, &page_csp),
+        (&Method::GET, "/app.css") => asset("text/css; charset=utf-8", APP_CSS, &page_csp),
+        // The same live page at the ui's own origin: a same-origin frame.
+        (&Method::GET, "/live") => asset("text/html; charset=utf-8", LIVE_HTML, live_csp),
+        (&Method::GET, "/live.js") => asset("text/javascript; charset=utf-8", LIVE_JS, live_csp),
+        (&Method::POST, _) if path.starts_with("/api/") => api(g, req, &host, &path).await,
+        _ => plain(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+async fn api(g: &Guard, req: Request<hyper::body::Incoming>, host: &str, path: &str) -> Resp {
+    if !g.origin_ok(header(&req, "origin"), host) {
+        return refuse(
+            StatusCode::FORBIDDEN,
+            "the corsair ui's API answers its own page only: this Origin is refused",
+        );
+    }
+    if !g.token_ok(header(&req, "x-corsair-token")) {
+        return refuse(
+            StatusCode::UNAUTHORIZED,
+            "the ui listens beyond loopback: send the token printed by corsair ui (open the URL it printed)",
+        );
+    }
+    let json_type = header(&req, "content-type")
+        .is_some_and(|c| c.to_ascii_lowercase().starts_with("application/json"));
+    if !json_type {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "send the API call as Content-Type: application/json",
+        );
+    }
+    let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
+        Ok(b) => b.to_bytes(),
+        Err(_) => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "the request body is over 1 MiB",
+            )
+        }
+    };
+    let result = match path {
+        "/api/config" => Ok(json!({
+            "origin": format!("http://{host}"),
+            "live_origin": g.live_origin,
+            "targets": corsair_core::gen::Target::ALL.map(|t| t.name()),
+            "stacks": corsair_core::fix::Stack::ALL.map(|s| s.name()),
+            "version": env!("CARGO_PKG_VERSION"),
+        })),
+        "/api/check" => check(&body).await,
+        "/api/explain" => explain(&body),
+        "/api/policy" => policy(&body),
+        _ => return refuse(StatusCode::NOT_FOUND, "no such API call"),
+    };
+    match result {
+        Ok(v) => json_resp(StatusCode::OK, &v),
+        Err(e) => refuse(StatusCode::BAD_REQUEST, &e),
+    }
+}
+
+#[derive(Deserialize)]
+struct CheckIn {
+    url: String,
+    origin: String,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    headers: Vec<String>,
+    #[serde(default)]
+    credentials: bool,
+    #[serde(default)]
+    data: Option<String>,
+    #[serde(default)]
+    browser: Option<String>,
+    #[serde(default)]
+    api: Option<String>,
+    #[serde(default)]
+    insecure: bool,
+    #[serde(default)]
+    resolve: Vec<String>,
+}
+
+async fn check(body: &[u8]) -> Result<Value, String> {
+    let c: CheckIn = serde_json::from_slice(body).map_err(|e| format!("bad check request: {e}"))?;
+    let args = CheckArgs {
+        url: c.url,
+        origin: c.origin,
+        method: c
+            .method
+            .filter(|m| !m.trim().is_empty())
+            .unwrap_or_else(|| "GET".into()),
+        headers: c
+            .headers
+            .into_iter()
+            .filter(|h| !h.trim().is_empty())
+            .collect(),
+        credentials: c.credentials,
+        data: c.data.filter(|d| !d.is_empty()),
+        browser: match c.browser.as_deref() {
+            Some("firefox") => BrowserArg::Firefox,
+            Some("safari") => BrowserArg::Safari,
+            _ => BrowserArg::Chromium,
+        },
+        api: match c.api.as_deref() {
+            Some("xhr") => ApiArg::Xhr,
+            _ => ApiArg::Fetch,
+        },
+        resolve: c.resolve,
+        cacert: None,
+        insecure: c.insecure,
+        timeout: 10.0,
+        format: Format::Json,
+        stack: None,
+    };
+    crate::commands::check::check_json(&args).await
+}
+
+#[derive(Deserialize)]
+struct ExplainIn {
+    text: String,
+}
+
+fn explain(body: &[u8]) -> Result<Value, String> {
+    let e: ExplainIn =
+        serde_json::from_slice(body).map_err(|e| format!("bad explain request: {e}"))?;
+    Ok(crate::commands::explain::explain_json(&e.text))
+}
+
+#[derive(Deserialize)]
+struct PolicyIn {
+    toml: String,
+    #[serde(default)]
+    env: Option<String>,
+}
+
+fn policy(body: &[u8]) -> Result<Value, String> {
+    let p: PolicyIn =
+        serde_json::from_slice(body).map_err(|e| format!("bad policy request: {e}"))?;
+    let env = p.env.filter(|e| !e.is_empty());
+    let (config, diags) = match corsair_core::policy::load(&p.toml, env.as_deref()) {
+        Ok((c, w)) => (Some(c), w),
+        Err(d) => (None, d),
+    };
+    let mut generated = serde_json::Map::new();
+    if let Some(c) = &config {
+        let listen = c.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
+        for t in corsair_core::gen::Target::ALL {
+            let v = if !c.routes.is_empty() {
+                json!({"error": "the file has [[routes]]: corsair gen does not write per-route policies yet"})
+            } else {
+                match corsair_core::gen::generate(
+                    t,
+                    &corsair_core::gen::Input {
+                        spec: c.policy.spec(),
+                        listen: &listen,
+                        upstream: c.upstream.as_deref(),
+                    },
+                ) {
+                    Ok(g) => json!({"file": t.file_name(), "text": g.text, "warnings": g.warnings}),
+                    Err(e) => json!({"error": e}),
+                }
+            };
+            generated.insert(t.name().to_string(), v);
+        }
+    }
+    Ok(json!({"valid": config.is_some(), "diagnostics": diags, "generated": generated}))
+}
+
+/// The live page, served on the second origin: it runs the fetch it is asked to by the ui's page
+/// (and only by it) and reports what the browser let it see.
+fn live_page(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
+    if !g.host_ok(header(&req, "host"), g.live_port) {
+        return plain(StatusCode::MISDIRECTED_REQUEST, "unknown Host");
+    }
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors http://127.0.0.1:{0} http://localhost:{0} http://[::1]:{0}; base-uri 'none'",
+        g.port
+    );
+    match (req.method(), req.uri().path()) {
+        (&Method::GET, "/live") => asset("text/html; charset=utf-8", LIVE_HTML, &csp),
+        (&Method::GET, "/live.js") => asset("text/javascript; charset=utf-8", LIVE_JS, &csp),
+        _ => plain(StatusCode::NOT_FOUND, "not found"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn guard(token: Option<&str>) -> Guard {
+        Guard {
+            port: 7070,
+            live_port: 7071,
+            live_origin: "http://127.0.0.1:7071".into(),
+            hosts: vec!["127.0.0.1".into(), "localhost".into(), "[::1]".into()],
+            token: token.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn host_origin_and_token_checks() {
+        let g = guard(None);
+        assert!(g.host_ok(Some("127.0.0.1:7070"), 7070));
+        assert!(g.host_ok(Some("localhost:7070"), 7070));
+        assert!(g.host_ok(Some("[::1]:7070"), 7070));
+        assert!(!g.host_ok(Some("evil.example:7070"), 7070), "rebinding");
+        assert!(!g.host_ok(Some("127.0.0.1:7071"), 7070), "other port");
+        assert!(!g.host_ok(Some("127.0.0.1"), 7070));
+        assert!(!g.host_ok(None, 7070));
+        assert!(g.origin_ok(Some("http://127.0.0.1:7070"), "127.0.0.1:7070"));
+        assert!(!g.origin_ok(Some("null"), "127.0.0.1:7070"));
+        assert!(!g.origin_ok(Some("http://localhost:7070"), "127.0.0.1:7070"));
+        assert!(!g.origin_ok(None, "127.0.0.1:7070"));
+        assert!(g.token_ok(None));
+        let t = guard(Some("abc123"));
+        assert!(t.token_ok(Some("abc123")));
+        assert!(!t.token_ok(Some("abc124")) && !t.token_ok(Some("abc")) && !t.token_ok(None));
+    }
+}
