@@ -105,6 +105,7 @@ BL=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" proxy "$BL" "$UP" & bl_pid=
 AX0=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX0" none & ax0_pid=$!; pids+=($ax0_pid); wait_port "$AX0"
 AX1=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX1" corsair & ax1_pid=$!; pids+=($ax1_pid); wait_port "$AX1"
 AX2=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX2" tower-http & ax2_pid=$!; pids+=($ax2_pid); wait_port "$AX2"
+AX3=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX3" corsair-outer & ax3_pid=$!; pids+=($ax3_pid); wait_port "$AX3"
 
 cat > "$work/preflight.lua" <<'LUA'
 wrk.method = "OPTIONS"
@@ -118,23 +119,35 @@ wrk.headers["Origin"] = "https://app.example.com"
 LUA
 
 # Correctness first: every server under test must answer the preflight and the request.
-for port in $CS $NG $AX1 $AX2; do
+for port in $CS $NG $AX1 $AX2 $AX3; do
   curl -sf -o /dev/null -X OPTIONS "http://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: PUT' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
     || { echo "port $port does not answer the preflight correctly" >&2; exit 1; }
   curl -sf -o /dev/null "http://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
     || { echo "port $port does not answer the request correctly" >&2; exit 1; }
 done
 
-declare -A rps p99 cpu pidof
+declare -A rps p99 cpu ins pidof
+# Instructions per request (user + kernel) from perf, when the machine allows it: unlike
+# requests/s, they do not move with the other load on a shared machine.
+use_perf=""
+if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions -- true 2>&1 | grep -q '^[0-9]'; then use_perf=1; fi
 pidof[corsair]=$cs_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
-pidof[axum-none]=$ax0_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid
+pidof[axum-none]=$ax0_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
 measure() { # name port script
   local out before after
   before=$(ticks ${pidof[$1]})
+  local perf_pid=""
+  if [ -n "$use_perf" ]; then
+    perf stat -x, -e instructions -p "$(echo ${pidof[$1]} | tr ' ' ',')" -o "$work/perf.txt" -- sleep "$DURATION" & perf_pid=$!
+  fi
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/items")
   after=$(ticks ${pidof[$1]})
+  if [ -n "$perf_pid" ]; then
+    wait "$perf_pid" || true
+    ins["$1/$3"]="${ins["$1/$3"]:-} $(awk -F, -v n="$(echo "$out" | awk '/requests in/{print $1}')" '/instructions/{printf "%.0f", $1 / n}' "$work/perf.txt")"
+  fi
   local r l n
   r=$(echo "$out" | awk '/Requests\/sec/{print $2}')
   l=$(echo "$out" | awk '$1=="99%"{print $2}')
@@ -158,16 +171,17 @@ for round in $(seq "$ROUNDS"); do
     [ $kind = actual ] && measure axum-none "$AX0" $kind   # no CORS: it has no preflight to answer
     measure axum-corsair "$AX1" $kind
     measure axum-tower-http "$AX2" $kind
+    measure axum-corsair-outer "$AX3" $kind
   done
 done
 
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
-printf '%-18s %-10s %12s %10s %14s\n' server request req/s p99_ms server_us/req
-for name in corsair nginx baseline axum-none axum-corsair axum-tower-http; do
+printf '%-19s %-10s %12s %10s %14s %14s\n' server request req/s p99_ms server_us/req instr/req
+for name in corsair nginx baseline axum-none axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
-    printf '%-18s %-10s %12s %10s %14s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")"
+    printf '%-19s %-10s %12s %10s %14s %14s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")"
   done
 done
 ratio() { awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
@@ -184,5 +198,13 @@ echo "server CPU per request, corsair serve / nginx, actual:    $(cpu_ratio cors
 echo "server CPU per request, corsair serve / nginx, preflight: $(cpu_ratio corsair/preflight nginx/preflight)x"
 echo "server CPU per request, axum + corsair-tower / axum, actual:      $(cpu_ratio axum-corsair/actual axum-none/actual)x"
 echo "server CPU per request, axum + tower-http / axum, actual:         $(cpu_ratio axum-tower-http/actual axum-none/actual)x"
+if [ -n "$use_perf" ]; then
+  ins_ratio() { awk -v a="$(median "${ins["$1"]}")" -v b="$(median "${ins["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+  echo "instructions per request, corsair serve / nginx, actual:    $(ins_ratio corsair/actual nginx/actual)x"
+  echo "instructions per request, corsair serve / nginx, preflight: $(ins_ratio corsair/preflight nginx/preflight)x"
+  echo "instructions per request, axum + corsair-tower / axum:               $(ins_ratio axum-corsair/actual axum-none/actual)x"
+  echo "instructions per request, axum wrapped whole in corsair-tower / axum: $(ins_ratio axum-corsair-outer/actual axum-none/actual)x"
+  echo "instructions per request, axum + tower-http / axum:                  $(ins_ratio axum-tower-http/actual axum-none/actual)x"
+fi
 echo
 echo "RSS after the run: corsair serve $(( $(rss_kib $cs_pid) / 1024 )) MiB; nginx (master + worker) $(( $(rss_kib $ng_pid $(pgrep -P $ng_pid | tr '\n' ' ')) / 1024 )) MiB; no-CORS proxy $(( $(rss_kib $bl_pid) / 1024 )) MiB"

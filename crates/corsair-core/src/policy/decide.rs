@@ -260,10 +260,14 @@ fn check_request(policy: &Policy, req: &RequestView<'_>) -> Reason {
         if name.is_empty() {
             continue;
         }
-        let listed = policy
-            .headers
-            .iter()
-            .any(|h| h.as_bytes().eq_ignore_ascii_case(name));
+        // The policy's names are lowercase, and browsers send lowercase names: an exact
+        // comparison settles almost every case before the case-insensitive one.
+        let listed = policy.headers.iter().any(|h| h.as_bytes() == name)
+            || (name.iter().any(u8::is_ascii_uppercase)
+                && policy
+                    .headers
+                    .iter()
+                    .any(|h| h.as_bytes().eq_ignore_ascii_case(name)));
         if listed || (policy.any_header && !name.eq_ignore_ascii_case(b"authorization")) {
             continue;
         }

@@ -15,7 +15,9 @@ type Counts = Vec<((&'static str, bool, &'static str), u64)>;
 #[derive(Default)]
 pub struct Metrics {
     /// Per origin (looked up without allocating), the counts by kind, result and reason.
-    decisions: Mutex<HashMap<String, Counts>>,
+    /// Keyed by origin with FNV: cheaper than SipHash per request, and the map is bounded
+    /// (MAX_ORIGINS), so hash flooding has nothing to grow.
+    decisions: Mutex<fnv::FnvHashMap<String, Counts>>,
     upstream_errors: Mutex<HashMap<&'static str, u64>>,
     reloads: Mutex<(u64, u64)>,
 }

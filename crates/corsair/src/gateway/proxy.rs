@@ -157,9 +157,9 @@ pub async fn handle(
     state: Arc<State>,
     peer: Arc<Peer>,
 ) -> Result<Response<Body>, Infallible> {
-    let started = Instant::now();
     let _busy = Busy::new(&peer.activity);
-    let compiled = state.config.load_full();
+    // A borrowed snapshot: no reference count is touched unless the request is forwarded.
+    let compiled = state.config.load();
     let headers = compiled.headers_for(req.uri().path());
     let d = decide(headers.policy(), &corsair_tower::view(&req));
     let report_only = compiled.config.report_only;
@@ -174,8 +174,13 @@ pub async fn handle(
             .metrics
             .decision(kind, allowed, reason.id(), d.origin.unwrap_or(""));
     }
-    let log = tracing::enabled!(target: "access", tracing::Level::WARN).then(|| {
+    // Access logs: every CORS request at info, report-only refusals at warn. Nothing is
+    // gathered for a log line that will not be written.
+    let logged = tracing::enabled!(target: "access", tracing::Level::INFO)
+        || (report_only && !allowed && tracing::enabled!(target: "access", tracing::Level::WARN));
+    let log = logged.then(|| {
         (
+            Instant::now(),
             req.method().clone(),
             req.uri().path().to_string(),
             d.origin.map(str::to_string),
@@ -189,6 +194,7 @@ pub async fn handle(
         r
     } else {
         let mut pending = headers.pending(&d, req.headers());
+        let compiled = arc_swap::Guard::into_inner(compiled);
         let mut resp = forward(req, &compiled, &state, &peer).await;
         if !report_only {
             match compiled.config.upstream_cors {
@@ -208,7 +214,7 @@ pub async fn handle(
         }
         resp
     };
-    if let Some((method, path, origin)) = log {
+    if let Some((started, method, path, origin)) = log {
         let ms = started.elapsed().as_secs_f64() * 1000.0;
         let status = response.status().as_u16();
         if outcome == Outcome::NotCors {
