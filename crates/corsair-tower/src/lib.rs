@@ -30,6 +30,11 @@
 //!   depends on the origin;
 //! - leaves requests without `Origin` alone, but for that `Vary`.
 //!
+//! `Router::layer` puts the layer on every route. To run it once around the whole router (it
+//! then also answers preflights for paths no route matches, and skips axum's per-route boxing),
+//! wrap the router: `axum::serve(listener, CorsLayer::new(p).layer(router).into_make_service())`
+//! with `tower_layer::Layer` and `axum::ServiceExt` in scope.
+//!
 //! The policy is a [`corsair_core::policy::Policy`], which can only be obtained by validation: a
 //! wildcard with credentials, the `null` origin, a public-suffix wildcard and the like are
 //! errors when the policy is built, never a panic when a request comes in.
