@@ -143,21 +143,7 @@ async fn axum_app(listener: tokio::net::TcpListener, cors: &str) {
     }
     let app = match cors {
         "none" => app,
-        "corsair" => {
-            let spec = corsair_core::policy::PolicySpec {
-                origins: vec![
-                    "https://app.example.com".into(),
-                    "https://admin.example.com".into(),
-                ],
-                methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
-                request_headers: vec!["Content-Type".into(), "Authorization".into()],
-                expose_headers: vec!["X-Total-Count".into()],
-                credentials: true,
-                max_age: Some(600),
-                ..Default::default()
-            };
-            app.layer(corsair_tower::CorsLayer::new(spec.build().unwrap().0))
-        }
+        "corsair" => app.layer(corsair_tower::CorsLayer::new(spec().build().unwrap().0)),
         "tower-http" => {
             use http::header::{AUTHORIZATION, CONTENT_TYPE};
             use http::{HeaderValue, Method};

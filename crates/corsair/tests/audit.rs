@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
+use support::{free_port, wait_port, Proc};
 
 const AUTH: &str = "Authorization: Bearer fleet";
 
@@ -578,38 +579,6 @@ fn side_by_side_with_corscanner() {
     );
 }
 
-struct Proc(std::process::Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        // SIGTERM first: nginx's master then stops its workers.
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        std::thread::sleep(std::time::Duration::from_millis(200));
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_port(port: u16, what: &str) {
-    let t = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            t.elapsed() < std::time::Duration::from_secs(20),
-            "{what} did not start on {port}"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-}
-
 /// Real servers misconfigured as users do it: Express `cors({origin: true, credentials: true})`,
 /// Starlette with an unescaped `allow_origin_regex`, and nginx echoing `$http_origin`.
 #[test]
@@ -664,12 +633,16 @@ fn real_peers_misconfigured_as_users_do_it() {
             .spawn()
             .expect("nginx is installed by scripts/test.sh"),
     ));
-    for (port, what) in [
+    // In the order they were started.
+    for (i, (port, what)) in [
         (express, "express"),
         (starlette, "starlette"),
         (nginx, "nginx"),
-    ] {
-        wait_port(port, what);
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        wait_port(port, what, &mut procs[i].0);
     }
 
     let mut args: Vec<String> = ["audit", "--format", "json", "--timeout", "5"]

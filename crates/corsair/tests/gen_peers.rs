@@ -6,11 +6,9 @@
 
 mod support;
 
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-use support::{Gateway, Resp, Route, Server};
+use support::{free_port, wait_port, Gateway, Proc, Resp, Route, Server};
 
 const POLICY: &str = r#"[policy]
 origins = ["https://app.example.com", "https://*.example.com"]
@@ -20,47 +18,6 @@ expose_headers = ["X-Total-Count"]
 credentials = true
 max_age = 600
 "#;
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        // SIGTERM first: nginx's master then stops its workers (SIGKILL would orphan them).
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let t = Instant::now();
-        while t.elapsed() < Duration::from_secs(3) {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_port(port: u16, what: &str, child: &mut Child) {
-    let t = Instant::now();
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if let Ok(Some(status)) = child.try_wait() {
-            panic!("{what} exited before listening: {status:?}");
-        }
-        assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "{what} did not start listening on {port}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 fn gen(target: &str, config: &Path, listen: &str, out: &Path) {
     let o = Command::new(env!("CARGO_BIN_EXE_corsair"))

@@ -1,29 +1,15 @@
 //! HTTPS checks: a private CA via --cacert, --insecure, and --resolve to reach a name that
 //! only the certificate knows, all on loopback.
 
+mod support;
+
 use std::process::Command;
-use std::sync::Arc;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Starts a TLS server for `api.test` on 127.0.0.1 answering every request with a CORS
 /// response for `page`; returns its port and the CA certificate PEM.
 fn tls_server(page: &str) -> (u16, String) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["api.test".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let pem = cert.pem();
-    let der = rustls_pki_types::CertificateDer::from(cert.der().to_vec());
-    let key_der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![der], key_der)
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let (acceptor, pem) = support::tls_acceptor("api.test");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();

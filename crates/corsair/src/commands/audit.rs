@@ -3,7 +3,7 @@
 //! answers, and reports every finding as text, JSON, JSON lines (as targets complete) or SARIF.
 
 use crate::cli::{AuditArgs, AuditFormat, FailOn};
-use crate::http::{Client, Resolve};
+use crate::http::Client;
 use crate::style::{BAD, DIM, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
@@ -71,22 +71,7 @@ fn targets(args: &AuditArgs) -> Result<Vec<String>, String> {
 }
 
 fn run_inner(args: &AuditArgs) -> Result<u8, String> {
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| super::check::parse_header(h))
-        .collect::<Result<Vec<_>, _>>()?;
-    let resolve = args
-        .resolve
-        .iter()
-        .map(|r| r.parse::<Resolve>())
-        .collect::<Result<Vec<_>, _>>()?;
-    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
-        return Err(format!(
-            "--timeout {} must be between 0 and 3600 seconds",
-            args.timeout
-        ));
-    }
+    let (headers, resolve) = super::connection_options(&args.headers, &args.resolve, args.timeout)?;
     if args.concurrency == 0 || args.per_host == 0 {
         return Err("--concurrency and --per-host must be at least 1".into());
     }

@@ -2,7 +2,7 @@
 //! message, the cause and the fix.
 
 use crate::cli::{ApiArg, CheckArgs, Format};
-use crate::http::{Client, Resolve};
+use crate::http::Client;
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
@@ -81,22 +81,7 @@ pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
 /// Runs the check: the request spec, the outcome and the warnings about the input.
 async fn evaluate(args: &CheckArgs) -> Result<(RequestSpec, Outcome, Vec<String>), String> {
     let browser: Browser = args.browser.into();
-    let headers = args
-        .headers
-        .iter()
-        .map(|h| parse_header(h))
-        .collect::<Result<Vec<_>, _>>()?;
-    let resolve = args
-        .resolve
-        .iter()
-        .map(|r| r.parse::<Resolve>())
-        .collect::<Result<Vec<_>, _>>()?;
-    if !(args.timeout > 0.0 && args.timeout <= 3600.0) {
-        return Err(format!(
-            "--timeout {} must be between 0 and 3600 seconds",
-            args.timeout
-        ));
-    }
+    let (headers, resolve) = super::connection_options(&args.headers, &args.resolve, args.timeout)?;
     let spec = RequestSpec {
         url: args.url.clone(),
         origin: args.origin.clone(),

@@ -80,3 +80,29 @@ pub(crate) fn curl(
     c.push_str(&shell_quote(out.url.as_str()));
     c
 }
+
+/// Request headers as (name, value).
+pub(crate) type Headers = Vec<(String, String)>;
+
+/// The request headers, `--resolve` entries and `--timeout` that `check` and `audit` share,
+/// checked.
+pub(crate) fn connection_options(
+    headers: &[String],
+    resolve: &[String],
+    timeout: f64,
+) -> Result<(Headers, Vec<crate::http::Resolve>), String> {
+    let headers = headers
+        .iter()
+        .map(|h| check::parse_header(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    let resolve = resolve
+        .iter()
+        .map(|r| r.parse::<crate::http::Resolve>())
+        .collect::<Result<Vec<_>, _>>()?;
+    if !(timeout > 0.0 && timeout <= 3600.0) {
+        return Err(format!(
+            "--timeout {timeout} must be between 0 and 3600 seconds"
+        ));
+    }
+    Ok((headers, resolve))
+}

@@ -5,7 +5,6 @@
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response};
-use std::sync::Arc;
 
 /// (path, expected classes). The TLS listener serves the same paths.
 pub const CASES: &[(&str, &[&str])] = &[
@@ -173,25 +172,6 @@ fn respond(req: &Request<hyper::body::Incoming>, tls: bool) -> Response<Full<Byt
         .unwrap()
 }
 
-/// A self-signed certificate for api.fleet.test.
-fn tls_acceptor() -> tokio_rustls::TlsAcceptor {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let cert = rcgen::CertificateParams::new(vec!["api.fleet.test".to_string()])
-        .unwrap()
-        .self_signed(&key)
-        .unwrap();
-    let der = rustls_pki_types::CertificateDer::from(cert.der().to_vec());
-    let key_der = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![der], key_der)
-        .unwrap();
-    tokio_rustls::TlsAcceptor::from(Arc::new(config))
-}
-
 /// Starts the fleet on loopback: returns (plain port, TLS port). It serves until the test
 /// process exits.
 pub fn start() -> (u16, u16) {
@@ -212,7 +192,7 @@ pub fn start() -> (u16, u16) {
         rt.block_on(async move {
             let plain = tokio::net::TcpListener::from_std(plain).unwrap();
             let tls = tokio::net::TcpListener::from_std(tls).unwrap();
-            let acceptor = tls_acceptor();
+            let (acceptor, _) = crate::support::tls_acceptor("api.fleet.test");
             tokio::spawn(async move {
                 while let Ok((s, _)) = tls.accept().await {
                     let acceptor = acceptor.clone();
