@@ -376,6 +376,117 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
 
+/// `[[routes]]` in nginx: each route's own maps and locations, longest prefix first, on segment
+/// boundaries, against `corsair serve` with the same file, over paths in and out of the routes.
+#[test]
+fn nginx_writes_routes_as_corsair_serve_applies_them() {
+    let dir = std::env::temp_dir().join(format!("corsair-gen-routes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let up = Server::start(1);
+    for path in [
+        "/api/items",
+        "/admin",
+        "/admin/users",
+        "/administrator",
+        "/public/data",
+    ] {
+        up.route(
+            up.ports[0],
+            path,
+            Route {
+                preflight: Resp::new(200),
+                actual: Resp::new(200).h("Content-Type", "application/json"),
+            },
+        );
+    }
+    let config = dir.join("corsair.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "upstream = \"{}\"\n{POLICY}\n[[routes]]\npath = \"/admin\"\npolicy = {{ origins = [\"https://admin.example.com\"], methods = [\"GET\", \"DELETE\"] }}\n\n[[routes]]\npath = \"/public/\"\npolicy = {{ origins = [\"*\"], credentials = false }}\n",
+            up.origin(0)
+        ),
+    )
+    .unwrap();
+    let gw = Gateway::start(&config, &[]);
+    let port = free_port();
+    let conf = dir.join("corsair.nginx.conf");
+    gen("nginx", &config, &format!("127.0.0.1:{port}"), &conf);
+    let text = std::fs::read_to_string(&conf).unwrap();
+    assert!(text.contains("location = /admin {") && text.contains("location /admin/ {"));
+    assert!(text.contains("location /public/ {") && text.contains("$corsair_origin_2"));
+    let prefix = dir.join("nginx");
+    std::fs::create_dir_all(&prefix).unwrap();
+    let p = prefix.display();
+    std::fs::write(
+        prefix.join("nginx.conf"),
+        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  include {};\n}}\n", conf.display()),
+    )
+    .unwrap();
+    let mut c = Command::new("/usr/sbin/nginx")
+        .args([
+            "-p",
+            &prefix.to_string_lossy(),
+            "-c",
+            &prefix.join("nginx.conf").to_string_lossy(),
+            "-g",
+            "daemon off;",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx is installed by scripts/test.sh");
+    wait_port(port, "nginx", &mut c);
+    let _nginx = Proc(c);
+
+    let origins = [
+        "https://app.example.com",
+        "https://admin.example.com",
+        "https://other.org",
+    ];
+    type Req<'a> = (&'a str, &'a [&'a str], bool);
+    let requests: [Req; 4] = [
+        ("GET", &[], false),
+        ("GET", &[], true),
+        ("DELETE", &[], true),
+        ("PUT", &["Content-Type: application/json"], true),
+    ];
+    let mut checked = 0;
+    let mut differ = Vec::new();
+    let mut allowed = std::collections::BTreeSet::new();
+    for path in [
+        "/api/items",
+        "/admin",
+        "/admin/users",
+        "/administrator",
+        "/public/data",
+    ] {
+        for o in origins {
+            for (m, h, cred) in requests {
+                let want = verdict(&format!("http://{}{path}", gw.addr), o, m, h, cred);
+                let got = verdict(&format!("http://127.0.0.1:{port}{path}"), o, m, h, cred);
+                checked += 1;
+                if want.0 {
+                    allowed.insert(format!("{path} {o}"));
+                }
+                if (got.0, got.1) != (want.0, want.1) {
+                    differ.push(format!("{path} {o} {m} {h:?} credentials={cred}: nginx {got:?}, corsair serve {want:?}"));
+                }
+            }
+        }
+    }
+    // The routes really differ: admin only on /admin, anyone (without credentials) on /public/.
+    assert!(allowed.contains("/admin https://admin.example.com"));
+    assert!(!allowed.contains("/admin https://app.example.com"));
+    assert!(
+        allowed.contains("/administrator https://app.example.com"),
+        "not a segment of /admin"
+    );
+    assert!(allowed.contains("/public/data https://other.org"));
+    println!("gen nginx with [[routes]]: {checked} checks over 5 paths agree with corsair serve");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
 #[test]
 fn gen_refuses_what_it_cannot_write_safely() {
     let dir = std::env::temp_dir().join(format!("corsair-gen-refuse-{}", std::process::id()));

@@ -136,6 +136,9 @@ pub struct Input<'a> {
     pub listen: &'a str,
     /// The upstream URL (nginx proxies to it).
     pub upstream: Option<&'a str>,
+    /// `[[routes]]`: (path prefix, policy), longest prefix first. Only nginx writes them yet;
+    /// the other targets refuse a file that has any.
+    pub routes: Vec<(&'a str, &'a PolicySpec)>,
 }
 
 /// The generated text.
@@ -151,6 +154,9 @@ pub struct Generated {
 
 /// Writes `input` for `target`, or says why the target cannot express the policy safely.
 pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> {
+    if !input.routes.is_empty() && target != Target::Nginx {
+        return Err(format!("the file has [[routes]]; `corsair gen {}` does not write per-route policies yet (nginx does), and applying [policy] alone could be less strict than a route. Generate for nginx, generate without routes, or serve the file with `corsair serve`", target.name()));
+    }
     let (text, warnings) = match target {
         Target::Nginx => nginx::generate(input)?,
         Target::Apache => apache::generate(input)?,
@@ -325,6 +331,7 @@ mod tests {
             spec: &s,
             listen: "127.0.0.1:8080",
             upstream: Some("http://127.0.0.1:9000"),
+            routes: Vec::new(),
         };
         for t in Target::ALL {
             let g = generate(t, &input).unwrap();
@@ -353,6 +360,7 @@ mod tests {
             spec: &s,
             listen: "127.0.0.1:8080",
             upstream: Some("http://127.0.0.1:9000"),
+            routes: Vec::new(),
         };
         for t in Target::ALL {
             let g = generate(t, &input).unwrap();

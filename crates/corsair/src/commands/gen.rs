@@ -22,13 +22,6 @@ fn run_inner(args: &GenArgs) -> Result<(), String> {
     let target: Target = args.target.parse()?;
     let env = std::env::var("CORSAIR_ENV").ok().filter(|e| !e.is_empty());
     let (config, _) = gateway::load_file(&args.config, env.as_deref())?;
-    if !config.routes.is_empty() {
-        return Err(format!(
-            "{} has [[routes]]; `corsair gen {}` does not write per-route policies yet, and applying [policy] alone could be less strict than a route. Generate without routes, or serve the file with `corsair serve`",
-            args.config.display(),
-            target.name()
-        ));
-    }
     let listen = args
         .listen
         .clone()
@@ -41,6 +34,11 @@ fn run_inner(args: &GenArgs) -> Result<(), String> {
             spec: config.policy.spec(),
             listen: &listen,
             upstream: upstream.as_deref(),
+            routes: config
+                .routes
+                .iter()
+                .map(|r| (r.prefix.as_str(), r.policy.spec()))
+                .collect(),
         },
     )?;
     for w in &g.warnings {

@@ -413,20 +413,21 @@ fn policy(body: &[u8]) -> Result<Value, String> {
     if let Some(c) = &config {
         let listen = c.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
         for t in corsair_core::gen::Target::ALL {
-            let v = if !c.routes.is_empty() {
-                json!({"error": "the file has [[routes]]: corsair gen does not write per-route policies yet"})
-            } else {
-                match corsair_core::gen::generate(
-                    t,
-                    &corsair_core::gen::Input {
-                        spec: c.policy.spec(),
-                        listen: &listen,
-                        upstream: c.upstream.as_deref(),
-                    },
-                ) {
-                    Ok(g) => json!({"file": t.file_name(), "text": g.text, "warnings": g.warnings}),
-                    Err(e) => json!({"error": e}),
-                }
+            let v = match corsair_core::gen::generate(
+                t,
+                &corsair_core::gen::Input {
+                    spec: c.policy.spec(),
+                    listen: &listen,
+                    upstream: c.upstream.as_deref(),
+                    routes: c
+                        .routes
+                        .iter()
+                        .map(|r| (r.prefix.as_str(), r.policy.spec()))
+                        .collect(),
+                },
+            ) {
+                Ok(g) => json!({"file": t.file_name(), "text": g.text, "warnings": g.warnings}),
+                Err(e) => json!({"error": e}),
             };
             generated.insert(t.name().to_string(), v);
         }
