@@ -71,6 +71,7 @@ try {
 
   // Live: the real fetch from the second origin next to corsair's prediction.
   for (const l of input.live) {
+    await page.selectOption('#l-from', l.from || 'second');
     await page.fill('#l-url', l.url);
     await page.click('#live-form button[type=submit]');
     await page.waitForFunction(() => document.querySelector('#live-agree'), null, { timeout: 20000 });

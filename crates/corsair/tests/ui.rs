@@ -297,6 +297,7 @@ fn the_page_in_chromium() {
         "live": [
             {"name": "allowed", "url": format!("{base}/allowed")},
             {"name": "blocked", "url": format!("{base}/blocked")},
+            {"name": "own-origin-blocked", "url": format!("{base}/blocked"), "from": "own"},
         ],
         "explain": "Access to XMLHttpRequest at 'https://api.example.com/me' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: It does not have HTTP ok status.",
         "policy": "[policy]\norigins = [\"https://app.example.com/\", \"null\"]\ncredentials = true\n",
@@ -374,7 +375,7 @@ fn the_page_in_chromium() {
     assert_eq!(r["keyboard_tab"], "tab-live:true");
 
     // Live: the browser's real outcome from the second origin matches the prediction.
-    for name in ["allowed", "blocked"] {
+    for name in ["allowed", "blocked", "own-origin-blocked"] {
         let l = &r["live"][name];
         assert!(l["agree"].as_str().unwrap().starts_with('✓'), "{name}: {l}");
     }
@@ -386,6 +387,11 @@ fn the_page_in_chromium() {
         .as_str()
         .unwrap()
         .contains("Blocked"));
+    // From the ui's own origin, the prediction names that origin.
+    assert!(r["live"]["own-origin-blocked"]["predicted"]
+        .as_str()
+        .unwrap()
+        .contains(&format!("from origin '{}'", ui.url.trim_end_matches('/'))));
     assert!(r["live"]["blocked"]["predicted"]
         .as_str()
         .unwrap()
