@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs every corsair test on a Debian machine with Rust, installing what the tests need first:
-# Chromium (apt), Node.js and playwright-core (npm, into .test-deps/), cargo-fuzz (crates.io).
+# Chromium, nginx, Apache and Caddy (apt); playwright-core, express and cors (npm, into
+# .test-deps/); the Python frameworks, PyYAML and CORScanner (pip, into .test-deps/venv);
+# cargo-fuzz (crates.io).
 # Nothing is skipped: a missing dependency that cannot be installed fails the run.
 #
-#   bash scripts/test.sh            everything (about 5 minutes on 2 cores once dependencies are built)
+#   bash scripts/test.sh            everything (about 6 minutes on 2 cores once dependencies are built)
 #   FUZZ_SECONDS=60 bash scripts/test.sh   longer fuzz runs
 set -euo pipefail
 cd "$(dirname "$0")/.."
