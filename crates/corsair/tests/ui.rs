@@ -438,3 +438,61 @@ fn the_page_in_chromium() {
         );
     }
 }
+
+#[test]
+fn open_hands_the_printed_url_to_xdg_open() {
+    // A stand-in xdg-open on PATH that records what it was given.
+    let dir = std::env::temp_dir().join(format!("corsair-ui-open-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let record = dir.join("opened.txt");
+    let script = dir.join("xdg-open");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", record.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args([
+            "ui",
+            "--listen",
+            "127.0.0.1:0",
+            "--open",
+            "--serve-for",
+            "1",
+        ])
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let url = printed
+        .lines()
+        .next()
+        .unwrap()
+        .trim_start_matches("corsair ui on ")
+        .to_string();
+    let t = std::time::Instant::now();
+    while !record.exists() && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(std::fs::read_to_string(&record).unwrap().trim(), url);
+    let _ = std::fs::remove_dir_all(&dir);
+    // A bad --listen is refused with the fix.
+    let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["ui", "--listen", "localhost"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ADDRESS:PORT"));
+}
