@@ -376,10 +376,11 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
 
-/// `[[routes]]` in nginx: each route's own maps and locations, longest prefix first, on segment
-/// boundaries, against `corsair serve` with the same file, over paths in and out of the routes.
+/// `[[routes]]` in nginx and Caddy: each route's own maps or matchers and its locations or
+/// handle blocks, longest prefix first, on segment boundaries, against `corsair serve` with the
+/// same file, over paths in and out of the routes.
 #[test]
-fn nginx_writes_routes_as_corsair_serve_applies_them() {
+fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
     let dir = std::env::temp_dir().join(format!("corsair-gen-routes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let up = Server::start(1);
@@ -438,6 +439,32 @@ fn nginx_writes_routes_as_corsair_serve_applies_them() {
     wait_port(port, "nginx", &mut c);
     let _nginx = Proc(c);
 
+    let caddy_port = free_port();
+    let caddyfile = dir.join("Caddyfile");
+    gen(
+        "caddy",
+        &config,
+        &format!("127.0.0.1:{caddy_port}"),
+        &caddyfile,
+    );
+    let text = std::fs::read_to_string(&caddyfile).unwrap();
+    assert!(text.contains("handle /admin {") && text.contains("handle /admin/* {"));
+    assert!(text.contains("handle /public/* {"));
+    let home = dir.join("caddy-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut c = Command::new("caddy")
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(&caddyfile)
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("caddy is installed by scripts/test.sh");
+    wait_port(caddy_port, "caddy", &mut c);
+    let _caddy = Proc(c);
+
     let origins = [
         "https://app.example.com",
         "https://admin.example.com",
@@ -463,13 +490,15 @@ fn nginx_writes_routes_as_corsair_serve_applies_them() {
         for o in origins {
             for (m, h, cred) in requests {
                 let want = verdict(&format!("http://{}{path}", gw.addr), o, m, h, cred);
-                let got = verdict(&format!("http://127.0.0.1:{port}{path}"), o, m, h, cred);
-                checked += 1;
                 if want.0 {
                     allowed.insert(format!("{path} {o}"));
                 }
-                if (got.0, got.1) != (want.0, want.1) {
-                    differ.push(format!("{path} {o} {m} {h:?} credentials={cred}: nginx {got:?}, corsair serve {want:?}"));
+                for (name, p) in [("nginx", port), ("caddy", caddy_port)] {
+                    let got = verdict(&format!("http://127.0.0.1:{p}{path}"), o, m, h, cred);
+                    checked += 1;
+                    if (got.0, got.1) != (want.0, want.1) {
+                        differ.push(format!("{name}: {path} {o} {m} {h:?} credentials={cred}: got {got:?}, corsair serve {want:?}"));
+                    }
                 }
             }
         }
@@ -482,7 +511,7 @@ fn nginx_writes_routes_as_corsair_serve_applies_them() {
         "not a segment of /admin"
     );
     assert!(allowed.contains("/public/data https://other.org"));
-    println!("gen nginx with [[routes]]: {checked} checks over 5 paths agree with corsair serve");
+    println!("gen nginx and caddy with [[routes]]: {checked} checks over 5 paths agree with corsair serve");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
