@@ -94,6 +94,10 @@ http {
       proxy_pass http://api;
       proxy_http_version 1.1;
       proxy_set_header Connection "";
+      # What corsair serve sends the upstream too, so both do the same work.
+      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto \$scheme;
+      proxy_set_header X-Forwarded-Host \$host;
     }
   }
 }

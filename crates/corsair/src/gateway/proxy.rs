@@ -95,7 +95,19 @@ const HOP_BY_HOP: [HeaderName; 5] = [
     header::UPGRADE,
 ];
 
+fn is_hop_by_hop(n: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(n)
+        || n == header::TRANSFER_ENCODING
+        || n == header::PROXY_AUTHENTICATE
+        || n.as_str() == "proxy-connection"
+}
+
 fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // One pass over the few names first: most messages carry none of these, and eight hashed
+    // removals cost more than the scan.
+    if !h.keys().any(is_hop_by_hop) {
+        return;
+    }
     if let Some(listed) = h
         .get(header::CONNECTION)
         .and_then(|v| v.to_str().ok())
@@ -293,5 +305,38 @@ async fn forward(
                 "corsair: the upstream took too long\n",
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod hop_tests {
+    use super::*;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_dropped() {
+        let mut h = HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-private"),
+        );
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key(header::CONTENT_TYPE));
+
+        let mut plain = HeaderMap::new();
+        plain.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        plain.insert("x-other", HeaderValue::from_static("1"));
+        let before = plain.clone();
+        strip_hop_by_hop(&mut plain);
+        assert_eq!(plain, before);
     }
 }
