@@ -121,6 +121,51 @@ fn venv() -> PathBuf {
     p
 }
 
+/// nginx serving the generated `conf` (an `http`-context file) on `port`, with its prefix and
+/// temporary files under `dir`.
+fn start_nginx(dir: &Path, conf: &Path, port: u16) -> Proc {
+    let prefix = dir.join("nginx");
+    std::fs::create_dir_all(&prefix).unwrap();
+    let p = prefix.display();
+    std::fs::write(
+        prefix.join("nginx.conf"),
+        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  include {};\n}}\n", conf.display()),
+    )
+    .unwrap();
+    let mut c = Command::new("/usr/sbin/nginx")
+        .args([
+            "-p",
+            &prefix.to_string_lossy(),
+            "-c",
+            &prefix.join("nginx.conf").to_string_lossy(),
+            "-g",
+            "daemon off;",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx is installed by scripts/test.sh");
+    wait_port(port, "nginx", &mut c);
+    Proc(c)
+}
+
+/// Caddy running the generated `caddyfile` on `port`, its state kept under `dir`.
+fn start_caddy(dir: &Path, caddyfile: &Path, port: u16) -> Proc {
+    let home = dir.join("caddy-home");
+    std::fs::create_dir_all(&home).unwrap();
+    let mut c = Command::new("caddy")
+        .args(["run", "--adapter", "caddyfile", "--config"])
+        .arg(caddyfile)
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", &home)
+        .env("XDG_CONFIG_HOME", &home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("caddy is installed by scripts/test.sh");
+    wait_port(port, "caddy", &mut c);
+    Proc(c)
+}
+
 /// Where the generated axum apps are built: kept under target/ so a second run reuses the build.
 fn axum_project() -> PathBuf {
     support::workspace_root().join("target/gen-axum")
@@ -234,28 +279,7 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     let port = free_port();
     let conf = dir.join("corsair.nginx.conf");
     gen("nginx", &config, &format!("127.0.0.1:{port}"), &conf);
-    let prefix = dir.join("nginx");
-    std::fs::create_dir_all(&prefix).unwrap();
-    let p = prefix.display();
-    std::fs::write(
-        prefix.join("nginx.conf"),
-        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  include {};\n}}\n", conf.display()),
-    )
-    .unwrap();
-    let mut c = Command::new("/usr/sbin/nginx")
-        .args([
-            "-p",
-            &prefix.to_string_lossy(),
-            "-c",
-            &prefix.join("nginx.conf").to_string_lossy(),
-            "-g",
-            "daemon off;",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx is installed by scripts/test.sh");
-    wait_port(port, "nginx", &mut c);
-    procs.push(Proc(c));
+    procs.push(start_nginx(&dir, &conf, port));
     servers.push(("nginx", format!("http://127.0.0.1:{port}")));
 
     // Apache httpd, in front of the same upstream.
@@ -329,20 +353,7 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     let port = free_port();
     let caddyfile = dir.join("Caddyfile");
     gen("caddy", &config, &format!("127.0.0.1:{port}"), &caddyfile);
-    let caddy_home = dir.join("caddy-home");
-    std::fs::create_dir_all(&caddy_home).unwrap();
-    let mut c = Command::new("caddy")
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(&caddyfile)
-        .env("HOME", &caddy_home)
-        .env("XDG_DATA_HOME", &caddy_home)
-        .env("XDG_CONFIG_HOME", &caddy_home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("caddy is installed by scripts/test.sh");
-    wait_port(port, "caddy", &mut c);
-    procs.push(Proc(c));
+    procs.push(start_caddy(&dir, &caddyfile, port));
     servers.push(("caddy", format!("http://127.0.0.1:{port}")));
 
     // axum behind corsair-tower, and behind tower-http.
@@ -416,28 +427,7 @@ fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
     let text = std::fs::read_to_string(&conf).unwrap();
     assert!(text.contains("location = /admin {") && text.contains("location /admin/ {"));
     assert!(text.contains("location /public/ {") && text.contains("$corsair_origin_2"));
-    let prefix = dir.join("nginx");
-    std::fs::create_dir_all(&prefix).unwrap();
-    let p = prefix.display();
-    std::fs::write(
-        prefix.join("nginx.conf"),
-        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  include {};\n}}\n", conf.display()),
-    )
-    .unwrap();
-    let mut c = Command::new("/usr/sbin/nginx")
-        .args([
-            "-p",
-            &prefix.to_string_lossy(),
-            "-c",
-            &prefix.join("nginx.conf").to_string_lossy(),
-            "-g",
-            "daemon off;",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx is installed by scripts/test.sh");
-    wait_port(port, "nginx", &mut c);
-    let _nginx = Proc(c);
+    let _nginx = start_nginx(&dir, &conf, port);
 
     let caddy_port = free_port();
     let caddyfile = dir.join("Caddyfile");
@@ -450,20 +440,7 @@ fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
     let text = std::fs::read_to_string(&caddyfile).unwrap();
     assert!(text.contains("handle /admin {") && text.contains("handle /admin/* {"));
     assert!(text.contains("handle /public/* {"));
-    let home = dir.join("caddy-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut c = Command::new("caddy")
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(&caddyfile)
-        .env("HOME", &home)
-        .env("XDG_DATA_HOME", &home)
-        .env("XDG_CONFIG_HOME", &home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("caddy is installed by scripts/test.sh");
-    wait_port(caddy_port, "caddy", &mut c);
-    let _caddy = Proc(c);
+    let _caddy = start_caddy(&dir, &caddyfile, caddy_port);
 
     let origins = [
         "https://app.example.com",

@@ -8,10 +8,8 @@ use super::{methods, origins, Input};
 pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), String> {
     let spec = input.spec;
     let o = origins(spec)?;
-    let upstream = input.upstream.ok_or(
-        "apache needs an upstream to proxy to: set upstream = \"http://...\" or pass --upstream",
-    )?;
-    let upstream = upstream.trim_end_matches('/');
+    let upstream = super::upstream(input, "apache")?;
+    let upstream = upstream.as_str().trim_end_matches('/');
     let alternatives = o.alternatives();
     let pattern = if o.any {
         ".+".to_string()

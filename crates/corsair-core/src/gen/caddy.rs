@@ -115,37 +115,14 @@ fn parts(spec: &PolicySpec, n: &str, up_addr: &str, indent: &str) -> Result<Part
 }
 
 pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), String> {
-    let upstream = input.upstream.ok_or(
-        "caddy needs an upstream to proxy to: set upstream = \"http://...\" or pass --upstream",
-    )?;
-    let up = url::Url::parse(upstream).map_err(|e| format!("upstream '{upstream}': {e}"))?;
+    let up = super::upstream(input, "caddy")?;
     let up_addr = format!(
         "{}://{}:{}",
         up.scheme(),
         up.host_str().unwrap_or("127.0.0.1"),
         up.port_or_known_default().unwrap_or(80)
     );
-    for (prefix, _) in &input.routes {
-        if !prefix.starts_with('/')
-            || prefix
-                .chars()
-                .any(|c| c.is_whitespace() || "{}*`\"'\\".contains(c))
-        {
-            return Err(format!("caddy: the route path '{prefix}' cannot be written as a path matcher; use a plain path such as /api"));
-        }
-    }
-    // A route for "/" covers every path: it is the default policy.
-    let default = input
-        .routes
-        .iter()
-        .find(|(p, _)| *p == "/")
-        .map_or(input.spec, |(_, s)| *s);
-    let routes: Vec<(&str, &PolicySpec)> = input
-        .routes
-        .iter()
-        .filter(|(p, _)| *p != "/")
-        .copied()
-        .collect();
+    let (default, routes) = super::split_routes(input, "caddy", "{}*`\"'\\")?;
     // A route's paths: itself and what lies below it on a segment boundary.
     let paths = |prefix: &str| -> Vec<String> {
         if prefix.ends_with('/') {

@@ -10,10 +10,7 @@ use super::{methods, origins, Input};
 pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), String> {
     let spec = input.spec;
     let o = origins(spec)?;
-    let upstream = input.upstream.ok_or(
-        "envoy needs an upstream to proxy to: set upstream = \"http://...\" or pass --upstream",
-    )?;
-    let up = url::Url::parse(upstream).map_err(|e| format!("upstream '{upstream}': {e}"))?;
+    let up = super::upstream(input, "envoy")?;
     let (up_host, up_port) = (
         up.host_str().unwrap_or("127.0.0.1").to_string(),
         up.port_or_known_default().unwrap_or(80),

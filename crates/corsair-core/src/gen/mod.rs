@@ -178,6 +178,47 @@ pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> 
     })
 }
 
+/// The upstream a proxying target forwards to, parsed.
+pub(crate) fn upstream(input: &Input<'_>, target: &str) -> Result<url::Url, String> {
+    let u = input.upstream.ok_or_else(|| {
+        format!("{target} needs an upstream to proxy to: set upstream = \"http://...\" or pass --upstream")
+    })?;
+    url::Url::parse(u).map_err(|e| format!("upstream '{u}': {e}"))
+}
+
+/// A policy for every path a target writes blocks for: the default (a route for "/" replaces
+/// `[policy]`, as it covers every path) and the other routes, longest prefix first. A route path
+/// with a character the target's syntax would misread (`unsafe_chars`, or whitespace) is refused.
+pub(crate) type Routes<'a> = (&'a PolicySpec, Vec<(&'a str, &'a PolicySpec)>);
+
+pub(crate) fn split_routes<'a>(
+    input: &Input<'a>,
+    target: &str,
+    unsafe_chars: &str,
+) -> Result<Routes<'a>, String> {
+    for (prefix, _) in &input.routes {
+        if !prefix.starts_with('/')
+            || prefix
+                .chars()
+                .any(|c| c.is_whitespace() || unsafe_chars.contains(c))
+        {
+            return Err(format!("{target}: the route path '{prefix}' cannot be written in its configuration; use a plain path such as /api"));
+        }
+    }
+    let default = input
+        .routes
+        .iter()
+        .find(|(p, _)| *p == "/")
+        .map_or(input.spec, |(_, s)| *s);
+    let routes = input
+        .routes
+        .iter()
+        .filter(|(p, _)| *p != "/")
+        .copied()
+        .collect();
+    Ok((default, routes))
+}
+
 /// The policy's origins as exact strings and anchored regular expressions (in a syntax common
 /// to PCRE, JavaScript and Python: `^`, `$`, `\.`, `[a-z0-9-]`, `(?:...)`, `+`).
 pub(crate) struct Origins {
