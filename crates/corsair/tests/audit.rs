@@ -611,36 +611,11 @@ fn real_peers_misconfigured_as_users_do_it() {
     ));
 
     let nginx = free_port();
-    let prefix = dir.join("nginx");
-    std::fs::create_dir_all(&prefix).unwrap();
-    let p = prefix.display();
-    std::fs::write(
-        prefix.join("nginx.conf"),
-        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n  }}\n}}\n"),
-    )
-    .unwrap();
-    procs.push(Proc(
-        Command::new("/usr/sbin/nginx")
-            .args([
-                "-p",
-                &p.to_string(),
-                "-c",
-                &prefix.join("nginx.conf").to_string_lossy(),
-                "-g",
-                "daemon off;",
-            ])
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx is installed by scripts/test.sh"),
-    ));
-    // In the order they were started.
-    for (i, (port, what)) in [
-        (express, "express"),
-        (starlette, "starlette"),
-        (nginx, "nginx"),
-    ]
-    .into_iter()
-    .enumerate()
+    procs.push(support::start_nginx(&dir, &format!("server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n  }}"), nginx));
+    // In the order they were started; nginx is waited for as it starts.
+    for (i, (port, what)) in [(express, "express"), (starlette, "starlette")]
+        .into_iter()
+        .enumerate()
     {
         wait_port(port, what, &mut procs[i].0);
     }

@@ -8,7 +8,7 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use support::{free_port, wait_port, Gateway, Proc, Resp, Route, Server};
+use support::{free_port, start_nginx, wait_port, Gateway, Proc, Resp, Route, Server};
 
 const POLICY: &str = r#"[policy]
 origins = ["https://app.example.com", "https://*.example.com"]
@@ -119,33 +119,6 @@ fn venv() -> PathBuf {
     let p = support::workspace_root().join(".test-deps/venv/bin/python");
     assert!(p.exists(), "the peer tests need .test-deps/venv with starlette, uvicorn, flask, flask-cors, django and django-cors-headers: run `bash scripts/test.sh`");
     p
-}
-
-/// nginx serving the generated `conf` (an `http`-context file) on `port`, with its prefix and
-/// temporary files under `dir`.
-fn start_nginx(dir: &Path, conf: &Path, port: u16) -> Proc {
-    let prefix = dir.join("nginx");
-    std::fs::create_dir_all(&prefix).unwrap();
-    let p = prefix.display();
-    std::fs::write(
-        prefix.join("nginx.conf"),
-        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  include {};\n}}\n", conf.display()),
-    )
-    .unwrap();
-    let mut c = Command::new("/usr/sbin/nginx")
-        .args([
-            "-p",
-            &prefix.to_string_lossy(),
-            "-c",
-            &prefix.join("nginx.conf").to_string_lossy(),
-            "-g",
-            "daemon off;",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("nginx is installed by scripts/test.sh");
-    wait_port(port, "nginx", &mut c);
-    Proc(c)
 }
 
 /// Caddy running the generated `caddyfile` on `port`, its state kept under `dir`.
@@ -279,7 +252,11 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     let port = free_port();
     let conf = dir.join("corsair.nginx.conf");
     gen("nginx", &config, &format!("127.0.0.1:{port}"), &conf);
-    procs.push(start_nginx(&dir, &conf, port));
+    procs.push(start_nginx(
+        &dir,
+        &format!("include {};", conf.display()),
+        port,
+    ));
     servers.push(("nginx", format!("http://127.0.0.1:{port}")));
 
     // Apache httpd, in front of the same upstream.
@@ -427,7 +404,7 @@ fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
     let text = std::fs::read_to_string(&conf).unwrap();
     assert!(text.contains("location = /admin {") && text.contains("location /admin/ {"));
     assert!(text.contains("location /public/ {") && text.contains("$corsair_origin_2"));
-    let _nginx = start_nginx(&dir, &conf, port);
+    let _nginx = start_nginx(&dir, &format!("include {};", conf.display()), port);
 
     let caddy_port = free_port();
     let caddyfile = dir.join("Caddyfile");

@@ -429,3 +429,30 @@ pub fn tls_acceptor(name: &str) -> (tokio_rustls::TlsAcceptor, String) {
         .unwrap();
     (tokio_rustls::TlsAcceptor::from(Arc::new(config)), pem)
 }
+
+/// nginx with `http_body` in its `http { }` context (an `include` or a `server` block), its
+/// prefix and temporary files under `dir`, waited for on `port`.
+pub fn start_nginx(dir: &Path, http_body: &str, port: u16) -> Proc {
+    let prefix = dir.join("nginx");
+    std::fs::create_dir_all(&prefix).unwrap();
+    let p = prefix.display();
+    std::fs::write(
+        prefix.join("nginx.conf"),
+        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  {http_body}\n}}\n"),
+    )
+    .unwrap();
+    let mut c = Command::new("/usr/sbin/nginx")
+        .args([
+            "-p",
+            &prefix.to_string_lossy(),
+            "-c",
+            &prefix.join("nginx.conf").to_string_lossy(),
+            "-g",
+            "daemon off;",
+        ])
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nginx is installed by scripts/test.sh");
+    wait_port(port, "nginx", &mut c);
+    Proc(c)
+}
