@@ -364,11 +364,11 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
 
-/// `[[routes]]` in nginx and Caddy: each route's own maps or matchers and its locations or
-/// handle blocks, longest prefix first, on segment boundaries, against `corsair serve` with the
+/// `[[routes]]` in nginx, Caddy and Express: each route's own maps, matchers or options, and
+/// its locations, handle blocks or path picker, longest prefix first, on segment boundaries, against `corsair serve` with the
 /// same file, over paths in and out of the routes.
 #[test]
-fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
+fn nginx_caddy_and_express_write_routes_as_corsair_serve_applies_them() {
     let dir = std::env::temp_dir().join(format!("corsair-gen-routes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let up = Server::start(1);
@@ -419,6 +419,23 @@ fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
     assert!(text.contains("handle /public/* {"));
     let _caddy = start_caddy(&dir, &caddyfile, caddy_port);
 
+    let express_port = free_port();
+    let js = dir.join("server.js");
+    gen(
+        "express",
+        &config,
+        &format!("127.0.0.1:{express_port}"),
+        &js,
+    );
+    let mut c = Command::new("node")
+        .arg(&js)
+        .env("NODE_PATH", &support::browser_deps().node_modules)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_port(express_port, "express", &mut c);
+    let _express = Proc(c);
+
     let origins = [
         "https://app.example.com",
         "https://admin.example.com",
@@ -447,7 +464,11 @@ fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
                 if want.0 {
                     allowed.insert(format!("{path} {o}"));
                 }
-                for (name, p) in [("nginx", port), ("caddy", caddy_port)] {
+                for (name, p) in [
+                    ("nginx", port),
+                    ("caddy", caddy_port),
+                    ("express", express_port),
+                ] {
                     let got = verdict(&format!("http://127.0.0.1:{p}{path}"), o, m, h, cred);
                     checked += 1;
                     if (got.0, got.1) != (want.0, want.1) {
@@ -465,7 +486,7 @@ fn nginx_and_caddy_write_routes_as_corsair_serve_applies_them() {
         "not a segment of /admin"
     );
     assert!(allowed.contains("/public/data https://other.org"));
-    println!("gen nginx and caddy with [[routes]]: {checked} checks over 5 paths agree with corsair serve");
+    println!("gen nginx, caddy and express with [[routes]]: {checked} checks over 5 paths agree with corsair serve");
     let _ = std::fs::remove_dir_all(&dir);
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
@@ -477,7 +498,7 @@ fn gen_refuses_what_it_cannot_write_safely() {
     let config = dir.join("corsair.toml");
     std::fs::write(&config, format!("{POLICY}[[routes]]\npath = \"/admin\"\npolicy = {{ origins = [\"https://admin.example.com\"] }}\n")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
-        .args(["gen", "express", "--config", config.to_str().unwrap()])
+        .args(["gen", "flask", "--config", config.to_str().unwrap()])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));

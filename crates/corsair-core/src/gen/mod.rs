@@ -136,8 +136,8 @@ pub struct Input<'a> {
     pub listen: &'a str,
     /// The upstream URL (nginx proxies to it).
     pub upstream: Option<&'a str>,
-    /// `[[routes]]`: (path prefix, policy), longest prefix first. Only nginx and Caddy write
-    /// them yet; the other targets refuse a file that has any.
+    /// `[[routes]]`: (path prefix, policy), longest prefix first. nginx, Caddy and Express
+    /// write them; the other targets refuse a file that has any.
     pub routes: Vec<(&'a str, &'a PolicySpec)>,
 }
 
@@ -154,8 +154,10 @@ pub struct Generated {
 
 /// Writes `input` for `target`, or says why the target cannot express the policy safely.
 pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> {
-    if !input.routes.is_empty() && !matches!(target, Target::Nginx | Target::Caddy) {
-        return Err(format!("the file has [[routes]]; `corsair gen {}` does not write per-route policies yet (nginx and caddy do), and applying [policy] alone could be less strict than a route. Generate for nginx or caddy, generate without routes, or serve the file with `corsair serve`", target.name()));
+    if !input.routes.is_empty()
+        && !matches!(target, Target::Nginx | Target::Caddy | Target::Express)
+    {
+        return Err(format!("the file has [[routes]]; `corsair gen {}` does not write per-route policies yet (nginx, caddy and express do), and applying [policy] alone could be less strict than a route. Generate for one of those, generate without routes, or serve the file with `corsair serve`", target.name()));
     }
     let (text, warnings) = match target {
         Target::Nginx => nginx::generate(input)?,
