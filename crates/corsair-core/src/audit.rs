@@ -605,8 +605,13 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         _ => false,
     };
     let mut found: Vec<Finding> = Vec::new();
-    let mut add = |f: Finding| {
+    // One finding a class, shown with its most severe probe; the others join `also_allowed`.
+    let mut add = |mut f: Finding| {
         if let Some(existing) = found.iter_mut().find(|e| e.class == f.class) {
+            if f.severity > existing.severity {
+                std::mem::swap(existing, &mut f);
+                existing.also_allowed = std::mem::take(&mut f.also_allowed);
+            }
             existing.also_allowed.push(f.probe.origin);
         } else {
             found.push(f);
@@ -642,7 +647,12 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
             continue;
         }
         let creds = credentials(r);
+        // Only an origin a browser can send is an attack: one whose host the URL standard
+        // refuses (`^`, `|`, `%` ...) shows a loose check, nothing more.
+        let sendable = p.origin == "null"
+            || crate::Origin::parse(&p.origin).is_ok_and(|o| o.to_string() == p.origin);
         let severity = match (class.attacker(), creds) {
+            _ if !sendable => Severity::Info,
             (Attacker::Anyone, true) if unlocks => Severity::Critical,
             (Attacker::Anyone, true) => Severity::High,
             (Attacker::Subdomain | Attacker::Network, true) => Severity::Medium,
@@ -666,13 +676,12 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         } else {
             "without credentials: only what an anonymous request gets is readable"
         };
-        add(finding(
-            class,
-            p,
-            r,
-            severity,
-            format!("{} is allowed {what}; {who}.", p.origin),
-        ));
+        let detail = if sendable {
+            format!("{} is allowed {what}; {who}.", p.origin)
+        } else {
+            format!("{} is allowed, but no browser sends that origin (its host is not a valid domain name), so the loose check is not exploitable from a page as it stands.", p.origin)
+        };
+        add(finding(class, p, r, severity, detail));
     }
     if let Some((p, r)) = wildcard {
         let (class, severity, detail) = if credentials(r) {
@@ -921,6 +930,42 @@ mod tests {
         });
         assert_eq!(classes(&dot), ["unescaped-dot"]);
         assert_eq!(dot[0].severity, Severity::High);
+    }
+
+    #[test]
+    fn an_origin_no_browser_can_send_is_informational_and_the_worst_probe_is_shown() {
+        let s = subject();
+        let only = |accepted: &'static [&'static str]| {
+            answer(&s, move |p| {
+                if p.origin == "https://api.fleet.test"
+                    || accepted.iter().any(|c| {
+                        p.origin == format!("https://api.fleet.test{c}.corsair-attacker.example")
+                    })
+                {
+                    vec![
+                        ("Access-Control-Allow-Origin", p.origin.clone()),
+                        ("Access-Control-Allow-Credentials", "true".into()),
+                        ("Vary", "Origin".into()),
+                    ]
+                } else {
+                    vec![("Vary", "Origin".into())]
+                }
+            })
+        };
+        // '^' and '|' are forbidden in hosts: browsers cannot send these origins.
+        let f = only(&["^", "|"]);
+        assert_eq!(classes(&f), ["special-char-bypass"]);
+        assert_eq!(f[0].severity, Severity::Info, "{:?}", f[0].detail);
+        // With '~' too (probed after '^'), the finding is high and shows the '~' probe.
+        let f = only(&["^", "~"]);
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(
+            f[0].probe.origin,
+            "https://api.fleet.test~.corsair-attacker.example"
+        );
+        assert!(f[0]
+            .also_allowed
+            .contains(&"https://api.fleet.test^.corsair-attacker.example".to_string()));
     }
 
     #[test]
