@@ -8,6 +8,7 @@
 # Installs nginx and wrk with apt if missing. Bounded: ROUNDS x DURATION per measurement.
 #
 #   bash benches/gateway.sh            ROUNDS=3 DURATION=5 CONNECTIONS=64 by default
+#   ONLY="corsair nginx" bash benches/gateway.sh   measures only the servers named
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -130,27 +131,35 @@ for port in $CS $NG $AX1 $AX2 $AX3; do
     || { echo "port $port does not answer the request correctly" >&2; exit 1; }
 done
 
-declare -A rps p99 cpu ins pidof
+declare -A rps p99 cpu ins insu sys pidof
 # Instructions per request (user + kernel) from perf, when the machine allows it: unlike
 # requests/s, they do not move with the other load on a shared machine.
 use_perf=""
 if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions -- true 2>&1 | grep -q '^[0-9]'; then use_perf=1; fi
+# System calls per request too, where the kernel's tracepoints are readable (root, or a low
+# perf_event_paranoid): the kernel's share of a proxied request is most of its cost.
+perf_events=instructions:u,instructions:k
+if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | grep -q '^[0-9]'; then perf_events+=,raw_syscalls:sys_enter; fi
 pidof[corsair]=$cs_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
 pidof[axum-none]=$ax0_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
 measure() { # name port script
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $1 "* ]]; then return 0; fi
   local out before after
   before=$(ticks ${pidof[$1]})
   local perf_pid=""
   if [ -n "$use_perf" ]; then
-    perf stat -x, -e instructions -p "$(echo ${pidof[$1]} | tr ' ' ',')" -o "$work/perf.txt" -- sleep "$DURATION" & perf_pid=$!
+    perf stat -x, -e "$perf_events" -p "$(echo ${pidof[$1]} | tr ' ' ',')" -o "$work/perf.txt" -- sleep "$DURATION" & perf_pid=$!
   fi
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/items")
   after=$(ticks ${pidof[$1]})
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid" || true
-    ins["$1/$3"]="${ins["$1/$3"]:-} $(awk -F, -v n="$(echo "$out" | awk '/requests in/{print $1}')" '/instructions/{printf "%.0f", $1 / n}' "$work/perf.txt")"
+    local n_req; n_req=$(echo "$out" | awk '/requests in/{print $1}')
+    ins["$1/$3"]="${ins["$1/$3"]:-} $(awk -F, -v n="$n_req" '/instructions/{t += $1} END{printf "%.0f", t / n}' "$work/perf.txt")"
+    insu["$1/$3"]="${insu["$1/$3"]:-} $(awk -F, -v n="$n_req" '/instructions:u/{t += $1} END{printf "%.0f", t / n}' "$work/perf.txt")"
+    sys["$1/$3"]="${sys["$1/$3"]:-} $(awk -F, -v n="$n_req" '/sys_enter/{t += $1} END{printf "%.1f", t / n}' "$work/perf.txt")"
   fi
   local r l n
   r=$(echo "$out" | awk '/Requests\/sec/{print $2}')
@@ -181,14 +190,14 @@ done
 
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
-printf '%-19s %-10s %12s %10s %14s %14s\n' server request req/s p99_ms server_us/req instr/req
+printf '%-19s %-10s %12s %10s %14s %14s %14s %12s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req
 for name in corsair nginx baseline axum-none axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
-    printf '%-19s %-10s %12s %10s %14s %14s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")"
+    printf '%-19s %-10s %12s %10s %14s %14s %14s %12s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")"
   done
 done
-ratio() { awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { echo n/a; return; }; awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
 echo
 echo "corsair serve / nginx, proxied actual requests: $(ratio corsair/actual nginx/actual)x"
 echo "corsair serve / nginx, preflights:              $(ratio corsair/preflight nginx/preflight)x"
@@ -197,13 +206,13 @@ echo "nginx / no-CORS hyper proxy, actual:            $(ratio nginx/actual basel
 echo "axum + corsair-tower / axum, actual:            $(ratio axum-corsair/actual axum-none/actual)x"
 echo "axum + tower-http / axum, actual:               $(ratio axum-tower-http/actual axum-none/actual)x"
 echo "axum + corsair-tower / axum + tower-http, preflight: $(ratio axum-corsair/preflight axum-tower-http/preflight)x"
-cpu_ratio() { awk -v a="$(median "${cpu["$1"]}")" -v b="$(median "${cpu["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+cpu_ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { echo n/a; return; }; awk -v a="$(median "${cpu["$1"]}")" -v b="$(median "${cpu["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
 echo "server CPU per request, corsair serve / nginx, actual:    $(cpu_ratio corsair/actual nginx/actual)x"
 echo "server CPU per request, corsair serve / nginx, preflight: $(cpu_ratio corsair/preflight nginx/preflight)x"
 echo "server CPU per request, axum + corsair-tower / axum, actual:      $(cpu_ratio axum-corsair/actual axum-none/actual)x"
 echo "server CPU per request, axum + tower-http / axum, actual:         $(cpu_ratio axum-tower-http/actual axum-none/actual)x"
 if [ -n "$use_perf" ]; then
-  ins_ratio() { awk -v a="$(median "${ins["$1"]}")" -v b="$(median "${ins["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+  ins_ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { echo n/a; return; }; awk -v a="$(median "${ins["$1"]}")" -v b="$(median "${ins["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
   echo "instructions per request, corsair serve / nginx, actual:    $(ins_ratio corsair/actual nginx/actual)x"
   echo "instructions per request, corsair serve / nginx, preflight: $(ins_ratio corsair/preflight nginx/preflight)x"
   echo "instructions per request, axum + corsair-tower / axum:               $(ins_ratio axum-corsair/actual axum-none/actual)x"

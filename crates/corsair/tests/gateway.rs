@@ -111,9 +111,27 @@ fn upstream() -> Server {
 
 #[test]
 fn enforces_the_policy_on_every_response() {
+    enforce_policy("corsair");
+}
+
+/// The same table through hyper's HTTP/1.1 path (`[gateway] http1 = "hyper"`): both
+/// implementations must answer alike.
+#[test]
+fn enforces_the_policy_on_every_response_with_hyper() {
+    enforce_policy("hyper");
+}
+
+fn enforce_policy(engine: &str) {
     let up = upstream();
-    let dir = temp_dir("table");
-    let gw = Gateway::start(&write_config(&dir, &up.origin(0), "", ""), &[]);
+    let dir = temp_dir(&format!("table-{engine}"));
+    let cfg = write_config(&dir, &up.origin(0), "", "");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace("[gateway]\n", &format!("[gateway]\nhttp1 = \"{engine}\"\n")),
+    )
+    .unwrap();
+    let gw = Gateway::start(&cfg, &[]);
     let a = gw.addr.as_str();
 
     let (st, h, _) = http(

@@ -63,6 +63,20 @@ pub struct Gateway {
     pub max_header_bytes: usize,
     /// Seconds to let requests in flight finish on shutdown.
     pub shutdown_grace: f64,
+    /// Which HTTP/1.1 implementation serves clients.
+    pub http1: Http1,
+}
+
+/// `[gateway] http1`: which HTTP/1.1 implementation `corsair serve` uses for clients.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Http1 {
+    /// corsair's own proxy path for plain HTTP/1.1 requests; anything else (HTTP/2, HTTP/1.0,
+    /// chunked or `Expect` request bodies, upgrades) goes to hyper.
+    #[default]
+    Corsair,
+    /// hyper for every request.
+    Hyper,
 }
 
 impl Default for Gateway {
@@ -73,6 +87,7 @@ impl Default for Gateway {
             upstream_timeout: 60.0,
             max_header_bytes: 64 * 1024,
             shutdown_grace: 10.0,
+            http1: Http1::default(),
         }
     }
 }

@@ -15,7 +15,7 @@ pub use decide::{
     decide, Decision, HeaderSet, Outcome, Reason, RequestView, Rule, MAX_REQUEST_HEADERS_LEN,
     PREFLIGHT_VARY,
 };
-pub use file::{load, Config, Diagnostic, Route, UpstreamCors};
+pub use file::{load, Config, Diagnostic, Http1, Route, UpstreamCors};
 pub use pattern::{OriginPattern, PortRule};
 pub use validate::{Field, Problem, Severity};
 

@@ -5,13 +5,14 @@
 //! included). The policy reloads on SIGHUP and when its file changes, without dropping
 //! connections; a broken new file is refused and the old policy keeps serving.
 
+mod h1;
 mod metrics;
 mod pool;
 mod proxy;
 mod watchdog;
 
 use arc_swap::ArcSwap;
-use corsair_core::policy::{Config, Diagnostic};
+use corsair_core::policy::{Config, Diagnostic, Http1};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use metrics::Metrics;
@@ -19,7 +20,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Everything a request handler needs, shared by all connections.
 pub struct State {
@@ -170,7 +171,9 @@ async fn worker(
         .http1()
         .max_buf_size(gateway.max_header_bytes.max(8192));
     let header_timeout = Duration::from_secs_f64(gateway.header_read_timeout);
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    // One clone per connection, to wait for at shutdown.
+    let live = Arc::new(());
+    let h1_stop = Arc::new(h1::Stop::default());
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -189,16 +192,51 @@ async fn worker(
                     forwarded_for: hyper::header::HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(hyper::header::HeaderValue::from_static("unknown")),
                     activity: activity.clone(),
                 });
-                let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
-                let io = TokioIo::new(watchdog::Watched::new(stream, activity.clone()));
-                let conn = builder.serve_connection_with_upgrades(io, svc).into_owned();
-                let conn = graceful.watch(conn);
+                let hyper_conn = {
+                    let builder = builder.clone();
+                    let (state, peer, mut stop) = (state.clone(), peer.clone(), stop.clone());
+                    move |io: h1::Rewind<TcpStream>| {
+                        let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
+                        let io = TokioIo::new(watchdog::Watched::new(io, activity.clone()));
+                        let conn = builder.serve_connection_with_upgrades(io, svc).into_owned();
+                        async move {
+                            let mut conn = std::pin::pin!(conn);
+                            let mut stopping = false;
+                            loop {
+                                tokio::select! {
+                                    r = conn.as_mut() => {
+                                        if let Err(e) = r {
+                                            tracing::debug!(error = %e, "connection ended with an error");
+                                        }
+                                        break;
+                                    }
+                                    // On shutdown: finish the requests in flight, then close.
+                                    _ = stop.wait_for(|s| *s), if !stopping => {
+                                        stopping = true;
+                                        conn.as_mut().graceful_shutdown();
+                                    }
+                                    _ = activity.expired(header_timeout) => {
+                                        tracing::debug!("closed a connection silent for {header_timeout:?}");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                };
+                let live = live.clone();
+                if gateway.http1 == Http1::Hyper {
+                    tokio::spawn(async move {
+                        let _live = live;
+                        hyper_conn(h1::Rewind::new(stream, bytes::BytesMut::new())).await;
+                    });
+                    continue;
+                }
+                let conn = h1::Conn::new(stream, state, peer, h1_stop.clone(), &gateway);
                 tokio::spawn(async move {
-                    tokio::select! {
-                        r = conn => if let Err(e) = r {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        },
-                        _ = activity.expired(header_timeout) => tracing::debug!("closed a connection silent for {header_timeout:?}"),
+                    let _live = live;
+                    if let h1::End::Handoff(stream, read) = conn.serve().await {
+                        hyper_conn(h1::Rewind::new(stream, read)).await;
                     }
                 });
             }
@@ -209,11 +247,15 @@ async fn worker(
         tracing::info!("shutting down: no new connections, waiting for requests in flight");
     }
     drop(listener);
+    h1_stop.stop();
     let grace = Duration::from_secs_f64(gateway.shutdown_grace);
-    if tokio::time::timeout(grace, graceful.shutdown())
-        .await
-        .is_err()
-    {
+    // Connections close once idle now that `stop` is set.
+    let drained = async {
+        while Arc::strong_count(&live) > 1 {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    if tokio::time::timeout(grace, drained).await.is_err() {
         tracing::warn!(
             ?grace,
             worker = id,

@@ -35,6 +35,15 @@ pub struct Pool {
     addr: String,
     connect_timeout: Duration,
     idle: Vec<Mutex<Vec<SendRequest<Incoming>>>>,
+    /// Idle connections of corsair's own HTTP/1.1 path, per worker too.
+    raw: Vec<Mutex<Vec<RawConn>>>,
+}
+
+/// An upstream connection of corsair's own HTTP/1.1 path: the socket and the bytes read from it
+/// that no response has used yet.
+pub struct RawConn {
+    pub stream: tokio::net::TcpStream,
+    pub buf: bytes::BytesMut,
 }
 
 /// Why the upstream gave no response.
@@ -59,6 +68,7 @@ impl Pool {
             addr,
             connect_timeout,
             idle: (0..MAX_WORKERS).map(|_| Mutex::new(Vec::new())).collect(),
+            raw: (0..MAX_WORKERS).map(|_| Mutex::new(Vec::new())).collect(),
         })
     }
 
@@ -90,7 +100,30 @@ impl Pool {
         }
     }
 
-    async fn connect(&self) -> Result<SendRequest<Incoming>, UpstreamError> {
+    /// An idle connection of this worker's, if any.
+    pub fn raw_checkout(&self) -> Option<RawConn> {
+        let list = &self.raw[WORKER.with(|w| w.get())];
+        list.lock().unwrap_or_else(|e| e.into_inner()).pop()
+    }
+
+    /// Keeps a connection whose last response was read to its end, with nothing after it.
+    pub fn raw_checkin(&self, c: RawConn) {
+        let list = &self.raw[WORKER.with(|w| w.get())];
+        let mut idle = list.lock().unwrap_or_else(|e| e.into_inner());
+        if idle.len() < MAX_IDLE {
+            idle.push(c);
+        }
+    }
+
+    /// A new connection for corsair's own path.
+    pub async fn raw_connect(&self) -> Result<RawConn, UpstreamError> {
+        Ok(RawConn {
+            stream: self.tcp().await?,
+            buf: bytes::BytesMut::with_capacity(8 * 1024),
+        })
+    }
+
+    async fn tcp(&self) -> Result<tokio::net::TcpStream, UpstreamError> {
         let stream = tokio::time::timeout(
             self.connect_timeout,
             tokio::net::TcpStream::connect(&self.addr),
@@ -101,6 +134,11 @@ impl Pool {
         })?
         .map_err(|e| UpstreamError::Connect(e.to_string()))?;
         let _ = stream.set_nodelay(true);
+        Ok(stream)
+    }
+
+    async fn connect(&self) -> Result<SendRequest<Incoming>, UpstreamError> {
+        let stream = self.tcp().await?;
         let (sender, conn) = http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| UpstreamError::Connect(e.to_string()))?;

@@ -4,12 +4,12 @@
 use super::pool::{Pool, PooledBody};
 use super::State;
 use bytes::Bytes;
-use corsair_core::policy::{decide, Config, Outcome, UpstreamCors};
+use corsair_core::policy::{decide, Config, Decision, Outcome, UpstreamCors};
 use corsair_tower::PolicyHeaders;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::http::uri::{Authority, PathAndQuery, Scheme};
+use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Request, Response, StatusCode, Uri};
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -18,12 +18,11 @@ use std::time::{Duration, Instant};
 pub type Body = Either<PooledBody, Full<Bytes>>;
 
 /// Where requests go, prepared once per loaded config.
-struct Upstream {
-    authority: Authority,
-    host: HeaderValue,
+pub struct Upstream {
+    pub host: HeaderValue,
     /// A path prefix from the upstream URL (`http://host/api` → `/api`), without the final `/`.
-    base: String,
-    pool: Arc<Pool>,
+    pub base: String,
+    pub pool: Arc<Pool>,
 }
 
 /// A loaded config with each policy's header values prepared, swapped as a whole on reload.
@@ -57,8 +56,8 @@ impl Compiled {
                         Duration::from_secs_f64(config.gateway.upstream_connect_timeout),
                     ),
                 };
+                text.parse::<Authority>().ok()?;
                 Some(Upstream {
-                    authority: text.parse().ok()?,
                     host: HeaderValue::from_str(&text).ok()?,
                     base: u.path().trim_end_matches('/').to_string(),
                     pool,
@@ -77,7 +76,18 @@ impl Compiled {
         }
     }
 
-    fn headers_for(&self, path: &str) -> &PolicyHeaders {
+    /// The upstream, when one is configured (and valid).
+    pub fn upstream(&self) -> Option<&Upstream> {
+        self.upstream.as_ref()
+    }
+
+    /// How long to wait for the upstream's response head.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// The prepared policy for a request path (its route's, or the default).
+    pub fn headers_for(&self, path: &str) -> &PolicyHeaders {
         if self.routes.is_empty() {
             return &self.default;
         }
@@ -164,6 +174,66 @@ impl Drop for Busy<'_> {
     }
 }
 
+/// Counts a CORS decision in the metrics.
+pub fn count(state: &State, d: &Decision<'_>) {
+    if d.outcome != Outcome::NotCors {
+        let kind = if d.outcome == Outcome::Preflight {
+            "preflight"
+        } else {
+            "actual"
+        };
+        state
+            .metrics
+            .decision(kind, d.allowed, d.reason.id(), d.origin.unwrap_or(""));
+    }
+}
+
+/// An access log line in the making: every CORS request at info, report-only refusals at warn.
+/// Nothing is gathered for a line that will not be written.
+pub struct AccessLog {
+    started: Instant,
+    method: String,
+    path: String,
+    origin: Option<String>,
+    outcome: Outcome,
+    allowed: bool,
+    reason: corsair_core::policy::Reason,
+    rule: Option<corsair_core::policy::Rule>,
+    report_only: bool,
+}
+
+impl AccessLog {
+    pub fn begin(d: &Decision<'_>, report_only: bool, method: &str, path: &str) -> Option<Self> {
+        let logged = tracing::enabled!(target: "access", tracing::Level::INFO)
+            || (report_only
+                && !d.allowed
+                && tracing::enabled!(target: "access", tracing::Level::WARN));
+        logged.then(|| AccessLog {
+            started: Instant::now(),
+            method: method.to_string(),
+            path: path.to_string(),
+            origin: d.origin.map(str::to_string),
+            outcome: d.outcome,
+            allowed: d.allowed,
+            reason: d.reason,
+            rule: d.rule,
+            report_only,
+        })
+    }
+
+    pub fn end(self, status: u16) {
+        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let (method, path, origin, reason) = (self.method, self.path, self.origin, self.reason);
+        if self.outcome == Outcome::NotCors {
+            tracing::debug!(target: "access", method, path, status, ms, "request");
+        } else if self.report_only && !self.allowed {
+            tracing::warn!(target: "access", method, path, status, ms, origin, cors = ?self.outcome, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
+        } else {
+            tracing::info!(target: "access", method, path, status, ms, origin, cors = ?self.outcome, allowed = self.allowed, reason = reason.id(), rule = ?self.rule, "cors request");
+        }
+    }
+}
+
 pub async fn handle(
     req: Request<Incoming>,
     state: Arc<State>,
@@ -175,31 +245,9 @@ pub async fn handle(
     let headers = compiled.headers_for(req.uri().path());
     let d = decide(headers.policy(), &corsair_tower::view(&req));
     let report_only = compiled.config.report_only;
-    let (outcome, allowed, reason, rule) = (d.outcome, d.allowed, d.reason, d.rule);
-    if outcome != Outcome::NotCors {
-        let kind = if outcome == Outcome::Preflight {
-            "preflight"
-        } else {
-            "actual"
-        };
-        state
-            .metrics
-            .decision(kind, allowed, reason.id(), d.origin.unwrap_or(""));
-    }
-    // Access logs: every CORS request at info, report-only refusals at warn. Nothing is
-    // gathered for a log line that will not be written.
-    let logged = tracing::enabled!(target: "access", tracing::Level::INFO)
-        || (report_only && !allowed && tracing::enabled!(target: "access", tracing::Level::WARN));
-    let log = logged.then(|| {
-        (
-            Instant::now(),
-            req.method().clone(),
-            req.uri().path().to_string(),
-            d.origin.map(str::to_string),
-        )
-    });
-
-    let response = if outcome == Outcome::Preflight && !report_only {
+    count(&state, &d);
+    let log = AccessLog::begin(&d, report_only, req.method().as_str(), req.uri().path());
+    let response = if d.outcome == Outcome::Preflight && !report_only {
         let mut r = Response::new(Either::Right(Full::new(Bytes::new())));
         *r.status_mut() = StatusCode::from_u16(d.status).unwrap_or(StatusCode::FORBIDDEN);
         headers.write(&d, req.headers(), r.headers_mut());
@@ -226,16 +274,8 @@ pub async fn handle(
         }
         resp
     };
-    if let Some((started, method, path, origin)) = log {
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        let status = response.status().as_u16();
-        if outcome == Outcome::NotCors {
-            tracing::debug!(target: "access", %method, path, status, ms, "request");
-        } else if report_only && !allowed {
-            tracing::warn!(target: "access", %method, path, status, ms, origin, cors = ?outcome, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
-        } else {
-            tracing::info!(target: "access", %method, path, status, ms, origin, cors = ?outcome, allowed, reason = reason.id(), rule = ?rule, "cors request");
-        }
+    if let Some(log) = log {
+        log.end(response.status().as_u16());
     }
     Ok(response)
 }
@@ -261,14 +301,8 @@ async fn forward(
             }
         }
     };
-    let mut parts = hyper::http::uri::Parts::default();
-    parts.scheme = Some(Scheme::HTTP);
-    parts.authority = Some(up.authority.clone());
-    parts.path_and_query = Some(pq);
-    *req.uri_mut() = match Uri::from_parts(parts) {
-        Ok(u) => u,
-        Err(_) => return plain(StatusCode::BAD_REQUEST, "corsair: bad request target\n"),
-    };
+    // Origin-form (`/path?query`): hyper's connection-level client writes the target as given.
+    *req.uri_mut() = Uri::from(pq);
     *req.version_mut() = hyper::Version::HTTP_11;
     let h = req.headers_mut();
     strip_hop_by_hop(h);

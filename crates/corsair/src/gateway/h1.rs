@@ -1,0 +1,1576 @@
+//! corsair's own HTTP/1.1 proxy path: one task per client connection reads a request head,
+//! decides, answers a preflight or writes the request to a pooled upstream connection, and
+//! copies the response back with the policy's headers, all without a message type, a header
+//! map or a second task in between.
+//!
+//! It takes the plain requests that are nearly all of a gateway's traffic: HTTP/1.1, an
+//! origin-form target, no body or a `Content-Length` one. The first request that is anything
+//! else (HTTP/2's preface, HTTP/1.0, `Transfer-Encoding`, `Expect`, `Upgrade`, a `Connection`
+//! option other than `close`/`keep-alive`, more than one `Content-Length`) hands the connection,
+//! with the bytes read so far, to hyper, which serves it from then on. Response framing follows
+//! RFC 9112 §6.3; a chunked response is decoded and re-encoded, never passed through unchecked.
+
+use super::pool::{RawConn, UpstreamError};
+use super::proxy::{self, Compiled, Peer};
+use super::State;
+use bytes::{Buf, Bytes, BytesMut};
+use corsair_core::policy::{decide, Decision, Outcome, RequestView, UpstreamCors};
+use std::future::Future;
+use std::pin::{pin, Pin};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
+use tokio::net::TcpStream;
+
+/// Most header lines in a request or response head.
+const MAX_HEADERS: usize = 128;
+/// Largest upstream response head.
+const MAX_RESPONSE_HEAD: usize = 64 * 1024;
+/// Bytes read from a socket at a time for a body.
+const READ_SIZE: usize = 16 * 1024;
+/// Bytes read at a time for a head (most are a few hundred bytes; idle connections should be
+/// cheap to hold).
+const HEAD_READ_SIZE: usize = 4 * 1024;
+/// A request body up to this size on a preflight is read and dropped; a larger one closes the
+/// connection after the answer.
+const MAX_DISCARD: u64 = 64 * 1024;
+
+/// How a connection ended on this path.
+pub enum End {
+    /// Closed (by either side, or after an error answer).
+    Closed,
+    /// A request this path does not take: hyper serves the connection from here, starting with
+    /// the bytes already read.
+    Handoff(TcpStream, BytesMut),
+}
+
+/// A deadline per connection with one timer, re-armed only when it fires: a request costs a
+/// clock read, not a timer registration. The timer fires at least every `period` (the shortest
+/// timeout in use), so it is never late for a deadline set later.
+struct Clock {
+    sleep: Pin<Box<tokio::time::Sleep>>,
+    period: Duration,
+    deadline: Instant,
+}
+
+impl Clock {
+    fn new(period: Duration) -> Self {
+        let now = Instant::now();
+        Clock {
+            sleep: Box::pin(tokio::time::sleep_until((now + period).into())),
+            period,
+            deadline: now + period,
+        }
+    }
+
+    /// Sets the deadline `timeout` from now (`timeout` is at least the period).
+    fn start(&mut self, timeout: Duration) {
+        self.deadline = Instant::now() + timeout.max(self.period);
+    }
+
+    /// Runs `f` until the deadline; `None` when it passed first.
+    async fn within<F: Future>(&mut self, f: F) -> Option<F::Output> {
+        let mut f = pin!(f);
+        std::future::poll_fn(|cx| {
+            if let Poll::Ready(v) = f.as_mut().poll(cx) {
+                return Poll::Ready(Some(v));
+            }
+            while self.sleep.as_mut().poll(cx).is_ready() {
+                let now = Instant::now();
+                if now >= self.deadline {
+                    return Poll::Ready(None);
+                }
+                let next = (now + self.period).min(self.deadline);
+                self.sleep.as_mut().reset(next.into());
+            }
+            Poll::Pending
+        })
+        .await
+    }
+}
+
+/// What the first parse of a request head found.
+struct Facts {
+    content_length: u64,
+    close: bool,
+}
+
+/// Where a slice of a head lies in its bytes.
+type Span = (u32, u32);
+
+/// A parsed head (request or response) kept as offsets into a copy of its bytes, so it is
+/// parsed once and outlives the read buffer: no reparse, no shared buffer to allocate.
+#[derive(Default)]
+struct Parsed {
+    bytes: Vec<u8>,
+    /// The method of a request, the reason phrase of a response.
+    first: Span,
+    /// The target of a request.
+    target: Span,
+    /// A response's status code.
+    code: u16,
+    /// The minor HTTP version.
+    version: u8,
+    headers: Vec<(Span, Span)>,
+}
+
+impl Parsed {
+    /// Copies `src[..len]` and the offsets of the parts httparse found in it.
+    fn fill(
+        &mut self,
+        src: &[u8],
+        len: usize,
+        first: &[u8],
+        target: &[u8],
+        headers: &[httparse::Header<'_>],
+    ) {
+        let base = src.as_ptr() as usize;
+        let span = |s: &[u8]| -> Span {
+            if s.is_empty() {
+                (0, 0)
+            } else {
+                ((s.as_ptr() as usize - base) as u32, s.len() as u32)
+            }
+        };
+        self.first = span(first);
+        self.target = span(target);
+        self.headers.clear();
+        self.headers.extend(
+            headers
+                .iter()
+                .map(|h| (span(h.name.as_bytes()), span(h.value))),
+        );
+        self.bytes.clear();
+        self.bytes.extend_from_slice(&src[..len]);
+    }
+
+    fn get(&self, s: Span) -> &[u8] {
+        &self.bytes[s.0 as usize..(s.0 + s.1) as usize]
+    }
+
+    /// A part httparse checked to be a token or ASCII text.
+    fn str(&self, s: Span) -> &str {
+        std::str::from_utf8(self.get(s)).unwrap_or("")
+    }
+
+    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+        self.headers
+            .iter()
+            .map(|&(n, v)| (self.str(n), self.get(v)))
+    }
+}
+
+fn uninit_headers<'b>() -> [std::mem::MaybeUninit<httparse::Header<'b>>; MAX_HEADERS] {
+    [const { std::mem::MaybeUninit::uninit() }; MAX_HEADERS]
+}
+
+enum Head {
+    Ready(Facts),
+    /// Not for this path.
+    Handoff,
+    /// Nothing more will come (the client closed, went silent, or the gateway is stopping).
+    Gone,
+    /// A head that is not HTTP: 400.
+    Bad,
+    /// A head over the limit: 431.
+    TooLarge,
+}
+
+fn eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.eq_ignore_ascii_case(b)
+}
+
+/// What to do with a request head.
+enum Route {
+    /// This path takes it, with this framing.
+    Take(Facts),
+    /// hyper's.
+    Hyper,
+    /// Both `Content-Length` and `Transfer-Encoding`: a smuggling attempt, refused with 400.
+    Refuse,
+}
+
+fn route(req: &httparse::Request<'_, '_>) -> Route {
+    let has = |name: &str| req.headers.iter().any(|h| eq(h.name, name));
+    if has("transfer-encoding") && has("content-length") {
+        return Route::Refuse;
+    }
+    match inspect(req) {
+        Some(f) => Route::Take(f),
+        None => Route::Hyper,
+    }
+}
+
+/// Whether this path takes the request, and its framing.
+fn inspect(req: &httparse::Request<'_, '_>) -> Option<Facts> {
+    if req.version != Some(1) || !req.path?.starts_with('/') || req.method? == "CONNECT" {
+        return None;
+    }
+    let mut facts = Facts {
+        content_length: 0,
+        close: false,
+    };
+    let mut lengths = 0;
+    for h in req.headers.iter() {
+        let n = h.name;
+        if eq(n, "content-length") {
+            lengths += 1;
+            let v = std::str::from_utf8(h.value).ok()?;
+            if v.is_empty() || v.len() > 18 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            facts.content_length = v.parse().ok()?;
+        } else if eq(n, "transfer-encoding") || eq(n, "expect") || eq(n, "upgrade") {
+            return None;
+        } else if eq(n, "connection") {
+            for t in h.value.split(|&b| b == b',') {
+                let t = t.trim_ascii();
+                if t.eq_ignore_ascii_case(b"close") {
+                    facts.close = true;
+                } else if !t.is_empty() && !t.eq_ignore_ascii_case(b"keep-alive") {
+                    return None;
+                }
+            }
+        }
+    }
+    (lengths <= 1).then_some(facts)
+}
+
+/// `Date` for the gateway's own answers, formatted once a second per thread.
+fn date(out: &mut Vec<u8>) {
+    thread_local! {
+        static CACHE: std::cell::RefCell<(u64, String)> = const { std::cell::RefCell::new((0, String::new())) };
+    }
+    let now = std::time::SystemTime::now();
+    let secs = now
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.0 != secs || c.1.is_empty() {
+            *c = (secs, httpdate::fmt_http_date(now));
+        }
+        line(out, b"date", c.1.as_bytes());
+    });
+}
+
+fn line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
+    out.extend_from_slice(name);
+    out.extend_from_slice(b": ");
+    out.extend_from_slice(value);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn status_line(out: &mut Vec<u8>, status: u16, reason: &[u8]) {
+    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(reason);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn canonical_reason(status: u16) -> &'static [u8] {
+    hyper::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+        .as_bytes()
+}
+
+const CORS_RESPONSE_HEADERS: [&str; 6] = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
+];
+
+/// Hop-by-hop headers, never forwarded in either direction (the framing headers are written
+/// anew by this path).
+fn is_hop_by_hop(n: &str) -> bool {
+    eq(n, "connection")
+        || eq(n, "keep-alive")
+        || eq(n, "te")
+        || eq(n, "trailer")
+        || eq(n, "upgrade")
+        || eq(n, "transfer-encoding")
+        || eq(n, "proxy-connection")
+        || eq(n, "proxy-authenticate")
+}
+
+/// Adds a decision's headers for an actual response: all of them but `Vary`, which is merged.
+/// Returns whether the decision wants `Vary: Origin`.
+fn write_cors(out: &mut Vec<u8>, d: &Decision<'_>) -> bool {
+    let mut vary = false;
+    for (n, v) in d.headers.iter() {
+        if n == "vary" {
+            vary = true;
+        } else {
+            line(out, n.as_bytes(), v.as_bytes());
+        }
+    }
+    vary
+}
+
+/// The gateway's own short answer (400, 431, 502, 504), with the policy's headers when a
+/// decision was made.
+fn plain(out: &mut Vec<u8>, status: u16, text: &str, d: Option<&Decision<'_>>, close: bool) {
+    out.clear();
+    status_line(out, status, canonical_reason(status));
+    date(out);
+    line(out, b"content-type", b"text/plain; charset=utf-8");
+    line(
+        out,
+        b"content-length",
+        itoa::Buffer::new().format(text.len()).as_bytes(),
+    );
+    if let Some(d) = d {
+        if write_cors(out, d) {
+            line(out, b"vary", b"Origin");
+        }
+    }
+    if close {
+        line(out, b"connection", b"close");
+    }
+    out.extend_from_slice(b"\r\n");
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// Reading a chunked body, re-encoding its data for the other side (extensions and trailers
+/// are dropped). Strict: CRLF line ends, at most 16 hex digits, bounded extensions and
+/// trailers.
+#[derive(Default)]
+struct Chunked {
+    state: ChunkState,
+    size: u64,
+    digits: u8,
+    skipped: usize,
+}
+
+#[derive(Default, PartialEq)]
+enum ChunkState {
+    #[default]
+    Size,
+    Ext,
+    SizeLf,
+    Data,
+    DataCr,
+    DataLf,
+    TrailerStart,
+    Trailer,
+    TrailerLf,
+    FinalLf,
+    Done,
+}
+
+const MAX_CHUNK_EXTRA: usize = 16 * 1024;
+
+impl Chunked {
+    /// Consumes what it can of `input`, appending re-encoded chunks to `out`. `Ok(true)` once
+    /// the last chunk and the trailers have been read.
+    fn decode(&mut self, input: &mut BytesMut, out: &mut Vec<u8>) -> Result<bool, &'static str> {
+        use ChunkState::*;
+        while !input.is_empty() {
+            if self.state == Data {
+                let n = (input.len() as u64).min(self.size) as usize;
+                out.extend_from_slice(&input[..n]);
+                input.advance(n);
+                self.size -= n as u64;
+                if self.size == 0 {
+                    out.extend_from_slice(b"\r\n");
+                    self.state = DataCr;
+                }
+                continue;
+            }
+            let b = input[0];
+            input.advance(1);
+            self.state = match (&self.state, b) {
+                (Size, b) if b.is_ascii_hexdigit() => {
+                    if self.digits == 16 {
+                        return Err("a chunk size over 16 hex digits");
+                    }
+                    self.digits += 1;
+                    self.size = self.size * 16 + (b as char).to_digit(16).unwrap_or(0) as u64;
+                    Size
+                }
+                (Size, b';' | b' ' | b'\t') if self.digits > 0 => Ext,
+                (Size, b'\r') if self.digits > 0 => SizeLf,
+                (Size, _) => return Err("a malformed chunk size"),
+                (Ext, b'\r') => SizeLf,
+                (Ext, b'\n') => return Err("a bare LF in a chunk extension"),
+                (Ext, _) => {
+                    self.skipped += 1;
+                    if self.skipped > MAX_CHUNK_EXTRA {
+                        return Err("chunk extensions over 16 KiB");
+                    }
+                    Ext
+                }
+                (SizeLf, b'\n') => {
+                    self.digits = 0;
+                    if self.size == 0 {
+                        TrailerStart
+                    } else {
+                        out.extend_from_slice(format!("{:x}\r\n", self.size).as_bytes());
+                        Data
+                    }
+                }
+                (DataCr, b'\r') => DataLf,
+                (DataLf, b'\n') => Size,
+                (TrailerStart, b'\r') => FinalLf,
+                (TrailerStart | Trailer, b'\n') => return Err("a bare LF in the trailers"),
+                (Trailer, b'\r') => TrailerLf,
+                (TrailerStart | Trailer, _) => {
+                    self.skipped += 1;
+                    if self.skipped > MAX_CHUNK_EXTRA {
+                        return Err("trailers over 16 KiB");
+                    }
+                    Trailer
+                }
+                (TrailerLf, b'\n') => TrailerStart,
+                (FinalLf, b'\n') => {
+                    out.extend_from_slice(b"0\r\n\r\n");
+                    self.state = Done;
+                    return Ok(true);
+                }
+                _ => return Err("malformed chunked framing"),
+            };
+        }
+        Ok(self.state == Done)
+    }
+}
+
+/// How an upstream response's body is delimited (RFC 9112 §6.3).
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Framing {
+    None,
+    Length(u64),
+    Chunked,
+    UntilClose,
+}
+
+/// Reads into `buf` within the clock; `Ok(0)` at the end of the stream.
+async fn read_some<R: AsyncRead + Unpin>(
+    clock: &mut Clock,
+    io: &mut R,
+    buf: &mut BytesMut,
+) -> Result<usize, ()> {
+    if buf.capacity() - buf.len() < 1024 {
+        buf.reserve(HEAD_READ_SIZE);
+    }
+    match clock.within(io.read_buf(buf)).await {
+        Some(Ok(n)) => Ok(n),
+        _ => Err(()),
+    }
+}
+
+/// Reads part of a body: `stall` is how long the other side may send nothing, each time.
+async fn read_body<R: AsyncRead + Unpin>(
+    clock: &mut Clock,
+    stall: Duration,
+    io: &mut R,
+    buf: &mut BytesMut,
+) -> Result<usize, ()> {
+    clock.start(stall);
+    if buf.capacity() - buf.len() < 4096 {
+        buf.reserve(READ_SIZE);
+    }
+    match clock.within(io.read_buf(buf)).await {
+        Some(Ok(n)) => Ok(n),
+        _ => Err(()),
+    }
+}
+
+/// One client connection.
+pub struct Conn {
+    stream: TcpStream,
+    buf: BytesMut,
+    out: Vec<u8>,
+    req: Vec<u8>,
+    clock: Clock,
+    header_timeout: Duration,
+    max_head: usize,
+    state: Arc<State>,
+    peer: Arc<Peer>,
+    stop: Arc<Stop>,
+    /// Registered with `stop` once, woken when the gateway stops.
+    stopped: Pin<Box<tokio::sync::futures::OwnedNotified>>,
+    head: Parsed,
+    response: Parsed,
+}
+
+/// A worker's stop signal: the flag for connections to check, the notification to wake the
+/// idle ones.
+#[derive(Default)]
+pub struct Stop {
+    flag: std::sync::atomic::AtomicBool,
+    notify: Arc<tokio::sync::Notify>,
+}
+
+impl Stop {
+    pub fn stop(&self) {
+        self.flag.store(true, std::sync::atomic::Ordering::Release);
+        self.notify.notify_waiters();
+    }
+
+    fn stopped(&self) -> bool {
+        self.flag.load(std::sync::atomic::Ordering::Acquire)
+    }
+}
+
+impl Conn {
+    pub fn new(
+        stream: TcpStream,
+        state: Arc<State>,
+        peer: Arc<Peer>,
+        stop: Arc<Stop>,
+        gateway: &corsair_core::policy::file::Gateway,
+    ) -> Self {
+        let header_timeout = Duration::from_secs_f64(gateway.header_read_timeout);
+        let upstream_timeout = Duration::from_secs_f64(gateway.upstream_timeout);
+        Conn {
+            stream,
+            buf: BytesMut::with_capacity(HEAD_READ_SIZE),
+            out: Vec::with_capacity(1024),
+            req: Vec::with_capacity(1024),
+            clock: Clock::new(header_timeout.min(upstream_timeout)),
+            header_timeout,
+            max_head: gateway.max_header_bytes.max(1024),
+            state,
+            peer,
+            stopped: Box::pin(stop.notify.clone().notified_owned()),
+            stop,
+            head: Parsed::default(),
+            response: Parsed::default(),
+        }
+    }
+
+    /// Serves requests until the connection closes or a request goes to hyper.
+    pub async fn serve(mut self) -> End {
+        loop {
+            let facts = match self.read_head().await {
+                Head::Ready(f) => f,
+                Head::Handoff => return End::Handoff(self.stream, self.buf),
+                Head::Gone => return End::Closed,
+                Head::Bad => {
+                    plain(
+                        &mut self.out,
+                        400,
+                        "corsair: malformed request\n",
+                        None,
+                        true,
+                    );
+                    let _ = self.stream.write_all(&self.out).await;
+                    return End::Closed;
+                }
+                Head::TooLarge => {
+                    plain(
+                        &mut self.out,
+                        431,
+                        "corsair: request head too large\n",
+                        None,
+                        true,
+                    );
+                    let _ = self.stream.write_all(&self.out).await;
+                    return End::Closed;
+                }
+            };
+            let head = std::mem::take(&mut self.head);
+            let result = self.request(&head, &facts).await;
+            self.head = head;
+            match result {
+                Ok(true) if !facts.close => {}
+                _ => return End::Closed,
+            }
+        }
+    }
+
+    /// Reads until a whole request head is in the buffer.
+    async fn read_head(&mut self) -> Head {
+        self.clock.start(self.header_timeout);
+        loop {
+            if !self.buf.is_empty() {
+                let mut hs = uninit_headers();
+                let mut req = httparse::Request::new(&mut []);
+                match req.parse_with_uninit_headers(&self.buf, &mut hs) {
+                    Ok(httparse::Status::Complete(n)) => {
+                        let f = match route(&req) {
+                            Route::Take(f) => f,
+                            Route::Hyper => return Head::Handoff,
+                            Route::Refuse => return Head::Bad,
+                        };
+                        let (method, target) = (req.method.unwrap_or(""), req.path.unwrap_or(""));
+                        self.head.fill(
+                            &self.buf,
+                            n,
+                            method.as_bytes(),
+                            target.as_bytes(),
+                            req.headers,
+                        );
+                        self.buf.advance(n);
+                        return Head::Ready(f);
+                    }
+                    Ok(httparse::Status::Partial) => {
+                        if self.buf.len() > self.max_head {
+                            return Head::TooLarge;
+                        }
+                    }
+                    Err(httparse::Error::TooManyHeaders) => return Head::TooLarge,
+                    // HTTP/2 with prior knowledge ("PRI * HTTP/2.0"): hyper's.
+                    Err(httparse::Error::Version) if self.buf.starts_with(b"PRI ") => {
+                        return Head::Handoff
+                    }
+                    Err(_) => return Head::Bad,
+                }
+            }
+            let idle = self.buf.is_empty();
+            let read = if idle {
+                // Between requests: a stopping gateway closes idle connections.
+                if self.stop.stopped() {
+                    return Head::Gone;
+                }
+                let stopped = self.stopped.as_mut();
+                let (clock, stream, buf) = (&mut self.clock, &mut self.stream, &mut self.buf);
+                tokio::select! {
+                    biased;
+                    r = read_some(clock, stream, buf) => r,
+                    _ = stopped => return Head::Gone,
+                }
+            } else {
+                read_some(&mut self.clock, &mut self.stream, &mut self.buf).await
+            };
+            match read {
+                Ok(0) | Err(()) => return Head::Gone,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    /// Handles one request whose head is `head`. `Ok(true)` when the connection can carry
+    /// another request.
+    async fn request(&mut self, head: &Parsed, facts: &Facts) -> Result<bool, ()> {
+        let (method, target) = (head.str(head.first), head.str(head.target));
+        let mut view = RequestView {
+            method,
+            origin: None,
+            request_method: None,
+            request_headers: None,
+        };
+        for (name, value) in head.headers() {
+            let slot = if eq(name, "origin") {
+                &mut view.origin
+            } else if eq(name, "access-control-request-method") {
+                &mut view.request_method
+            } else if eq(name, "access-control-request-headers") {
+                &mut view.request_headers
+            } else {
+                continue;
+            };
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        }
+        let path = target.split('?').next().unwrap_or(target);
+        let compiled = self.state.config.load_full();
+        let policy_headers = compiled.headers_for(path);
+        let d = decide(policy_headers.policy(), &view);
+        proxy::count(&self.state, &d);
+        let report_only = compiled.config.report_only;
+        let log = proxy::AccessLog::begin(&d, report_only, method, path);
+
+        let (status, keep) = if d.outcome == Outcome::Preflight && !report_only {
+            self.out.clear();
+            status_line(&mut self.out, d.status, canonical_reason(d.status));
+            date(&mut self.out);
+            if d.status != 204 {
+                line(&mut self.out, b"content-length", b"0");
+            }
+            for (n, v) in d.headers.iter() {
+                line(&mut self.out, n.as_bytes(), v.as_bytes());
+            }
+            let discard = facts.content_length <= MAX_DISCARD;
+            let close = facts.close || !discard;
+            if close {
+                line(&mut self.out, b"connection", b"close");
+            }
+            self.out.extend_from_slice(b"\r\n");
+            let drained = !discard || self.discard_body(facts.content_length).await;
+            self.stream.write_all(&self.out).await.map_err(|_| ())?;
+            (d.status, drained && !close)
+        } else {
+            self.forward(head, &d, &compiled, facts).await?
+        };
+        if let Some(log) = log {
+            log.end(status);
+        }
+        Ok(keep)
+    }
+
+    /// Reads and drops a request body of `len` bytes.
+    async fn discard_body(&mut self, mut len: u64) -> bool {
+        loop {
+            let n = (self.buf.len() as u64).min(len) as usize;
+            self.buf.advance(n);
+            len -= n as u64;
+            if len == 0 {
+                return true;
+            }
+            match read_body(
+                &mut self.clock,
+                self.header_timeout,
+                &mut self.stream,
+                &mut self.buf,
+            )
+            .await
+            {
+                Ok(n) if n > 0 => {}
+                _ => return false,
+            }
+        }
+    }
+
+    /// Forwards an actual request; returns the status sent and whether the connection can go on.
+    async fn forward(
+        &mut self,
+        req: &Parsed,
+        d: &Decision<'_>,
+        compiled: &Arc<Compiled>,
+        facts: &Facts,
+    ) -> Result<(u16, bool), ()> {
+        let Some(up) = compiled.upstream() else {
+            return self
+                .error(
+                    502,
+                    "corsair: no upstream is configured\n",
+                    d,
+                    compiled,
+                    facts,
+                )
+                .await;
+        };
+        // The request head for the upstream, and as much of the body as has arrived.
+        self.req.clear();
+        let r = &mut self.req;
+        r.extend_from_slice(req.get(req.first));
+        r.push(b' ');
+        r.extend_from_slice(up.base.as_bytes());
+        r.extend_from_slice(req.get(req.target));
+        r.extend_from_slice(b" HTTP/1.1\r\n");
+        line(r, b"host", up.host.as_bytes());
+        let mut forwarded_host = false;
+        for (n, value) in req.headers() {
+            if eq(n, "host") {
+                if !forwarded_host {
+                    line(r, b"x-forwarded-host", value);
+                    forwarded_host = true;
+                }
+            } else if !(is_hop_by_hop(n) || eq(n, "x-forwarded-host") || eq(n, "x-forwarded-proto"))
+            {
+                line(r, n.as_bytes(), value);
+            }
+        }
+        line(r, b"x-forwarded-proto", b"http");
+        line(r, b"x-forwarded-for", self.peer.forwarded_for.as_bytes());
+        r.extend_from_slice(b"\r\n");
+        let in_buffer = (self.buf.len() as u64).min(facts.content_length) as usize;
+        r.extend_from_slice(&self.buf[..in_buffer]);
+        self.buf.advance(in_buffer);
+        let body_left = facts.content_length - in_buffer as u64;
+
+        let pool = &up.pool;
+        let mut reused = true;
+        let conn = loop {
+            let mut conn = match pool.raw_checkout() {
+                Some(c) => c,
+                None => {
+                    reused = false;
+                    match pool.raw_connect().await {
+                        Ok(c) => c,
+                        Err(e) => {
+                            self.upstream_failed(&e, compiled);
+                            return self
+                                .error(
+                                    502,
+                                    "corsair: the upstream did not answer\n",
+                                    d,
+                                    compiled,
+                                    facts,
+                                )
+                                .await;
+                        }
+                    }
+                }
+            };
+            // A reused connection the upstream closed meanwhile fails here or with no response
+            // byte at all; the request is sent again on a fresh one when it is all in hand.
+            let sent = conn.stream.write_all(&self.req).await.is_ok()
+                && (body_left == 0 || self.copy_body(&mut conn, body_left).await);
+            if !sent {
+                if reused && body_left == 0 {
+                    continue;
+                }
+                self.upstream_failed(&UpstreamError::Request("write failed".into()), compiled);
+                return self
+                    .error(
+                        502,
+                        "corsair: the upstream did not answer\n",
+                        d,
+                        compiled,
+                        Facts::closing(),
+                    )
+                    .await;
+            }
+            match self.response_head(&mut conn, compiled).await {
+                Ok(Some(n)) => break (conn, n),
+                Ok(None) if reused && body_left == 0 => continue,
+                Ok(None) => {
+                    self.upstream_failed(&UpstreamError::Request("closed".into()), compiled);
+                    return self
+                        .error(
+                            502,
+                            "corsair: the upstream did not answer\n",
+                            d,
+                            compiled,
+                            Facts::closing(),
+                        )
+                        .await;
+                }
+                Err(Timeout) => {
+                    self.state.metrics.upstream_error("timeout");
+                    tracing::warn!(upstream = pool.addr(), timeout = ?compiled.timeout(), "upstream timed out");
+                    return self
+                        .error(
+                            504,
+                            "corsair: the upstream took too long\n",
+                            d,
+                            compiled,
+                            Facts::closing(),
+                        )
+                        .await;
+                }
+            }
+        };
+        let (mut up_conn, head_len) = conn;
+        let is_head = req.get(req.first) == b"HEAD";
+        let (status, keep, reusable) = self
+            .respond(&mut up_conn, head_len, is_head, d, compiled, facts)
+            .await?;
+        if reusable {
+            pool.raw_checkin(up_conn);
+        }
+        Ok((status, keep))
+    }
+
+    fn upstream_failed(&self, e: &UpstreamError, compiled: &Compiled) {
+        self.state.metrics.upstream_error("unreachable");
+        let addr = compiled.upstream().map_or("-", |u| u.pool.addr());
+        tracing::warn!(error = %e, upstream = addr, "upstream request failed");
+    }
+
+    /// The gateway's own error answer; the connection goes on only if no request body is left
+    /// unread.
+    async fn error(
+        &mut self,
+        status: u16,
+        text: &str,
+        d: &Decision<'_>,
+        compiled: &Compiled,
+        facts: &Facts,
+    ) -> Result<(u16, bool), ()> {
+        let cors = (!compiled.config.report_only).then_some(d);
+        let close = facts.close || facts.content_length > 0;
+        plain(&mut self.out, status, text, cors, close);
+        self.stream.write_all(&self.out).await.map_err(|_| ())?;
+        Ok((status, !close))
+    }
+
+    /// Copies `len` more request body bytes from the client to the upstream.
+    async fn copy_body(&mut self, conn: &mut RawConn, mut len: u64) -> bool {
+        loop {
+            if self.buf.is_empty() {
+                match read_body(
+                    &mut self.clock,
+                    self.header_timeout,
+                    &mut self.stream,
+                    &mut self.buf,
+                )
+                .await
+                {
+                    Ok(n) if n > 0 => {}
+                    _ => return false,
+                }
+            }
+            let n = (self.buf.len() as u64).min(len) as usize;
+            if conn.stream.write_all(&self.buf[..n]).await.is_err() {
+                return false;
+            }
+            self.buf.advance(n);
+            len -= n as u64;
+            if len == 0 {
+                return true;
+            }
+        }
+    }
+
+    /// Reads the upstream's response head (skipping interim 1xx answers). `Ok(None)` when the
+    /// upstream closed or failed before a byte of it.
+    async fn response_head(
+        &mut self,
+        conn: &mut RawConn,
+        compiled: &Compiled,
+    ) -> Result<Option<usize>, Timeout> {
+        self.clock.start(compiled.timeout());
+        loop {
+            if !conn.buf.is_empty() {
+                let mut hs = uninit_headers();
+                let mut resp = httparse::Response::new(&mut []);
+                let parsed = httparse::ParserConfig::default()
+                    .parse_response_with_uninit_headers(&mut resp, &conn.buf, &mut hs);
+                match parsed {
+                    Ok(httparse::Status::Complete(n)) => match resp.code {
+                        Some(c) if (100..200).contains(&c) && c != 101 => {
+                            conn.buf.advance(n);
+                            continue;
+                        }
+                        Some(c) => {
+                            let reason = resp.reason.unwrap_or("");
+                            self.response
+                                .fill(&conn.buf, n, reason.as_bytes(), b"", resp.headers);
+                            self.response.code = c;
+                            self.response.version = resp.version.unwrap_or(0);
+                            conn.buf.advance(n);
+                            return Ok(Some(n));
+                        }
+                        None => return Ok(Some(0)),
+                    },
+                    Ok(httparse::Status::Partial) if conn.buf.len() <= MAX_RESPONSE_HEAD => {}
+                    _ => return Ok(Some(0)),
+                }
+            }
+            let fresh = conn.buf.is_empty();
+            match self.clock.within(conn.stream.read_buf(&mut conn.buf)).await {
+                None => return Err(Timeout),
+                Some(Ok(n)) if n > 0 => {}
+                // Closed or reset: "no response" only if nothing of it had come.
+                Some(_) if fresh => return Ok(None),
+                Some(_) => return Ok(Some(0)),
+            }
+        }
+    }
+
+    /// Sends the upstream's response to the client with the policy's headers. Returns the
+    /// status, whether the client connection goes on, and whether the upstream connection can
+    /// be reused. A head length of 0 means the upstream's answer was not HTTP: 502.
+    async fn respond(
+        &mut self,
+        conn: &mut RawConn,
+        head_len: usize,
+        head_request: bool,
+        d: &Decision<'_>,
+        compiled: &Compiled,
+        facts: &Facts,
+    ) -> Result<(u16, bool, bool), ()> {
+        let bad = |this: &mut Self| {
+            this.state.metrics.upstream_error("unreachable");
+            tracing::warn!("the upstream's response is not valid HTTP/1.1");
+        };
+        if head_len == 0 {
+            bad(self);
+            return self
+                .error(
+                    502,
+                    "corsair: the upstream's answer was not HTTP\n",
+                    d,
+                    compiled,
+                    Facts::closing(),
+                )
+                .await
+                .map(|(s, k)| (s, k, false));
+        }
+        let resp = std::mem::take(&mut self.response);
+        let r = self
+            .send_response(conn, &resp, head_request, d, compiled, facts)
+            .await;
+        self.response = resp;
+        r
+    }
+
+    async fn send_response(
+        &mut self,
+        conn: &mut RawConn,
+        resp: &Parsed,
+        head_request: bool,
+        d: &Decision<'_>,
+        compiled: &Compiled,
+        facts: &Facts,
+    ) -> Result<(u16, bool, bool), ()> {
+        let bad = |this: &mut Self| {
+            this.state.metrics.upstream_error("unreachable");
+            tracing::warn!("the upstream's response is not valid HTTP/1.1");
+        };
+        let status = resp.code;
+        if status == 101 {
+            bad(self);
+            return self
+                .error(
+                    502,
+                    "corsair: the upstream switched protocols unasked\n",
+                    d,
+                    compiled,
+                    Facts::closing(),
+                )
+                .await
+                .map(|(s, k)| (s, k, false));
+        }
+        // Framing, and what the upstream says of its connection.
+        let mut chunked = false;
+        let mut encoded = false;
+        let mut length: Option<u64> = None;
+        let mut bad_length = false;
+        let mut upstream_close = resp.version != 1;
+        let mut upstream_acao = false;
+        let mut vary_has_origin = false;
+        let mut has_date = false;
+        let mut vary_lines = 0;
+        for (n, value) in resp.headers() {
+            if eq(n, "transfer-encoding") {
+                encoded = true;
+                chunked = value
+                    .rsplit(|&b| b == b',')
+                    .next()
+                    .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
+            } else if eq(n, "content-length") {
+                let v = std::str::from_utf8(value).ok().map(str::trim);
+                match v.and_then(|v| v.parse::<u64>().ok()) {
+                    Some(l) if length.is_none_or(|old| old == l) => length = Some(l),
+                    _ => bad_length = true,
+                }
+            } else if eq(n, "connection") {
+                if value
+                    .split(|&b| b == b',')
+                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
+                {
+                    upstream_close = true;
+                }
+            } else if eq(n, "access-control-allow-origin") {
+                upstream_acao = true;
+            } else if eq(n, "vary") {
+                vary_lines += 1;
+                if value.split(|&b| b == b',').any(|t| {
+                    let t = t.trim_ascii();
+                    t == b"*" || t.eq_ignore_ascii_case(b"origin")
+                }) {
+                    vary_has_origin = true;
+                }
+            } else if eq(n, "date") {
+                has_date = true;
+            }
+        }
+        let framing = if head_request || status == 204 || status == 304 || status < 200 {
+            Framing::None
+        } else if encoded {
+            if chunked {
+                Framing::Chunked
+            } else {
+                Framing::UntilClose
+            }
+        } else if bad_length {
+            bad(self);
+            return self
+                .error(
+                    502,
+                    "corsair: the upstream sent conflicting Content-Length headers\n",
+                    d,
+                    compiled,
+                    Facts::closing(),
+                )
+                .await
+                .map(|(s, k)| (s, k, false));
+        } else {
+            match length {
+                Some(l) => Framing::Length(l),
+                None => Framing::UntilClose,
+            }
+        };
+        // Both framings in a response: the chunked one was used (RFC 9112 §6.3), but the
+        // connection is not trusted with another request.
+        if encoded && length.is_some() {
+            upstream_close = true;
+        }
+        let client_close = facts.close || framing == Framing::UntilClose;
+
+        let (mode, report_only) = (compiled.config.upstream_cors, compiled.config.report_only);
+        let strip = !report_only && mode == UpstreamCors::Override;
+        let connection_names = connection_options(resp);
+        // The policy's headers, unless report-only or preserving the upstream's own; `Vary:
+        // Origin` merged into the upstream's last `Vary` when it has one.
+        let add = !report_only
+            && match mode {
+                UpstreamCors::Override => true,
+                UpstreamCors::Preserve => !upstream_acao,
+            };
+        let vary_origin = !report_only
+            && !vary_has_origin
+            && (!add || d.headers.iter().any(|(n, _)| n == "vary"));
+        let out = &mut self.out;
+        out.clear();
+        status_line(out, status, resp.get(resp.first));
+        for (n, value) in resp.headers() {
+            if is_hop_by_hop(n)
+                || (eq(n, "content-length") && framing != Framing::None)
+                || (strip && CORS_RESPONSE_HEADERS.iter().any(|c| eq(n, c)))
+                || connection_names.iter().any(|c| eq(n, c))
+            {
+                continue;
+            }
+            if vary_origin && eq(n, "vary") {
+                vary_lines -= 1;
+                if vary_lines == 0 {
+                    out.extend_from_slice(n.as_bytes());
+                    out.extend_from_slice(b": ");
+                    out.extend_from_slice(value);
+                    out.extend_from_slice(if value.trim_ascii().is_empty() {
+                        &b"Origin\r\n"[..]
+                    } else {
+                        &b", Origin\r\n"[..]
+                    });
+                    continue;
+                }
+            }
+            line(out, n.as_bytes(), value);
+        }
+        if add {
+            write_cors(out, d);
+        }
+        if vary_origin && vary_lines == 0 && !resp.headers().any(|(n, _)| eq(n, "vary")) {
+            line(out, b"vary", b"Origin");
+        }
+        if !has_date {
+            date(out);
+        }
+        match framing {
+            Framing::Length(l) => line(
+                out,
+                b"content-length",
+                itoa::Buffer::new().format(l).as_bytes(),
+            ),
+            Framing::Chunked => line(out, b"transfer-encoding", b"chunked"),
+            Framing::None | Framing::UntilClose => {}
+        }
+        if client_close {
+            line(out, b"connection", b"close");
+        }
+        out.extend_from_slice(b"\r\n");
+
+        // The body.
+        let complete = match framing {
+            Framing::None => {
+                self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                true
+            }
+            Framing::Length(mut left) => {
+                let n = (conn.buf.len() as u64).min(left) as usize;
+                self.out.extend_from_slice(&conn.buf[..n]);
+                conn.buf.advance(n);
+                left -= n as u64;
+                self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                while left > 0 {
+                    match read_body(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut conn.stream,
+                        &mut conn.buf,
+                    )
+                    .await
+                    {
+                        Ok(r) if r > 0 => {}
+                        _ => return Err(()),
+                    }
+                    let n = (conn.buf.len() as u64).min(left) as usize;
+                    self.stream
+                        .write_all(&conn.buf[..n])
+                        .await
+                        .map_err(|_| ())?;
+                    conn.buf.advance(n);
+                    left -= n as u64;
+                }
+                true
+            }
+            Framing::Chunked => {
+                let mut dec = Chunked::default();
+                let mut sent = false;
+                loop {
+                    let done = match dec.decode(&mut conn.buf, &mut self.out) {
+                        Ok(done) => done,
+                        Err(why) => {
+                            tracing::warn!(why, "the upstream's chunked body is malformed");
+                            if sent {
+                                // Cut the client off: a truncated body must not look whole.
+                                return Err(());
+                            }
+                            bad(self);
+                            return self
+                                .error(
+                                    502,
+                                    "corsair: the upstream's chunked body is malformed\n",
+                                    d,
+                                    compiled,
+                                    Facts::closing(),
+                                )
+                                .await
+                                .map(|(s, k)| (s, k, false));
+                        }
+                    };
+                    if done || self.out.len() >= READ_SIZE {
+                        self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                        self.out.clear();
+                        sent = true;
+                    }
+                    if done {
+                        break;
+                    }
+                    match read_body(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut conn.stream,
+                        &mut conn.buf,
+                    )
+                    .await
+                    {
+                        Ok(r) if r > 0 => {}
+                        _ => return Err(()),
+                    }
+                }
+                true
+            }
+            Framing::UntilClose => {
+                self.out.extend_from_slice(&conn.buf);
+                conn.buf.clear();
+                self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                loop {
+                    match read_body(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut conn.stream,
+                        &mut conn.buf,
+                    )
+                    .await
+                    {
+                        Ok(r) if r > 0 => {}
+                        Ok(_) => break,
+                        Err(()) => return Err(()),
+                    }
+                    self.stream.write_all(&conn.buf).await.map_err(|_| ())?;
+                    conn.buf.clear();
+                }
+                false
+            }
+        };
+        let reusable = complete && !upstream_close && conn.buf.is_empty();
+        Ok((status, !client_close, reusable))
+    }
+}
+
+/// The header names an upstream's `Connection` header lists (besides `close`/`keep-alive`).
+fn connection_options(resp: &Parsed) -> Vec<&str> {
+    let mut names = Vec::new();
+    for (name, value) in resp.headers() {
+        if eq(name, "connection") {
+            for t in value.split(|&b| b == b',') {
+                let t = t.trim_ascii();
+                if !t.is_empty()
+                    && !t.eq_ignore_ascii_case(b"close")
+                    && !t.eq_ignore_ascii_case(b"keep-alive")
+                {
+                    if let Ok(s) = std::str::from_utf8(t) {
+                        names.push(s);
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
+struct Timeout;
+
+impl Facts {
+    /// For an answer after which the connection closes.
+    fn closing() -> &'static Facts {
+        static CLOSING: Facts = Facts {
+            content_length: 0,
+            close: true,
+        };
+        &CLOSING
+    }
+}
+
+/// A stream that first returns bytes already read from it: how hyper gets a connection whose
+/// first bytes this path has read.
+pub struct Rewind<T> {
+    pre: Bytes,
+    inner: T,
+}
+
+impl<T> Rewind<T> {
+    pub fn new(inner: T, pre: BytesMut) -> Self {
+        Rewind {
+            pre: pre.freeze(),
+            inner,
+        }
+    }
+}
+
+impl<T: AsyncRead + Unpin> AsyncRead for Rewind<T> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        if !self.pre.is_empty() {
+            let n = self.pre.len().min(buf.remaining());
+            buf.put_slice(&self.pre[..n]);
+            self.pre.advance(n);
+            return Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(input: &[u8]) -> Result<(bool, Vec<u8>, usize), &'static str> {
+        let mut dec = Chunked::default();
+        let mut out = Vec::new();
+        let mut left = 0;
+        // Byte by byte, as the worst split of reads would deliver it.
+        let mut done = false;
+        for (i, b) in input.iter().enumerate() {
+            let mut one = BytesMut::from(&[*b][..]);
+            done = dec.decode(&mut one, &mut out)?;
+            if done {
+                left = input.len() - i - 1;
+                break;
+            }
+        }
+        Ok((done, out, left))
+    }
+
+    #[test]
+    fn chunked_bodies_are_decoded_and_re_encoded_whatever_the_reads() {
+        let (done, out, left) =
+            decode_all(b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nx-trailer: 1\r\n\r\nNEXT")
+                .unwrap();
+        assert!(done);
+        assert_eq!(out, b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+        assert_eq!(
+            left, 4,
+            "bytes after the body are left for the next response"
+        );
+        let mut whole = BytesMut::from(&b"A\r\n0123456789\r\n0\r\n\r\n"[..]);
+        let mut out = Vec::new();
+        assert_eq!(Chunked::default().decode(&mut whole, &mut out), Ok(true));
+        assert_eq!(out, b"a\r\n0123456789\r\n0\r\n\r\n");
+        let (done, _, _) = decode_all(b"5\r\nhel").unwrap();
+        assert!(!done, "an unfinished body is not done");
+    }
+
+    #[test]
+    fn malformed_chunked_framing_is_refused() {
+        for bad in [
+            &b"x\r\nhello\r\n0\r\n\r\n"[..],
+            b"\r\n",
+            b"5\nhello\r\n0\r\n\r\n",
+            b"5\r\nhelloXX0\r\n\r\n",
+            b"11111111111111111\r\n",
+            b"-5\r\nhello\r\n",
+            b"0\r\nbad\ntrailer\r\n\r\n",
+        ] {
+            assert!(
+                decode_all(bad).is_err(),
+                "{:?} should be refused",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        let mut long_ext = b"1;".to_vec();
+        long_ext.extend(std::iter::repeat_n(b'a', MAX_CHUNK_EXTRA + 1));
+        assert!(decode_all(&long_ext).is_err());
+    }
+
+    /// A small deterministic generator for the randomized tests.
+    struct Rng(u64);
+
+    impl Rng {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+
+        fn below(&mut self, n: u64) -> usize {
+            (self.next() % n) as usize
+        }
+    }
+
+    #[test]
+    fn random_chunked_bodies_decode_the_same_however_they_are_split() {
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        for _ in 0..500 {
+            let mut wire = Vec::new();
+            let mut data = Vec::new();
+            for _ in 0..rng.below(6) {
+                let n = 1 + rng.below(3000);
+                let chunk: Vec<u8> = (0..n).map(|_| rng.below(256) as u8).collect();
+                let size = if rng.below(2) == 0 {
+                    format!("{n:x}")
+                } else {
+                    format!("{n:X}")
+                };
+                wire.extend_from_slice(size.as_bytes());
+                if rng.below(3) == 0 {
+                    wire.extend_from_slice(b";name=\"va;lue\"");
+                }
+                wire.extend_from_slice(b"\r\n");
+                wire.extend_from_slice(&chunk);
+                wire.extend_from_slice(b"\r\n");
+                data.extend_from_slice(&chunk);
+            }
+            wire.extend_from_slice(b"0\r\n");
+            if rng.below(2) == 0 {
+                wire.extend_from_slice(b"x-checksum: 1\r\n");
+            }
+            wire.extend_from_slice(b"\r\n");
+            // Split at random points, as reads would deliver it.
+            let mut dec = Chunked::default();
+            let mut out = Vec::new();
+            let mut rest = &wire[..];
+            let mut done = false;
+            while !rest.is_empty() {
+                let n = 1 + rng.below(rest.len() as u64);
+                let mut part = BytesMut::from(&rest[..n]);
+                rest = &rest[n..];
+                done = dec.decode(&mut part, &mut out).unwrap();
+                assert!(part.is_empty() || done);
+            }
+            assert!(done);
+            // The re-encoding is valid chunked framing of the same data.
+            let mut again = Vec::new();
+            let mut out_bytes = BytesMut::from(&out[..]);
+            assert_eq!(
+                Chunked::default().decode(&mut out_bytes, &mut again),
+                Ok(true)
+            );
+            assert_eq!(again, out, "a re-encoding is its own re-encoding");
+            assert_eq!(strip_framing(&out), data);
+        }
+    }
+
+    /// The data of a chunked body this decoder wrote (plain sizes, no extensions).
+    fn strip_framing(mut b: &[u8]) -> Vec<u8> {
+        let mut data = Vec::new();
+        loop {
+            let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
+            let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap(), 16).unwrap();
+            if n == 0 {
+                return data;
+            }
+            data.extend_from_slice(&b[eol + 2..eol + 2 + n]);
+            b = &b[eol + 2 + n + 2..];
+        }
+    }
+
+    #[test]
+    fn random_bytes_never_panic_the_chunked_decoder() {
+        let mut rng = Rng(12345);
+        let alphabet = b"0123456789abcdefABCDEF;= \t\r\nxyz";
+        for _ in 0..20_000 {
+            let len = rng.below(64);
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len() as u64)])
+                .collect();
+            let mut dec = Chunked::default();
+            let mut out = Vec::new();
+            let mut buf = BytesMut::from(&input[..]);
+            if dec.decode(&mut buf, &mut out).is_ok() {
+                // What is written is never more than the data read plus its framing.
+                assert!(out.len() <= input.len() + 24, "{input:?}");
+            }
+        }
+    }
+
+    fn facts_of(raw: &[u8]) -> Option<Facts> {
+        let mut hs = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut req = httparse::Request::new(&mut hs);
+        assert!(req.parse(raw).unwrap().is_complete());
+        inspect(&req)
+    }
+
+    #[test]
+    fn only_plain_http11_requests_take_this_path() {
+        let f = facts_of(b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n")
+            .unwrap();
+        assert!(f.close);
+        let f = facts_of(b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n").unwrap();
+        assert_eq!(f.content_length, 12);
+        for other in [
+            &b"GET /a HTTP/1.0\r\n\r\n"[..],
+            b"GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n",
+            b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST /a HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
+            b"POST /a HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
+            b"POST /a HTTP/1.1\r\nContent-Length: +3\r\n\r\n",
+            b"POST /a HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\n",
+            b"POST /a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+            b"GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
+            b"GET /a HTTP/1.1\r\nConnection: x-private\r\n\r\n",
+        ] {
+            assert!(
+                facts_of(other).is_none(),
+                "{:?} should go to hyper",
+                String::from_utf8_lossy(other)
+            );
+        }
+    }
+}
