@@ -131,7 +131,7 @@ for port in $CS $NG $AX1 $AX2 $AX3; do
     || { echo "port $port does not answer the request correctly" >&2; exit 1; }
 done
 
-declare -A rps p99 cpu ins insu sys pidof
+declare -A rps p99 cpu ins insu sys core pidof
 # Instructions per request (user + kernel) from perf, when the machine allows it: unlike
 # requests/s, they do not move with the other load on a shared machine.
 use_perf=""
@@ -151,15 +151,19 @@ measure() { # name port script
   local perf_pid=""
   if [ -n "$use_perf" ]; then
     perf stat -x, -e "$perf_events" -p "$(echo ${pidof[$1]} | tr ' ' ',')" -o "$work/perf.txt" -- sleep "$DURATION" & perf_pid=$!
+    # The whole server core's cycles: the proxy's, the upstream's and the kernel's work between
+    # them, which is what requests/s on that core comes down to.
+    perf stat -x, -a -C "$SERVER_CPU" -e cycles -o "$work/core.txt" -- sleep "$DURATION" & core_pid=$!
   fi
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/items")
   after=$(ticks ${pidof[$1]})
   if [ -n "$perf_pid" ]; then
-    wait "$perf_pid" || true
+    wait "$perf_pid" "$core_pid" || true
     local n_req; n_req=$(echo "$out" | awk '/requests in/{print $1}')
     ins["$1/$3"]="${ins["$1/$3"]:-} $(awk -F, -v n="$n_req" '/instructions/{t += $1} END{printf "%.0f", t / n}' "$work/perf.txt")"
     insu["$1/$3"]="${insu["$1/$3"]:-} $(awk -F, -v n="$n_req" '/instructions:u/{t += $1} END{printf "%.0f", t / n}' "$work/perf.txt")"
     sys["$1/$3"]="${sys["$1/$3"]:-} $(awk -F, -v n="$n_req" '/sys_enter/{t += $1} END{printf "%.1f", t / n}' "$work/perf.txt")"
+    core["$1/$3"]="${core["$1/$3"]:-} $(awk -F, -v n="$n_req" '/cycles/{t += $1} END{printf "%.0f", t / n}' "$work/core.txt")"
   fi
   local r l n
   r=$(echo "$out" | awk '/Requests\/sec/{print $2}')
@@ -190,14 +194,14 @@ done
 
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
-printf '%-19s %-10s %12s %10s %14s %14s %14s %12s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req
+printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
 for name in corsair nginx baseline axum-none axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
-    printf '%-19s %-10s %12s %10s %14s %14s %14s %12s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")"
+    printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
   done
 done
-ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { echo n/a; return; }; awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
 echo
 echo "corsair serve / nginx, proxied actual requests: $(ratio corsair/actual nginx/actual)x"
 echo "corsair serve / nginx, preflights:              $(ratio corsair/preflight nginx/preflight)x"
@@ -206,13 +210,16 @@ echo "nginx / no-CORS hyper proxy, actual:            $(ratio nginx/actual basel
 echo "axum + corsair-tower / axum, actual:            $(ratio axum-corsair/actual axum-none/actual)x"
 echo "axum + tower-http / axum, actual:               $(ratio axum-tower-http/actual axum-none/actual)x"
 echo "axum + corsair-tower / axum + tower-http, preflight: $(ratio axum-corsair/preflight axum-tower-http/preflight)x"
-cpu_ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { echo n/a; return; }; awk -v a="$(median "${cpu["$1"]}")" -v b="$(median "${cpu["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+cpu_ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${cpu["$1"]}")" -v b="$(median "${cpu["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
 echo "server CPU per request, corsair serve / nginx, actual:    $(cpu_ratio corsair/actual nginx/actual)x"
 echo "server CPU per request, corsair serve / nginx, preflight: $(cpu_ratio corsair/preflight nginx/preflight)x"
 echo "server CPU per request, axum + corsair-tower / axum, actual:      $(cpu_ratio axum-corsair/actual axum-none/actual)x"
 echo "server CPU per request, axum + tower-http / axum, actual:         $(cpu_ratio axum-tower-http/actual axum-none/actual)x"
 if [ -n "$use_perf" ]; then
-  ins_ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { echo n/a; return; }; awk -v a="$(median "${ins["$1"]}")" -v b="$(median "${ins["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+  ins_ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${ins["$1"]}")" -v b="$(median "${ins["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+  core_ratio() { [ -n "${core["$1"]:-}" ] && [ -n "${core["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${core["$1"]}")" -v b="$(median "${core["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
+  echo "server core cycles per request, nginx / corsair serve, actual:    $(core_ratio nginx/actual corsair/actual)x"
+  echo "server core cycles per request, nginx / corsair serve, preflight: $(core_ratio nginx/preflight corsair/preflight)x"
   echo "instructions per request, corsair serve / nginx, actual:    $(ins_ratio corsair/actual nginx/actual)x"
   echo "instructions per request, corsair serve / nginx, preflight: $(ins_ratio corsair/preflight nginx/preflight)x"
   echo "instructions per request, axum + corsair-tower / axum:               $(ins_ratio axum-corsair/actual axum-none/actual)x"

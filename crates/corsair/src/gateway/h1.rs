@@ -154,10 +154,11 @@ impl Parsed {
         std::str::from_utf8(self.get(s)).unwrap_or("")
     }
 
-    fn headers(&self) -> impl Iterator<Item = (&str, &[u8])> + '_ {
+    /// (name, value) pairs; names are tokens, compared with [`eq`].
+    fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
         self.headers
             .iter()
-            .map(|&(n, v)| (self.str(n), self.get(v)))
+            .map(|&(n, v)| (self.get(n), self.get(v)))
     }
 }
 
@@ -177,8 +178,10 @@ enum Head {
     TooLarge,
 }
 
-fn eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.eq_ignore_ascii_case(b)
+/// A header name compared with a lowercase one.
+fn eq(a: impl AsRef<[u8]>, b: &str) -> bool {
+    let a = a.as_ref();
+    a.len() == b.len() && a.eq_ignore_ascii_case(b.as_bytes())
 }
 
 /// What to do with a request head.
@@ -289,7 +292,7 @@ const CORS_RESPONSE_HEADERS: [&str; 6] = [
 
 /// Hop-by-hop headers, never forwarded in either direction (the framing headers are written
 /// anew by this path).
-fn is_hop_by_hop(n: &str) -> bool {
+fn is_hop_by_hop(n: &[u8]) -> bool {
     eq(n, "connection")
         || eq(n, "keep-alive")
         || eq(n, "te")
@@ -498,6 +501,22 @@ pub struct Conn {
     stopped: Pin<Box<tokio::sync::futures::OwnedNotified>>,
     head: Parsed,
     response: Parsed,
+    /// The config this connection loaded, and its generation.
+    config: (u64, Arc<Compiled>),
+    /// The upstream connection of this client's last request, kept for its next one (and
+    /// returned to the pool when the client goes): no pool round trip per request.
+    upstream: Option<(Arc<super::pool::Pool>, RawConn)>,
+    /// The counter of the last decision: a kept-alive connection's requests mostly come from
+    /// one origin and get the same answer.
+    metric: Option<Metric>,
+}
+
+struct Metric {
+    origin: Vec<u8>,
+    kind: &'static str,
+    allowed: bool,
+    reason: &'static str,
+    counter: Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// A worker's stop signal: the flag for connections to check, the notification to wake the
@@ -529,6 +548,10 @@ impl Conn {
     ) -> Self {
         let header_timeout = Duration::from_secs_f64(gateway.header_read_timeout);
         let upstream_timeout = Duration::from_secs_f64(gateway.upstream_timeout);
+        let config = (
+            state.generation.load(std::sync::atomic::Ordering::Acquire),
+            state.config.load_full(),
+        );
         Conn {
             stream,
             buf: BytesMut::with_capacity(HEAD_READ_SIZE),
@@ -537,22 +560,38 @@ impl Conn {
             clock: Clock::new(header_timeout.min(upstream_timeout)),
             header_timeout,
             max_head: gateway.max_header_bytes.max(1024),
-            state,
             peer,
+            state,
             stopped: Box::pin(stop.notify.clone().notified_owned()),
             stop,
             head: Parsed::default(),
             response: Parsed::default(),
+            config,
+            upstream: None,
+            metric: None,
         }
     }
 
     /// Serves requests until the connection closes or a request goes to hyper.
     pub async fn serve(mut self) -> End {
+        let handoff = self.serve_requests().await;
+        if let Some((pool, c)) = self.upstream.take() {
+            pool.raw_checkin(c);
+        }
+        if handoff {
+            End::Handoff(self.stream, self.buf)
+        } else {
+            End::Closed
+        }
+    }
+
+    /// `true` when hyper is to take the connection.
+    async fn serve_requests(&mut self) -> bool {
         loop {
             let facts = match self.read_head().await {
                 Head::Ready(f) => f,
-                Head::Handoff => return End::Handoff(self.stream, self.buf),
-                Head::Gone => return End::Closed,
+                Head::Handoff => return true,
+                Head::Gone => return false,
                 Head::Bad => {
                     plain(
                         &mut self.out,
@@ -562,7 +601,7 @@ impl Conn {
                         true,
                     );
                     let _ = self.stream.write_all(&self.out).await;
-                    return End::Closed;
+                    return false;
                 }
                 Head::TooLarge => {
                     plain(
@@ -573,7 +612,7 @@ impl Conn {
                         true,
                     );
                     let _ = self.stream.write_all(&self.out).await;
-                    return End::Closed;
+                    return false;
                 }
             };
             let head = std::mem::take(&mut self.head);
@@ -581,7 +620,7 @@ impl Conn {
             self.head = head;
             match result {
                 Ok(true) if !facts.close => {}
-                _ => return End::Closed,
+                _ => return false,
             }
         }
     }
@@ -671,11 +710,22 @@ impl Conn {
                 *slot = Some(value);
             }
         }
-        let path = target.split('?').next().unwrap_or(target);
-        let compiled = self.state.config.load_full();
+        let path = target
+            .as_bytes()
+            .iter()
+            .position(|&b| b == b'?')
+            .map_or(target, |i| &target[..i]);
+        let generation = self
+            .state
+            .generation
+            .load(std::sync::atomic::Ordering::Acquire);
+        if generation != self.config.0 {
+            self.config = (generation, self.state.config.load_full());
+        }
+        let compiled = Arc::clone(&self.config.1);
         let policy_headers = compiled.headers_for(path);
         let d = decide(policy_headers.policy(), &view);
-        proxy::count(&self.state, &d);
+        self.count(&d);
         let report_only = compiled.config.report_only;
         let log = proxy::AccessLog::begin(&d, report_only, method, path);
 
@@ -705,6 +755,38 @@ impl Conn {
             log.end(status);
         }
         Ok(keep)
+    }
+
+    /// Counts a CORS decision, with the counter of the last one when it is the same.
+    fn count(&mut self, d: &Decision<'_>) {
+        if d.outcome == Outcome::NotCors {
+            return;
+        }
+        let kind = if d.outcome == Outcome::Preflight {
+            "preflight"
+        } else {
+            "actual"
+        };
+        let (origin, reason) = (d.origin.unwrap_or(""), d.reason.id());
+        if let Some(m) = &self.metric {
+            if m.kind == kind
+                && m.allowed == d.allowed
+                && m.reason == reason
+                && m.origin == origin.as_bytes()
+            {
+                m.counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return;
+            }
+        }
+        let counter = self.state.metrics.counter(kind, d.allowed, reason, origin);
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.metric = Some(Metric {
+            origin: origin.as_bytes().to_vec(),
+            kind,
+            allowed: d.allowed,
+            reason,
+            counter,
+        });
     }
 
     /// Reads and drops a request body of `len` bytes.
@@ -767,7 +849,7 @@ impl Conn {
                 }
             } else if !(is_hop_by_hop(n) || eq(n, "x-forwarded-host") || eq(n, "x-forwarded-proto"))
             {
-                line(r, n.as_bytes(), value);
+                line(r, n, value);
             }
         }
         line(r, b"x-forwarded-proto", b"http");
@@ -779,9 +861,18 @@ impl Conn {
         let body_left = facts.content_length - in_buffer as u64;
 
         let pool = &up.pool;
+        // This client's own upstream connection first, if it is to the same upstream.
+        let (mut held, held_pool) = match self.upstream.take() {
+            Some((p, c)) if Arc::ptr_eq(&p, pool) => (Some(c), Some(p)),
+            Some((p, c)) => {
+                p.raw_checkin(c);
+                (None, None)
+            }
+            None => (None, None),
+        };
         let mut reused = true;
         let conn = loop {
-            let mut conn = match pool.raw_checkout() {
+            let mut conn = match held.take().or_else(|| pool.raw_checkout()) {
                 Some(c) => c,
                 None => {
                     reused = false;
@@ -857,7 +948,7 @@ impl Conn {
             .respond(&mut up_conn, head_len, is_head, d, compiled, facts)
             .await?;
         if reusable {
-            pool.raw_checkin(up_conn);
+            self.upstream = Some((held_pool.unwrap_or_else(|| Arc::clone(pool)), up_conn));
         }
         Ok((status, keep))
     }
@@ -1120,14 +1211,14 @@ impl Conn {
             if is_hop_by_hop(n)
                 || (eq(n, "content-length") && framing != Framing::None)
                 || (strip && CORS_RESPONSE_HEADERS.iter().any(|c| eq(n, c)))
-                || connection_names.iter().any(|c| eq(n, c))
+                || connection_names.iter().any(|c| n.eq_ignore_ascii_case(c))
             {
                 continue;
             }
             if vary_origin && eq(n, "vary") {
                 vary_lines -= 1;
                 if vary_lines == 0 {
-                    out.extend_from_slice(n.as_bytes());
+                    out.extend_from_slice(n);
                     out.extend_from_slice(b": ");
                     out.extend_from_slice(value);
                     out.extend_from_slice(if value.trim_ascii().is_empty() {
@@ -1138,7 +1229,7 @@ impl Conn {
                     continue;
                 }
             }
-            line(out, n.as_bytes(), value);
+            line(out, n, value);
         }
         if add {
             write_cors(out, d);
@@ -1273,7 +1364,7 @@ impl Conn {
 }
 
 /// The header names an upstream's `Connection` header lists (besides `close`/`keep-alive`).
-fn connection_options(resp: &Parsed) -> Vec<&str> {
+fn connection_options(resp: &Parsed) -> Vec<&[u8]> {
     let mut names = Vec::new();
     for (name, value) in resp.headers() {
         if eq(name, "connection") {
@@ -1283,9 +1374,7 @@ fn connection_options(resp: &Parsed) -> Vec<&str> {
                     && !t.eq_ignore_ascii_case(b"close")
                     && !t.eq_ignore_ascii_case(b"keep-alive")
                 {
-                    if let Ok(s) = std::str::from_utf8(t) {
-                        names.push(s);
-                    }
+                    names.push(t);
                 }
             }
         }

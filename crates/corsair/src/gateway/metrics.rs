@@ -3,14 +3,15 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Origins beyond this many distinct values are counted under `origin="other"`, so a flood of
 /// forged origins cannot grow the label set without bound.
 const MAX_ORIGINS: usize = 1000;
 
 /// (kind, result, reason) with the count, for one origin.
-type Counts = Vec<((&'static str, bool, &'static str), u64)>;
+type Counts = Vec<((&'static str, bool, &'static str), Arc<AtomicU64>)>;
 
 #[derive(Default)]
 pub struct Metrics {
@@ -24,6 +25,31 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn decision(&self, kind: &'static str, allowed: bool, reason: &'static str, origin: &str) {
+        self.with_counter(kind, allowed, reason, origin, |n| {
+            n.fetch_add(1, Ordering::Relaxed);
+        });
+    }
+
+    /// The counter for a decision, for a caller that keeps it to count the same decision again
+    /// without a lookup (a kept-alive connection's requests mostly come from one origin).
+    pub fn counter(
+        &self,
+        kind: &'static str,
+        allowed: bool,
+        reason: &'static str,
+        origin: &str,
+    ) -> Arc<AtomicU64> {
+        self.with_counter(kind, allowed, reason, origin, Arc::clone)
+    }
+
+    fn with_counter<T>(
+        &self,
+        kind: &'static str,
+        allowed: bool,
+        reason: &'static str,
+        origin: &str,
+        f: impl FnOnce(&Arc<AtomicU64>) -> T,
+    ) -> T {
         let mut m = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
         let key = (kind, allowed, reason);
         let counts = match m.get_mut(origin) {
@@ -37,9 +63,14 @@ impl Metrics {
                 m.entry(label.to_string()).or_default()
             }
         };
-        match counts.iter_mut().find(|(k, _)| *k == key) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((key, 1)),
+        match counts.iter().find(|(k, _)| *k == key) {
+            Some((_, n)) => f(n),
+            None => {
+                let n = Arc::new(AtomicU64::new(0));
+                let r = f(&n);
+                counts.push((key, n));
+                r
+            }
         }
     }
 
@@ -74,7 +105,7 @@ impl Metrics {
                         if *allowed { "allowed" } else { "refused" },
                         *reason,
                         origin.as_str(),
-                        *n,
+                        n.load(Ordering::Relaxed),
                     )
                 })
             })

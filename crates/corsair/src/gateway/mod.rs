@@ -25,6 +25,8 @@ use tokio::net::{TcpListener, TcpStream};
 /// Everything a request handler needs, shared by all connections.
 pub struct State {
     pub config: ArcSwap<proxy::Compiled>,
+    /// Bumped after each reload: connections keep the config they loaded until it moves.
+    pub generation: std::sync::atomic::AtomicU64,
     pub metrics: Metrics,
     /// `--upstream`, which wins over the file on every reload too.
     pub upstream_override: Option<String>,
@@ -84,6 +86,7 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
     let gateway = settings.config.gateway.clone();
     let state = Arc::new(State {
         config: ArcSwap::from_pointee(proxy::Compiled::new(settings.config, None)),
+        generation: Default::default(),
         metrics: Metrics::default(),
         upstream_override: settings.upstream_override.clone(),
     });
@@ -329,6 +332,9 @@ async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
                 }
                 let compiled = proxy::Compiled::new(config, Some(&old));
                 state.config.store(Arc::new(compiled));
+                state
+                    .generation
+                    .fetch_add(1, std::sync::atomic::Ordering::Release);
                 state.metrics.reload(true);
                 tracing::info!(reason, file = %path.display(), "policy reloaded");
             }
