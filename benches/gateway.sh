@@ -111,6 +111,7 @@ AX0=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX0" none & ax0_pid
 AX1=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX1" corsair & ax1_pid=$!; pids+=($ax1_pid); wait_port "$AX1"
 AX2=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX2" tower-http & ax2_pid=$!; pids+=($ax2_pid); wait_port "$AX2"
 AX3=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX3" corsair-outer & ax3_pid=$!; pids+=($ax3_pid); wait_port "$AX3"
+AX4=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX4" static-headers & ax4_pid=$!; pids+=($ax4_pid); wait_port "$AX4"
 
 cat > "$work/preflight.lua" <<'LUA'
 wrk.method = "OPTIONS"
@@ -141,7 +142,7 @@ if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions -- true 2>&1
 perf_events=instructions:u,instructions:k
 if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | grep -q '^[0-9]'; then perf_events+=,raw_syscalls:sys_enter; fi
 pidof[corsair]=$cs_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
-pidof[axum-none]=$ax0_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
+pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
 measure() { # name port script
@@ -186,6 +187,7 @@ for round in $(seq "$ROUNDS"); do
     measure nginx "$NG" $kind
     measure baseline "$BL" $kind
     [ $kind = actual ] && measure axum-none "$AX0" $kind   # no CORS: it has no preflight to answer
+    [ $kind = actual ] && measure axum-static-headers "$AX4" $kind
     measure axum-corsair "$AX1" $kind
     measure axum-tower-http "$AX2" $kind
     measure axum-corsair-outer "$AX3" $kind
@@ -195,7 +197,7 @@ done
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
 printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
-for name in corsair nginx baseline axum-none axum-corsair axum-corsair-outer axum-tower-http; do
+for name in corsair nginx baseline axum-none axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
     printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
@@ -209,6 +211,7 @@ echo "corsair serve / no-CORS hyper proxy, actual:    $(ratio corsair/actual bas
 echo "nginx / no-CORS hyper proxy, actual:            $(ratio nginx/actual baseline/actual)x"
 echo "axum + corsair-tower / axum, actual:            $(ratio axum-corsair/actual axum-none/actual)x"
 echo "axum + tower-http / axum, actual:               $(ratio axum-tower-http/actual axum-none/actual)x"
+echo "axum + four constant headers / axum, actual:    $(ratio axum-static-headers/actual axum-none/actual)x"
 echo "axum + corsair-tower / axum + tower-http, preflight: $(ratio axum-corsair/preflight axum-tower-http/preflight)x"
 cpu_ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${cpu["$1"]}")" -v b="$(median "${cpu["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
 echo "server CPU per request, corsair serve / nginx, actual:    $(cpu_ratio corsair/actual nginx/actual)x"
@@ -225,6 +228,9 @@ if [ -n "$use_perf" ]; then
   echo "instructions per request, axum + corsair-tower / axum:               $(ins_ratio axum-corsair/actual axum-none/actual)x"
   echo "instructions per request, axum wrapped whole in corsair-tower / axum: $(ins_ratio axum-corsair-outer/actual axum-none/actual)x"
   echo "instructions per request, axum + tower-http / axum:                  $(ins_ratio axum-tower-http/actual axum-none/actual)x"
+  echo "instructions per request, axum + four constant headers / axum:       $(ins_ratio axum-static-headers/actual axum-none/actual)x"
+  echo "server core cycles per request, axum + corsair-tower / axum:         $(core_ratio axum-corsair/actual axum-none/actual)x"
+  echo "server core cycles per request, axum + four constant headers / axum: $(core_ratio axum-static-headers/actual axum-none/actual)x"
 fi
 echo
 echo "RSS after the run: corsair serve $(( $(rss_kib $cs_pid) / 1024 )) MiB; nginx (master + worker) $(( $(rss_kib $ng_pid $(pgrep -P $ng_pid | tr '\n' ' ')) / 1024 )) MiB; no-CORS proxy $(( $(rss_kib $bl_pid) / 1024 )) MiB"

@@ -3,8 +3,10 @@
 //!
 //! - `upstream PORT`: a plain hyper HTTP/1.1 server answering every request with a small JSON body;
 //! - `proxy PORT UPSTREAM_PORT`: a minimal hyper reverse proxy with no CORS (the baseline);
-//! - `axum PORT none|corsair|tower-http`: the same axum app without CORS, with corsair-tower, or
-//!   with tower-http's `CorsLayer`, configured with the same policy.
+//! - `axum PORT none|corsair|corsair-outer|tower-http|static-headers`: the same axum app without
+//!   CORS, with corsair-tower (per route, or around the whole router), with tower-http's
+//!   `CorsLayer` configured with the same policy, or with the four headers of an allowed request
+//!   written as constants (no decision: the floor for any CORS layer).
 //!
 //! cargo run --release -p corsair-tower --example bench_servers -- upstream 9000
 
@@ -143,6 +145,27 @@ async fn axum_app(listener: tokio::net::TcpListener, cors: &str) {
     }
     let app = match cors {
         "none" => app,
+        // No decision at all: the four headers an allowed actual request gets, written as
+        // constants. The floor for any CORS layer: what the bytes themselves cost.
+        "static-headers" => app.layer(axum::middleware::map_response(
+            |mut r: axum::response::Response| async move {
+                let h = r.headers_mut();
+                h.insert(
+                    http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                    http::HeaderValue::from_static("https://app.example.com"),
+                );
+                h.insert(
+                    http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    http::HeaderValue::from_static("true"),
+                );
+                h.insert(
+                    http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                    http::HeaderValue::from_static("X-Total-Count"),
+                );
+                h.insert(http::header::VARY, http::HeaderValue::from_static("Origin"));
+                r
+            },
+        )),
         "corsair" => app.layer(corsair_tower::CorsLayer::new(spec().build().unwrap().0)),
         "tower-http" => {
             use http::header::{AUTHORIZATION, CONTENT_TYPE};

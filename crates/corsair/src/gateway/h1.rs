@@ -14,6 +14,9 @@ use super::pool::{RawConn, UpstreamError};
 use super::proxy::{self, Compiled, Peer};
 use super::State;
 use bytes::{Buf, Bytes, BytesMut};
+use corsair_core::http1::{
+    inspect_response, name_is, route_request, Chunked, Framing, RequestFacts as Facts, RequestRoute,
+};
 use corsair_core::policy::{decide, Decision, Outcome, RequestView, UpstreamCors};
 use std::future::Future;
 use std::pin::{pin, Pin};
@@ -88,12 +91,6 @@ impl Clock {
         })
         .await
     }
-}
-
-/// What the first parse of a request head found.
-struct Facts {
-    content_length: u64,
-    close: bool,
 }
 
 /// Where a slice of a head lies in its bytes.
@@ -180,64 +177,7 @@ enum Head {
 
 /// A header name compared with a lowercase one.
 fn eq(a: impl AsRef<[u8]>, b: &str) -> bool {
-    let a = a.as_ref();
-    a.len() == b.len() && a.eq_ignore_ascii_case(b.as_bytes())
-}
-
-/// What to do with a request head.
-enum Route {
-    /// This path takes it, with this framing.
-    Take(Facts),
-    /// hyper's.
-    Hyper,
-    /// Both `Content-Length` and `Transfer-Encoding`: a smuggling attempt, refused with 400.
-    Refuse,
-}
-
-fn route(req: &httparse::Request<'_, '_>) -> Route {
-    let has = |name: &str| req.headers.iter().any(|h| eq(h.name, name));
-    if has("transfer-encoding") && has("content-length") {
-        return Route::Refuse;
-    }
-    match inspect(req) {
-        Some(f) => Route::Take(f),
-        None => Route::Hyper,
-    }
-}
-
-/// Whether this path takes the request, and its framing.
-fn inspect(req: &httparse::Request<'_, '_>) -> Option<Facts> {
-    if req.version != Some(1) || !req.path?.starts_with('/') || req.method? == "CONNECT" {
-        return None;
-    }
-    let mut facts = Facts {
-        content_length: 0,
-        close: false,
-    };
-    let mut lengths = 0;
-    for h in req.headers.iter() {
-        let n = h.name;
-        if eq(n, "content-length") {
-            lengths += 1;
-            let v = std::str::from_utf8(h.value).ok()?;
-            if v.is_empty() || v.len() > 18 || !v.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
-            }
-            facts.content_length = v.parse().ok()?;
-        } else if eq(n, "transfer-encoding") || eq(n, "expect") || eq(n, "upgrade") {
-            return None;
-        } else if eq(n, "connection") {
-            for t in h.value.split(|&b| b == b',') {
-                let t = t.trim_ascii();
-                if t.eq_ignore_ascii_case(b"close") {
-                    facts.close = true;
-                } else if !t.is_empty() && !t.eq_ignore_ascii_case(b"keep-alive") {
-                    return None;
-                }
-            }
-        }
-    }
-    (lengths <= 1).then_some(facts)
+    name_is(a.as_ref(), b)
 }
 
 /// `Date` for the gateway's own answers, formatted once a second per thread.
@@ -339,118 +279,6 @@ fn plain(out: &mut Vec<u8>, status: u16, text: &str, d: Option<&Decision<'_>>, c
     }
     out.extend_from_slice(b"\r\n");
     out.extend_from_slice(text.as_bytes());
-}
-
-/// Reading a chunked body, re-encoding its data for the other side (extensions and trailers
-/// are dropped). Strict: CRLF line ends, at most 16 hex digits, bounded extensions and
-/// trailers.
-#[derive(Default)]
-struct Chunked {
-    state: ChunkState,
-    size: u64,
-    digits: u8,
-    skipped: usize,
-}
-
-#[derive(Default, PartialEq)]
-enum ChunkState {
-    #[default]
-    Size,
-    Ext,
-    SizeLf,
-    Data,
-    DataCr,
-    DataLf,
-    TrailerStart,
-    Trailer,
-    TrailerLf,
-    FinalLf,
-    Done,
-}
-
-const MAX_CHUNK_EXTRA: usize = 16 * 1024;
-
-impl Chunked {
-    /// Consumes what it can of `input`, appending re-encoded chunks to `out`. `Ok(true)` once
-    /// the last chunk and the trailers have been read.
-    fn decode(&mut self, input: &mut BytesMut, out: &mut Vec<u8>) -> Result<bool, &'static str> {
-        use ChunkState::*;
-        while !input.is_empty() {
-            if self.state == Data {
-                let n = (input.len() as u64).min(self.size) as usize;
-                out.extend_from_slice(&input[..n]);
-                input.advance(n);
-                self.size -= n as u64;
-                if self.size == 0 {
-                    out.extend_from_slice(b"\r\n");
-                    self.state = DataCr;
-                }
-                continue;
-            }
-            let b = input[0];
-            input.advance(1);
-            self.state = match (&self.state, b) {
-                (Size, b) if b.is_ascii_hexdigit() => {
-                    if self.digits == 16 {
-                        return Err("a chunk size over 16 hex digits");
-                    }
-                    self.digits += 1;
-                    self.size = self.size * 16 + (b as char).to_digit(16).unwrap_or(0) as u64;
-                    Size
-                }
-                (Size, b';' | b' ' | b'\t') if self.digits > 0 => Ext,
-                (Size, b'\r') if self.digits > 0 => SizeLf,
-                (Size, _) => return Err("a malformed chunk size"),
-                (Ext, b'\r') => SizeLf,
-                (Ext, b'\n') => return Err("a bare LF in a chunk extension"),
-                (Ext, _) => {
-                    self.skipped += 1;
-                    if self.skipped > MAX_CHUNK_EXTRA {
-                        return Err("chunk extensions over 16 KiB");
-                    }
-                    Ext
-                }
-                (SizeLf, b'\n') => {
-                    self.digits = 0;
-                    if self.size == 0 {
-                        TrailerStart
-                    } else {
-                        out.extend_from_slice(format!("{:x}\r\n", self.size).as_bytes());
-                        Data
-                    }
-                }
-                (DataCr, b'\r') => DataLf,
-                (DataLf, b'\n') => Size,
-                (TrailerStart, b'\r') => FinalLf,
-                (TrailerStart | Trailer, b'\n') => return Err("a bare LF in the trailers"),
-                (Trailer, b'\r') => TrailerLf,
-                (TrailerStart | Trailer, _) => {
-                    self.skipped += 1;
-                    if self.skipped > MAX_CHUNK_EXTRA {
-                        return Err("trailers over 16 KiB");
-                    }
-                    Trailer
-                }
-                (TrailerLf, b'\n') => TrailerStart,
-                (FinalLf, b'\n') => {
-                    out.extend_from_slice(b"0\r\n\r\n");
-                    self.state = Done;
-                    return Ok(true);
-                }
-                _ => return Err("malformed chunked framing"),
-            };
-        }
-        Ok(self.state == Done)
-    }
-}
-
-/// How an upstream response's body is delimited (RFC 9112 §6.3).
-#[derive(Clone, Copy, PartialEq, Debug)]
-enum Framing {
-    None,
-    Length(u64),
-    Chunked,
-    UntilClose,
 }
 
 /// Reads into `buf` within the clock; `Ok(0)` at the end of the stream.
@@ -634,10 +462,16 @@ impl Conn {
                 let mut req = httparse::Request::new(&mut []);
                 match req.parse_with_uninit_headers(&self.buf, &mut hs) {
                     Ok(httparse::Status::Complete(n)) => {
-                        let f = match route(&req) {
-                            Route::Take(f) => f,
-                            Route::Hyper => return Head::Handoff,
-                            Route::Refuse => return Head::Bad,
+                        let route = route_request(
+                            req.version.unwrap_or(0),
+                            req.method.unwrap_or(""),
+                            req.path.unwrap_or(""),
+                            req.headers.iter().map(|h| (h.name.as_bytes(), h.value)),
+                        );
+                        let f = match route {
+                            RequestRoute::Take(f) => f,
+                            RequestRoute::Elsewhere => return Head::Handoff,
+                            RequestRoute::Refuse => return Head::Bad,
                         };
                         let (method, target) = (req.method.unwrap_or(""), req.path.unwrap_or(""));
                         self.head.fill(
@@ -908,7 +742,7 @@ impl Conn {
                         "corsair: the upstream did not answer\n",
                         d,
                         compiled,
-                        Facts::closing(),
+                        &CLOSING,
                     )
                     .await;
             }
@@ -923,7 +757,7 @@ impl Conn {
                             "corsair: the upstream did not answer\n",
                             d,
                             compiled,
-                            Facts::closing(),
+                            &CLOSING,
                         )
                         .await;
                 }
@@ -936,7 +770,7 @@ impl Conn {
                             "corsair: the upstream took too long\n",
                             d,
                             compiled,
-                            Facts::closing(),
+                            &CLOSING,
                         )
                         .await;
                 }
@@ -1074,7 +908,7 @@ impl Conn {
                     "corsair: the upstream's answer was not HTTP\n",
                     d,
                     compiled,
-                    Facts::closing(),
+                    &CLOSING,
                 )
                 .await
                 .map(|(s, k)| (s, k, false));
@@ -1109,100 +943,45 @@ impl Conn {
                     "corsair: the upstream switched protocols unasked\n",
                     d,
                     compiled,
-                    Facts::closing(),
+                    &CLOSING,
                 )
                 .await
                 .map(|(s, k)| (s, k, false));
         }
-        // Framing, and what the upstream says of its connection.
-        let mut chunked = false;
-        let mut encoded = false;
-        let mut length: Option<u64> = None;
-        let mut bad_length = false;
-        let mut upstream_close = resp.version != 1;
-        let mut upstream_acao = false;
-        let mut vary_has_origin = false;
-        let mut has_date = false;
-        let mut vary_lines = 0;
-        for (n, value) in resp.headers() {
-            if eq(n, "transfer-encoding") {
-                encoded = true;
-                chunked = value
-                    .rsplit(|&b| b == b',')
-                    .next()
-                    .is_some_and(|t| t.trim_ascii().eq_ignore_ascii_case(b"chunked"));
-            } else if eq(n, "content-length") {
-                let v = std::str::from_utf8(value).ok().map(str::trim);
-                match v.and_then(|v| v.parse::<u64>().ok()) {
-                    Some(l) if length.is_none_or(|old| old == l) => length = Some(l),
-                    _ => bad_length = true,
-                }
-            } else if eq(n, "connection") {
-                if value
-                    .split(|&b| b == b',')
-                    .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"close"))
-                {
-                    upstream_close = true;
-                }
-            } else if eq(n, "access-control-allow-origin") {
-                upstream_acao = true;
-            } else if eq(n, "vary") {
-                vary_lines += 1;
-                if value.split(|&b| b == b',').any(|t| {
-                    let t = t.trim_ascii();
-                    t == b"*" || t.eq_ignore_ascii_case(b"origin")
-                }) {
-                    vary_has_origin = true;
-                }
-            } else if eq(n, "date") {
-                has_date = true;
-            }
-        }
-        let framing = if head_request || status == 204 || status == 304 || status < 200 {
-            Framing::None
-        } else if encoded {
-            if chunked {
-                Framing::Chunked
-            } else {
-                Framing::UntilClose
-            }
-        } else if bad_length {
-            bad(self);
-            return self
-                .error(
-                    502,
-                    "corsair: the upstream sent conflicting Content-Length headers\n",
-                    d,
-                    compiled,
-                    Facts::closing(),
-                )
-                .await
-                .map(|(s, k)| (s, k, false));
-        } else {
-            match length {
-                Some(l) => Framing::Length(l),
-                None => Framing::UntilClose,
+        let head = match inspect_response(status, resp.version, head_request, resp.headers()) {
+            Ok(h) => h,
+            Err(why) => {
+                bad(self);
+                tracing::warn!(why, "the upstream's response framing is ambiguous");
+                return self
+                    .error(
+                        502,
+                        "corsair: the upstream sent conflicting Content-Length headers\n",
+                        d,
+                        compiled,
+                        &CLOSING,
+                    )
+                    .await
+                    .map(|(s, k)| (s, k, false));
             }
         };
-        // Both framings in a response: the chunked one was used (RFC 9112 §6.3), but the
-        // connection is not trusted with another request.
-        if encoded && length.is_some() {
-            upstream_close = true;
-        }
+        let framing = head.framing;
+        let upstream_close = head.close;
+        let mut vary_lines = head.vary_lines;
         let client_close = facts.close || framing == Framing::UntilClose;
 
         let (mode, report_only) = (compiled.config.upstream_cors, compiled.config.report_only);
         let strip = !report_only && mode == UpstreamCors::Override;
-        let connection_names = connection_options(resp);
+        let connection_names = &head.connection_options;
         // The policy's headers, unless report-only or preserving the upstream's own; `Vary:
         // Origin` merged into the upstream's last `Vary` when it has one.
         let add = !report_only
             && match mode {
                 UpstreamCors::Override => true,
-                UpstreamCors::Preserve => !upstream_acao,
+                UpstreamCors::Preserve => !head.allow_origin,
             };
         let vary_origin = !report_only
-            && !vary_has_origin
+            && !head.varies_on_origin
             && (!add || d.headers.iter().any(|(n, _)| n == "vary"));
         let out = &mut self.out;
         out.clear();
@@ -1237,7 +1016,7 @@ impl Conn {
         if vary_origin && vary_lines == 0 && !resp.headers().any(|(n, _)| eq(n, "vary")) {
             line(out, b"vary", b"Origin");
         }
-        if !has_date {
+        if !head.date {
             date(out);
         }
         match framing {
@@ -1292,8 +1071,11 @@ impl Conn {
                 let mut dec = Chunked::default();
                 let mut sent = false;
                 loop {
-                    let done = match dec.decode(&mut conn.buf, &mut self.out) {
-                        Ok(done) => done,
+                    let done = match dec.decode(&conn.buf, &mut self.out) {
+                        Ok((used, done)) => {
+                            conn.buf.advance(used);
+                            done
+                        }
                         Err(why) => {
                             tracing::warn!(why, "the upstream's chunked body is malformed");
                             if sent {
@@ -1307,7 +1089,7 @@ impl Conn {
                                     "corsair: the upstream's chunked body is malformed\n",
                                     d,
                                     compiled,
-                                    Facts::closing(),
+                                    &CLOSING,
                                 )
                                 .await
                                 .map(|(s, k)| (s, k, false));
@@ -1363,37 +1145,13 @@ impl Conn {
     }
 }
 
-/// The header names an upstream's `Connection` header lists (besides `close`/`keep-alive`).
-fn connection_options(resp: &Parsed) -> Vec<&[u8]> {
-    let mut names = Vec::new();
-    for (name, value) in resp.headers() {
-        if eq(name, "connection") {
-            for t in value.split(|&b| b == b',') {
-                let t = t.trim_ascii();
-                if !t.is_empty()
-                    && !t.eq_ignore_ascii_case(b"close")
-                    && !t.eq_ignore_ascii_case(b"keep-alive")
-                {
-                    names.push(t);
-                }
-            }
-        }
-    }
-    names
-}
-
 struct Timeout;
 
-impl Facts {
-    /// For an answer after which the connection closes.
-    fn closing() -> &'static Facts {
-        static CLOSING: Facts = Facts {
-            content_length: 0,
-            close: true,
-        };
-        &CLOSING
-    }
-}
+/// For an answer after which the connection closes.
+const CLOSING: Facts = Facts {
+    content_length: 0,
+    close: true,
+};
 
 /// A stream that first returns bytes already read from it: how hyper gets a connection whose
 /// first bytes this path has read.
@@ -1460,206 +1218,5 @@ impl<T: AsyncWrite + Unpin> AsyncWrite for Rewind<T> {
         cx: &mut std::task::Context<'_>,
     ) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn decode_all(input: &[u8]) -> Result<(bool, Vec<u8>, usize), &'static str> {
-        let mut dec = Chunked::default();
-        let mut out = Vec::new();
-        let mut left = 0;
-        // Byte by byte, as the worst split of reads would deliver it.
-        let mut done = false;
-        for (i, b) in input.iter().enumerate() {
-            let mut one = BytesMut::from(&[*b][..]);
-            done = dec.decode(&mut one, &mut out)?;
-            if done {
-                left = input.len() - i - 1;
-                break;
-            }
-        }
-        Ok((done, out, left))
-    }
-
-    #[test]
-    fn chunked_bodies_are_decoded_and_re_encoded_whatever_the_reads() {
-        let (done, out, left) =
-            decode_all(b"5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nx-trailer: 1\r\n\r\nNEXT")
-                .unwrap();
-        assert!(done);
-        assert_eq!(out, b"5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-        assert_eq!(
-            left, 4,
-            "bytes after the body are left for the next response"
-        );
-        let mut whole = BytesMut::from(&b"A\r\n0123456789\r\n0\r\n\r\n"[..]);
-        let mut out = Vec::new();
-        assert_eq!(Chunked::default().decode(&mut whole, &mut out), Ok(true));
-        assert_eq!(out, b"a\r\n0123456789\r\n0\r\n\r\n");
-        let (done, _, _) = decode_all(b"5\r\nhel").unwrap();
-        assert!(!done, "an unfinished body is not done");
-    }
-
-    #[test]
-    fn malformed_chunked_framing_is_refused() {
-        for bad in [
-            &b"x\r\nhello\r\n0\r\n\r\n"[..],
-            b"\r\n",
-            b"5\nhello\r\n0\r\n\r\n",
-            b"5\r\nhelloXX0\r\n\r\n",
-            b"11111111111111111\r\n",
-            b"-5\r\nhello\r\n",
-            b"0\r\nbad\ntrailer\r\n\r\n",
-        ] {
-            assert!(
-                decode_all(bad).is_err(),
-                "{:?} should be refused",
-                String::from_utf8_lossy(bad)
-            );
-        }
-        let mut long_ext = b"1;".to_vec();
-        long_ext.extend(std::iter::repeat_n(b'a', MAX_CHUNK_EXTRA + 1));
-        assert!(decode_all(&long_ext).is_err());
-    }
-
-    /// A small deterministic generator for the randomized tests.
-    struct Rng(u64);
-
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 << 13;
-            self.0 ^= self.0 >> 7;
-            self.0 ^= self.0 << 17;
-            self.0
-        }
-
-        fn below(&mut self, n: u64) -> usize {
-            (self.next() % n) as usize
-        }
-    }
-
-    #[test]
-    fn random_chunked_bodies_decode_the_same_however_they_are_split() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-        for _ in 0..500 {
-            let mut wire = Vec::new();
-            let mut data = Vec::new();
-            for _ in 0..rng.below(6) {
-                let n = 1 + rng.below(3000);
-                let chunk: Vec<u8> = (0..n).map(|_| rng.below(256) as u8).collect();
-                let size = if rng.below(2) == 0 {
-                    format!("{n:x}")
-                } else {
-                    format!("{n:X}")
-                };
-                wire.extend_from_slice(size.as_bytes());
-                if rng.below(3) == 0 {
-                    wire.extend_from_slice(b";name=\"va;lue\"");
-                }
-                wire.extend_from_slice(b"\r\n");
-                wire.extend_from_slice(&chunk);
-                wire.extend_from_slice(b"\r\n");
-                data.extend_from_slice(&chunk);
-            }
-            wire.extend_from_slice(b"0\r\n");
-            if rng.below(2) == 0 {
-                wire.extend_from_slice(b"x-checksum: 1\r\n");
-            }
-            wire.extend_from_slice(b"\r\n");
-            // Split at random points, as reads would deliver it.
-            let mut dec = Chunked::default();
-            let mut out = Vec::new();
-            let mut rest = &wire[..];
-            let mut done = false;
-            while !rest.is_empty() {
-                let n = 1 + rng.below(rest.len() as u64);
-                let mut part = BytesMut::from(&rest[..n]);
-                rest = &rest[n..];
-                done = dec.decode(&mut part, &mut out).unwrap();
-                assert!(part.is_empty() || done);
-            }
-            assert!(done);
-            // The re-encoding is valid chunked framing of the same data.
-            let mut again = Vec::new();
-            let mut out_bytes = BytesMut::from(&out[..]);
-            assert_eq!(
-                Chunked::default().decode(&mut out_bytes, &mut again),
-                Ok(true)
-            );
-            assert_eq!(again, out, "a re-encoding is its own re-encoding");
-            assert_eq!(strip_framing(&out), data);
-        }
-    }
-
-    /// The data of a chunked body this decoder wrote (plain sizes, no extensions).
-    fn strip_framing(mut b: &[u8]) -> Vec<u8> {
-        let mut data = Vec::new();
-        loop {
-            let eol = b.windows(2).position(|w| w == b"\r\n").unwrap();
-            let n = usize::from_str_radix(std::str::from_utf8(&b[..eol]).unwrap(), 16).unwrap();
-            if n == 0 {
-                return data;
-            }
-            data.extend_from_slice(&b[eol + 2..eol + 2 + n]);
-            b = &b[eol + 2 + n + 2..];
-        }
-    }
-
-    #[test]
-    fn random_bytes_never_panic_the_chunked_decoder() {
-        let mut rng = Rng(12345);
-        let alphabet = b"0123456789abcdefABCDEF;= \t\r\nxyz";
-        for _ in 0..20_000 {
-            let len = rng.below(64);
-            let input: Vec<u8> = (0..len)
-                .map(|_| alphabet[rng.below(alphabet.len() as u64)])
-                .collect();
-            let mut dec = Chunked::default();
-            let mut out = Vec::new();
-            let mut buf = BytesMut::from(&input[..]);
-            if dec.decode(&mut buf, &mut out).is_ok() {
-                // What is written is never more than the data read plus its framing.
-                assert!(out.len() <= input.len() + 24, "{input:?}");
-            }
-        }
-    }
-
-    fn facts_of(raw: &[u8]) -> Option<Facts> {
-        let mut hs = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut req = httparse::Request::new(&mut hs);
-        assert!(req.parse(raw).unwrap().is_complete());
-        inspect(&req)
-    }
-
-    #[test]
-    fn only_plain_http11_requests_take_this_path() {
-        let f = facts_of(b"GET /a HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\n")
-            .unwrap();
-        assert!(f.close);
-        let f = facts_of(b"POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 12\r\n\r\n").unwrap();
-        assert_eq!(f.content_length, 12);
-        for other in [
-            &b"GET /a HTTP/1.0\r\n\r\n"[..],
-            b"GET http://x/a HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"CONNECT x:443 HTTP/1.1\r\nHost: x\r\n\r\n",
-            b"POST /a HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
-            b"POST /a HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-            b"POST /a HTTP/1.1\r\nContent-Length: 3\r\nContent-Length: 3\r\n\r\n",
-            b"POST /a HTTP/1.1\r\nContent-Length: +3\r\n\r\n",
-            b"POST /a HTTP/1.1\r\nContent-Length: 3, 3\r\n\r\n",
-            b"POST /a HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
-            b"GET /ws HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n",
-            b"GET /a HTTP/1.1\r\nConnection: x-private\r\n\r\n",
-        ] {
-            assert!(
-                facts_of(other).is_none(),
-                "{:?} should go to hyper",
-                String::from_utf8_lossy(other)
-            );
-        }
     }
 }
