@@ -17,6 +17,8 @@ use std::time::Duration;
 use support::Gateway;
 
 const APP: &str = "https://app.example.com";
+/// A body larger than the socket buffers on both sides of the gateway can hold.
+const BIG: usize = 48 << 20;
 
 /// What the upstream saw of one request.
 #[derive(Clone, Debug)]
@@ -86,6 +88,7 @@ fn answer(path: &str, method: &str, body: &[u8]) -> (Vec<u8>, bool) {
     let ok = |b: &str| format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{b}", b.len());
     let (text, close): (String, bool) = match path {
         "/plain" => (ok("hello"), false),
+        "/big" => (ok(&"x".repeat(BIG)), false),
         "/chunked" => (
             "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nVary: Accept-Encoding\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n".into(),
             false,
@@ -505,8 +508,21 @@ fn futures_stream<T>(items: Vec<T>) -> impl futures_core::Stream<Item = T> {
 
 #[test]
 fn a_slow_body_with_progress_is_not_cut_off() {
+    slow_body("corsair");
+}
+
+#[test]
+fn a_slow_body_with_progress_is_not_cut_off_with_hyper() {
+    slow_body("hyper");
+}
+
+fn slow_body(engine: &str) {
     let up = Upstream::start();
-    let gw = gateway_with(&up, "drip", "header_read_timeout = 0.5");
+    let gw = gateway_with(
+        &up,
+        &format!("drip-{engine}"),
+        &format!("header_read_timeout = 0.5\nhttp1 = \"{engine}\""),
+    );
     rt().block_on(async {
         let mut c = client(&gw.addr).await;
         let t = std::time::Instant::now();
@@ -514,6 +530,43 @@ fn a_slow_body_with_progress_is_not_cut_off() {
         assert_eq!(g.body.clone().unwrap(), b"01234567");
         assert!(t.elapsed() > Duration::from_millis(1000));
     });
+}
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off() {
+    stops_reading("corsair");
+}
+
+#[test]
+fn a_client_that_stops_reading_is_cut_off_with_hyper() {
+    stops_reading("hyper");
+}
+
+fn stops_reading(engine: &str) {
+    let up = Upstream::start();
+    let gw = gateway_with(
+        &up,
+        &format!("stall-{engine}"),
+        &format!("header_read_timeout = 0.5\nhttp1 = \"{engine}\""),
+    );
+    let mut s = TcpStream::connect(&gw.addr).unwrap();
+    s.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    // Read nothing while the gateway's writes fill the buffers and stall past the timeout.
+    std::thread::sleep(Duration::from_secs(3));
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    assert!(
+        got.len() < BIG,
+        "the gateway should have given up on a client that read nothing for 3 s ({} bytes)",
+        got.len()
+    );
+    assert!(
+        got.starts_with(b"HTTP/1.1 200"),
+        "{:?}",
+        String::from_utf8_lossy(&got[..got.len().min(100)])
+    );
 }
 
 #[test]

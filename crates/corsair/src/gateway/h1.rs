@@ -55,6 +55,8 @@ struct Clock {
     sleep: Pin<Box<tokio::time::Sleep>>,
     period: Duration,
     deadline: Instant,
+    /// A timeout to start counting the first time the work has to wait.
+    lazy: Option<Duration>,
 }
 
 impl Clock {
@@ -64,12 +66,14 @@ impl Clock {
             sleep: Box::pin(tokio::time::sleep_until((now + period).into())),
             period,
             deadline: now + period,
+            lazy: None,
         }
     }
 
-    /// Sets the deadline `timeout` from now (`timeout` is at least the period).
+    /// Sets the deadline `timeout` from the first time the next work has to wait: work that
+    /// is ready at once costs no clock read. `timeout` is at least the period.
     fn start(&mut self, timeout: Duration) {
-        self.deadline = Instant::now() + timeout.max(self.period);
+        self.lazy = Some(timeout.max(self.period));
     }
 
     /// Runs `f` until the deadline; `None` when it passed first.
@@ -78,6 +82,9 @@ impl Clock {
         std::future::poll_fn(|cx| {
             if let Poll::Ready(v) = f.as_mut().poll(cx) {
                 return Poll::Ready(Some(v));
+            }
+            if let Some(t) = self.lazy.take() {
+                self.deadline = Instant::now() + t;
             }
             while self.sleep.as_mut().poll(cx).is_ready() {
                 let now = Instant::now();
@@ -296,6 +303,20 @@ async fn read_some<R: AsyncRead + Unpin>(
     }
 }
 
+/// Writes all of `bytes`; `stall` is how long the other side may take none of them.
+async fn send<W: AsyncWrite + Unpin>(
+    clock: &mut Clock,
+    stall: Duration,
+    io: &mut W,
+    bytes: &[u8],
+) -> Result<(), ()> {
+    clock.start(stall);
+    match clock.within(io.write_all(bytes)).await {
+        Some(Ok(())) => Ok(()),
+        _ => Err(()),
+    }
+}
+
 /// Reads part of a body: `stall` is how long the other side may send nothing, each time.
 async fn read_body<R: AsyncRead + Unpin>(
     clock: &mut Clock,
@@ -428,7 +449,13 @@ impl Conn {
                         None,
                         true,
                     );
-                    let _ = self.stream.write_all(&self.out).await;
+                    let _ = send(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut self.stream,
+                        &self.out,
+                    )
+                    .await;
                     return false;
                 }
                 Head::TooLarge => {
@@ -439,7 +466,13 @@ impl Conn {
                         None,
                         true,
                     );
-                    let _ = self.stream.write_all(&self.out).await;
+                    let _ = send(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut self.stream,
+                        &self.out,
+                    )
+                    .await;
                     return false;
                 }
             };
@@ -580,7 +613,13 @@ impl Conn {
             }
             self.out.extend_from_slice(b"\r\n");
             let drained = !discard || self.discard_body(facts.content_length).await;
-            self.stream.write_all(&self.out).await.map_err(|_| ())?;
+            send(
+                &mut self.clock,
+                self.header_timeout,
+                &mut self.stream,
+                &self.out,
+            )
+            .await?;
             (d.status, drained && !close)
         } else {
             self.forward(head, &d, &compiled, facts).await?
@@ -729,7 +768,14 @@ impl Conn {
             };
             // A reused connection the upstream closed meanwhile fails here or with no response
             // byte at all; the request is sent again on a fresh one when it is all in hand.
-            let sent = conn.stream.write_all(&self.req).await.is_ok()
+            let sent = send(
+                &mut self.clock,
+                self.header_timeout,
+                &mut conn.stream,
+                &self.req,
+            )
+            .await
+            .is_ok()
                 && (body_left == 0 || self.copy_body(&mut conn, body_left).await);
             if !sent {
                 if reused && body_left == 0 {
@@ -806,7 +852,13 @@ impl Conn {
         let cors = (!compiled.config.report_only).then_some(d);
         let close = facts.close || facts.content_length > 0;
         plain(&mut self.out, status, text, cors, close);
-        self.stream.write_all(&self.out).await.map_err(|_| ())?;
+        send(
+            &mut self.clock,
+            self.header_timeout,
+            &mut self.stream,
+            &self.out,
+        )
+        .await?;
         Ok((status, !close))
     }
 
@@ -827,7 +879,15 @@ impl Conn {
                 }
             }
             let n = (self.buf.len() as u64).min(len) as usize;
-            if conn.stream.write_all(&self.buf[..n]).await.is_err() {
+            if send(
+                &mut self.clock,
+                self.header_timeout,
+                &mut conn.stream,
+                &self.buf[..n],
+            )
+            .await
+            .is_err()
+            {
                 return false;
             }
             self.buf.advance(n);
@@ -1036,7 +1096,13 @@ impl Conn {
         // The body.
         let complete = match framing {
             Framing::None => {
-                self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                send(
+                    &mut self.clock,
+                    self.header_timeout,
+                    &mut self.stream,
+                    &self.out,
+                )
+                .await?;
                 true
             }
             Framing::Length(mut left) => {
@@ -1044,7 +1110,13 @@ impl Conn {
                 self.out.extend_from_slice(&conn.buf[..n]);
                 conn.buf.advance(n);
                 left -= n as u64;
-                self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                send(
+                    &mut self.clock,
+                    self.header_timeout,
+                    &mut self.stream,
+                    &self.out,
+                )
+                .await?;
                 while left > 0 {
                     match read_body(
                         &mut self.clock,
@@ -1058,10 +1130,13 @@ impl Conn {
                         _ => return Err(()),
                     }
                     let n = (conn.buf.len() as u64).min(left) as usize;
-                    self.stream
-                        .write_all(&conn.buf[..n])
-                        .await
-                        .map_err(|_| ())?;
+                    send(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut self.stream,
+                        &conn.buf[..n],
+                    )
+                    .await?;
                     conn.buf.advance(n);
                     left -= n as u64;
                 }
@@ -1096,7 +1171,13 @@ impl Conn {
                         }
                     };
                     if done || self.out.len() >= READ_SIZE {
-                        self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                        send(
+                            &mut self.clock,
+                            self.header_timeout,
+                            &mut self.stream,
+                            &self.out,
+                        )
+                        .await?;
                         self.out.clear();
                         sent = true;
                     }
@@ -1120,7 +1201,13 @@ impl Conn {
             Framing::UntilClose => {
                 self.out.extend_from_slice(&conn.buf);
                 conn.buf.clear();
-                self.stream.write_all(&self.out).await.map_err(|_| ())?;
+                send(
+                    &mut self.clock,
+                    self.header_timeout,
+                    &mut self.stream,
+                    &self.out,
+                )
+                .await?;
                 loop {
                     match read_body(
                         &mut self.clock,
@@ -1134,7 +1221,13 @@ impl Conn {
                         Ok(_) => break,
                         Err(()) => return Err(()),
                     }
-                    self.stream.write_all(&conn.buf).await.map_err(|_| ())?;
+                    send(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut self.stream,
+                        &conn.buf,
+                    )
+                    .await?;
                     conn.buf.clear();
                 }
                 false

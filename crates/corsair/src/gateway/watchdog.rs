@@ -1,7 +1,8 @@
 //! A cheap header-read timeout: one timer per connection, re-armed only when it fires, instead
-//! of hyper's timer per request (which costs about 2 µs a request). A connection that has sent
-//! nothing for the timeout while no request of its own is being handled is closed: that covers a
-//! slow request head (slowloris) and idle keep-alive connections alike.
+//! of hyper's timer per request (which costs about 2 µs a request). A connection that has moved
+//! no byte either way for the timeout while no request of its own is being handled is closed:
+//! that covers a slow request head (slowloris), idle keep-alive connections and a client that
+//! stopped reading its response, but not a long download that keeps going.
 
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -13,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 /// What a connection's reads and requests report to its watchdog.
 pub struct Activity {
     epoch: Instant,
-    /// Milliseconds since `epoch` of the last byte read.
+    /// Milliseconds since `epoch` of the last byte read or written.
     last_read_ms: AtomicU64,
     /// Requests being handled right now.
     pub busy: AtomicUsize,
@@ -53,7 +54,7 @@ impl Activity {
     }
 }
 
-/// A stream that records when it last read something.
+/// A stream that records when it last moved a byte either way.
 pub struct Watched<S> {
     inner: S,
     activity: Arc<Activity>,
@@ -86,7 +87,13 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         data: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, data)
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        // A response body the client is taking is progress too: a long download is not
+        // silence.
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
@@ -99,7 +106,11 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Watched<S> {
         cx: &mut Context<'_>,
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.activity.touch();
+        }
+        r
     }
     fn is_write_vectored(&self) -> bool {
         self.inner.is_write_vectored()
