@@ -112,6 +112,7 @@ AX1=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX1" corsair & ax1_
 AX2=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX2" tower-http & ax2_pid=$!; pids+=($ax2_pid); wait_port "$AX2"
 AX3=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX3" corsair-outer & ax3_pid=$!; pids+=($ax3_pid); wait_port "$AX3"
 AX4=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX4" static-headers & ax4_pid=$!; pids+=($ax4_pid); wait_port "$AX4"
+AX5=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" axum "$AX5" handler-headers & ax5_pid=$!; pids+=($ax5_pid); wait_port "$AX5"
 
 cat > "$work/preflight.lua" <<'LUA'
 wrk.method = "OPTIONS"
@@ -142,7 +143,7 @@ if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions -- true 2>&1
 perf_events=instructions:u,instructions:k
 if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | grep -q '^[0-9]'; then perf_events+=,raw_syscalls:sys_enter; fi
 pidof[corsair]=$cs_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
-pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
+pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-handler-headers]=$ax5_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
 measure() { # name port script
@@ -188,6 +189,7 @@ for round in $(seq "$ROUNDS"); do
     measure baseline "$BL" $kind
     [ $kind = actual ] && measure axum-none "$AX0" $kind   # no CORS: it has no preflight to answer
     [ $kind = actual ] && measure axum-static-headers "$AX4" $kind
+    [ $kind = actual ] && measure axum-handler-headers "$AX5" $kind
     measure axum-corsair "$AX1" $kind
     measure axum-tower-http "$AX2" $kind
     measure axum-corsair-outer "$AX3" $kind
@@ -197,7 +199,7 @@ done
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
 printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
-for name in corsair nginx baseline axum-none axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
+for name in corsair nginx baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
     printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"

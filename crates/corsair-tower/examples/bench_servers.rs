@@ -3,10 +3,11 @@
 //!
 //! - `upstream PORT`: a plain hyper HTTP/1.1 server answering every request with a small JSON body;
 //! - `proxy PORT UPSTREAM_PORT`: a minimal hyper reverse proxy with no CORS (the baseline);
-//! - `axum PORT none|corsair|corsair-outer|tower-http|static-headers`: the same axum app without
-//!   CORS, with corsair-tower (per route, or around the whole router), with tower-http's
-//!   `CorsLayer` configured with the same policy, or with the four headers of an allowed request
-//!   written as constants (no decision: the floor for any CORS layer).
+//! - `axum PORT none|corsair|corsair-outer|tower-http|static-headers|handler-headers`: the same
+//!   axum app without CORS, with corsair-tower (per route, or around the whole router), with
+//!   tower-http's `CorsLayer` configured with the same policy, or with the four headers of an
+//!   allowed request written as constants, by a middleware or by the handler itself (no
+//!   decision: the floor for any CORS layer).
 //!
 //! cargo run --release -p corsair-tower --example bench_servers -- upstream 9000
 
@@ -115,6 +116,33 @@ async fn proxy(listener: tokio::net::TcpListener, upstream_port: u16) {
 }
 
 async fn axum_app(listener: tokio::net::TcpListener, cors: &str) {
+    if cors == "handler-headers" {
+        // The handler itself answers with the four headers: the bytes alone, no layer at all.
+        let app = Router::new().route(
+            "/api/items",
+            get(|| async {
+                use http::header::*;
+                (
+                    [
+                        (CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                        (
+                            ACCESS_CONTROL_ALLOW_ORIGIN,
+                            HeaderValue::from_static("https://app.example.com"),
+                        ),
+                        (ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true")),
+                        (
+                            ACCESS_CONTROL_EXPOSE_HEADERS,
+                            HeaderValue::from_static("X-Total-Count"),
+                        ),
+                        (VARY, HeaderValue::from_static("Origin")),
+                    ],
+                    BODY,
+                )
+            }),
+        );
+        axum::serve(listener, app).await.unwrap();
+        return;
+    }
     let app = Router::new().route(
         "/api/items",
         get(|| async { ([("content-type", "application/json")], BODY) }).put(|| async { "ok" }),
