@@ -129,7 +129,10 @@ async fn axum_app(listener: tokio::net::TcpListener, cors: &str) {
                             ACCESS_CONTROL_ALLOW_ORIGIN,
                             HeaderValue::from_static("https://app.example.com"),
                         ),
-                        (ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true")),
+                        (
+                            ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                            HeaderValue::from_static("true"),
+                        ),
                         (
                             ACCESS_CONTROL_EXPOSE_HEADERS,
                             HeaderValue::from_static("X-Total-Count"),
