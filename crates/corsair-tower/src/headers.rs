@@ -3,6 +3,8 @@
 
 use corsair_core::policy::{Decision, Policy, PREFLIGHT_VARY};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 /// A policy with its header values prepared.
 #[derive(Clone, Debug)]
@@ -26,9 +28,27 @@ pub struct Pending {
     vary: Option<&'static str>,
 }
 
+/// A policy's header value, kept for the life of the process: each distinct value is stored
+/// once (so reloading policies any number of times keeps a set bounded by the distinct values
+/// ever configured), and copying it into a response touches no reference count.
+static INTERNED: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+
 fn value(s: &str) -> HeaderValue {
-    // Policy values are tokens and origins, validated when the policy was built.
-    HeaderValue::from_str(s).expect("validated policy values are valid header values")
+    // Policy values are tokens, numbers and origins, validated when the policy was built:
+    // visible ASCII, which is what `from_static` accepts.
+    if !s.bytes().all(|b| (32..127).contains(&b) || b == b'\t') {
+        return HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static(""));
+    }
+    let mut set = INTERNED.lock().unwrap_or_else(|e| e.into_inner());
+    let interned: &'static str = match set.get(s) {
+        Some(v) => v,
+        None => {
+            let leaked: &'static str = Box::leak(s.to_owned().into_boxed_str());
+            set.insert(leaked);
+            leaked
+        }
+    };
+    HeaderValue::from_static(interned)
 }
 
 impl PolicyHeaders {
@@ -76,17 +96,14 @@ impl PolicyHeaders {
         &self,
         name: &'static str,
         v: &str,
-        req: &HeaderMap,
+        origin: Option<&HeaderValue>,
     ) -> Option<(HeaderName, HeaderValue)> {
         let pair = match name {
             "access-control-allow-origin" if v == "*" => (
                 header::ACCESS_CONTROL_ALLOW_ORIGIN,
                 HeaderValue::from_static("*"),
             ),
-            "access-control-allow-origin" => (
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                req.get(header::ORIGIN)?.clone(),
-            ),
+            "access-control-allow-origin" => (header::ACCESS_CONTROL_ALLOW_ORIGIN, origin?.clone()),
             "access-control-allow-credentials" => (
                 header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
                 HeaderValue::from_static("true"),
@@ -111,11 +128,17 @@ impl PolicyHeaders {
 
     /// Writes a preflight answer's headers.
     pub fn write(&self, d: &Decision<'_>, req: &HeaderMap, out: &mut HeaderMap) {
+        self.write_for(d, req.get(header::ORIGIN), out);
+    }
+
+    /// [`write`](Self::write) with the request's `Origin` value already found (see
+    /// [`crate::view_with_origin`]).
+    pub fn write_for(&self, d: &Decision<'_>, origin: Option<&HeaderValue>, out: &mut HeaderMap) {
         if d.rule.is_some() && out.is_empty() {
             if let Some((n, v)) = d
                 .headers
                 .get("access-control-allow-origin")
-                .and_then(|v| self.header_for("access-control-allow-origin", v, req))
+                .and_then(|v| self.header_for("access-control-allow-origin", v, origin))
             {
                 *out = self.preflight.clone();
                 out.insert(n, v);
@@ -132,7 +155,7 @@ impl PolicyHeaders {
                         "Origin"
                     }),
                 );
-            } else if let Some((n, hv)) = self.header_for(name, v, req) {
+            } else if let Some((n, hv)) = self.header_for(name, v, origin) {
                 out.insert(n, hv);
             }
         }
@@ -140,12 +163,18 @@ impl PolicyHeaders {
 
     /// The headers an actual response will get, taken from the request now.
     pub fn pending(&self, d: &Decision<'_>, req: &HeaderMap) -> Pending {
+        self.pending_for(d, req.get(header::ORIGIN))
+    }
+
+    /// [`pending`](Self::pending) with the request's `Origin` value already found (see
+    /// [`crate::view_with_origin`]).
+    pub fn pending_for(&self, d: &Decision<'_>, origin: Option<&HeaderValue>) -> Pending {
         let mut p = Pending::default();
         let mut i = 0;
         for (name, v) in d.headers.iter() {
             if name == "vary" {
                 p.vary = Some("Origin");
-            } else if let Some(pair) = self.header_for(name, v, req) {
+            } else if let Some(pair) = self.header_for(name, v, origin) {
                 if i < SLOTS {
                     p.items[i] = Some(pair);
                     i += 1;
@@ -164,14 +193,27 @@ impl Pending {
 
     /// Adds the headers to a response, replacing CORS headers already there and merging `Vary`.
     pub fn apply(&mut self, out: &mut HeaderMap) {
-        if self.grants() && out.contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) {
+        // One pass over a response's few names costs less than two hashed lookups.
+        let (mut own_cors, mut vary) = (false, false);
+        for name in out.keys() {
+            if name == header::ACCESS_CONTROL_ALLOW_ORIGIN {
+                own_cors = true;
+            } else if name == header::VARY {
+                vary = true;
+            }
+        }
+        if self.grants() && own_cors {
             crate::strip_cors_headers(out);
         }
         for (n, v) in self.items.iter_mut().filter_map(Option::take) {
             out.insert(n, v);
         }
-        if let Some(vary) = self.vary {
-            merge_vary(out, vary);
+        match self.vary {
+            Some(token) if vary => merge_vary(out, token),
+            Some(token) => {
+                out.insert(header::VARY, HeaderValue::from_static(token));
+            }
+            None => {}
         }
     }
 }
@@ -201,5 +243,53 @@ pub fn merge_vary(out: &mut HeaderMap, token: &'static str) {
     joined.extend_from_slice(token.as_bytes());
     if let Ok(v) = HeaderValue::from_bytes(&joined) {
         out.insert(header::VARY, v);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use corsair_core::policy::PolicySpec;
+
+    fn policy(max_age: i64) -> Policy {
+        PolicySpec {
+            origins: vec!["https://app.example.com".into()],
+            methods: vec!["GET".into(), "PUT".into()],
+            request_headers: vec!["X-Intern-Test".into()],
+            expose_headers: vec!["X-Intern-Count".into()],
+            max_age: Some(max_age),
+            ..Default::default()
+        }
+        .build()
+        .unwrap()
+        .0
+    }
+
+    #[test]
+    fn policy_values_are_stored_once_however_often_a_policy_is_built() {
+        let first = PolicyHeaders::new(policy(600));
+        let before = INTERNED.lock().unwrap().len();
+        for _ in 0..100 {
+            let again = PolicyHeaders::new(policy(600));
+            assert_eq!(
+                again.expose_headers.as_ref().unwrap().as_bytes().as_ptr(),
+                first.expose_headers.as_ref().unwrap().as_bytes().as_ptr(),
+                "the same value is shared, not copied"
+            );
+        }
+        assert_eq!(
+            INTERNED.lock().unwrap().len(),
+            before,
+            "reloads add nothing"
+        );
+        // A new value is stored once.
+        let _ = PolicyHeaders::new(policy(601));
+        let _ = PolicyHeaders::new(policy(601));
+        assert_eq!(INTERNED.lock().unwrap().len(), before + 1);
+        assert_eq!(
+            value("not\u{e9}ascii").to_str().ok(),
+            None,
+            "non-ASCII is not interned"
+        );
     }
 }

@@ -108,7 +108,13 @@ pub struct Cors<S> {
 
 /// The headers of a request a decision reads.
 pub fn view<B>(req: &Request<B>) -> RequestView<'_> {
+    view_with_origin(req).0
+}
+
+/// [`view`], and the `Origin` value itself, to echo without looking it up again.
+pub fn view_with_origin<B>(req: &Request<B>) -> (RequestView<'_>, Option<&HeaderValue>) {
     let h = req.headers();
+    let mut origin = None;
     let mut v = RequestView {
         method: req.method().as_str(),
         origin: None,
@@ -119,6 +125,9 @@ pub fn view<B>(req: &Request<B>) -> RequestView<'_> {
     // value of each wins, as `HeaderMap::get` would have it.
     for (name, value) in h {
         let slot = if name == http::header::ORIGIN {
+            if origin.is_none() {
+                origin = Some(value);
+            }
             &mut v.origin
         } else if name == http::header::ACCESS_CONTROL_REQUEST_METHOD {
             &mut v.request_method
@@ -131,7 +140,7 @@ pub fn view<B>(req: &Request<B>) -> RequestView<'_> {
             *slot = Some(HeaderValue::as_bytes(value));
         }
     }
-    v
+    (v, origin)
 }
 
 impl<S, ReqB, ResB> tower_service::Service<Request<ReqB>> for Cors<S>
@@ -148,20 +157,21 @@ where
     }
 
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        let d = decide(self.headers.policy(), &view(&req));
+        let (view, origin) = view_with_origin(&req);
+        let d = decide(self.headers.policy(), &view);
         tracing::debug!(outcome = ?d.outcome, allowed = d.allowed, reason = d.reason.id(), origin = d.origin, "cors decision");
         if d.outcome == Outcome::Preflight {
             let mut resp = Response::new(ResB::default());
             *resp.status_mut() =
                 http::StatusCode::from_u16(d.status).unwrap_or(http::StatusCode::FORBIDDEN);
-            self.headers.write(&d, req.headers(), resp.headers_mut());
+            self.headers.write_for(&d, origin, resp.headers_mut());
             return CorsFuture {
                 state: State::Preflight {
                     response: Some(resp),
                 },
             };
         }
-        let pending = self.headers.pending(&d, req.headers());
+        let pending = self.headers.pending_for(&d, origin);
         CorsFuture {
             state: State::Inner {
                 future: self.inner.call(req),

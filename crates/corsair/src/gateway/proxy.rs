@@ -243,17 +243,18 @@ pub async fn handle(
     // A borrowed snapshot: no reference count is touched unless the request is forwarded.
     let compiled = state.config.load();
     let headers = compiled.headers_for(req.uri().path());
-    let d = decide(headers.policy(), &corsair_tower::view(&req));
+    let (view, origin) = corsair_tower::view_with_origin(&req);
+    let d = decide(headers.policy(), &view);
     let report_only = compiled.config.report_only;
     count(&state, &d);
     let log = AccessLog::begin(&d, report_only, req.method().as_str(), req.uri().path());
     let response = if d.outcome == Outcome::Preflight && !report_only {
         let mut r = Response::new(Either::Right(Full::new(Bytes::new())));
         *r.status_mut() = StatusCode::from_u16(d.status).unwrap_or(StatusCode::FORBIDDEN);
-        headers.write(&d, req.headers(), r.headers_mut());
+        headers.write_for(&d, origin, r.headers_mut());
         r
     } else {
-        let mut pending = headers.pending(&d, req.headers());
+        let mut pending = headers.pending_for(&d, origin);
         let compiled = arc_swap::Guard::into_inner(compiled);
         let mut resp = forward(req, &compiled, &state, &peer).await;
         if !report_only {
