@@ -460,18 +460,16 @@ impl Probe {
     }
 }
 
-/// The response headers shown as evidence.
-const EVIDENCE_HEADERS: [&str; 9] = [
-    "access-control-allow-origin",
-    "access-control-allow-credentials",
-    "access-control-allow-methods",
-    "access-control-allow-headers",
-    "access-control-expose-headers",
-    "access-control-max-age",
-    "vary",
-    "cache-control",
-    "www-authenticate",
-];
+/// The response headers shown as evidence, besides the CORS ones.
+const EVIDENCE_HEADERS: [&str; 3] = ["vary", "cache-control", "www-authenticate"];
+
+fn is_evidence(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    crate::http1::CORS_RESPONSE_HEADERS
+        .iter()
+        .chain(&EVIDENCE_HEADERS)
+        .any(|h| *h == name)
+}
 
 /// What a probe brought back, as evidence.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -548,7 +546,7 @@ fn evidence(p: &Probe, s: &Subject, r: &ResponseHead) -> Evidence {
         response_headers: r
             .headers
             .iter()
-            .filter(|(n, _)| EVIDENCE_HEADERS.contains(&n.to_ascii_lowercase().as_str()))
+            .filter(|(n, _)| is_evidence(n))
             .map(|(n, v)| (n.clone(), String::from_utf8_lossy(v).into_owned()))
             .collect(),
     }

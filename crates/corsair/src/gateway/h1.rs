@@ -15,7 +15,8 @@ use super::proxy::{self, Compiled, Peer};
 use super::State;
 use bytes::{Buf, Bytes, BytesMut};
 use corsair_core::http1::{
-    inspect_response, name_is, route_request, Chunked, Framing, RequestFacts as Facts, RequestRoute,
+    inspect_response, name_is, route_request, Chunked, Framing, RequestFacts as Facts,
+    RequestRoute, CORS_RESPONSE_HEADERS,
 };
 use corsair_core::policy::{decide, Decision, Outcome, RequestView, UpstreamCors};
 use std::future::Future;
@@ -176,11 +177,13 @@ enum Head {
     Handoff,
     /// Nothing more will come (the client closed, went silent, or the gateway is stopping).
     Gone,
-    /// A head that is not HTTP: 400.
-    Bad,
-    /// A head over the limit: 431.
-    TooLarge,
+    /// Answered with this status and text, then closed: 400 for a head that is not HTTP (or
+    /// a smuggling attempt), 431 for one over the limit.
+    Refused(u16, &'static str),
 }
+
+const BAD: Head = Head::Refused(400, "corsair: malformed request\n");
+const TOO_LARGE: Head = Head::Refused(431, "corsair: request head too large\n");
 
 /// A header name compared with a lowercase one.
 fn eq(a: impl AsRef<[u8]>, b: &str) -> bool {
@@ -227,15 +230,6 @@ fn canonical_reason(status: u16) -> &'static [u8] {
         .unwrap_or("")
         .as_bytes()
 }
-
-const CORS_RESPONSE_HEADERS: [&str; 6] = [
-    "access-control-allow-origin",
-    "access-control-allow-credentials",
-    "access-control-allow-methods",
-    "access-control-allow-headers",
-    "access-control-expose-headers",
-    "access-control-max-age",
-];
 
 /// Hop-by-hop headers, never forwarded in either direction (the framing headers are written
 /// anew by this path).
@@ -441,31 +435,8 @@ impl Conn {
                 Head::Ready(f) => f,
                 Head::Handoff => return true,
                 Head::Gone => return false,
-                Head::Bad => {
-                    plain(
-                        &mut self.out,
-                        400,
-                        "corsair: malformed request\n",
-                        None,
-                        true,
-                    );
-                    let _ = send(
-                        &mut self.clock,
-                        self.header_timeout,
-                        &mut self.stream,
-                        &self.out,
-                    )
-                    .await;
-                    return false;
-                }
-                Head::TooLarge => {
-                    plain(
-                        &mut self.out,
-                        431,
-                        "corsair: request head too large\n",
-                        None,
-                        true,
-                    );
+                Head::Refused(status, text) => {
+                    plain(&mut self.out, status, text, None, true);
                     let _ = send(
                         &mut self.clock,
                         self.header_timeout,
@@ -504,7 +475,7 @@ impl Conn {
                         let f = match route {
                             RequestRoute::Take(f) => f,
                             RequestRoute::Elsewhere => return Head::Handoff,
-                            RequestRoute::Refuse => return Head::Bad,
+                            RequestRoute::Refuse => return BAD,
                         };
                         let (method, target) = (req.method.unwrap_or(""), req.path.unwrap_or(""));
                         self.head.fill(
@@ -519,15 +490,15 @@ impl Conn {
                     }
                     Ok(httparse::Status::Partial) => {
                         if self.buf.len() > self.max_head {
-                            return Head::TooLarge;
+                            return TOO_LARGE;
                         }
                     }
-                    Err(httparse::Error::TooManyHeaders) => return Head::TooLarge,
+                    Err(httparse::Error::TooManyHeaders) => return TOO_LARGE,
                     // HTTP/2 with prior knowledge ("PRI * HTTP/2.0"): hyper's.
                     Err(httparse::Error::Version) if self.buf.starts_with(b"PRI ") => {
                         return Head::Handoff
                     }
-                    Err(_) => return Head::Bad,
+                    Err(_) => return BAD,
                 }
             }
             let idle = self.buf.is_empty();
@@ -752,16 +723,7 @@ impl Conn {
                     match pool.raw_connect().await {
                         Ok(c) => c,
                         Err(e) => {
-                            self.upstream_failed(&e, compiled);
-                            return self
-                                .error(
-                                    502,
-                                    "corsair: the upstream did not answer\n",
-                                    d,
-                                    compiled,
-                                    facts,
-                                )
-                                .await;
+                            return self.unreachable(&e, d, compiled, facts).await;
                         }
                     }
                 }
@@ -781,11 +743,9 @@ impl Conn {
                 if reused && body_left == 0 {
                     continue;
                 }
-                self.upstream_failed(&UpstreamError::Request("write failed".into()), compiled);
                 return self
-                    .error(
-                        502,
-                        "corsair: the upstream did not answer\n",
+                    .unreachable(
+                        &UpstreamError::Request("write failed".into()),
                         d,
                         compiled,
                         &CLOSING,
@@ -796,11 +756,9 @@ impl Conn {
                 Ok(Some(n)) => break (conn, n),
                 Ok(None) if reused && body_left == 0 => continue,
                 Ok(None) => {
-                    self.upstream_failed(&UpstreamError::Request("closed".into()), compiled);
                     return self
-                        .error(
-                            502,
-                            "corsair: the upstream did not answer\n",
+                        .unreachable(
+                            &UpstreamError::Request("closed".into()),
                             d,
                             compiled,
                             &CLOSING,
@@ -833,10 +791,38 @@ impl Conn {
         Ok((status, keep))
     }
 
-    fn upstream_failed(&self, e: &UpstreamError, compiled: &Compiled) {
+    /// 502 for an upstream that could not be reached or gave no answer.
+    async fn unreachable(
+        &mut self,
+        e: &UpstreamError,
+        d: &Decision<'_>,
+        compiled: &Compiled,
+        facts: &Facts,
+    ) -> Result<(u16, bool), ()> {
         self.state.metrics.upstream_error("unreachable");
         let addr = compiled.upstream().map_or("-", |u| u.pool.addr());
         tracing::warn!(error = %e, upstream = addr, "upstream request failed");
+        self.error(
+            502,
+            "corsair: the upstream did not answer\n",
+            d,
+            compiled,
+            facts,
+        )
+        .await
+    }
+
+    /// 502 for an upstream answer that is not usable HTTP/1.1; the client's connection closes.
+    async fn bad_answer(
+        &mut self,
+        text: &str,
+        d: &Decision<'_>,
+        compiled: &Compiled,
+    ) -> Result<(u16, bool, bool), ()> {
+        self.state.metrics.upstream_error("unreachable");
+        tracing::warn!(text, "the upstream's response is not valid HTTP/1.1");
+        let (status, keep) = self.error(502, text, d, compiled, &CLOSING).await?;
+        Ok((status, keep, false))
     }
 
     /// The gateway's own error answer; the connection goes on only if no request body is left
@@ -956,22 +942,10 @@ impl Conn {
         compiled: &Compiled,
         facts: &Facts,
     ) -> Result<(u16, bool, bool), ()> {
-        let bad = |this: &mut Self| {
-            this.state.metrics.upstream_error("unreachable");
-            tracing::warn!("the upstream's response is not valid HTTP/1.1");
-        };
         if head_len == 0 {
-            bad(self);
             return self
-                .error(
-                    502,
-                    "corsair: the upstream's answer was not HTTP\n",
-                    d,
-                    compiled,
-                    &CLOSING,
-                )
-                .await
-                .map(|(s, k)| (s, k, false));
+                .bad_answer("corsair: the upstream's answer was not HTTP\n", d, compiled)
+                .await;
         }
         let resp = std::mem::take(&mut self.response);
         let r = self
@@ -990,39 +964,27 @@ impl Conn {
         compiled: &Compiled,
         facts: &Facts,
     ) -> Result<(u16, bool, bool), ()> {
-        let bad = |this: &mut Self| {
-            this.state.metrics.upstream_error("unreachable");
-            tracing::warn!("the upstream's response is not valid HTTP/1.1");
-        };
         let status = resp.code;
         if status == 101 {
-            bad(self);
             return self
-                .error(
-                    502,
+                .bad_answer(
                     "corsair: the upstream switched protocols unasked\n",
                     d,
                     compiled,
-                    &CLOSING,
                 )
-                .await
-                .map(|(s, k)| (s, k, false));
+                .await;
         }
         let head = match inspect_response(status, resp.version, head_request, resp.headers()) {
             Ok(h) => h,
             Err(why) => {
-                bad(self);
                 tracing::warn!(why, "the upstream's response framing is ambiguous");
                 return self
-                    .error(
-                        502,
+                    .bad_answer(
                         "corsair: the upstream sent conflicting Content-Length headers\n",
                         d,
                         compiled,
-                        &CLOSING,
                     )
-                    .await
-                    .map(|(s, k)| (s, k, false));
+                    .await;
             }
         };
         let framing = head.framing;
@@ -1157,17 +1119,13 @@ impl Conn {
                                 // Cut the client off: a truncated body must not look whole.
                                 return Err(());
                             }
-                            bad(self);
                             return self
-                                .error(
-                                    502,
+                                .bad_answer(
                                     "corsair: the upstream's chunked body is malformed\n",
                                     d,
                                     compiled,
-                                    &CLOSING,
                                 )
-                                .await
-                                .map(|(s, k)| (s, k, false));
+                                .await;
                         }
                     };
                     if done || self.out.len() >= READ_SIZE {
