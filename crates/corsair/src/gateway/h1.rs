@@ -311,6 +311,16 @@ async fn send<W: AsyncWrite + Unpin>(
     }
 }
 
+/// Reads more of a body; `false` at its end or on a stall or error.
+async fn more<R: AsyncRead + Unpin>(
+    clock: &mut Clock,
+    stall: Duration,
+    io: &mut R,
+    buf: &mut BytesMut,
+) -> bool {
+    matches!(read_body(clock, stall, io, buf).await, Ok(n) if n > 0)
+}
+
 /// Reads part of a body: `stall` is how long the other side may send nothing, each time.
 async fn read_body<R: AsyncRead + Unpin>(
     clock: &mut Clock,
@@ -642,7 +652,7 @@ impl Conn {
             if len == 0 {
                 return true;
             }
-            match read_body(
+            if !more(
                 &mut self.clock,
                 self.header_timeout,
                 &mut self.stream,
@@ -650,8 +660,7 @@ impl Conn {
             )
             .await
             {
-                Ok(n) if n > 0 => {}
-                _ => return false,
+                return false;
             }
         }
     }
@@ -852,7 +861,7 @@ impl Conn {
     async fn copy_body(&mut self, conn: &mut RawConn, mut len: u64) -> bool {
         loop {
             if self.buf.is_empty() {
-                match read_body(
+                if !more(
                     &mut self.clock,
                     self.header_timeout,
                     &mut self.stream,
@@ -860,8 +869,7 @@ impl Conn {
                 )
                 .await
                 {
-                    Ok(n) if n > 0 => {}
-                    _ => return false,
+                    return false;
                 }
             }
             let n = (self.buf.len() as u64).min(len) as usize;
@@ -1080,7 +1088,7 @@ impl Conn {
                 )
                 .await?;
                 while left > 0 {
-                    match read_body(
+                    if !more(
                         &mut self.clock,
                         self.header_timeout,
                         &mut conn.stream,
@@ -1088,8 +1096,7 @@ impl Conn {
                     )
                     .await
                     {
-                        Ok(r) if r > 0 => {}
-                        _ => return Err(()),
+                        return Err(());
                     }
                     let n = (conn.buf.len() as u64).min(left) as usize;
                     send(
@@ -1142,7 +1149,7 @@ impl Conn {
                     if done {
                         break;
                     }
-                    match read_body(
+                    if !more(
                         &mut self.clock,
                         self.header_timeout,
                         &mut conn.stream,
@@ -1150,8 +1157,7 @@ impl Conn {
                     )
                     .await
                     {
-                        Ok(r) if r > 0 => {}
-                        _ => return Err(()),
+                        return Err(());
                     }
                 }
                 true
