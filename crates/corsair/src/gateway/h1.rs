@@ -611,6 +611,28 @@ impl Conn {
         Ok(keep)
     }
 
+    /// Reads more of the client's request body.
+    async fn client_more(&mut self) -> bool {
+        more(
+            &mut self.clock,
+            self.header_timeout,
+            &mut self.stream,
+            &mut self.buf,
+        )
+        .await
+    }
+
+    /// Reads more of the upstream's response body.
+    async fn upstream_more(&mut self, conn: &mut RawConn) -> bool {
+        more(
+            &mut self.clock,
+            self.header_timeout,
+            &mut conn.stream,
+            &mut conn.buf,
+        )
+        .await
+    }
+
     /// Counts a CORS decision, with the counter of the last one when it is the same.
     fn count(&mut self, d: &Decision<'_>) {
         if d.outcome == Outcome::NotCors {
@@ -652,14 +674,7 @@ impl Conn {
             if len == 0 {
                 return true;
             }
-            if !more(
-                &mut self.clock,
-                self.header_timeout,
-                &mut self.stream,
-                &mut self.buf,
-            )
-            .await
-            {
+            if !self.client_more().await {
                 return false;
             }
         }
@@ -860,17 +875,8 @@ impl Conn {
     /// Copies `len` more request body bytes from the client to the upstream.
     async fn copy_body(&mut self, conn: &mut RawConn, mut len: u64) -> bool {
         loop {
-            if self.buf.is_empty() {
-                if !more(
-                    &mut self.clock,
-                    self.header_timeout,
-                    &mut self.stream,
-                    &mut self.buf,
-                )
-                .await
-                {
-                    return false;
-                }
+            if self.buf.is_empty() && !self.client_more().await {
+                return false;
             }
             let n = (self.buf.len() as u64).min(len) as usize;
             if send(
@@ -1088,14 +1094,7 @@ impl Conn {
                 )
                 .await?;
                 while left > 0 {
-                    if !more(
-                        &mut self.clock,
-                        self.header_timeout,
-                        &mut conn.stream,
-                        &mut conn.buf,
-                    )
-                    .await
-                    {
+                    if !self.upstream_more(conn).await {
                         return Err(());
                     }
                     let n = (conn.buf.len() as u64).min(left) as usize;
@@ -1149,14 +1148,7 @@ impl Conn {
                     if done {
                         break;
                     }
-                    if !more(
-                        &mut self.clock,
-                        self.header_timeout,
-                        &mut conn.stream,
-                        &mut conn.buf,
-                    )
-                    .await
-                    {
+                    if !self.upstream_more(conn).await {
                         return Err(());
                     }
                 }
