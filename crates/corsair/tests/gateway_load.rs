@@ -104,10 +104,13 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
     let ok_after_restart = Arc::new(AtomicU64::new(0));
     let restarted = Arc::new(AtomicBool::new(false));
     let budget = Arc::new(AtomicI64::new(60_000));
+    // Set once the reloaded policy is seen: the load goes on at least until then.
+    let reloaded = Arc::new(AtomicBool::new(false));
     let deadline = Instant::now() + Duration::from_secs(8);
     let first_error = Arc::new(std::sync::Mutex::new(None::<String>));
     let mut workers = Vec::new();
     for _ in 0..16 {
+        let reloaded = reloaded.clone();
         let (addr, ok, bg, un, oar, rs, budget, fe) = (
             addr.clone(),
             ok.clone(),
@@ -121,7 +124,9 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
         workers.push(rt.spawn(async move {
             let mut sender: Option<hyper::client::conn::http1::SendRequest<Empty<bytes::Bytes>>> =
                 None;
-            while Instant::now() < deadline && budget.fetch_sub(1, Ordering::Relaxed) > 0 {
+            while Instant::now() < deadline
+                && (budget.fetch_sub(1, Ordering::Relaxed) > 0 || !reloaded.load(Ordering::Relaxed))
+            {
                 if sender.as_ref().is_none_or(|s| s.is_closed()) {
                     let stream = match tokio::net::TcpStream::connect(&addr).await {
                         Ok(s) => s,
@@ -195,31 +200,39 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
     std::thread::sleep(Duration::from_millis(500));
     // Reload the policy mid-run.
     std::fs::write(&cfg, policy(", \"https://partner.example.com\"")).unwrap();
+    // The reload takes effect while the load runs (the file watcher checks every second).
+    let partner_allowed = || {
+        rt.block_on(async {
+            let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+            let (mut s, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .unwrap();
+            tokio::spawn(conn);
+            let req = hyper::Request::builder()
+                .uri("/data")
+                .header("host", &addr)
+                .header("origin", "https://partner.example.com")
+                .body(Empty::<bytes::Bytes>::new())
+                .unwrap();
+            s.send_request(req)
+                .await
+                .unwrap()
+                .headers()
+                .contains_key("access-control-allow-origin")
+        })
+    };
+    let waited = Instant::now();
+    let mut partner = partner_allowed();
+    while !partner && waited.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(50));
+        partner = partner_allowed();
+    }
+    reloaded.store(true, Ordering::Relaxed);
     for w in workers {
         rt.block_on(w).unwrap();
     }
     let rss_late = rss_kib(pid);
-    // The reload took effect while the load ran (the file watcher checks every second).
-    let partner = rt.block_on(async {
-        let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let (mut s, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-            .await
-            .unwrap();
-        tokio::spawn(conn);
-        let req = hyper::Request::builder()
-            .uri("/data")
-            .header("host", &addr)
-            .header("origin", "https://partner.example.com")
-            .body(Empty::<bytes::Bytes>::new())
-            .unwrap();
-        s.send_request(req)
-            .await
-            .unwrap()
-            .headers()
-            .get("access-control-allow-origin")
-            .cloned()
-    });
-    assert!(partner.is_some(), "the reloaded policy was not in force");
+    assert!(partner, "the reloaded policy was not in force within 5 s");
     let _ = child.kill();
     let _ = child.wait();
     let (ok, bg, un) = (
