@@ -367,6 +367,8 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
             let fix = if message.contains("unknown field") {
                 "check the key's spelling; the keys are listed in the README (corsair.toml)"
                     .to_string()
+            } else if message.contains("unknown variant") {
+                "use one of the expected values the message lists".to_string()
             } else {
                 "fix the TOML syntax at this position".to_string()
             };
@@ -593,6 +595,14 @@ max_age = 99999
         let d = load("[policy]\norigin = [\"https://a.example\"]\n", None).unwrap_err();
         assert!(d[0].message.contains("unknown field"), "{d:?}");
         assert_eq!(d[0].line, 2);
+        let d = load(
+            "[gateway]\nhttp1 = \"nginx\"\n[policy]\norigins = [\"https://a.example\"]\n",
+            None,
+        )
+        .unwrap_err();
+        assert!(d[0].message.contains("`corsair` or `hyper`"), "{d:?}");
+        assert!(d[0].fix.contains("expected values"), "{d:?}");
+        assert_eq!((d[0].line, d[0].column), (2, 9));
         let d = load(
             "listen = \"nope\"\nmode = \"maybe\"\n[policy]\norigins = [\"https://a.example\"]\n",
             None,
