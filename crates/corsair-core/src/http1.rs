@@ -39,7 +39,7 @@ pub struct RequestFacts {
 pub enum RequestRoute {
     /// The proxy path takes it.
     Take(RequestFacts),
-    /// Another implementation's (HTTP/1.0, absolute-form or `*` targets, `CONNECT`, chunked
+    /// Another implementation's (HTTP/1.0, absolute-form or `*` targets, a fragment, `CONNECT`, chunked
     /// bodies, `Expect`, `Upgrade`, `Connection` options, repeated `Content-Length`).
     Elsewhere,
     /// Both `Content-Length` and `Transfer-Encoding`: how request smuggling starts; 400.
@@ -57,7 +57,8 @@ pub fn route_request<'a>(
     if has("transfer-encoding") && has("content-length") {
         return RequestRoute::Refuse;
     }
-    if minor != 1 || !target.starts_with('/') || method == "CONNECT" {
+    // A fragment (`#`) is never sent by browsers; hyper drops it before routing.
+    if minor != 1 || !target.starts_with('/') || target.contains('#') || method == "CONNECT" {
         return RequestRoute::Elsewhere;
     }
     let mut facts = RequestFacts {
@@ -489,6 +490,7 @@ mod tests {
         let elsewhere: &[Case] = &[
             (&[], 0, "GET", "/a"),
             (&[], 1, "GET", "http://x/a"),
+            (&[], 1, "GET", "/admin#x"),
             (&[], 1, "OPTIONS", "*"),
             (&[], 1, "CONNECT", "x:443"),
             (&[("Transfer-Encoding", "chunked")], 1, "POST", "/a"),

@@ -120,6 +120,11 @@ fn answer(path: &str, method: &str, body: &[u8]) -> (Vec<u8>, bool) {
             true,
         ),
         "/not-http" => ("SSH-2.0-OpenSSH_9.2\r\n\r\n".into(), true),
+        "/status-99" => ("HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n".into(), false),
+        "/partial-cors" => (
+            "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Credentials: true\r\nContent-Length: 2\r\n\r\nok".into(),
+            false,
+        ),
         _ => ("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(), false),
     };
     (text.into_bytes(), close)
@@ -172,6 +177,10 @@ impl Upstream {
                             path: path.clone(),
                             headers,
                         });
+                        // Reads the request and closes without a word.
+                        if path == "/swallow" {
+                            return;
+                        }
                         if path == "/drip" {
                             // A chunk every 150 ms: slower in total than the gateway's stall
                             // timeout, never silent for as long.
@@ -214,6 +223,11 @@ fn gateway(up: &Upstream, name: &str) -> Gateway {
 }
 
 fn gateway_with(up: &Upstream, name: &str, settings: &str) -> Gateway {
+    gateway_file(up, name, "", settings)
+}
+
+/// A gateway with `top` lines before `[gateway]` and `settings` in it.
+fn gateway_file(up: &Upstream, name: &str, top: &str, settings: &str) -> Gateway {
     let dir = std::env::temp_dir().join(format!("corsair-h1-{name}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("corsair.toml");
@@ -221,6 +235,7 @@ fn gateway_with(up: &Upstream, name: &str, settings: &str) -> Gateway {
         &cfg,
         format!(
             r#"upstream = "http://127.0.0.1:{}"
+{top}
 [gateway]
 upstream_timeout = 2.0
 max_header_bytes = 8192
@@ -700,5 +715,142 @@ fn upstream_connections_are_reused_dropped_and_recovered() {
         !gw.logs().contains("upstream request failed"),
         "{}",
         gw.logs()
+    );
+}
+
+#[test]
+fn a_connection_handed_to_hyper_late_is_still_served() {
+    let up = Upstream::start();
+    let gw = gateway_with(&up, "late-handoff", "header_read_timeout = 0.5");
+    let mut s = TcpStream::connect(&gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    // Busy on corsair's path for longer than the header-read timeout...
+    for _ in 0..6 {
+        s.write_all(b"GET /plain HTTP/1.1\r\nHost: a\r\n\r\n")
+            .unwrap();
+        let mut got = [0u8; 4096];
+        let n = s.read(&mut got).unwrap();
+        assert!(
+            got[..n].ends_with(b"hello"),
+            "{:?}",
+            String::from_utf8_lossy(&got[..n])
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // ...then a request for hyper, on the same connection.
+    s.write_all(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        .unwrap();
+    let mut rest = String::new();
+    let _ = s.read_to_string(&mut rest);
+    assert!(
+        rest.contains("3 bytes, sum 294"),
+        "hyper must answer, got {rest:?}"
+    );
+}
+
+#[test]
+fn stale_pooled_connections_are_not_used_and_unsafe_requests_are_not_repeated() {
+    let up = Upstream::start();
+    let gw = gateway(&up, "stale");
+    let big: Vec<u8> = vec![7; 3 << 20];
+    rt().block_on(async {
+        let mut c = client(&gw.addr).await;
+        // The upstream closes the connection while it sits idle; a POST whose body cannot be
+        // held for a second try must still not land on it.
+        assert_eq!(
+            send(&mut c, "GET", "/then-idle-close", b"")
+                .await
+                .unwrap()
+                .status,
+            404
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let g = send(&mut c, "POST", "/echo", &big).await.unwrap();
+        assert_eq!(
+            String::from_utf8(g.body.clone().unwrap()).unwrap(),
+            format!("{} bytes, sum {}", big.len(), 7 * big.len())
+        );
+        // The upstream takes a request and closes without answering: a GET is sent again once
+        // (then the 502), a POST never is.
+        let _ = up.take();
+        assert_eq!(
+            send(&mut c, "GET", "/swallow", b"").await.unwrap().status,
+            502
+        );
+        let gets = up.take().iter().filter(|s| s.path == "/swallow").count();
+        assert!(gets <= 2, "a GET is sent again at most once ({gets})");
+        let mut c = client(&gw.addr).await;
+        assert_eq!(
+            send(&mut c, "GET", "/plain", b"").await.unwrap().status,
+            200
+        );
+        let _ = up.take();
+        assert_eq!(
+            send(&mut c, "POST", "/swallow", b"x=1")
+                .await
+                .unwrap()
+                .status,
+            502
+        );
+        let posts = up.take().iter().filter(|s| s.path == "/swallow").count();
+        assert_eq!(posts, 1, "a POST is never sent twice");
+    });
+}
+
+#[test]
+fn odd_upstream_answers_and_preserved_cors_headers() {
+    let up = Upstream::start();
+    let gw = gateway_file(&up, "preserve", "upstream_cors = \"preserve\"", "");
+    rt().block_on(async {
+        let mut c = client(&gw.addr).await;
+        let g = send(&mut c, "GET", "/status-99", b"").await.unwrap();
+        assert_eq!(g.status, 502, "a status under 100 is not HTTP");
+        let mut c = client(&gw.addr).await;
+        // Preserve mode, the upstream sent no Allow-Origin: the policy's headers replace its
+        // partial set, never doubling a header.
+        let g = send(&mut c, "GET", "/partial-cors", b"").await.unwrap();
+        assert_eq!(header(&g, "access-control-allow-origin"), [APP]);
+        assert_eq!(header(&g, "access-control-allow-credentials"), ["true"]);
+    });
+}
+
+#[test]
+fn an_error_answer_before_a_large_body_is_read_arrives_whole() {
+    // No upstream listens: the gateway answers 502 without reading the 8 MiB body, and must
+    // not reset the connection under the answer.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let up = Upstream {
+        port,
+        accepted: Default::default(),
+        seen: Default::default(),
+    };
+    let gw = gateway(&up, "linger");
+    let mut s = TcpStream::connect(&gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = vec![b'x'; 8 << 20];
+    s.write_all(
+        format!(
+            "POST /echo HTTP/1.1\r\nHost: a\r\nOrigin: {APP}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    let mut writer = s.try_clone().unwrap();
+    let sender = std::thread::spawn(move || {
+        let _ = writer.write_all(&body);
+    });
+    let mut got = Vec::new();
+    let _ = s.read_to_end(&mut got);
+    let _ = sender.join();
+    let text = String::from_utf8_lossy(&got);
+    assert!(text.starts_with("HTTP/1.1 502"), "{text:?}");
+    assert!(
+        text.contains("access-control-allow-origin: https://app.example.com"),
+        "{text}"
     );
 }

@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-/// Most header lines in a request or response head.
-const MAX_HEADERS: usize = 128;
+/// Most header lines in a request or response head (hyper's limit too).
+const MAX_HEADERS: usize = 100;
 /// Largest upstream response head.
 const MAX_RESPONSE_HEAD: usize = 64 * 1024;
 /// Bytes read from a socket at a time for a body.
@@ -39,6 +39,10 @@ const HEAD_READ_SIZE: usize = 4 * 1024;
 /// A request body up to this size on a preflight is read and dropped; a larger one closes the
 /// connection after the answer.
 const MAX_DISCARD: u64 = 64 * 1024;
+
+/// How long, and how many bytes, a connection closed with input unread is drained for.
+const LINGER: Duration = Duration::from_secs(1);
+const LINGER_BYTES: usize = 1 << 20;
 
 /// How a connection ended on this path.
 pub enum End {
@@ -297,6 +301,22 @@ async fn read_some<R: AsyncRead + Unpin>(
     }
 }
 
+/// Whether an idle upstream connection is still fit to carry a request: nothing arrived on it
+/// while it waited (the reactor's readiness is read without a system call; only a connection
+/// marked readable is read, once). An upstream that closed it, or sent bytes no request asked
+/// for, makes it unfit.
+fn still_open(c: &RawConn) -> bool {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    match c.stream.poll_read_ready(&mut cx) {
+        Poll::Pending => true,
+        Poll::Ready(Err(_)) => false,
+        Poll::Ready(Ok(())) => {
+            let mut byte = [0u8; 1];
+            matches!(c.stream.try_read(&mut byte), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
+        }
+    }
+}
+
 /// Writes all of `bytes`; `stall` is how long the other side may take none of them.
 async fn send<W: AsyncWrite + Unpin>(
     clock: &mut Clock,
@@ -362,6 +382,8 @@ pub struct Conn {
     /// The counter of the last decision: a kept-alive connection's requests mostly come from
     /// one origin and get the same answer.
     metric: Option<Metric>,
+    /// The connection will close with client input unread (a refused head, a body not read).
+    linger: bool,
 }
 
 struct Metric {
@@ -412,7 +434,7 @@ impl Conn {
             req: Vec::with_capacity(1024),
             clock: Clock::new(header_timeout.min(upstream_timeout)),
             header_timeout,
-            max_head: gateway.max_header_bytes.max(1024),
+            max_head: gateway.max_header_bytes.max(8192),
             peer,
             state,
             stopped: Box::pin(stop.notify.clone().notified_owned()),
@@ -422,6 +444,7 @@ impl Conn {
             config,
             upstream: None,
             metric: None,
+            linger: false,
         }
     }
 
@@ -430,6 +453,23 @@ impl Conn {
         let handoff = self.serve_requests().await;
         if let Some((pool, c)) = self.upstream.take() {
             pool.raw_checkin(c);
+        }
+        if !handoff && self.linger {
+            // Closing with input unread would reset the connection, and a client could lose
+            // the answer: say the answer is complete, then read and drop what is still coming
+            // for a while (nginx's lingering close).
+            let _ = self.stream.shutdown().await;
+            let mut sink = [0u8; 8192];
+            let mut left = LINGER_BYTES;
+            let _ = tokio::time::timeout(LINGER, async {
+                while left > 0 {
+                    match self.stream.read(&mut sink).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => left = left.saturating_sub(n),
+                    }
+                }
+            })
+            .await;
         }
         if handoff {
             End::Handoff(self.stream, self.buf)
@@ -446,6 +486,7 @@ impl Conn {
                 Head::Handoff => return true,
                 Head::Gone => return false,
                 Head::Refused(status, text) => {
+                    self.linger = true;
                     plain(&mut self.out, status, text, None, true);
                     let _ = send(
                         &mut self.clock,
@@ -475,6 +516,7 @@ impl Conn {
                 let mut hs = uninit_headers();
                 let mut req = httparse::Request::new(&mut []);
                 match req.parse_with_uninit_headers(&self.buf, &mut hs) {
+                    Ok(httparse::Status::Complete(n)) if n > self.max_head => return TOO_LARGE,
                     Ok(httparse::Status::Complete(n)) => {
                         let route = route_request(
                             req.version.unwrap_or(0),
@@ -589,6 +631,7 @@ impl Conn {
             }
             let discard = facts.content_length <= MAX_DISCARD;
             let close = facts.close || !discard;
+            self.linger |= !discard;
             if close {
                 line(&mut self.out, b"connection", b"close");
             }
@@ -739,8 +782,16 @@ impl Conn {
             None => (None, None),
         };
         let mut reused = true;
+        // A request that was sent but got no answer is sent again only if it is safe to repeat
+        // (RFC 9110 §9.2.2) and all of it is in hand.
+        let resend = body_left == 0
+            && matches!(
+                req.get(req.first),
+                b"GET" | b"HEAD" | b"OPTIONS" | b"PUT" | b"DELETE" | b"TRACE"
+            );
         let conn = loop {
-            let mut conn = match held.take().or_else(|| pool.raw_checkout()) {
+            let mut idle = std::iter::from_fn(|| held.take().or_else(|| pool.raw_checkout()));
+            let mut conn = match idle.find(still_open) {
                 Some(c) => c,
                 None => {
                     reused = false;
@@ -764,7 +815,7 @@ impl Conn {
             .is_ok()
                 && (body_left == 0 || self.copy_body(&mut conn, body_left).await);
             if !sent {
-                if reused && body_left == 0 {
+                if reused && resend {
                     continue;
                 }
                 return self
@@ -778,7 +829,7 @@ impl Conn {
             }
             match self.response_head(&mut conn, compiled).await {
                 Ok(Some(n)) => break (conn, n),
-                Ok(None) if reused && body_left == 0 => continue,
+                Ok(None) if reused && resend => continue,
                 Ok(None) => {
                     return self
                         .unreachable(
@@ -861,6 +912,7 @@ impl Conn {
     ) -> Result<(u16, bool), ()> {
         let cors = (!compiled.config.report_only).then_some(d);
         let close = facts.close || facts.content_length > 0;
+        self.linger |= facts.content_length > 0;
         plain(&mut self.out, status, text, cors, close);
         send(
             &mut self.clock,
@@ -979,6 +1031,11 @@ impl Conn {
         facts: &Facts,
     ) -> Result<(u16, bool, bool), ()> {
         let status = resp.code;
+        if status < 100 {
+            return self
+                .bad_answer("corsair: the upstream's status is not HTTP\n", d, compiled)
+                .await;
+        }
         if status == 101 {
             return self
                 .bad_answer(
@@ -1019,6 +1076,9 @@ impl Conn {
         let vary_origin = !report_only
             && !head.varies_on_origin
             && (!add || d.headers.iter().any(|(n, _)| n == "vary"));
+        // Headers the policy writes replace the upstream's of the same name.
+        let replaced = |n: &[u8]| add && d.headers.iter().any(|(p, _)| p != "vary" && eq(n, p));
+        let mut merged = false;
         let out = &mut self.out;
         out.clear();
         status_line(out, status, resp.get(resp.first));
@@ -1026,6 +1086,7 @@ impl Conn {
             if is_hop_by_hop(n)
                 || (eq(n, "content-length") && framing != Framing::None)
                 || (strip && CORS_RESPONSE_HEADERS.iter().any(|c| eq(n, c)))
+                || replaced(n)
                 || connection_names.iter().any(|c| n.eq_ignore_ascii_case(c))
             {
                 continue;
@@ -1041,6 +1102,7 @@ impl Conn {
                     } else {
                         &b", Origin\r\n"[..]
                     });
+                    merged = true;
                     continue;
                 }
             }
@@ -1049,7 +1111,7 @@ impl Conn {
         if add {
             write_cors(out, d);
         }
-        if vary_origin && vary_lines == 0 && !resp.headers().any(|(n, _)| eq(n, "vary")) {
+        if vary_origin && !merged {
             line(out, b"vary", b"Origin");
         }
         if !head.date {

@@ -199,6 +199,9 @@ async fn worker(
                     let builder = builder.clone();
                     let (state, peer, mut stop) = (state.clone(), peer.clone(), stop.clone());
                     move |io: h1::Rewind<TcpStream>| {
+                        // Silence is counted from the handoff: the connection was busy on
+                        // corsair's own path until now, which its watchdog never saw.
+                        activity.touch();
                         let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
                         let io = TokioIo::new(watchdog::Watched::new(io, activity.clone()));
                         let conn = builder.serve_connection_with_upgrades(io, svc).into_owned();

@@ -118,16 +118,15 @@ fn strip_hop_by_hop(h: &mut HeaderMap) {
     if !h.keys().any(is_hop_by_hop) {
         return;
     }
-    if let Some(listed) = h
-        .get(header::CONNECTION)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-    {
-        for n in listed.split(',') {
-            if let Ok(name) = HeaderName::from_bytes(n.trim().as_bytes()) {
-                h.remove(name);
-            }
-        }
+    // The names every `Connection` line lists are hop-by-hop too.
+    let listed: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim_ascii()).ok())
+        .collect();
+    for name in listed {
+        h.remove(name);
     }
     for n in &HOP_BY_HOP {
         h.remove(n);
@@ -307,6 +306,8 @@ async fn forward(
     *req.version_mut() = hyper::Version::HTTP_11;
     let h = req.headers_mut();
     strip_hop_by_hop(h);
+    // The client's own X-Forwarded-Host never reaches the upstream, Host or not.
+    h.remove(HeaderName::from_static("x-forwarded-host"));
     if let Some(host) = h.insert(header::HOST, up.host.clone()) {
         h.insert(HeaderName::from_static("x-forwarded-host"), host);
     }

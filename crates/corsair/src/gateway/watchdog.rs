@@ -29,7 +29,8 @@ impl Activity {
         })
     }
 
-    fn touch(&self) {
+    /// Records activity now.
+    pub fn touch(&self) {
         self.last_read_ms
             .store(self.epoch.elapsed().as_millis() as u64, Ordering::Relaxed);
     }
