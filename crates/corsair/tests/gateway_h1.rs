@@ -181,6 +181,12 @@ impl Upstream {
                         if path == "/swallow" {
                             return;
                         }
+                        // Part of a body delimited by the close, then silence.
+                        if path == "/until-stall" {
+                            let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\npartial");
+                            std::thread::sleep(Duration::from_secs(2));
+                            return;
+                        }
                         if path == "/drip" {
                             // A chunk every 150 ms: slower in total than the gateway's stall
                             // timeout, never silent for as long.
@@ -373,21 +379,23 @@ fn every_response_framing_arrives_whole_on_one_kept_alive_connection() {
         assert!(header(&g, "access-control-allow-methods").is_empty());
         assert!(header(&g, "x-private").is_empty(), "{:?}", g.headers);
 
-        // Delimited by the upstream closing: the gateway closes too, after the whole body.
+        // Delimited by the upstream closing: sent on chunked, and the client's connection
+        // carries on.
         let g = send(&mut c, "GET", "/until-close", b"").await.unwrap();
         assert_eq!(
             g.body.clone().unwrap(),
             b"streamed until the upstream closed"
         );
-        assert_eq!(header(&g, "connection"), ["close"]);
+        assert_eq!(header(&g, "transfer-encoding"), ["chunked"]);
+        assert!(header(&g, "connection").is_empty(), "{:?}", g.headers);
+        let g = send(&mut c, "GET", "/plain", b"").await.unwrap();
+        assert_eq!(g.body.clone().unwrap(), b"hello");
     });
-    // Everything but the last answer used one upstream connection.
+    // One upstream connection up to the one the upstream closed, then a new one.
     let seen = up.take();
-    assert_eq!(seen.len(), 8);
-    let last = seen.last().unwrap().conn;
-    assert!(seen
-        .iter()
-        .all(|s| s.conn == seen[0].conn || s.conn == last));
+    assert_eq!(seen.len(), 9);
+    assert!(seen[..8].iter().all(|s| s.conn == seen[0].conn), "{seen:?}");
+    assert_ne!(seen[8].conn, seen[0].conn);
     // What the upstream was told about the client.
     let h = &seen[0].headers;
     let get = |n: &str| {
@@ -853,4 +861,16 @@ fn an_error_answer_before_a_large_body_is_read_arrives_whole() {
         text.contains("access-control-allow-origin: https://app.example.com"),
         "{text}"
     );
+}
+
+#[test]
+fn a_close_delimited_body_the_upstream_abandons_does_not_look_whole() {
+    let up = Upstream::start();
+    let gw = gateway_with(&up, "until-stall", "header_read_timeout = 0.5");
+    rt().block_on(async {
+        let mut c = client(&gw.addr).await;
+        let g = send(&mut c, "GET", "/until-stall", b"").await.unwrap();
+        assert_eq!(g.status, 200);
+        assert!(g.body.is_err(), "no last chunk: {:?}", g.body);
+    });
 }

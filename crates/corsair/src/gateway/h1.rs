@@ -262,6 +262,16 @@ fn write_cors(out: &mut Vec<u8>, d: &Decision<'_>) -> bool {
     vary
 }
 
+/// Appends `data` as one chunk of a chunked body (nothing for no data: an empty chunk ends it).
+fn chunk(out: &mut Vec<u8>, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    out.extend_from_slice(format!("{:x}\r\n", data.len()).as_bytes());
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
 /// The gateway's own short answer (400, 431, 502, 504), with the policy's headers when a
 /// decision was made.
 fn plain(out: &mut Vec<u8>, status: u16, text: &str, d: Option<&Decision<'_>>, close: bool) {
@@ -1061,7 +1071,9 @@ impl Conn {
         let framing = head.framing;
         let upstream_close = head.close;
         let mut vary_lines = head.vary_lines;
-        let client_close = facts.close || framing == Framing::UntilClose;
+        // A body the upstream ends by closing goes to the client chunked: the client's
+        // connection stays open, and an upstream failure mid-body shows as a missing last chunk.
+        let client_close = facts.close;
 
         let (mode, report_only) = (compiled.config.upstream_cors, compiled.config.report_only);
         let strip = !report_only && mode == UpstreamCors::Override;
@@ -1123,8 +1135,8 @@ impl Conn {
                 b"content-length",
                 itoa::Buffer::new().format(l).as_bytes(),
             ),
-            Framing::Chunked => line(out, b"transfer-encoding", b"chunked"),
-            Framing::None | Framing::UntilClose => {}
+            Framing::Chunked | Framing::UntilClose => line(out, b"transfer-encoding", b"chunked"),
+            Framing::None => {}
         }
         if client_close {
             line(out, b"connection", b"close");
@@ -1217,16 +1229,17 @@ impl Conn {
                 true
             }
             Framing::UntilClose => {
-                self.out.extend_from_slice(&conn.buf);
+                chunk(&mut self.out, &conn.buf);
                 conn.buf.clear();
-                send(
-                    &mut self.clock,
-                    self.header_timeout,
-                    &mut self.stream,
-                    &self.out,
-                )
-                .await?;
                 loop {
+                    send(
+                        &mut self.clock,
+                        self.header_timeout,
+                        &mut self.stream,
+                        &self.out,
+                    )
+                    .await?;
+                    self.out.clear();
                     match read_body(
                         &mut self.clock,
                         self.header_timeout,
@@ -1239,15 +1252,16 @@ impl Conn {
                         Ok(_) => break,
                         Err(()) => return Err(()),
                     }
-                    send(
-                        &mut self.clock,
-                        self.header_timeout,
-                        &mut self.stream,
-                        &conn.buf,
-                    )
-                    .await?;
+                    chunk(&mut self.out, &conn.buf);
                     conn.buf.clear();
                 }
+                send(
+                    &mut self.clock,
+                    self.header_timeout,
+                    &mut self.stream,
+                    b"0\r\n\r\n",
+                )
+                .await?;
                 false
             }
         };
