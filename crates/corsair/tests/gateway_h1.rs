@@ -232,6 +232,16 @@ fn gateway_with(up: &Upstream, name: &str, settings: &str) -> Gateway {
     gateway_file(up, name, "", settings)
 }
 
+/// A gateway on one HTTP/1.1 implementation (`corsair` or `hyper`), with `settings` in
+/// `[gateway]`.
+fn gateway_on(up: &Upstream, name: &str, engine: &str, settings: &str) -> Gateway {
+    gateway_with(
+        up,
+        &format!("{name}-{engine}"),
+        &format!("{settings}\nhttp1 = \"{engine}\""),
+    )
+}
+
 /// A gateway with `top` lines before `[gateway]` and `settings` in it.
 fn gateway_file(up: &Upstream, name: &str, top: &str, settings: &str) -> Gateway {
     let dir = std::env::temp_dir().join(format!("corsair-h1-{name}-{}", std::process::id()));
@@ -541,11 +551,7 @@ fn a_slow_body_with_progress_is_not_cut_off_with_hyper() {
 
 fn slow_body(engine: &str) {
     let up = Upstream::start();
-    let gw = gateway_with(
-        &up,
-        &format!("drip-{engine}"),
-        &format!("header_read_timeout = 0.5\nhttp1 = \"{engine}\""),
-    );
+    let gw = gateway_on(&up, "drip", engine, "header_read_timeout = 0.5");
     rt().block_on(async {
         let mut c = client(&gw.addr).await;
         let t = std::time::Instant::now();
@@ -567,11 +573,7 @@ fn a_client_that_stops_reading_is_cut_off_with_hyper() {
 
 fn stops_reading(engine: &str) {
     let up = Upstream::start();
-    let gw = gateway_with(
-        &up,
-        &format!("stall-{engine}"),
-        &format!("header_read_timeout = 0.5\nhttp1 = \"{engine}\""),
-    );
+    let gw = gateway_on(&up, "stall", engine, "header_read_timeout = 0.5");
     let mut s = TcpStream::connect(&gw.addr).unwrap();
     s.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
         .unwrap();
@@ -604,11 +606,7 @@ fn smuggling_attempts_and_malformed_heads_are_refused_with_hyper() {
 
 fn smuggling(engine: &str) {
     let up = Upstream::start();
-    let gw = gateway_with(
-        &up,
-        &format!("smuggling-{engine}"),
-        &format!("http1 = \"{engine}\""),
-    );
+    let gw = gateway_on(&up, "smuggling", engine, "");
     let smuggle = [
         // Both framings: hyper refuses the request outright.
         "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",

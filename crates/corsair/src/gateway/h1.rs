@@ -688,13 +688,8 @@ impl Conn {
 
     /// Counts a CORS decision, with the counter of the last one when it is the same.
     fn count(&mut self, d: &Decision<'_>) {
-        if d.outcome == Outcome::NotCors {
+        let Some(kind) = proxy::metric_kind(d) else {
             return;
-        }
-        let kind = if d.outcome == Outcome::Preflight {
-            "preflight"
-        } else {
-            "actual"
         };
         let (origin, reason) = (d.origin.unwrap_or(""), d.reason.id());
         if let Some(m) = &self.metric {
@@ -824,30 +819,18 @@ impl Conn {
             .await
             .is_ok()
                 && (body_left == 0 || self.copy_body(&mut conn, body_left).await);
-            if !sent {
-                if reused && resend {
-                    continue;
-                }
-                return self
-                    .unreachable(
-                        &UpstreamError::Request("write failed".into()),
-                        d,
-                        compiled,
-                        &CLOSING,
-                    )
-                    .await;
-            }
-            match self.response_head(&mut conn, compiled).await {
+            let answered = if sent {
+                self.response_head(&mut conn, compiled).await
+            } else {
+                Ok(None)
+            };
+            match answered {
                 Ok(Some(n)) => break (conn, n),
                 Ok(None) if reused && resend => continue,
                 Ok(None) => {
+                    let why = if sent { "closed" } else { "write failed" };
                     return self
-                        .unreachable(
-                            &UpstreamError::Request("closed".into()),
-                            d,
-                            compiled,
-                            &CLOSING,
-                        )
+                        .unreachable(&UpstreamError::Request(why.into()), d, compiled, &CLOSING)
                         .await;
                 }
                 Err(Timeout) => {

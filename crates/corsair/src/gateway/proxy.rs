@@ -175,15 +175,19 @@ impl Drop for Busy<'_> {
 
 /// Counts a CORS decision in the metrics.
 pub fn count(state: &State, d: &Decision<'_>) {
-    if d.outcome != Outcome::NotCors {
-        let kind = if d.outcome == Outcome::Preflight {
-            "preflight"
-        } else {
-            "actual"
-        };
+    if let Some(kind) = metric_kind(d) {
         state
             .metrics
             .decision(kind, d.allowed, d.reason.id(), d.origin.unwrap_or(""));
+    }
+}
+
+/// The `kind` label of a CORS decision; `None` for a request that is not CORS.
+pub fn metric_kind(d: &Decision<'_>) -> Option<&'static str> {
+    match d.outcome {
+        Outcome::NotCors => None,
+        Outcome::Preflight => Some("preflight"),
+        Outcome::Actual => Some("actual"),
     }
 }
 
