@@ -105,6 +105,19 @@ impl NotSent {
 }
 
 /// Whether a page may not set this header (<https://fetch.spec.whatwg.org/#forbidden-request-header>),
+/// The CORS response headers a server sends
+/// (<https://fetch.spec.whatwg.org/#http-responses>), lowercase: the one list that gateways
+/// strip from an upstream's answer, generated configs hide, and the policy refuses as request or
+/// exposed headers.
+pub const CORS_RESPONSE_HEADERS: [&str; 6] = [
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-allow-methods",
+    "access-control-allow-headers",
+    "access-control-expose-headers",
+    "access-control-max-age",
+];
+
 /// and why. `fetch()` drops such headers silently; XHR logs "Refused to set unsafe header".
 pub fn forbidden(name: &str, value: &str, browser: Browser) -> Option<NotSent> {
     let lower = name.to_ascii_lowercase();

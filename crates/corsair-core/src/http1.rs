@@ -3,15 +3,7 @@
 //! that re-encodes what it reads. Headers come in as (name, value) byte pairs as a parser such
 //! as httparse found them (names are tokens, values have no CR or LF).
 
-/// The CORS response headers a server sends (the ones a gateway replaces with its policy's).
-pub const CORS_RESPONSE_HEADERS: [&str; 6] = [
-    "access-control-allow-origin",
-    "access-control-allow-credentials",
-    "access-control-allow-methods",
-    "access-control-allow-headers",
-    "access-control-expose-headers",
-    "access-control-max-age",
-];
+pub use crate::header::CORS_RESPONSE_HEADERS;
 
 /// Whether header name `a` is `b` (given in lowercase).
 pub fn name_is(a: &[u8], b: &str) -> bool {

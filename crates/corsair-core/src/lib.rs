@@ -22,6 +22,7 @@ pub mod fetch;
 pub mod fix;
 pub mod gen;
 pub mod header;
+pub mod host;
 pub mod http1;
 pub mod method;
 pub mod mime;

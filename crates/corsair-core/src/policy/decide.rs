@@ -188,7 +188,14 @@ pub fn decide<'a>(policy: &'a Policy, req: &RequestView<'a>) -> Decision<'a> {
     let Some(origin) = req.origin else {
         d.outcome = Outcome::NotCors;
         d.reason = Reason::NoOrigin;
-        if !policy.any_origin {
+        if policy.any_origin {
+            // The same answer for every request, so a shared cache can store this one and serve
+            // it to a later CORS request (https://fetch.spec.whatwg.org/#cors-protocol-and-http-caches).
+            d.headers.push("access-control-allow-origin", "*");
+            if let Some(e) = &policy.expose_headers {
+                d.headers.push("access-control-expose-headers", e);
+            }
+        } else {
             // A cache must not serve this response to a CORS request from another origin.
             d.headers.push("vary", "Origin");
         }
@@ -226,17 +233,24 @@ pub fn decide<'a>(policy: &'a Policy, req: &RequestView<'a>) -> Decision<'a> {
         return d;
     }
     d.status = policy.preflight_status;
+    d.reason = check_request(policy, req);
+    d.allowed = d.reason == Reason::Allowed;
     d.headers
         .push("access-control-allow-methods", &policy.allow_methods);
-    if let Some(h) = &policy.allow_headers {
+    // A header the policy refuses is refused by every browser: engines that still let `*`
+    // cover `Authorization` (against the standard) get the names alone.
+    let allow_headers = if d.reason == Reason::HeaderNotAllowed {
+        &policy.allow_headers_named
+    } else {
+        &policy.allow_headers
+    };
+    if let Some(h) = allow_headers {
         d.headers.push("access-control-allow-headers", h);
     }
     if let Some(m) = &policy.max_age {
         d.headers.push("access-control-max-age", m);
     }
     d.headers.push("vary", PREFLIGHT_VARY);
-    d.reason = check_request(policy, req);
-    d.allowed = d.reason == Reason::Allowed;
     d
 }
 
@@ -485,6 +499,23 @@ mod tests {
         );
         assert_eq!(d.headers.get("access-control-allow-origin"), Some("*"));
         assert_eq!(d.headers.get("vary"), None);
+        // Issue 11, finding 5: the same ACAO without an Origin, so a shared cache cannot store
+        // an answer without it and serve it to a CORS request.
+        let d = decide(&p, &view("GET", None, None, None));
+        assert_eq!(d.outcome, Outcome::NotCors);
+        assert_eq!(d.headers.get("access-control-allow-origin"), Some("*"));
+        assert_eq!(
+            d.headers.get("access-control-expose-headers"),
+            Some("X-Total-Count")
+        );
+        assert_eq!(d.headers.get("vary"), None);
+        // Issue 11, finding 3: methods = ["*"] answers with a wildcard, not an empty list.
+        let d = decide(
+            &p,
+            &view("OPTIONS", Some("https://x.example"), Some("DELETE"), None),
+        );
+        assert!(d.allowed);
+        assert_eq!(d.headers.get("access-control-allow-methods"), Some("*"));
         let d = decide(
             &p,
             &view(

@@ -9,6 +9,8 @@
 pub mod decide;
 pub mod file;
 pub mod pattern;
+pub mod proof;
+pub mod regex_scope;
 mod validate;
 
 pub use decide::{
@@ -74,6 +76,8 @@ pub struct Policy {
     pub(crate) preflight_status: u16,
     pub(crate) allow_methods: String,
     pub(crate) allow_headers: Option<String>,
+    /// `allow_headers` without `*`: the answer to a preflight whose headers are refused.
+    pub(crate) allow_headers_named: Option<String>,
     pub(crate) expose_headers: Option<String>,
     pub(crate) max_age: Option<String>,
     pub(crate) spec: PolicySpec,

@@ -4,7 +4,8 @@
 //! malformed methods and headers, unanchored or broken regexes.
 
 use super::pattern::{OriginPattern, PortRule};
-use super::{Policy, PolicySpec};
+use super::{regex_scope, Policy, PolicySpec};
+use crate::host::Host;
 use crate::method::{is_forbidden, is_token};
 use crate::origin::Origin;
 use serde::Serialize;
@@ -74,12 +75,34 @@ fn warn(field: Field, message: String, fix: impl Into<String>) -> Problem {
     }
 }
 
-/// Whether `host` is a loopback name or address, where plain http is as safe as it gets.
-fn is_loopback(host: &str) -> bool {
-    host == "localhost"
-        || host.ends_with(".localhost")
-        || host.starts_with("127.")
-        || host == "[::1]"
+/// Refuses a value with spaces around it: the comparison is exact, so the policy would hold a
+/// value no browser sends (the loader never trims silently).
+fn untrimmed(field: Field, raw: &str, problems: &mut Vec<Problem>) -> bool {
+    if raw.trim() == raw {
+        return false;
+    }
+    problems.push(err(
+        field,
+        format!("'{raw}' has spaces around it"),
+        format!("write \"{}\"", raw.trim()),
+    ));
+    true
+}
+
+/// Parses the host of an origin (or of a pattern's fixed part) and refuses what DNS cannot
+/// carry: empty labels, over-long labels or names.
+fn parsed_host(field: Field, raw: &str, host: &str, problems: &mut Vec<Problem>) -> Option<Host> {
+    match Host::parse(host) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            problems.push(err(
+                field,
+                format!("'{raw}': {e}"),
+                "write the host as browsers send it, e.g. https://app.example.com",
+            ));
+            None
+        }
+    }
 }
 
 /// Parses one `origins` entry into a pattern, or says why it cannot be one.
@@ -136,21 +159,31 @@ fn origin_pattern(
         ));
         return None;
     }
-    insecure_check(field, &t.scheme, &t.host, raw, spec, problems);
+    if t.port == Some(0) {
+        problems.push(err(
+            field,
+            format!("'{raw}' has port 0, which no page is served from"),
+            "write the port the page is served from, e.g. http://localhost:5173",
+        ));
+        return None;
+    }
+    let host = parsed_host(field, raw, &t.host, problems)?;
+    insecure_check(field, &t.scheme, &host, raw, spec, problems);
     Some(OriginPattern::Exact(origin.to_string()))
 }
 
+/// Refuses plain http with credentials, unless every host the entry covers is loopback.
 fn insecure_check(
     field: Field,
     scheme: &str,
-    host: &str,
+    host: &Host,
     raw: &str,
     spec: &PolicySpec,
     problems: &mut Vec<Problem>,
 ) {
     if scheme == "http"
         && spec.credentials
-        && !is_loopback(host)
+        && !host.is_loopback()
         && !spec.dangerously_allow_insecure_origins
     {
         problems.push(err(
@@ -217,6 +250,14 @@ fn wildcard_pattern(
                 ));
                 return None;
             }
+            Ok(0) => {
+                problems.push(err(
+                    field,
+                    format!("'{raw}' has port 0, which no page is served from"),
+                    usage,
+                ));
+                return None;
+            }
             Ok(n) => PortRule::Exact(n),
             Err(_) => {
                 problems.push(err(field, format!("'{raw}' has the port '{p}'"), usage));
@@ -252,7 +293,17 @@ fn wildcard_pattern(
             ));
             return None;
         }
-        if is_public_suffix(suffix) {
+        let parsed = parsed_host(field, raw, suffix, problems)?;
+        let Host::Domain(domain) = &parsed else {
+            problems.push(err(
+                field,
+                format!("'{raw}': '{suffix}' is an IP address, which has no subdomains"),
+                format!("list the address itself: \"{scheme}://{suffix}\""),
+            ));
+            return None;
+        };
+        // Every name under localhost is loopback (RFC 6761 §6.3): nobody can register one.
+        if domain.is_public_suffix() && !parsed.is_loopback() {
             problems.push(err(
                 field,
                 format!("'{raw}' trusts every site under the public suffix '{suffix}': anyone can register a subdomain there"),
@@ -260,7 +311,7 @@ fn wildcard_pattern(
             ));
             return None;
         }
-        insecure_check(field, scheme, suffix, raw, spec, problems);
+        insecure_check(field, scheme, &parsed, raw, spec, problems);
         return Some(OriginPattern::Subdomain {
             scheme: scheme.into(),
             suffix: suffix.into(),
@@ -281,7 +332,8 @@ fn wildcard_pattern(
     }
     match Origin::spelling(&format!("{scheme}://{host}")) {
         Ok((o, sp)) if sp.is_empty() && o.tuple().is_some() => {
-            insecure_check(field, scheme, host, raw, spec, problems);
+            let parsed = parsed_host(field, raw, host, problems)?;
+            insecure_check(field, scheme, &parsed, raw, spec, problems);
             Some(OriginPattern::AnyPort {
                 scheme: scheme.into(),
                 host: host.into(),
@@ -298,17 +350,89 @@ fn wildcard_pattern(
     }
 }
 
-/// Whether `domain` is itself a public suffix (`com`, `github.io`, `co.uk`), by the public
-/// suffix list.
-fn is_public_suffix(domain: &str) -> bool {
-    match psl::suffix(domain.as_bytes()) {
-        Some(s) => s.as_bytes() == domain.as_bytes() && s.is_known() || !domain.contains('.'),
-        None => true,
-    }
+/// Whether `lower` is a CORS protocol header name (`access-control-*`): response headers the
+/// server sends, or the preflight's own request headers, never something a page sets or reads.
+fn is_cors_protocol_header(lower: &str) -> bool {
+    crate::header::CORS_RESPONSE_HEADERS.contains(&lower)
+        || matches!(
+            lower,
+            "access-control-request-method"
+                | "access-control-request-headers"
+                | "access-control-request-private-network"
+        )
 }
 
-fn join(items: &[String]) -> String {
-    items.join(", ")
+/// Checks one `origin_regex` entry: it compiles, it cannot match `null` (with credentials), and
+/// what its automaton matches ([`regex_scope::analyse`]) holds no plain-http origin (with
+/// credentials) and no more than [`regex_scope::MAX_SITES`] sites.
+fn origin_regex(
+    i: usize,
+    re: &str,
+    spec: &PolicySpec,
+    problems: &mut Vec<Problem>,
+) -> Option<OriginPattern> {
+    let field = Field::OriginRegex(i);
+    if untrimmed(field, re, problems) {
+        return None;
+    }
+    let body = re.strip_prefix('^').unwrap_or(re);
+    let body = body.strip_suffix('$').unwrap_or(body);
+    let r = match regex::Regex::new(&format!("^(?:{body})$")) {
+        Ok(r) => r,
+        Err(e) => {
+            problems.push(err(
+                field,
+                format!("'{re}' is not a valid regular expression: {e}"),
+                "fix the expression (it is anchored for you: ^(?:...)$)",
+            ));
+            return None;
+        }
+    };
+    if spec.credentials && r.is_match("null") {
+        problems.push(err(
+            field,
+            format!("'{re}' matches the origin 'null'"),
+            "make the expression require a scheme, e.g. ^https://",
+        ));
+    }
+    let scope = match regex_scope::analyse(body) {
+        Ok(s) => s,
+        Err(regex_scope::TooComplex(why)) => {
+            problems.push(err(
+                field,
+                format!("'{re}' is too complex to prove safe: {why}"),
+                "list the origins, or use patterns such as https://*.example.com",
+            ));
+            return None;
+        }
+    };
+    if let Some(w) = &scope.plain_http {
+        if spec.credentials && !spec.dangerously_allow_insecure_origins {
+            problems.push(err(
+                field,
+                format!("'{re}' matches plain-http origins such as '{w}' and credentials are allowed: anyone on the network path can impersonate them"),
+                "require https:// (plain http only for localhost, 127.0.0.1 or [::1])",
+            ));
+        }
+    }
+    if scope.unbounded {
+        let examples: Vec<&str> = scope
+            .sites
+            .iter()
+            .take(3)
+            .map(|(_, w)| w.as_str())
+            .collect();
+        problems.push(err(
+            field,
+            format!(
+                "'{re}' matches origins on more than {} sites, e.g. {}: anyone can register one (an unescaped '.', a missing '\\.' before the domain, or a wildcard over a public suffix)",
+                regex_scope::MAX_SITES,
+                examples.join(", ")
+            ),
+            "escape dots (\\\\.) and end on your own domain, e.g. ^https://([a-z0-9-]+\\\\.)*example\\\\.com$",
+        ));
+    }
+    Some(OriginPattern::Regex(r))
 }
 
 pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Problem>> {
@@ -324,7 +448,9 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
         ));
     }
     for (i, raw) in spec.origins.iter().enumerate() {
-        let raw = raw.trim();
+        if untrimmed(Field::Origins(i), raw, &mut problems) {
+            continue;
+        }
         if raw == "*" {
             if spec.credentials {
                 problems.push(err(Field::Origins(i), "'*' with credentials = true: browsers refuse a wildcard on credentialed requests, and reflecting any origin instead would let every site read your users' data".into(), "list the origins that may call with credentials, or set credentials = false for public data"));
@@ -347,43 +473,16 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
         }
     }
     for (i, re) in spec.origin_regex.iter().enumerate() {
-        let anchored = format!("^(?:{})$", re.trim_start_matches('^').trim_end_matches('$'));
-        match regex::Regex::new(&anchored) {
-            Ok(r) => {
-                if has_unescaped_dot(re) {
-                    problems.push(warn(Field::OriginRegex(i), format!("'{re}' has an unescaped '.', which matches any character ('wwwXexample.com')"), "escape dots in host names: \\\\."));
-                }
-                if spec.credentials && r.is_match("null") {
-                    problems.push(err(
-                        Field::OriginRegex(i),
-                        format!("'{re}' matches the origin 'null'"),
-                        "make the expression require a scheme, e.g. ^https://",
-                    ));
-                }
-                if spec.credentials
-                    && !spec.dangerously_allow_insecure_origins
-                    && r.is_match("http://a.example")
-                    && !re.contains("localhost")
-                {
-                    problems.push(err(
-                        Field::OriginRegex(i),
-                        format!("'{re}' matches plain-http origins and credentials are allowed"),
-                        "require https://",
-                    ));
-                }
-                patterns.push(OriginPattern::Regex(r));
-            }
-            Err(e) => problems.push(err(
-                Field::OriginRegex(i),
-                format!("'{re}' is not a valid regular expression: {e}"),
-                "fix the expression (it is anchored for you: ^(?:...)$)",
-            )),
+        if let Some(p) = origin_regex(i, re, spec, &mut problems) {
+            patterns.push(p);
         }
     }
     let mut methods = Vec::new();
     let mut any_method = false;
     for (i, m) in spec.methods.iter().enumerate() {
-        let m = m.trim();
+        if untrimmed(Field::Methods(i), m, &mut problems) {
+            continue;
+        }
         if m == "*" {
             if spec.credentials {
                 problems.push(err(Field::Methods(i), "'*' in methods with credentials: browsers read it as a method literally named '*'".into(), "list the methods, e.g. [\"GET\", \"POST\", \"PUT\", \"DELETE\"]"));
@@ -404,7 +503,7 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
             ));
         } else {
             let normal = crate::method::normalize(m).into_owned();
-            if normal != m {
+            if normal != *m {
                 problems.push(warn(Field::Methods(i), format!("'{m}' is sent by browsers as '{normal}', and the comparison is case-sensitive"), format!("write \"{normal}\"")));
             }
             if !methods.contains(&normal) {
@@ -418,7 +517,10 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
     let mut headers = Vec::new();
     let mut any_header = false;
     for (i, h) in spec.request_headers.iter().enumerate() {
-        let h = h.trim();
+        if untrimmed(Field::RequestHeaders(i), h, &mut problems) {
+            continue;
+        }
+        let lower = h.to_ascii_lowercase();
         if h == "*" {
             if spec.credentials {
                 problems.push(err(Field::RequestHeaders(i), "'*' in request_headers with credentials: browsers read it as a header literally named '*'".into(), "list the headers, e.g. [\"Content-Type\", \"Authorization\"]"));
@@ -429,7 +531,7 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
                     .iter()
                     .any(|x| x.eq_ignore_ascii_case("authorization"))
                 {
-                    problems.push(warn(Field::RequestHeaders(i), "'*' does not cover Authorization in the Fetch standard (Chromium and Firefox still let it through, for now)".into(), "add \"Authorization\" explicitly if clients send it"));
+                    problems.push(warn(Field::RequestHeaders(i), "'*' does not cover Authorization in the Fetch standard (Chromium, Firefox and Safari still let it through, for now)".into(), "add \"Authorization\" explicitly if clients send it"));
                 }
             }
         } else if !is_token(h) {
@@ -438,17 +540,20 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
                 format!("'{h}' is not a valid header name"),
                 "use letters, digits and !#$%&'*+-.^_`|~ only",
             ));
+        } else if is_cors_protocol_header(&lower) {
+            problems.push(err(Field::RequestHeaders(i), format!("'{h}' is a CORS protocol header: the server sends Access-Control-Allow-* and the browser sends Access-Control-Request-* itself; a page that sets it only triggers a preflight"), "remove it here, and remove the code in the page that sets it"));
         } else if crate::header::forbidden(h, "", crate::Browser::Firefox).is_some() {
             problems.push(err(Field::RequestHeaders(i), format!("'{h}' is a forbidden request header: pages cannot set it, so allowing it does nothing"), "remove it"));
-        } else {
-            let lower = h.to_ascii_lowercase();
-            if !headers.contains(&lower) {
-                headers.push(lower);
-            }
+        } else if !headers.contains(&lower) {
+            headers.push(lower);
         }
     }
+    let mut exposed = Vec::new();
     for (i, h) in spec.expose_headers.iter().enumerate() {
-        let h = h.trim();
+        if untrimmed(Field::ExposeHeaders(i), h, &mut problems) {
+            continue;
+        }
+        let lower = h.to_ascii_lowercase();
         if h == "*" && spec.credentials {
             problems.push(err(
                 Field::ExposeHeaders(i),
@@ -462,6 +567,16 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
                 format!("'{h}' is not a valid header name"),
                 "use letters, digits and !#$%&'*+-.^_`|~ only",
             ));
+        } else if matches!(lower.as_str(), "set-cookie" | "set-cookie2") {
+            problems.push(err(Field::ExposeHeaders(i), format!("'{h}' is a forbidden response header name: browsers never let a page read it, exposed or not"), "remove it; a page reads its cookies through document.cookie (not HttpOnly ones)"));
+        } else if is_cors_protocol_header(&lower) {
+            problems.push(err(
+                Field::ExposeHeaders(i),
+                format!("'{h}' is a CORS protocol header, not data for the page"),
+                "remove it",
+            ));
+        } else {
+            exposed.push(h.clone());
         }
     }
     let max_age = match spec.max_age {
@@ -488,31 +603,6 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(problems);
     }
-    let allow_methods = join(&methods);
-    let allow_headers = if any_header {
-        Some("*".to_string())
-    } else if headers.is_empty() {
-        None
-    } else {
-        Some(
-            spec.request_headers
-                .iter()
-                .map(|h| h.trim().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
-    };
-    let expose = if spec.expose_headers.is_empty() {
-        None
-    } else {
-        Some(
-            spec.expose_headers
-                .iter()
-                .map(|h| h.trim().to_string())
-                .collect::<Vec<_>>()
-                .join(", "),
-        )
-    };
     Ok((
         Policy {
             any_origin,
@@ -523,15 +613,16 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
             },
             exact,
             patterns,
+            allow_methods: allow_methods(&methods, any_method),
+            allow_headers: allow_headers(&spec.request_headers, any_header),
+            allow_headers_named: allow_headers(&spec.request_headers, false),
+            expose_headers: (!exposed.is_empty()).then(|| exposed.join(", ")),
             methods,
             any_method,
             headers,
             any_header,
             credentials: spec.credentials,
             preflight_status,
-            allow_methods,
-            allow_headers,
-            expose_headers: expose,
             max_age,
             spec: spec.clone(),
         },
@@ -539,15 +630,27 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
     ))
 }
 
-/// Whether a regex has a `.` that is not escaped, inside what looks like a host name.
-fn has_unescaped_dot(re: &str) -> bool {
-    let b = re.as_bytes();
-    (0..b.len()).any(|i| {
-        b[i] == b'.'
-            && (i == 0 || b[i - 1] != b'\\')
-            && b.get(i + 1).is_some_and(|c| c.is_ascii_alphanumeric())
-            && (i == 0 || b[i - 1].is_ascii_alphanumeric())
-    })
+/// `Access-Control-Allow-Methods`: the listed methods, and `*` first when the policy allows any
+/// method (only without credentials, where browsers read `*` as a wildcard).
+fn allow_methods(methods: &[String], any: bool) -> String {
+    let mut items: Vec<&str> = Vec::new();
+    if any {
+        items.push("*");
+    }
+    items.extend(methods.iter().map(String::as_str));
+    items.join(", ")
+}
+
+/// `Access-Control-Allow-Headers`: `*` first when any header is allowed, then every name listed,
+/// so that `Authorization`, which `*` never covers in the Fetch standard
+/// (<https://fetch.spec.whatwg.org/#cors-non-wildcard-request-header-name>), is named.
+fn allow_headers(listed: &[String], any: bool) -> Option<String> {
+    let mut items: Vec<&str> = Vec::new();
+    if any {
+        items.push("*");
+    }
+    items.extend(listed.iter().map(String::as_str).filter(|h| *h != "*"));
+    (!items.is_empty()).then(|| items.join(", "))
 }
 
 #[cfg(test)]
@@ -673,10 +776,180 @@ mod tests {
             "anchored at the start"
         );
         s.origin_regex = vec![r"https://[a-z]+.example.com".into()];
-        assert!(!s.build().unwrap().1.is_empty(), "unescaped dot warns");
+        assert!(
+            errors(&s)[0].contains("more than 8 sites"),
+            "an unescaped dot matches other sites"
+        );
         s.origin_regex = vec![r".*".into()];
         assert!(!errors(&s).is_empty(), "matches null and http");
         s.origin_regex = vec![r"(".into()];
         assert!(errors(&s)[0].contains("not a valid regular expression"));
+    }
+
+    fn spec_with(f: impl FnOnce(&mut PolicySpec)) -> PolicySpec {
+        let mut s = spec(&[], false);
+        f(&mut s);
+        s
+    }
+
+    /// Issue 11, finding 1: loopback is decided on the parsed host, not on its text.
+    #[test]
+    fn regression_loopback_is_a_parsed_address() {
+        for origin in [
+            "http://127.attacker.example",
+            "http://*.127.attacker.example",
+            "http://127.0.0.1.nip.io",
+            "http://localhost.attacker.example",
+        ] {
+            let e = errors(&spec(&[origin], true));
+            assert!(
+                e.iter().any(|m| m.contains("plain http")),
+                "{origin}: {e:?}"
+            );
+        }
+        for origin in [
+            "http://127.0.0.1:5173",
+            "http://127.1.2.3",
+            "http://[::1]:8080",
+            "http://localhost:*",
+            "http://app.localhost:3000",
+        ] {
+            assert!(errors(&spec(&[origin], true)).is_empty(), "{origin}");
+        }
+    }
+
+    /// Issue 11, finding 2: a regex is judged by what its automaton matches.
+    #[test]
+    fn regression_regex_text_cannot_hide_plain_http() {
+        for re in [r"http://.*|localhost", r"http://(evil\.example|localhost)"] {
+            let s = spec_with(|s| {
+                s.origin_regex = vec![re.into()];
+                s.credentials = true;
+            });
+            let e = errors(&s);
+            assert!(
+                e.iter().any(|m| m.contains("matches plain-http origins")),
+                "{re}: {e:?}"
+            );
+        }
+        let s = spec_with(|s| {
+            s.origin_regex = vec![r"http://(localhost|127\.0\.0\.1)(:[0-9]+)?".into()];
+            s.credentials = true;
+        });
+        assert!(errors(&s).is_empty(), "{:?}", errors(&s));
+    }
+
+    /// Issue 11, finding 6: names that can never work, hosts DNS cannot carry, whitespace.
+    #[test]
+    fn regression_lint_gaps() {
+        let cases: Vec<(PolicySpec, &str)> = vec![
+            (
+                spec_with(|s| {
+                    s.origins = vec!["https://a.example".into()];
+                    s.expose_headers = vec!["Set-Cookie".into()];
+                }),
+                "forbidden response header",
+            ),
+            (
+                spec_with(|s| {
+                    s.origins = vec!["https://a.example".into()];
+                    s.expose_headers = vec!["set-cookie2".into()];
+                }),
+                "forbidden response header",
+            ),
+            (
+                spec_with(|s| {
+                    s.origins = vec!["https://a.example".into()];
+                    s.expose_headers = vec!["Access-Control-Allow-Origin".into()];
+                }),
+                "CORS protocol header",
+            ),
+            (
+                spec_with(|s| {
+                    s.origins = vec!["https://a.example".into()];
+                    s.request_headers = vec!["Access-Control-Allow-Origin".into()];
+                }),
+                "CORS protocol header",
+            ),
+            (spec(&["https://*.127.0.0.1"], false), "IP address"),
+            (spec(&["https://example..com"], false), "empty label"),
+            (spec(&["https://example.com.."], false), "empty label"),
+            (spec(&["https://*.example..com"], false), "empty label"),
+            (spec(&["http://localhost:0"], false), "port 0"),
+            (spec(&["http://*.example.com:0"], false), "port 0"),
+            (
+                spec(&[&format!("https://{}.com", "a".repeat(64))], false),
+                "label longer",
+            ),
+            (
+                spec(
+                    &[&format!("https://{}", vec!["abcdefghi"; 26].join("."))],
+                    false,
+                ),
+                "longer than 253",
+            ),
+            (spec(&[" https://a.example"], false), "spaces around it"),
+            (spec(&["https://a.example "], false), "spaces around it"),
+            (
+                spec_with(|s| {
+                    s.origins = vec!["https://a.example".into()];
+                    s.methods = vec!["PUT ".into()];
+                }),
+                "spaces around it",
+            ),
+            (
+                spec_with(|s| {
+                    s.origins = vec!["https://a.example".into()];
+                    s.request_headers = vec![" X-Token".into()];
+                }),
+                "spaces around it",
+            ),
+        ];
+        for (s, needle) in cases {
+            let e = errors(&s);
+            assert!(
+                e.iter().any(|m| m.contains(needle)),
+                "{needle}: {s:?} gave {e:?}"
+            );
+        }
+    }
+
+    /// Issue 11, finding 7: every name under localhost is loopback, not a public suffix.
+    #[test]
+    fn regression_localhost_subdomains_are_loopback() {
+        for origin in [
+            "http://*.localhost:*",
+            "https://*.localhost",
+            "http://*.localhost",
+        ] {
+            let (p, w) = spec(&[origin], true)
+                .build()
+                .unwrap_or_else(|e| panic!("{origin}: {e:?}"));
+            assert!(w.is_empty(), "{w:?}");
+            assert!(p.allows_origin(&origin.replace("*.", "app.").replace(":*", ":3000")));
+        }
+    }
+
+    /// Issue 11, findings 3 and 4: the headers a wildcard policy sends.
+    #[test]
+    fn regression_wildcards_in_allow_lists() {
+        let p = spec_with(|s| {
+            s.origins = vec!["https://a.example".into()];
+            s.methods = vec!["*".into()];
+        })
+        .build()
+        .unwrap()
+        .0;
+        assert_eq!(p.allow_methods(), "*");
+        let p = spec_with(|s| {
+            s.origins = vec!["https://a.example".into()];
+            s.methods = vec!["*".into(), "PUT".into()];
+            s.request_headers = vec!["Authorization".into(), "*".into()];
+        })
+        .build()
+        .unwrap()
+        .0;
+        assert_eq!(p.allow_methods(), "*, PUT");
+        assert_eq!(p.allow_headers(), Some("*, Authorization"));
     }
 }
