@@ -251,7 +251,7 @@ impl Subject {
         };
         let t = Url::parse(&trusted).map_err(|e| format!("--origin '{trusted}': {e}"))?;
         let host = t.host_str().unwrap_or_default().to_string();
-        let is_ip = host.starts_with('[') || host.parse::<core::net::Ipv4Addr>().is_ok();
+        let is_ip = crate::host::Host::parse(&host).is_ok_and(|h| h.is_ip());
         let site = if is_ip {
             None
         } else {

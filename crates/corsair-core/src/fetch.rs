@@ -473,11 +473,7 @@ impl Fetch {
 fn is_secure_context(origin: &Origin) -> bool {
     match origin.tuple() {
         Some(t) => {
-            t.scheme == "https"
-                || t.host == "localhost"
-                || t.host.ends_with(".localhost")
-                || t.host.starts_with("127.")
-                || t.host == "[::1]"
+            t.scheme == "https" || crate::host::Host::parse(&t.host).is_ok_and(|h| h.is_loopback())
         }
         None => false,
     }

@@ -67,6 +67,35 @@ pub enum OriginError {
         /// What the URL parser said.
         reason: String,
     },
+    /// The input is a host (and port) without a scheme: `localhost:5173` would otherwise be
+    /// read as a URL whose scheme is `localhost`, whose origin is `null`.
+    #[error("'{input}' has no scheme, so it is not an origin; did you mean {suggestion}?")]
+    MissingScheme {
+        /// What was given.
+        input: String,
+        /// The origin it most likely means (`http://` for loopback hosts, else `https://`).
+        suggestion: String,
+    },
+    /// The input names an origin but is not its serialisation, which is what browsers send.
+    #[error("'{input}' {problems}, so it is not an origin as browsers send it; did you mean {canonical}?")]
+    NotSerialized {
+        /// What was given.
+        input: String,
+        /// What is wrong with it, in words.
+        problems: String,
+        /// The serialised origin.
+        canonical: String,
+    },
+}
+
+/// The origin `text` means when a user left out the scheme (`localhost:5173`,
+/// `app.example.com`), if it reads as host[:port][/path].
+fn without_scheme(text: &str) -> Option<String> {
+    let url = Url::parse(&format!("http://{text}")).ok()?;
+    let host = crate::host::Host::parse(url.host_str()?).ok()?;
+    let scheme = if host.is_loopback() { "http" } else { "https" };
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    Some(format!("{scheme}://{host}{port}"))
 }
 
 /// Something in an origin string that a browser would never send in an `Origin` header: the
@@ -147,11 +176,66 @@ impl Origin {
         if trimmed == "null" {
             return Ok(Origin::Opaque);
         }
-        let url = Url::parse(trimmed).map_err(|e| OriginError::Invalid {
-            input: trimmed.to_string(),
-            reason: e.to_string(),
-        })?;
+        let missing_scheme = || {
+            without_scheme(trimmed).map(|suggestion| OriginError::MissingScheme {
+                input: trimmed.to_string(),
+                suggestion,
+            })
+        };
+        let url = match Url::parse(trimmed) {
+            Ok(u) => u,
+            Err(url::ParseError::RelativeUrlWithoutBase) => {
+                return Err(missing_scheme().unwrap_or_else(|| OriginError::Invalid {
+                    input: trimmed.to_string(),
+                    reason: url::ParseError::RelativeUrlWithoutBase.to_string(),
+                }))
+            }
+            Err(e) => {
+                return Err(OriginError::Invalid {
+                    input: trimmed.to_string(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        // `localhost:5173` parses as scheme `localhost` with path `5173`: a port where a path
+        // would be means the scheme was left out.
+        if url.cannot_be_a_base() {
+            let rest = &trimmed[url.scheme().len() + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            if digits > 0 && matches!(rest.as_bytes().get(digits), None | Some(b'/')) {
+                if let Some(e) = missing_scheme() {
+                    return Err(e);
+                }
+            }
+        }
         Ok(Origin::of_url(&url))
+    }
+
+    /// Parses an origin as browsers send it in the `Origin` header: a serialised tuple origin or
+    /// the literal `null`, nothing else. Anything that names an origin in another spelling (a
+    /// path, a trailing slash, upper case, a default port, spaces) is an error that names the
+    /// serialised form, so a typo never turns into a different origin silently.
+    pub fn parse_serialized(input: &str) -> Result<Origin, OriginError> {
+        if input == "null" {
+            return Ok(Origin::Opaque);
+        }
+        let (origin, spelling) = Origin::spelling(input)?;
+        let mut problems: Vec<&str> = Vec::new();
+        if input.trim() != input {
+            problems.push("has spaces around it");
+        }
+        problems.extend(spelling.iter().map(Spelling::describe));
+        if origin.is_opaque() {
+            problems.push("has an opaque origin (only the literal null stands for one)");
+        }
+        if problems.is_empty() {
+            return Ok(origin);
+        }
+        Err(OriginError::NotSerialized {
+            input: input.to_string(),
+            problems: problems.join(", "),
+            canonical: origin.to_string(),
+        })
     }
 
     /// The differences between how `input` is written and the origin's serialisation, each a
@@ -368,5 +452,58 @@ mod tests {
         assert_eq!(check("https://example.com?x"), vec![Spelling::Query]);
         assert_eq!(check("https://bücher.example"), vec![Spelling::NonAscii]);
         assert_eq!(check("http://[::0:1]"), vec![Spelling::NotCanonical]);
+    }
+
+    /// Issue 11, finding 9: a typo in an origin is an error naming the likely origin.
+    #[test]
+    fn regression_an_origin_without_scheme_is_an_error() {
+        for (input, suggestion) in [
+            ("localhost:5173", "http://localhost:5173"),
+            ("localhost", "http://localhost"),
+            ("127.0.0.1:8080", "http://127.0.0.1:8080"),
+            ("app.example.com", "https://app.example.com"),
+            ("app.example.com:8443/x", "https://app.example.com:8443"),
+        ] {
+            assert_eq!(
+                Origin::parse(input),
+                Err(OriginError::MissingScheme {
+                    input: input.into(),
+                    suggestion: suggestion.into()
+                }),
+                "{input}"
+            );
+        }
+        assert_eq!(ser("data:text/plain,hi"), "null");
+        assert_eq!(ser("about:blank"), "null");
+    }
+
+    #[test]
+    fn regression_only_the_serialised_form_is_an_origin() {
+        for (input, canonical) in [
+            ("https://app.example.com/", "https://app.example.com"),
+            ("https://App.example.com", "https://app.example.com"),
+            ("https://app.example.com:443", "https://app.example.com"),
+            ("https://app.example.com/path", "https://app.example.com"),
+            (" https://app.example.com", "https://app.example.com"),
+            ("data:text/plain,x", "null"),
+        ] {
+            match Origin::parse_serialized(input) {
+                Err(OriginError::NotSerialized { canonical: c, .. }) => {
+                    assert_eq!(c, canonical, "{input}")
+                }
+                other => panic!("{input}: {other:?}"),
+            }
+        }
+        assert_eq!(Origin::parse_serialized("null"), Ok(Origin::Opaque));
+        assert_eq!(
+            Origin::parse_serialized("http://localhost:5173")
+                .unwrap()
+                .to_string(),
+            "http://localhost:5173"
+        );
+        assert!(matches!(
+            Origin::parse_serialized("localhost:5173"),
+            Err(OriginError::MissingScheme { .. })
+        ));
     }
 }

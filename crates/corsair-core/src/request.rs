@@ -186,7 +186,7 @@ impl RequestSpec {
         if !url.username().is_empty() || url.password().is_some() {
             return Err(RequestError::UrlCredentials(self.url.clone()));
         }
-        let origin = Origin::parse(&self.origin)?;
+        let origin = Origin::parse_serialized(&self.origin)?;
         let raw_method = if self.method.is_empty() {
             "GET"
         } else {

@@ -59,7 +59,34 @@ fn usage_errors_exit_2_with_a_fix() {
         ),
         (
             &["check", "http://127.0.0.1:9/", "--origin", "example.com"],
-            "scheme://host",
+            "did you mean https://example.com?",
+        ),
+        // Issue 11, finding 9: an origin typo is an error naming the origin, never `null`.
+        (
+            &["check", "http://127.0.0.1:9/", "--origin", "localhost:5173"],
+            "did you mean http://localhost:5173?",
+        ),
+        (
+            &[
+                "check",
+                "http://127.0.0.1:9/",
+                "--origin",
+                "http://localhost:5173/",
+            ],
+            "did you mean http://localhost:5173?",
+        ),
+        (
+            &[
+                "check",
+                "http://127.0.0.1:9/",
+                "--origin",
+                "HTTPS://App.example.com:443",
+            ],
+            "did you mean https://app.example.com?",
+        ),
+        (
+            &["origin", "localhost:5173"],
+            "did you mean http://localhost:5173?",
         ),
         (
             &[
@@ -392,7 +419,7 @@ fn allowed_request_exits_0() {
         "check",
         &format!("{}/ok", server.origin(1)),
         "--origin",
-        &format!("{page}/"),
+        &page,
         "--format",
         "json",
     ]);
@@ -400,8 +427,4 @@ fn allowed_request_exits_0() {
     let v = json(&o);
     assert_eq!(v["allowed"], true);
     assert_eq!(v["console"], serde_json::Value::Null);
-    assert!(
-        v["warnings"][0].as_str().unwrap().contains("has a path"),
-        "{v}"
-    );
 }

@@ -21,7 +21,7 @@
 //! ```
 
 use super::validate::{Field, Problem, Severity};
-use super::{Policy, PolicySpec};
+use super::{keys, Policy, PolicySpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -50,7 +50,7 @@ pub struct Route {
 
 /// Gateway limits and timeouts, in seconds and bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct Gateway {
     /// Seconds a client has to send its request head; also how long an idle keep-alive
     /// connection stays open.
@@ -149,7 +149,6 @@ pub struct Diagnostic {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawFile {
     listen: Option<Spanned<String>>,
     upstream: Option<Spanned<String>>,
@@ -166,7 +165,6 @@ struct RawFile {
 }
 
 #[derive(Deserialize, Default, Clone)]
-#[serde(deny_unknown_fields)]
 struct RawPolicy {
     origins: Option<Vec<Spanned<String>>>,
     origin_regex: Option<Vec<Spanned<String>>>,
@@ -180,14 +178,12 @@ struct RawPolicy {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawRoute {
     path: Spanned<String>,
     policy: Spanned<RawPolicy>,
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 struct RawEnv {
     #[serde(default)]
     origins: Vec<Spanned<String>>,
@@ -359,30 +355,46 @@ fn locate(text: &str, spans: &Spans, p: Problem) -> Diagnostic {
 /// value of `CORSAIR_ENV`, read by the caller). Returns the config and its warnings, or every
 /// error and warning.
 pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    // Unknown keys first, all of them: typed parsing ignores them, so the rest of the file is
+    // still checked.
+    let mut diags: Vec<Diagnostic> = keys::unknown(text)
+        .into_iter()
+        .map(|u| {
+            let (message, fix) = match u.suggestion {
+                Some(s) => (
+                    format!("unknown key `{}`; did you mean `{s}`?", u.path),
+                    format!("rename it to `{s}`"),
+                ),
+                None => (
+                    format!("unknown key `{}`", u.path),
+                    format!("remove it, or use one of: {}", u.known.join(", ")),
+                ),
+            };
+            diag(text, &u.span, Severity::Error, u.path, message, fix)
+        })
+        .collect();
     let raw: RawFile = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
             let span = e.span().unwrap_or(0..0);
             let message = e.message().to_string();
-            let fix = if message.contains("unknown field") {
-                "check the key's spelling; the keys are listed in the README (corsair.toml)"
-                    .to_string()
-            } else if message.contains("unknown variant") {
+            let fix = if message.contains("unknown variant") {
                 "use one of the expected values the message lists".to_string()
             } else {
                 "fix the TOML syntax at this position".to_string()
             };
-            return Err(vec![diag(
+            diags.push(diag(
                 text,
                 &span,
                 Severity::Error,
                 String::new(),
                 message,
                 fix,
-            )]);
+            ));
+            diags.sort_by_key(|d| (d.line, d.column));
+            return Err(diags);
         }
     };
-    let mut diags = Vec::new();
     let mut error = |span: Range<usize>, key: &str, message: String, fix: &str| {
         diags.push(diag(
             text,
@@ -593,8 +605,25 @@ max_age = 99999
         let d = load("[policy]\norigins = [\"https://a.example\"\n", None).unwrap_err();
         assert_eq!(d[0].line, 3);
         let d = load("[policy]\norigin = [\"https://a.example\"]\n", None).unwrap_err();
-        assert!(d[0].message.contains("unknown field"), "{d:?}");
-        assert_eq!(d[0].line, 2);
+        let typo = d
+            .iter()
+            .find(|d| d.message == "unknown key `policy.origin`; did you mean `origins`?")
+            .unwrap_or_else(|| panic!("{d:?}"));
+        assert_eq!((typo.line, typo.column), (2, 1));
+        // Issue 11, finding 8: a misspelled key does not hide the file's other problems.
+        let d = load(
+            "[policy]\norigins = [\"http://app.example\"]\nrequest_header = [\"X-A\"]\ncredentials = true\nmethods = [\"TRACE\"]\n",
+            None,
+        )
+        .unwrap_err();
+        let messages: Vec<&str> = d.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(d.len(), 3, "{messages:?}");
+        assert!(messages[0].contains("plain http"), "{messages:?}");
+        assert!(
+            messages[1].contains("did you mean `request_headers`?"),
+            "{messages:?}"
+        );
+        assert!(messages[2].contains("forbidden method"), "{messages:?}");
         let d = load(
             "[gateway]\nhttp1 = \"nginx\"\n[policy]\norigins = [\"https://a.example\"]\n",
             None,

@@ -8,6 +8,7 @@
 
 pub mod decide;
 pub mod file;
+pub mod keys;
 pub mod pattern;
 pub mod proof;
 pub mod regex_scope;

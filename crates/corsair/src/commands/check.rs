@@ -8,7 +8,6 @@ use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::fetch::{Exchange, ExchangeKind, Outgoing};
 use corsair_core::fix;
-use corsair_core::origin::Origin;
 use corsair_core::{Api, Browser, Credentials, Fetch, Next, Outcome, RequestSpec};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -99,15 +98,6 @@ async fn evaluate(args: &CheckArgs) -> Result<(RequestSpec, Outcome, Vec<String>
         },
     };
     let mut warnings = Vec::new();
-    if let Ok((origin, problems)) = Origin::spelling(&args.origin) {
-        for p in problems {
-            warnings.push(format!(
-                "--origin '{}' {}; a browser sends '{origin}', which is what is checked",
-                args.origin.trim(),
-                p.describe()
-            ));
-        }
-    }
     let fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
     let client = Client::new(
         resolve,

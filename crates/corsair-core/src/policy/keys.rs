@@ -1,0 +1,190 @@
+//! The keys `corsair.toml` knows, table by table, and a walk of the document that reports every
+//! key it does not know at once, each with its position and the closest known key ("did you mean
+//! `request_headers`?"). Typed parsing then ignores unknown keys, so one misspelling does not
+//! hide the file's other problems.
+
+use std::ops::Range;
+use toml_edit::{ImDocument, Item, Key, Value};
+
+/// Top-level keys.
+pub const TOP: &[&str] = &[
+    "listen",
+    "upstream",
+    "admin",
+    "mode",
+    "upstream_cors",
+    "gateway",
+    "policy",
+    "routes",
+    "env",
+];
+/// `[policy]` and `[[routes]] policy` keys (the fields of [`super::PolicySpec`]).
+pub const POLICY: &[&str] = &[
+    "origins",
+    "origin_regex",
+    "methods",
+    "request_headers",
+    "expose_headers",
+    "credentials",
+    "max_age",
+    "preflight_status",
+    "dangerously_allow_insecure_origins",
+];
+/// `[gateway]` keys (the fields of [`super::file::Gateway`]).
+pub const GATEWAY: &[&str] = &[
+    "header_read_timeout",
+    "upstream_connect_timeout",
+    "upstream_timeout",
+    "max_header_bytes",
+    "shutdown_grace",
+    "http1",
+];
+/// `[[routes]]` keys.
+pub const ROUTE: &[&str] = &["path", "policy"];
+/// `[env.NAME]` keys.
+pub const ENV: &[&str] = &["origins"];
+
+/// A key the schema does not know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unknown {
+    /// Its dotted path (`policy.request_header`).
+    pub path: String,
+    /// Where it is in the text.
+    pub span: Range<usize>,
+    /// The known keys of its table.
+    pub known: &'static [&'static str],
+    /// The closest known key, when one is close.
+    pub suggestion: Option<&'static str>,
+}
+
+/// Every unknown key in `text`, in document order. Text that is not TOML gives none: the typed
+/// parser reports the syntax error.
+pub fn unknown(text: &str) -> Vec<Unknown> {
+    let Ok(doc) = ImDocument::parse(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let root = doc.as_table();
+    for (k, item) in root.iter() {
+        let key = root.key(k);
+        check(&mut out, "", k, key, TOP);
+        match k {
+            "policy" => table(&mut out, "policy", item, POLICY),
+            "gateway" => table(&mut out, "gateway", item, GATEWAY),
+            "routes" => {
+                if let Some(routes) = item.as_array_of_tables() {
+                    for (i, r) in routes.iter().enumerate() {
+                        let path = format!("routes[{i}]");
+                        for (rk, ri) in r.iter() {
+                            check(&mut out, &path, rk, r.key(rk), ROUTE);
+                            if rk == "policy" {
+                                table(&mut out, &format!("{path}.policy"), ri, POLICY);
+                            }
+                        }
+                    }
+                }
+            }
+            "env" => {
+                if let Some(envs) = item.as_table_like() {
+                    for (name, e) in envs.iter() {
+                        table(&mut out, &format!("env.{name}"), e, ENV);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.sort_by_key(|u| u.span.start);
+    out
+}
+
+/// Checks the keys of a table or inline table.
+fn table(out: &mut Vec<Unknown>, path: &str, item: &Item, known: &'static [&'static str]) {
+    match item {
+        Item::Table(t) => {
+            for (k, _) in t.iter() {
+                check(out, path, k, t.key(k), known);
+            }
+        }
+        Item::Value(Value::InlineTable(t)) => {
+            for (k, _) in t.iter() {
+                check(out, path, k, t.key(k), known);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check(
+    out: &mut Vec<Unknown>,
+    path: &str,
+    k: &str,
+    key: Option<&Key>,
+    known: &'static [&'static str],
+) {
+    if known.contains(&k) {
+        return;
+    }
+    out.push(Unknown {
+        path: if path.is_empty() {
+            k.to_string()
+        } else {
+            format!("{path}.{k}")
+        },
+        span: key.and_then(Key::span).unwrap_or(0..0),
+        known,
+        suggestion: closest(k, known),
+    });
+}
+
+/// The known key closest to `k` by edit distance, when it is close enough to be a typo.
+pub fn closest(k: &str, known: &'static [&'static str]) -> Option<&'static str> {
+    known
+        .iter()
+        .map(|c| (strsim::damerau_levenshtein(k, c), *c))
+        .filter(|(d, c)| *d <= 2.max(c.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys_of<T: serde::Serialize>(v: &T) -> Vec<String> {
+        match serde_json::to_value(v).unwrap() {
+            serde_json::Value::Object(m) => m.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_lists_are_the_structs_fields() {
+        let mut policy: Vec<&str> = POLICY.to_vec();
+        policy.sort();
+        assert_eq!(keys_of(&super::super::PolicySpec::default()), policy);
+        let mut gateway: Vec<&str> = GATEWAY.to_vec();
+        gateway.sort();
+        assert_eq!(keys_of(&super::super::file::Gateway::default()), gateway);
+    }
+
+    #[test]
+    fn every_unknown_key_with_a_suggestion() {
+        let text = "listn = \"x\"\n[policy]\norigins = []\nrequest_header = []\n[gateway]\nhttp = \"hyper\"\n[[routes]]\npath = \"/a\"\npolicy = { credential = true }\n[env.dev]\norigin = []\n";
+        let u = unknown(text);
+        let got: Vec<(&str, Option<&str>)> =
+            u.iter().map(|u| (u.path.as_str(), u.suggestion)).collect();
+        assert_eq!(
+            got,
+            vec![
+                ("listn", Some("listen")),
+                ("policy.request_header", Some("request_headers")),
+                ("gateway.http", Some("http1")),
+                ("routes[0].policy.credential", Some("credentials")),
+                ("env.dev.origin", Some("origins")),
+            ]
+        );
+        assert_eq!(&text[u[1].span.clone()], "request_header");
+        assert_eq!(closest("zzzzzz", POLICY), None);
+    }
+}
