@@ -1,7 +1,11 @@
-//! What to change on the server: the headers to send and a snippet per common stack, derived
-//! from a failure and the request that met it.
+//! What to change on the server, derived from a failure and the request that met it: the
+//! headers to send, the corsair policy that sends them, and that policy written for common
+//! stacks by `corsair gen` (one source for every snippet, so each inherits gen's proof on the
+//! real server).
 
 use crate::failure::{Failure, FailureKind, Stage};
+use crate::gen::{generate, Input, Target};
+use crate::policy::{PolicySpec, Severity};
 use crate::request::Classified;
 use serde::Serialize;
 
@@ -43,7 +47,21 @@ impl Stack {
     }
 }
 
-/// A snippet for one stack.
+impl Stack {
+    /// The `corsair gen` target that writes this stack.
+    pub fn target(self) -> Target {
+        match self {
+            Stack::Express => Target::Express,
+            Stack::Fastapi => Target::Starlette,
+            Stack::Nginx => Target::Nginx,
+            Stack::Apache => Target::Apache,
+            Stack::Axum => Target::TowerHttp,
+        }
+    }
+}
+
+/// A snippet for one stack: `corsair gen` output for the fix's policy, so it is exactly what
+/// the gen tests prove on the real server.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Snippet {
     /// The stack.
@@ -59,56 +77,171 @@ pub struct Fix {
     pub summary: String,
     /// The CORS response headers the server should send for this request (preflight and actual).
     pub headers: Vec<(String, String)>,
-    /// The same policy written for common stacks.
+    /// The corsair policy that fixes it, as a `corsair.toml` (`corsair serve`, `corsair gen`),
+    /// when the page's origin is known and a policy can allow it.
+    pub policy: Option<String>,
+    /// The policy written for common stacks by `corsair gen`.
     pub snippets: Vec<Snippet>,
+    /// What the policy and snippets assume, or why there are none.
+    pub notes: Vec<String>,
 }
 
-/// What the server must allow for this request to pass.
-struct Need {
-    origin: String,
-    credentials: bool,
-    method: Option<String>,
-    headers: Vec<String>,
+/// What the server must allow for the request to pass.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Need {
+    /// The `Origin` the request carries; `None` when unknown (a Firefox message names none).
+    pub origin: Option<String>,
+    /// Whether the request is made with credentials.
+    pub credentials: bool,
+    /// The method, when it is not GET, HEAD or POST.
+    pub method: Option<String>,
+    /// The non-safelisted request header names (lowercase).
+    pub headers: Vec<String>,
+}
+
+/// Where generated snippets listen and proxy to: placeholders a reader replaces, but valid values.
+pub const SNIPPET_LISTEN: &str = "127.0.0.1:8080";
+/// See [`SNIPPET_LISTEN`].
+pub const SNIPPET_UPSTREAM: &str = "http://127.0.0.1:3000";
+
+impl Need {
+    /// What `req` needs, sent with the `Origin` value `origin`.
+    pub fn of(req: &Classified, origin: &str) -> Need {
+        Need {
+            origin: Some(origin.to_string()),
+            credentials: req.credentials,
+            method: (!crate::method::is_safelisted(&req.method)).then(|| req.method.clone()),
+            headers: req.unsafe_headers.clone(),
+        }
+    }
 }
 
 /// The fix for `failure`, met by `req`.
 pub fn fix(failure: &Failure, req: &Classified) -> Fix {
-    build(
-        failure,
-        Need {
-            origin: failure.sent_origin.clone(),
-            credentials: req.credentials,
-            method: (!crate::method::is_safelisted(&req.method)).then(|| req.method.clone()),
-            headers: req.unsafe_headers.clone(),
-        },
-    )
+    build(failure, Need::of(req, &failure.sent_origin), Vec::new())
 }
 
-/// The fix for a failure known only from its console message (`explain`): what the message
-/// implies about the request (credentials for the credential kinds, the method or header it names).
-pub fn fix_for(failure: &Failure) -> Fix {
-    let hint = failure.hint.clone();
-    build(
-        failure,
-        Need {
-            origin: failure.sent_origin.clone(),
-            credentials: matches!(
+/// The fix for a failure known from its console message (`explain`), completed by what the
+/// user knows of the request (`known`): the message implies credentials for the credential kinds
+/// and names the method or header it refused. When the message says a preflight failed and
+/// neither a method nor a header is known, `Content-Type` (the usual reason, JSON bodies) is
+/// allowed, and a note says so.
+pub fn fix_for(failure: &Failure, known: &Need) -> Fix {
+    let mut notes = Vec::new();
+    // The message's origin, unless it had none (`Explained::to_failure` fills in words then).
+    let origin = known.origin.clone().or_else(|| {
+        crate::Origin::parse_serialized(&failure.sent_origin)
+            .is_ok()
+            .then(|| failure.sent_origin.clone())
+    });
+    let method = known.method.clone().or_else(|| {
+        (failure.kind == FailureKind::MethodNotAllowed)
+            .then(|| failure.hint.clone())
+            .flatten()
+    });
+    let mut headers = known.headers.clone();
+    if failure.kind == FailureKind::HeaderNotAllowed {
+        if let Some(h) = &failure.hint {
+            let h = h.to_ascii_lowercase();
+            if !headers.contains(&h) {
+                headers.push(h);
+            }
+        }
+    }
+    if failure.stage == Stage::Preflight && method.is_none() && headers.is_empty() {
+        headers.push("content-type".into());
+        notes.push("The message does not say why the browser sent a preflight; the policy allows Content-Type (JSON bodies), the usual reason. Pass -X METHOD and -H 'Name: value' for what the page really sends.".into());
+    }
+    let need = Need {
+        origin,
+        credentials: known.credentials
+            || matches!(
                 failure.kind,
                 FailureKind::WildcardOriginNotAllowed | FailureKind::InvalidAllowCredentials
             ),
-            method: hint
-                .clone()
-                .filter(|_| failure.kind == FailureKind::MethodNotAllowed),
-            headers: hint
-                .filter(|_| failure.kind == FailureKind::HeaderNotAllowed)
-                .into_iter()
-                .collect(),
-        },
-    )
+        method,
+        headers,
+    };
+    build(failure, need, notes)
 }
 
-fn build(failure: &Failure, need: Need) -> Fix {
-    let o = &need.origin;
+/// The policy that allows `need` and nothing more, validated, with what it had to assume; or
+/// why no policy corsair accepts can allow it.
+pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), String> {
+    let origin = match need.origin.as_deref() {
+        None | Some("") => {
+            return Err("The message does not name the page's origin (Firefox's and Safari's wordings leave it out): pass --origin ORIGIN for a policy and snippets.".into())
+        }
+        Some("null") => {
+            return Err("The request carried 'Origin: null' (a sandboxed iframe, a file: page, or a redirect across origins): no policy corsair accepts allows null, because any page can send it. Give the page a real origin, or call the final URL directly.".into())
+        }
+        Some(o) => o,
+    };
+    let mut spec = PolicySpec {
+        origins: vec![origin.to_string()],
+        methods: match &need.method {
+            Some(m) => ["GET", "HEAD", "POST"]
+                .into_iter()
+                .map(String::from)
+                .chain((!["GET", "HEAD", "POST"].contains(&m.as_str())).then(|| m.clone()))
+                .collect(),
+            None => Vec::new(),
+        },
+        request_headers: need.headers.clone(),
+        credentials: need.credentials,
+        ..Default::default()
+    };
+    let mut notes = Vec::new();
+    if let Err(problems) = spec.build() {
+        let insecure = problems
+            .iter()
+            .all(|p| p.severity == Severity::Warning || p.message.contains("plain http"));
+        if !insecure {
+            let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
+            return Err(format!(
+                "No policy corsair accepts allows this request: {}",
+                why.join("; ")
+            ));
+        }
+        spec.dangerously_allow_insecure_origins = true;
+        notes.push(format!("'{origin}' is plain http and the request sends credentials: anyone on the network path can impersonate that origin. The policy sets dangerously_allow_insecure_origins = true; serve the page over https instead."));
+        spec.build().map_err(|p| format!("{p:?}"))?;
+    }
+    Ok((spec, notes))
+}
+
+/// The policy as the `[policy]` table of a `corsair.toml`.
+pub fn policy_toml(spec: &PolicySpec) -> String {
+    let list = |v: &[String]| {
+        v.iter()
+            .map(|s| format!("{s:?}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut t = format!("[policy]\norigins = [{}]\n", list(&spec.origins));
+    if !spec.methods.is_empty() {
+        t.push_str(&format!("methods = [{}]\n", list(&spec.methods)));
+    }
+    if !spec.request_headers.is_empty() {
+        t.push_str(&format!(
+            "request_headers = [{}]\n",
+            list(&spec.request_headers)
+        ));
+    }
+    if spec.credentials {
+        t.push_str("credentials = true\n");
+    }
+    if let Some(m) = spec.max_age {
+        t.push_str(&format!("max_age = {m}\n"));
+    }
+    if spec.dangerously_allow_insecure_origins {
+        t.push_str("dangerously_allow_insecure_origins = true\n");
+    }
+    t
+}
+
+fn build(failure: &Failure, need: Need, mut notes: Vec<String>) -> Fix {
+    let o = need.origin.as_deref().unwrap_or("the page's origin");
     let summary = match failure.kind {
         FailureKind::WildcardOriginNotAllowed => format!("Echo the caller's exact origin instead of '*': send 'Access-Control-Allow-Origin: {o}' (checked against an allowlist, never blindly reflected), 'Access-Control-Allow-Credentials: true' and 'Vary: Origin'. Or, if the data is public, drop credentials on the client."),
         FailureKind::MissingAllowOriginHeader if failure.stage == Stage::Preflight && !(200..300).contains(&failure.status.unwrap_or(200)) => format!("Answer OPTIONS preflights with 204 and the CORS headers ('Access-Control-Allow-Origin: {o}', the methods and headers below) before routing and authentication run."),
@@ -124,7 +257,10 @@ fn build(failure: &Failure, need: Need) -> Fix {
         FailureKind::HeaderNotAllowed => format!("Add {} to Access-Control-Allow-Headers{}.", failure.hint.as_deref().unwrap_or("the header"), if failure.hint.as_deref() == Some("authorization") { " by name ('*' does not cover Authorization)" } else { "" }),
         FailureKind::RedirectContainsCredentials => "Redirect to a URL without user:password@; send credentials in an Authorization header instead.".to_string(),
     };
-    let mut headers = vec![("Access-Control-Allow-Origin".to_string(), o.clone())];
+    let mut headers = Vec::new();
+    if let Some(origin) = &need.origin {
+        headers.push(("Access-Control-Allow-Origin".to_string(), origin.clone()));
+    }
     if need.credentials {
         headers.push(("Access-Control-Allow-Credentials".into(), "true".into()));
     }
@@ -138,17 +274,38 @@ fn build(failure: &Failure, need: Need) -> Fix {
         ));
     }
     headers.push(("Vary".into(), "Origin".into()));
-    let snippets = Stack::ALL
-        .iter()
-        .map(|&stack| Snippet {
-            stack,
-            code: snippet(stack, &need),
-        })
-        .collect();
+    let (policy, snippets) = match policy_for(&need) {
+        Ok((spec, assumed)) => {
+            notes.extend(assumed);
+            let input = Input {
+                spec: &spec,
+                listen: SNIPPET_LISTEN,
+                upstream: Some(SNIPPET_UPSTREAM),
+                routes: Vec::new(),
+            };
+            let mut snippets = Vec::new();
+            for stack in Stack::ALL {
+                match generate(stack.target(), &input) {
+                    Ok(g) => snippets.push(Snippet {
+                        stack,
+                        code: g.text,
+                    }),
+                    Err(e) => notes.push(format!("{}: {e}", stack.name())),
+                }
+            }
+            (Some(policy_toml(&spec)), snippets)
+        }
+        Err(why) => {
+            notes.push(why);
+            (None, Vec::new())
+        }
+    };
     Fix {
         summary,
         headers,
+        policy,
         snippets,
+        notes,
     }
 }
 
@@ -157,87 +314,6 @@ fn stage_words(stage: Stage) -> &'static str {
         Stage::Preflight => "the OPTIONS preflight response",
         Stage::Actual => "the response",
     }
-}
-
-fn snippet(stack: Stack, n: &Need) -> String {
-    let methods: Vec<String> = ["GET", "HEAD", "POST"]
-        .iter()
-        .map(|s| s.to_string())
-        .chain(n.method.clone())
-        .collect();
-    let o = &n.origin;
-    let cred = n.credentials;
-    let q = |v: &[String]| {
-        v.iter()
-            .map(|s| format!("'{s}'"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let dq = |v: &[String]| {
-        v.iter()
-            .map(|s| format!("\"{s}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    match stack {
-        Stack::Express => format!(
-            "const cors = require('cors');\napp.use(cors({{\n  origin: ['{o}'],\n  methods: [{}],\n  allowedHeaders: [{}],\n  credentials: {cred},\n}}));",
-            q(&methods),
-            q(&n.headers)
-        ),
-        Stack::Fastapi => format!(
-            "from fastapi.middleware.cors import CORSMiddleware\napp.add_middleware(\n    CORSMiddleware,\n    allow_origins=[\"{o}\"],\n    allow_methods=[{}],\n    allow_headers=[{}],\n    allow_credentials={},\n)",
-            dq(&methods),
-            dq(&n.headers),
-            if cred { "True" } else { "False" }
-        ),
-        Stack::Nginx => {
-            let mut s = format!("# http {{ }} context\nmap $http_origin $cors_origin {{\n    default \"\";\n    \"{o}\" $http_origin;\n}}\n\n# in the location {{ }}\nadd_header Access-Control-Allow-Origin $cors_origin always;\nadd_header Vary Origin always;\n");
-            if cred {
-                s.push_str("add_header Access-Control-Allow-Credentials true always;\n");
-            }
-            s.push_str(&format!("if ($request_method = OPTIONS) {{\n    add_header Access-Control-Allow-Origin $cors_origin always;\n    add_header Access-Control-Allow-Methods \"{}\" always;\n", methods.join(", ")));
-            if !n.headers.is_empty() {
-                s.push_str(&format!("    add_header Access-Control-Allow-Headers \"{}\" always;\n", n.headers.join(", ")));
-            }
-            if cred {
-                s.push_str("    add_header Access-Control-Allow-Credentials true always;\n");
-            }
-            s.push_str("    add_header Vary Origin always;\n    return 204;\n}");
-            s
-        }
-        Stack::Apache => {
-            let esc = regex_escape(o);
-            let mut s = format!("SetEnvIf Origin \"^{esc}$\" CORS_ORIGIN=$0\nHeader always set Access-Control-Allow-Origin \"%{{CORS_ORIGIN}}e\" env=CORS_ORIGIN\nHeader always merge Vary Origin\n");
-            if cred {
-                s.push_str("Header always set Access-Control-Allow-Credentials \"true\" env=CORS_ORIGIN\n");
-            }
-            s.push_str(&format!("Header always set Access-Control-Allow-Methods \"{}\" env=CORS_ORIGIN\n", methods.join(", ")));
-            if !n.headers.is_empty() {
-                s.push_str(&format!("Header always set Access-Control-Allow-Headers \"{}\" env=CORS_ORIGIN\n", n.headers.join(", ")));
-            }
-            s.push_str("RewriteEngine On\nRewriteCond %{REQUEST_METHOD} OPTIONS\nRewriteRule ^ - [R=204,L]");
-            s
-        }
-        Stack::Axum => {
-            let hs = n.headers.iter().map(|h| format!("HeaderName::from_static(\"{h}\")")).collect::<Vec<_>>().join(", ");
-            let ms = methods.iter().map(|m| format!("Method::from_bytes(b\"{m}\").unwrap()")).collect::<Vec<_>>().join(", ");
-            format!(
-                "use tower_http::cors::CorsLayer;\nlet cors = CorsLayer::new()\n    .allow_origin([HeaderValue::from_static(\"{o}\")])\n    .allow_methods([{ms}])\n    .allow_headers([{hs}])\n    .allow_credentials({cred});\nlet app = Router::new() /* routes */ .layer(cors);"
-            )
-        }
-    }
-}
-
-fn regex_escape(s: &str) -> String {
-    let mut out = String::new();
-    for c in s.chars() {
-        if ".^$|()[]{}*+?\\".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -277,13 +353,95 @@ mod tests {
         assert!(fx
             .headers
             .contains(&("Access-Control-Allow-Credentials".into(), "true".into())));
-        assert_eq!(fx.snippets.len(), Stack::ALL.len());
-        let apache = &fx
-            .snippets
-            .iter()
-            .find(|s| s.stack == Stack::Apache)
+        assert_eq!(fx.snippets.len(), Stack::ALL.len(), "{:?}", fx.notes);
+        // Each snippet is gen's output for the fix's policy.
+        let spec = crate::policy::file::load(fx.policy.as_deref().unwrap(), None)
             .unwrap()
-            .code;
-        assert!(apache.contains("^https://app\\.example$"));
+            .0
+            .policy
+            .spec()
+            .clone();
+        for sn in &fx.snippets {
+            let g = generate(
+                sn.stack.target(),
+                &Input {
+                    spec: &spec,
+                    listen: SNIPPET_LISTEN,
+                    upstream: Some(SNIPPET_UPSTREAM),
+                    routes: Vec::new(),
+                },
+            )
+            .unwrap();
+            assert_eq!(g.text, sn.code, "{:?}", sn.stack);
+        }
+        // The policy, fed back through the browser model, allows the request.
+        let policy = spec.build().unwrap().0;
+        let spec_req = RequestSpec {
+            url: "https://api.example/x".into(),
+            origin: "https://app.example".into(),
+            method: "PATCH".into(),
+            headers: vec![("X-Token".into(), "1".into())],
+            credentials: Credentials::Include,
+            ..Default::default()
+        };
+        assert_eq!(
+            crate::policy::proof::run_all(&policy, &spec_req),
+            Ok(Some(true))
+        );
+    }
+
+    fn failure(kind: FailureKind, stage: Stage, origin: &str) -> Failure {
+        Failure {
+            kind,
+            stage,
+            hint: None,
+            status: Some(204),
+            allow_origin_lines: 1,
+            url: "https://api.example/x".into(),
+            initial_url: None,
+            page_origin: origin.into(),
+            sent_origin: origin.into(),
+        }
+    }
+
+    /// Issue 11, finding 10: a credentialed preflighted POST known only from its message gets
+    /// a policy that allows Content-Type, and an unknown origin gets no placeholder code.
+    #[test]
+    fn regression_explain_fixes_lead_to_a_passing_request() {
+        let f = failure(
+            FailureKind::WildcardOriginNotAllowed,
+            Stage::Preflight,
+            "https://app.example",
+        );
+        let fx = fix_for(&f, &Need::default());
+        let policy = fx.policy.as_deref().unwrap();
+        assert!(
+            policy.contains("request_headers = [\"content-type\"]"),
+            "{policy}"
+        );
+        assert!(policy.contains("credentials = true"), "{policy}");
+        let express = &fx.snippets[0].code;
+        assert!(
+            express.contains("allowedHeaders: ['content-type']"),
+            "{express}"
+        );
+        assert!(!fx.notes.is_empty());
+
+        let f = failure(FailureKind::MissingAllowOriginHeader, Stage::Actual, "");
+        let fx = fix_for(&f, &Need::default());
+        assert!(fx.policy.is_none() && fx.snippets.is_empty());
+        assert!(fx.notes[0].contains("--origin"), "{:?}", fx.notes);
+        assert!(fx
+            .headers
+            .iter()
+            .all(|(n, _)| n != "Access-Control-Allow-Origin"));
+        let fx = fix_for(
+            &f,
+            &Need {
+                origin: Some("https://app.example".into()),
+                ..Need::default()
+            },
+        );
+        assert!(fx.policy.is_some());
     }
 }

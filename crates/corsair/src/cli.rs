@@ -236,6 +236,18 @@ pub enum PolicyCommand {
 pub struct ExplainArgs {
     /// The console error; read from standard input when absent.
     pub text: Option<Vec<String>>,
+    /// The page's origin, when the message does not name it (Firefox's and Safari's wordings).
+    #[arg(long)]
+    pub origin: Option<String>,
+    /// The method the page used, when the message does not name it.
+    #[arg(long, short = 'X')]
+    pub method: Option<String>,
+    /// A request header the page sets, 'Name: value'. Repeat for more.
+    #[arg(long = "header", short = 'H', value_name = "'Name: value'")]
+    pub headers: Vec<String>,
+    /// The page sends credentials (fetch `credentials: 'include'`, XHR `withCredentials`).
+    #[arg(long)]
+    pub credentials: bool,
     /// Also print the fix as code for this stack.
     #[arg(long, value_enum)]
     pub stack: Option<StackArg>,

@@ -7,7 +7,8 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
+use support::peers::{self, gen};
 use support::{free_port, start_nginx, wait_port, Gateway, Proc, Resp, Route, Server};
 
 const POLICY: &str = r#"[policy]
@@ -18,27 +19,6 @@ expose_headers = ["X-Total-Count"]
 credentials = true
 max_age = 600
 "#;
-
-fn gen(target: &str, config: &Path, listen: &str, out: &Path) {
-    let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
-        .args([
-            "gen",
-            target,
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            listen,
-            "--output",
-            out.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        o.status.success(),
-        "gen {target}: {}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
 
 /// (allowed, preflight, kind) for one request.
 fn verdict(
@@ -115,106 +95,26 @@ fn matrix(base: &str) -> Matrix {
     out
 }
 
-fn venv() -> PathBuf {
-    let p = support::workspace_root().join(".test-deps/venv/bin/python");
-    assert!(p.exists(), "the peer tests need .test-deps/venv with starlette, uvicorn, flask, flask-cors, django and django-cors-headers: run `bash scripts/test.sh`");
-    p
-}
-
-/// Caddy running the generated `caddyfile` on `port`, its state kept under `dir`.
-fn start_caddy(dir: &Path, caddyfile: &Path, port: u16) -> Proc {
-    let home = dir.join("caddy-home");
-    std::fs::create_dir_all(&home).unwrap();
-    let mut c = Command::new("caddy")
-        .args(["run", "--adapter", "caddyfile", "--config"])
-        .arg(caddyfile)
-        .env("HOME", &home)
-        .env("XDG_DATA_HOME", &home)
-        .env("XDG_CONFIG_HOME", &home)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("caddy is installed by scripts/test.sh");
-    wait_port(port, "caddy", &mut c);
-    Proc(c)
-}
-
-/// Where the generated axum apps are built: kept under target/ so a second run reuses the build.
-fn axum_project() -> PathBuf {
-    support::workspace_root().join("target/gen-axum")
-}
-
-/// Writes a cargo project holding `corsair gen axum` and `corsair gen tower-http` output for
-/// `config` and starts building it (offline, with the workspace's lock file, so the versions are
-/// the ones already downloaded). Returns the build and the file its output goes to.
-fn start_axum_build(config: &Path, ports: [u16; 2]) -> (Child, PathBuf) {
-    let root = support::workspace_root();
-    let project = axum_project();
-    std::fs::create_dir_all(project.join("src")).unwrap();
-    let crates = root.join("crates");
-    std::fs::write(
-        project.join("Cargo.toml"),
-        format!(
-            r#"[package]
-name = "corsair-gen-axum"
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-[workspace]
-
-[dependencies]
-axum = {{ version = "0.8", default-features = false, features = ["tokio", "http1"] }}
-tokio = {{ version = "1", features = ["macros", "rt-multi-thread", "net"] }}
-tower-http = {{ version = "0.6", features = ["cors"] }}
-regex = "1"
-corsair-core = {{ path = "{}" }}
-corsair-tower = {{ path = "{}" }}
-
-[[bin]]
-name = "axum"
-path = "src/axum.rs"
-
-[[bin]]
-name = "tower-http"
-path = "src/tower_http.rs"
-"#,
-            crates.join("corsair-core").display(),
-            crates.join("corsair-tower").display()
-        ),
-    )
-    .unwrap();
-    if !project.join("Cargo.lock").exists() {
-        std::fs::copy(root.join("Cargo.lock"), project.join("Cargo.lock")).unwrap();
-    }
-    gen(
-        "axum",
-        config,
-        &format!("127.0.0.1:{}", ports[0]),
-        &project.join("src/axum.rs"),
-    );
-    gen(
-        "tower-http",
-        config,
-        &format!("127.0.0.1:{}", ports[1]),
-        &project.join("src/tower_http.rs"),
-    );
-    let log = project.join("build.log");
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let child = Command::new(cargo)
-        .args(["build", "--offline", "--quiet", "--manifest-path"])
-        .arg(project.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", project.join("target"))
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    (child, log)
+/// The generated axum apps (corsair-tower and tower-http) for `config`, one binary each.
+fn start_axum_build(config: &Path, ports: [u16; 2]) -> (std::process::Child, PathBuf) {
+    let project = support::workspace_root().join("target/gen-axum");
+    let bins: Vec<(String, String)> = [("axum", ports[0]), ("tower-http", ports[1])]
+        .iter()
+        .map(|(target, port)| {
+            let out = project.join(format!("{target}.rs.gen"));
+            std::fs::create_dir_all(&project).unwrap();
+            gen(target, config, &format!("127.0.0.1:{port}"), &out);
+            (
+                target.replace('-', "_"),
+                std::fs::read_to_string(&out).unwrap(),
+            )
+        })
+        .collect();
+    peers::start_axum_build(&project, &bins)
 }
 
 #[test]
 fn generated_configs_give_the_verdicts_of_corsair_serve() {
-    let deps = support::browser_deps();
     let dir = std::env::temp_dir().join(format!("corsair-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let up = Server::start(1);
@@ -235,7 +135,7 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
 
     // The generated axum apps are compiled in the background while the other servers start.
     let axum_ports = [free_port(), free_port()];
-    let mut axum_build = start_axum_build(&config, axum_ports);
+    let axum_build = start_axum_build(&config, axum_ports);
 
     // The reference: corsair serve with the same policy.
     let gw = Gateway::start(&config, &[]);
@@ -247,104 +147,24 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
 
     let mut procs = Vec::new();
     let mut servers: Vec<(&str, String)> = Vec::new();
-
-    // nginx, in front of the same upstream.
-    let port = free_port();
-    let conf = dir.join("corsair.nginx.conf");
-    gen("nginx", &config, &format!("127.0.0.1:{port}"), &conf);
-    procs.push(start_nginx(
-        &dir,
-        &format!("include {};", conf.display()),
-        port,
-    ));
-    servers.push(("nginx", format!("http://127.0.0.1:{port}")));
-
-    // Apache httpd, in front of the same upstream.
-    let port = free_port();
-    let site = dir.join("corsair.apache.conf");
-    gen("apache", &config, &format!("127.0.0.1:{port}"), &site);
-    let root = dir.join("apache");
-    std::fs::create_dir_all(&root).unwrap();
-    let r = root.display();
-    let modules = [
-        "mpm_event",
-        "authz_core",
-        "headers",
-        "setenvif",
-        "rewrite",
-        "proxy",
-        "proxy_http",
-    ]
-    .iter()
-    .map(|m| format!("LoadModule {m}_module /usr/lib/apache2/modules/mod_{m}.so\n"))
-    .collect::<String>();
-    std::fs::write(
-        root.join("httpd.conf"),
-        format!("ServerRoot {r}\nDefaultRuntimeDir {r}\nPidFile {r}/httpd.pid\nErrorLog {r}/error.log\nLogLevel warn\nMutex file:{r} default\nServerName localhost\nUser nobody\nGroup nogroup\n{modules}Include {}\n", site.display()),
-    )
-    .unwrap();
-    let mut c = Command::new("/usr/sbin/apache2")
-        .args([
-            "-f",
-            &root.join("httpd.conf").to_string_lossy(),
-            "-DFOREGROUND",
-        ])
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("apache2 is installed by scripts/test.sh");
-    wait_port(port, "apache", &mut c);
-    procs.push(Proc(c));
-    servers.push(("apache", format!("http://127.0.0.1:{port}")));
-
-    // Express.
-    let port = free_port();
-    let js = dir.join("server.js");
-    gen("express", &config, &format!("127.0.0.1:{port}"), &js);
-    let mut c = Command::new("node")
-        .arg(&js)
-        .env("NODE_PATH", &deps.node_modules)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    wait_port(port, "express", &mut c);
-    procs.push(Proc(c));
-    servers.push(("express", format!("http://127.0.0.1:{port}")));
-
-    // Starlette and Flask.
-    for target in ["starlette", "flask", "django"] {
-        let port = free_port();
-        let py = dir.join(format!("{target}_app.py"));
-        gen(target, &config, &format!("127.0.0.1:{port}"), &py);
-        let mut c = Command::new(venv())
-            .arg(&py)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        wait_port(port, target, &mut c);
-        procs.push(Proc(c));
-        servers.push((target, format!("http://127.0.0.1:{port}")));
+    for target in [
+        "nginx",
+        "apache",
+        "express",
+        "starlette",
+        "flask",
+        "django",
+        "caddy",
+    ] {
+        let (proc, base) = peers::start_generated(target, &config, &dir);
+        procs.push(proc);
+        servers.push((target, base));
     }
 
-    // Caddy, in front of the same upstream.
-    let port = free_port();
-    let caddyfile = dir.join("Caddyfile");
-    gen("caddy", &config, &format!("127.0.0.1:{port}"), &caddyfile);
-    procs.push(start_caddy(&dir, &caddyfile, port));
-    servers.push(("caddy", format!("http://127.0.0.1:{port}")));
-
     // axum behind corsair-tower, and behind tower-http.
-    let status = axum_build.0.wait().unwrap();
-    assert!(
-        status.success(),
-        "the generated axum apps did not compile:\n{}",
-        std::fs::read_to_string(&axum_build.1).unwrap_or_default()
-    );
-    for (name, port) in [("axum", axum_ports[0]), ("tower-http", axum_ports[1])] {
-        let bin = axum_project().join("target/debug").join(name);
-        let mut c = Command::new(bin).stdout(Stdio::null()).spawn().unwrap();
-        wait_port(port, name, &mut c);
-        procs.push(Proc(c));
+    peers::finish_axum_build(axum_build);
+    for (name, port) in [("axum", axum_ports[0]), ("tower_http", axum_ports[1])] {
+        procs.push(peers::start_axum_bin(name, port));
         servers.push((name, format!("http://127.0.0.1:{port}")));
     }
 
@@ -417,7 +237,7 @@ fn nginx_caddy_and_express_write_routes_as_corsair_serve_applies_them() {
     let text = std::fs::read_to_string(&caddyfile).unwrap();
     assert!(text.contains("handle /admin {") && text.contains("handle /admin/* {"));
     assert!(text.contains("handle /public/* {"));
-    let _caddy = start_caddy(&dir, &caddyfile, caddy_port);
+    let _caddy = peers::start_caddy(&dir, &caddyfile, caddy_port);
 
     let express_port = free_port();
     let js = dir.join("server.js");
@@ -528,7 +348,7 @@ fn traefik_and_envoy_configs_parse_and_carry_the_policy() {
     let load = |target: &str| -> serde_json::Value {
         let out = dir.join(format!("{target}.yaml"));
         gen(target, &config, "127.0.0.1:8080", &out);
-        let o = Command::new(venv())
+        let o = Command::new(peers::venv())
             .args([
                 "-c",
                 "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",

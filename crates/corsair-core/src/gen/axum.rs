@@ -131,7 +131,8 @@ pub(super) fn generate_tower_http(input: &Input<'_>) -> Result<(String, Vec<Stri
             rs_list(&o.exact)
         ));
         t.push_str(&format!(
-            "    let patterns: Vec<regex::Regex> = [{}]\n        .iter()\n        .map(|p| regex::Regex::new(p).expect(\"a valid pattern\"))\n        .collect();\n",
+            "    let sources: [&str; {}] = [{}];\n    let patterns: Vec<regex::Regex> = sources\n        .iter()\n        .map(|p| regex::Regex::new(p).expect(\"a valid pattern\"))\n        .collect();\n",
+            o.regexes.len(),
             rs_list(&o.regexes)
         ));
         "AllowOrigin::predicate(move |origin: &HeaderValue, _| {\n            origin\n                .to_str()\n                .is_ok_and(|o| exact.contains(&o) || patterns.iter().any(|p| p.is_match(o)))\n        })".to_string()

@@ -290,19 +290,7 @@ impl Report<'_> {
                 println!("\n{HEAD}Cause{HEAD:#}\n  {c}");
             }
             if let Some(fx) = self.fix() {
-                println!("\n{HEAD}Fix{HEAD:#}\n  {}", fx.summary);
-                println!(
-                    "  The response{} should carry:",
-                    if o.preflight {
-                        "s (preflight and actual)"
-                    } else {
-                        ""
-                    }
-                );
-                for (n, v) in &fx.headers {
-                    println!("    {CORS}{n}: {v}{CORS:#}");
-                }
-                super::print_snippets(&fx, self.args.stack);
+                super::print_fix(&fx, self.args.stack);
             }
         }
         let differing: Vec<String> = self

@@ -99,7 +99,7 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
                         "request": {"method": c.method, "url": b.request.url.as_str(), "origin": servers.page, "headers": c.headers, "credentials": c.credentials},
                         "broken": {"allowed": b.allowed, "preflight": b.preflight, "kind": b.failure.as_ref().map(|f| f.kind.id()), "console": b.console(), "cause": b.cause(), "fix": b.failure.as_ref().map(|fl| fix::fix(fl, &b.request))},
                         "fixed": {"allowed": f.allowed, "preflight": f.preflight, "url": f.request.url.as_str()},
-                        "policy": cases::policy_toml(&cases::policy_for(c, &servers.page)),
+                        "policy": cases::policy_for(c, &servers.page).ok().map(|p| fix::policy_toml(&p)),
                         "ok": ok,
                     })
                 })
@@ -199,7 +199,10 @@ fn print_case(
             }
         }
     }
-    let policy = cases::policy_toml(&cases::policy_for(c, &r.origin.to_string()));
+    let policy = match cases::policy_for(c, &r.origin.to_string()) {
+        Ok(p) => fix::policy_toml(&p),
+        Err(e) => e,
+    };
     println!("  {HEAD}policy that fixes it{HEAD:#} (corsair.toml, enforced by `corsair serve` or corsair-tower):");
     for line in policy.lines() {
         println!("          {CORS}{line}{CORS:#}");

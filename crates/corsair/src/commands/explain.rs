@@ -2,12 +2,13 @@
 //! concerns, the cause, a checklist and the fix out.
 
 use crate::cli::{ExplainArgs, Format, StackArg};
-use crate::style::{BAD, CORS, DIM, HEAD};
+use crate::style::{BAD, DIM, HEAD};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::explain::{explain, is_network_failure, Explained, KNOWN};
-use corsair_core::fix;
-use corsair_core::{catalogue, FailureKind};
+use corsair_core::fix::{self, Need};
+use corsair_core::{catalogue, Browser, FailureKind, Origin};
+use serde::Serialize;
 use serde_json::json;
 use std::io::Read;
 
@@ -23,13 +24,20 @@ pub fn run(args: ExplainArgs) -> u8 {
             s
         }
     };
+    let known = match known(&args) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!("{BAD}error:{BAD:#} {e}");
+            return EXIT_ERROR;
+        }
+    };
     let found = explain(&text);
     if found.is_empty() {
         let network = is_network_failure(&text);
         match args.format {
             Format::Json => println!(
                 "{}",
-                serde_json::to_string_pretty(&explain_json(&text)).expect("JSON")
+                serde_json::to_string_pretty(&explain_json(&text, &known)).expect("JSON")
             ),
             Format::Text if network => {
                 println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
@@ -49,7 +57,7 @@ pub fn run(args: ExplainArgs) -> u8 {
         Format::Json => {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&explain_json(&text)).expect("JSON")
+                serde_json::to_string_pretty(&explain_json(&text, &known)).expect("JSON")
             );
         }
         Format::Text => {
@@ -57,14 +65,135 @@ pub fn run(args: ExplainArgs) -> u8 {
                 if i > 0 {
                     println!();
                 }
-                print_one(e, args.stack);
+                print_one(e, args.stack, &known);
             }
         }
     }
     EXIT_OK
 }
 
-fn print_one(e: &Explained, stack: Option<StackArg>) {
+/// What the user told about the request beside the message: the page's origin, the method, the
+/// non-safelisted headers and credentials.
+fn known(args: &ExplainArgs) -> Result<Known, String> {
+    let origin = match &args.origin {
+        Some(o) => {
+            Origin::parse_serialized(o).map_err(|e| format!("bad --origin: {e}"))?;
+            Some(o.clone())
+        }
+        None => None,
+    };
+    let method = match &args.method {
+        Some(m) if !corsair_core::method::is_token(m) => {
+            return Err(format!(
+                "'{m}' is not a valid HTTP method (letters, digits and !#$%&'*+-.^_`|~ only)"
+            ))
+        }
+        Some(m) => {
+            let m = corsair_core::method::normalize(m).into_owned();
+            (!corsair_core::method::is_safelisted(&m)).then_some(m)
+        }
+        None => None,
+    };
+    let mut headers = Vec::new();
+    for h in &args.headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| format!("-H '{h}': write headers as 'Name: value'"))?;
+        let (name, value) = (name.trim(), value.trim());
+        if !corsair_core::method::is_token(name) {
+            return Err(format!("-H '{h}': '{name}' is not a valid header name"));
+        }
+        let lower = name.to_ascii_lowercase();
+        if !corsair_core::header::is_safelisted(name, value, Browser::Chromium)
+            && !headers.contains(&lower)
+        {
+            headers.push(lower);
+        }
+    }
+    Ok(Known {
+        need: Need {
+            origin,
+            credentials: args.credentials,
+            method,
+            headers,
+        },
+        method: args.method.clone(),
+        headers: args.headers.clone(),
+    })
+}
+
+/// The `corsair check` request that replays the failure, with everything known about it.
+#[derive(Debug, Serialize)]
+pub(crate) struct Reproduce {
+    url: String,
+    origin: String,
+    method: Option<String>,
+    headers: Vec<String>,
+    credentials: bool,
+    command: String,
+}
+
+/// What was given beside the message: the request as the user knows it (`--origin`, `-X`,
+/// `-H`, `--credentials`), parsed and as written.
+#[derive(Debug, Default)]
+pub(crate) struct Known {
+    pub need: Need,
+    pub method: Option<String>,
+    pub headers: Vec<String>,
+}
+
+/// The request that replays `e`: the method and headers given or named by the message; a
+/// failed preflight whose reason is unknown is replayed as the fix assumes it, a JSON POST.
+/// `None` when the message has no URL or neither it nor `--origin` gives the origin.
+fn reproduce(e: &Explained, known: &Known) -> Option<Reproduce> {
+    let url = e.url.clone()?;
+    let origin = known.need.origin.clone().or_else(|| e.origin.clone())?;
+    let method = known.method.clone().or_else(|| {
+        (e.kind == FailureKind::MethodNotAllowed)
+            .then(|| e.hint.clone())
+            .flatten()
+    });
+    let mut headers = known.headers.clone();
+    if e.kind == FailureKind::HeaderNotAllowed {
+        if let Some(h) = &e.hint {
+            if !headers.iter().any(|x| {
+                x.split_once(':')
+                    .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(h))
+            }) {
+                headers.push(format!("{h}: x"));
+            }
+        }
+    }
+    let method = match method {
+        None if e.stage == Some(corsair_core::Stage::Preflight) && headers.is_empty() => {
+            headers.push("Content-Type: application/json".into());
+            Some("POST".to_string())
+        }
+        m => m,
+    };
+    let credentials = known.need.credentials || credentialed(e.kind);
+    let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
+    let mut command = format!("corsair check {} --origin {}", q(&url), q(&origin));
+    if let Some(m) = &method {
+        command.push_str(&format!(" -X {}", q(m)));
+    }
+    for h in &headers {
+        command.push_str(&format!(" -H {}", q(h)));
+    }
+    if credentials {
+        command.push_str(" --credentials");
+    }
+    Some(Reproduce {
+        url,
+        origin,
+        method,
+        headers,
+        credentials,
+        command,
+    })
+}
+
+fn print_one(e: &Explained, stack: Option<StackArg>, known: &Known) {
     let f = e.to_failure();
     let also = if e.or_kinds.is_empty() {
         String::new()
@@ -107,15 +236,21 @@ fn print_one(e: &Explained, stack: Option<StackArg>) {
     for step in checklist(e.kind) {
         println!("  [ ] {step}");
     }
-    let fx = fix::fix_for(&f);
-    println!("\n{HEAD}Fix{HEAD:#}\n  {}", fx.summary);
-    for (n, v) in &fx.headers {
-        println!("    {CORS}{n}: {v}{CORS:#}");
+    let fx = fix::fix_for(&f, &known.need);
+    super::print_fix(&fx, stack);
+    match reproduce(e, known) {
+        Some(r) => println!("\n{HEAD}Reproduce{HEAD:#}\n  {}", r.command),
+        None if e.url.is_some() => println!("\n{HEAD}Reproduce{HEAD:#}\n  {DIM}pass --origin ORIGIN (the page's origin) for the corsair check command{DIM:#}"),
+        None => {}
     }
-    super::print_snippets(&fx, stack);
-    if let (Some(u), Some(o)) = (&e.url, &e.origin) {
-        println!("\n{HEAD}Reproduce{HEAD:#}\n  corsair check '{u}' --origin '{o}'");
-    }
+}
+
+/// Whether the message itself says the request was made with credentials.
+fn credentialed(kind: FailureKind) -> bool {
+    matches!(
+        kind,
+        FailureKind::WildcardOriginNotAllowed | FailureKind::InvalidAllowCredentials
+    )
 }
 
 /// What to look at, in order, for a kind of failure.
@@ -170,7 +305,7 @@ fn checklist(kind: FailureKind) -> Vec<&'static str> {
 
 /// What `--format json` prints: the errors found, each with its kind, URL, origin, cause,
 /// checklist and fix; or none, with whether the text is a network failure and the known messages.
-pub(crate) fn explain_json(text: &str) -> serde_json::Value {
+pub(crate) fn explain_json(text: &str, known: &Known) -> serde_json::Value {
     let found = explain(text);
     if found.is_empty() {
         return json!({"errors": [], "network_failure": is_network_failure(text), "known": KNOWN});
@@ -192,7 +327,8 @@ pub(crate) fn explain_json(text: &str) -> serde_json::Value {
                 "status": e.status,
                 "cause": catalogue::cause(&f),
                 "checklist": checklist(e.kind),
-                "fix": fix::fix_for(&f),
+                "fix": fix::fix_for(&f, &known.need),
+                "reproduce": reproduce(e, known),
             })
         })
         .collect();

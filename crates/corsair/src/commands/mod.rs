@@ -11,9 +11,28 @@ pub mod serve;
 pub mod ui;
 
 use crate::cli::StackArg;
-use crate::style::{DIM, HEAD};
+use crate::style::{CORS, DIM, HEAD, WARN};
 use anstream::println;
 use corsair_core::fix::{Fix, Stack};
+
+/// Prints a fix: the summary, the headers, what it assumes, the policy, and the snippets
+/// `--stack` chose.
+pub(crate) fn print_fix(fix: &Fix, stack: Option<StackArg>) {
+    println!("\n{HEAD}Fix{HEAD:#}\n  {}", fix.summary);
+    for (n, v) in &fix.headers {
+        println!("    {CORS}{n}: {v}{CORS:#}");
+    }
+    for note in &fix.notes {
+        println!("  {WARN}note{WARN:#} {note}");
+    }
+    if let Some(p) = &fix.policy {
+        println!("  {DIM}as a corsair policy (corsair serve / corsair gen TARGET --config corsair.toml):{DIM:#}");
+        for line in p.lines() {
+            println!("    {line}");
+        }
+    }
+    print_snippets(fix, stack);
+}
 
 /// Prints the fix's snippets for the stacks `--stack` chose, or a hint about `--stack`.
 pub(crate) fn print_snippets(fix: &Fix, stack: Option<StackArg>) {

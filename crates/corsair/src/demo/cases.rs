@@ -215,58 +215,30 @@ pub const CASES: &[Case] = &[
     },
 ];
 
-/// The policy each case's fix needs, as `corsair.toml` would say it: the page's origin, and the
-/// method, headers and credentials the request uses.
-pub fn policy_for(c: &Case, page: &str) -> corsair_core::policy::PolicySpec {
-    let method = corsair_core::method::normalize(c.method).into_owned();
-    let unsafe_headers = corsair_core::header::unsafe_names(
-        c.headers.iter().copied(),
-        corsair_core::Browser::Chromium,
-    );
-    corsair_core::policy::PolicySpec {
-        origins: vec![page.to_string()],
-        methods: if corsair_core::method::is_safelisted(&method) {
-            vec![]
-        } else {
-            vec![method]
-        },
-        request_headers: c
+/// The policy each case's fix needs: the one `corsair_core::fix` prints for the case's request
+/// (the page's origin, and the method, headers and credentials the request uses).
+pub fn policy_for(c: &Case, page: &str) -> Result<corsair_core::policy::PolicySpec, String> {
+    let req = corsair_core::RequestSpec {
+        url: "http://127.0.0.1/".into(),
+        origin: page.to_string(),
+        method: c.method.into(),
+        headers: c
             .headers
             .iter()
-            .filter(|(n, _)| unsafe_headers.contains(&n.to_ascii_lowercase()))
-            .map(|(n, _)| n.to_string())
+            .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect(),
-        credentials: c.credentials,
-        max_age: Some(600),
+        credentials: if c.credentials {
+            corsair_core::Credentials::Include
+        } else {
+            corsair_core::Credentials::SameOrigin
+        },
+        body: c.body.map(str::to_string),
         ..Default::default()
     }
-}
-
-/// The policy as the `[policy]` table of a `corsair.toml`.
-pub fn policy_toml(spec: &corsair_core::policy::PolicySpec) -> String {
-    let list = |v: &[String]| {
-        v.iter()
-            .map(|s| format!("\"{s}\""))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let mut t = format!("[policy]\norigins = [{}]\n", list(&spec.origins));
-    if !spec.methods.is_empty() {
-        t.push_str(&format!("methods = [{}]\n", list(&spec.methods)));
-    }
-    if !spec.request_headers.is_empty() {
-        t.push_str(&format!(
-            "request_headers = [{}]\n",
-            list(&spec.request_headers)
-        ));
-    }
-    if spec.credentials {
-        t.push_str("credentials = true\n");
-    }
-    if let Some(m) = spec.max_age {
-        t.push_str(&format!("max_age = {m}\n"));
-    }
-    t
+    .classify(corsair_core::Browser::Chromium)
+    .map_err(|e| e.to_string())?;
+    let need = corsair_core::fix::Need::of(&req, page);
+    corsair_core::fix::policy_for(&need).map(|(spec, _)| spec)
 }
 
 pub fn find(name: &str) -> Option<&'static Case> {

@@ -29,12 +29,14 @@ pub async fn start() -> std::io::Result<Servers> {
     // Each case's fix, validated once: the fixed server only decides per request.
     let mut policies = HashMap::new();
     for c in cases::CASES {
-        let (policy, _) = cases::policy_for(c, &page).build().map_err(|problems| {
-            std::io::Error::other(format!(
-                "the fix for demo case {} is not a valid policy: {problems:?}",
-                c.name
-            ))
-        })?;
+        let (policy, _) = cases::policy_for(c, &page)
+            .and_then(|spec| spec.build().map_err(|problems| format!("{problems:?}")))
+            .map_err(|e| {
+                std::io::Error::other(format!(
+                    "the fix for demo case {} is not a valid policy: {e}",
+                    c.name
+                ))
+            })?;
         policies.insert(c.name, policy);
     }
     let ctx = Arc::new(Ctx {

@@ -391,7 +391,10 @@ struct ExplainIn {
 fn explain(body: &[u8]) -> Result<Value, String> {
     let e: ExplainIn =
         serde_json::from_slice(body).map_err(|e| format!("bad explain request: {e}"))?;
-    Ok(crate::commands::explain::explain_json(&e.text))
+    Ok(crate::commands::explain::explain_json(
+        &e.text,
+        &crate::commands::explain::Known::default(),
+    ))
 }
 
 #[derive(Deserialize)]

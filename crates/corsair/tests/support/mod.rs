@@ -16,6 +16,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
+pub mod peers;
+
 /// A canned response.
 #[derive(Clone, Debug, Default)]
 pub struct Resp {
