@@ -465,7 +465,7 @@ const EVIDENCE_HEADERS: [&str; 3] = ["vary", "cache-control", "www-authenticate"
 
 fn is_evidence(name: &str) -> bool {
     let name = name.to_ascii_lowercase();
-    crate::http1::CORS_RESPONSE_HEADERS
+    crate::header::CORS_RESPONSE_HEADERS
         .iter()
         .chain(&EVIDENCE_HEADERS)
         .any(|h| *h == name)

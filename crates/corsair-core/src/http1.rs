@@ -3,8 +3,6 @@
 //! that re-encodes what it reads. Headers come in as (name, value) byte pairs as a parser such
 //! as httparse found them (names are tokens, values have no CR or LF).
 
-pub use crate::header::CORS_RESPONSE_HEADERS;
-
 /// Whether header name `a` is `b` (given in lowercase).
 pub fn name_is(a: &[u8], b: &str) -> bool {
     a.len() == b.len() && a.eq_ignore_ascii_case(b.as_bytes())

@@ -409,7 +409,7 @@ mod tests {
         assert_eq!(Origin::parse(""), Err(OriginError::Empty));
         assert!(matches!(
             Origin::parse("example.com"),
-            Err(OriginError::Invalid { .. })
+            Err(OriginError::MissingScheme { .. })
         ));
         assert!(matches!(
             Origin::parse("http://exa mple.com"),

@@ -352,9 +352,16 @@ mod tests {
     #[test]
     fn same_origin_needs_no_cors() {
         let mut s = spec("PUT", &[("X-A", "1")]);
-        s.origin = "https://api.example.com:443".into();
+        s.origin = "https://api.example.com".into();
         let c = s.classify(Browser::Chromium).unwrap();
         assert!(!c.cross_origin && !c.needs_preflight());
+        // The page's origin is given as browsers send it: another spelling is an error naming
+        // that form, not a silent normalisation.
+        s.origin = "https://api.example.com:443".into();
+        assert!(matches!(
+            s.classify(Browser::Chromium),
+            Err(RequestError::BadOrigin(OriginError::NotSerialized { .. }))
+        ));
     }
 
     #[test]

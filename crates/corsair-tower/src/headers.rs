@@ -1,7 +1,10 @@
 //! Turning a decision into response headers without allocating: the policy's header values are
 //! built once, the echoed origin is the request's own `HeaderValue` (a reference-counted clone).
 
-use corsair_core::policy::{Decision, Policy, PREFLIGHT_VARY};
+use corsair_core::header::CORS_RESPONSE_HEADERS;
+use corsair_core::policy::{
+    Decision, Merge, Policy, Upstream, UpstreamCors, Writes, PREFLIGHT_VARY,
+};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -25,7 +28,7 @@ const SLOTS: usize = 4;
 #[derive(Clone, Debug, Default)]
 pub struct Pending {
     items: [Option<(HeaderName, HeaderValue)>; SLOTS],
-    vary: Option<&'static str>,
+    writes: Writes,
 }
 
 /// A policy's header value, kept for the life of the process: each distinct value is stored
@@ -169,11 +172,14 @@ impl PolicyHeaders {
     /// [`pending`](Self::pending) with the request's `Origin` value already found (see
     /// [`crate::view_with_origin`]).
     pub fn pending_for(&self, d: &Decision<'_>, origin: Option<&HeaderValue>) -> Pending {
-        let mut p = Pending::default();
+        let mut p = Pending {
+            writes: Writes::of(d),
+            ..Pending::default()
+        };
         let mut i = 0;
         for (name, v) in d.headers.iter() {
             if name == "vary" {
-                p.vary = Some("Origin");
+                continue;
             } else if let Some(pair) = self.header_for(name, v, origin) {
                 if i < SLOTS {
                     p.items[i] = Some(pair);
@@ -191,29 +197,49 @@ impl Pending {
         self.items[0].is_some()
     }
 
-    /// Adds the headers to a response, replacing CORS headers already there and merging `Vary`.
+    /// Merges the headers into a response with the policy as the one source of truth
+    /// (`upstream_cors = "override"`): the response's own CORS headers are removed, the
+    /// decision's added, `Vary` merged.
     pub fn apply(&mut self, out: &mut HeaderMap) {
-        // One pass over a response's few names costs less than two hashed lookups.
-        let (mut own_cors, mut vary) = (false, false);
+        self.apply_with(UpstreamCors::Override, out);
+    }
+
+    /// Merges the headers into a response as [`Merge`] plans it for `mode`.
+    pub fn apply_with(&mut self, mode: UpstreamCors, out: &mut HeaderMap) {
+        // One pass over a response's few names costs less than hashed lookups.
+        let (mut allow_origin, mut cors, mut vary) = (false, false, false);
         for name in out.keys() {
             if name == header::ACCESS_CONTROL_ALLOW_ORIGIN {
-                own_cors = true;
+                allow_origin = true;
             } else if name == header::VARY {
                 vary = true;
             }
+            cors |= name.as_str().starts_with("access-control-");
         }
-        if self.grants() && own_cors {
-            crate::strip_cors_headers(out);
-        }
-        for (n, v) in self.items.iter_mut().filter_map(Option::take) {
-            out.insert(n, v);
-        }
-        match self.vary {
-            Some(token) if vary => merge_vary(out, token),
-            Some(token) => {
-                out.insert(header::VARY, HeaderValue::from_static(token));
+        let upstream = Upstream {
+            allow_origin,
+            // Unknown here: merge_vary looks.
+            varies_on_origin: false,
+        };
+        let plan = Merge::plan(self.writes, mode, false, upstream);
+        if cors && plan.drops_any() {
+            for name in CORS_RESPONSE_HEADERS {
+                if plan.drops(name.as_bytes()) {
+                    out.remove(name);
+                }
             }
-            None => {}
+        }
+        if plan.adds() {
+            for (n, v) in self.items.iter_mut().filter_map(Option::take) {
+                out.insert(n, v);
+            }
+        }
+        if plan.vary_origin() {
+            if vary {
+                merge_vary(out, "Origin");
+            } else {
+                out.insert(header::VARY, HeaderValue::from_static("Origin"));
+            }
         }
     }
 }

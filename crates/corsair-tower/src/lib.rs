@@ -219,7 +219,8 @@ where
     }
 }
 
-/// Removes every `Access-Control-*` response header (an inner service's own CORS handling).
+/// Removes every CORS response header (an inner service's own CORS handling), by the core's
+/// one list of their names.
 pub fn strip_cors_headers(headers: &mut HeaderMap) {
     // A scan of the names first: most responses have no CORS header to remove.
     if !headers
@@ -228,14 +229,7 @@ pub fn strip_cors_headers(headers: &mut HeaderMap) {
     {
         return;
     }
-    for name in [
-        http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        http::header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
-        http::header::ACCESS_CONTROL_ALLOW_METHODS,
-        http::header::ACCESS_CONTROL_ALLOW_HEADERS,
-        http::header::ACCESS_CONTROL_EXPOSE_HEADERS,
-        http::header::ACCESS_CONTROL_MAX_AGE,
-    ] {
+    for name in corsair_core::header::CORS_RESPONSE_HEADERS {
         headers.remove(name);
     }
 }

@@ -1,5 +1,6 @@
 //! The layer in a real axum 0.8 app: preflights answered before authentication, headers on
-//! error responses, the inner service's own CORS headers replaced, `Vary` merged, non-CORS
+//! error responses, the inner service's own CORS headers replaced (removed for refused origins),
+//! `Vary` merged, non-CORS
 //! requests left alone. Table-driven: (request) → expected response headers.
 
 use axum::body::Body;
@@ -175,6 +176,24 @@ async fn table_of_requests_and_expected_headers() {
             &[("origin", APP), auth],
             StatusCode::OK,
             Some(APP),
+            &["Accept-Encoding, Origin"],
+        ),
+        // A refused origin gets none of the inner service's own CORS headers either: the
+        // policy is the one source of truth (the inner `*` would let any site read).
+        (
+            "GET",
+            "/self-cors",
+            &[("origin", "https://evil.example.org"), auth],
+            StatusCode::OK,
+            None,
+            &["Accept-Encoding, Origin"],
+        ),
+        (
+            "GET",
+            "/self-cors",
+            &[auth],
+            StatusCode::OK,
+            None,
             &["Accept-Encoding, Origin"],
         ),
         (

@@ -33,7 +33,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     t.push_str(&format!("    # The Origin, validated against the allowlist (exact, anchored): only a match is echoed.\n    SetEnvIf Origin \"{pattern}\" CORSAIR_ORIGIN=$1\n"));
     t.push_str("    SetEnvIfExpr \"%{REQUEST_METHOD} == 'OPTIONS' && -n %{HTTP:Access-Control-Request-Method}\" CORSAIR_PREFLIGHT\n\n");
     t.push_str("    # One source of truth: the upstream's own CORS headers are dropped.\n");
-    for h in super::CORS_RESPONSE_HEADERS {
+    for h in super::cors_response_headers() {
         t.push_str(&format!(
             "    Header unset {h}\n    Header always unset {h}\n"
         ));

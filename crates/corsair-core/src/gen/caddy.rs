@@ -98,7 +98,7 @@ fn parts(spec: &PolicySpec, n: &str, up_addr: &str, indent: &str) -> Result<Part
     r.push_str(&format!(
         "{i}\t\t# One source of truth: the upstream's own CORS headers are dropped.\n"
     ));
-    for h in super::CORS_RESPONSE_HEADERS {
+    for h in super::cors_response_headers() {
         r.push_str(&format!("{i}\t\theader_down -{h}\n"));
     }
     r.push_str(&format!("{i}\t}}\n{i}}}\n"));

@@ -72,7 +72,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     t.push_str(&format!("{f}allow_credentials: {}\n", spec.credentials));
     t.push_str("                      routes:\n                        - match: { prefix: \"/\" }\n                          route: { cluster: corsair_upstream }\n");
     t.push_str("                          # One source of truth: the upstream's own CORS headers are dropped.\n                          response_headers_to_remove:\n");
-    for h in super::CORS_RESPONSE_HEADERS {
+    for h in super::cors_response_headers() {
         t.push_str(&format!("                            - {h}\n"));
     }
     if !o.any {

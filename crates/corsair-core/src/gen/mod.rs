@@ -298,15 +298,21 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
-/// The CORS response headers a generated proxy drops from the upstream's responses.
-pub(crate) const CORS_RESPONSE_HEADERS: [&str; 6] = [
-    "Access-Control-Allow-Origin",
-    "Access-Control-Allow-Credentials",
-    "Access-Control-Allow-Methods",
-    "Access-Control-Allow-Headers",
-    "Access-Control-Expose-Headers",
-    "Access-Control-Max-Age",
-];
+/// The CORS response headers a generated proxy drops from the upstream's responses: the core's
+/// one list ([`crate::header::CORS_RESPONSE_HEADERS`]), spelled as configs usually spell them.
+pub(crate) fn cors_response_headers() -> impl Iterator<Item = String> {
+    crate::header::CORS_RESPONSE_HEADERS.iter().map(|name| {
+        name.split('-')
+            .map(|w| {
+                let mut c = w.chars();
+                c.next()
+                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                    .unwrap_or_default()
+            })
+            .collect::<Vec<_>>()
+            .join("-")
+    })
+}
 
 /// A Python string literal.
 pub(crate) fn py_str(s: &str) -> String {

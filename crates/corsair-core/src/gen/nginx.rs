@@ -66,7 +66,7 @@ fn location(spec: &PolicySpec, n: &str) -> Result<String, String> {
         spec.preflight_status.unwrap_or(204)
     ));
     t.push_str("        # One source of truth: the upstream's own CORS headers are dropped.\n");
-    for h in super::CORS_RESPONSE_HEADERS {
+    for h in super::cors_response_headers() {
         t.push_str(&format!("        proxy_hide_header {h};\n"));
     }
     t.push_str("        # `always`: 4xx and 5xx responses carry the headers too, so browsers can read errors.\n");

@@ -37,7 +37,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     t.push_str("http:\n  routers:\n    corsair:\n      rule: \"PathPrefix(`/`)\"\n      entryPoints: [\"corsair\"]\n      middlewares: [\"corsair-cors\"]\n      service: \"corsair-upstream\"\n");
     t.push_str("  middlewares:\n    corsair-cors:\n      headers:\n");
     t.push_str("        # One source of truth: the upstream's own CORS headers are dropped.\n        customResponseHeaders:\n");
-    for h in super::CORS_RESPONSE_HEADERS {
+    for h in super::cors_response_headers() {
         t.push_str(&format!("          {h}: \"\"\n"));
     }
     if o.any {

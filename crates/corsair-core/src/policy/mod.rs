@@ -9,6 +9,7 @@
 pub mod decide;
 pub mod file;
 pub mod keys;
+pub mod merge;
 pub mod pattern;
 pub mod proof;
 pub mod regex_scope;
@@ -19,6 +20,7 @@ pub use decide::{
     PREFLIGHT_VARY,
 };
 pub use file::{load, Config, Diagnostic, Http1, Route, UpstreamCors};
+pub use merge::{Merge, Upstream, Writes};
 pub use pattern::{OriginPattern, PortRule};
 pub use validate::{Field, Problem, Severity};
 

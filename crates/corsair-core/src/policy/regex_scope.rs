@@ -69,13 +69,12 @@ impl Lang {
                         .determinize_size_limit(Some(DFA_SIZE_LIMIT)),
                 )
                 .build(pattern)
+                .map_err(|e| e.to_string())
         };
         // Origins are ASCII, and on ASCII input the expression means the same with or without
         // Unicode classes; the ASCII automaton is far smaller. Expressions that need Unicode
         // (`\p{L}`) are built as written.
-        let dfa = build(false)
-            .or_else(|_| build(true))
-            .map_err(|e| TooComplex(e.to_string()))?;
+        let dfa = build(false).or_else(|_| build(true)).map_err(TooComplex)?;
         let start = dfa
             .start_state_forward(&Input::new("").anchored(Anchored::Yes))
             .map_err(|e| TooComplex(e.to_string()))?;

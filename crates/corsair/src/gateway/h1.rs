@@ -15,10 +15,9 @@ use super::proxy::{self, Compiled, Peer};
 use super::State;
 use bytes::{Buf, Bytes, BytesMut};
 use corsair_core::http1::{
-    inspect_response, name_is, route_request, Chunked, Framing, RequestFacts as Facts,
-    RequestRoute, CORS_RESPONSE_HEADERS,
+    inspect_response, name_is, route_request, Chunked, Framing, RequestFacts as Facts, RequestRoute,
 };
-use corsair_core::policy::{decide, Decision, Outcome, RequestView, UpstreamCors};
+use corsair_core::policy::{decide, Decision, Merge, Outcome, RequestView, Upstream, Writes};
 use std::future::Future;
 use std::pin::{pin, Pin};
 use std::sync::Arc;
@@ -1058,21 +1057,19 @@ impl Conn {
         // connection stays open, and an upstream failure mid-body shows as a missing last chunk.
         let client_close = facts.close;
 
-        let (mode, report_only) = (compiled.config.upstream_cors, compiled.config.report_only);
-        let strip = !report_only && mode == UpstreamCors::Override;
         let connection_names = &head.connection_options;
-        // The policy's headers, unless report-only or preserving the upstream's own; `Vary:
-        // Origin` merged into the upstream's last `Vary` when it has one.
-        let add = !report_only
-            && match mode {
-                UpstreamCors::Override => true,
-                UpstreamCors::Preserve => !head.allow_origin,
-            };
-        let vary_origin = !report_only
-            && !head.varies_on_origin
-            && (!add || d.headers.iter().any(|(n, _)| n == "vary"));
-        // Headers the policy writes replace the upstream's of the same name.
-        let replaced = |n: &[u8]| add && d.headers.iter().any(|(p, _)| p != "vary" && eq(n, p));
+        // The policy's headers merged into the upstream's: one plan, shared with hyper's path
+        // and corsair-tower.
+        let plan = Merge::plan(
+            Writes::of(d),
+            compiled.config.upstream_cors,
+            compiled.config.report_only,
+            Upstream {
+                allow_origin: head.allow_origin,
+                varies_on_origin: head.varies_on_origin,
+            },
+        );
+        let (drops, vary_origin) = (plan.drops_any(), plan.vary_origin());
         let mut merged = false;
         let out = &mut self.out;
         out.clear();
@@ -1080,8 +1077,7 @@ impl Conn {
         for (n, value) in resp.headers() {
             if is_hop_by_hop(n)
                 || (eq(n, "content-length") && framing != Framing::None)
-                || (strip && CORS_RESPONSE_HEADERS.iter().any(|c| eq(n, c)))
-                || replaced(n)
+                || (drops && plan.drops(n))
                 || connection_names.iter().any(|c| n.eq_ignore_ascii_case(c))
             {
                 continue;
@@ -1103,7 +1099,7 @@ impl Conn {
             }
             line(out, n, value);
         }
-        if add {
+        if plan.adds() {
             write_cors(out, d);
         }
         if vary_origin && !merged {

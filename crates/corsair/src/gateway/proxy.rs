@@ -4,7 +4,7 @@
 use super::pool::{Pool, PooledBody};
 use super::State;
 use bytes::Bytes;
-use corsair_core::policy::{decide, Config, Decision, Outcome, UpstreamCors};
+use corsair_core::policy::{decide, Config, Decision, Outcome};
 use corsair_tower::PolicyHeaders;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
@@ -261,20 +261,7 @@ pub async fn handle(
         let compiled = arc_swap::Guard::into_inner(compiled);
         let mut resp = forward(req, &compiled, &state, &peer).await;
         if !report_only {
-            match compiled.config.upstream_cors {
-                UpstreamCors::Override => {
-                    corsair_tower::strip_cors_headers(resp.headers_mut());
-                    pending.apply(resp.headers_mut());
-                }
-                UpstreamCors::Preserve
-                    if resp
-                        .headers()
-                        .contains_key(header::ACCESS_CONTROL_ALLOW_ORIGIN) =>
-                {
-                    corsair_tower::headers::merge_vary(resp.headers_mut(), "Origin");
-                }
-                UpstreamCors::Preserve => pending.apply(resp.headers_mut()),
-            }
+            pending.apply_with(compiled.config.upstream_cors, resp.headers_mut());
         }
         resp
     };
