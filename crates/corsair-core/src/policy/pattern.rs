@@ -63,11 +63,7 @@ impl OriginPattern {
                     PortRule::Exact(n) => p.and_then(|x| x.parse::<u16>().ok()) == Some(*n),
                     PortRule::Any => p.is_none_or(is_port),
                 };
-                port_ok
-                    && host.len() > suffix.len() + 1
-                    && host.ends_with(suffix.as_str())
-                    && host.as_bytes()[host.len() - suffix.len() - 1] == b'.'
-                    && valid_host_labels(&host[..host.len() - suffix.len() - 1])
+                port_ok && under(host, suffix)
             }
             OriginPattern::AnyPort { scheme, host } => {
                 let Some(rest) = strip_scheme(origin, scheme) else {
@@ -99,11 +95,17 @@ fn split_port(rest: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// The labels in front of the suffix must be real DNS labels: letters, digits, hyphens, dots
-/// between labels (a serialised origin never has anything else, but a forged header might).
-fn valid_host_labels(prefix: &str) -> bool {
-    !prefix.is_empty()
-        && prefix.split('.').all(|l| {
+/// Whether `host` is a name strictly under `suffix`, compared label by label from the right;
+/// the labels in front of the suffix must be real DNS labels: letters, digits, hyphens (a
+/// serialised origin never has anything else, but a forged header might). No allocation.
+fn under(host: &str, suffix: &str) -> bool {
+    let mut labels = host.rsplit('.');
+    if !suffix.rsplit('.').all(|s| labels.next() == Some(s)) {
+        return false;
+    }
+    let mut extra = labels.peekable();
+    extra.peek().is_some()
+        && extra.all(|l| {
             !l.is_empty()
                 && l.bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')

@@ -265,8 +265,12 @@ fn wildcard_pattern(
             }
         },
     };
-    if let Some(suffix) = host.strip_prefix("*.") {
-        if suffix.contains('*') || suffix.is_empty() {
+    // The pattern's host, label by label: `*` may only be a whole leading label.
+    let wild_labels = host.split('.').filter(|l| l.contains('*')).count();
+    if host.split('.').next() == Some("*") {
+        // The labels after the leading `*`.
+        let suffix = host.get(2..).unwrap_or_default();
+        if wild_labels > 1 || suffix.is_empty() {
             problems.push(err(
                 field,
                 format!("'{raw}': only one leading '*.' is supported"),
@@ -318,7 +322,7 @@ fn wildcard_pattern(
             port: port_rule,
         });
     }
-    if host.contains('*') {
+    if wild_labels > 0 {
         problems.push(err(field, format!("'{raw}': a '*' may only stand for whole leading labels ('*.example.com') or the port (':*')"), usage));
         return None;
     }
@@ -872,6 +876,12 @@ mod tests {
                 "CORS protocol header",
             ),
             (spec(&["https://*.127.0.0.1"], false), "IP address"),
+            (
+                spec(&["https://*.*.example.com"], false),
+                "only one leading",
+            ),
+            (spec(&["https://*"], false), "only one leading"),
+            (spec(&["https://x.*.example.com"], false), "'*' may only"),
             (spec(&["https://example..com"], false), "empty label"),
             (spec(&["https://example.com.."], false), "empty label"),
             (spec(&["https://*.example..com"], false), "empty label"),
