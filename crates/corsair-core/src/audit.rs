@@ -251,11 +251,9 @@ impl Subject {
         };
         let t = Url::parse(&trusted).map_err(|e| format!("--origin '{trusted}': {e}"))?;
         let host = t.host_str().unwrap_or_default().to_string();
-        let is_ip = crate::host::Host::parse(&host).is_ok_and(|h| h.is_ip());
-        let site = if is_ip {
-            None
-        } else {
-            psl::domain_str(&host).map(str::to_string)
+        let site = match crate::host::Host::parse(&host) {
+            Ok(crate::host::Host::Domain(d)) => d.registrable().map(str::to_string),
+            _ => None,
         };
         Ok(Subject {
             scheme: t.scheme().to_string(),

@@ -5,6 +5,7 @@
 
 use crate::failure::{Failure, FailureKind, Stage};
 use crate::gen::{generate, Input, Target};
+use crate::host::Host;
 use crate::policy::{PolicySpec, Severity};
 use crate::request::Classified;
 use serde::Serialize;
@@ -121,12 +122,20 @@ pub fn fix(failure: &Failure, req: &Classified) -> Fix {
     build(failure, Need::of(req, &failure.sent_origin), Vec::new())
 }
 
-/// The fix for a failure known from its console message (`explain`), completed by what the
-/// user knows of the request (`known`): the message implies credentials for the credential kinds
-/// and names the method or header it refused. When the message says a preflight failed and
-/// neither a method nor a header is known, `Content-Type` (the usual reason, JSON bodies) is
-/// allowed, and a note says so.
-pub fn fix_for(failure: &Failure, known: &Need) -> Fix {
+/// Whether a failure of `kind` says by itself that the request was made with credentials.
+pub fn implies_credentials(kind: FailureKind) -> bool {
+    matches!(
+        kind,
+        FailureKind::WildcardOriginNotAllowed | FailureKind::InvalidAllowCredentials
+    )
+}
+
+/// What a request known from its console message (`explain`) needs, completed by what the user
+/// knows of it (`known`): the message implies credentials for the credential kinds and names the
+/// method or header it refused. When the message says a preflight failed and neither a method
+/// nor a header is known, `Content-Type` (the usual reason, JSON bodies) is assumed, and the
+/// notes say so.
+pub fn need_for(failure: &Failure, known: &Need) -> (Need, Vec<String>) {
     let mut notes = Vec::new();
     // The message's origin, unless it had none (`Explained::to_failure` fills in words then).
     let origin = known.origin.clone().or_else(|| {
@@ -154,14 +163,16 @@ pub fn fix_for(failure: &Failure, known: &Need) -> Fix {
     }
     let need = Need {
         origin,
-        credentials: known.credentials
-            || matches!(
-                failure.kind,
-                FailureKind::WildcardOriginNotAllowed | FailureKind::InvalidAllowCredentials
-            ),
+        credentials: known.credentials || implies_credentials(failure.kind),
         method,
         headers,
     };
+    (need, notes)
+}
+
+/// The fix for a failure known from its console message (`explain`): see [`need_for`].
+pub fn fix_for(failure: &Failure, known: &Need) -> Fix {
+    let (need, notes) = need_for(failure, known);
     build(failure, need, notes)
 }
 
@@ -192,20 +203,27 @@ pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), String> {
         ..Default::default()
     };
     let mut notes = Vec::new();
-    if let Err(problems) = spec.build() {
-        let insecure = problems
-            .iter()
-            .all(|p| p.severity == Severity::Warning || p.message.contains("plain http"));
-        if !insecure {
-            let why: Vec<String> = problems.into_iter().map(|p| p.message).collect();
-            return Err(format!(
-                "No policy corsair accepts allows this request: {}",
-                why.join("; ")
-            ));
-        }
+    // A page on plain http (not loopback) that sends credentials: the policy can only allow it
+    // with the dangerous switch, and says so.
+    let plain_http = crate::Origin::parse_serialized(origin).is_ok_and(|o| {
+        o.tuple().is_some_and(|t| {
+            t.scheme == "http" && !Host::parse(&t.host).is_ok_and(|h| h.is_loopback())
+        })
+    });
+    if plain_http && need.credentials {
         spec.dangerously_allow_insecure_origins = true;
         notes.push(format!("'{origin}' is plain http and the request sends credentials: anyone on the network path can impersonate that origin. The policy sets dangerously_allow_insecure_origins = true; serve the page over https instead."));
-        spec.build().map_err(|p| format!("{p:?}"))?;
+    }
+    if let Err(problems) = spec.build() {
+        let why: Vec<String> = problems
+            .into_iter()
+            .filter(|p| p.severity == Severity::Error)
+            .map(|p| p.message)
+            .collect();
+        return Err(format!(
+            "No policy corsair accepts allows this request: {}",
+            why.join("; ")
+        ));
     }
     Ok((spec, notes))
 }

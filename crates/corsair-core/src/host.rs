@@ -3,8 +3,8 @@
 //! public suffix, is it inside a domain) reads this form, never the text: `127.attacker.example`
 //! is a domain whose first label is `127`, not a loopback address.
 
+use core::net::{Ipv4Addr, Ipv6Addr};
 use std::fmt;
-use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The longest domain name DNS can carry, in ASCII without the root's dot (RFC 1035 §2.3.4).
 pub const MAX_DOMAIN_LEN: usize = 253;
@@ -22,9 +22,13 @@ pub enum Host {
     Domain(Domain),
 }
 
-/// A domain name as lowercase ASCII labels (punycode for non-ASCII).
+/// A domain name as lowercase ASCII labels (punycode for non-ASCII), and whether it was
+/// written fully qualified, with the root's trailing dot (`example.com.`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub struct Domain(String);
+pub struct Domain {
+    name: String,
+    fqdn: bool,
+}
 
 /// Why a string is not a host a browser could send in an origin.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -52,7 +56,12 @@ impl Host {
         match parsed {
             url::Host::Ipv4(a) => Ok(Host::Ipv4(a)),
             url::Host::Ipv6(a) => Ok(Host::Ipv6(a)),
-            url::Host::Domain(d) => {
+            url::Host::Domain(mut d) => {
+                // One trailing dot is the root: `example.com.` is a name, and an origin.
+                let fqdn = d.len() > 1 && d.ends_with('.');
+                if fqdn {
+                    d.pop();
+                }
                 if d.split('.').any(str::is_empty) {
                     return Err(HostError::EmptyLabel(text.to_string()));
                 }
@@ -62,7 +71,7 @@ impl Host {
                 if d.len() > MAX_DOMAIN_LEN {
                     return Err(HostError::TooLong(text.to_string()));
                 }
-                Ok(Host::Domain(Domain(d)))
+                Ok(Host::Domain(Domain { name: d, fqdn }))
             }
         }
     }
@@ -98,6 +107,8 @@ impl Host {
     /// public suffix list has no registrable part (`localhost`, `com`), or the address.
     pub fn site(&self) -> String {
         match self {
+            // Every name under localhost is this machine: one site.
+            Host::Domain(_) if self.is_loopback() => "localhost".to_string(),
             Host::Domain(d) => d.registrable().unwrap_or(d.as_str()).to_string(),
             other => other.to_string(),
         }
@@ -105,14 +116,14 @@ impl Host {
 }
 
 impl Domain {
-    /// The name, lowercase ASCII.
+    /// The name, lowercase ASCII, without the root's trailing dot.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.name
     }
 
-    /// The labels, left to right.
+    /// The labels, left to right (the root's empty label left out).
     pub fn labels(&self) -> impl DoubleEndedIterator<Item = &str> {
-        self.0.split('.')
+        self.name.split('.')
     }
 
     /// Whether `self` is `other` or a name under it, compared label by label.
@@ -129,9 +140,9 @@ impl Domain {
     /// Whether this name is itself a public suffix (`com`, `co.uk`, `github.io`) by the public
     /// suffix list, or a single label (which the list's default rule makes one).
     pub fn is_public_suffix(&self) -> bool {
-        match psl::suffix(self.0.as_bytes()) {
+        match psl::suffix(self.name.as_bytes()) {
             Some(s) => {
-                (s.as_bytes() == self.0.as_bytes() && s.is_known()) || self.labels().count() == 1
+                (s.as_bytes() == self.name.as_bytes() && s.is_known()) || self.labels().count() == 1
             }
             None => true,
         }
@@ -139,7 +150,7 @@ impl Domain {
 
     /// The registrable domain (public suffix plus one label), if the name has one.
     pub fn registrable(&self) -> Option<&str> {
-        psl::domain_str(&self.0)
+        psl::domain_str(&self.name)
     }
 }
 
@@ -149,14 +160,19 @@ impl fmt::Display for Host {
         match self {
             Host::Ipv4(a) => write!(f, "{a}"),
             Host::Ipv6(a) => write!(f, "[{a}]"),
-            Host::Domain(d) => f.write_str(&d.0),
+            Host::Domain(d) => write!(f, "{d}"),
         }
     }
 }
 
 impl fmt::Display for Domain {
+    /// The name as written in a URL, with the root's dot when it had one.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.name)?;
+        if self.fqdn {
+            f.write_str(".")?;
+        }
+        Ok(())
     }
 }
 
@@ -179,6 +195,8 @@ mod tests {
             "[::1]",
             "[::ffff:127.0.0.1]",
             "0x7f.1",
+            "localhost.",
+            "app.localhost.",
         ] {
             assert!(host(yes).is_loopback(), "{yes}");
         }
@@ -206,6 +224,10 @@ mod tests {
             Host::parse("example.com.."),
             Err(HostError::EmptyLabel(_))
         ));
+        assert!(matches!(Host::parse("."), Err(HostError::EmptyLabel(_))));
+        let fqdn = host("example.com.");
+        assert_eq!(fqdn.to_string(), "example.com.");
+        assert_eq!(fqdn.site(), "example.com");
         assert!(matches!(
             Host::parse(&format!("{}.com", "a".repeat(64))),
             Err(HostError::LabelTooLong(_))
@@ -236,5 +258,6 @@ mod tests {
         assert_eq!(host("a.b.example.co.uk").site(), "example.co.uk");
         assert_eq!(host("127.0.0.1").site(), "127.0.0.1");
         assert_eq!(host("[::1]").site(), "[::1]");
+        assert_eq!(host("a.b.localhost").site(), "localhost");
     }
 }

@@ -199,8 +199,8 @@ impl Origin {
         };
         // `localhost:5173` parses as scheme `localhost` with path `5173`: a port where a path
         // would be means the scheme was left out.
-        if url.cannot_be_a_base() {
-            let rest = &trimmed[url.scheme().len() + 1..];
+        if url.cannot_be_a_base() && !matches!(url.scheme(), "tel" | "mailto" | "sms" | "urn") {
+            let rest = url.path();
             let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
             if digits > 0 && matches!(rest.as_bytes().get(digits), None | Some(b'/')) {
                 if let Some(e) = missing_scheme() {
@@ -475,6 +475,7 @@ mod tests {
         }
         assert_eq!(ser("data:text/plain,hi"), "null");
         assert_eq!(ser("about:blank"), "null");
+        assert_eq!(ser("tel:123"), "null");
     }
 
     #[test]

@@ -119,7 +119,7 @@ proptest! {
     #[test]
     fn the_browser_model_allows_exactly_what_the_policy_allows(
         spec in policy(),
-        requests in proptest::collection::vec(request(), 1..8),
+        requests in proptest::collection::vec(request(), 1..=8),
     ) {
         let Ok((policy, _warnings)) = spec.build() else {
             return Ok(());

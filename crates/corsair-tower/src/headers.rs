@@ -18,6 +18,7 @@ pub struct PolicyHeaders {
     preflight: HeaderMap,
     allow_methods: HeaderValue,
     allow_headers: Option<HeaderValue>,
+    allow_headers_named: Option<HeaderValue>,
     expose_headers: Option<HeaderValue>,
     max_age: Option<HeaderValue>,
 }
@@ -83,6 +84,7 @@ impl PolicyHeaders {
         PolicyHeaders {
             allow_methods: value(policy.allow_methods()),
             allow_headers: policy.allow_headers().map(value),
+            allow_headers_named: policy.allow_headers_named().map(value),
             expose_headers: policy.expose_headers().map(value),
             max_age: policy.max_age().map(value),
             preflight,
@@ -115,9 +117,14 @@ impl PolicyHeaders {
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 self.allow_methods.clone(),
             ),
-            "access-control-allow-headers" => (
+            // The decision picks the policy's list, or its names alone for refused headers.
+            "access-control-allow-headers" if Some(v) == self.policy.allow_headers() => (
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
                 self.allow_headers.clone()?,
+            ),
+            "access-control-allow-headers" => (
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                self.allow_headers_named.clone()?,
             ),
             "access-control-expose-headers" => (
                 header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -137,7 +144,9 @@ impl PolicyHeaders {
     /// [`write`](Self::write) with the request's `Origin` value already found (see
     /// [`crate::view_with_origin`]).
     pub fn write_for(&self, d: &Decision<'_>, origin: Option<&HeaderValue>, out: &mut HeaderMap) {
-        if d.rule.is_some() && out.is_empty() {
+        // An allowed preflight gets the prepared answer; a refused one is written header by
+        // header, since its Allow-Headers may differ (see `Policy::allow_headers_named`).
+        if d.allowed && d.rule.is_some() && out.is_empty() {
             if let Some((n, v)) = d
                 .headers
                 .get("access-control-allow-origin")

@@ -203,6 +203,10 @@ pub fn decide<'a>(policy: &'a Policy, req: &RequestView<'a>) -> Decision<'a> {
     };
     let Ok(origin) = std::str::from_utf8(origin) else {
         d.reason = Reason::InvalidOrigin;
+        if policy.any_origin {
+            // Every response alike, as for a request without `Origin`.
+            d.headers.push("access-control-allow-origin", "*");
+        }
         d.headers.push("vary", vary);
         return d;
     };
@@ -575,5 +579,8 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(decide(&p, &req).reason, Reason::InvalidOrigin);
+        let any = policy(&["*"], false, &[], &[]);
+        let d = decide(&any, &req);
+        assert_eq!(d.headers.get("access-control-allow-origin"), Some("*"));
     }
 }

@@ -72,15 +72,17 @@ pub fn unknown(text: &str) -> Vec<Unknown> {
             "policy" => table(&mut out, "policy", item, POLICY),
             "gateway" => table(&mut out, "gateway", item, GATEWAY),
             "routes" => {
-                if let Some(routes) = item.as_array_of_tables() {
-                    for (i, r) in routes.iter().enumerate() {
-                        let path = format!("routes[{i}]");
-                        for (rk, ri) in r.iter() {
-                            check(&mut out, &path, rk, r.key(rk), ROUTE);
-                            if rk == "policy" {
-                                table(&mut out, &format!("{path}.policy"), ri, POLICY);
-                            }
-                        }
+                // `[[routes]]` tables, or an inline array `routes = [{ ... }]`.
+                let routes: Vec<Item> = match item {
+                    Item::ArrayOfTables(a) => a.iter().cloned().map(Item::Table).collect(),
+                    Item::Value(Value::Array(a)) => a.iter().cloned().map(Item::Value).collect(),
+                    _ => Vec::new(),
+                };
+                for (i, r) in routes.iter().enumerate() {
+                    let path = format!("routes[{i}]");
+                    table(&mut out, &path, r, ROUTE);
+                    if let Some(p) = r.get("policy") {
+                        table(&mut out, &format!("{path}.policy"), p, POLICY);
                     }
                 }
             }
@@ -171,6 +173,9 @@ mod tests {
     #[test]
     fn every_unknown_key_with_a_suggestion() {
         let text = "listn = \"x\"\n[policy]\norigins = []\nrequest_header = []\n[gateway]\nhttp = \"hyper\"\n[[routes]]\npath = \"/a\"\npolicy = { credential = true }\n[env.dev]\norigin = []\n";
+        let inline = unknown("routes = [{ path = \"/a\", policy = { orign = [] } }]\n");
+        assert_eq!(inline.len(), 1, "{inline:?}");
+        assert_eq!(inline[0].path, "routes[0].policy.orign");
         let u = unknown(text);
         let got: Vec<(&str, Option<&str>)> =
             u.iter().map(|u| (u.path.as_str(), u.suggestion)).collect();

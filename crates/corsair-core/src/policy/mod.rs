@@ -112,6 +112,12 @@ impl Policy {
         self.allow_headers.as_deref()
     }
 
+    /// The `Access-Control-Allow-Headers` value of a preflight whose headers the policy refuses:
+    /// the names without `*`, so no engine lets `*` cover `Authorization`.
+    pub fn allow_headers_named(&self) -> Option<&str> {
+        self.allow_headers_named.as_deref()
+    }
+
     /// The `Access-Control-Expose-Headers` value, if any.
     pub fn expose_headers(&self) -> Option<&str> {
         self.expose_headers.as_deref()

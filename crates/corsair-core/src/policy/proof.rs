@@ -13,7 +13,7 @@
 use super::decide::{decide, RequestView};
 use super::Policy;
 use crate::browser::Browser;
-use crate::fetch::{Fetch, Next};
+use crate::fetch::{Fetch, Next, Outgoing};
 use crate::request::{Credentials, RequestSpec};
 use crate::response::ResponseHead;
 use std::fmt;
@@ -27,6 +27,9 @@ pub struct Disagreement {
     pub policy_allowed: bool,
     /// What the browser concluded.
     pub browser_allowed: bool,
+    /// The browser allowed it only by letting `*` cover `Authorization`, which the Fetch
+    /// standard does not.
+    pub by_leniency: bool,
     /// The browser's console message, when it blocked.
     pub console: Option<String>,
     /// Each exchange: method, the request's CORS headers, the answer's status and headers.
@@ -70,6 +73,33 @@ pub fn run(
     spec: &RequestSpec,
     browser: Browser,
 ) -> Result<Option<bool>, Disagreement> {
+    run_against(policy, spec, browser, |_, d| answer_of(d))
+}
+
+/// The response a decision makes: a preflight's status and headers, or 200 with the headers.
+pub fn answer_of(d: &super::Decision<'_>) -> ResponseHead {
+    let status = if d.outcome == super::Outcome::Preflight {
+        d.status
+    } else {
+        200
+    };
+    ResponseHead::new(
+        status,
+        d.headers
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string())),
+    )
+}
+
+/// [`run`] with the answers made by `serve` (a layer or gateway in front of a server, say),
+/// judged against `policy`'s decisions: `serve` gets each request the browser sends and the
+/// policy's decision for it, and returns the response head it really produced.
+pub fn run_against(
+    policy: &Policy,
+    spec: &RequestSpec,
+    browser: Browser,
+    mut serve: impl FnMut(&Outgoing, &super::Decision<'_>) -> ResponseHead,
+) -> Result<Option<bool>, Disagreement> {
     let Ok(mut fetch) = Fetch::new(spec, browser) else {
         return Ok(None);
     };
@@ -91,18 +121,9 @@ pub fn run(
         };
         let d = decide(policy, &view);
         policy_allowed &= d.allowed;
-        let status = if d.outcome == super::Outcome::Preflight {
-            d.status
-        } else {
-            200
-        };
-        let headers: Vec<(String, String)> = d
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect();
+        let head = serve(&out, &d);
         trace.push(format!(
-            "{} {:?} -> {status} {:?} ({})",
+            "{} {:?} -> {} {:?} ({})",
             out.method,
             out.headers
                 .iter()
@@ -111,10 +132,14 @@ pub fn run(
                     n == "origin" || n.starts_with("access-control-")
                 })
                 .collect::<Vec<_>>(),
-            headers,
+            head.status,
+            head.headers
+                .iter()
+                .map(|(n, v)| format!("{n}: {}", String::from_utf8_lossy(v)))
+                .collect::<Vec<_>>(),
             d.reason.id()
         ));
-        fetch.receive(ResponseHead::new(status, headers));
+        fetch.receive(head);
     }
     let outcome = fetch.finish();
     if !outcome.cross_origin {
@@ -130,7 +155,8 @@ pub fn run(
         return Err(Disagreement {
             browser,
             policy_allowed: expected,
-            browser_allowed: outcome.allowed && !by_leniency,
+            browser_allowed: outcome.allowed,
+            by_leniency,
             console: outcome.console(),
             trace,
         });

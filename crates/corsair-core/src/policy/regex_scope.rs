@@ -2,11 +2,12 @@
 //!
 //! The expression is compiled to a DFA (regex-automata) and intersected with DFAs for the
 //! languages that matter: serialised origins as browsers send them
-//! (<https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin>),
-//! loopback origins, and the origins of the sites found so far. A breadth-first walk of the
-//! product finds the shortest origin in each intersection, which becomes the evidence in the
-//! message. Each witness is then parsed as an origin, so a finding is always an origin a browser
-//! can send.
+//! (<https://html.spec.whatwg.org/multipage/browsers.html#ascii-serialisation-of-an-origin>:
+//! hosts, IPv4 addresses and ports by their grammar, default ports left out), loopback origins,
+//! and the origins of the sites found so far. A breadth-first walk of the product finds the
+//! shortest origin in each intersection, which becomes the evidence in the message, or proves
+//! the intersection empty. Each witness is parsed as an origin; one that does not parse (an
+//! IPv6 literal, whose grammar the probe only approximates) makes the analysis fail closed.
 
 use crate::host::Host;
 use crate::origin::Origin;
@@ -21,7 +22,7 @@ use std::collections::{HashSet, VecDeque};
 pub const MAX_SITES: usize = 8;
 
 /// Bytes a serialised origin is made of, letters first so witnesses read naturally.
-const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789.-:/[]";
+const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789.-_:/[]";
 
 /// Largest product automaton explored, in states.
 const MAX_PRODUCT_STATES: usize = 200_000;
@@ -29,10 +30,16 @@ const MAX_PRODUCT_STATES: usize = 200_000;
 /// Largest DFA built for one expression, in bytes.
 const DFA_SIZE_LIMIT: usize = 8 << 20;
 
-const LABEL: &str = "[a-z0-9](?:[a-z0-9-]*[a-z0-9])?";
+/// A DNS label as browsers accept it in a host (`_` included: `a_b.example.com` is a host).
+const LABEL: &str = "[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?";
+/// The last label of a name: one that starts with a digit would make the host an IPv4 address.
 const TOP_LABEL: &str = "[a-z](?:[a-z0-9-]*[a-z0-9])?";
 const OCTET: &str = "(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
-const PORT: &str = "(?::[1-9][0-9]{0,4})?";
+/// A port as serialised: 1 to 65535, no leading zero (the default ports are excluded apart).
+const PORT: &str = "(?::(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3}))?";
+
+/// Origins that spell out their scheme's default port, which browsers never send.
+const DEFAULT_PORTS: &str = r"(?:http://.*:80|https://.*:443)";
 
 /// What an expression can match.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -86,10 +93,12 @@ impl Lang {
     }
 }
 
-/// The regex for origins of `schemes` whose host is any domain, IPv4 or IPv6 address.
+/// The regex for origins of `schemes` whose host is any domain (fully qualified or not), IPv4
+/// or IPv6 address. Domains, IPv4 and ports follow their grammar exactly; IPv6 is looser, and a
+/// witness that is no address makes the analysis fail closed.
 fn origins(schemes: &str) -> String {
     format!(
-        r"(?:{schemes})://(?:(?:{LABEL}\.)*{TOP_LABEL}|{OCTET}(?:\.{OCTET}){{3}}|\[[0-9a-f:.]+\]){PORT}"
+        r"(?:{schemes})://(?:(?:{LABEL}\.)*{TOP_LABEL}\.?|{OCTET}(?:\.{OCTET}){{3}}|\[[0-9a-f:]+\]){PORT}"
     )
 }
 
@@ -99,30 +108,33 @@ fn loopback_origins() -> String {
     )
 }
 
-/// Origins on any of `sites`: a domain and every name under it, or an address exactly.
+/// Origins on any of `sites`: a registrable domain (or `localhost`) and every name under it; an
+/// address, or a name that is itself a public suffix (`com`), exactly.
 fn site_origins(sites: &[(String, String)]) -> String {
     let alternatives: Vec<String> = sites
         .iter()
         .map(|(site, _)| {
             let escaped = regex_syntax::escape(site);
             match Host::parse(site) {
-                Ok(h) if h.is_ip() => escaped,
-                _ => format!(r"(?:{LABEL}\.)*{escaped}"),
+                Ok(h) if h.is_loopback() => format!(r"(?:{LABEL}\.)*{escaped}\.?"),
+                Ok(Host::Domain(d)) if !d.is_public_suffix() => {
+                    format!(r"(?:{LABEL}\.)*{escaped}\.?")
+                }
+                _ => format!(r"{escaped}\.?"),
             }
         })
         .collect();
     format!(r"https?://(?:{}){PORT}", alternatives.join("|"))
 }
 
-/// The shortest strings in the intersection of `must` and the complement of every `must_not`,
-/// as many as `want`, in order of length.
-fn witnesses(must: &[&Lang], must_not: &[&Lang], want: usize) -> Result<Vec<String>, TooComplex> {
+/// The shortest string (letters first) in the intersection of `must` and the complement of
+/// every `must_not`, found breadth-first over their product; `None` when it is empty.
+fn shortest(must: &[&Lang], must_not: &[&Lang]) -> Result<Option<String>, TooComplex> {
     let all: Vec<&Lang> = must.iter().chain(must_not).copied().collect();
     let start: Vec<StateID> = all.iter().map(|l| l.start).collect();
     let mut nodes: Vec<(Vec<StateID>, usize, u8)> = vec![(start.clone(), usize::MAX, 0)];
     let mut seen: HashSet<Vec<StateID>> = HashSet::from([start]);
     let mut queue = VecDeque::from([0usize]);
-    let mut found = Vec::new();
     while let Some(i) = queue.pop_front() {
         let states = nodes[i].0.clone();
         let accepted = states[..must.len()]
@@ -141,10 +153,7 @@ fn witnesses(must: &[&Lang], must_not: &[&Lang], want: usize) -> Result<Vec<Stri
                 at = nodes[at].1;
             }
             bytes.reverse();
-            found.push(String::from_utf8_lossy(&bytes).into_owned());
-            if found.len() == want {
-                break;
-            }
+            return Ok(Some(String::from_utf8_lossy(&bytes).into_owned()));
         }
         for &b in ALPHABET {
             let next: Vec<StateID> = states
@@ -170,18 +179,31 @@ fn witnesses(must: &[&Lang], must_not: &[&Lang], want: usize) -> Result<Vec<Stri
             }
         }
     }
-    Ok(found)
+    Ok(None)
 }
 
-/// The first witness that parses as an origin a browser sends (serialised form, valid host) and
-/// passes `keep`.
-fn first_origin(candidates: Vec<String>, keep: impl Fn(&Host) -> bool) -> Option<(String, Host)> {
-    candidates.into_iter().find_map(|w| {
-        let (origin, spelling) = Origin::spelling(&w).ok()?;
+/// The shortest witness, checked: it must be an origin a browser sends (serialised form, a
+/// valid host) that passes `keep`. The probe languages follow the grammar of hosts and ports,
+/// so a witness that fails is one they could not rule out (an IPv6 literal that is no address):
+/// the analysis then fails closed rather than looking past it.
+fn first_origin(
+    witness: Option<String>,
+    keep: impl Fn(&Host) -> bool,
+) -> Result<Option<(String, Host)>, TooComplex> {
+    let Some(w) = witness else {
+        return Ok(None);
+    };
+    let checked = Origin::spelling(&w).ok().and_then(|(origin, spelling)| {
         let t = origin.tuple()?;
         let host = Host::parse(&t.host).ok()?;
-        (spelling.is_empty() && t.port != Some(0) && keep(&host)).then_some((w, host))
-    })
+        (spelling.is_empty() && keep(&host)).then_some(host)
+    });
+    match checked {
+        Some(host) => Ok(Some((w, host))),
+        None => Err(TooComplex(format!(
+            "it matches '{w}', which is not an origin browsers send, so what else it matches cannot be enumerated"
+        ))),
+    }
 }
 
 /// Analyses `pattern`, an expression matched against the whole origin (`^(?:pattern)$`).
@@ -190,23 +212,24 @@ pub fn analyse(pattern: &str) -> Result<Scope, TooComplex> {
     let http = Lang::new(&format!("^{}$", origins("http")))?;
     let any = Lang::new(&format!("^{}$", origins("https?")))?;
     let loopback = Lang::new(&format!("^{}$", loopback_origins()))?;
-    const TRIES: usize = 32;
+    let default_ports = Lang::new(&format!("^{DEFAULT_PORTS}$"))?;
     let mut scope = Scope {
-        plain_http: first_origin(witnesses(&[&re, &http], &[&loopback], TRIES)?, |h| {
-            !h.is_loopback()
-        })
+        plain_http: first_origin(
+            shortest(&[&re, &http], &[&loopback, &default_ports])?,
+            |h| !h.is_loopback(),
+        )?
         .map(|(w, _)| w),
         ..Scope::default()
     };
     while scope.sites.len() <= MAX_SITES {
         let candidates = if scope.sites.is_empty() {
-            witnesses(&[&re, &any], &[], TRIES)?
+            shortest(&[&re, &any], &[&default_ports])?
         } else {
             let known = Lang::new(&format!("^{}$", site_origins(&scope.sites)))?;
-            witnesses(&[&re, &any], &[&known], TRIES)?
+            shortest(&[&re, &any], &[&known, &default_ports])?
         };
         let known: Vec<String> = scope.sites.iter().map(|(s, _)| s.clone()).collect();
-        match first_origin(candidates, |h| !known.contains(&h.site())) {
+        match first_origin(candidates, |h| !known.contains(&h.site()))? {
             Some((w, h)) => scope.sites.push((h.site(), w)),
             None => break,
         }
@@ -263,6 +286,33 @@ mod tests {
             let s = scope(loose);
             assert!(s.unbounded, "{loose}: {s:?}");
         }
+    }
+
+    /// From review: a name that is itself a public suffix is one host, not a site with every
+    /// name under it; `_` is a host character; an IPv6 pattern fails closed.
+    #[test]
+    fn regression_public_suffix_hosts_underscores_and_ipv6() {
+        for loose in [
+            r"https://([a-z0-9-]+\.)*com",
+            r"https://([a-z0-9-]+\.)*github\.io",
+            r"https://.*_.*",
+        ] {
+            let s = scope(loose);
+            assert!(s.unbounded, "{loose}: {s:?}");
+        }
+        assert!(analyse(r"http://\[[0-9a-f:]+\]").is_err());
+        assert_eq!(scope(r"http://\[::1\]:[0-9]+").plain_http, None);
+        let s = scope(r"http://([a-z]+\.)?localhost:5173");
+        assert_eq!(
+            (s.plain_http, s.sites.len()),
+            (None, 1),
+            "*.localhost is one site"
+        );
+        assert_eq!(
+            scope(r"https://app\.example\.com(:443)?").sites.len(),
+            1,
+            "the default port is no other origin"
+        );
     }
 
     #[test]

@@ -227,7 +227,8 @@ fn wildcard_pattern(
         return None;
     }
     let (host, port) = match rest.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || h.starts_with('[') => (h, Some(p)),
+        // `[::1]:8080` splits at the last colon; `[::1]` alone has no port.
+        Some((h, p)) if !p.contains(']') => (h, Some(p)),
         _ => (rest, None),
     };
     if host.bytes().any(|b| b.is_ascii_uppercase()) {

@@ -73,7 +73,7 @@ pub fn run(args: ExplainArgs) -> u8 {
 }
 
 /// What the user told about the request beside the message: the page's origin, the method, the
-/// non-safelisted headers and credentials.
+/// non-safelisted headers and credentials, checked as `corsair check` checks them.
 fn known(args: &ExplainArgs) -> Result<Known, String> {
     let origin = match &args.origin {
         Some(o) => {
@@ -94,22 +94,16 @@ fn known(args: &ExplainArgs) -> Result<Known, String> {
         }
         None => None,
     };
-    let mut headers = Vec::new();
+    let mut parsed = Vec::new();
     for h in &args.headers {
-        let (name, value) = h
-            .split_once(':')
-            .ok_or_else(|| format!("-H '{h}': write headers as 'Name: value'"))?;
-        let (name, value) = (name.trim(), value.trim());
-        if !corsair_core::method::is_token(name) {
-            return Err(format!("-H '{h}': '{name}' is not a valid header name"));
-        }
-        let lower = name.to_ascii_lowercase();
-        if !corsair_core::header::is_safelisted(name, value, Browser::Chromium)
-            && !headers.contains(&lower)
-        {
-            headers.push(lower);
-        }
+        let (name, value) = super::check::parse_header(h)?;
+        corsair_core::header::validate(&name, &value)?;
+        parsed.push((name, value));
     }
+    let headers = corsair_core::header::unsafe_names(
+        parsed.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        Browser::Chromium,
+    );
     Ok(Known {
         need: Need {
             origin,
@@ -142,36 +136,29 @@ pub(crate) struct Known {
     pub headers: Vec<String>,
 }
 
-/// The request that replays `e`: the method and headers given or named by the message; a
-/// failed preflight whose reason is unknown is replayed as the fix assumes it, a JSON POST.
+/// The request that replays `e`: what the fix's policy allows ([`fix::need_for`]), with the
+/// headers as the user wrote them and a value for each name the message or the fix supplied.
 /// `None` when the message has no URL or neither it nor `--origin` gives the origin.
 fn reproduce(e: &Explained, known: &Known) -> Option<Reproduce> {
     let url = e.url.clone()?;
-    let origin = known.need.origin.clone().or_else(|| e.origin.clone())?;
-    let method = known.method.clone().or_else(|| {
-        (e.kind == FailureKind::MethodNotAllowed)
-            .then(|| e.hint.clone())
-            .flatten()
-    });
+    let (need, _) = fix::need_for(&e.to_failure(), &known.need);
+    let origin = need.origin.clone()?;
+    let method = known.method.clone().or(need.method.clone());
     let mut headers = known.headers.clone();
-    if e.kind == FailureKind::HeaderNotAllowed {
-        if let Some(h) = &e.hint {
-            if !headers.iter().any(|x| {
-                x.split_once(':')
-                    .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(h))
-            }) {
-                headers.push(format!("{h}: x"));
-            }
+    for name in &need.headers {
+        let given = headers.iter().any(|x| {
+            x.split_once(':')
+                .is_some_and(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        });
+        if !given {
+            let value = if name == "content-type" {
+                "application/json"
+            } else {
+                "x"
+            };
+            headers.push(format!("{name}: {value}"));
         }
     }
-    let method = match method {
-        None if e.stage == Some(corsair_core::Stage::Preflight) && headers.is_empty() => {
-            headers.push("Content-Type: application/json".into());
-            Some("POST".to_string())
-        }
-        m => m,
-    };
-    let credentials = known.need.credentials || credentialed(e.kind);
     let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let mut command = format!("corsair check {} --origin {}", q(&url), q(&origin));
     if let Some(m) = &method {
@@ -180,7 +167,7 @@ fn reproduce(e: &Explained, known: &Known) -> Option<Reproduce> {
     for h in &headers {
         command.push_str(&format!(" -H {}", q(h)));
     }
-    if credentials {
+    if need.credentials {
         command.push_str(" --credentials");
     }
     Some(Reproduce {
@@ -188,7 +175,7 @@ fn reproduce(e: &Explained, known: &Known) -> Option<Reproduce> {
         origin,
         method,
         headers,
-        credentials,
+        credentials: need.credentials,
         command,
     })
 }
@@ -243,14 +230,6 @@ fn print_one(e: &Explained, stack: Option<StackArg>, known: &Known) {
         None if e.url.is_some() => println!("\n{HEAD}Reproduce{HEAD:#}\n  {DIM}pass --origin ORIGIN (the page's origin) for the corsair check command{DIM:#}"),
         None => {}
     }
-}
-
-/// Whether the message itself says the request was made with credentials.
-fn credentialed(kind: FailureKind) -> bool {
-    matches!(
-        kind,
-        FailureKind::WildcardOriginNotAllowed | FailureKind::InvalidAllowCredentials
-    )
 }
 
 /// What to look at, in order, for a kind of failure.
