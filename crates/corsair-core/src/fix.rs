@@ -342,16 +342,15 @@ mod tests {
 
     #[test]
     fn fix_names_the_headers_to_send() {
-        let req = RequestSpec {
+        let spec_req = RequestSpec {
             url: "https://api.example/x".into(),
             origin: "https://app.example".into(),
             method: "PATCH".into(),
             headers: vec![("X-Token".into(), "1".into())],
             credentials: Credentials::Include,
             ..Default::default()
-        }
-        .classify(Browser::Chromium)
-        .unwrap();
+        };
+        let req = spec_req.classify(Browser::Chromium).unwrap();
         let f = Failure {
             kind: FailureKind::MethodNotAllowed,
             stage: Stage::Preflight,
@@ -394,14 +393,6 @@ mod tests {
         }
         // The policy, fed back through the browser model, allows the request.
         let policy = spec.build().unwrap().0;
-        let spec_req = RequestSpec {
-            url: "https://api.example/x".into(),
-            origin: "https://app.example".into(),
-            method: "PATCH".into(),
-            headers: vec![("X-Token".into(), "1".into())],
-            credentials: Credentials::Include,
-            ..Default::default()
-        };
         assert_eq!(
             crate::policy::proof::run_all(&policy, &spec_req),
             Ok(Some(true))

@@ -114,7 +114,8 @@ fn request() -> impl Strategy<Value = RequestSpec> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 2048, ..ProptestConfig::default() })]
+    // No regression file is written: a failure prints the shrunk case, to become a unit test.
+    #![proptest_config(ProptestConfig { cases: 2048, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn the_browser_model_allows_exactly_what_the_policy_allows(

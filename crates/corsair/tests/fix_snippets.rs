@@ -13,8 +13,8 @@ use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use support::free_port;
 use support::peers;
-use support::{free_port, Resp, Route, Server};
 
 /// (the stack's name in a fix, the `corsair gen` target that writes it).
 const STACKS: [(&str, &str); 5] = [
@@ -250,15 +250,7 @@ fn every_printed_fix_passes_on_the_real_server() {
 
     let dir = std::env::temp_dir().join(format!("corsair-fixes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let up = Server::start(1);
-    up.route(
-        up.ports[0],
-        "/api/items",
-        Route {
-            preflight: Resp::new(200),
-            actual: Resp::new(200).h("Content-Type", "application/json"),
-        },
-    );
+    let up = peers::items_upstream();
 
     // Each distinct policy: its file, and its axum app, all built in one background build.
     let mut groups = Vec::new();

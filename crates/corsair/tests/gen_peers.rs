@@ -117,15 +117,7 @@ fn start_axum_build(config: &Path, ports: [u16; 2]) -> (std::process::Child, Pat
 fn generated_configs_give_the_verdicts_of_corsair_serve() {
     let dir = std::env::temp_dir().join(format!("corsair-gen-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let up = Server::start(1);
-    up.route(
-        up.ports[0],
-        "/api/items",
-        Route {
-            preflight: Resp::new(200),
-            actual: Resp::new(200).h("Content-Type", "application/json"),
-        },
-    );
+    let up = peers::items_upstream();
     let config = dir.join("corsair.toml");
     std::fs::write(
         &config,

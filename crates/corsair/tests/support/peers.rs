@@ -2,9 +2,24 @@
 //! file and started on a loopback port, for the tests that prove generated code on the real
 //! server (gen's own tests, and the fixes that `check`, `explain` and `demo` print).
 
-use super::{free_port, start_nginx, wait_port, workspace_root, Proc};
+use super::{free_port, start_nginx, wait_port, workspace_root, Proc, Resp, Route, Server};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+
+/// The upstream behind generated proxies: `/api/items` answers 200 with JSON (and 200 to an
+/// `OPTIONS` that gets through).
+pub fn items_upstream() -> Server {
+    let up = Server::start(1);
+    up.route(
+        up.ports[0],
+        "/api/items",
+        Route {
+            preflight: Resp::new(200),
+            actual: Resp::new(200).h("Content-Type", "application/json"),
+        },
+    );
+    up
+}
 
 /// Runs `corsair gen TARGET --config CONFIG --listen LISTEN --output OUT`, failing the test on error.
 pub fn gen(target: &str, config: &Path, listen: &str, out: &Path) {
