@@ -95,20 +95,24 @@ fn split_port(rest: &str) -> (&str, Option<&str>) {
     }
 }
 
-/// Whether `host` is a name strictly under `suffix`, compared label by label from the right;
-/// the labels in front of the suffix must be real DNS labels: letters, digits, hyphens (a
+/// Whether `host` is a name strictly under `suffix`: it splits, at a dot, into one or more
+/// labels and then exactly the suffix's labels (compared as one run, since the split is on a
+/// label boundary); the labels in front must be real DNS labels: letters, digits, hyphens (a
 /// serialised origin never has anything else, but a forged header might). No allocation.
 fn under(host: &str, suffix: &str) -> bool {
-    let mut labels = host.rsplit('.');
-    if !suffix.rsplit('.').all(|s| labels.next() == Some(s)) {
+    let Some(dot) = host.len().checked_sub(suffix.len() + 1) else {
         return false;
-    }
-    let mut extra = labels.peekable();
-    extra.peek().is_some()
-        && extra.all(|l| {
+    };
+    let (front, rest) = (host.as_bytes().get(..dot), host.as_bytes().get(dot..));
+    let (Some(front), Some(rest)) = (front, rest) else {
+        return false;
+    };
+    rest[0] == b'.'
+        && &rest[1..] == suffix.as_bytes()
+        && front.split(|&b| b == b'.').all(|l| {
             !l.is_empty()
-                && l.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && l.iter()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-')
         })
 }
 
