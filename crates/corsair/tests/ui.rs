@@ -344,9 +344,14 @@ fn the_page_in_chromium() {
             want.as_str(),
             "{name}: the ui shows what corsair check prints"
         );
+        let fix = shown["fix"].as_str().unwrap();
         assert!(
-            shown["fix"].as_str().unwrap().contains("express"),
-            "{name}: the fix for the chosen stack"
+            fix.contains("corsair gen express"),
+            "{name}: the fix for the chosen stack is gen's output: {fix}"
+        );
+        assert!(
+            fix.contains(&format!("origins = [\"{page_origin}\"]")),
+            "{name}: the fix's policy is shown: {fix}"
         );
         assert!(shown["cause"].as_str().is_some_and(|s| !s.is_empty()));
     }

@@ -113,6 +113,8 @@ function renderFix(fix, stack) {
     el("h3", {}, "Fix"),
     el("p", {}, fix.summary),
     fix.headers && fix.headers.length ? el("div", {}, el("p", {}, "The server should send:"), headerList(fix.headers)) : null,
+    (fix.notes || []).map((n) => el("p", { class: "note" }, n)),
+    fix.policy ? el("div", {}, el("p", {}, "As a corsair policy (corsair serve, corsair gen):"), el("pre", { class: "snippet", id: "fix-policy" }, fix.policy)) : null,
     snippet ? el("div", {}, el("p", {}, `For ${stack}:`), el("pre", { class: "snippet" }, snippet.code), copyButton(snippet.code, "Copy snippet")) : null);
 }
 
