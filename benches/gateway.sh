@@ -9,6 +9,8 @@
 #
 #   bash benches/gateway.sh            ROUNDS=3 DURATION=5 CONNECTIONS=64 by default
 #   ONLY="corsair nginx" bash benches/gateway.sh   measures only the servers named
+#   BASELINE_BIN=/path/to/older/corsair bash benches/gateway.sh
+#       also measures another corsair build ("corsair-base") with the same config, interleaved
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-3}
@@ -54,6 +56,13 @@ credentials = true
 max_age = 600
 TOML
 CORSAIR_LOG=warn taskset -c "$SERVER_CPU" "$BIN" serve --workers 1 --config "$work/corsair.toml" > /dev/null 2>&1 & cs_pid=$!; pids+=($cs_pid); wait_port "$CS"
+# Another corsair build with the same config, to compare two versions in one run.
+CB=""; cb_pid=""
+if [ -n "${BASELINE_BIN:-}" ]; then
+  CB=$(free_port)
+  sed "s/^listen = .*/listen = \"127.0.0.1:$CB\"/" "$work/corsair.toml" > "$work/corsair-base.toml"
+  CORSAIR_LOG=warn taskset -c "$SERVER_CPU" "$BASELINE_BIN" serve --workers 1 --config "$work/corsair-base.toml" > /dev/null 2>&1 & cb_pid=$!; pids+=($cb_pid); wait_port "$CB"
+fi
 
 # nginx with the equivalent hand-written CORS configuration
 NG=$(free_port)
@@ -142,7 +151,7 @@ if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions -- true 2>&1
 # perf_event_paranoid): the kernel's share of a proxied request is most of its cost.
 perf_events=instructions:u,instructions:k
 if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | grep -q '^[0-9]'; then perf_events+=,raw_syscalls:sys_enter; fi
-pidof[corsair]=$cs_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
+pidof[corsair]=$cs_pid; pidof[corsair-base]=$cb_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
 pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-handler-headers]=$ax5_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
@@ -185,6 +194,7 @@ ms() { # wrk latency (e.g. 812.00us, 1.20ms) in ms
 for round in $(seq "$ROUNDS"); do
   for kind in actual preflight; do
     measure corsair "$CS" $kind
+    [ -n "$CB" ] && measure corsair-base "$CB" $kind
     measure nginx "$NG" $kind
     measure baseline "$BL" $kind
     [ $kind = actual ] && measure axum-none "$AX0" $kind   # no CORS: it has no preflight to answer
@@ -199,7 +209,7 @@ done
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
 printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
-for name in corsair nginx baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
+for name in corsair corsair-base nginx baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
     printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
@@ -209,6 +219,10 @@ ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a ";
 echo
 echo "corsair serve / nginx, proxied actual requests: $(ratio corsair/actual nginx/actual)x"
 echo "corsair serve / nginx, preflights:              $(ratio corsair/preflight nginx/preflight)x"
+if [ -n "$CB" ]; then
+  echo "corsair serve / BASELINE_BIN, proxied actual:   $(ratio corsair/actual corsair-base/actual)x"
+  echo "corsair serve / BASELINE_BIN, preflights:       $(ratio corsair/preflight corsair-base/preflight)x"
+fi
 echo "corsair serve / no-CORS hyper proxy, actual:    $(ratio corsair/actual baseline/actual)x"
 echo "nginx / no-CORS hyper proxy, actual:            $(ratio nginx/actual baseline/actual)x"
 echo "axum + corsair-tower / axum, actual:            $(ratio axum-corsair/actual axum-none/actual)x"
