@@ -334,7 +334,7 @@ impl Fetch {
         let check_order = header::check_order(
             self.headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
             self.browser,
-            is_secure_context(&self.req.origin),
+            self.req.origin.is_potentially_trustworthy(),
         );
         let ask = Ask {
             origin: &self.origin,
@@ -464,18 +464,6 @@ impl Fetch {
             grant: self.grant,
             request: self.req,
         }
-    }
-}
-
-/// Whether a page on `origin` is a secure context
-/// (<https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy>): https, or a
-/// loopback host.
-fn is_secure_context(origin: &Origin) -> bool {
-    match origin.tuple() {
-        Some(t) => {
-            t.scheme == "https" || crate::host::Host::parse(&t.host).is_ok_and(|h| h.is_loopback())
-        }
-        None => false,
     }
 }
 

@@ -5,7 +5,6 @@
 
 use crate::failure::{Failure, FailureKind, Stage};
 use crate::gen::{generate, Input, Target};
-use crate::host::Host;
 use crate::policy::{PolicySpec, Severity};
 use crate::request::Classified;
 use serde::Serialize;
@@ -206,9 +205,7 @@ pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), String> {
     // A page on plain http (not loopback) that sends credentials: the policy can only allow it
     // with the dangerous switch, and says so.
     let plain_http = crate::Origin::parse_serialized(origin).is_ok_and(|o| {
-        o.tuple().is_some_and(|t| {
-            t.scheme == "http" && !Host::parse(&t.host).is_ok_and(|h| h.is_loopback())
-        })
+        o.tuple().is_some_and(|t| t.scheme == "http") && !o.is_potentially_trustworthy()
     });
     if plain_http && need.credentials {
         spec.dangerously_allow_insecure_origins = true;

@@ -291,6 +291,15 @@ impl Origin {
         Ok((origin, out))
     }
 
+    /// Whether the origin is potentially trustworthy, so a page on it is a secure context
+    /// (<https://w3c.github.io/webappsec-secure-contexts/#is-origin-trustworthy>): https, or a
+    /// loopback host (decided on the parsed host).
+    pub fn is_potentially_trustworthy(&self) -> bool {
+        self.tuple().is_some_and(|t| {
+            t.scheme == "https" || crate::host::Host::parse(&t.host).is_ok_and(|h| h.is_loopback())
+        })
+    }
+
     /// Whether this is an opaque origin.
     pub fn is_opaque(&self) -> bool {
         matches!(self, Origin::Opaque)
