@@ -2,7 +2,7 @@
 //! (whatever the split of the reads) and the request and response head rules.
 #![no_main]
 
-use corsair_core::http1::{inspect_response, route_request, Chunked, Framing, RequestRoute};
+use corsair_http1::{inspect_response, route_request, Chunked, Framing, RequestRoute};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

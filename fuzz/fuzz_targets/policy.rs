@@ -1,8 +1,15 @@
 //! Loading a policy file never panics, and a loaded policy decides any request without panicking.
 #![no_main]
 
+use corsair_core::policy::keys::Others;
 use corsair_core::policy::{decide, load, RequestView};
 use libfuzzer_sys::fuzz_target;
+
+/// The keys `corsair serve` reads from the same file.
+const SERVE: Others = Others {
+    top: &["listen", "upstream", "admin", "gateway"],
+    tables: &[],
+};
 
 fuzz_target!(|data: &[u8]| {
     // First line: a request (method, origin, ACRM, ACRH separated by '|'); the rest: the file.
@@ -14,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let acrm = parts.next();
     let acrh = parts.next();
     for env in [None, Some("development")] {
-        if let Ok((config, _)) = load(file, env) {
+        if let Ok((config, _)) = load(file, env, &SERVE) {
             let view = RequestView {
                 method,
                 origin: origin.map(str::as_bytes),

@@ -369,12 +369,13 @@ mod tests {
             .contains(&("Access-Control-Allow-Credentials".into(), "true".into())));
         assert_eq!(fx.snippets.len(), Stack::ALL.len(), "{:?}", fx.notes);
         // Each snippet is gen's output for the fix's policy.
-        let spec = crate::policy::file::load(fx.policy.as_deref().unwrap(), None)
-            .unwrap()
-            .0
-            .policy
-            .spec()
-            .clone();
+        let spec =
+            crate::policy::file::load(fx.policy.as_deref().unwrap(), None, &Default::default())
+                .unwrap()
+                .0
+                .policy
+                .spec()
+                .clone();
         for sn in &fx.snippets {
             let g = generate(
                 sn.stack.target(),

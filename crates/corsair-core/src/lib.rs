@@ -6,7 +6,8 @@
 //! standard (<https://fetch.spec.whatwg.org/>); where a browser departs from it, [`Browser`] says so
 //! and the model follows the browser, because the browser is what users meet.
 //!
-//! Out of scope: HTTP parsing, TLS, DNS and timers. The `corsair` binary does those.
+//! Out of scope: HTTP parsing (the gateway's HTTP/1.1 framing is the `corsair-http1` crate), TLS, DNS
+//! and timers. The `corsair` binary does those.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -23,7 +24,6 @@ pub mod fix;
 pub mod gen;
 pub mod header;
 pub mod host;
-pub mod http1;
 pub mod method;
 pub mod mime;
 pub mod origin;

@@ -60,7 +60,7 @@ pub mod headers;
 
 pub use headers::PolicyHeaders;
 
-use corsair_core::policy::{decide, Outcome, Policy, RequestView};
+use corsair_core::policy::{decide, Policy, RequestKind, RequestView};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -159,8 +159,8 @@ where
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let (view, origin) = view_with_origin(&req);
         let d = decide(self.headers.policy(), &view);
-        tracing::debug!(outcome = ?d.outcome, allowed = d.allowed, reason = d.reason.id(), origin = d.origin, "cors decision");
-        if d.outcome == Outcome::Preflight {
+        tracing::debug!(outcome = ?d.kind, allowed = d.allowed, reason = d.reason.id(), origin = d.origin, "cors decision");
+        if d.kind == RequestKind::Preflight {
             let mut resp = Response::new(ResB::default());
             *resp.status_mut() =
                 http::StatusCode::from_u16(d.status).unwrap_or(http::StatusCode::FORBIDDEN);

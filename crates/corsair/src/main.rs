@@ -1,12 +1,13 @@
 //! corsair: the command-line front end. Thin by design: argument definitions live in `cli`,
-//! each subcommand in `commands/`, the HTTP client in `http`; every CORS decision is made by
+//! each subcommand in `commands/`, the outgoing HTTP client in `client`; every CORS decision is made by
 //! `corsair-core`.
 
 mod cli;
+mod client;
 mod commands;
+mod config;
 mod demo;
 mod gateway;
-mod http;
 mod style;
 mod ui;
 

@@ -29,7 +29,7 @@ pub struct RequestView<'r> {
 /// What kind of request it is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Outcome {
+pub enum RequestKind {
     /// No `Origin` header: not a CORS request; pass it on untouched (but for `Vary`).
     NotCors,
     /// A preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`): answer it here.
@@ -149,7 +149,7 @@ impl<'a> HeaderSet<'a> {
 #[derive(Clone, Copy, Debug)]
 pub struct Decision<'a> {
     /// What kind of request.
-    pub outcome: Outcome,
+    pub kind: RequestKind,
     /// Whether the policy allows it.
     pub allowed: bool,
     /// Why.
@@ -172,10 +172,10 @@ pub const PREFLIGHT_VARY: &str =
 pub fn decide<'a>(policy: &'a Policy, req: &RequestView<'a>) -> Decision<'a> {
     let preflight = req.method == "OPTIONS" && req.request_method.is_some();
     let mut d = Decision {
-        outcome: if preflight {
-            Outcome::Preflight
+        kind: if preflight {
+            RequestKind::Preflight
         } else {
-            Outcome::Actual
+            RequestKind::Actual
         },
         allowed: false,
         reason: Reason::Allowed,
@@ -186,7 +186,7 @@ pub fn decide<'a>(policy: &'a Policy, req: &RequestView<'a>) -> Decision<'a> {
     };
     let vary: &'static str = if preflight { PREFLIGHT_VARY } else { "Origin" };
     let Some(origin) = req.origin else {
-        d.outcome = Outcome::NotCors;
+        d.kind = RequestKind::NotCors;
         d.reason = Reason::NoOrigin;
         if policy.any_origin {
             // The same answer for every request, so a shared cache can store this one and serve
@@ -340,7 +340,7 @@ mod tests {
         const APP: &str = "https://app.example.com";
         type Row<'a> = (
             RequestView<'a>,
-            Outcome,
+            RequestKind,
             bool,
             Reason,
             &'a [(&'a str, &'a str)],
@@ -348,14 +348,14 @@ mod tests {
         let rows: Vec<Row> = vec![
             (
                 view("GET", None, None, None),
-                Outcome::NotCors,
+                RequestKind::NotCors,
                 false,
                 Reason::NoOrigin,
                 &[("vary", "Origin")],
             ),
             (
                 view("GET", Some(APP), None, None),
-                Outcome::Actual,
+                RequestKind::Actual,
                 true,
                 Reason::Allowed,
                 &[
@@ -367,7 +367,7 @@ mod tests {
             ),
             (
                 view("GET", Some("https://deep.sub.example.com"), None, None),
-                Outcome::Actual,
+                RequestKind::Actual,
                 true,
                 Reason::Allowed,
                 &[
@@ -382,14 +382,14 @@ mod tests {
             ),
             (
                 view("GET", Some("https://evil.com"), None, None),
-                Outcome::Actual,
+                RequestKind::Actual,
                 false,
                 Reason::OriginNotAllowed,
                 &[("vary", "Origin")],
             ),
             (
                 view("GET", Some("null"), None, None),
-                Outcome::Actual,
+                RequestKind::Actual,
                 false,
                 Reason::OriginNotAllowed,
                 &[("vary", "Origin")],
@@ -401,7 +401,7 @@ mod tests {
                     Some("PUT"),
                     Some("content-type,authorization"),
                 ),
-                Outcome::Preflight,
+                RequestKind::Preflight,
                 true,
                 Reason::Allowed,
                 &[
@@ -418,7 +418,7 @@ mod tests {
             ),
             (
                 view("OPTIONS", Some(APP), Some("PATCH"), None),
-                Outcome::Preflight,
+                RequestKind::Preflight,
                 false,
                 Reason::MethodNotAllowed,
                 &[
@@ -435,7 +435,7 @@ mod tests {
             ),
             (
                 view("OPTIONS", Some(APP), Some("put"), None),
-                Outcome::Preflight,
+                RequestKind::Preflight,
                 false,
                 Reason::MethodNotAllowed,
                 &[
@@ -452,14 +452,14 @@ mod tests {
             ),
             (
                 view("OPTIONS", Some("https://evil.com"), Some("GET"), None),
-                Outcome::Preflight,
+                RequestKind::Preflight,
                 false,
                 Reason::OriginNotAllowed,
                 &[("vary", PREFLIGHT_VARY)],
             ),
             (
                 view("OPTIONS", Some(APP), None, None),
-                Outcome::Actual,
+                RequestKind::Actual,
                 true,
                 Reason::Allowed,
                 &[
@@ -470,11 +470,11 @@ mod tests {
                 ],
             ),
         ];
-        for (i, (req, outcome, allowed, reason, headers)) in rows.iter().enumerate() {
+        for (i, (req, kind, allowed, reason, headers)) in rows.iter().enumerate() {
             let d = decide(&p, req);
             assert_eq!(
-                (d.outcome, d.allowed, d.reason),
-                (*outcome, *allowed, *reason),
+                (d.kind, d.allowed, d.reason),
+                (*kind, *allowed, *reason),
                 "row {i}"
             );
             let got: Vec<(&str, &str)> = d.headers.iter().collect();
@@ -506,7 +506,7 @@ mod tests {
         // Issue 11, finding 5: the same ACAO without an Origin, so a shared cache cannot store
         // an answer without it and serve it to a CORS request.
         let d = decide(&p, &view("GET", None, None, None));
-        assert_eq!(d.outcome, Outcome::NotCors);
+        assert_eq!(d.kind, RequestKind::NotCors);
         assert_eq!(d.headers.get("access-control-allow-origin"), Some("*"));
         assert_eq!(
             d.headers.get("access-control-expose-headers"),

@@ -1,5 +1,8 @@
-//! `corsair.toml`: the policy file. Parsed from text (the caller reads the file), validated as a
-//! whole, and every problem reported at once with its line and column.
+//! `corsair.toml`'s policy part: `[policy]`, `[[routes]]`, `[env.NAME]`, `mode` and
+//! `upstream_cors`. Parsed from text (the caller reads the file), validated as a whole, and every
+//! problem reported at once with its line and column. The keys that configure a server (`listen`,
+//! `upstream`, `admin`, `[gateway]`) belong to the program that serves the policy: it names them
+//! in [`keys::Others`] so they are not reported as unknown, and reads them itself.
 //!
 //! ```toml
 //! listen = "127.0.0.1:8080"            # used by `corsair serve`
@@ -20,8 +23,9 @@
 //! origins = ["http://localhost:5173"]
 //! ```
 
+use super::schema::{RawPolicy, Spans};
 use super::validate::{Field, Problem, Severity};
-use super::{keys, Policy, PolicySpec};
+use super::{keys, Policy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -48,72 +52,20 @@ pub struct Route {
     pub policy: Policy,
 }
 
-/// Gateway limits and timeouts, in seconds and bytes.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Gateway {
-    /// Seconds a client has to send its request head; also how long an idle keep-alive
-    /// connection stays open.
-    pub header_read_timeout: f64,
-    /// Seconds to connect to the upstream.
-    pub upstream_connect_timeout: f64,
-    /// Seconds to wait for the upstream's response head.
-    pub upstream_timeout: f64,
-    /// Largest request head accepted, in bytes.
-    pub max_header_bytes: usize,
-    /// Seconds to let requests in flight finish on shutdown.
-    pub shutdown_grace: f64,
-    /// Which HTTP/1.1 implementation serves clients.
-    pub http1: Http1,
-}
-
-/// `[gateway] http1`: which HTTP/1.1 implementation `corsair serve` uses for clients.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Http1 {
-    /// corsair's own proxy path for plain HTTP/1.1 requests; anything else (HTTP/2, HTTP/1.0,
-    /// chunked or `Expect` request bodies, upgrades) goes to hyper.
-    #[default]
-    Corsair,
-    /// hyper for every request.
-    Hyper,
-}
-
-impl Default for Gateway {
-    fn default() -> Self {
-        Gateway {
-            header_read_timeout: 10.0,
-            upstream_connect_timeout: 5.0,
-            upstream_timeout: 60.0,
-            max_header_bytes: 64 * 1024,
-            shutdown_grace: 10.0,
-            http1: Http1::default(),
-        }
-    }
-}
-
-/// A loaded, validated `corsair.toml`.
+/// The policy part of a loaded, validated `corsair.toml`.
 #[derive(Clone, Debug)]
-pub struct Config {
-    /// `listen`.
-    pub listen: Option<String>,
-    /// `upstream`.
-    pub upstream: Option<String>,
-    /// `admin`: where `/metrics` is served.
-    pub admin: Option<String>,
+pub struct PolicyFile {
     /// `mode = "report-only"`: log what would be refused, refuse nothing.
     pub report_only: bool,
     /// `upstream_cors`.
     pub upstream_cors: UpstreamCors,
-    /// `[gateway]`.
-    pub gateway: Gateway,
     /// `[policy]`, with the selected environment's extra origins.
     pub policy: Policy,
     /// `[[routes]]`, longest prefix first.
     pub routes: Vec<Route>,
 }
 
-impl Config {
+impl PolicyFile {
     /// The policy for a request path: the longest matching route prefix, else `[policy]`.
     pub fn policy_for(&self, path: &str) -> &Policy {
         self.route_for(path)
@@ -148,33 +100,78 @@ pub struct Diagnostic {
     pub fix: String,
 }
 
+impl Diagnostic {
+    /// A problem at byte offset `span.start` of `text`.
+    pub fn at(
+        text: &str,
+        span: &Range<usize>,
+        severity: Severity,
+        key: String,
+        message: String,
+        fix: String,
+    ) -> Self {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Diagnostic {
+            severity,
+            line,
+            column,
+            key,
+            message,
+            fix,
+        }
+    }
+
+    /// An error at `span`.
+    pub fn error(text: &str, span: Range<usize>, key: &str, message: String, fix: &str) -> Self {
+        Diagnostic::at(
+            text,
+            &span,
+            Severity::Error,
+            key.into(),
+            message,
+            fix.into(),
+        )
+    }
+
+    /// A TOML syntax or type error, where the parser found it.
+    pub fn of_toml(text: &str, e: &toml::de::Error) -> Self {
+        let span = e.span().unwrap_or(0..0);
+        let message = e.message().to_string();
+        let fix = if message.contains("unknown variant") {
+            "use one of the expected values the message lists"
+        } else {
+            "fix the TOML syntax at this position"
+        };
+        Diagnostic::error(text, span, "", message, fix)
+    }
+
+    /// A key the file's schema does not know.
+    pub fn of_unknown(text: &str, u: keys::Unknown) -> Self {
+        let (message, fix) = match u.suggestion {
+            Some(s) => (
+                format!("unknown key `{}`; did you mean `{s}`?", u.path),
+                format!("rename it to `{s}`"),
+            ),
+            None => (
+                format!("unknown key `{}`", u.path),
+                format!("remove it, or use one of: {}", u.known.join(", ")),
+            ),
+        };
+        Diagnostic::at(text, &u.span, Severity::Error, u.path, message, fix)
+    }
+}
+
 #[derive(Deserialize)]
 struct RawFile {
-    listen: Option<Spanned<String>>,
-    upstream: Option<Spanned<String>>,
-    admin: Option<Spanned<String>>,
     mode: Option<Spanned<String>>,
     upstream_cors: Option<Spanned<String>>,
-    #[serde(default)]
-    gateway: Option<Gateway>,
     policy: Option<Spanned<RawPolicy>>,
     #[serde(default)]
     routes: Vec<RawRoute>,
     #[serde(default)]
     env: BTreeMap<String, RawEnv>,
-}
-
-#[derive(Deserialize, Default, Clone)]
-struct RawPolicy {
-    origins: Option<Vec<Spanned<String>>>,
-    origin_regex: Option<Vec<Spanned<String>>>,
-    methods: Option<Vec<Spanned<String>>>,
-    request_headers: Option<Vec<Spanned<String>>>,
-    expose_headers: Option<Vec<Spanned<String>>>,
-    credentials: Option<Spanned<bool>>,
-    max_age: Option<Spanned<i64>>,
-    preflight_status: Option<Spanned<u16>>,
-    dangerously_allow_insecure_origins: Option<bool>,
 }
 
 #[derive(Deserialize)]
@@ -189,253 +186,83 @@ struct RawEnv {
     origins: Vec<Spanned<String>>,
 }
 
-/// Where each value of a spec came from, to place its problems.
-struct Spans {
+/// A spec to validate, and where its values are.
+struct Job {
+    spec: super::PolicySpec,
+    spans: Spans,
+    /// The table's position, for problems about the policy as a whole or a key it inherits.
     table: Range<usize>,
+    /// `policy` or `routes[i].policy`.
     prefix: String,
-    origins: Vec<Range<usize>>,
-    origin_regex: Vec<Range<usize>>,
-    methods: Vec<Range<usize>>,
-    request_headers: Vec<Range<usize>>,
-    expose_headers: Vec<Range<usize>>,
-    credentials: Option<Range<usize>>,
-    max_age: Option<Range<usize>>,
-    preflight_status: Option<Range<usize>>,
+    /// The route's path prefix; `None` for `[policy]`.
+    route: Option<String>,
 }
 
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, col)
+impl Job {
+    fn new(
+        raw: &RawPolicy,
+        table: Range<usize>,
+        prefix: String,
+        route: Option<String>,
+        extra: &[Spanned<String>],
+    ) -> Self {
+        let (mut spec, mut spans) = raw.spec();
+        for e in extra {
+            spec.origins.push(e.get_ref().clone());
+            spans.origins.push(e.span());
+        }
+        Job {
+            spec,
+            spans,
+            table,
+            prefix,
+            route,
+        }
+    }
+
+    /// Places a problem on its value's line and column.
+    fn locate(&self, text: &str, p: Problem) -> Diagnostic {
+        let (span, key) = match p.field {
+            Field::Item { key, index } => (
+                self.spans.of(key).get(index),
+                format!("{}.{}[{index}]", self.prefix, key.name()),
+            ),
+            Field::Value { key } => (
+                self.spans.of(key).first(),
+                format!("{}.{}", self.prefix, key.name()),
+            ),
+            Field::Policy => (None, self.prefix.clone()),
+        };
+        let span = span.unwrap_or(&self.table);
+        Diagnostic::at(text, span, p.severity, key, p.message, p.fix)
+    }
 }
 
-fn diag(
+/// Parses and validates the policy part of a file. `env` is the environment whose overlay
+/// applies (the value of `CORSAIR_ENV`, read by the caller); `others` names the keys another
+/// layer reads. Returns the policy and its warnings, or every error and warning.
+pub fn load(
     text: &str,
-    span: &Range<usize>,
-    severity: Severity,
-    key: String,
-    message: String,
-    fix: String,
-) -> Diagnostic {
-    let (line, column) = line_col(text, span.start);
-    Diagnostic {
-        severity,
-        line,
-        column,
-        key,
-        message,
-        fix,
-    }
-}
-
-/// Merges a route's raw policy over the default one: keys the route sets win.
-fn merge(base: &RawPolicy, over: &RawPolicy) -> RawPolicy {
-    RawPolicy {
-        origins: over.origins.clone().or_else(|| base.origins.clone()),
-        origin_regex: over
-            .origin_regex
-            .clone()
-            .or_else(|| base.origin_regex.clone()),
-        methods: over.methods.clone().or_else(|| base.methods.clone()),
-        request_headers: over
-            .request_headers
-            .clone()
-            .or_else(|| base.request_headers.clone()),
-        expose_headers: over
-            .expose_headers
-            .clone()
-            .or_else(|| base.expose_headers.clone()),
-        credentials: over
-            .credentials
-            .clone()
-            .or_else(|| base.credentials.clone()),
-        max_age: over.max_age.clone().or_else(|| base.max_age.clone()),
-        preflight_status: over
-            .preflight_status
-            .clone()
-            .or_else(|| base.preflight_status.clone()),
-        dangerously_allow_insecure_origins: over
-            .dangerously_allow_insecure_origins
-            .or(base.dangerously_allow_insecure_origins),
-    }
-}
-
-fn spec_of(
-    raw: &RawPolicy,
-    table: Range<usize>,
-    prefix: String,
-    extra: &[Spanned<String>],
-) -> (PolicySpec, Spans) {
-    let list = |v: &Option<Vec<Spanned<String>>>| -> (Vec<String>, Vec<Range<usize>>) {
-        v.iter()
-            .flatten()
-            .map(|s| (s.get_ref().clone(), s.span()))
-            .unzip()
-    };
-    let (mut origins, mut origin_spans) = list(&raw.origins);
-    for e in extra {
-        origins.push(e.get_ref().clone());
-        origin_spans.push(e.span());
-    }
-    let (origin_regex, rs) = list(&raw.origin_regex);
-    let (methods, ms) = list(&raw.methods);
-    let (request_headers, hs) = list(&raw.request_headers);
-    let (expose_headers, es) = list(&raw.expose_headers);
-    let spec = PolicySpec {
-        origins,
-        origin_regex,
-        methods,
-        request_headers,
-        expose_headers,
-        credentials: raw.credentials.as_ref().is_some_and(|c| *c.get_ref()),
-        max_age: raw.max_age.as_ref().map(|m| *m.get_ref()),
-        preflight_status: raw.preflight_status.as_ref().map(|m| *m.get_ref()),
-        dangerously_allow_insecure_origins: raw.dangerously_allow_insecure_origins.unwrap_or(false),
-    };
-    let spans = Spans {
-        table,
-        prefix,
-        origins: origin_spans,
-        origin_regex: rs,
-        methods: ms,
-        request_headers: hs,
-        expose_headers: es,
-        credentials: raw.credentials.as_ref().map(|c| c.span()),
-        max_age: raw.max_age.as_ref().map(|c| c.span()),
-        preflight_status: raw.preflight_status.as_ref().map(|c| c.span()),
-    };
-    (spec, spans)
-}
-
-fn locate(text: &str, spans: &Spans, p: Problem) -> Diagnostic {
-    let at = |v: &Vec<Range<usize>>, i: usize| v.get(i).cloned().unwrap_or(spans.table.clone());
-    let (span, key) = match p.field {
-        Field::Origins(i) => (
-            at(&spans.origins, i),
-            format!("{}.origins[{i}]", spans.prefix),
-        ),
-        Field::OriginRegex(i) => (
-            at(&spans.origin_regex, i),
-            format!("{}.origin_regex[{i}]", spans.prefix),
-        ),
-        Field::Methods(i) => (
-            at(&spans.methods, i),
-            format!("{}.methods[{i}]", spans.prefix),
-        ),
-        Field::RequestHeaders(i) => (
-            at(&spans.request_headers, i),
-            format!("{}.request_headers[{i}]", spans.prefix),
-        ),
-        Field::ExposeHeaders(i) => (
-            at(&spans.expose_headers, i),
-            format!("{}.expose_headers[{i}]", spans.prefix),
-        ),
-        Field::Credentials => (
-            spans.credentials.clone().unwrap_or(spans.table.clone()),
-            format!("{}.credentials", spans.prefix),
-        ),
-        Field::MaxAge => (
-            spans.max_age.clone().unwrap_or(spans.table.clone()),
-            format!("{}.max_age", spans.prefix),
-        ),
-        Field::PreflightStatus => (
-            spans
-                .preflight_status
-                .clone()
-                .unwrap_or(spans.table.clone()),
-            format!("{}.preflight_status", spans.prefix),
-        ),
-        Field::Policy => (spans.table.clone(), spans.prefix.clone()),
-    };
-    diag(text, &span, p.severity, key, p.message, p.fix)
-}
-
-/// Parses and validates a policy file. `env` is the environment whose overlay applies (the
-/// value of `CORSAIR_ENV`, read by the caller). Returns the config and its warnings, or every
-/// error and warning.
-pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), Vec<Diagnostic>> {
+    env: Option<&str>,
+    others: &keys::Others,
+) -> Result<(PolicyFile, Vec<Diagnostic>), Vec<Diagnostic>> {
     // Unknown keys first, all of them: typed parsing ignores them, so the rest of the file is
     // still checked.
-    let mut diags: Vec<Diagnostic> = keys::unknown(text)
+    let mut diags: Vec<Diagnostic> = keys::unknown(text, others)
         .into_iter()
-        .map(|u| {
-            let (message, fix) = match u.suggestion {
-                Some(s) => (
-                    format!("unknown key `{}`; did you mean `{s}`?", u.path),
-                    format!("rename it to `{s}`"),
-                ),
-                None => (
-                    format!("unknown key `{}`", u.path),
-                    format!("remove it, or use one of: {}", u.known.join(", ")),
-                ),
-            };
-            diag(text, &u.span, Severity::Error, u.path, message, fix)
-        })
+        .map(|u| Diagnostic::of_unknown(text, u))
         .collect();
     let raw: RawFile = match toml::from_str(text) {
         Ok(r) => r,
         Err(e) => {
-            let span = e.span().unwrap_or(0..0);
-            let message = e.message().to_string();
-            let fix = if message.contains("unknown variant") {
-                "use one of the expected values the message lists".to_string()
-            } else {
-                "fix the TOML syntax at this position".to_string()
-            };
-            diags.push(diag(
-                text,
-                &span,
-                Severity::Error,
-                String::new(),
-                message,
-                fix,
-            ));
+            diags.push(Diagnostic::of_toml(text, &e));
             diags.sort_by_key(|d| (d.line, d.column));
             return Err(diags);
         }
     };
     let mut error = |span: Range<usize>, key: &str, message: String, fix: &str| {
-        diags.push(diag(
-            text,
-            &span,
-            Severity::Error,
-            key.to_string(),
-            message,
-            fix.to_string(),
-        ));
+        diags.push(Diagnostic::error(text, span, key, message, fix));
     };
-    if let Some(l) = &raw.listen {
-        if l.get_ref().parse::<core::net::SocketAddr>().is_err() {
-            error(
-                l.span(),
-                "listen",
-                format!("listen = \"{}\" is not an address:port", l.get_ref()),
-                "write listen = \"127.0.0.1:8080\" (or \"[::1]:8080\", \"0.0.0.0:8080\")",
-            );
-        }
-    }
-    if let Some(a) = &raw.admin {
-        if a.get_ref().parse::<core::net::SocketAddr>().is_err() {
-            error(
-                a.span(),
-                "admin",
-                format!("admin = \"{}\" is not an address:port", a.get_ref()),
-                "write admin = \"127.0.0.1:9090\"",
-            );
-        }
-    }
-    if let Some(u) = &raw.upstream {
-        match url::Url::parse(u.get_ref()) {
-            Ok(url) if url.scheme() == "http" && url.host().is_some() => {}
-            _ => error(
-                u.span(),
-                "upstream",
-                format!("upstream = \"{}\" is not an http:// URL", u.get_ref()),
-                "write upstream = \"http://127.0.0.1:9000\"",
-            ),
-        }
-    }
     let report_only = match raw.mode.as_ref().map(|m| (m.get_ref().as_str(), m.span())) {
         None | Some(("enforce", _)) => false,
         Some(("report-only", _)) => true,
@@ -486,8 +313,13 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
             (RawPolicy::default(), 0..0)
         }
     };
-    let mut built = Vec::new();
-    let mut jobs = vec![(spec_of(&base_raw, base_span, "policy".into(), &extra), None)];
+    let mut jobs = vec![Job::new(
+        &base_raw,
+        base_span,
+        "policy".into(),
+        None,
+        &extra,
+    )];
     for (i, r) in raw.routes.iter().enumerate() {
         let prefix = r.path.get_ref().clone();
         if !prefix.starts_with('/') {
@@ -498,24 +330,22 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
                 "write a path prefix such as \"/api\"",
             );
         }
-        let merged = merge(&base_raw, r.policy.get_ref());
-        jobs.push((
-            spec_of(
-                &merged,
-                r.policy.span(),
-                format!("routes[{i}].policy"),
-                &extra,
-            ),
+        jobs.push(Job::new(
+            &r.policy.get_ref().over(&base_raw),
+            r.policy.span(),
+            format!("routes[{i}].policy"),
             Some(prefix),
+            &extra,
         ));
     }
-    for ((spec, spans), prefix) in jobs {
-        match spec.build() {
+    let mut built = Vec::new();
+    for job in jobs {
+        match job.spec.build() {
             Ok((policy, warnings)) => {
-                diags.extend(warnings.into_iter().map(|w| locate(text, &spans, w)));
-                built.push((prefix, policy));
+                diags.extend(warnings.into_iter().map(|w| job.locate(text, w)));
+                built.push((job.route, policy));
             }
-            Err(problems) => diags.extend(problems.into_iter().map(|p| locate(text, &spans, p))),
+            Err(problems) => diags.extend(problems.into_iter().map(|p| job.locate(text, p))),
         }
     }
     if diags.iter().any(|d| d.severity == Severity::Error) {
@@ -535,13 +365,9 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
         return Err(diags);
     };
     Ok((
-        Config {
-            listen: raw.listen.map(|s| s.into_inner()),
-            upstream: raw.upstream.map(|s| s.into_inner()),
-            admin: raw.admin.map(|s| s.into_inner()),
+        PolicyFile {
             report_only,
             upstream_cors,
-            gateway: raw.gateway.unwrap_or_default(),
             policy,
             routes,
         },
@@ -552,6 +378,19 @@ pub fn load(text: &str, env: Option<&str>) -> Result<(Config, Vec<Diagnostic>), 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The keys `corsair serve` reads from the same file.
+    const SERVE: keys::Others = keys::Others {
+        top: &["listen", "upstream"],
+        tables: &[],
+    };
+
+    fn load(
+        text: &str,
+        env: Option<&str>,
+    ) -> Result<(PolicyFile, Vec<Diagnostic>), Vec<Diagnostic>> {
+        super::load(text, env, &SERVE)
+    }
 
     const MINIMAL: &str = r#"listen = "127.0.0.1:8080"            # used by `corsair serve`
 upstream = "http://127.0.0.1:9000"   # used by `corsair serve`
@@ -568,8 +407,6 @@ max_age = 7200
     fn the_minimal_file_works_as_written() {
         let (c, warnings) = load(MINIMAL, None).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
-        assert_eq!(c.listen.as_deref(), Some("127.0.0.1:8080"));
-        assert_eq!(c.upstream.as_deref(), Some("http://127.0.0.1:9000"));
         assert!(c.policy.allows_origin("https://app.example.com"));
         assert!(c.policy.credentials());
     }
@@ -625,19 +462,30 @@ max_age = 99999
         );
         assert!(messages[2].contains("forbidden method"), "{messages:?}");
         let d = load(
-            "[gateway]\nhttp1 = \"nginx\"\n[policy]\norigins = [\"https://a.example\"]\n",
-            None,
-        )
-        .unwrap_err();
-        assert!(d[0].message.contains("`corsair` or `hyper`"), "{d:?}");
-        assert!(d[0].fix.contains("expected values"), "{d:?}");
-        assert_eq!((d[0].line, d[0].column), (2, 9));
-        let d = load(
-            "listen = \"nope\"\nmode = \"maybe\"\n[policy]\norigins = [\"https://a.example\"]\n",
+            "mode = \"maybe\"\nupstream_cors = \"merge\"\n[policy]\norigins = [\"https://a.example\"]\n",
             None,
         )
         .unwrap_err();
         assert_eq!(d.len(), 2);
+        let d = load(
+            "[policy]\norigins = [\"https://a.example\"]\ncredentials = \"yes\"\n",
+            None,
+        )
+        .unwrap_err();
+        assert!(d[0].message.contains("expected a boolean"), "{d:?}");
+        assert_eq!((d[0].line, d[0].column), (3, 15));
+        let d = super::load(
+            "listen = \"x\"\n[gateway]\n[policy]\norigins = [\"https://a.example\"]\n",
+            None,
+            &keys::Others::default(),
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = d.iter().map(|d| d.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            ["listen", "gateway"],
+            "without a serving layer, its keys are unknown"
+        );
     }
 
     #[test]

@@ -6,43 +6,24 @@
 use std::ops::Range;
 use toml_edit::{ImDocument, Item, Key, Value};
 
-/// Top-level keys.
-pub const TOP: &[&str] = &[
-    "listen",
-    "upstream",
-    "admin",
-    "mode",
-    "upstream_cors",
-    "gateway",
-    "policy",
-    "routes",
-    "env",
-];
+/// Top-level keys of the policy part.
+pub const TOP: &[&str] = &["mode", "upstream_cors", "policy", "routes", "env"];
 /// `[policy]` and `[[routes]] policy` keys (the fields of [`super::PolicySpec`]).
-pub const POLICY: &[&str] = &[
-    "origins",
-    "origin_regex",
-    "methods",
-    "request_headers",
-    "expose_headers",
-    "credentials",
-    "max_age",
-    "preflight_status",
-    "dangerously_allow_insecure_origins",
-];
-/// `[gateway]` keys (the fields of [`super::file::Gateway`]).
-pub const GATEWAY: &[&str] = &[
-    "header_read_timeout",
-    "upstream_connect_timeout",
-    "upstream_timeout",
-    "max_header_bytes",
-    "shutdown_grace",
-    "http1",
-];
+pub const POLICY: &[&str] = super::Key::NAMES;
 /// `[[routes]]` keys.
 pub const ROUTE: &[&str] = &["path", "policy"];
 /// `[env.NAME]` keys.
 pub const ENV: &[&str] = &["origins"];
+
+/// Keys of the same file that another layer of the program reads (`corsair serve`'s `listen`
+/// and `[gateway]`): not unknown here.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Others {
+    /// Top-level keys.
+    pub top: &'static [&'static str],
+    /// Tables among them, with their keys, checked too.
+    pub tables: &'static [(&'static str, &'static [&'static str])],
+}
 
 /// A key the schema does not know.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,25 +33,28 @@ pub struct Unknown {
     /// Where it is in the text.
     pub span: Range<usize>,
     /// The known keys of its table.
-    pub known: &'static [&'static str],
+    pub known: Vec<&'static str>,
     /// The closest known key, when one is close.
     pub suggestion: Option<&'static str>,
 }
 
 /// Every unknown key in `text`, in document order. Text that is not TOML gives none: the typed
 /// parser reports the syntax error.
-pub fn unknown(text: &str) -> Vec<Unknown> {
+pub fn unknown(text: &str, others: &Others) -> Vec<Unknown> {
     let Ok(doc) = ImDocument::parse(text) else {
         return Vec::new();
     };
     let mut out = Vec::new();
     let root = doc.as_table();
+    let top: Vec<&'static str> = TOP.iter().chain(others.top).copied().collect();
     for (k, item) in root.iter() {
         let key = root.key(k);
-        check(&mut out, "", k, key, TOP);
+        check(&mut out, "", k, key, &top);
+        if let Some((name, known)) = others.tables.iter().find(|(name, _)| *name == k) {
+            table(&mut out, name, item, known);
+        }
         match k {
             "policy" => table(&mut out, "policy", item, POLICY),
-            "gateway" => table(&mut out, "gateway", item, GATEWAY),
             "routes" => {
                 // `[[routes]]` tables, or an inline array `routes = [{ ... }]`.
                 let routes: Vec<Item> = match item {
@@ -101,7 +85,7 @@ pub fn unknown(text: &str) -> Vec<Unknown> {
 }
 
 /// Checks the keys of a table or inline table.
-fn table(out: &mut Vec<Unknown>, path: &str, item: &Item, known: &'static [&'static str]) {
+fn table(out: &mut Vec<Unknown>, path: &str, item: &Item, known: &[&'static str]) {
     match item {
         Item::Table(t) => {
             for (k, _) in t.iter() {
@@ -117,13 +101,7 @@ fn table(out: &mut Vec<Unknown>, path: &str, item: &Item, known: &'static [&'sta
     }
 }
 
-fn check(
-    out: &mut Vec<Unknown>,
-    path: &str,
-    k: &str,
-    key: Option<&Key>,
-    known: &'static [&'static str],
-) {
+fn check(out: &mut Vec<Unknown>, path: &str, k: &str, key: Option<&Key>, known: &[&'static str]) {
     if known.contains(&k) {
         return;
     }
@@ -134,13 +112,13 @@ fn check(
             format!("{path}.{k}")
         },
         span: key.and_then(Key::span).unwrap_or(0..0),
-        known,
+        known: known.to_vec(),
         suggestion: closest(k, known),
     });
 }
 
 /// The known key closest to `k` by edit distance, when it is close enough to be a typo.
-pub fn closest(k: &str, known: &'static [&'static str]) -> Option<&'static str> {
+pub fn closest(k: &str, known: &[&'static str]) -> Option<&'static str> {
     known
         .iter()
         .map(|c| (strsim::damerau_levenshtein(k, c), *c))
@@ -153,30 +131,20 @@ pub fn closest(k: &str, known: &'static [&'static str]) -> Option<&'static str> 
 mod tests {
     use super::*;
 
-    fn keys_of<T: serde::Serialize>(v: &T) -> Vec<String> {
-        match serde_json::to_value(v).unwrap() {
-            serde_json::Value::Object(m) => m.keys().cloned().collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    #[test]
-    fn the_lists_are_the_structs_fields() {
-        let mut policy: Vec<&str> = POLICY.to_vec();
-        policy.sort();
-        assert_eq!(keys_of(&super::super::PolicySpec::default()), policy);
-        let mut gateway: Vec<&str> = GATEWAY.to_vec();
-        gateway.sort();
-        assert_eq!(keys_of(&super::super::file::Gateway::default()), gateway);
-    }
-
     #[test]
     fn every_unknown_key_with_a_suggestion() {
         let text = "listn = \"x\"\n[policy]\norigins = []\nrequest_header = []\n[gateway]\nhttp = \"hyper\"\n[[routes]]\npath = \"/a\"\npolicy = { credential = true }\n[env.dev]\norigin = []\n";
-        let inline = unknown("routes = [{ path = \"/a\", policy = { orign = [] } }]\n");
+        let others = Others {
+            top: &["listen", "gateway"],
+            tables: &[("gateway", &["http1", "stall_timeout"])],
+        };
+        let inline = unknown(
+            "routes = [{ path = \"/a\", policy = { orign = [] } }]\n",
+            &others,
+        );
         assert_eq!(inline.len(), 1, "{inline:?}");
         assert_eq!(inline[0].path, "routes[0].policy.orign");
-        let u = unknown(text);
+        let u = unknown(text, &others);
         let got: Vec<(&str, Option<&str>)> =
             u.iter().map(|u| (u.path.as_str(), u.suggestion)).collect();
         assert_eq!(

@@ -13,55 +13,18 @@ pub mod merge;
 pub mod pattern;
 pub mod proof;
 pub mod regex_scope;
+mod schema;
 mod validate;
 
 pub use decide::{
-    decide, Decision, HeaderSet, Outcome, Reason, RequestView, Rule, MAX_REQUEST_HEADERS_LEN,
+    decide, Decision, HeaderSet, Reason, RequestKind, RequestView, Rule, MAX_REQUEST_HEADERS_LEN,
     PREFLIGHT_VARY,
 };
-pub use file::{load, Config, Diagnostic, Http1, Route, UpstreamCors};
+pub use file::{load, Diagnostic, PolicyFile, Route, UpstreamCors};
 pub use merge::{Merge, Upstream, Writes};
 pub use pattern::{OriginPattern, PortRule};
+pub use schema::{Key, PolicySpec};
 pub use validate::{Field, Problem, Severity};
-
-use serde::{Deserialize, Serialize};
-
-/// What a policy says, before validation. Field names are the `[policy]` keys of `corsair.toml`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PolicySpec {
-    /// Allowed origins: exact (`https://app.example.com`), subdomain patterns
-    /// (`https://*.example.com`, `https://*.example.com:*`), any port (`http://localhost:*`), or
-    /// `*` (any origin, only without credentials).
-    #[serde(default)]
-    pub origins: Vec<String>,
-    /// Regular expressions over the whole origin, for what patterns cannot say. Always anchored.
-    #[serde(default)]
-    pub origin_regex: Vec<String>,
-    /// Allowed methods (`*` only without credentials). Default: GET, HEAD, POST.
-    #[serde(default)]
-    pub methods: Vec<String>,
-    /// Allowed request headers (`*` only without credentials; `*` never covers Authorization in
-    /// the standard).
-    #[serde(default)]
-    pub request_headers: Vec<String>,
-    /// Response headers JavaScript may read.
-    #[serde(default)]
-    pub expose_headers: Vec<String>,
-    /// Whether cookies and HTTP authentication are allowed.
-    #[serde(default)]
-    pub credentials: bool,
-    /// Seconds browsers may cache a preflight result.
-    #[serde(default)]
-    pub max_age: Option<i64>,
-    /// The status of a successful preflight answer (200 or 204; default 204).
-    #[serde(default)]
-    pub preflight_status: Option<u16>,
-    /// Allow plain-http origins with credentials (other than loopback). Dangerous: anyone on the
-    /// network path can impersonate them.
-    #[serde(default)]
-    pub dangerously_allow_insecure_origins: bool,
-}
 
 /// A validated policy: the only input [`decide`] takes.
 #[derive(Clone, Debug)]

@@ -78,7 +78,7 @@ pub fn run(
 
 /// The response a decision makes: a preflight's status and headers, or 200 with the headers.
 pub fn answer_of(d: &super::Decision<'_>) -> ResponseHead {
-    let status = if d.outcome == super::Outcome::Preflight {
+    let status = if d.kind == super::RequestKind::Preflight {
         d.status
     } else {
         200

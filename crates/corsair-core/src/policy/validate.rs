@@ -4,7 +4,7 @@
 //! malformed methods and headers, unanchored or broken regexes.
 
 use super::pattern::{OriginPattern, PortRule};
-use super::{regex_scope, Policy, PolicySpec};
+use super::{regex_scope, Key, Policy, PolicySpec};
 use crate::host::Host;
 use crate::method::{is_forbidden, is_token};
 use crate::origin::Origin;
@@ -22,26 +22,34 @@ pub enum Severity {
 
 /// Which value a problem is about, so a file loader can point at its line and column.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "key", content = "index")]
+#[serde(rename_all = "snake_case")]
 pub enum Field {
-    /// `origins[i]`.
-    Origins(usize),
-    /// `origin_regex[i]`.
-    OriginRegex(usize),
-    /// `methods[i]`.
-    Methods(usize),
-    /// `request_headers[i]`.
-    RequestHeaders(usize),
-    /// `expose_headers[i]`.
-    ExposeHeaders(usize),
-    /// `credentials`.
-    Credentials,
-    /// `max_age`.
-    MaxAge,
-    /// `preflight_status`.
-    PreflightStatus,
+    /// Item `index` of a list key (`origins[1]`).
+    Item {
+        /// The key.
+        key: Key,
+        /// The item's position in the list.
+        index: usize,
+    },
+    /// A key with one value (`credentials`).
+    Value {
+        /// The key.
+        key: Key,
+    },
     /// The policy as a whole.
     Policy,
+}
+
+impl Field {
+    /// Item `index` of a list key.
+    pub fn item(key: Key, index: usize) -> Self {
+        Field::Item { key, index }
+    }
+
+    /// A key with one value.
+    pub fn value(key: Key) -> Self {
+        Field::Value { key }
+    }
 }
 
 /// One problem found in a policy.
@@ -112,7 +120,7 @@ fn origin_pattern(
     spec: &PolicySpec,
     problems: &mut Vec<Problem>,
 ) -> Option<OriginPattern> {
-    let field = Field::Origins(i);
+    let field = Field::item(Key::Origins, i);
     if raw == "null" {
         problems.push(err(field, "the origin 'null' is shared by every sandboxed iframe, data: URL and local file, so anyone can send it".into(), "remove it; give the sandboxed page a real origin instead"));
         return None;
@@ -200,7 +208,7 @@ fn wildcard_pattern(
     spec: &PolicySpec,
     problems: &mut Vec<Problem>,
 ) -> Option<OriginPattern> {
-    let field = Field::Origins(i);
+    let field = Field::item(Key::Origins, i);
     let usage = "write https://*.example.com (any subdomain), https://*.example.com:* (any port too) or http://localhost:* (any port)";
     let Some((scheme, rest)) = raw.split_once("://") else {
         problems.push(err(
@@ -376,7 +384,7 @@ fn origin_regex(
     spec: &PolicySpec,
     problems: &mut Vec<Problem>,
 ) -> Option<OriginPattern> {
-    let field = Field::OriginRegex(i);
+    let field = Field::item(Key::OriginRegex, i);
     if untrimmed(field, re, problems) {
         return None;
     }
@@ -440,171 +448,29 @@ fn origin_regex(
     Some(OriginPattern::Regex(r))
 }
 
+/// Validates a spec: one function per key, each returning what the policy keeps of it. Errors
+/// make the spec unusable; warnings come back beside the policy.
 pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Problem>> {
     let mut problems = Vec::new();
-    let mut any_origin = false;
-    let mut exact = std::collections::HashSet::new();
-    let mut patterns = Vec::new();
+    let p = &mut problems;
     if spec.origins.is_empty() && spec.origin_regex.is_empty() {
-        problems.push(err(
+        p.push(err(
             Field::Policy,
             "no origins are allowed, so every cross-origin request would be refused".into(),
             "list the origins of your web apps: origins = [\"https://app.example.com\"]",
         ));
     }
-    for (i, raw) in spec.origins.iter().enumerate() {
-        if untrimmed(Field::Origins(i), raw, &mut problems) {
-            continue;
-        }
-        if raw == "*" {
-            if spec.credentials {
-                problems.push(err(Field::Origins(i), "'*' with credentials = true: browsers refuse a wildcard on credentialed requests, and reflecting any origin instead would let every site read your users' data".into(), "list the origins that may call with credentials, or set credentials = false for public data"));
-            } else {
-                any_origin = true;
-            }
-            continue;
-        }
-        match origin_pattern(i, raw, spec, &mut problems) {
-            Some(OriginPattern::Exact(o)) if !exact.insert(o.clone()) => {
-                problems.push(warn(
-                    Field::Origins(i),
-                    format!("'{o}' is listed twice"),
-                    "remove the duplicate",
-                ));
-            }
-            Some(OriginPattern::Exact(_)) => {}
-            Some(p) => patterns.push(p),
-            None => {}
-        }
-    }
-    for (i, re) in spec.origin_regex.iter().enumerate() {
-        if let Some(p) = origin_regex(i, re, spec, &mut problems) {
-            patterns.push(p);
-        }
-    }
-    let mut methods = Vec::new();
-    let mut any_method = false;
-    for (i, m) in spec.methods.iter().enumerate() {
-        if untrimmed(Field::Methods(i), m, &mut problems) {
-            continue;
-        }
-        if m == "*" {
-            if spec.credentials {
-                problems.push(err(Field::Methods(i), "'*' in methods with credentials: browsers read it as a method literally named '*'".into(), "list the methods, e.g. [\"GET\", \"POST\", \"PUT\", \"DELETE\"]"));
-            } else {
-                any_method = true;
-            }
-        } else if !is_token(m) {
-            problems.push(err(
-                Field::Methods(i),
-                format!("'{m}' is not a valid method name"),
-                "use letters, digits and !#$%&'*+-.^_`|~ only",
-            ));
-        } else if is_forbidden(m) {
-            problems.push(err(
-                Field::Methods(i),
-                format!("'{m}' is a forbidden method: browsers never send it"),
-                "remove it",
-            ));
-        } else {
-            let normal = crate::method::normalize(m).into_owned();
-            if normal != *m {
-                problems.push(warn(Field::Methods(i), format!("'{m}' is sent by browsers as '{normal}', and the comparison is case-sensitive"), format!("write \"{normal}\"")));
-            }
-            if !methods.contains(&normal) {
-                methods.push(normal);
-            }
-        }
-    }
-    if spec.methods.is_empty() {
-        methods = vec!["GET".into(), "HEAD".into(), "POST".into()];
-    }
-    let mut headers = Vec::new();
-    let mut any_header = false;
-    for (i, h) in spec.request_headers.iter().enumerate() {
-        if untrimmed(Field::RequestHeaders(i), h, &mut problems) {
-            continue;
-        }
-        let lower = h.to_ascii_lowercase();
-        if h == "*" {
-            if spec.credentials {
-                problems.push(err(Field::RequestHeaders(i), "'*' in request_headers with credentials: browsers read it as a header literally named '*'".into(), "list the headers, e.g. [\"Content-Type\", \"Authorization\"]"));
-            } else {
-                any_header = true;
-                if !spec
-                    .request_headers
-                    .iter()
-                    .any(|x| x.eq_ignore_ascii_case("authorization"))
-                {
-                    problems.push(warn(Field::RequestHeaders(i), "'*' does not cover Authorization in the Fetch standard (Chromium, Firefox and Safari still let it through, for now)".into(), "add \"Authorization\" explicitly if clients send it"));
-                }
-            }
-        } else if !is_token(h) {
-            problems.push(err(
-                Field::RequestHeaders(i),
-                format!("'{h}' is not a valid header name"),
-                "use letters, digits and !#$%&'*+-.^_`|~ only",
-            ));
-        } else if is_cors_protocol_header(&lower) {
-            problems.push(err(Field::RequestHeaders(i), format!("'{h}' is a CORS protocol header: the server sends Access-Control-Allow-* and the browser sends Access-Control-Request-* itself; a page that sets it only triggers a preflight"), "remove it here, and remove the code in the page that sets it"));
-        } else if crate::header::forbidden(h, "", crate::Browser::Firefox).is_some() {
-            problems.push(err(Field::RequestHeaders(i), format!("'{h}' is a forbidden request header: pages cannot set it, so allowing it does nothing"), "remove it"));
-        } else if !headers.contains(&lower) {
-            headers.push(lower);
-        }
-    }
-    let mut exposed = Vec::new();
-    for (i, h) in spec.expose_headers.iter().enumerate() {
-        if untrimmed(Field::ExposeHeaders(i), h, &mut problems) {
-            continue;
-        }
-        let lower = h.to_ascii_lowercase();
-        if h == "*" && spec.credentials {
-            problems.push(err(
-                Field::ExposeHeaders(i),
-                "'*' in expose_headers with credentials exposes only a header literally named '*'"
-                    .into(),
-                "list the headers to expose",
-            ));
-        } else if h != "*" && !is_token(h) {
-            problems.push(err(
-                Field::ExposeHeaders(i),
-                format!("'{h}' is not a valid header name"),
-                "use letters, digits and !#$%&'*+-.^_`|~ only",
-            ));
-        } else if matches!(lower.as_str(), "set-cookie" | "set-cookie2") {
-            problems.push(err(Field::ExposeHeaders(i), format!("'{h}' is a forbidden response header name: browsers never let a page read it, exposed or not"), "remove it; a page reads its cookies through document.cookie (not HttpOnly ones)"));
-        } else if is_cors_protocol_header(&lower) {
-            problems.push(err(
-                Field::ExposeHeaders(i),
-                format!("'{h}' is a CORS protocol header, not data for the page"),
-                "remove it",
-            ));
-        } else {
-            exposed.push(h.clone());
-        }
-    }
-    let max_age = match spec.max_age {
-        None => None,
-        Some(n) if n < 0 => {
-            problems.push(err(
-                Field::MaxAge,
-                format!("max_age = {n} is negative"),
-                "use 0 (no caching) or a number of seconds",
-            ));
-            None
-        }
-        Some(n) => {
-            if n > 7200 {
-                problems.push(warn(Field::MaxAge, format!("max_age = {n}: Chromium caps preflight caching at 7200 s, Safari at 600 s, Firefox at 86400 s"), "7200 is the most that Chromium honours"));
-            }
-            Some(n.to_string())
-        }
-    };
-    let preflight_status = spec.preflight_status.unwrap_or(204);
-    if !(200..300).contains(&preflight_status) {
-        problems.push(err(Field::PreflightStatus, format!("preflight_status = {preflight_status}: browsers fail a preflight unless its status is 2xx"), "use 204 (or 200 for old clients)"));
-    }
+    let Origins {
+        any_origin,
+        exact,
+        mut patterns,
+    } = origins(spec, p);
+    patterns.extend(origin_regexes(spec, p));
+    let (methods, any_method) = methods(spec, p);
+    let (headers, any_header) = request_headers(spec, p);
+    let exposed = expose_headers(spec, p);
+    let max_age = max_age(spec, p);
+    let preflight_status = preflight_status(spec, p);
     if problems.iter().any(|p| p.severity == Severity::Error) {
         return Err(problems);
     }
@@ -633,6 +499,206 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
         },
         problems,
     ))
+}
+
+/// What `origins` allows.
+struct Origins {
+    any_origin: bool,
+    exact: std::collections::HashSet<String>,
+    patterns: Vec<OriginPattern>,
+}
+
+/// `origins`: `*` (without credentials), exact origins, and patterns.
+fn origins(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Origins {
+    let mut any_origin = false;
+    let mut exact = std::collections::HashSet::new();
+    let mut patterns = Vec::new();
+    for (i, raw) in spec.origins.iter().enumerate() {
+        if untrimmed(Field::item(Key::Origins, i), raw, problems) {
+            continue;
+        }
+        if raw == "*" {
+            if spec.credentials {
+                problems.push(err(Field::item(Key::Origins, i), "'*' with credentials = true: browsers refuse a wildcard on credentialed requests, and reflecting any origin instead would let every site read your users' data".into(), "list the origins that may call with credentials, or set credentials = false for public data"));
+            } else {
+                any_origin = true;
+            }
+            continue;
+        }
+        match origin_pattern(i, raw, spec, problems) {
+            Some(OriginPattern::Exact(o)) if !exact.insert(o.clone()) => {
+                problems.push(warn(
+                    Field::item(Key::Origins, i),
+                    format!("'{o}' is listed twice"),
+                    "remove the duplicate",
+                ));
+            }
+            Some(OriginPattern::Exact(_)) => {}
+            Some(p) => patterns.push(p),
+            None => {}
+        }
+    }
+    Origins {
+        any_origin,
+        exact,
+        patterns,
+    }
+}
+
+/// `origin_regex`: one pattern per expression that compiles.
+fn origin_regexes(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Vec<OriginPattern> {
+    spec.origin_regex
+        .iter()
+        .enumerate()
+        .filter_map(|(i, re)| origin_regex(i, re, spec, problems))
+        .collect()
+}
+
+/// `methods`: the methods in the case browsers send them, and whether `*` allows any.
+fn methods(spec: &PolicySpec, problems: &mut Vec<Problem>) -> (Vec<String>, bool) {
+    let mut methods = Vec::new();
+    let mut any_method = false;
+    for (i, m) in spec.methods.iter().enumerate() {
+        if untrimmed(Field::item(Key::Methods, i), m, problems) {
+            continue;
+        }
+        if m == "*" {
+            if spec.credentials {
+                problems.push(err(Field::item(Key::Methods, i), "'*' in methods with credentials: browsers read it as a method literally named '*'".into(), "list the methods, e.g. [\"GET\", \"POST\", \"PUT\", \"DELETE\"]"));
+            } else {
+                any_method = true;
+            }
+        } else if !is_token(m) {
+            problems.push(err(
+                Field::item(Key::Methods, i),
+                format!("'{m}' is not a valid method name"),
+                "use letters, digits and !#$%&'*+-.^_`|~ only",
+            ));
+        } else if is_forbidden(m) {
+            problems.push(err(
+                Field::item(Key::Methods, i),
+                format!("'{m}' is a forbidden method: browsers never send it"),
+                "remove it",
+            ));
+        } else {
+            let normal = crate::method::normalize(m).into_owned();
+            if normal != *m {
+                problems.push(warn(Field::item(Key::Methods, i), format!("'{m}' is sent by browsers as '{normal}', and the comparison is case-sensitive"), format!("write \"{normal}\"")));
+            }
+            if !methods.contains(&normal) {
+                methods.push(normal);
+            }
+        }
+    }
+    if spec.methods.is_empty() {
+        methods = vec!["GET".into(), "HEAD".into(), "POST".into()];
+    }
+    (methods, any_method)
+}
+
+/// `request_headers`: the names in lowercase, and whether `*` allows any.
+fn request_headers(spec: &PolicySpec, problems: &mut Vec<Problem>) -> (Vec<String>, bool) {
+    let mut headers = Vec::new();
+    let mut any_header = false;
+    for (i, h) in spec.request_headers.iter().enumerate() {
+        if untrimmed(Field::item(Key::RequestHeaders, i), h, problems) {
+            continue;
+        }
+        let lower = h.to_ascii_lowercase();
+        if h == "*" {
+            if spec.credentials {
+                problems.push(err(Field::item(Key::RequestHeaders, i), "'*' in request_headers with credentials: browsers read it as a header literally named '*'".into(), "list the headers, e.g. [\"Content-Type\", \"Authorization\"]"));
+            } else {
+                any_header = true;
+                if !spec
+                    .request_headers
+                    .iter()
+                    .any(|x| x.eq_ignore_ascii_case("authorization"))
+                {
+                    problems.push(warn(Field::item(Key::RequestHeaders, i), "'*' does not cover Authorization in the Fetch standard (Chromium, Firefox and Safari still let it through, for now)".into(), "add \"Authorization\" explicitly if clients send it"));
+                }
+            }
+        } else if !is_token(h) {
+            problems.push(err(
+                Field::item(Key::RequestHeaders, i),
+                format!("'{h}' is not a valid header name"),
+                "use letters, digits and !#$%&'*+-.^_`|~ only",
+            ));
+        } else if is_cors_protocol_header(&lower) {
+            problems.push(err(Field::item(Key::RequestHeaders, i), format!("'{h}' is a CORS protocol header: the server sends Access-Control-Allow-* and the browser sends Access-Control-Request-* itself; a page that sets it only triggers a preflight"), "remove it here, and remove the code in the page that sets it"));
+        } else if crate::header::forbidden(h, "", crate::Browser::Firefox).is_some() {
+            problems.push(err(Field::item(Key::RequestHeaders, i), format!("'{h}' is a forbidden request header: pages cannot set it, so allowing it does nothing"), "remove it"));
+        } else if !headers.contains(&lower) {
+            headers.push(lower);
+        }
+    }
+    (headers, any_header)
+}
+
+/// `expose_headers`: the names as written.
+fn expose_headers(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Vec<String> {
+    let mut exposed = Vec::new();
+    for (i, h) in spec.expose_headers.iter().enumerate() {
+        if untrimmed(Field::item(Key::ExposeHeaders, i), h, problems) {
+            continue;
+        }
+        let lower = h.to_ascii_lowercase();
+        if h == "*" && spec.credentials {
+            problems.push(err(
+                Field::item(Key::ExposeHeaders, i),
+                "'*' in expose_headers with credentials exposes only a header literally named '*'"
+                    .into(),
+                "list the headers to expose",
+            ));
+        } else if h != "*" && !is_token(h) {
+            problems.push(err(
+                Field::item(Key::ExposeHeaders, i),
+                format!("'{h}' is not a valid header name"),
+                "use letters, digits and !#$%&'*+-.^_`|~ only",
+            ));
+        } else if matches!(lower.as_str(), "set-cookie" | "set-cookie2") {
+            problems.push(err(Field::item(Key::ExposeHeaders, i), format!("'{h}' is a forbidden response header name: browsers never let a page read it, exposed or not"), "remove it; a page reads its cookies through document.cookie (not HttpOnly ones)"));
+        } else if is_cors_protocol_header(&lower) {
+            problems.push(err(
+                Field::item(Key::ExposeHeaders, i),
+                format!("'{h}' is a CORS protocol header, not data for the page"),
+                "remove it",
+            ));
+        } else {
+            exposed.push(h.clone());
+        }
+    }
+    exposed
+}
+
+/// `max_age`: the `Access-Control-Max-Age` value.
+fn max_age(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Option<String> {
+    match spec.max_age {
+        None => None,
+        Some(n) if n < 0 => {
+            problems.push(err(
+                Field::value(Key::MaxAge),
+                format!("max_age = {n} is negative"),
+                "use 0 (no caching) or a number of seconds",
+            ));
+            None
+        }
+        Some(n) => {
+            if n > 7200 {
+                problems.push(warn(Field::value(Key::MaxAge), format!("max_age = {n}: Chromium caps preflight caching at 7200 s, Safari at 600 s, Firefox at 86400 s"), "7200 is the most that Chromium honours"));
+            }
+            Some(n.to_string())
+        }
+    }
+}
+
+/// `preflight_status`: 204 unless set, and 2xx.
+fn preflight_status(spec: &PolicySpec, problems: &mut Vec<Problem>) -> u16 {
+    let preflight_status = spec.preflight_status.unwrap_or(204);
+    if !(200..300).contains(&preflight_status) {
+        problems.push(err(Field::value(Key::PreflightStatus), format!("preflight_status = {preflight_status}: browsers fail a preflight unless its status is 2xx"), "use 204 (or 200 for old clients)"));
+    }
+    preflight_status
 }
 
 /// `Access-Control-Allow-Methods`: the listed methods, and `*` first when the policy allows any

@@ -3,7 +3,7 @@
 //! answers, and reports every finding as text, JSON, JSON lines (as targets complete) or SARIF.
 
 use crate::cli::{AuditArgs, AuditFormat, FailOn};
-use crate::http::Client;
+use crate::client::Client;
 use crate::style::{BAD, DIM, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};

@@ -2,7 +2,7 @@
 //! message, the cause and the fix.
 
 use crate::cli::{ApiArg, CheckArgs, Format};
-use crate::http::Client;
+use crate::client::Client;
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};

@@ -3,8 +3,8 @@
 //! passing against a fixed server.
 
 use crate::cli::{DemoArgs, Format};
+use crate::client::Client;
 use crate::demo::{cases, server};
-use crate::http::Client;
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};

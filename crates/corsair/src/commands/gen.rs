@@ -2,7 +2,7 @@
 //! framework, ready to load or run.
 
 use crate::cli::GenArgs;
-use crate::gateway;
+use crate::config;
 use crate::style::{BAD, WARN};
 use crate::{EXIT_ERROR, EXIT_OK};
 use anstream::eprintln;
@@ -21,20 +21,21 @@ pub fn run(args: GenArgs) -> u8 {
 fn run_inner(args: &GenArgs) -> Result<(), String> {
     let target: Target = args.target.parse()?;
     let env = std::env::var("CORSAIR_ENV").ok().filter(|e| !e.is_empty());
-    let (config, _) = gateway::load_file(&args.config, env.as_deref())?;
+    let (config, _) = config::load(&args.config, env.as_deref())?;
     let listen = args
         .listen
         .clone()
-        .or(config.listen.clone())
+        .or(config.serve.listen.clone())
         .unwrap_or_else(|| "127.0.0.1:8080".to_string());
-    let upstream = args.upstream.clone().or(config.upstream.clone());
+    let upstream = args.upstream.clone().or(config.serve.upstream.clone());
     let g = generate(
         target,
         &Input {
-            spec: config.policy.spec(),
+            spec: config.policy.policy.spec(),
             listen: &listen,
             upstream: upstream.as_deref(),
             routes: config
+                .policy
                 .routes
                 .iter()
                 .map(|r| (r.prefix.as_str(), r.policy.spec()))

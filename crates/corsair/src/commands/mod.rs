@@ -109,14 +109,14 @@ pub(crate) fn connection_options(
     headers: &[String],
     resolve: &[String],
     timeout: f64,
-) -> Result<(Headers, Vec<crate::http::Resolve>), String> {
+) -> Result<(Headers, Vec<crate::client::Resolve>), String> {
     let headers = headers
         .iter()
         .map(|h| check::parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
     let resolve = resolve
         .iter()
-        .map(|r| r.parse::<crate::http::Resolve>())
+        .map(|r| r.parse::<crate::client::Resolve>())
         .collect::<Result<Vec<_>, _>>()?;
     if !(timeout > 0.0 && timeout <= 3600.0) {
         return Err(format!(

@@ -2,7 +2,7 @@
 //! column, what is wrong and the fix.
 
 use crate::cli::{Format, PolicyArgs, PolicyCommand};
-use crate::gateway::format_diagnostic;
+use crate::config;
 use crate::style::{BAD, GOOD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
@@ -21,7 +21,7 @@ pub fn run(args: PolicyArgs) -> u8 {
                     return EXIT_ERROR;
                 }
             };
-            let (ok, diags) = match corsair_core::policy::load(&text, env.as_deref()) {
+            let (ok, diags) = match config::parse(&text, env.as_deref()) {
                 Ok((_, w)) => (true, w),
                 Err(d) => (false, d),
             };
@@ -38,7 +38,7 @@ pub fn run(args: PolicyArgs) -> u8 {
                 Format::Text => {
                     for d in &diags {
                         let style = if d.severity == Severity::Error { BAD } else { WARN };
-                        println!("{style}{}{style:#}", format_diagnostic(&file, d));
+                        println!("{style}{}{style:#}", config::render(&file, d));
                     }
                     if ok {
                         println!("{GOOD}{} is valid{GOOD:#} ({warnings} warning{})", file.display(), if warnings == 1 { "" } else { "s" });

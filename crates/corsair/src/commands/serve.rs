@@ -1,7 +1,8 @@
 //! `corsair serve`: load and validate the policy file, then run the gateway.
 
 use crate::cli::{LogFormat, ServeArgs};
-use crate::gateway::{self, format_diagnostic, Settings};
+use crate::config;
+use crate::gateway::{self, Settings};
 use crate::style::{BAD, WARN};
 use crate::{EXIT_ERROR, EXIT_OK};
 use anstream::eprintln;
@@ -13,7 +14,7 @@ pub fn run(args: ServeArgs) -> u8 {
         .clone()
         .or_else(|| std::env::var("CORSAIR_ENV").ok())
         .filter(|e| !e.is_empty());
-    let (mut config, warnings) = match gateway::load_file(&args.config, env.as_deref()) {
+    let (mut config, warnings) = match config::load(&args.config, env.as_deref()) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{BAD}error:{BAD:#} the policy is refused; nothing was started:\n{e}");
@@ -21,12 +22,12 @@ pub fn run(args: ServeArgs) -> u8 {
         }
     };
     for w in &warnings {
-        eprintln!("{WARN}{}{WARN:#}", format_diagnostic(&args.config, w));
+        eprintln!("{WARN}{}{WARN:#}", config::render(&args.config, w));
     }
     if let Some(u) = &args.upstream {
         match url::Url::parse(u) {
             Ok(url) if url.scheme() == "http" && url.host().is_some() => {
-                config.upstream = Some(u.clone())
+                config.serve.upstream = Some(u.clone())
             }
             _ => {
                 eprintln!("{BAD}error:{BAD:#} --upstream '{u}' is not an http:// URL; write e.g. --upstream http://127.0.0.1:9000");
@@ -34,11 +35,11 @@ pub fn run(args: ServeArgs) -> u8 {
             }
         }
     }
-    if config.upstream.is_none() {
+    if config.serve.upstream.is_none() {
         eprintln!("{BAD}error:{BAD:#} no upstream: set upstream = \"http://127.0.0.1:9000\" in {} or pass --upstream", args.config.display());
         return EXIT_ERROR;
     }
-    let listen = match args.listen.as_deref().or(config.listen.as_deref()) {
+    let listen = match args.listen.as_deref().or(config.serve.listen.as_deref()) {
         Some(l) => match l.parse::<SocketAddr>() {
             Ok(a) => a,
             Err(_) => {
@@ -54,7 +55,7 @@ pub fn run(args: ServeArgs) -> u8 {
     let admin = match args
         .admin
         .as_deref()
-        .or(config.admin.as_deref())
+        .or(config.serve.admin.as_deref())
         .map(str::parse::<SocketAddr>)
     {
         Some(Ok(a)) => Some(a),

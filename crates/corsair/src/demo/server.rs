@@ -132,7 +132,7 @@ fn fixed(policy: &Policy, ask: &Ask, headers: &hyper::HeaderMap) -> Reply {
             .map(|v| v.as_bytes()),
     };
     let d = corsair_core::policy::decide(policy, &view);
-    let mut r = if d.outcome == corsair_core::policy::Outcome::Preflight {
+    let mut r = if d.kind == corsair_core::policy::RequestKind::Preflight {
         Reply::new(d.status)
     } else {
         Reply::new(200).h("Content-Type", "application/json")

@@ -11,8 +11,8 @@ mod pool;
 mod proxy;
 mod watchdog;
 
+use crate::config::{self, ConfigFile, GatewaySettings, Http1};
 use arc_swap::ArcSwap;
-use corsair_core::policy::{Config, Diagnostic, Http1};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use metrics::Metrics;
@@ -35,55 +35,19 @@ pub struct State {
 /// How to start the gateway.
 pub struct Settings {
     pub config_path: PathBuf,
-    pub config: Config,
+    /// The validated file; its `listen` and `admin` are resolved into the fields below.
+    pub config: ConfigFile,
     pub listen: SocketAddr,
     pub admin: Option<SocketAddr>,
     pub env: Option<String>,
     pub upstream_override: Option<String>,
 }
 
-/// Reads and validates a policy file.
-pub fn load_file(
-    path: &std::path::Path,
-    env: Option<&str>,
-) -> Result<(Config, Vec<Diagnostic>), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    corsair_core::policy::load(&text, env).map_err(|diags| {
-        diags
-            .iter()
-            .map(|d| format_diagnostic(path, d))
-            .collect::<Vec<_>>()
-            .join("\n")
-    })
-}
-
-/// `FILE:line:col: error: message (fix: ...)`.
-pub fn format_diagnostic(path: &std::path::Path, d: &Diagnostic) -> String {
-    let sev = match d.severity {
-        corsair_core::policy::Severity::Error => "error",
-        corsair_core::policy::Severity::Warning => "warning",
-    };
-    let key = if d.key.is_empty() {
-        String::new()
-    } else {
-        format!(" [{}]", d.key)
-    };
-    format!(
-        "{}:{}:{}: {sev}{key}: {}\n    fix: {}",
-        path.display(),
-        d.line,
-        d.column,
-        d.message,
-        d.fix
-    )
-}
-
 /// Runs the gateway: one current-thread runtime per worker thread, all accepting on the same
 /// listening socket (thread per core, no work stealing), plus the admin server, the policy
 /// watcher and the signal handler on the first worker. Returns after a graceful shutdown.
 pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
-    let gateway = settings.config.gateway.clone();
+    let gateway = settings.config.serve.gateway.clone();
     let state = Arc::new(State {
         config: ArcSwap::from_pointee(proxy::Compiled::new(settings.config, None)),
         generation: Default::default(),
@@ -103,7 +67,7 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
         }
         None => None,
     };
-    tracing::info!(listen = %local, workers, upstream = state.config.load().config.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
+    tracing::info!(listen = %local, workers, upstream = state.config.load().serve.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
     // The address lines are for scripts that start the gateway on port 0.
     println!("listening on http://{local}");
     if let Some(l) = &admin {
@@ -163,7 +127,7 @@ async fn worker(
     listener: std::net::TcpListener,
     state: Arc<State>,
     mut stop: tokio::sync::watch::Receiver<bool>,
-    gateway: corsair_core::policy::file::Gateway,
+    gateway: GatewaySettings,
 ) {
     pool::set_worker(id);
     let Ok(listener) = TcpListener::from_std(listener) else {
@@ -173,7 +137,7 @@ async fn worker(
     builder
         .http1()
         .max_buf_size(gateway.max_header_bytes.max(8192));
-    let header_timeout = Duration::from_secs_f64(gateway.header_read_timeout);
+    let stall = Duration::from_secs_f64(gateway.stall_timeout);
     // One clone per connection, to wait for at shutdown.
     let live = Arc::new(());
     let h1_stop = Arc::new(h1::Stop::default());
@@ -221,8 +185,8 @@ async fn worker(
                                         stopping = true;
                                         conn.as_mut().graceful_shutdown();
                                     }
-                                    _ = activity.expired(header_timeout) => {
-                                        tracing::debug!("closed a connection silent for {header_timeout:?}");
+                                    _ = activity.expired(stall) => {
+                                        tracing::debug!("closed a connection silent for {stall:?}");
                                         break;
                                     }
                                 }
@@ -321,16 +285,16 @@ async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
                 "file changed"
             }
         };
-        match load_file(&path, env.as_deref()) {
+        match config::load(&path, env.as_deref()) {
             Ok((mut config, warnings)) => {
                 if let Some(u) = &state.upstream_override {
-                    config.upstream = Some(u.clone());
+                    config.serve.upstream = Some(u.clone());
                 }
                 for w in &warnings {
-                    tracing::warn!("{}", format_diagnostic(&path, w));
+                    tracing::warn!("{}", config::render(&path, w));
                 }
                 let old = state.config.load();
-                if config.listen != old.config.listen {
+                if config.serve.listen != old.serve.listen {
                     tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
                 }
                 let compiled = proxy::Compiled::new(config, Some(&old));

@@ -1,9 +1,12 @@
-//! A keep-alive connection pool to the upstream, built on hyper's HTTP/1.1 client connections.
+//! The gateway's keep-alive connections to one upstream, in two pools per worker:
 //!
-//! A connection goes back to the pool when the response body has been read to the end (the
-//! [`PooledBody`] wrapper returns it); one whose body was abandoned is dropped and closes. A
-//! request that fails on a reused idle connection before anything was sent (the upstream closed
-//! it meanwhile) is retried once on a fresh connection.
+//! - **hyper's pool** (`idle`): hyper HTTP/1.1 client connections for hyper's path
+//!   ([`super::proxy`]). A connection goes back when the response body has been read to the end
+//!   (the [`PooledBody`] wrapper returns it); one whose body was abandoned is dropped and closes.
+//!   A request that fails on a reused idle connection before anything was sent (the upstream
+//!   closed it meanwhile) is retried once on a fresh connection.
+//! - **the raw pool** (`raw`): plain sockets with their unread bytes ([`RawConn`]) for corsair's
+//!   own HTTP/1.1 path ([`super::h1`]), which frames requests and responses itself.
 
 use bytes::Bytes;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -34,6 +37,7 @@ pub fn set_worker(id: usize) {
 pub struct Pool {
     addr: String,
     connect_timeout: Duration,
+    /// Idle hyper client connections of hyper's path, one list per worker.
     idle: Vec<Mutex<Vec<SendRequest<Incoming>>>>,
     /// Idle connections of corsair's own HTTP/1.1 path, per worker too.
     raw: Vec<Mutex<Vec<RawConn>>>,

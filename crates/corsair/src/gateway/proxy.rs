@@ -3,8 +3,9 @@
 
 use super::pool::{Pool, PooledBody};
 use super::State;
+use crate::config::{ConfigFile, Serve};
 use bytes::Bytes;
-use corsair_core::policy::{decide, Config, Decision, Outcome};
+use corsair_core::policy::{decide, Decision, PolicyFile, RequestKind};
 use corsair_tower::PolicyHeaders;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
@@ -27,7 +28,10 @@ pub struct Upstream {
 
 /// A loaded config with each policy's header values prepared, swapped as a whole on reload.
 pub struct Compiled {
-    pub config: Config,
+    /// The file's policy part.
+    pub policy: PolicyFile,
+    /// The file's serving part.
+    pub serve: Serve,
     default: PolicyHeaders,
     routes: Vec<PolicyHeaders>,
     upstream: Option<Upstream>,
@@ -37,8 +41,9 @@ pub struct Compiled {
 impl Compiled {
     /// Prepares `config`; `previous` lends its connection pool when the upstream is unchanged, so
     /// a reload keeps the warm connections.
-    pub fn new(config: Config, previous: Option<&Compiled>) -> Self {
-        let upstream = config
+    pub fn new(config: ConfigFile, previous: Option<&Compiled>) -> Self {
+        let ConfigFile { policy, serve } = config;
+        let upstream = serve
             .upstream
             .as_deref()
             .and_then(|u| url::Url::parse(u).ok())
@@ -53,7 +58,7 @@ impl Compiled {
                     Some(old) if old.pool.addr() == addr => old.pool.clone(),
                     _ => Pool::new(
                         addr,
-                        Duration::from_secs_f64(config.gateway.upstream_connect_timeout),
+                        Duration::from_secs_f64(serve.gateway.upstream_connect_timeout),
                     ),
                 };
                 text.parse::<Authority>().ok()?;
@@ -64,15 +69,16 @@ impl Compiled {
                 })
             });
         Compiled {
-            default: PolicyHeaders::new(config.policy.clone()),
-            routes: config
+            default: PolicyHeaders::new(policy.policy.clone()),
+            routes: policy
                 .routes
                 .iter()
                 .map(|r| PolicyHeaders::new(r.policy.clone()))
                 .collect(),
             upstream,
-            timeout: Duration::from_secs_f64(config.gateway.upstream_timeout),
-            config,
+            timeout: Duration::from_secs_f64(serve.gateway.upstream_timeout),
+            policy,
+            serve,
         }
     }
 
@@ -91,7 +97,7 @@ impl Compiled {
         if self.routes.is_empty() {
             return &self.default;
         }
-        self.config
+        self.policy
             .route_for(path)
             .map_or(&self.default, |i| &self.routes[i])
     }
@@ -184,10 +190,10 @@ pub fn count(state: &State, d: &Decision<'_>) {
 
 /// The `kind` label of a CORS decision; `None` for a request that is not CORS.
 pub fn metric_kind(d: &Decision<'_>) -> Option<&'static str> {
-    match d.outcome {
-        Outcome::NotCors => None,
-        Outcome::Preflight => Some("preflight"),
-        Outcome::Actual => Some("actual"),
+    match d.kind {
+        RequestKind::NotCors => None,
+        RequestKind::Preflight => Some("preflight"),
+        RequestKind::Actual => Some("actual"),
     }
 }
 
@@ -198,7 +204,7 @@ pub struct AccessLog {
     method: String,
     path: String,
     origin: Option<String>,
-    outcome: Outcome,
+    kind: RequestKind,
     allowed: bool,
     reason: corsair_core::policy::Reason,
     rule: Option<corsair_core::policy::Rule>,
@@ -216,7 +222,7 @@ impl AccessLog {
             method: method.to_string(),
             path: path.to_string(),
             origin: d.origin.map(str::to_string),
-            outcome: d.outcome,
+            kind: d.kind,
             allowed: d.allowed,
             reason: d.reason,
             rule: d.rule,
@@ -227,12 +233,12 @@ impl AccessLog {
     pub fn end(self, status: u16) {
         let ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let (method, path, origin, reason) = (self.method, self.path, self.origin, self.reason);
-        if self.outcome == Outcome::NotCors {
+        if self.kind == RequestKind::NotCors {
             tracing::debug!(target: "access", method, path, status, ms, "request");
         } else if self.report_only && !self.allowed {
-            tracing::warn!(target: "access", method, path, status, ms, origin, cors = ?self.outcome, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
+            tracing::warn!(target: "access", method, path, status, ms, origin, cors = ?self.kind, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
         } else {
-            tracing::info!(target: "access", method, path, status, ms, origin, cors = ?self.outcome, allowed = self.allowed, reason = reason.id(), rule = ?self.rule, "cors request");
+            tracing::info!(target: "access", method, path, status, ms, origin, cors = ?self.kind, allowed = self.allowed, reason = reason.id(), rule = ?self.rule, "cors request");
         }
     }
 }
@@ -248,10 +254,10 @@ pub async fn handle(
     let headers = compiled.headers_for(req.uri().path());
     let (view, origin) = corsair_tower::view_with_origin(&req);
     let d = decide(headers.policy(), &view);
-    let report_only = compiled.config.report_only;
+    let report_only = compiled.policy.report_only;
     count(&state, &d);
     let log = AccessLog::begin(&d, report_only, req.method().as_str(), req.uri().path());
-    let response = if d.outcome == Outcome::Preflight && !report_only {
+    let response = if d.kind == RequestKind::Preflight && !report_only {
         let mut r = Response::new(Either::Right(Full::new(Bytes::new())));
         *r.status_mut() = StatusCode::from_u16(d.status).unwrap_or(StatusCode::FORBIDDEN);
         headers.write_for(&d, origin, r.headers_mut());
@@ -261,7 +267,7 @@ pub async fn handle(
         let compiled = arc_swap::Guard::into_inner(compiled);
         let mut resp = forward(req, &compiled, &state, &peer).await;
         if !report_only {
-            pending.apply_with(compiled.config.upstream_cors, resp.headers_mut());
+            pending.apply_with(compiled.policy.upstream_cors, resp.headers_mut());
         }
         resp
     };

@@ -408,21 +408,26 @@ fn policy(body: &[u8]) -> Result<Value, String> {
     let p: PolicyIn =
         serde_json::from_slice(body).map_err(|e| format!("bad policy request: {e}"))?;
     let env = p.env.filter(|e| !e.is_empty());
-    let (config, diags) = match corsair_core::policy::load(&p.toml, env.as_deref()) {
+    let (config, diags) = match crate::config::parse(&p.toml, env.as_deref()) {
         Ok((c, w)) => (Some(c), w),
         Err(d) => (None, d),
     };
     let mut generated = serde_json::Map::new();
     if let Some(c) = &config {
-        let listen = c.listen.clone().unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen = c
+            .serve
+            .listen
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
         for t in corsair_core::gen::Target::ALL {
             let v = match corsair_core::gen::generate(
                 t,
                 &corsair_core::gen::Input {
-                    spec: c.policy.spec(),
+                    spec: c.policy.policy.spec(),
                     listen: &listen,
-                    upstream: c.upstream.as_deref(),
+                    upstream: c.serve.upstream.as_deref(),
                     routes: c
+                        .policy
                         .routes
                         .iter()
                         .map(|r| (r.prefix.as_str(), r.policy.spec()))
