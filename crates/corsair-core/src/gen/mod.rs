@@ -343,20 +343,14 @@ pub(crate) fn methods(spec: &PolicySpec) -> Vec<String> {
 mod tests {
     use super::*;
 
+    /// The sample policy of the tests (`tests/fixtures/sample-policy.toml`), and any port of
+    /// localhost.
     fn spec() -> PolicySpec {
-        PolicySpec {
-            origins: vec![
-                "https://app.example.com".into(),
-                "https://*.example.com".into(),
-                "http://localhost:*".into(),
-            ],
-            methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
-            request_headers: vec!["Content-Type".into(), "Authorization".into()],
-            expose_headers: vec!["X-Total-Count".into()],
-            credentials: true,
-            max_age: Some(7200),
-            ..Default::default()
-        }
+        let text = include_str!("../../../../tests/fixtures/sample-policy.toml");
+        let (file, _) = crate::policy::load(text, None, &Default::default()).unwrap();
+        let mut spec = file.policy.spec().clone();
+        spec.origins.push("http://localhost:*".into());
+        spec
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::pin::{pin, Pin};
 use std::task::Poll;
 use std::time::Duration;
 // tokio's clock (std's `Instant` outside tests), so tests can pause time.
-use tokio::time::Instant;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::time::Instant;
 
 /// Bytes read from a socket at a time for a body.
 pub const READ_SIZE: usize = 16 * 1024;

@@ -5,8 +5,7 @@
 //! and upstream connections reused, dropped and recovered. hyper's client is the judge of what
 //! a strict HTTP/1.1 client makes of the gateway's bytes. All on loopback.
 
-mod support;
-
+use crate::support::Gateway;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, StreamBody};
 use std::io::{Read, Write};
@@ -14,7 +13,6 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use support::Gateway;
 
 const APP: &str = "https://app.example.com";
 /// A body larger than the socket buffers on both sides of the gateway can hold.

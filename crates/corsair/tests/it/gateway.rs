@@ -3,13 +3,11 @@
 //! replaced, routes, report-only mode, reload on file change and SIGHUP with a broken file
 //! refused, graceful SIGTERM, HTTP/2, and `corsair policy lint`.
 
-mod support;
-
+use crate::support::{http, Gateway, Resp, Route, Server, SAMPLE_POLICY};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
-use support::{http, Gateway, Resp, Route, Server};
 
 const APP: &str = "https://app.example.com";
 
@@ -35,14 +33,7 @@ fn write_config(dir: &Path, upstream: &str, extra_policy: &str, tail: &str) -> P
 [gateway]
 upstream_timeout = 1.0
 shutdown_grace = 5.0
-[policy]
-origins = ["{APP}", "https://*.example.com"]
-methods = ["GET", "POST", "PUT", "DELETE"]
-request_headers = ["Content-Type", "Authorization"]
-expose_headers = ["X-Total-Count"]
-credentials = true
-max_age = 7200
-{extra_policy}
+{SAMPLE_POLICY}{extra_policy}
 [[routes]]
 path = "/public"
 policy = {{ origins = ["*"], credentials = false }}
@@ -150,7 +141,7 @@ fn enforce_policy(engine: &str) {
         all(&h, "access-control-allow-methods"),
         ["GET, POST, PUT, DELETE"]
     );
-    assert_eq!(all(&h, "access-control-max-age"), ["7200"]);
+    assert_eq!(all(&h, "access-control-max-age"), ["600"]);
     assert!(
         up.take_log().iter().all(|r| r.method != "OPTIONS"),
         "preflights never reach the upstream"

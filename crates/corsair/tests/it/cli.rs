@@ -2,13 +2,11 @@
 //! and verdicts against hostile or broken servers (raw TCP on loopback), TLS with --cacert,
 //! --insecure and --resolve.
 
-mod support;
-
+use crate::support::{Resp, Route, Server};
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
-use support::{Resp, Route, Server};
 
 fn corsair(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_corsair"))

@@ -1,15 +1,13 @@
 //! HTTPS checks: a private CA via --cacert, --insecure, and --resolve to reach a name that
 //! only the certificate knows, all on loopback.
 
-mod support;
-
 use std::process::Command;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Starts a TLS server for `api.test` on 127.0.0.1 answering every request with a CORS
 /// response for `page`; returns its port and the CA certificate PEM.
 fn tls_server(page: &str) -> (u16, String) {
-    let (acceptor, pem) = support::tls_acceptor("api.test");
+    let (acceptor, pem) = crate::support::tls_acceptor("api.test");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();

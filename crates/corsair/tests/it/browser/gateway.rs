@@ -3,11 +3,9 @@
 //! method the policy does not allow, are blocked with exactly the console message `corsair check`
 //! predicts for the same request.
 
-mod support;
-
+use crate::support::{Gateway, Resp, Route, Server};
 use serde_json::{json, Value};
 use std::process::Command;
-use support::{Gateway, Resp, Route, Server};
 
 fn predicted(
     url: &str,
@@ -62,8 +60,8 @@ fn browser_through_the_gateway_matches_corsair_check() {
             {"id": format!("{tag}-patch"), "url": format!("{url}?{tag}-patch"), "method": "PATCH", "headers": [], "credentials": true, "body": "{}", "api": "fetch"},
         ])
     };
-    let allowed = support::run_chromium(&format!("{allowed_page}/"), &scenarios("a"));
-    let refused = support::run_chromium(&format!("{refused_page}/"), &scenarios("r"));
+    let allowed = crate::support::run_chromium(&format!("{allowed_page}/"), &scenarios("a"));
+    let refused = crate::support::run_chromium(&format!("{refused_page}/"), &scenarios("r"));
     let result = |v: &Value, id: &str| {
         v["results"]
             .as_array()

@@ -6,15 +6,13 @@
 //! must be `corsair gen` output for the fix's policy; that output is started on the real server
 //! and the failing request, re-run with `corsair check`, must pass.
 
-mod support;
-
+use crate::support::free_port;
+use crate::support::peers;
 use corsair_core::{catalogue, Api, Browser, Failure, FailureKind, Stage};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
-use support::free_port;
-use support::peers;
 
 /// (the stack's name in a fix, the `corsair gen` target that writes it).
 const STACKS: [(&str, &str); 5] = [
@@ -279,7 +277,7 @@ fn every_printed_fix_passes_on_the_real_server() {
         groups.push((config, port, requests));
     }
     let build = peers::start_axum_build(
-        &support::workspace_root().join("target/gen-axum-fixes"),
+        &crate::support::workspace_root().join("target/gen-axum-fixes"),
         &bins,
     );
 

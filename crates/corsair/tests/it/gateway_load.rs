@@ -3,10 +3,9 @@
 //! either a 200 with the CORS headers, or, while the upstream is down, a 502 with the CORS
 //! headers; the gateway's memory must stay flat.
 
+use crate::support::Gateway;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper_util::rt::TokioIo;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -74,29 +73,8 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
         format!("upstream = \"http://127.0.0.1:{port}\"\n[policy]\norigins = [\"{APP}\"{extra}]\ncredentials = true\nmethods = [\"GET\", \"PUT\"]\n")
     };
     std::fs::write(&cfg, policy("")).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
-        .args([
-            "serve",
-            "--config",
-            cfg.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .env("CORSAIR_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let addr = line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .to_string();
-    let mut err = child.stderr.take().unwrap();
-    std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+    let mut gateway = Gateway::start_logging(&cfg, &[], "warn");
+    let addr = gateway.addr.clone();
 
     let ok = Arc::new(AtomicU64::new(0));
     let bad_gateway = Arc::new(AtomicU64::new(0));
@@ -189,7 +167,7 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
             }
         }));
     }
-    let pid = child.id();
+    let pid = gateway.child.id();
     std::thread::sleep(Duration::from_millis(700));
     let rss_early = rss_kib(pid);
     // Kill the upstream for half a second, then bring it back on the same port.
@@ -233,8 +211,8 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
     }
     let rss_late = rss_kib(pid);
     assert!(partner, "the reloaded policy was not in force within 5 s");
-    let _ = child.kill();
-    let _ = child.wait();
+    let _ = gateway.child.kill();
+    let _ = gateway.child.wait();
     let (ok, bg, un) = (
         ok.load(Ordering::Relaxed),
         bad_gateway.load(Ordering::Relaxed),

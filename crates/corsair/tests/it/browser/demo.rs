@@ -1,15 +1,13 @@
 //! `corsair demo --serve` in headless Chromium: every broken case is blocked in the real browser
 //! with the console message the demo predicted, and every fixed case is readable.
 
-mod support;
-
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 #[test]
 fn demo_cases_behave_in_a_real_browser_as_predicted() {
-    support::browser_deps(); // fail early, with the install hint, if Chromium is missing
+    crate::support::browser_deps(); // fail early, with the install hint, if Chromium is missing
     let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args(["demo", "--format", "json", "--serve", "--serve-for", "60"])
         .stdout(Stdio::piped())
@@ -52,7 +50,7 @@ fn demo_cases_behave_in_a_real_browser_as_predicted() {
             }));
         }
     }
-    let browser = support::run_chromium(&format!("{page}/"), &Value::Array(scenarios));
+    let browser = crate::support::run_chromium(&format!("{page}/"), &Value::Array(scenarios));
     let _ = child.kill();
     let _ = child.wait();
     let ok = |id: &str| {

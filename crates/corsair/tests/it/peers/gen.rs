@@ -4,21 +4,12 @@
 //! `corsair check` over a matrix of origins and requests; every verdict (readable or not,
 //! preflighted or not) must equal the verdict of `corsair serve` with the same policy.
 
-mod support;
-
+use crate::support::peers::{self, gen};
+use crate::support::{free_port, start_nginx, wait_port, Gateway, Proc, Resp, Route, Server};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use support::peers::{self, gen};
-use support::{free_port, start_nginx, wait_port, Gateway, Proc, Resp, Route, Server};
 
-const POLICY: &str = r#"[policy]
-origins = ["https://app.example.com", "https://*.example.com"]
-methods = ["GET", "POST", "PUT", "DELETE"]
-request_headers = ["Content-Type", "Authorization"]
-expose_headers = ["X-Total-Count"]
-credentials = true
-max_age = 600
-"#;
+use crate::support::SAMPLE_POLICY as POLICY;
 
 /// (allowed, preflight, kind) for one request.
 fn verdict(
@@ -97,7 +88,7 @@ fn matrix(base: &str) -> Matrix {
 
 /// The generated axum apps (corsair-tower and tower-http) for `config`, one binary each.
 fn start_axum_build(config: &Path, ports: [u16; 2]) -> (std::process::Child, PathBuf) {
-    let project = support::workspace_root().join("target/gen-axum");
+    let project = crate::support::workspace_root().join("target/gen-axum");
     let bins: Vec<(String, String)> = [("axum", ports[0]), ("tower-http", ports[1])]
         .iter()
         .map(|(target, port)| {
@@ -241,7 +232,7 @@ fn nginx_caddy_and_express_write_routes_as_corsair_serve_applies_them() {
     );
     let mut c = Command::new("node")
         .arg(&js)
-        .env("NODE_PATH", &support::browser_deps().node_modules)
+        .env("NODE_PATH", &crate::support::browser_deps().node_modules)
         .stdout(Stdio::null())
         .spawn()
         .unwrap();

@@ -7,12 +7,11 @@
 //! redirects included). The page lives on one loopback origin, the API on a second, and a third
 //! serves as a foreign redirect target.
 
-mod support;
-
+use crate::support::{Resp, Route, Server};
+use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::process::Command;
-use support::{Resp, Route, Server};
 
 #[derive(Clone)]
 struct Shape {
@@ -177,591 +176,124 @@ fn shapes() -> Vec<Shape> {
     v
 }
 
-/// A server profile: fills the routes for one scenario.
+/// A server profile from `differential_profiles.toml`: how the API answers in one scenario
+/// family.
+#[derive(Deserialize)]
 struct Profile {
-    name: &'static str,
-    build: fn(&Ctx) -> Vec<(usize, String, Route)>,
+    name: String,
     /// Which listener the request starts at: 1 (the API, cross-origin) or 0 (the page's own
     /// origin, made cross-origin by a redirect).
+    #[serde(default = "api_listener")]
     start_on: usize,
+    route: Vec<ProfileRoute>,
 }
 
-impl Default for Profile {
-    fn default() -> Self {
-        Profile {
-            name: "",
-            build: |_| Vec::new(),
-            start_on: 1,
-        }
-    }
+fn api_listener() -> usize {
+    1
 }
 
+/// One path of a profile: `/{id}/LEAF` on listener `on`.
+#[derive(Deserialize)]
+struct ProfileRoute {
+    on: usize,
+    leaf: String,
+    preflight: Answer,
+    actual: Answer,
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    status: u16,
+    #[serde(default)]
+    headers: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct Profiles {
+    profile: Vec<Profile>,
+}
+
+fn profiles() -> Vec<Profile> {
+    let text = include_str!("differential_profiles.toml");
+    toml::from_str::<Profiles>(text)
+        .expect("differential_profiles.toml")
+        .profile
+}
+
+/// What a scenario's templates stand for.
 struct Ctx {
     id: String,
     /// The page origin.
-    o: String,
+    page: String,
     /// API and foreign origins.
     api: String,
     other: String,
-    /// Allowed methods and headers for "generous" preflights.
-    all_methods: &'static str,
-    all_headers: &'static str,
 }
 
 impl Ctx {
+    /// A header value with its templates filled in.
+    fn fill(&self, value: &str) -> String {
+        let mut out = value.to_string();
+        for (token, with) in [
+            ("{page}", self.page.clone()),
+            ("{PAGE}", self.page.to_uppercase()),
+            ("{api}", self.api.clone()),
+            (
+                "{api-host}",
+                self.api.trim_start_matches("http://").to_string(),
+            ),
+            ("{other}", self.other.clone()),
+            ("{id}", self.id.clone()),
+            ("{methods}", METHODS.to_string()),
+            ("{headers}", HEADERS.to_string()),
+        ] {
+            out = out.replace(token, &with);
+        }
+        assert!(
+            !out.contains('{'),
+            "an unknown template in {value:?} (differential_profiles.toml)"
+        );
+        out
+    }
+
+    fn resp(&self, a: &Answer) -> Resp {
+        a.headers
+            .iter()
+            .fold(Resp::new(a.status), |r, (n, v)| r.h(n, self.fill(v)))
+    }
+
+    /// Where a scenario's request starts.
     fn start(&self) -> String {
         format!("/{}/start", self.id)
     }
-    fn path(&self, leaf: &str) -> String {
-        format!("/{}/{leaf}", self.id)
+
+    /// The routes of `p` for this scenario: (listener, path, route).
+    fn routes(&self, p: &Profile) -> Vec<(usize, String, Route)> {
+        p.route
+            .iter()
+            .map(|r| {
+                (
+                    r.on,
+                    format!("/{}/{}", self.id, r.leaf),
+                    Route {
+                        preflight: self.resp(&r.preflight),
+                        actual: self.resp(&r.actual),
+                    },
+                )
+            })
+            .collect()
     }
 }
 
-const METHODS: &str = "GET, POST, PUT, DELETE, patch, HEAD";
-const HEADERS: &str = "x-custom, Authorization, content-type, x-a, x-b, range, dpr, accept, accept-language, content-language, width, viewport-width, device-memory, rtt, downlink";
-
+/// A credentialed CORS answer for `o`.
 fn ok_cors(o: &str) -> Resp {
     Resp::new(200)
         .h("Access-Control-Allow-Origin", o)
         .h("Access-Control-Allow-Credentials", "true")
 }
 
-fn generous_preflight(c: &Ctx) -> Resp {
-    Resp::new(204)
-        .h("Access-Control-Allow-Origin", &c.o)
-        .h("Access-Control-Allow-Credentials", "true")
-        .h("Access-Control-Allow-Methods", c.all_methods)
-        .h("Access-Control-Allow-Headers", c.all_headers)
-}
-
-/// Both responses carry the same ACAO (and ACAC) value(s); the preflight allows everything else.
-fn same_acao(c: &Ctx, acao: &[&[u8]], acac: Option<&str>) -> Vec<(usize, String, Route)> {
-    let mut pre = Resp::new(204)
-        .h("Access-Control-Allow-Methods", c.all_methods)
-        .h("Access-Control-Allow-Headers", c.all_headers);
-    let mut act = Resp::new(200);
-    for v in acao {
-        pre = pre.h("Access-Control-Allow-Origin", v);
-        act = act.h("Access-Control-Allow-Origin", v);
-    }
-    if let Some(v) = acac {
-        pre = pre.h("Access-Control-Allow-Credentials", v);
-        act = act.h("Access-Control-Allow-Credentials", v);
-    }
-    vec![(
-        1,
-        c.start(),
-        Route {
-            preflight: pre,
-            actual: act,
-        },
-    )]
-}
-
-fn profiles() -> Vec<Profile> {
-    vec![
-        Profile {
-            start_on: 0,
-            name: "same-origin-redirect-to-api",
-            build: |c| {
-                vec![
-                    (
-                        0,
-                        c.start(),
-                        Route {
-                            preflight: Resp::new(404),
-                            actual: Resp::new(302)
-                                .h("Location", format!("{}{}", c.api, c.path("final"))),
-                        },
-                    ),
-                    (
-                        1,
-                        c.path("final"),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o),
-                        },
-                    ),
-                ]
-            },
-        },
-        Profile {
-            start_on: 0,
-            name: "same-origin-redirect-to-api-bare-preflight",
-            build: |c| {
-                vec![
-                    (
-                        0,
-                        c.start(),
-                        Route {
-                            preflight: Resp::new(404),
-                            actual: Resp::new(307)
-                                .h("Location", format!("{}{}", c.api, c.path("final"))),
-                        },
-                    ),
-                    (
-                        1,
-                        c.path("final"),
-                        Route {
-                            preflight: Resp::new(404),
-                            actual: ok_cors(&c.o),
-                        },
-                    ),
-                ]
-            },
-        },
-        Profile {
-            name: "no-cors",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp::new(200),
-                        actual: Resp::new(200),
-                    },
-                )]
-            },
-            ..Default::default()
-        },
-        Profile {
-            name: "exact",
-            build: |c| same_acao(c, &[c.o.as_bytes()], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "exact-no-acac",
-            build: |c| same_acao(c, &[c.o.as_bytes()], None),
-            ..Default::default()
-        },
-        Profile {
-            name: "exact-acac-True",
-            build: |c| same_acao(c, &[c.o.as_bytes()], Some("True")),
-            ..Default::default()
-        },
-        Profile {
-            name: "exact-acac-false",
-            build: |c| same_acao(c, &[c.o.as_bytes()], Some("false")),
-            ..Default::default()
-        },
-        Profile {
-            name: "star",
-            build: |c| same_acao(c, &[b"*"], None),
-            ..Default::default()
-        },
-        Profile {
-            name: "star-acac",
-            build: |c| same_acao(c, &[b"*"], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "other-port",
-            build: |c| same_acao(c, &[c.other.as_bytes()], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "trailing-slash",
-            build: |c| same_acao(c, &[format!("{}/", c.o).as_bytes()], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "uppercase",
-            build: |c| same_acao(c, &[c.o.to_uppercase().as_bytes()], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "null",
-            build: |c| same_acao(c, &[b"null"], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "duplicate-lines",
-            build: |c| same_acao(c, &[c.o.as_bytes(), c.o.as_bytes()], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "comma-list",
-            build: |c| {
-                same_acao(
-                    c,
-                    &[format!("{}, http://x.test", c.o).as_bytes()],
-                    Some("true"),
-                )
-            },
-            ..Default::default()
-        },
-        Profile {
-            name: "invalid",
-            build: |c| same_acao(c, &[b"not-an-origin"], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "empty",
-            build: |c| same_acao(c, &[b""], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "non-ascii",
-            build: |c| same_acao(c, &["http://é.test".as_bytes()], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            name: "padded",
-            build: |c| same_acao(c, &[format!("  {}  ", c.o).as_bytes()], Some("true")),
-            ..Default::default()
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-404-bare",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp::new(404),
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-401-cors",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp {
-                            status: 401,
-                            ..generous_preflight(c)
-                        },
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-500-cors",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp {
-                            status: 500,
-                            ..generous_preflight(c)
-                        },
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-200",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp {
-                            status: 200,
-                            ..generous_preflight(c)
-                        },
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-redirect",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: generous_preflight(c)
-                            .h("Location", c.path("start"))
-                            .h("X-Status", "301")
-                            .with_status(301),
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-no-lists",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp::new(204)
-                            .h("Access-Control-Allow-Origin", &c.o)
-                            .h("Access-Control-Allow-Credentials", "true"),
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-methods-lower",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp::new(204)
-                            .h("Access-Control-Allow-Origin", &c.o)
-                            .h("Access-Control-Allow-Credentials", "true")
-                            .h("Access-Control-Allow-Methods", "put, delete, patch")
-                            .h("Access-Control-Allow-Headers", c.all_headers),
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-stars",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp::new(204)
-                            .h("Access-Control-Allow-Origin", &c.o)
-                            .h("Access-Control-Allow-Credentials", "true")
-                            .h("Access-Control-Allow-Methods", "*")
-                            .h("Access-Control-Allow-Headers", "*"),
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-invalid-methods",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp::new(204)
-                            .h("Access-Control-Allow-Origin", &c.o)
-                            .h("Access-Control-Allow-Credentials", "true")
-                            .h("Access-Control-Allow-Methods", "PUT DELETE")
-                            .h("Access-Control-Allow-Headers", c.all_headers),
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-invalid-headers",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: Resp::new(204)
-                            .h("Access-Control-Allow-Origin", &c.o)
-                            .h("Access-Control-Allow-Credentials", "true")
-                            .h("Access-Control-Allow-Methods", c.all_methods)
-                            .h("Access-Control-Allow-Headers", "x-custom;"),
-                        actual: ok_cors(&c.o),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "pre-ok-actual-bare",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: generous_preflight(c),
-                        actual: Resp::new(200),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "redirect-same-api",
-            build: |c| {
-                vec![
-                    (
-                        1,
-                        c.start(),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o)
-                                .h("Location", c.path("final"))
-                                .with_status(302),
-                        },
-                    ),
-                    (
-                        1,
-                        c.path("final"),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o),
-                        },
-                    ),
-                ]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "redirect-foreign",
-            build: |c| {
-                vec![
-                    (
-                        1,
-                        c.start(),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o)
-                                .h("Location", format!("{}{}", c.other, c.path("final")))
-                                .with_status(302),
-                        },
-                    ),
-                    (
-                        2,
-                        c.path("final"),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o),
-                        },
-                    ),
-                ]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "redirect-foreign-null",
-            build: |c| {
-                vec![
-                    (
-                        1,
-                        c.start(),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o)
-                                .h("Location", format!("{}{}", c.other, c.path("final")))
-                                .with_status(307),
-                        },
-                    ),
-                    (
-                        2,
-                        c.path("final"),
-                        Route {
-                            preflight: Resp::new(204)
-                                .h("Access-Control-Allow-Origin", "null")
-                                .h("Access-Control-Allow-Credentials", "true")
-                                .h("Access-Control-Allow-Methods", c.all_methods)
-                                .h("Access-Control-Allow-Headers", c.all_headers),
-                            actual: ok_cors("null"),
-                        },
-                    ),
-                ]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "redirect-bare",
-            build: |c| {
-                vec![
-                    (
-                        1,
-                        c.start(),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: Resp::new(302).h("Location", c.path("final")),
-                        },
-                    ),
-                    (
-                        1,
-                        c.path("final"),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o),
-                        },
-                    ),
-                ]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "redirect-userinfo",
-            build: |c| {
-                vec![(
-                    1,
-                    c.start(),
-                    Route {
-                        preflight: generous_preflight(c),
-                        actual: ok_cors(&c.o)
-                            .h(
-                                "Location",
-                                format!(
-                                    "{}{}",
-                                    c.api.replace("http://", "http://u:p@"),
-                                    c.path("final")
-                                ),
-                            )
-                            .with_status(302),
-                    },
-                )]
-            },
-        },
-        Profile {
-            start_on: 1,
-            name: "redirect-303-post",
-            build: |c| {
-                vec![
-                    (
-                        1,
-                        c.start(),
-                        Route {
-                            preflight: generous_preflight(c),
-                            actual: ok_cors(&c.o)
-                                .h("Location", c.path("final"))
-                                .with_status(303),
-                        },
-                    ),
-                    (
-                        1,
-                        c.path("final"),
-                        Route {
-                            preflight: Resp::new(404),
-                            actual: ok_cors(&c.o),
-                        },
-                    ),
-                ]
-            },
-        },
-    ]
-}
-
-trait WithStatus {
-    fn with_status(self, s: u16) -> Self;
-}
-impl WithStatus for Resp {
-    fn with_status(mut self, s: u16) -> Self {
-        self.status = s;
-        self.headers.retain(|(n, _)| n != "X-Status");
-        self
-    }
-}
+const METHODS: &str = "GET, POST, PUT, DELETE, patch, HEAD";
+const HEADERS: &str = "x-custom, Authorization, content-type, x-a, x-b, range, dpr, accept, accept-language, content-language, width, viewport-width, device-memory, rtt, downlink";
 
 struct Scenario {
     id: String,
@@ -808,7 +340,7 @@ fn corsair(server_origin: &str, s: &Scenario) -> Value {
 
 #[test]
 fn chromium_and_corsair_check_agree() {
-    let deps = support::browser_deps();
+    let deps = crate::support::browser_deps();
     let server = Server::start(3);
     let page = server.origin(0);
     let api = server.origin(1);
@@ -819,13 +351,11 @@ fn chromium_and_corsair_check_agree() {
             let id = format!("s{:04}", scenarios.len());
             let ctx = Ctx {
                 id: id.clone(),
-                o: page.clone(),
+                page: page.clone(),
                 api: api.clone(),
                 other: other.clone(),
-                all_methods: METHODS,
-                all_headers: HEADERS,
             };
-            for (i, path, route) in (p.build)(&ctx) {
+            for (i, path, route) in ctx.routes(&p) {
                 server.route(server.ports[i], &path, route);
             }
             let base = if p.start_on == 0 { &page } else { &api };
@@ -846,9 +376,10 @@ fn chromium_and_corsair_check_agree() {
             } else {
                 format!("/{id}/hop{n}")
             };
-            let r = ok_cors(&page)
-                .h("Location", format!("/{id}/hop{}", n + 1))
-                .with_status(302);
+            let r = Resp {
+                status: 302,
+                ..ok_cors(&page).h("Location", format!("/{id}/hop{}", n + 1))
+            };
             server.route(
                 server.ports[1],
                 &from,
@@ -924,7 +455,7 @@ fn chromium_and_corsair_check_agree() {
     let input_path = dir.join("scenarios.json");
     std::fs::write(&input_path, serde_json::to_vec(&input).unwrap()).unwrap();
     let out = Command::new("node")
-        .arg(support::workspace_root().join("tests/browser/runner.mjs"))
+        .arg(crate::support::workspace_root().join("tests/browser/runner.mjs"))
         .arg(&input_path)
         .env("CORSAIR_NODE_MODULES", &deps.node_modules)
         .env("CORSAIR_CHROMIUM", &deps.chromium)

@@ -2,13 +2,11 @@
 //! dark mode, phone width; screenshots in target/ui-screenshots/), and its API refusing other
 //! origins, `null`, a rebinding Host, and (beyond loopback) calls without the token.
 
-mod support;
-
+use crate::support::{Resp, Route, Server};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-use support::{Resp, Route, Server};
 
 struct Ui {
     child: Child,
@@ -250,7 +248,7 @@ fn check_console(url: &str, origin: &str, method: &str, headers: &[&str]) -> Str
 
 #[test]
 fn the_page_in_chromium() {
-    let deps = support::browser_deps();
+    let deps = crate::support::browser_deps();
     let api = Server::start(1);
     let p = api.ports[0];
     api.route(
@@ -290,7 +288,7 @@ fn the_page_in_chromium() {
         {"name": "blocked", "url": format!("{base}/blocked"), "origin": page_origin, "method": "GET", "headers": []},
         {"name": "preflight", "url": format!("{base}/preflight"), "origin": page_origin, "method": "PUT", "headers": ["Content-Type: application/json"]},
     ]);
-    let screenshots = support::workspace_root().join("target/ui-screenshots");
+    let screenshots = crate::support::workspace_root().join("target/ui-screenshots");
     let input = serde_json::json!({
         "ui": ui.url,
         "checks": checks,
@@ -308,7 +306,7 @@ fn the_page_in_chromium() {
     let file = dir.join("input.json");
     std::fs::write(&file, input.to_string()).unwrap();
     let out = Command::new("node")
-        .arg(support::workspace_root().join("tests/browser/ui.mjs"))
+        .arg(crate::support::workspace_root().join("tests/browser/ui.mjs"))
         .arg(&file)
         .env("CORSAIR_NODE_MODULES", &deps.node_modules)
         .env("CORSAIR_CHROMIUM", &deps.chromium)

@@ -3,14 +3,11 @@
 //! informational), real peers misconfigured as users do it are caught, and CORScanner runs on
 //! the same fleet side by side.
 
-mod audit_fleet;
-mod support;
-
+use crate::support::{free_port, wait_port, Proc};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Instant;
-use support::{free_port, wait_port, Proc};
 
 const AUTH: &str = "Authorization: Bearer fleet";
 
@@ -36,12 +33,12 @@ struct Fleet {
 
 impl Fleet {
     fn start() -> Fleet {
-        let (plain, tls) = audit_fleet::start();
+        let (plain, tls) = crate::audit_fleet::start();
         Fleet { plain, tls }
     }
     /// (url, expected classes) for every case.
     fn targets(&self) -> Vec<(String, BTreeSet<String>)> {
-        let mut t: Vec<(String, BTreeSet<String>)> = audit_fleet::CASES
+        let mut t: Vec<(String, BTreeSet<String>)> = crate::audit_fleet::CASES
             .iter()
             .map(|(p, c)| {
                 (
@@ -50,7 +47,7 @@ impl Fleet {
                 )
             })
             .collect();
-        let (p, c) = audit_fleet::TLS_CASE;
+        let (p, c) = crate::audit_fleet::TLS_CASE;
         t.push((
             format!("https://api.fleet.test:{}{p}", self.tls),
             c.iter().map(|s| s.to_string()).collect(),
@@ -422,7 +419,7 @@ fn probes_go_through_a_proxy() {
 }
 
 fn venv_python() -> std::path::PathBuf {
-    let p = support::workspace_root().join(".test-deps/venv/bin/python");
+    let p = crate::support::workspace_root().join(".test-deps/venv/bin/python");
     assert!(p.exists(), "the audit peers need .test-deps/venv (with cors, starlette, uvicorn): run `bash scripts/test.sh`");
     p
 }
@@ -583,7 +580,7 @@ fn side_by_side_with_corscanner() {
 /// Starlette with an unescaped `allow_origin_regex`, and nginx echoing `$http_origin`.
 #[test]
 fn real_peers_misconfigured_as_users_do_it() {
-    let deps = support::browser_deps();
+    let deps = crate::support::browser_deps();
     let dir = std::env::temp_dir().join(format!("corsair-audit-peers-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut procs = Vec::new();
@@ -611,7 +608,7 @@ fn real_peers_misconfigured_as_users_do_it() {
     ));
 
     let nginx = free_port();
-    procs.push(support::start_nginx(&dir, &format!("server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n  }}"), nginx));
+    procs.push(crate::support::start_nginx(&dir, &format!("server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n  }}"), nginx));
     // In the order they were started; nginx is waited for as it starts.
     for (i, (port, what)) in [(express, "express"), (starlette, "starlette")]
         .into_iter()

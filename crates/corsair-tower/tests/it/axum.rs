@@ -9,23 +9,17 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use corsair_core::policy::PolicySpec;
 use corsair_tower::CorsLayer;
 use tower::ServiceExt;
 
 const APP: &str = "https://app.example.com";
 
+/// The sample policy of the tests (`tests/fixtures/sample-policy.toml`).
 fn layer() -> CorsLayer {
-    let spec = PolicySpec {
-        origins: vec![APP.into(), "https://*.example.com".into()],
-        methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
-        request_headers: vec!["Content-Type".into(), "Authorization".into()],
-        expose_headers: vec!["X-Total-Count".into()],
-        credentials: true,
-        max_age: Some(7200),
-        ..Default::default()
-    };
-    CorsLayer::new(spec.build().unwrap().0)
+    let text = include_str!("../../../../tests/fixtures/sample-policy.toml");
+    let (file, warnings) = corsair_core::policy::load(text, None, &Default::default()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    CorsLayer::new(file.policy)
 }
 
 async fn require_auth(req: Request<Body>, next: Next) -> Response {
@@ -109,7 +103,7 @@ async fn preflight_is_answered_before_authentication() {
         get_all(&h, "access-control-allow-headers"),
         ["Content-Type, Authorization"]
     );
-    assert_eq!(get_all(&h, "access-control-max-age"), ["7200"]);
+    assert_eq!(get_all(&h, "access-control-max-age"), ["600"]);
     assert_eq!(
         get_all(&h, "vary"),
         ["Origin, Access-Control-Request-Method, Access-Control-Request-Headers"]

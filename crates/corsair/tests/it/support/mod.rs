@@ -1,6 +1,5 @@
 //! Test support: a scriptable HTTP server on loopback, and the location of the browser
 //! dependencies that `scripts/test.sh` installs.
-#![allow(dead_code)]
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -227,6 +226,10 @@ pub fn workspace_root() -> PathBuf {
         .unwrap()
 }
 
+/// The sample policy of the tests (`tests/fixtures/sample-policy.toml`): a `[policy]` table
+/// that tests append keys to, or add tables after.
+pub const SAMPLE_POLICY: &str = include_str!("../../../../../tests/fixtures/sample-policy.toml");
+
 /// A `corsair serve` process on loopback (port 0), with its stderr collected.
 pub struct Gateway {
     pub child: Child,
@@ -236,7 +239,14 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// Starts `corsair serve --config CONFIG EXTRA...` with its log at `info` (access lines
+    /// included).
     pub fn start(config: &Path, extra: &[&str]) -> Gateway {
+        Gateway::start_logging(config, extra, "info")
+    }
+
+    /// The same with `CORSAIR_LOG=log` (`warn` under load: no line per request).
+    pub fn start_logging(config: &Path, extra: &[&str], log: &str) -> Gateway {
         let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
             .args([
                 "serve",
@@ -248,7 +258,7 @@ impl Gateway {
                 "127.0.0.1:0",
             ])
             .args(extra)
-            .env("CORSAIR_LOG", "info")
+            .env("CORSAIR_LOG", log)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

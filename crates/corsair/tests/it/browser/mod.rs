@@ -1,0 +1,6 @@
+//! Suites that drive headless Chromium.
+
+mod demo;
+mod differential;
+mod gateway;
+mod ui;
