@@ -443,7 +443,7 @@ fn corscanner_class(t: &str) -> &'static str {
 
 fn corscanner(urls: &[String]) -> (BTreeMap<String, Option<String>>, f64) {
     let script =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/audit_fleet/corscanner.py");
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/audit_fleet/corscanner.py");
     let mut child = Command::new(venv_python())
         .arg(&script)
         .arg(serde_json::json!({"Authorization": "Bearer fleet"}).to_string())

@@ -449,10 +449,11 @@ fn a_silent_client_is_cut_off_but_a_slow_upstream_is_not() {
     let cfg = write_config(&dir, &up.origin(0), "", "");
     let text = std::fs::read_to_string(&cfg)
         .unwrap()
+        // The stall timeout by its old name, which configs written before it was renamed use.
         .replace("[gateway]\n", "[gateway]\nheader_read_timeout = 0.5\n");
     std::fs::write(&cfg, text).unwrap();
     let gw = Gateway::start(&cfg, &[]);
-    // Half a request head, then silence: closed after the header-read timeout.
+    // Half a request head, then silence: closed after the stall timeout.
     let mut s = TcpStream::connect(&gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     std::io::Write::write_all(&mut s, b"GET /items HTTP/1.1\r\nHost: x\r\n").unwrap();

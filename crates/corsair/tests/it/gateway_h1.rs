@@ -549,7 +549,7 @@ fn a_slow_body_with_progress_is_not_cut_off_with_hyper() {
 
 fn slow_body(engine: &str) {
     let up = Upstream::start();
-    let gw = gateway_on(&up, "drip", engine, "header_read_timeout = 0.5");
+    let gw = gateway_on(&up, "drip", engine, "stall_timeout = 0.5");
     rt().block_on(async {
         let mut c = client(&gw.addr).await;
         let t = std::time::Instant::now();
@@ -571,7 +571,7 @@ fn a_client_that_stops_reading_is_cut_off_with_hyper() {
 
 fn stops_reading(engine: &str) {
     let up = Upstream::start();
-    let gw = gateway_on(&up, "stall", engine, "header_read_timeout = 0.5");
+    let gw = gateway_on(&up, "stall", engine, "stall_timeout = 0.5");
     let mut s = TcpStream::connect(&gw.addr).unwrap();
     s.write_all(b"GET /big HTTP/1.1\r\nHost: a\r\n\r\n")
         .unwrap();
@@ -725,7 +725,7 @@ fn upstream_connections_are_reused_dropped_and_recovered() {
 #[test]
 fn a_connection_handed_to_hyper_late_is_still_served() {
     let up = Upstream::start();
-    let gw = gateway_with(&up, "late-handoff", "header_read_timeout = 0.5");
+    let gw = gateway_with(&up, "late-handoff", "stall_timeout = 0.5");
     let mut s = TcpStream::connect(&gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     // Busy on corsair's path for longer than the header-read timeout...
@@ -862,7 +862,7 @@ fn an_error_answer_before_a_large_body_is_read_arrives_whole() {
 #[test]
 fn a_close_delimited_body_the_upstream_abandons_does_not_look_whole() {
     let up = Upstream::start();
-    let gw = gateway_with(&up, "until-stall", "header_read_timeout = 0.5");
+    let gw = gateway_with(&up, "until-stall", "stall_timeout = 0.5");
     rt().block_on(async {
         let mut c = client(&gw.addr).await;
         let g = send(&mut c, "GET", "/until-stall", b"").await.unwrap();
