@@ -47,14 +47,8 @@ CS=$(free_port)
 cat > "$work/corsair.toml" <<TOML
 listen = "127.0.0.1:$CS"
 upstream = "http://127.0.0.1:$UP"
-[policy]
-origins = ["https://app.example.com", "https://admin.example.com"]
-methods = ["GET", "POST", "PUT", "DELETE"]
-request_headers = ["Content-Type", "Authorization"]
-expose_headers = ["X-Total-Count"]
-credentials = true
-max_age = 600
 TOML
+cat benches/policy.toml >> "$work/corsair.toml"
 CORSAIR_LOG=warn taskset -c "$SERVER_CPU" "$BIN" serve --workers 1 --config "$work/corsair.toml" > /dev/null 2>&1 & cs_pid=$!; pids+=($cs_pid); wait_port "$CS"
 # Another corsair build with the same config, to compare two versions in one run.
 CB=""; cb_pid=""

@@ -76,20 +76,12 @@ fn bench(c: &mut Criterion) {
 }
 
 fn bench_policy(c: &mut Criterion) {
-    use corsair_core::policy::{decide, PolicySpec, RequestView};
-    let spec = PolicySpec {
-        origins: vec![
-            "https://app.example.com".into(),
-            "https://admin.example.com".into(),
-            "https://*.example.com".into(),
-        ],
-        methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
-        request_headers: vec!["Content-Type".into(), "Authorization".into()],
-        expose_headers: vec!["X-Total-Count".into()],
-        credentials: true,
-        max_age: Some(600),
-        ..Default::default()
-    };
+    use corsair_core::policy::{decide, RequestView};
+    // The benchmarks' policy, `benches/policy.toml`, and a subdomain pattern.
+    let text = include_str!("../../../benches/policy.toml");
+    let (file, _) = corsair_core::policy::load(text, None, &Default::default()).unwrap();
+    let mut spec = file.policy.spec().clone();
+    spec.origins.push("https://*.example.com".into());
     let policy = spec.build().unwrap().0;
     let actual = RequestView {
         method: "GET",

@@ -4,7 +4,6 @@
 //!
 //! cargo bench -p corsair-tower --bench layer
 
-use corsair_core::policy::PolicySpec;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{HeaderValue, Method, Request, Response};
 use std::convert::Infallible;
@@ -27,17 +26,11 @@ fn inner() -> impl Service<Request<()>, Response = Response<()>, Error = Infalli
     })
 }
 
+/// The benchmarks' policy, `benches/policy.toml`.
 fn corsair_layer() -> corsair_tower::CorsLayer {
-    let spec = PolicySpec {
-        origins: vec![APP.into(), "https://admin.example.com".into()],
-        methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
-        request_headers: vec!["Content-Type".into(), "Authorization".into()],
-        expose_headers: vec!["X-Total-Count".into()],
-        credentials: true,
-        max_age: Some(600),
-        ..Default::default()
-    };
-    corsair_tower::CorsLayer::new(spec.build().unwrap().0)
+    let text = include_str!("../../../benches/policy.toml");
+    let (file, _) = corsair_core::policy::load(text, None, &Default::default()).unwrap();
+    corsair_tower::CorsLayer::new(file.policy)
 }
 
 fn tower_http_layer() -> tower_http::cors::CorsLayer {

@@ -150,22 +150,18 @@ async fn axum_app(listener: tokio::net::TcpListener, cors: &str) {
         "/api/items",
         get(|| async { ([("content-type", "application/json")], BODY) }).put(|| async { "ok" }),
     );
-    let spec = || corsair_core::policy::PolicySpec {
-        origins: vec![
-            "https://app.example.com".into(),
-            "https://admin.example.com".into(),
-        ],
-        methods: vec!["GET".into(), "POST".into(), "PUT".into(), "DELETE".into()],
-        request_headers: vec!["Content-Type".into(), "Authorization".into()],
-        expose_headers: vec!["X-Total-Count".into()],
-        credentials: true,
-        max_age: Some(600),
-        ..Default::default()
+    // The benchmarks' policy, `benches/policy.toml`.
+    let policy = || {
+        let text = include_str!("../../../benches/policy.toml");
+        corsair_core::policy::load(text, None, &Default::default())
+            .unwrap()
+            .0
+            .policy
     };
     if cors == "corsair-outer" {
         // The layer around the whole Router: one service per connection, no per-route boxing.
         use tower_layer::Layer;
-        let svc = corsair_tower::CorsLayer::new(spec().build().unwrap().0).layer(app);
+        let svc = corsair_tower::CorsLayer::new(policy()).layer(app);
         axum::serve(
             listener,
             axum::ServiceExt::<axum::extract::Request>::into_make_service(svc),
@@ -197,7 +193,7 @@ async fn axum_app(listener: tokio::net::TcpListener, cors: &str) {
                 r
             },
         )),
-        "corsair" => app.layer(corsair_tower::CorsLayer::new(spec().build().unwrap().0)),
+        "corsair" => app.layer(corsair_tower::CorsLayer::new(policy())),
         "tower-http" => {
             use http::header::{AUTHORIZATION, CONTENT_TYPE};
             use http::{HeaderValue, Method};

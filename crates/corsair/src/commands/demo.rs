@@ -8,7 +8,7 @@ use crate::demo::{cases, server};
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
-use corsair_core::{fix, Browser, Credentials, Fetch, Outcome, RequestSpec};
+use corsair_core::{fix, Browser, Fetch, Outcome, RequestSpec};
 use serde_json::json;
 use std::time::Duration;
 
@@ -58,22 +58,11 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
         Client::new(Vec::new(), None, false, Duration::from_secs(5)).expect("default TLS config");
     let mut results = Vec::new();
     for (i, c) in selected.iter().enumerate() {
-        let spec = |variant: &str| RequestSpec {
-            url: format!("{}/{variant}/{}", servers.api, c.name),
-            origin: servers.page.clone(),
-            method: c.method.into(),
-            headers: c
-                .headers
-                .iter()
-                .map(|(n, v)| (n.to_string(), v.to_string()))
-                .collect(),
-            credentials: if c.credentials {
-                Credentials::Include
-            } else {
-                Credentials::SameOrigin
-            },
-            body: c.body.map(str::to_string),
-            ..Default::default()
+        let spec = |variant: &str| {
+            c.request(
+                format!("{}/{variant}/{}", servers.api, c.name),
+                &servers.page,
+            )
         };
         let fetch =
             |s: RequestSpec| Fetch::new(&s, Browser::Chromium).expect("demo requests are valid");

@@ -218,27 +218,35 @@ pub const CASES: &[Case] = &[
 /// The policy each case's fix needs: the one `corsair_core::fix` prints for the case's request
 /// (the page's origin, and the method, headers and credentials the request uses).
 pub fn policy_for(c: &Case, page: &str) -> Result<corsair_core::policy::PolicySpec, String> {
-    let req = corsair_core::RequestSpec {
-        url: "http://127.0.0.1/".into(),
-        origin: page.to_string(),
-        method: c.method.into(),
-        headers: c
-            .headers
-            .iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect(),
-        credentials: if c.credentials {
-            corsair_core::Credentials::Include
-        } else {
-            corsair_core::Credentials::SameOrigin
-        },
-        body: c.body.map(str::to_string),
-        ..Default::default()
-    }
-    .classify(corsair_core::Browser::Chromium)
-    .map_err(|e| e.to_string())?;
+    let req = c
+        .request("http://127.0.0.1/".into(), page)
+        .classify(corsair_core::Browser::Chromium)
+        .map_err(|e| e.to_string())?;
     let need = corsair_core::fix::Need::of(&req, page);
     corsair_core::fix::policy_for(&need).map(|(spec, _)| spec)
+}
+
+impl Case {
+    /// The case's request to `url` from a page on `page`.
+    pub fn request(&self, url: String, page: &str) -> corsair_core::RequestSpec {
+        corsair_core::RequestSpec {
+            url,
+            origin: page.to_string(),
+            method: self.method.into(),
+            headers: self
+                .headers
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
+            credentials: if self.credentials {
+                corsair_core::Credentials::Include
+            } else {
+                corsair_core::Credentials::SameOrigin
+            },
+            body: self.body.map(str::to_string),
+            ..Default::default()
+        }
+    }
 }
 
 pub fn find(name: &str) -> Option<&'static Case> {
