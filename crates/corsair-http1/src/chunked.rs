@@ -116,6 +116,7 @@ impl Chunked {
 
 /// Appends `data` as one chunk of a chunked body (nothing for no data: an empty chunk would end
 /// the body).
+#[inline]
 pub fn chunk(out: &mut Vec<u8>, data: &[u8]) {
     if data.is_empty() {
         return;

@@ -4,6 +4,7 @@
 use crate::name_is;
 
 /// Appends `name: value\r\n`.
+#[inline]
 pub fn line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
     out.extend_from_slice(name);
     out.extend_from_slice(b": ");
@@ -12,6 +13,7 @@ pub fn line(out: &mut Vec<u8>, name: &[u8], value: &[u8]) {
 }
 
 /// Appends `HTTP/1.1 STATUS REASON\r\n`.
+#[inline]
 pub fn status_line(out: &mut Vec<u8>, status: u16, reason: &[u8]) {
     out.extend_from_slice(b"HTTP/1.1 ");
     out.extend_from_slice(itoa::Buffer::new().format(status).as_bytes());
@@ -21,6 +23,7 @@ pub fn status_line(out: &mut Vec<u8>, status: u16, reason: &[u8]) {
 }
 
 /// Appends `content-length: LEN\r\n`.
+#[inline]
 pub fn content_length(out: &mut Vec<u8>, len: u64) {
     line(
         out,
@@ -30,6 +33,7 @@ pub fn content_length(out: &mut Vec<u8>, len: u64) {
 }
 
 /// The reason phrase RFC 9110 gives a status (empty for codes it does not name).
+#[inline]
 pub fn canonical_reason(status: u16) -> &'static [u8] {
     http::StatusCode::from_u16(status)
         .ok()
@@ -40,6 +44,7 @@ pub fn canonical_reason(status: u16) -> &'static [u8] {
 
 /// Hop-by-hop headers, never forwarded in either direction (RFC 9110 §7.6.1; the framing headers
 /// are written anew by the proxy).
+#[inline]
 pub fn is_hop_by_hop(n: &[u8]) -> bool {
     name_is(n, "connection")
         || name_is(n, "keep-alive")

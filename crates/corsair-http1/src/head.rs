@@ -56,41 +56,49 @@ impl Head {
         self.bytes.extend_from_slice(&src[..len]);
     }
 
+    #[inline]
     fn get(&self, s: Span) -> &[u8] {
         &self.bytes[s.0 as usize..(s.0 + s.1) as usize]
     }
 
     /// A part httparse checked to be a token or ASCII text.
+    #[inline]
     fn str(&self, s: Span) -> &str {
         std::str::from_utf8(self.get(s)).unwrap_or("")
     }
 
     /// A request's method.
+    #[inline]
     pub fn method(&self) -> &str {
         self.str(self.first)
     }
 
     /// A request's target (origin-form on the proxy path: the path and query).
+    #[inline]
     pub fn target(&self) -> &str {
         self.str(self.target)
     }
 
     /// A response's reason phrase, as sent.
+    #[inline]
     pub fn reason(&self) -> &[u8] {
         self.get(self.first)
     }
 
     /// A response's status code.
+    #[inline]
     pub fn code(&self) -> u16 {
         self.code
     }
 
     /// The minor HTTP/1 version.
+    #[inline]
     pub fn version(&self) -> u8 {
         self.version
     }
 
     /// (name, value) pairs in order; names are tokens, compared with [`crate::name_is`].
+    #[inline]
     pub fn headers(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone + '_ {
         self.headers
             .iter()

@@ -22,11 +22,13 @@ pub use request::{route_request, RequestFacts, RequestRoute};
 pub use response::{inspect_response, Framing, ResponseFacts};
 
 /// Whether header name `a` is `b` (given in lowercase).
+#[inline(always)]
 pub fn name_is(a: &[u8], b: &str) -> bool {
     a.len() == b.len() && a.eq_ignore_ascii_case(b.as_bytes())
 }
 
 /// The comma-separated elements of a field value, trimmed, empty ones dropped (RFC 9110 §5.6.1).
+#[inline]
 fn tokens(value: &[u8]) -> impl Iterator<Item = &[u8]> {
     value
         .split(|&b| b == b',')
