@@ -18,26 +18,8 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-
-missing=()
-command -v wrk >/dev/null 2>&1 || missing+=(wrk)
-[ -x /usr/sbin/nginx ] || missing+=(nginx)
-if [ ${#missing[@]} -gt 0 ]; then
-  sudo_if_needed apt-get update -qq
-  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
-cargo build --release --quiet -p corsair --bin corsair
-cargo build --release --quiet -p corsair-tower --example bench_servers
-BIN=target/release/corsair
-SERVERS=target/release/examples/bench_servers
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.05; done; echo "port $1 did not open" >&2; return 1; }
+source benches/common.sh
+need wrk nginx:/usr/sbin/nginx
 rss_kib() { local total=0; for p in "$@"; do total=$((total + $(awk '/VmRSS/{print $2}' /proc/"$p"/status 2>/dev/null || echo 0))); done; echo "$total"; }
 
 UP=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" upstream "$UP" & pids+=($!); wait_port "$UP"

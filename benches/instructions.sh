@@ -12,16 +12,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=${N1:-500}
 N2=${N2:-5500}
-sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
-command -v valgrind >/dev/null 2>&1 || { sudo_if_needed apt-get update -qq; sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind >/dev/null; }
-cargo build --release --quiet -p corsair --bin corsair
-cargo build --release --quiet -p corsair-tower --example bench_servers
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 300); do (echo > /dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open" >&2; return 1; }
+source benches/common.sh
+need valgrind
 
 # A client that sends N requests of one kind over one connection and reads each answer whole.
 cat > "$work/client.py" <<'PY'
@@ -53,7 +45,7 @@ for _ in range(n):
 PY
 
 UP=$(free_port)
-target/release/examples/bench_servers upstream "$UP" & pids+=($!)
+"$SERVERS" upstream "$UP" & pids+=($!)
 wait_port "$UP"
 
 # Total instructions of one gateway run serving N requests of one kind.
@@ -76,7 +68,7 @@ per_request() {
 }
 
 declare -A ins
-bins=(target/release/corsair)
+bins=("$BIN")
 [ -n "${BASELINE_BIN:-}" ] && bins+=("$BASELINE_BIN")
 for kind in preflight actual; do
   line="$kind:"
