@@ -1,5 +1,5 @@
 // Drives the corsair ui in real headless Chromium (Debian's, through playwright-core; never
-// downloaded) and reports what the page showed. The Rust test (crates/corsair/tests/ui.rs)
+// downloaded) and reports what the page showed. The Rust test (crates/corsair/tests/it/browser/ui.rs)
 // asserts on the report.
 //
 // Input (argv[2]): a JSON file {ui, checks: [{name, url, origin, method, headers}], live:
