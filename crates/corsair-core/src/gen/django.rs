@@ -2,14 +2,13 @@
 //! `CORS_ALLOWED_ORIGINS`, patterns in `CORS_ALLOWED_ORIGIN_REGEXES` (anchored at both ends),
 //! as a runnable single-file project.
 
-use super::{host_port, methods, origins, py_str, Input};
+use super::{host_port, methods, origins, py_list, Input};
 
 pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), String> {
     let spec = input.spec;
     let o = origins(spec)?;
     let mut warnings = Vec::new();
     let (host, port) = host_port(input)?;
-    let list = |v: &[String]| v.iter().map(|s| py_str(s)).collect::<Vec<_>>().join(", ");
     if spec.preflight_status.unwrap_or(204) != 200 {
         warnings.push("django-cors-headers answers preflights with 200, not the policy's preflight_status (browsers accept any 2xx)".to_string());
     }
@@ -23,23 +22,26 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     if o.any {
         t.push_str("    CORS_ALLOW_ALL_ORIGINS=True,\n");
     } else {
-        t.push_str(&format!("    CORS_ALLOWED_ORIGINS=[{}],\n", list(&o.exact)));
+        t.push_str(&format!(
+            "    CORS_ALLOWED_ORIGINS=[{}],\n",
+            py_list(&o.exact)
+        ));
         t.push_str(&format!(
             "    CORS_ALLOWED_ORIGIN_REGEXES=[{}],\n",
-            list(&o.regexes)
+            py_list(&o.regexes)
         ));
     }
     t.push_str(&format!(
         "    CORS_ALLOW_METHODS=[{}],\n",
-        list(&methods(spec))
+        py_list(&methods(spec))
     ));
     t.push_str(&format!(
         "    CORS_ALLOW_HEADERS=[{}],\n",
-        list(&spec.request_headers)
+        py_list(&spec.request_headers)
     ));
     t.push_str(&format!(
         "    CORS_EXPOSE_HEADERS=[{}],\n",
-        list(&spec.expose_headers)
+        py_list(&spec.expose_headers)
     ));
     t.push_str(&format!(
         "    CORS_ALLOW_CREDENTIALS={},\n",

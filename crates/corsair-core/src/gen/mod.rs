@@ -319,6 +319,11 @@ pub(crate) fn py_str(s: &str) -> String {
     format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
+/// Python string literals, comma-separated (the inside of a list literal).
+pub(crate) fn py_list(v: &[String]) -> String {
+    v.iter().map(|s| py_str(s)).collect::<Vec<_>>().join(", ")
+}
+
 /// `host:port` split for the generated apps' listen calls.
 pub(crate) fn host_port<'a>(input: &Input<'a>) -> Result<(&'a str, &'a str), String> {
     input
