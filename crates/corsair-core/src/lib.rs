@@ -24,6 +24,7 @@ pub mod fix;
 pub mod gen;
 pub mod header;
 pub mod host;
+pub mod import;
 pub mod method;
 pub mod mime;
 pub mod origin;

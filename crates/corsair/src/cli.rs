@@ -103,10 +103,21 @@ pub enum StackArg {
 #[derive(Args, Debug)]
 pub struct CheckArgs {
     /// The URL the page fetches (http:// or https://).
-    pub url: String,
-    /// The page's origin, e.g. https://app.example.com (or `null` for a sandboxed page).
+    #[arg(required_unless_present_any = ["from_curl", "from_fetch"])]
+    pub url: Option<String>,
+    /// The page's origin, e.g. https://app.example.com (or `null` for a sandboxed page). With
+    /// --from-curl or --from-fetch it is read from the copied Origin or Referer when absent.
     #[arg(long)]
-    pub origin: String,
+    pub origin: Option<String>,
+    /// The request as DevTools' "Copy as cURL" wrote it (bash or cmd quoting; `-` reads it from
+    /// stdin): URL, method, headers, body and credentials come from it, and the page's origin
+    /// from its Origin or Referer header. Headers the browser sets itself are dropped and listed.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["url", "from_fetch", "method", "headers", "data"])]
+    pub from_curl: Option<String>,
+    /// The request as DevTools' "Copy as fetch" wrote it (Chromium's or Firefox's; `-` reads it
+    /// from stdin), read like --from-curl; the origin comes from its `referrer`.
+    #[arg(long, value_name = "TEXT", conflicts_with_all = ["url", "method", "headers", "data"])]
+    pub from_fetch: Option<String>,
     /// The request method, as the page writes it (fetch upper-cases only DELETE, GET, HEAD,
     /// OPTIONS, POST and PUT).
     #[arg(long, short = 'X', default_value = "GET")]

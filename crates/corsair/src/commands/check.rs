@@ -12,8 +12,15 @@ use corsair_core::{Api, Browser, Credentials, Fetch, Next, Outcome, RequestSpec}
 use serde_json::{json, Value};
 use std::time::Duration;
 
-pub fn run(args: CheckArgs) -> u8 {
-    match run_inner(&args) {
+pub fn run(mut args: CheckArgs) -> u8 {
+    let imported = match import(&mut args) {
+        Ok(i) => i,
+        Err(msg) => {
+            eprintln!("{BAD}error:{BAD:#} {msg}");
+            return EXIT_ERROR;
+        }
+    };
+    match run_inner(&args, imported.as_ref()) {
         Ok(code) => code,
         Err(msg) => {
             eprintln!("{BAD}error:{BAD:#} {msg}");
@@ -35,7 +42,77 @@ pub(crate) fn parse_header(h: &str) -> Result<(String, String), String> {
     Ok((name.to_string(), v.trim().to_string()))
 }
 
-fn run_inner(args: &CheckArgs) -> Result<u8, String> {
+/// Where an imported request came from.
+pub(crate) struct Import {
+    /// `cURL` or `fetch`.
+    from: &'static str,
+    request: corsair_core::import::Imported,
+    /// The header the page's origin was read from; `None` when --origin gave it.
+    origin_from: Option<&'static str>,
+}
+
+/// Reads --from-curl or --from-fetch into the arguments, and makes sure the URL and the origin
+/// are known.
+fn import(args: &mut CheckArgs) -> Result<Option<Import>, String> {
+    let (from, text) = match (args.from_curl.take(), args.from_fetch.take()) {
+        (Some(t), _) => ("cURL", t),
+        (None, Some(t)) => ("fetch", t),
+        (None, None) => {
+            if args.origin.is_none() {
+                return Err("--origin is required: the origin of the page that makes the request, e.g. --origin https://app.example.com".into());
+            }
+            return Ok(None);
+        }
+    };
+    let text = if text == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| format!("cannot read the copied request from stdin: {e}"))?;
+        s
+    } else {
+        text
+    };
+    let request = match from {
+        "cURL" => corsair_core::import::from_curl(&text),
+        _ => corsair_core::import::from_fetch(&text),
+    }
+    .map_err(|e| {
+        format!(
+            "--from-{}: {}; fix: {}",
+            from.to_ascii_lowercase(),
+            e.message,
+            e.fix
+        )
+    })?;
+    let mut origin_from = None;
+    if args.origin.is_none() {
+        match &request.origin {
+            Some(o) => {
+                args.origin = Some(o.clone());
+                origin_from = request.origin_from;
+            }
+            None => {
+                return Err("the copied request has no Origin or Referer header, so the page's origin is unknown; pass it with --origin, e.g. --origin https://app.example.com".into())
+            }
+        }
+    }
+    args.url = Some(request.url.clone());
+    args.method = request.method.clone();
+    args.headers = request
+        .headers
+        .iter()
+        .map(|(n, v)| format!("{n}: {v}"))
+        .collect();
+    args.data = request.body.clone();
+    args.credentials |= request.credentials;
+    Ok(Some(Import {
+        from,
+        request,
+        origin_from,
+    }))
+}
+
+fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -44,6 +121,7 @@ fn run_inner(args: &CheckArgs) -> Result<u8, String> {
     let others = other_browsers(&spec, &outcome);
     let report = Report {
         args,
+        imported,
         outcome: &outcome,
         warnings,
         others,
@@ -70,6 +148,7 @@ pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
     let others = other_browsers(&spec, &outcome);
     let report = Report {
         args,
+        imported: None,
         outcome: &outcome,
         warnings,
         others,
@@ -82,8 +161,8 @@ async fn evaluate(args: &CheckArgs) -> Result<(RequestSpec, Outcome, Vec<String>
     let browser: Browser = args.browser.into();
     let (headers, resolve) = super::connection_options(&args.headers, &args.resolve, args.timeout)?;
     let spec = RequestSpec {
-        url: args.url.clone(),
-        origin: args.origin.clone(),
+        url: args.url.clone().ok_or("no URL to check")?,
+        origin: args.origin.clone().ok_or("--origin is required")?,
         method: args.method.clone(),
         headers,
         credentials: if args.credentials {
@@ -154,6 +233,8 @@ fn replay(spec: &RequestSpec, browser: Browser, exchanges: &[Exchange]) -> Optio
 
 struct Report<'a> {
     args: &'a CheckArgs,
+    /// The DevTools copy the request came from, if any.
+    imported: Option<&'a Import>,
     outcome: &'a Outcome,
     warnings: Vec<String>,
     others: Vec<(Browser, Option<Outcome>)>,
@@ -220,6 +301,12 @@ impl Report<'_> {
             "final_url": o.final_url,
             "other_browsers": others,
             "warnings": self.warnings,
+            "imported": self.imported.map(|i| json!({
+                "from": i.from,
+                "origin": i.request.origin,
+                "origin_from": i.origin_from,
+                "dropped": i.request.dropped.iter().map(|(n, why)| json!({"name": n, "why": why})).collect::<Vec<_>>(),
+            })),
         })
     }
 
@@ -230,6 +317,19 @@ impl Report<'_> {
             "{HEAD}corsair check{HEAD:#} {DIM}({} model){DIM:#}",
             o.browser
         );
+        if let Some(i) = self.imported {
+            let origin_from = match i.origin_from {
+                Some(from) => format!("the page origin from its {from} header"),
+                None => "the page origin from --origin".to_string(),
+            };
+            println!(
+                "  imported      from DevTools' \"Copy as {}\"; {origin_from}",
+                i.from
+            );
+            for (name, why) in &i.request.dropped {
+                println!("  {DIM}dropped       {name}: {why}{DIM:#}");
+            }
+        }
         println!("  page origin   {}", r.origin);
         println!(
             "  request       {} {}  {DIM}({}, credentials {}){DIM:#}",

@@ -351,8 +351,10 @@ struct CheckIn {
 async fn check(body: &[u8]) -> Result<Value, String> {
     let c: CheckIn = serde_json::from_slice(body).map_err(|e| format!("bad check request: {e}"))?;
     let args = CheckArgs {
-        url: c.url,
-        origin: c.origin,
+        url: Some(c.url),
+        origin: Some(c.origin),
+        from_curl: None,
+        from_fetch: None,
         method: c
             .method
             .filter(|m| !m.trim().is_empty())

@@ -426,3 +426,143 @@ fn allowed_request_exits_0() {
     assert_eq!(v["allowed"], true);
     assert_eq!(v["console"], serde_json::Value::Null);
 }
+
+/// `check --from-curl` and `--from-fetch` send what the copied request's page sent: the same
+/// preflight and request as the flags would, without the headers the browser set itself.
+#[test]
+fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
+    let api = Server::start(1);
+    let port = api.ports[0];
+    let page = "https://app.example.com";
+    api.route(
+        port,
+        "/items/7",
+        Route {
+            preflight: Resp::new(204)
+                .h("Access-Control-Allow-Origin", page)
+                .h("Access-Control-Allow-Credentials", "true")
+                .h("Access-Control-Allow-Methods", "PUT")
+                .h(
+                    "Access-Control-Allow-Headers",
+                    "content-type, authorization",
+                ),
+            actual: Resp::new(200)
+                .h("Access-Control-Allow-Origin", page)
+                .h("Access-Control-Allow-Credentials", "true"),
+        },
+    );
+    let url = format!("{}/items/7", api.origin(0));
+    let curl = format!(
+        "curl '{url}' \\\n  -X 'PUT' \\\n  -H 'accept: */*' \\\n  -H 'authorization: Bearer x' \\\n  -H 'content-type: application/json' \\\n  -b 'session=abc' \\\n  -H 'origin: {page}' \\\n  -H 'sec-fetch-mode: cors' \\\n  -H 'user-agent: Mozilla/5.0' \\\n  --data-raw '{{\"n\":1}}'"
+    );
+    let seen = |o: &Output| {
+        assert_eq!(o.status.code(), Some(0), "{}", text(o));
+        api.take_log()
+            .into_iter()
+            .map(|s| {
+                let mut names: Vec<String> = s
+                    .headers
+                    .iter()
+                    .map(|(n, _)| n.clone())
+                    .filter(|n| !matches!(n.as_str(), "host" | "content-length" | "user-agent"))
+                    .collect();
+                names.sort();
+                (s.method, names)
+            })
+            .collect::<Vec<_>>()
+    };
+    let by_flags = corsair(&[
+        "check",
+        &url,
+        "--origin",
+        page,
+        "-X",
+        "PUT",
+        "-H",
+        "accept: */*",
+        "-H",
+        "authorization: Bearer x",
+        "-H",
+        "content-type: application/json",
+        "--credentials",
+        "-d",
+        "{\"n\":1}",
+    ]);
+    let expected = seen(&by_flags);
+    assert_eq!(expected.len(), 2, "a preflight, then the PUT");
+
+    let o = corsair(&["check", "--from-curl", &curl]);
+    assert_eq!(seen(&o), expected, "{}", text(&o));
+    let t = text(&o);
+    assert!(
+        t.contains(
+            "imported      from DevTools' \"Copy as cURL\"; the page origin from its Origin header"
+        ),
+        "{t}"
+    );
+    assert!(
+        t.contains("dropped       sec-fetch-mode: a forbidden request header"),
+        "{t}"
+    );
+
+    // The same from stdin, as JSON.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["check", "--from-curl", "-", "--format", "json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(curl.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(seen(&o), expected);
+    let j = json(&o);
+    assert_eq!(j["allowed"], true);
+    assert_eq!(j["imported"]["from"], "cURL");
+    assert_eq!(j["imported"]["origin_from"], "Origin");
+    let dropped: Vec<&str> = j["imported"]["dropped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        dropped,
+        ["Cookie", "origin", "sec-fetch-mode", "user-agent"]
+    );
+
+    // Copy as fetch: the origin comes from the referrer.
+    let fetch = format!(
+        "fetch(\"{url}\", {{\n  \"headers\": {{\n    \"accept\": \"*/*\",\n    \"authorization\": \"Bearer x\",\n    \"content-type\": \"application/json\",\n    \"sec-ch-ua\": \"x\"\n  }},\n  \"referrer\": \"{page}/orders\",\n  \"body\": \"{{\\\"n\\\":1}}\",\n  \"method\": \"PUT\",\n  \"mode\": \"cors\",\n  \"credentials\": \"include\"\n}});"
+    );
+    let o = corsair(&["check", "--from-fetch", &fetch]);
+    assert_eq!(seen(&o), expected, "{}", text(&o));
+    assert!(text(&o).contains("the page origin from its Referer header"));
+
+    // No Origin and no Referer: the origin must be given.
+    let o = corsair(&["check", "--from-curl", &format!("curl '{url}'")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("pass it with --origin"), "{}", text(&o));
+    let o = corsair(&[
+        "check",
+        "--from-curl",
+        &format!("curl '{url}'"),
+        "--origin",
+        page,
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    api.take_log();
+    // A copy that is not one, and flags that would contradict it.
+    let o = corsair(&["check", "--from-curl", "wget https://a.example/"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("not a curl command"), "{}", text(&o));
+    let o = corsair(&["check", "--from-curl", &curl, "-X", "GET"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
+    let o = corsair(&["check", "--from-curl", &curl, &url]);
+    assert_eq!(o.status.code(), Some(2));
+}
