@@ -66,6 +66,54 @@ pub fn is_network_failure(text: &str) -> bool {
         || (text.contains("net::ERR_") && !text.contains("blocked by CORS policy"))
 }
 
+/// The JavaScript error a page sees for every CORS failure and every network failure alike: the
+/// browser keeps the reason from the page and writes it to the console.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BareError {
+    /// The words matched.
+    pub message: &'static str,
+    /// The browser that writes it, when only one does.
+    pub browser: Option<Browser>,
+    /// Where that browser shows the reason.
+    pub reason_in: &'static str,
+}
+
+/// The bare errors pages see, with where each browser puts the real reason.
+const BARE: &[BareError] = &[
+    BareError {
+        message: "Failed to fetch",
+        browser: Some(Browser::Chromium),
+        reason_in: "DevTools' Console, a red line above it starting \"Access to fetch at\" (a CORS error) or naming net::ERR_... (a network error); the Network panel shows the request as \"CORS error\" or \"(failed)\"",
+    },
+    BareError {
+        message: "NetworkError when attempting to fetch resource",
+        browser: Some(Browser::Firefox),
+        reason_in: "the Web Console, a line starting \"Cross-Origin Request Blocked\" with a (Reason: ...) at its end",
+    },
+    BareError {
+        message: "Load failed",
+        browser: Some(Browser::Safari),
+        reason_in: "Web Inspector's Console, a line such as \"Origin ... is not allowed by Access-Control-Allow-Origin.\" before \"Fetch API cannot load ...\"",
+    },
+    BareError {
+        message: "Network Error",
+        browser: None,
+        reason_in: "the browser's console (axios and XMLHttpRequest report status 0 for every CORS and network failure): the line the browser wrote about the same request",
+    },
+];
+
+/// Whether the text is only the error the page's JavaScript sees (`TypeError: Failed to
+/// fetch`, `NetworkError when attempting to fetch resource.`, `Load failed`, axios's `Network
+/// Error`), which says nothing of the reason.
+pub fn bare_error(text: &str) -> Option<BareError> {
+    BARE.iter()
+        .find(|b| {
+            text.to_ascii_lowercase()
+                .contains(&b.message.to_ascii_lowercase())
+        })
+        .copied()
+}
+
 /// A readable list of the messages `explain` knows, for an unrecognised input.
 pub const KNOWN: &[&str] = &[
     "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
@@ -93,7 +141,8 @@ struct Pattern {
     hint: Option<usize>,
 }
 
-const Q: &str = "['‘’`]";
+/// A quote as the browsers write it, or none: a shell eats quotes from an unquoted argument.
+const Q: &str = "['‘’`]?";
 
 fn patterns() -> &'static [Pattern] {
     static P: OnceLock<Vec<Pattern>> = OnceLock::new();
@@ -110,7 +159,7 @@ fn patterns() -> &'static [Pattern] {
         let f = Browser::Firefox;
         let s = Browser::Safari;
         vec![
-            p(r"must not be the wildcard Q\*Q when the request.s credentials mode is QincludeQ", WildcardOriginNotAllowed, &[], c, None),
+            p(r"must not be the wildcard Q\*Q when the request.?s credentials mode is QincludeQ", WildcardOriginNotAllowed, &[], c, None),
             p(r"No QAccess-Control-Allow-OriginQ header is present on the requested resource", MissingAllowOriginHeader, &[], c, None),
             p(r"QAccess-Control-Allow-OriginQ header contains multiple values Q(.*?)Q, but only one is allowed", MultipleAllowOriginValues, &[], c, Some(1)),
             p(r"QAccess-Control-Allow-OriginQ header contains the invalid value Q(.*?)Q\.", InvalidAllowOriginValue, &[], c, Some(1)),
@@ -139,7 +188,7 @@ fn patterns() -> &'static [Pattern] {
             p(r"Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true", WildcardOriginNotAllowed, &[], s, None),
             p(r"Access-Control-Allow-Origin cannot contain more than one origin", MultipleAllowOriginValues, &[], s, None),
             p(r"Origin (\S+) is not allowed by Access-Control-Allow-Origin\.", AllowOriginMismatch, &[MissingAllowOriginHeader, InvalidAllowOriginValue, MultipleAllowOriginValues], s, None),
-            p(r#"Credentials flag is true, but Access-Control-Allow-Credentials is not "true""#, InvalidAllowCredentials, &[], s, None),
+            p(r#"Credentials flag is true, but Access-Control-Allow-Credentials is not "?true"?"#, InvalidAllowCredentials, &[], s, None),
             p(r"Preflight response is not successful\. Status code: (\d+)", PreflightInvalidStatus, &[PreflightDisallowedRedirect], s, None),
             p(r"Header Access-Control-Allow-Methods has an invalid value: (.*)", InvalidAllowMethods, &[], s, Some(1)),
             p(r"Header Access-Control-Allow-Headers has an invalid value: (.*)", InvalidAllowHeaders, &[], s, Some(1)),
@@ -153,7 +202,8 @@ fn patterns() -> &'static [Pattern] {
 fn chromium_prefix() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"Access to (\w+) at '([^']*)' (?:\(redirected from '([^']*)'\) )?from origin '([^']*)' has been blocked by CORS policy: (Response to preflight request doesn't pass access control check: )?")
+        // Quotes optional: a shell eats them from an unquoted argument.
+        Regex::new(r"Access to (\w+) at '?([^'\s]*)'? (?:\(redirected from '?([^'\s]*)'?\) )?from origin '?([^'\s]*)'? has been blocked by CORS policy: (Response to preflight request doesn.?t pass access control check: )?")
             .expect("valid")
     })
 }
@@ -322,29 +372,70 @@ mod tests {
                             page_origin: "https://app.example".into(),
                             sent_origin: "https://app.example".into(),
                         };
-                        let message = console_message(&f, api, browser);
-                        let found = explain(&message);
-                        assert_eq!(found.len(), 1, "{browser} {kind:?}: {message}");
-                        let e = &found[0];
-                        assert!(
-                            e.kind == kind || e.or_kinds.contains(&kind),
-                            "{browser} {api:?} {kind:?} read as {:?}: {message}",
-                            e.kind
-                        );
-                        assert_eq!(e.browser, browser);
-                        if browser == Browser::Chromium {
-                            assert_eq!(e.url.as_deref(), Some("https://api.example/items"));
-                            assert_eq!(e.origin.as_deref(), Some("https://app.example"));
-                            assert_eq!(e.api, Some(api));
-                            let preflight_words = message.contains("Response to preflight request");
-                            if preflight_words {
-                                assert_eq!(e.stage, Some(Stage::Preflight), "{message}");
+                        let quoted = console_message(&f, api, browser);
+                        // As pasted, and as a shell leaves it when the argument was not
+                        // quoted: every quote eaten.
+                        let eaten: String = quoted
+                            .chars()
+                            .filter(|c| !matches!(c, '\'' | '‘' | '’' | '"'))
+                            .collect();
+                        for message in [quoted, eaten] {
+                            let found = explain(&message);
+                            assert_eq!(found.len(), 1, "{browser} {kind:?}: {message}");
+                            let e = &found[0];
+                            assert!(
+                                e.kind == kind || e.or_kinds.contains(&kind),
+                                "{browser} {api:?} {kind:?} read as {:?}: {message}",
+                                e.kind
+                            );
+                            assert_eq!(e.browser, browser);
+                            if browser == Browser::Chromium {
+                                assert_eq!(e.url.as_deref(), Some("https://api.example/items"));
+                                assert_eq!(e.origin.as_deref(), Some("https://app.example"));
+                                assert_eq!(e.api, Some(api));
+                                let preflight_words =
+                                    message.contains("Response to preflight request");
+                                if preflight_words {
+                                    assert_eq!(e.stage, Some(Stage::Preflight), "{message}");
+                                }
                             }
                         }
                     }
                 }
             }
         }
+    }
+
+    #[test]
+    fn bare_javascript_errors_are_told_apart_from_cors_lines() {
+        for (text, browser) in [
+            ("TypeError: Failed to fetch", Some(Browser::Chromium)),
+            (
+                "Uncaught (in promise) TypeError: Failed to fetch\n    at app.js:12:5",
+                Some(Browser::Chromium),
+            ),
+            (
+                "TypeError: NetworkError when attempting to fetch resource.",
+                Some(Browser::Firefox),
+            ),
+            ("TypeError: Load failed", Some(Browser::Safari)),
+            ("AxiosError: Network Error", None),
+        ] {
+            assert!(explain(text).is_empty(), "{text}");
+            let b = bare_error(text).unwrap_or_else(|| panic!("{text}"));
+            assert_eq!(b.browser, browser, "{text}");
+            assert!(!b.reason_in.is_empty());
+        }
+        assert_eq!(
+            bare_error("Access to fetch at 'x' from origin 'y' has been blocked"),
+            None
+        );
+        // A whole console block: the CORS line is found among the others.
+        let block = "GET https://api.example/items net::ERR_FAILED 200 (OK)\nAccess to fetch at 'https://api.example/items' from origin 'https://app.example' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.\nUncaught (in promise) TypeError: Failed to fetch\n    at load (app.js:3:9)";
+        let found = explain(block);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].kind, FailureKind::MissingAllowOriginHeader);
+        assert_eq!(found[0].origin.as_deref(), Some("https://app.example"));
     }
 
     #[test]

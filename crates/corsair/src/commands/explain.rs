@@ -5,7 +5,7 @@ use crate::cli::{ExplainArgs, Format, StackArg};
 use crate::style::{BAD, DIM, HEAD};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
-use corsair_core::explain::{explain, is_network_failure, Explained, KNOWN};
+use corsair_core::explain::{bare_error, explain, is_network_failure, Explained, KNOWN};
 use corsair_core::fix::{self, Need};
 use corsair_core::{catalogue, Browser, FailureKind, Origin};
 use serde::Serialize;
@@ -43,6 +43,25 @@ pub fn run(args: ExplainArgs) -> u8 {
                 println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
                 println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
                 println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
+            }
+            Format::Text if bare_error(&text).is_some() => {
+                let b = bare_error(&text).expect("checked");
+                let who = match b.browser {
+                    Some(corsair_core::Browser::Chromium) => "In Chromium, the page",
+                    Some(corsair_core::Browser::Firefox) => "In Firefox, the page",
+                    Some(corsair_core::Browser::Safari) => "In Safari, the page",
+                    None => "The page",
+                };
+                println!(
+                    "{HEAD}\"{}\" is what the page's JavaScript sees, not the reason{HEAD:#}",
+                    b.message
+                );
+                println!("  {who} gets this same error for every CORS failure and every network failure: the browser keeps the reason from the page on purpose.");
+                println!("  The reason is in {}.", b.reason_in);
+                println!(
+                    "  Paste that line here (corsair explain '...'), or reproduce the request:"
+                );
+                println!("    in the Network panel, right-click the request, Copy, Copy as cURL, then: corsair check --from-curl -   (and paste)");
             }
             Format::Text => {
                 eprintln!("{BAD}Not recognised as a CORS error.{BAD:#} Paste the whole console line. The messages corsair knows:");
@@ -287,7 +306,7 @@ fn checklist(kind: FailureKind) -> Vec<&'static str> {
 pub(crate) fn explain_json(text: &str, known: &Known) -> serde_json::Value {
     let found = explain(text);
     if found.is_empty() {
-        return json!({"errors": [], "network_failure": is_network_failure(text), "known": KNOWN});
+        return json!({"errors": [], "network_failure": is_network_failure(text), "bare_error": bare_error(text), "known": KNOWN});
     }
     let errors: Vec<_> = found
         .iter()

@@ -76,3 +76,56 @@ fn unrecognised_input_lists_what_is_known() {
     assert_eq!(code, Some(1));
     assert!(out.contains("Not a CORS header problem"), "{out}");
 }
+
+/// What people paste: the bare JavaScript error, a line whose quotes the shell ate, a whole
+/// console block.
+#[test]
+fn bare_errors_point_to_the_reason_and_eaten_quotes_still_read() {
+    for (text, who, reason) in [
+        (
+            "TypeError: Failed to fetch",
+            "In Chromium",
+            "Access to fetch at",
+        ),
+        (
+            "TypeError: NetworkError when attempting to fetch resource.",
+            "In Firefox",
+            "Cross-Origin Request Blocked",
+        ),
+        (
+            "TypeError: Load failed",
+            "In Safari",
+            "is not allowed by Access-Control-Allow-Origin",
+        ),
+        ("AxiosError: Network Error", "The page", "status 0"),
+    ] {
+        let (code, out, _) = explain(&[text], None);
+        assert_eq!(code, Some(1), "{text}: {out}");
+        assert!(
+            out.contains("is what the page's JavaScript sees, not the reason"),
+            "{out}"
+        );
+        assert!(out.contains(who) && out.contains(reason), "{text}: {out}");
+        assert!(out.contains("corsair check --from-curl -"), "{out}");
+        let (_, json, _) = explain(&[text, "--format", "json"], None);
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(v["errors"], serde_json::json!([]));
+        assert!(v["bare_error"]["reason_in"]
+            .as_str()
+            .unwrap()
+            .contains(reason));
+    }
+    // bash ate the quotes: corsair explain Access to fetch at 'https://...' ...
+    let eaten = CHROMIUM.replace('\'', "");
+    let (code, out, _) = explain(&[&eaten], None);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("header-not-allowed") && out.contains("http://localhost:5173"),
+        "{out}"
+    );
+    // A console block: the CORS line among the request line and the stack.
+    let block = format!("OPTIONS https://api.x.io/v1/items net::ERR_FAILED\n{CHROMIUM}\nUncaught (in promise) TypeError: Failed to fetch\n    at load (app.js:3:9)\n");
+    let (code, out, _) = explain(&[], Some(&block));
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("header-not-allowed"), "{out}");
+}
