@@ -59,6 +59,25 @@ pub enum Command {
     ///
     /// Exit status: 0 for one URL or two same-origin URLs, 1 when they differ, 2 on bad input.
     Origin(OriginArgs),
+    /// Print a shell completion script: `corsair completions bash > ~/.local/share/bash-completion/completions/corsair`.
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff): `corsair man > ~/.local/share/man/man1/corsair.1`.
+    Man,
+}
+
+#[derive(Args, Debug)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: ShellArg,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ShellArg {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

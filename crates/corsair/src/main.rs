@@ -33,6 +33,8 @@ fn main() -> ExitCode {
         cli::Command::Serve(a) => commands::serve::run(a),
         cli::Command::Ui(a) => commands::ui::run(a),
         cli::Command::Policy(a) => commands::policy::run(a),
+        cli::Command::Completions(a) => commands::shell::completions(a),
+        cli::Command::Man => commands::shell::man(),
     };
     ExitCode::from(code)
 }

@@ -8,6 +8,7 @@ pub mod gen;
 pub mod origin;
 pub mod policy;
 pub mod serve;
+pub mod shell;
 pub mod ui;
 
 use crate::cli::StackArg;

@@ -566,3 +566,52 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     let o = corsair(&["check", "--from-curl", &curl, &url]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `corsair completions SHELL` and `corsair man` describe the real command line.
+#[test]
+fn completions_and_the_manual_page() {
+    let bash = corsair(&["completions", "bash"]);
+    assert_eq!(bash.status.code(), Some(0));
+    let script = String::from_utf8(bash.stdout).unwrap();
+    assert!(
+        script.contains("--from-curl") && script.contains("completions"),
+        "bash completion lists the options"
+    );
+    // bash itself accepts it and registers the completion.
+    let dir = std::env::temp_dir().join(format!("corsair-completion-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("corsair.bash");
+    std::fs::write(&file, &script).unwrap();
+    let loaded = Command::new("bash")
+        .args([
+            "-c",
+            &format!("source {} && complete -p corsair", file.display()),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&loaded.stdout).contains("corsair"),
+        "{}",
+        text(&loaded)
+    );
+    for shell in ["zsh", "fish", "powershell"] {
+        let o = corsair(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("from-curl"),
+            "{shell}"
+        );
+    }
+    let o = corsair(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+    let man = corsair(&["man"]);
+    assert_eq!(man.status.code(), Some(0));
+    let page = String::from_utf8(man.stdout).unwrap();
+    assert!(
+        page.starts_with(".ie") && page.contains(".TH corsair 1"),
+        "{page}"
+    );
+    for sub in ["check", "explain", "serve", "audit", "completions"] {
+        assert!(page.contains(sub), "the manual lists `{sub}`");
+    }
+}
