@@ -175,6 +175,11 @@ pub struct CheckArgs {
     /// Also print the fix as code for this stack.
     #[arg(long, value_enum)]
     pub stack: Option<StackArg>,
+    /// Send the preflight alone, never the request itself: for a PUT, DELETE or POST that
+    /// would change data. Reports whether the preflight passes and the request the browser
+    /// would send next. Exit 0 when the preflight passes (or none is needed), 1 when it fails.
+    #[arg(long)]
+    pub preflight_only: bool,
 }
 
 #[derive(Args, Debug)]

@@ -141,6 +141,39 @@ impl Client {
         fetch.finish()
     }
 
+    /// Drives a fetch through its preflights only. When the browser would send the request
+    /// itself next, stops there and returns it, unsent, beside the outcome so far.
+    pub async fn drive_preflight_only(
+        &self,
+        mut fetch: corsair_core::Fetch,
+    ) -> (corsair_core::Outcome, Option<Outgoing>) {
+        loop {
+            match fetch.poll() {
+                corsair_core::Next::Send(out)
+                    if out.kind == corsair_core::fetch::ExchangeKind::Preflight =>
+                {
+                    match self.send(&out).await {
+                        Ok(resp) => fetch.receive(resp),
+                        Err(e) => fetch.network_error(&e.code, &e.detail),
+                    }
+                }
+                corsair_core::Next::Send(out) => {
+                    let mut outcome = fetch.finish();
+                    // The request was handed out to send, and was not: it is no exchange.
+                    if outcome
+                        .exchanges
+                        .last()
+                        .is_some_and(|e| e.response.is_none())
+                    {
+                        outcome.exchanges.pop();
+                    }
+                    return (outcome, Some(out));
+                }
+                corsair_core::Next::Done => return (fetch.finish(), None),
+            }
+        }
+    }
+
     /// Sends one request and returns its response head (the body is not read).
     pub async fn send(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
         match tokio::time::timeout(self.timeout, self.send_inner(out)).await {

@@ -117,14 +117,25 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let (spec, outcome, warnings) = runtime.block_on(evaluate(args))?;
-    let others = other_browsers(&spec, &outcome);
+    let Evaluated {
+        spec,
+        outcome,
+        warnings,
+        next,
+    } = runtime.block_on(evaluate(args))?;
+    // Other engines are compared on the whole exchange; a preflight alone is not one.
+    let others = if args.preflight_only {
+        Vec::new()
+    } else {
+        other_browsers(&spec, &outcome)
+    };
     let report = Report {
         args,
         imported,
         outcome: &outcome,
         warnings,
         others,
+        next: next.as_ref(),
     };
     match args.format {
         Format::Json => println!(
@@ -135,7 +146,7 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
     }
     Ok(if outcome.net_error.is_some() {
         EXIT_ERROR
-    } else if outcome.allowed {
+    } else if outcome.allowed || (args.preflight_only && outcome.failure.is_none()) {
         EXIT_OK
     } else {
         EXIT_BLOCKED
@@ -144,7 +155,12 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
 
 /// The same check as `corsair check --format json`, for the ui's API.
 pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
-    let (spec, outcome, warnings) = evaluate(args).await?;
+    let Evaluated {
+        spec,
+        outcome,
+        warnings,
+        next,
+    } = evaluate(args).await?;
     let others = other_browsers(&spec, &outcome);
     let report = Report {
         args,
@@ -152,12 +168,13 @@ pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
         outcome: &outcome,
         warnings,
         others,
+        next: next.as_ref(),
     };
     Ok(report.json())
 }
 
 /// Runs the check: the request spec, the outcome and the warnings about the input.
-async fn evaluate(args: &CheckArgs) -> Result<(RequestSpec, Outcome, Vec<String>), String> {
+async fn evaluate(args: &CheckArgs) -> Result<Evaluated, String> {
     let browser: Browser = args.browser.into();
     let (headers, resolve) = super::connection_options(&args.headers, &args.resolve, args.timeout)?;
     let spec = RequestSpec {
@@ -184,7 +201,11 @@ async fn evaluate(args: &CheckArgs) -> Result<(RequestSpec, Outcome, Vec<String>
         args.insecure,
         Duration::from_secs_f64(args.timeout),
     )?;
-    let outcome = client.drive(fetch).await;
+    let (outcome, next) = if args.preflight_only {
+        client.drive_preflight_only(fetch).await
+    } else {
+        (client.drive(fetch).await, None)
+    };
     for d in &outcome.request.dropped {
         warnings.push(format!(
             "the header '{}' is not sent: it is {}",
@@ -199,7 +220,21 @@ async fn evaluate(args: &CheckArgs) -> Result<(RequestSpec, Outcome, Vec<String>
     {
         warnings.push(format!("'*' in Access-Control-Allow-Headers was taken to cover Authorization, as {browser} does; the Fetch standard and Chromium do not: list Authorization by name"));
     }
-    Ok((spec, outcome, warnings))
+    Ok(Evaluated {
+        spec,
+        outcome,
+        warnings,
+        next,
+    })
+}
+
+/// A check's result.
+struct Evaluated {
+    spec: RequestSpec,
+    outcome: Outcome,
+    warnings: Vec<String>,
+    /// With --preflight-only: the request the browser would send next, not sent.
+    next: Option<Outgoing>,
 }
 
 /// What the other browsers conclude from the same responses, when they would send the same
@@ -235,6 +270,8 @@ struct Report<'a> {
     args: &'a CheckArgs,
     /// The DevTools copy the request came from, if any.
     imported: Option<&'a Import>,
+    /// With --preflight-only: the request the browser would send next, not sent.
+    next: Option<&'a Outgoing>,
     outcome: &'a Outcome,
     warnings: Vec<String>,
     others: Vec<(Browser, Option<Outcome>)>,
@@ -283,8 +320,13 @@ impl Report<'_> {
                 (b.name().to_string(), v)
             })
             .collect();
+        // With --preflight-only, a passed preflight decides nothing yet: the unsent request's
+        // response would.
+        let undecided = self.args.preflight_only && o.failure.is_none() && o.net_error.is_none();
         json!({
-            "allowed": o.allowed,
+            "allowed": if undecided { Value::Null } else { json!(o.allowed) },
+            "preflight_only": self.args.preflight_only,
+            "next": self.next,
             "preflight": o.preflight,
             "console": o.console(),
             "browser": o.browser,
@@ -308,6 +350,36 @@ impl Report<'_> {
                 "dropped": i.request.dropped.iter().map(|(n, why)| json!({"name": n, "why": why})).collect::<Vec<_>>(),
             })),
         })
+    }
+
+    /// The end of a --preflight-only report when nothing failed: what the browser would do next.
+    fn preflight_only_verdict(&self) {
+        let o = self.outcome;
+        let Some(next) = self.next else {
+            println!("{GOOD}NOTHING LEFT TO SEND{GOOD:#} (--preflight-only).");
+            return;
+        };
+        if o.preflight {
+            println!(
+                "{GOOD}PREFLIGHT PASSED{GOOD:#} (--preflight-only): the browser would now send {} {}. It was not sent.",
+                next.method, next.url
+            );
+        } else {
+            println!(
+                "{GOOD}NO PREFLIGHT{GOOD:#} (--preflight-only): the browser sends {} {} directly. Nothing was sent.",
+                next.method, next.url
+            );
+        }
+        let credentials = if o.request.credentials {
+            " and Access-Control-Allow-Credentials: true"
+        } else {
+            ""
+        };
+        println!(
+            "  JavaScript can read its response only if that response carries Access-Control-Allow-Origin: {}{credentials}.",
+            o.request.origin
+        );
+        println!("  Run the check without --preflight-only to send it and see.");
     }
 
     fn text(&self) {
@@ -356,9 +428,21 @@ impl Report<'_> {
         for w in &self.warnings {
             println!("  {WARN}warning{WARN:#}       {w}");
         }
+        if let Some(sent) = o.exchanges.iter().find(|e| {
+            e.request.kind == ExchangeKind::Actual
+                && !matches!(e.request.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+        }) {
+            println!(
+                "  {WARN}note{WARN:#}          this sent a real {} to {}: the server may have acted on it (--preflight-only sends the preflight alone)",
+                sent.request.method, sent.request.url
+            );
+        }
         println!();
         for e in &o.exchanges {
             self.print_exchange(e);
+        }
+        if self.args.preflight_only && o.failure.is_none() && o.net_error.is_none() {
+            return self.preflight_only_verdict();
         }
         if let Some(e) = &o.net_error {
             println!("{BAD}UNREACHABLE{BAD:#} {}: {}", e.code, e.detail);

@@ -355,6 +355,7 @@ async fn check(body: &[u8]) -> Result<Value, String> {
         origin: Some(c.origin),
         from_curl: None,
         from_fetch: None,
+        preflight_only: false,
         method: c
             .method
             .filter(|m| !m.trim().is_empty())

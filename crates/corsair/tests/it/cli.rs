@@ -615,3 +615,102 @@ fn completions_and_the_manual_page() {
         assert!(page.contains(sub), "the manual lists `{sub}`");
     }
 }
+
+/// `--preflight-only` never sends the request itself; a check that sends a real PUT says so.
+#[test]
+fn preflight_only_sends_no_request_that_changes_data() {
+    let api = Server::start(1);
+    let port = api.ports[0];
+    let page = "https://app.example.com";
+    for (path, methods) in [("/ok", "PUT"), ("/no", "GET")] {
+        api.route(
+            port,
+            path,
+            Route {
+                preflight: Resp::new(204)
+                    .h("Access-Control-Allow-Origin", page)
+                    .h("Access-Control-Allow-Methods", methods),
+                actual: Resp::new(200).h("Access-Control-Allow-Origin", page),
+            },
+        );
+    }
+    let url = |p: &str| format!("{}{p}", api.origin(0));
+    let methods_seen = || -> Vec<String> { api.take_log().into_iter().map(|s| s.method).collect() };
+
+    let o = corsair(&[
+        "check",
+        &url("/ok"),
+        "--origin",
+        page,
+        "-X",
+        "PUT",
+        "--preflight-only",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(methods_seen(), ["OPTIONS"], "the PUT is never sent");
+    let t = text(&o);
+    assert!(
+        t.contains("PREFLIGHT PASSED")
+            && t.contains("would now send PUT")
+            && t.contains("It was not sent"),
+        "{t}"
+    );
+    assert!(!t.contains("this sent a real PUT"), "{t}");
+
+    let o = corsair(&[
+        "check",
+        &url("/ok"),
+        "--origin",
+        page,
+        "-X",
+        "PUT",
+        "--preflight-only",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(methods_seen(), ["OPTIONS"]);
+    let j = json(&o);
+    assert_eq!(
+        (j["allowed"].clone(), j["preflight_only"].clone()),
+        (serde_json::Value::Null, serde_json::json!(true))
+    );
+    assert_eq!(j["next"]["method"], "PUT");
+    assert_eq!(j["exchanges"].as_array().unwrap().len(), 1);
+
+    // A failing preflight: blocked, as the browser would stop there too.
+    let o = corsair(&[
+        "check",
+        &url("/no"),
+        "--origin",
+        page,
+        "-X",
+        "DELETE",
+        "--preflight-only",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(methods_seen(), ["OPTIONS"]);
+    assert!(
+        text(&o).contains("Method DELETE is not allowed"),
+        "{}",
+        text(&o)
+    );
+
+    // No preflight needed: nothing is sent at all.
+    let o = corsair(&["check", &url("/ok"), "--origin", page, "--preflight-only"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(methods_seen().is_empty());
+    assert!(text(&o).contains("NO PREFLIGHT"), "{}", text(&o));
+
+    // Without the flag the PUT goes, and the report says so before the trace.
+    let o = corsair(&["check", &url("/ok"), "--origin", page, "-X", "PUT"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(methods_seen(), ["OPTIONS", "PUT"]);
+    let t = text(&o);
+    let note = t
+        .find("this sent a real PUT")
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(
+        note < t.find("OPTIONS").unwrap(),
+        "the note comes before the trace: {t}"
+    );
+}
