@@ -19,6 +19,7 @@ mod explain;
 mod gateway;
 mod gateway_h1;
 mod gateway_load;
+mod golden;
 mod peers;
 mod support;
 mod tls;
