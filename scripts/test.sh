@@ -39,12 +39,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 chromium --version 2>/dev/null | head -n1 || /usr/bin/chromium --version | head -n1
 
-step "node packages: playwright-core $playwright_version (no browser download), express, cors"
+step "node packages: playwright-core $playwright_version (no browser download), express, cors, axe-core"
 mkdir -p .test-deps
 [ -f .test-deps/package.json ] || echo '{"name":"corsair-test-deps","private":true}' > .test-deps/package.json
 installed=$(node -p "try{require('$root/.test-deps/node_modules/playwright-core/package.json').version}catch(e){''}")
-if [ "$installed" != "$playwright_version" ] || [ ! -d .test-deps/node_modules/express ] || [ ! -d .test-deps/node_modules/cors ]; then
-  (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version" express@4 cors@2)
+if [ "$installed" != "$playwright_version" ] || [ ! -d .test-deps/node_modules/express ] || [ ! -d .test-deps/node_modules/cors ] || [ ! -d .test-deps/node_modules/axe-core ]; then
+  (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version" express@4 cors@2 axe-core@4)
 fi
 
 step "python packages for the generated apps (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner)"

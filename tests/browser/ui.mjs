@@ -3,7 +3,8 @@
 // asserts on the report.
 //
 // Input (argv[2]): a JSON file {ui, checks: [{name, url, origin, method, headers}], live:
-// [{name, url}], explain, policy, screenshots}. Output (stdout): a JSON report.
+// [{name, url}], explain, explain_local, curl, slow, unreachable, policy, screenshots}.
+// Output (stdout): a JSON report. axe-core (npm) audits every tab in both themes at both widths.
 import { readFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,13 +23,76 @@ const context = await chromium.launchPersistentContext(profile, {
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
-const report = { checks: {}, live: {}, errors: [] };
+const report = { checks: {}, live: {}, errors: [], console_errors: [], dialogs: [], axe: [], shots: [] };
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+// Every serious or critical accessibility violation axe-core finds on the page as it is.
+async function axe(page, where) {
+  await page.evaluate(axeSource + '\n;0');
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ') + ': ' + (n.failureSummary || '').split('\n').slice(0, 2).join(' ')) }));
+  });
+  for (const v of found) report.axe.push({ where, ...v });
+}
 const text = async (page, sel) => (await page.locator(sel).count()) ? (await page.locator(sel).first().innerText()).trim() : null;
 try {
   const page = context.pages()[0] || await context.newPage();
   page.on('pageerror', (e) => report.errors.push(String(e)));
+  // The page's own errors; the live frames' CORS errors are what Live mode is there to show.
+  page.on('console', (m) => {
+    const at = new URL(m.location().url || input.ui);
+    const own = at.origin === new URL(input.ui).origin && !/^\/live(\.js)?$/.test(at.pathname);
+    if (m.type() === 'error' && own) report.console_errors.push(m.text());
+  });
+  // A method that changes data asks first: the test answers as told, and records the question.
+  let answer = 'accept';
+  page.on('dialog', async (d) => { report.dialogs.push(d.message()); await (answer === 'accept' ? d.accept() : d.dismiss()); });
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(input.ui).origin });
   await page.goto(input.ui);
   await page.waitForSelector('body[data-ready=true]');
+  report.favicon = await page.evaluate(async () => (await fetch('/favicon.svg')).status);
+
+  // A request pasted from DevTools fills the form, and sends nothing.
+  await page.fill('#c-import', input.curl);
+  await page.click('#c-import-go');
+  await page.waitForFunction(() => document.querySelector('#c-import-status').textContent.length > 0);
+  report.imported = {
+    status: await text(page, '#c-import-status'),
+    url: await page.inputValue('#c-url'),
+    origin: await page.inputValue('#c-origin'),
+    method: await page.inputValue('#c-method'),
+    headers: await page.inputValue('#c-headers'),
+    credentials: await page.isChecked('#c-credentials'),
+    sent: await page.locator('#verdict').count(),
+  };
+  await page.fill('#c-data', '');
+  await page.uncheck('#c-credentials');
+
+  // While a check runs, its button is disabled and the progress shows.
+  await page.fill('#c-url', input.slow);
+  await page.fill('#c-origin', 'https://app.example.com');
+  await page.fill('#c-method', 'GET');
+  await page.fill('#c-headers', '');
+  await page.click('#check-form button[type=submit]');
+  report.progress = { disabled: await page.isDisabled('#c-go'), shown: await text(page, '#progress') };
+  await page.waitForSelector('#verdict');
+  report.progress.enabled_after = await page.isEnabled('#c-go');
+
+  // An unreachable server is shown as unreachable, with its net::ERR_ code.
+  await page.fill('#c-url', input.unreachable);
+  await page.click('#check-form button[type=submit]');
+  await page.waitForSelector('#verdict');
+  report.unreachable = await text(page, '#verdict');
+
+  // A PUT asks first; cancelled, nothing is sent.
+  answer = 'dismiss';
+  await page.fill('#c-url', input.checks[0].url);
+  await page.fill('#c-method', 'PUT');
+  await page.click('#check-form button[type=submit]');
+  await page.waitForFunction(() => /Nothing sent/.test(document.querySelector('#check-result').textContent));
+  report.cancelled = await text(page, '#check-result');
+  answer = 'accept';
 
   // Check: fill the form, submit, read the verdict, the console message and the fix.
   for (const c of input.checks) {
@@ -39,7 +103,19 @@ try {
     await page.selectOption('#c-stack', 'express');
     await page.click('#check-form button[type=submit]');
     await page.waitForSelector('#verdict');
+    // What the page says in its own words: code blocks (snippets, curl) left out.
+    const shown = await page.evaluate(() => {
+      const c = document.querySelector('#check-result').cloneNode(true);
+      c.querySelectorAll('pre').forEach((p) => p.remove());
+      document.body.append(c);
+      const t = c.innerText;
+      c.remove();
+      return t;
+    });
     report.checks[c.name] = {
+      stray: (shown.match(/.{0,60}\b(null|undefined|NaN)\b.{0,20}|`/g) || []),
+      reasons: await text(page, '#preflight-reasons'),
+      sent_note: await text(page, '#sent-note'),
       verdict: await text(page, '#verdict'),
       console: await text(page, '#console'),
       cause: await text(page, '#cause'),
@@ -87,10 +163,25 @@ try {
   // Explain.
   await page.click('#tab-explain');
   await page.fill('#e-text', input.explain);
+  await page.selectOption('#e-stack', 'nginx');
   await page.click('#explain-form button[type=submit]');
   await page.waitForSelector('.explained');
   report.explain = await text(page, '.explained');
   await page.screenshot({ path: join(input.screenshots, 'explain.png'), fullPage: true });
+  // The bare JavaScript error says where the reason is.
+  await page.fill('#e-text', 'TypeError: Failed to fetch');
+  await page.click('#explain-form button[type=submit]');
+  await page.waitForSelector('#bare');
+  report.explain_bare = await text(page, '#bare');
+  // An error about a local server: "Check this request" runs it in the Check tab.
+  await page.fill('#e-text', input.explain_local);
+  await page.click('#explain-form button[type=submit]');
+  await page.waitForSelector('.explained .run-check');
+  report.explain_fix_stack = await page.locator('.explained #fix').innerText();
+  await page.evaluate(() => document.querySelector('#check-result').replaceChildren());
+  await page.click('.explained .run-check');
+  await page.waitForSelector('#verdict');
+  report.explain_run = { tab: await page.getAttribute('#tab-check', 'aria-selected'), url: await page.inputValue('#c-url'), verdict: await text(page, '#verdict') };
 
   // Policy: a broken file is refused as you type, with line and column; a good one is written
   // for the gen targets.
@@ -103,17 +194,35 @@ try {
   await page.waitForFunction(() => document.querySelector('#policy-verdict')?.innerText === 'Refused');
   report.policy_refused = await text(page, '#policy-status');
   await page.screenshot({ path: join(input.screenshots, 'policy.png'), fullPage: true });
+  await page.click('#p-copy');
+  await page.waitForFunction(() => document.querySelector('#p-copy-status').textContent.length > 0);
+  report.policy_copy = await text(page, '#p-copy-status');
+  await page.click('#tab-check');
+  await page.click('#c-share');
+  await page.waitForFunction(() => document.querySelector('#c-share-status').textContent.length > 0);
+  report.share_copy = await text(page, '#c-share-status');
 
-  // Dark and light, laptop and phone.
+  // Dark and light, laptop and phone: every tab, audited by axe-core and photographed.
   const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   report.light_bg = await bg();
-  await page.emulateMedia({ colorScheme: 'dark' });
-  report.dark_bg = await bg();
-  await page.click('#tab-check');
-  await page.screenshot({ path: join(input.screenshots, 'check-dark.png'), fullPage: true });
-  await page.setViewportSize({ width: 390, height: 844 });
-  report.phone_overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  await page.screenshot({ path: join(input.screenshots, 'check-phone.png'), fullPage: true });
+  report.phone_overflow = 0;
+  for (const scheme of ['light', 'dark']) {
+    await page.emulateMedia({ colorScheme: scheme });
+    if (scheme === 'dark') report.dark_bg = await bg();
+    for (const [width, height, size] of [[1280, 900, 'desktop'], [390, 844, 'phone']]) {
+      await page.setViewportSize({ width, height });
+      for (const tab of ['check', 'live', 'explain', 'policy']) {
+        await page.click(`#tab-${tab}`);
+        const where = `${tab}-${scheme}-${size}`;
+        await axe(page, where);
+        if (size === 'phone') report.phone_overflow = Math.max(report.phone_overflow, await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth));
+        await page.screenshot({ path: join(input.screenshots, `tab-${where}.png`), fullPage: true });
+        report.shots.push(`tab-${where}`);
+      }
+    }
+  }
+  await page.setViewportSize({ width: 1280, height: 900 });
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // Every form control has a label.
   report.unlabelled = await page.evaluate(() => [...document.querySelectorAll('input, select, textarea')]

@@ -337,6 +337,7 @@ impl Report<'_> {
             "cause": o.cause(),
             "fix": self.fix(),
             "preflight_reasons": o.request.preflight_reasons,
+            "preflight_reason_texts": o.request.preflight_reasons.iter().map(|p| p.describe()).collect::<Vec<_>>(),
             "preflight_cache": o.grant.as_ref().map(|g| &g.max_age),
             "request": o.request,
             "exchanges": exchanges,

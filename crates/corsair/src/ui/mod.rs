@@ -23,6 +23,7 @@ use std::time::Duration;
 const INDEX: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const APP_CSS: &str = include_str!("assets/app.css");
+const FAVICON: &str = include_str!("assets/favicon.svg");
 const LIVE_HTML: &str = include_str!("assets/live.html");
 const LIVE_JS: &str = include_str!("assets/live.js");
 
@@ -269,6 +270,9 @@ async fn handle(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
         }
         (&Method::GET, "/app.js") => asset("text/javascript; charset=utf-8", APP_JS, &page_csp),
         (&Method::GET, "/app.css") => asset("text/css; charset=utf-8", APP_CSS, &page_csp),
+        (&Method::GET, "/favicon.svg") | (&Method::GET, "/favicon.ico") => {
+            asset("image/svg+xml", FAVICON, &page_csp)
+        }
         // The same live page at the ui's own origin: a same-origin frame.
         (&Method::GET, "/live") => asset("text/html; charset=utf-8", LIVE_HTML, live_csp),
         (&Method::GET, "/live.js") => asset("text/javascript; charset=utf-8", LIVE_JS, live_csp),
@@ -316,6 +320,7 @@ async fn api(g: &Guard, req: Request<hyper::body::Incoming>, host: &str, path: &
             "version": env!("CARGO_PKG_VERSION"),
         })),
         "/api/check" => check(&body).await,
+        "/api/import" => import(&body),
         "/api/explain" => explain(&body),
         "/api/policy" => policy(&body),
         _ => return refuse(StatusCode::NOT_FOUND, "no such API call"),
@@ -345,7 +350,40 @@ struct CheckIn {
     #[serde(default)]
     insecure: bool,
     #[serde(default)]
+    preflight_only: bool,
+    #[serde(default)]
     resolve: Vec<String>,
+}
+
+#[derive(Deserialize)]
+struct ImportIn {
+    text: String,
+}
+
+/// A request copied from DevTools (cURL or fetch), read for the Check form.
+fn import(body: &[u8]) -> Result<Value, String> {
+    let i: ImportIn =
+        serde_json::from_slice(body).map_err(|e| format!("bad import request: {e}"))?;
+    let text = i.text.trim();
+    let (from, read) = if text.starts_with("curl") {
+        ("cURL", corsair_core::import::from_curl(text))
+    } else if text.contains("fetch(") {
+        ("fetch", corsair_core::import::from_fetch(text))
+    } else {
+        return Err("paste DevTools' \"Copy as cURL\" (starting with `curl`) or \"Copy as fetch\" (a `fetch(...)` call)".into());
+    };
+    let r = read.map_err(|e| format!("{} (fix: {})", e.message, e.fix))?;
+    Ok(json!({
+        "from": from,
+        "url": r.url,
+        "method": r.method,
+        "headers": r.headers.iter().map(|(n, v)| format!("{n}: {v}")).collect::<Vec<_>>(),
+        "data": r.body,
+        "credentials": r.credentials,
+        "origin": r.origin,
+        "origin_from": r.origin_from,
+        "dropped": r.dropped.iter().map(|(n, why)| json!({"name": n, "why": why})).collect::<Vec<_>>(),
+    }))
 }
 
 async fn check(body: &[u8]) -> Result<Value, String> {
@@ -355,7 +393,7 @@ async fn check(body: &[u8]) -> Result<Value, String> {
         origin: Some(c.origin),
         from_curl: None,
         from_fetch: None,
-        preflight_only: false,
+        preflight_only: c.preflight_only,
         method: c
             .method
             .filter(|m| !m.trim().is_empty())
@@ -452,8 +490,10 @@ fn live_page(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
     if !g.host_ok(header(&req, "host"), g.live_port) {
         return plain(StatusCode::MISDIRECTED_REQUEST, "unknown Host");
     }
+    // CSP has no syntax for an IPv6 literal host (Chromium logs an error and ignores one), so
+    // the ui's IPv4 and name origins are listed.
     let csp = format!(
-        "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors http://127.0.0.1:{0} http://localhost:{0} http://[::1]:{0}; base-uri 'none'",
+        "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors http://127.0.0.1:{0} http://localhost:{0}; base-uri 'none'",
         g.port
     );
     match (req.method(), req.uri().path()) {

@@ -18,6 +18,31 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
+// The texts corsair writes use `code` and **bold**: shown as such, never as raw markup.
+function md(text) {
+  if (text === null || text === undefined) return null;
+  const out = [];
+  const re = /`([^`]+)`|\*\*([^*]+)\*\*/g;
+  let last = 0;
+  for (const m of String(text).matchAll(re)) {
+    if (m.index > last) out.push(String(text).slice(last, m.index));
+    out.push(m[1] !== undefined ? el("code", {}, m[1]) : el("strong", {}, m[2]));
+    last = m.index + m[0].length;
+  }
+  if (last < String(text).length) out.push(String(text).slice(last));
+  return out;
+}
+
+// A short confirmation next to a control, cleared after a while.
+function confirmIn(id, text) {
+  const s = $(id);
+  s.textContent = text;
+  s.className = "copied";
+  setTimeout(() => { if (s.textContent === text) s.textContent = ""; }, 2500);
+}
+
+const SAFE_METHODS = ["GET", "HEAD", "OPTIONS"];
+
 async function api(path, body) {
   const headers = { "Content-Type": "application/json" };
   if (token) headers["X-Corsair-Token"] = token;
@@ -72,11 +97,18 @@ function checkRequest() {
     credentials: $("c-credentials").checked,
     api: $("c-api").value,
     browser: $("c-browser").value,
+    preflight_only: $("c-preflight-only").checked,
   };
 }
 
-function shareLink() {
+// Header values (tokens, cookies) and the body stay out of the URL unless the user opts in:
+// the link names the headers only.
+function shareLink(withValues = $("c-share-values").checked) {
   const q = checkRequest();
+  if (!withValues) {
+    q.headers = q.headers.map((h) => h.split(":")[0].trim());
+    q.data = null;
+  }
   const p = new URLSearchParams();
   for (const [k, v] of Object.entries(q)) {
     if (Array.isArray(v)) v.forEach((x) => p.append(k, x));
@@ -97,7 +129,8 @@ function fillFromHash() {
   set("c-url", p.get("url")); set("c-origin", p.get("origin")); set("c-method", p.get("method"));
   set("c-data", p.get("data")); set("c-api", p.get("api")); set("c-browser", p.get("browser"));
   set("c-stack", p.get("stack"));
-  if (p.getAll("headers").length) $("c-headers").value = p.getAll("headers").join("\n");
+  // A name alone (the default link) becomes "Name: " for the user to fill in.
+  if (p.getAll("headers").length) $("c-headers").value = p.getAll("headers").map((h) => (h.includes(":") ? h : `${h}: `)).join("\n");
   $("c-credentials").checked = p.get("credentials") === "true";
 }
 
@@ -111,24 +144,38 @@ function renderFix(fix, stack) {
   const snippet = (fix.snippets || []).find((s) => s.stack === stack);
   return el("div", { class: "box", id: "fix" },
     el("h3", {}, "Fix"),
-    el("p", {}, fix.summary),
+    el("p", {}, md(fix.summary)),
     fix.headers && fix.headers.length ? el("div", {}, el("p", {}, "The server should send:"), headerList(fix.headers)) : null,
-    (fix.notes || []).map((n) => el("p", { class: "note" }, n)),
+    (fix.notes || []).map((n) => el("p", { class: "note" }, md(n))),
     fix.policy ? el("div", {}, el("p", {}, "As a corsair policy (corsair serve, corsair gen):"), el("pre", { class: "snippet", id: "fix-policy" }, fix.policy)) : null,
     snippet ? el("div", {}, el("p", {}, `For ${stack}:`), el("pre", { class: "snippet" }, snippet.code), copyButton(snippet.code, "Copy snippet")) : null);
 }
 
 function renderCheck(v, stack) {
-  const verdict = v.allowed ? "Allowed: JavaScript can read the response" : "Blocked";
-  const out = [
-    el("div", { class: `verdict ${v.allowed ? "allowed" : "blocked"}`, id: "verdict", role: "status" }, verdict),
-  ];
+  let verdict, cls;
+  if (v.net_error) {
+    const code = v.net_error.code.startsWith("net::") ? v.net_error.code : `net::${v.net_error.code}`;
+    verdict = `Unreachable: ${code} (${v.net_error.detail})`;
+    cls = "unreachable";
+  } else if (v.allowed === null) {
+    verdict = v.next ? `Preflight passed: the browser would now send ${v.next.method} ${v.next.url} (not sent)` : "Nothing left to send";
+    cls = "pending";
+  } else {
+    verdict = v.allowed ? "Allowed: JavaScript can read the response" : "Blocked";
+    cls = v.allowed ? "allowed" : "blocked";
+  }
+  const out = [el("div", { class: `verdict ${cls}`, id: "verdict", role: "status" }, verdict)];
+  const sent = (v.exchanges || []).find((e) => e.kind === "actual" && !SAFE_METHODS.includes(e.request.method));
+  if (sent) out.push(el("p", { class: "sent-note", id: "sent-note" }, `This sent a real ${sent.request.method} to ${sent.request.url}: the server may have acted on it.`));
+  if (v.net_error) out.push(el("p", { class: "hint" }, "The server could not be reached, so CORS never came into play: the browser shows this as a network error (net::ERR_…), not a CORS error."));
   if (v.console) out.push(el("h3", {}, "Console"), el("div", { class: "console", id: "console" }, v.console));
-  if (v.cause) out.push(el("div", { class: "box" }, el("h3", {}, "Cause"), el("p", { id: "cause" }, v.cause)));
+  if (v.cause) out.push(el("div", { class: "box" }, el("h3", {}, "Cause"), el("p", { id: "cause" }, md(v.cause))));
   out.push(renderFix(v.fix, stack));
-  if (v.request && v.request.preflight_reasons) {
-    const reasons = v.request.preflight_reasons;
-    out.push(el("p", { class: "hint" }, reasons.length ? `Preflight: yes (${reasons.length} reason${reasons.length > 1 ? "s" : ""}).` : "Preflight: no (a simple request)."));
+  const reasons = v.preflight_reason_texts || [];
+  if (v.request) {
+    out.push(reasons.length
+      ? el("div", { class: "box", id: "preflight-reasons" }, el("h3", {}, "Why a preflight"), el("ul", {}, reasons.map((r) => el("li", {}, md(r)))))
+      : el("p", { class: "hint", id: "preflight-reasons" }, "Preflight: no (a simple request: safelisted method and headers)."));
   }
   out.push(el("h3", {}, "Trace"));
   for (const [i, ex] of (v.exchanges || []).entries()) {
@@ -144,21 +191,58 @@ function renderCheck(v, stack) {
     out.push(el("div", { class: "box" }, el("h3", {}, "Other browsers"),
       el("ul", {}, others.map(([b, o]) => el("li", {}, `${b}: ${o.allowed ? "allowed" : "blocked"}${o.console ? ` — ${o.console}` : ""}`)))));
   }
-  for (const w of v.warnings || []) out.push(el("p", { class: "hint" }, `Note: ${w}`));
-  return out;
+  for (const w of v.warnings || []) out.push(el("p", { class: "hint" }, "Note: ", md(w)));
+  // replaceChildren(null) would print "null": what is absent is left out.
+  return out.filter(Boolean);
 }
 
 async function runCheck(e) {
-  e.preventDefault();
+  if (e) e.preventDefault();
   const res = $("check-result");
   const q = checkRequest();
   if (!q.url || !q.origin) { res.replaceChildren(el("p", { role: "alert" }, "Give a URL and the page's origin.")); return; }
-  res.replaceChildren(el("p", {}, "Checking…"));
-  history.replaceState(null, "", shareLink().replace(location.origin, ""));
+  const method = q.method.toUpperCase();
+  if (!SAFE_METHODS.includes(method) && !q.preflight_only &&
+      !window.confirm(`This sends a real ${method} to ${q.url} once the preflight passes, as the browser would: the server may act on it. Send it? (Cancel, then tick "send the preflight only" to check the preflight alone.)`)) {
+    res.replaceChildren(el("p", { role: "status" }, `Nothing sent: the ${method} was cancelled.`));
+    return;
+  }
+  const go = $("c-go");
+  go.disabled = true;
+  res.setAttribute("aria-busy", "true");
+  res.replaceChildren(el("p", { class: "verdict pending", id: "progress", role: "status" }, `Checking ${method} ${q.url}…`));
+  history.replaceState(null, "", shareLink(false).replace(location.origin, ""));
   try {
     res.replaceChildren(...renderCheck(await api("/api/check", q), $("c-stack").value));
   } catch (err) {
     res.replaceChildren(el("p", { role: "alert", class: "console" }, `Error: ${err.message}`));
+  } finally {
+    go.disabled = false;
+    res.removeAttribute("aria-busy");
+  }
+}
+
+// A request pasted from DevTools fills the form (nothing is sent).
+async function runImport(e) {
+  e.preventDefault();
+  const status = $("c-import-status");
+  try {
+    const r = await api("/api/import", { text: $("c-import").value });
+    $("c-url").value = r.url;
+    $("c-method").value = r.method;
+    $("c-headers").value = (r.headers || []).join("\n");
+    $("c-data").value = r.data || "";
+    $("c-credentials").checked = !!r.credentials;
+    if (r.origin) $("c-origin").value = r.origin;
+    const dropped = (r.dropped || []).map((d) => d.name);
+    status.className = "hint";
+    status.textContent = `Filled from "Copy as ${r.from}"` +
+      (r.origin ? `; page origin from its ${r.origin_from} header` : "; no Origin or Referer in it: fill in the page origin") +
+      (dropped.length ? `; dropped (set by the browser, not the page): ${dropped.join(", ")}` : "") + ".";
+  } catch (err) {
+    status.className = "";
+    status.setAttribute("role", "alert");
+    status.textContent = `Cannot read it: ${err.message}`;
   }
 }
 
@@ -223,21 +307,49 @@ async function runExplain(e) {
   try {
     const v = await api("/api/explain", { text: $("e-text").value });
     if (!v.errors.length) {
+      if (v.bare_error) {
+        res.replaceChildren(el("div", { class: "box explained", id: "bare" },
+          el("h3", {}, `"${v.bare_error.message}" is what the page's JavaScript sees, not the reason`),
+          el("p", {}, "The page gets this same error for every CORS failure and every network failure: the browser keeps the reason from the page on purpose."),
+          el("p", {}, `The reason is in ${v.bare_error.reason_in}.`),
+          el("p", {}, "Paste that line here, or copy the request in the Network panel (Copy as cURL) into the Check tab's paste box.")));
+        return;
+      }
       res.replaceChildren(el("p", { role: "alert" }, v.network_failure
         ? "Not a CORS header problem: the browser got no usable response (server down, DNS, TLS, timeout, an extension)."
         : "Not recognised as a CORS error. The messages corsair knows:"),
         v.network_failure ? null : el("ul", {}, v.known.map((k) => el("li", {}, k))));
       return;
     }
-    res.replaceChildren(...v.errors.map((x) => el("div", { class: "box explained" },
-      el("h3", {}, `${x.kind}`),
-      el("p", {}, x.url ? `URL: ${x.url}` : null), el("p", {}, x.origin ? `Origin: ${x.origin}` : null),
-      el("p", { class: "cause" }, x.cause),
-      el("h3", {}, "Checklist"), el("ul", {}, (x.checklist || []).map((c) => el("li", {}, c))),
-      renderFix(x.fix, $("c-stack").value))));
+    res.replaceChildren(...v.errors.map((x) => {
+      const run = x.reproduce && x.reproduce.url && x.reproduce.origin
+        ? el("button", { type: "button", class: "run-check" }, "Check this request")
+        : null;
+      if (run) run.addEventListener("click", () => checkFromExplain(x.reproduce));
+      return el("div", { class: "box explained" },
+        el("h3", {}, `${x.kind}`),
+        x.url ? el("p", {}, `URL: ${x.url}`) : null,
+        x.origin ? el("p", {}, `Origin: ${x.origin}`) : null,
+        el("p", { class: "cause" }, md(x.cause)),
+        el("h3", {}, "Checklist"), el("ul", {}, (x.checklist || []).map((c) => el("li", {}, md(c)))),
+        renderFix(x.fix, $("e-stack").value),
+        run ? el("div", { class: "row" }, run, el("span", { class: "hint" }, "fills the Check tab with this request and runs it")) : null);
+    }));
   } catch (err) {
     res.replaceChildren(el("p", { role: "alert" }, `Error: ${err.message}`));
   }
+}
+
+// The request an explained error was about, checked in the Check tab.
+function checkFromExplain(r) {
+  $("c-url").value = r.url;
+  $("c-origin").value = r.origin;
+  $("c-method").value = r.method || "GET";
+  $("c-headers").value = (r.headers || []).join("\n");
+  $("c-credentials").checked = !!r.credentials;
+  $("c-stack").value = $("e-stack").value;
+  select($("tab-check"));
+  runCheck();
 }
 
 // ---- policy ----
@@ -281,20 +393,26 @@ window.addEventListener("DOMContentLoaded", async () => {
     $("check-result").replaceChildren(el("p", { role: "alert" }, `The ui's API refused this page: ${err.message}`));
   }
   $("version").textContent = `corsair ${config.version || ""}`;
-  for (const s of config.stacks || []) $("c-stack").append(el("option", {}, s));
+  for (const s of config.stacks || []) {
+    $("c-stack").append(el("option", {}, s));
+    $("e-stack").append(el("option", {}, s));
+  }
+  $("import-form").addEventListener("submit", runImport);
   for (const t of config.targets || []) $("p-target").append(el("option", {}, t));
   $("check-form").addEventListener("submit", runCheck);
   $("c-share").addEventListener("click", async () => {
     const link = shareLink();
     history.replaceState(null, "", link.replace(location.origin, ""));
-    try { await navigator.clipboard.writeText(link); } catch { /* the address bar has it */ }
+    try { await navigator.clipboard.writeText(link); confirmIn("c-share-status", "Link copied"); }
+    catch { confirmIn("c-share-status", "The link is in the address bar"); }
   });
   $("live-form").addEventListener("submit", runLive);
   $("explain-form").addEventListener("submit", runExplain);
   $("p-text").value = SAMPLE;
   $("p-text").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validatePolicy, 250); });
   $("p-target").addEventListener("change", showGenerated);
-  $("p-copy").addEventListener("click", () => navigator.clipboard.writeText($("p-output").textContent).catch(() => {}));
+  $("p-copy").addEventListener("click", () => navigator.clipboard.writeText($("p-output").textContent)
+    .then(() => confirmIn("p-copy-status", "Copied"), () => confirmIn("p-copy-status", "Select the text and copy it")));
   fillFromHash();
   validatePolicy();
   document.body.dataset.ready = "true";

@@ -280,6 +280,17 @@ fn the_page_in_chromium() {
             actual: Resp::new(200).h("Access-Control-Allow-Origin", "*"),
         },
     );
+    api.route(
+        p,
+        "/slow",
+        Route {
+            preflight: Resp::new(204),
+            actual: Resp {
+                delay: Some(Duration::from_millis(1500)),
+                ..Resp::new(200).h("Access-Control-Allow-Origin", "*")
+            },
+        },
+    );
     let base = api.origin(0);
     let ui = start_ui("127.0.0.1:0");
     let page_origin = "https://app.example.com";
@@ -298,6 +309,10 @@ fn the_page_in_chromium() {
             {"name": "own-origin-blocked", "url": format!("{base}/blocked"), "from": "own"},
         ],
         "explain": "Access to XMLHttpRequest at 'https://api.example.com/me' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: It does not have HTTP ok status.",
+        "explain_local": format!("Access to fetch at '{base}/blocked' from origin 'https://app.example.com' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource."),
+        "curl": format!("curl '{base}/allowed' \\\n  -X 'PUT' \\\n  -H 'content-type: application/json' \\\n  -H 'origin: https://app.example.com' \\\n  -H 'sec-fetch-mode: cors' \\\n  -b 'sid=1' \\\n  --data-raw '{{\"a\":1}}'"),
+        "slow": format!("{base}/slow"),
+        "unreachable": "http://127.0.0.1:1/items",
         "policy": "[policy]\norigins = [\"https://app.example.com/\", \"null\"]\ncredentials = true\n",
         "screenshots": screenshots,
     });
@@ -370,11 +385,98 @@ fn the_page_in_chromium() {
         "CORS headers highlighted"
     );
 
-    // The shared link fills the form and sends nothing.
+    // The shared link fills the form and sends nothing; it names the headers, never their
+    // values.
     assert_eq!(r["shared"]["url"], format!("{base}/preflight"));
     assert_eq!(r["shared"]["method"], "PUT");
-    assert_eq!(r["shared"]["headers"], "Content-Type: application/json");
+    assert_eq!(r["shared"]["headers"], "Content-Type: ");
     assert_eq!(r["shared"]["sent"], 0);
+    for c in ["allowed", "blocked", "preflight"] {
+        let hash = r["checks"][c]["hash"].as_str().unwrap();
+        assert!(
+            !hash.contains("application"),
+            "{c}: a header value in the URL: {hash}"
+        );
+        assert_eq!(
+            r["checks"][c]["stray"],
+            serde_json::json!([]),
+            "{c}: raw markup or null shown"
+        );
+    }
+    assert!(r["checks"]["preflight"]["reasons"]
+        .as_str()
+        .unwrap()
+        .contains("the method PUT"));
+    assert!(r["checks"]["allowed"]["reasons"]
+        .as_str()
+        .unwrap()
+        .starts_with("Preflight: no"));
+    assert!(
+        r["checks"]["preflight"]["sent_note"].is_null(),
+        "the preflight failed: no PUT was sent"
+    );
+
+    // A request pasted from DevTools fills the form and sends nothing.
+    let i = &r["imported"];
+    assert_eq!(i["url"], format!("{base}/allowed"));
+    assert_eq!(
+        (
+            i["method"].clone(),
+            i["origin"].clone(),
+            i["credentials"].clone()
+        ),
+        (
+            serde_json::json!("PUT"),
+            serde_json::json!(page_origin),
+            serde_json::json!(true)
+        )
+    );
+    assert_eq!(i["headers"], "content-type: application/json");
+    assert_eq!(i["sent"], 0);
+    let status = i["status"].as_str().unwrap();
+    assert!(
+        status.contains("Copy as cURL") && status.contains("sec-fetch-mode"),
+        "{status}"
+    );
+    // Progress, the unreachable server, and a PUT that asks first.
+    assert_eq!(r["progress"]["disabled"], true, "{}", r["progress"]);
+    assert!(r["progress"]["shown"]
+        .as_str()
+        .unwrap()
+        .starts_with("Checking GET"));
+    assert_eq!(r["progress"]["enabled_after"], true);
+    assert!(
+        r["unreachable"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unreachable: net::ERR_CONNECTION_REFUSED"),
+        "{}",
+        r["unreachable"]
+    );
+    assert!(r["cancelled"].as_str().unwrap().contains("Nothing sent"));
+    assert!(r["dialogs"][0].as_str().unwrap().contains("a real PUT"));
+    assert_eq!(r["favicon"], 200);
+    assert_eq!(
+        r["console_errors"],
+        serde_json::json!([]),
+        "the page logs no errors of its own"
+    );
+    assert!(r["policy_copy"].as_str().is_some_and(|s| !s.is_empty()));
+    assert!(r["share_copy"].as_str().is_some_and(|s| !s.is_empty()));
+    // Explain: the bare error, its own stack selector, and the check it runs.
+    assert!(r["explain_bare"]
+        .as_str()
+        .unwrap()
+        .contains("not the reason"));
+    assert!(r["explain_fix_stack"]
+        .as_str()
+        .unwrap()
+        .contains("corsair gen nginx"));
+    assert_eq!(r["explain_run"]["tab"], "true");
+    assert_eq!(r["explain_run"]["url"], format!("{base}/blocked"));
+    assert_eq!(r["explain_run"]["verdict"], "Blocked");
+    // axe-core: no serious or critical violation on any tab, theme or width.
+    assert_eq!(r["axe"], serde_json::json!([]), "accessibility");
     assert_eq!(r["keyboard_tab"], "tab-live:true");
 
     // Live: the browser's real outcome from the second origin matches the prediction.
@@ -425,6 +527,13 @@ fn the_page_in_chromium() {
         "no sideways scrolling on a phone"
     );
     assert_eq!(r["unlabelled"], serde_json::json!([]));
+    assert_eq!(r["shots"].as_array().unwrap().len(), 16);
+    let tabs: Vec<String> = r["shots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect();
     for shot in [
         "check-allowed",
         "check-blocked",
@@ -432,9 +541,11 @@ fn the_page_in_chromium() {
         "live-allowed",
         "explain",
         "policy",
-        "check-dark",
-        "check-phone",
-    ] {
+    ]
+    .into_iter()
+    .map(String::from)
+    .chain(tabs)
+    {
         assert!(
             screenshots.join(format!("{shot}.png")).exists(),
             "{shot}.png"
