@@ -148,10 +148,12 @@ try {
   // Live: the real fetch from the second origin next to corsair's prediction.
   for (const l of input.live) {
     await page.selectOption('#l-from', l.from || 'second');
+    const note = await text(page, '#l-origin-note');
     await page.fill('#l-url', l.url);
     await page.click('#live-form button[type=submit]');
     await page.waitForFunction(() => document.querySelector('#live-agree'), null, { timeout: 20000 });
     report.live[l.name] = {
+      note,
       agree: await text(page, '#live-agree'),
       browser: await text(page, '#live-browser'),
       predicted: await text(page, '#live-predicted'),
@@ -159,6 +161,12 @@ try {
     await page.screenshot({ path: join(input.screenshots, `live-${l.name}.png`), fullPage: true });
     await page.evaluate(() => document.querySelector('#live-result').replaceChildren());
   }
+
+  // A relative URL is refused, never fetched from the live page's own origin.
+  await page.fill('#l-url', '/api/config');
+  await page.click('#live-form button[type=submit]');
+  await page.waitForSelector('#live-error');
+  report.live_relative = await text(page, '#live-error');
 
   // Explain.
   await page.click('#tab-explain');

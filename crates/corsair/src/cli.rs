@@ -392,4 +392,9 @@ pub struct UiArgs {
     /// Stop after S seconds instead of at Ctrl-C.
     #[arg(long, value_name = "S")]
     pub serve_for: Option<f64>,
+    /// Also serve the Live page at your app's own origin (a loopback origin with its port, e.g.
+    /// http://localhost:5173), so Live mode fetches from the origin your API really allows. The
+    /// port must be free: stop the dev server on it while you test.
+    #[arg(long, value_name = "ORIGIN")]
+    pub live_origin: Option<String>,
 }

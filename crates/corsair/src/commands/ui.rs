@@ -24,10 +24,19 @@ pub fn run(args: UiArgs) -> u8 {
         }
         s => s.map(Duration::from_secs_f64),
     };
+    let app_origin = match args.live_origin.as_deref().map(crate::ui::app_origin) {
+        None => None,
+        Some(Ok(a)) => Some(a),
+        Some(Err(e)) => {
+            eprintln!("{BAD}error:{BAD:#} --live-origin: {e}");
+            return EXIT_ERROR;
+        }
+    };
     match crate::ui::run(crate::ui::Settings {
         listen,
         open: args.open,
         serve_for,
+        app_origin,
     }) {
         Ok(()) => EXIT_OK,
         Err(e) => {

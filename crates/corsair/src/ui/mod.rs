@@ -35,6 +35,41 @@ pub struct Settings {
     pub listen: SocketAddr,
     pub open: bool,
     pub serve_for: Option<Duration>,
+    /// `--live-origin`: the user's app origin and the loopback address to serve it on.
+    pub app_origin: Option<(String, SocketAddr)>,
+}
+
+/// Reads `--live-origin`: an http origin on loopback, with its port. Anything else is an error
+/// naming the fix, never a fetch from some other origin.
+pub fn app_origin(raw: &str) -> Result<(String, SocketAddr), String> {
+    let origin = corsair_core::Origin::parse_serialized(raw).map_err(|e| e.to_string())?;
+    let t = origin
+        .tuple()
+        .ok_or("the origin is opaque (null); give your app's origin, e.g. http://localhost:5173")?;
+    if t.scheme != "http" {
+        return Err(format!(
+            "'{raw}' is not http: the ui serves the live page over plain http on loopback; give e.g. http://localhost:5173"
+        ));
+    }
+    let ip: std::net::IpAddr = match t.host.as_str() {
+        "localhost" => std::net::IpAddr::from([127, 0, 0, 1]),
+        h => h
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .map_err(|_| {
+                format!("'{raw}' is not on this machine: give a loopback origin (localhost, 127.0.0.1 or [::1]) with its port, e.g. http://localhost:5173")
+            })?,
+    };
+    if !ip.is_loopback() {
+        return Err(format!("'{raw}' is not on this machine: give a loopback origin (localhost, 127.0.0.1 or [::1]) with its port, e.g. http://localhost:5173"));
+    }
+    let port = t.port.ok_or_else(|| {
+        format!(
+            "'{raw}' has no port: give the port your app is served on, e.g. http://localhost:5173"
+        )
+    })?;
+    Ok((origin.to_string(), SocketAddr::new(ip, port)))
 }
 
 /// What every request is checked against.
@@ -47,6 +82,8 @@ struct Guard {
     hosts: Vec<String>,
     /// Required on API calls when listening beyond loopback.
     token: Option<String>,
+    /// `--live-origin`: the user's app origin, where the live page is served too.
+    app_origin: Option<String>,
 }
 
 impl Guard {
@@ -118,6 +155,20 @@ async fn serve(settings: Settings) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {live_ip} for the live page: {e}"))?;
     let live_addr = live.local_addr().map_err(|e| e.to_string())?;
+    let app = match &settings.app_origin {
+        None => None,
+        Some((origin, addr)) => Some((
+            origin.clone(),
+            addr.port(),
+            tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                if e.kind() == std::io::ErrorKind::AddrInUse {
+                    format!("cannot serve the live page at {origin}: its port is in use (is your app running there? stop it while you test, or leave out --live-origin to use the second origin)")
+                } else {
+                    format!("cannot serve the live page at {origin}: {e}")
+                }
+            })?,
+        )),
+    };
     let token = if is_loopback(&addr) {
         None
     } else {
@@ -138,6 +189,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         live_origin: format!("http://{}:{}", hosts_for_url(&live_addr), live_addr.port()),
         hosts,
         token: token.clone(),
+        app_origin: app.as_ref().map(|(o, _, _)| o.clone()),
     });
     let shown_host = if addr.ip().is_unspecified() {
         "127.0.0.1".to_string()
@@ -150,6 +202,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
     };
     println!("corsair ui on {url}");
     println!("  live page (a second origin): {}/live", guard.live_origin);
+    if let Some((origin, _, _)) = &app {
+        println!("  live page at your app's origin: {origin}/live");
+    }
     if token.is_some() {
         println!("  listening beyond loopback: the API needs the token in that URL");
     }
@@ -164,10 +219,18 @@ async fn serve(settings: Settings) -> Result<(), String> {
     let _ = std::io::stdout().flush();
 
     let g = guard.clone();
+    let live_port = guard.live_port;
     let live_task = tokio::spawn(accept(live, move |req| {
         let g = g.clone();
-        async move { live_page(&g, req) }
+        async move { live_page(&g, req, live_port) }
     }));
+    let app_task = app.map(|(_, port, listener)| {
+        let g = guard.clone();
+        tokio::spawn(accept(listener, move |req| {
+            let g = g.clone();
+            async move { live_page(&g, req, port) }
+        }))
+    });
     let g = guard.clone();
     let main_task = tokio::spawn(accept(main, move |req| {
         let g = g.clone();
@@ -180,6 +243,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
         }
     }
     live_task.abort();
+    if let Some(t) = app_task {
+        t.abort();
+    }
     main_task.abort();
     Ok(())
 }
@@ -262,7 +328,7 @@ async fn handle(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
     }
     let host = host.unwrap_or_default();
     let path = req.uri().path().to_string();
-    let page_csp = format!("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self' {}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'", g.live_origin);
+    let page_csp = format!("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self' {} {}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'", g.live_origin, g.app_origin.as_deref().unwrap_or(""));
     let live_csp = "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors 'self'; base-uri 'none'";
     match (req.method(), path.as_str()) {
         (&Method::GET, "/") | (&Method::GET, "/index.html") => {
@@ -315,6 +381,7 @@ async fn api(g: &Guard, req: Request<hyper::body::Incoming>, host: &str, path: &
         "/api/config" => Ok(json!({
             "origin": format!("http://{host}"),
             "live_origin": g.live_origin,
+            "app_origin": g.app_origin,
             "targets": corsair_core::gen::Target::ALL.map(|t| t.name()),
             "stacks": corsair_core::fix::Stack::ALL.map(|s| s.name()),
             "version": env!("CARGO_PKG_VERSION"),
@@ -486,8 +553,9 @@ fn policy(body: &[u8]) -> Result<Value, String> {
 
 /// The live page, served on the second origin: it runs the fetch it is asked to by the ui's page
 /// (and only by it) and reports what the browser let it see.
-fn live_page(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
-    if !g.host_ok(header(&req, "host"), g.live_port) {
+/// The live page, served at the second origin and at `--live-origin`'s (each on `port`).
+fn live_page(g: &Guard, req: Request<hyper::body::Incoming>, port: u16) -> Resp {
+    if !g.host_ok(header(&req, "host"), port) {
         return plain(StatusCode::MISDIRECTED_REQUEST, "unknown Host");
     }
     // CSP has no syntax for an IPv6 literal host (Chromium logs an error and ignores one), so
@@ -507,6 +575,32 @@ fn live_page(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
 mod tests {
     use super::*;
 
+    #[test]
+    fn live_origin_is_a_loopback_http_origin_with_its_port() {
+        assert_eq!(
+            app_origin("http://localhost:5173").unwrap(),
+            (
+                "http://localhost:5173".to_string(),
+                "127.0.0.1:5173".parse().unwrap()
+            )
+        );
+        assert_eq!(
+            app_origin("http://[::1]:8080").unwrap().1,
+            "[::1]:8080".parse().unwrap()
+        );
+        for (bad, says) in [
+            ("localhost:5173", "did you mean http://localhost:5173?"),
+            ("https://localhost:5173", "is not http"),
+            ("http://app.example.com:8080", "not on this machine"),
+            ("http://10.0.0.1:8080", "not on this machine"),
+            ("http://localhost", "has no port"),
+            ("http://localhost:5173/app", "did you mean"),
+        ] {
+            let e = app_origin(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
     fn guard(token: Option<&str>) -> Guard {
         Guard {
             port: 7070,
@@ -514,6 +608,7 @@ mod tests {
             live_origin: "http://127.0.0.1:7071".into(),
             hosts: vec!["127.0.0.1".into(), "localhost".into(), "[::1]".into()],
             token: token.map(str::to_string),
+            app_origin: None,
         }
     }
 

@@ -251,7 +251,7 @@ const frames = {};
 let nextId = 1;
 const pending = new Map();
 window.addEventListener("message", (ev) => {
-  const live = [config.live_origin, location.origin];
+  const live = [config.live_origin, location.origin, config.app_origin].filter(Boolean);
   if (!live.includes(ev.origin)) return;
   const d = ev.data || {};
   if (d.ready && frames[d.ready]) frames[d.ready].ready();
@@ -269,12 +269,27 @@ function frameFor(origin) {
   return frames[origin];
 }
 
+// The origin the live fetch runs from, as chosen.
+function liveOrigin() {
+  return { own: location.origin, app: config.app_origin }[$("l-from").value] || config.live_origin;
+}
+
+function showLiveOrigin() {
+  $("l-origin-note").textContent = `The fetch runs in your browser from ${liveOrigin()}, and corsair predicts the outcome for that origin.`;
+}
+
 async function runLive(e) {
   e.preventDefault();
   const res = $("live-result");
-  const origin = $("l-from").value === "own" ? location.origin : config.live_origin;
+  const origin = liveOrigin();
   const req = { url: $("l-url").value.trim(), method: $("l-method").value.trim() || "GET", headers: lines($("l-headers").value), credentials: $("l-credentials").checked };
-  if (!req.url) { res.replaceChildren(el("p", { role: "alert" }, "Give a URL.")); return; }
+  // A relative or non-http URL would fetch the live page's own origin (the ui): refused.
+  let parsed = null;
+  try { parsed = new URL(req.url); } catch { /* not absolute */ }
+  if (!parsed || !/^https?:$/.test(parsed.protocol)) {
+    res.replaceChildren(el("p", { role: "alert", id: "live-error" }, `Give an absolute http:// or https:// URL, e.g. https://api.example.com/items ("${req.url}" is not one).`));
+    return;
+  }
   res.replaceChildren(el("p", {}, `Running from ${origin}…`));
   const f = frameFor(origin);
   await Promise.race([f.loaded, new Promise((r) => setTimeout(r, 5000))]);
@@ -407,6 +422,12 @@ window.addEventListener("DOMContentLoaded", async () => {
     catch { confirmIn("c-share-status", "The link is in the address bar"); }
   });
   $("live-form").addEventListener("submit", runLive);
+  const from = $("l-from");
+  from.options[0].textContent = `the second origin, ${config.live_origin} (cross-origin)`;
+  from.options[1].textContent = `this page's origin, ${location.origin}`;
+  if (config.app_origin) from.append(el("option", { value: "app" }, `your app's origin, ${config.app_origin}`));
+  from.addEventListener("change", showLiveOrigin);
+  showLiveOrigin();
   $("explain-form").addEventListener("submit", runExplain);
   $("p-text").value = SAMPLE;
   $("p-text").addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(validatePolicy, 250); });

@@ -24,8 +24,13 @@ impl Drop for Ui {
 }
 
 fn start_ui(listen: &str) -> Ui {
+    start_ui_with(listen, &[])
+}
+
+fn start_ui_with(listen: &str, extra: &[&str]) -> Ui {
     let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args(["ui", "--listen", listen, "--serve-for", "300"])
+        .args(extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -291,8 +296,19 @@ fn the_page_in_chromium() {
             },
         },
     );
+    // The user's app origin (--live-origin): a free loopback port the ui serves the live page on.
+    let app_port = crate::support::free_port();
+    let app_origin = format!("http://localhost:{app_port}");
+    api.route(
+        p,
+        "/app-only",
+        Route {
+            preflight: Resp::new(204),
+            actual: Resp::new(200).h("Access-Control-Allow-Origin", app_origin.as_str()),
+        },
+    );
     let base = api.origin(0);
-    let ui = start_ui("127.0.0.1:0");
+    let ui = start_ui_with("127.0.0.1:0", &["--live-origin", &app_origin]);
     let page_origin = "https://app.example.com";
     let checks = serde_json::json!([
         {"name": "allowed", "url": format!("{base}/allowed"), "origin": page_origin, "method": "GET", "headers": []},
@@ -307,6 +323,7 @@ fn the_page_in_chromium() {
             {"name": "allowed", "url": format!("{base}/allowed")},
             {"name": "blocked", "url": format!("{base}/blocked")},
             {"name": "own-origin-blocked", "url": format!("{base}/blocked"), "from": "own"},
+            {"name": "app-origin", "url": format!("{base}/app-only"), "from": "app"},
         ],
         "explain": "Access to XMLHttpRequest at 'https://api.example.com/me' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: It does not have HTTP ok status.",
         "explain_local": format!("Access to fetch at '{base}/blocked' from origin 'https://app.example.com' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource."),
@@ -480,7 +497,7 @@ fn the_page_in_chromium() {
     assert_eq!(r["keyboard_tab"], "tab-live:true");
 
     // Live: the browser's real outcome from the second origin matches the prediction.
-    for name in ["allowed", "blocked", "own-origin-blocked"] {
+    for name in ["allowed", "blocked", "own-origin-blocked", "app-origin"] {
         let l = &r["live"][name];
         assert!(l["agree"].as_str().unwrap().starts_with('✓'), "{name}: {l}");
     }
@@ -497,6 +514,25 @@ fn the_page_in_chromium() {
         .as_str()
         .unwrap()
         .contains(&format!("from origin '{}'", ui.url.trim_end_matches('/'))));
+    // From the app's origin (--live-origin), an endpoint that allows only that origin is
+    // readable, and the page said where the fetch would run before it ran.
+    assert!(r["live"]["app-origin"]["browser"]
+        .as_str()
+        .unwrap()
+        .contains("Allowed (status 200)"));
+    assert!(
+        r["live"]["app-origin"]["note"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("from {app_origin}")),
+        "{}",
+        r["live"]["app-origin"]
+    );
+    assert!(
+        r["live_relative"].as_str().unwrap().contains("absolute"),
+        "{}",
+        r["live_relative"]
+    );
     assert!(r["live"]["blocked"]["predicted"]
         .as_str()
         .unwrap()
@@ -609,4 +645,30 @@ fn open_hands_the_printed_url_to_xdg_open() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ADDRESS:PORT"));
+    // A --live-origin that is not a loopback http origin with its port, or whose port is taken,
+    // is refused with the fix.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = format!("http://127.0.0.1:{}", taken.local_addr().unwrap().port());
+    for (origin, says) in [
+        ("localhost:5173", "did you mean http://localhost:5173?"),
+        ("https://app.example.com", "is not http"),
+        ("http://localhost", "has no port"),
+        (taken.as_str(), "its port is in use"),
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+            .args([
+                "ui",
+                "--listen",
+                "127.0.0.1:0",
+                "--serve-for",
+                "1",
+                "--live-origin",
+                origin,
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{origin}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{origin}: {err}");
+    }
 }
