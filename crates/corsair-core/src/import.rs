@@ -224,12 +224,43 @@ fn is_cmd(text: &str) -> bool {
     text.contains("^\"") || text.lines().any(|l| l.trim_end().ends_with('^'))
 }
 
+/// Words as a shell splits them: characters go into the current word, whitespace outside
+/// quotes ends it, and an empty pair of quotes is still a word.
+#[derive(Default)]
+struct Words {
+    words: Vec<String>,
+    cur: String,
+    in_word: bool,
+}
+
+impl Words {
+    fn push(&mut self, c: char) {
+        self.cur.push(c);
+        self.in_word = true;
+    }
+
+    /// A quote opened: the word exists even if it stays empty.
+    fn open(&mut self) {
+        self.in_word = true;
+    }
+
+    fn end(&mut self) {
+        if self.in_word {
+            self.words.push(std::mem::take(&mut self.cur));
+            self.in_word = false;
+        }
+    }
+
+    fn finish(mut self) -> Vec<String> {
+        self.end();
+        self.words
+    }
+}
+
 /// Splits a bash command line: single quotes, double quotes, `$'...'`, backslash escapes and
 /// continuations.
 fn bash_words(text: &str) -> Result<Vec<String>, ImportError> {
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let mut in_word = false;
+    let mut w = Words::default();
     let mut chars = text.chars().peekable();
     let unclosed = || {
         error(
@@ -244,62 +275,48 @@ fn bash_words(text: &str) -> Result<Vec<String>, ImportError> {
                 Some('\r') if chars.peek() == Some(&'\n') => {
                     chars.next();
                 }
-                Some(n) => {
-                    cur.push(n);
-                    in_word = true;
-                }
+                Some(n) => w.push(n),
                 None => {}
             },
             '\'' => {
-                in_word = true;
+                w.open();
                 loop {
                     match chars.next() {
                         Some('\'') => break,
-                        Some(ch) => cur.push(ch),
+                        Some(ch) => w.push(ch),
                         None => return Err(unclosed()),
                     }
                 }
             }
             '"' => {
-                in_word = true;
+                w.open();
                 loop {
                     match chars.next() {
                         Some('"') => break,
                         Some('\\') => match chars.next() {
-                            Some(n @ ('$' | '`' | '"' | '\\')) => cur.push(n),
+                            Some(n @ ('$' | '`' | '"' | '\\')) => w.push(n),
                             Some('\n') => {}
                             Some(n) => {
-                                cur.push('\\');
-                                cur.push(n);
+                                w.push('\\');
+                                w.push(n);
                             }
                             None => return Err(unclosed()),
                         },
-                        Some(ch) => cur.push(ch),
+                        Some(ch) => w.push(ch),
                         None => return Err(unclosed()),
                     }
                 }
             }
             '$' if chars.peek() == Some(&'\'') => {
                 chars.next();
-                in_word = true;
-                ansi_c(&mut chars, &mut cur).ok_or_else(unclosed)?;
+                w.open();
+                ansi_c(&mut chars, &mut w.cur).ok_or_else(unclosed)?;
             }
-            c if c.is_whitespace() => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                in_word = true;
-            }
+            c if c.is_whitespace() => w.end(),
+            c => w.push(c),
         }
     }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
+    Ok(w.finish())
 }
 
 /// The inside of `$'...'` (bash's ANSI-C quoting, which Chromium uses for values with quotes or
@@ -365,9 +382,8 @@ fn cmd_words(text: &str) -> Result<Vec<String>, ImportError> {
         }
     }
     // The C runtime's argument splitting.
-    let mut words = Vec::new();
-    let mut cur = String::new();
-    let (mut in_word, mut quoted) = (false, false);
+    let mut w = Words::default();
+    let mut quoted = false;
     let mut chars = line.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -378,35 +394,27 @@ fn cmd_words(text: &str) -> Result<Vec<String>, ImportError> {
                     n += 1;
                 }
                 if chars.peek() == Some(&'"') {
-                    cur.extend(std::iter::repeat_n('\\', n / 2));
+                    (0..n / 2).for_each(|_| w.push('\\'));
                     if n % 2 == 1 {
                         chars.next();
-                        cur.push('"');
+                        w.push('"');
                     }
                 } else {
-                    cur.extend(std::iter::repeat_n('\\', n));
+                    (0..n).for_each(|_| w.push('\\'));
                 }
-                in_word = true;
+                w.open();
             }
             '"' => {
                 if quoted && chars.peek() == Some(&'"') {
                     chars.next();
-                    cur.push('"');
+                    w.push('"');
                 } else {
                     quoted = !quoted;
                 }
-                in_word = true;
+                w.open();
             }
-            c if c.is_whitespace() && !quoted => {
-                if in_word {
-                    words.push(std::mem::take(&mut cur));
-                    in_word = false;
-                }
-            }
-            c => {
-                cur.push(c);
-                in_word = true;
-            }
+            c if c.is_whitespace() && !quoted => w.end(),
+            c => w.push(c),
         }
     }
     if quoted {
@@ -415,10 +423,7 @@ fn cmd_words(text: &str) -> Result<Vec<String>, ImportError> {
             "paste the whole command, with every continuation line",
         ));
     }
-    if in_word {
-        words.push(cur);
-    }
-    Ok(words)
+    Ok(w.finish())
 }
 
 /// Reads a "Copy as fetch" call (Chromium's or Firefox's, `await` or not).
