@@ -1,7 +1,7 @@
 // Runs cross-origin requests in real headless Chromium and reports what happened.
 //
 // Input (argv[2]): a JSON file {pageUrl, scenarios: [{id, url, method, headers, credentials,
-// body, api}]}. Output (stdout): {version, results: [{id, ok, status, error}], console: [text]}.
+// body, api}], args: [extra Chromium switches, e.g. --ip-address-space-overrides=...]}. Output (stdout): {version, results: [{id, ok, status, error}], console: [text]}.
 // Chromium is Debian's (/usr/bin/chromium unless CORSAIR_CHROMIUM says otherwise), driven by
 // playwright-core; it is never downloaded. Every request goes to loopback.
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -18,7 +18,8 @@ const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CORSAIR_CHROMIUM || '/usr/bin/chromium',
   headless: true,
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ...(input.args || [])],
 });
 try {
   const version = context.browser() ? context.browser().version() : null;

@@ -176,6 +176,11 @@ try {
   await page.waitForSelector('.explained');
   report.explain = await text(page, '.explained');
   await page.screenshot({ path: join(input.screenshots, 'explain.png'), fullPage: true });
+  // A Local Network Access refusal is explained as such, not as a header problem.
+  await page.fill('#e-text', "Access to fetch at 'http://127.0.0.1:8080/x' from origin 'https://app.example.com' has been blocked by CORS policy: Permission was denied for this request to access the `loopback` address space.");
+  await page.click('#explain-form button[type=submit]');
+  await page.waitForSelector('#lna');
+  report.explain_lna = await text(page, '#lna');
   // The bare JavaScript error says where the reason is.
   await page.fill('#e-text', 'TypeError: Failed to fetch');
   await page.click('#explain-form button[type=submit]');

@@ -25,6 +25,7 @@ pub mod gen;
 pub mod header;
 pub mod host;
 pub mod import;
+pub mod lna;
 pub mod method;
 pub mod mime;
 pub mod origin;

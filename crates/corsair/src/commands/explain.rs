@@ -44,6 +44,25 @@ pub fn run(args: ExplainArgs) -> u8 {
                 println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
                 println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
             }
+            Format::Text if corsair_core::lna::refusal(&text).is_some() => {
+                let r = corsair_core::lna::refusal(&text).expect("checked");
+                println!(
+                    "{HEAD}local-network-access{HEAD:#} (chromium wording): the `{}` address space",
+                    r.space.name()
+                );
+                if let Some(u) = &r.url {
+                    println!("  url      {u}");
+                }
+                if let Some(o) = &r.origin {
+                    println!("  origin   {o}");
+                }
+                println!("\n{HEAD}Cause{HEAD:#}\n  {}", r.cause);
+                println!("\n{HEAD}Fix{HEAD:#}");
+                for f in &r.fixes {
+                    println!("  - {f}");
+                }
+                return EXIT_OK;
+            }
             Format::Text if bare_error(&text).is_some() => {
                 let b = bare_error(&text).expect("checked");
                 let who = match b.browser {
@@ -70,7 +89,12 @@ pub fn run(args: ExplainArgs) -> u8 {
                 }
             }
         }
-        return EXIT_BLOCKED;
+        // A Local Network Access refusal is recognised (and explained), though no CORS kind.
+        return if corsair_core::lna::refusal(&text).is_some() {
+            EXIT_OK
+        } else {
+            EXIT_BLOCKED
+        };
     }
     match args.format {
         Format::Json => {
@@ -306,7 +330,7 @@ fn checklist(kind: FailureKind) -> Vec<&'static str> {
 pub(crate) fn explain_json(text: &str, known: &Known) -> serde_json::Value {
     let found = explain(text);
     if found.is_empty() {
-        return json!({"errors": [], "network_failure": is_network_failure(text), "bare_error": bare_error(text), "known": KNOWN});
+        return json!({"errors": [], "network_failure": is_network_failure(text), "bare_error": bare_error(text), "lna": corsair_core::lna::refusal(text), "known": KNOWN});
     }
     let errors: Vec<_> = found
         .iter()

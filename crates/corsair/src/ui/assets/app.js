@@ -322,6 +322,15 @@ async function runExplain(e) {
   try {
     const v = await api("/api/explain", { text: $("e-text").value });
     if (!v.errors.length) {
+      if (v.lna) {
+        res.replaceChildren(el("div", { class: "box explained", id: "lna" },
+          el("h3", {}, `Local Network Access: the ${v.lna.space} address space`),
+          v.lna.url ? el("p", {}, `URL: ${v.lna.url}`) : null,
+          v.lna.origin ? el("p", {}, `Origin: ${v.lna.origin}`) : null,
+          el("p", { class: "cause" }, md(v.lna.cause)),
+          el("h3", {}, "Fix"), el("ul", {}, v.lna.fixes.map((f) => el("li", {}, md(f))))));
+        return;
+      }
       if (v.bare_error) {
         res.replaceChildren(el("div", { class: "box explained", id: "bare" },
           el("h3", {}, `"${v.bare_error.message}" is what the page's JavaScript sees, not the reason`),

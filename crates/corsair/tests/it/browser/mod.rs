@@ -3,4 +3,5 @@
 mod demo;
 mod differential;
 mod gateway;
+mod lna;
 mod ui;

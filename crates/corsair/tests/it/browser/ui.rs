@@ -481,6 +481,12 @@ fn the_page_in_chromium() {
     assert!(r["policy_copy"].as_str().is_some_and(|s| !s.is_empty()));
     assert!(r["share_copy"].as_str().is_some_and(|s| !s.is_empty()));
     // Explain: the bare error, its own stack selector, and the check it runs.
+    let lna = r["explain_lna"].as_str().unwrap();
+    assert!(
+        lna.contains("Local Network Access: the loopback address space")
+            && lna.contains("never reached the server"),
+        "{lna}"
+    );
     assert!(r["explain_bare"]
         .as_str()
         .unwrap()

@@ -354,13 +354,22 @@ pub fn http(
 /// Runs `scenarios` (see tests/browser/runner.mjs) in headless Chromium from a page at
 /// `page_url`, and returns the runner's report: `version`, `results[]`, `console[]`.
 pub fn run_chromium(page_url: &str, scenarios: &serde_json::Value) -> serde_json::Value {
+    run_chromium_with(page_url, scenarios, &[])
+}
+
+/// [`run_chromium`] with extra Chromium switches.
+pub fn run_chromium_with(
+    page_url: &str,
+    scenarios: &serde_json::Value,
+    args: &[String],
+) -> serde_json::Value {
     static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let deps = browser_deps();
     let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("corsair-chromium-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("scenarios.json");
-    let doc = serde_json::json!({"pageUrl": page_url, "scenarios": scenarios});
+    let doc = serde_json::json!({"pageUrl": page_url, "scenarios": scenarios, "args": args});
     std::fs::write(&input, serde_json::to_vec(&doc).unwrap()).unwrap();
     let out = Command::new("node")
         .arg(workspace_root().join("tests/browser/runner.mjs"))
