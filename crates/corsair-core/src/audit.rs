@@ -51,11 +51,14 @@ pub enum Class {
     PreflightAuth,
     /// An origin-dependent, cacheable response without `Vary: Origin`.
     MissingVary,
+    /// `Access-Control-Allow-Private-Network: true`: the Private Network Access opt-in, which
+    /// current Chromium no longer asks for (Local Network Access needs the user's permission).
+    PrivateNetworkHeader,
 }
 
 impl Class {
     /// Every class, in report order.
-    pub const ALL: [Class; 17] = [
+    pub const ALL: [Class; 18] = [
         Class::ReflectOrigin,
         Class::NullOrigin,
         Class::PrefixBypass,
@@ -73,6 +76,7 @@ impl Class {
         Class::PreflightReflect,
         Class::PreflightAuth,
         Class::MissingVary,
+        Class::PrivateNetworkHeader,
     ];
 
     /// The stable id (`reflect-origin`, ...).
@@ -95,6 +99,7 @@ impl Class {
             Class::PreflightReflect => "preflight-reflect",
             Class::PreflightAuth => "preflight-auth",
             Class::MissingVary => "missing-vary",
+            Class::PrivateNetworkHeader => "private-network-header",
         }
     }
 
@@ -120,6 +125,9 @@ impl Class {
             Class::PreflightReflect => "The preflight answer echoes any method or header",
             Class::PreflightAuth => "Preflights are refused by authentication",
             Class::MissingVary => "Origin-dependent response without Vary: Origin",
+            Class::PrivateNetworkHeader => {
+                "Access-Control-Allow-Private-Network, which current Chromium ignores"
+            }
         }
     }
 
@@ -134,7 +142,7 @@ impl Class {
             | Class::SpecialCharBypass
             | Class::PortIgnored => Some(346),
             Class::MissingVary => Some(524),
-            Class::PreflightAuth => None,
+            Class::PreflightAuth | Class::PrivateNetworkHeader => None,
             _ => Some(942),
         }
     }
@@ -732,6 +740,16 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         add(finding(Class::MissingVary, p, r, Severity::Low, format!("Access-Control-Allow-Origin: {} depends on the Origin, but the response has no Vary: Origin and may be cached: a shared cache can serve one origin's answer to another (broken CORS, or a cache-poisoned allowance).", p.origin)));
     }
 
+    // The Private Network Access opt-in: dead configuration in current Chromium.
+    if let Some((p, r)) = answers.iter().find_map(|(p, r)| {
+        let r = r.as_ref().ok()?;
+        header(r, "access-control-allow-private-network")
+            .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
+            .then_some((p, r))
+    }) {
+        add(finding(Class::PrivateNetworkHeader, p, r, Severity::Info, "The server sends Access-Control-Allow-Private-Network: true, the opt-in of the Private Network Access preflight. Current Chromium (142 and later) no longer sends that preflight: under Local Network Access a public page reaches this machine or the LAN only with the user's permission, and no header grants it. It helps only older Chromium and Electron builds.".to_string()));
+    }
+
     fold(&mut found);
     found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.class.cmp(&b.class)));
     found
@@ -801,6 +819,7 @@ pub fn fix(class: Class, s: &Subject, probe_origin: &str) -> String {
         Class::PreflightReflect => "List what you accept: [policy] methods = [\"GET\", \"POST\"], request_headers = [\"Content-Type\", \"Authorization\"]. corsair never echoes Access-Control-Request-Method or -Headers.".to_string(),
         Class::PreflightAuth => "Answer preflights before authentication: corsair serve and corsair-tower answer them before the service behind them sees the request.".to_string(),
         Class::MissingVary => "Send Vary: Origin whenever Access-Control-Allow-Origin depends on the Origin (corsair always does), or mark the response Cache-Control: private or no-store.".to_string(),
+        Class::PrivateNetworkHeader => "Nothing to gain from it in current Chromium: drop it unless you support old Chromium or Electron builds. For pages that must reach a local service, see `corsair explain` on the \"Permission was denied ... address space\" message: the user's permission, the same address space or a dev proxy, targetAddressSpace.".to_string(),
     }
 }
 
@@ -863,6 +882,26 @@ mod tests {
         assert!(probes(&tls)
             .iter()
             .any(|p| p.origin == "http://api.fleet.test"));
+    }
+
+    #[test]
+    fn the_private_network_opt_in_is_reported_as_dead_configuration() {
+        let s = subject();
+        let f = answer(&s, |p| {
+            let mut h = vec![("Vary", "Origin".into())];
+            if p.origin == "https://api.fleet.test" {
+                h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+            }
+            h.push(("Access-Control-Allow-Private-Network", "true".into()));
+            h
+        });
+        assert_eq!(classes(&f), ["private-network-header"]);
+        assert_eq!(f[0].severity, Severity::Info);
+        assert!(
+            f[0].detail.contains("no header grants it"),
+            "{}",
+            f[0].detail
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub const CASES: &[(&str, &[&str])] = &[
     ("/preflight-reflect", &["preflight-reflect"]),
     ("/preflight-auth", &["preflight-auth"]),
     ("/no-vary", &["missing-vary"]),
+    // An exact allowlist that still sends the Private Network Access opt-in.
+    ("/private-network", &["private-network-header"]),
     // Safe configurations: nothing to find (public `*` is informational only).
     ("/safe-exact", &[]),
     ("/safe-list", &[]),
@@ -74,7 +76,8 @@ fn allows(path: &str, origin: &str, tls: bool) -> bool {
         }
         "/port" => re(r"^https://api\.fleet\.test(:[0-9]+)?$"),
         "/http" => tls && (origin == TRUSTED || origin == "http://api.fleet.test"),
-        "/preflight-reflect" | "/preflight-auth" | "/no-vary" | "/safe-exact" => origin == TRUSTED,
+        "/preflight-reflect" | "/preflight-auth" | "/no-vary" | "/safe-exact"
+        | "/private-network" => origin == TRUSTED,
         "/safe-list" => [
             TRUSTED,
             "https://app.fleet.test",
@@ -158,6 +161,9 @@ fn respond(req: &Request<hyper::body::Incoming>, tls: bool) -> Response<Full<Byt
             }
         }
         _ => {}
+    }
+    if path == "/private-network" {
+        b = b.header("Access-Control-Allow-Private-Network", "true");
     }
     if path == "/no-vary" {
         b = b.header("Cache-Control", "public, max-age=60");
