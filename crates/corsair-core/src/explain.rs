@@ -106,11 +106,9 @@ const BARE: &[BareError] = &[
 /// fetch`, `NetworkError when attempting to fetch resource.`, `Load failed`, axios's `Network
 /// Error`), which says nothing of the reason.
 pub fn bare_error(text: &str) -> Option<BareError> {
+    let text = text.to_ascii_lowercase();
     BARE.iter()
-        .find(|b| {
-            text.to_ascii_lowercase()
-                .contains(&b.message.to_ascii_lowercase())
-        })
+        .find(|b| text.contains(&b.message.to_ascii_lowercase()))
         .copied()
 }
 

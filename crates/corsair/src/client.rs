@@ -131,47 +131,36 @@ impl Client {
     }
 
     /// Runs a fetch to completion: sends what it asks for, hands back what comes.
-    pub async fn drive(&self, mut fetch: corsair_core::Fetch) -> corsair_core::Outcome {
+    pub async fn drive(&self, fetch: corsair_core::Fetch) -> corsair_core::Outcome {
+        self.drive_until(fetch, |_| false).await.0
+    }
+
+    /// Runs a fetch until it asks for a request `stop` holds back: that request is returned
+    /// unsent beside the outcome so far (`--preflight-only` holds back the request itself).
+    pub async fn drive_until(
+        &self,
+        mut fetch: corsair_core::Fetch,
+        stop: impl Fn(&Outgoing) -> bool,
+    ) -> (corsair_core::Outcome, Option<Outgoing>) {
         while let corsair_core::Next::Send(out) = fetch.poll() {
+            if stop(&out) {
+                let mut outcome = fetch.finish();
+                // The request was handed out to send, and was not: it is no exchange.
+                if outcome
+                    .exchanges
+                    .last()
+                    .is_some_and(|e| e.response.is_none())
+                {
+                    outcome.exchanges.pop();
+                }
+                return (outcome, Some(out));
+            }
             match self.send(&out).await {
                 Ok(resp) => fetch.receive(resp),
                 Err(e) => fetch.network_error(&e.code, &e.detail),
             }
         }
-        fetch.finish()
-    }
-
-    /// Drives a fetch through its preflights only. When the browser would send the request
-    /// itself next, stops there and returns it, unsent, beside the outcome so far.
-    pub async fn drive_preflight_only(
-        &self,
-        mut fetch: corsair_core::Fetch,
-    ) -> (corsair_core::Outcome, Option<Outgoing>) {
-        loop {
-            match fetch.poll() {
-                corsair_core::Next::Send(out)
-                    if out.kind == corsair_core::fetch::ExchangeKind::Preflight =>
-                {
-                    match self.send(&out).await {
-                        Ok(resp) => fetch.receive(resp),
-                        Err(e) => fetch.network_error(&e.code, &e.detail),
-                    }
-                }
-                corsair_core::Next::Send(out) => {
-                    let mut outcome = fetch.finish();
-                    // The request was handed out to send, and was not: it is no exchange.
-                    if outcome
-                        .exchanges
-                        .last()
-                        .is_some_and(|e| e.response.is_none())
-                    {
-                        outcome.exchanges.pop();
-                    }
-                    return (outcome, Some(out));
-                }
-                corsair_core::Next::Done => return (fetch.finish(), None),
-            }
-        }
+        (fetch.finish(), None)
     }
 
     /// Sends one request and returns its response head (the body is not read).

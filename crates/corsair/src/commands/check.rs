@@ -117,26 +117,8 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let Evaluated {
-        spec,
-        outcome,
-        warnings,
-        next,
-    } = runtime.block_on(evaluate(args))?;
-    // Other engines are compared on the whole exchange; a preflight alone is not one.
-    let others = if args.preflight_only {
-        Vec::new()
-    } else {
-        other_browsers(&spec, &outcome)
-    };
-    let report = Report {
-        args,
-        imported,
-        outcome: &outcome,
-        warnings,
-        others,
-        next: next.as_ref(),
-    };
+    let checked = runtime.block_on(evaluate(args))?;
+    let report = checked.report(args, imported);
     match args.format {
         Format::Json => println!(
             "{}",
@@ -144,6 +126,7 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
         ),
         Format::Text => report.text(),
     }
+    let outcome = &checked.outcome;
     Ok(if outcome.net_error.is_some() {
         EXIT_ERROR
     } else if outcome.allowed || (args.preflight_only && outcome.failure.is_none()) {
@@ -155,22 +138,7 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
 
 /// The same check as `corsair check --format json`, for the ui's API.
 pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
-    let Evaluated {
-        spec,
-        outcome,
-        warnings,
-        next,
-    } = evaluate(args).await?;
-    let others = other_browsers(&spec, &outcome);
-    let report = Report {
-        args,
-        imported: None,
-        outcome: &outcome,
-        warnings,
-        others,
-        next: next.as_ref(),
-    };
-    Ok(report.json())
+    Ok(evaluate(args).await?.report(args, None).json())
 }
 
 /// Runs the check: the request spec, the outcome and the warnings about the input.
@@ -201,11 +169,12 @@ async fn evaluate(args: &CheckArgs) -> Result<Evaluated, String> {
         args.insecure,
         Duration::from_secs_f64(args.timeout),
     )?;
-    let (outcome, next) = if args.preflight_only {
-        client.drive_preflight_only(fetch).await
-    } else {
-        (client.drive(fetch).await, None)
-    };
+    let preflight_only = args.preflight_only;
+    let (outcome, next) = client
+        .drive_until(fetch, |out| {
+            preflight_only && out.kind != ExchangeKind::Preflight
+        })
+        .await;
     for d in &outcome.request.dropped {
         warnings.push(format!(
             "the header '{}' is not sent: it is {}",
@@ -220,21 +189,41 @@ async fn evaluate(args: &CheckArgs) -> Result<Evaluated, String> {
     {
         warnings.push(format!("'*' in Access-Control-Allow-Headers was taken to cover Authorization, as {browser} does; the Fetch standard and Chromium do not: list Authorization by name"));
     }
+    // Other engines are compared on the whole exchange; a preflight alone is not one.
+    let others = if preflight_only {
+        Vec::new()
+    } else {
+        other_browsers(&spec, &outcome)
+    };
     Ok(Evaluated {
-        spec,
         outcome,
         warnings,
+        others,
         next,
     })
 }
 
 /// A check's result.
 struct Evaluated {
-    spec: RequestSpec,
     outcome: Outcome,
     warnings: Vec<String>,
+    others: Vec<(Browser, Option<Outcome>)>,
     /// With --preflight-only: the request the browser would send next, not sent.
     next: Option<Outgoing>,
+}
+
+impl Evaluated {
+    /// The report of this check, for text or JSON.
+    fn report<'a>(&'a self, args: &'a CheckArgs, imported: Option<&'a Import>) -> Report<'a> {
+        Report {
+            args,
+            imported,
+            outcome: &self.outcome,
+            warnings: &self.warnings,
+            others: &self.others,
+            next: self.next.as_ref(),
+        }
+    }
 }
 
 /// What the other browsers conclude from the same responses, when they would send the same
@@ -273,8 +262,8 @@ struct Report<'a> {
     /// With --preflight-only: the request the browser would send next, not sent.
     next: Option<&'a Outgoing>,
     outcome: &'a Outcome,
-    warnings: Vec<String>,
-    others: Vec<(Browser, Option<Outcome>)>,
+    warnings: &'a [String],
+    others: &'a [(Browser, Option<Outcome>)],
 }
 
 impl Report<'_> {
@@ -426,7 +415,7 @@ impl Report<'_> {
             let reasons: Vec<String> = r.preflight_reasons.iter().map(|p| p.describe()).collect();
             println!("  preflight     yes: {}", reasons.join("; "));
         }
-        for w in &self.warnings {
+        for w in self.warnings {
             println!("  {WARN}warning{WARN:#}       {w}");
         }
         if let Some(sent) = o.exchanges.iter().find(|e| {

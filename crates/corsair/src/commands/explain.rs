@@ -34,18 +34,21 @@ pub fn run(args: ExplainArgs) -> u8 {
     let found = explain(&text);
     if found.is_empty() {
         let network = is_network_failure(&text);
-        match args.format {
-            Format::Json => println!(
+        let lna = corsair_core::lna::refusal(&text);
+        let bare = bare_error(&text);
+        // A Local Network Access refusal is recognised (and explained), though no CORS kind.
+        let recognised = lna.is_some();
+        match (args.format, lna, bare) {
+            (Format::Json, _, _) => println!(
                 "{}",
                 serde_json::to_string_pretty(&explain_json(&text, &known)).expect("JSON")
             ),
-            Format::Text if network => {
+            (Format::Text, _, _) if network => {
                 println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
                 println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
                 println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
             }
-            Format::Text if corsair_core::lna::refusal(&text).is_some() => {
-                let r = corsair_core::lna::refusal(&text).expect("checked");
+            (Format::Text, Some(r), _) => {
                 println!(
                     "{HEAD}local-network-access{HEAD:#} (chromium wording): the `{}` address space",
                     r.space.name()
@@ -61,10 +64,8 @@ pub fn run(args: ExplainArgs) -> u8 {
                 for f in &r.fixes {
                     println!("  - {f}");
                 }
-                return EXIT_OK;
             }
-            Format::Text if bare_error(&text).is_some() => {
-                let b = bare_error(&text).expect("checked");
+            (Format::Text, None, Some(b)) => {
                 let who = match b.browser {
                     Some(corsair_core::Browser::Chromium) => "In Chromium, the page",
                     Some(corsair_core::Browser::Firefox) => "In Firefox, the page",
@@ -82,19 +83,14 @@ pub fn run(args: ExplainArgs) -> u8 {
                 );
                 println!("    in the Network panel, right-click the request, Copy, Copy as cURL, then: corsair check --from-curl -   (and paste)");
             }
-            Format::Text => {
+            (Format::Text, None, None) => {
                 eprintln!("{BAD}Not recognised as a CORS error.{BAD:#} Paste the whole console line. The messages corsair knows:");
                 for k in KNOWN {
                     eprintln!("  - {k}");
                 }
             }
         }
-        // A Local Network Access refusal is recognised (and explained), though no CORS kind.
-        return if corsair_core::lna::refusal(&text).is_some() {
-            EXIT_OK
-        } else {
-            EXIT_BLOCKED
-        };
+        return if recognised { EXIT_OK } else { EXIT_BLOCKED };
     }
     match args.format {
         Format::Json => {

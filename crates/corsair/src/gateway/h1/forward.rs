@@ -100,6 +100,7 @@ impl Conn {
                 )
                 .await;
         };
+        let method = req.method();
         // The request head for the upstream, and as much of the body as has arrived.
         self.req.clear();
         upstream_head(
@@ -129,7 +130,7 @@ impl Conn {
         // (RFC 9110 §9.2.2) and all of it is in hand.
         let resend = body_left == 0
             && matches!(
-                req.method(),
+                method,
                 "GET" | "HEAD" | "OPTIONS" | "PUT" | "DELETE" | "TRACE"
             );
         let mut conn = loop {
@@ -174,7 +175,7 @@ impl Conn {
                 }
             }
         };
-        let is_head = req.method() == "HEAD";
+        let is_head = method == "HEAD";
         let relayed = self.respond(&mut conn, is_head, d, compiled, facts).await?;
         if relayed.reuse_upstream {
             self.upstream = Some((held_pool.unwrap_or_else(|| Arc::clone(pool)), conn));
