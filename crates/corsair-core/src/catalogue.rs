@@ -37,10 +37,7 @@ fn chromium_preflight_prefix(f: &Failure) -> bool {
 }
 
 fn chromium(f: &Failure, api: Api) -> String {
-    let resource = match api {
-        Api::Fetch => "fetch",
-        Api::Xhr => "XMLHttpRequest",
-    };
+    let resource = api.chromium_resource();
     let hint = encode_hint(f.hint.as_deref().unwrap_or(""));
     let mut s = format!("Access to {resource} at '{}' ", f.url);
     if let Some(initial) = &f.initial_url {
@@ -150,14 +147,15 @@ fn safari(f: &Failure, api: Api) -> String {
             format!("redirection URL {hint} has credentials")
         }
     };
+    let url = f.initial_url.as_deref().unwrap_or(&f.url);
     let api_name = match api {
         Api::Fetch => "Fetch API",
         Api::Xhr => "XMLHttpRequest",
+        // Elements: WebKit's loaders name the resource instead (not yet proven in WebKit).
+        Api::Image => return format!("{first}\nCannot load image {url} due to access control checks."),
+        _ => return format!("{first}\nFailed to load resource: Origin is not allowed by Access-Control-Allow-Origin."),
     };
-    format!(
-        "{first}\n{api_name} cannot load {} due to access control checks.",
-        f.initial_url.as_deref().unwrap_or(&f.url)
-    )
+    format!("{first}\n{api_name} cannot load {url} due to access control checks.")
 }
 
 /// The cause in one sentence, naming the values involved.
@@ -237,7 +235,7 @@ mod tests {
             for stage in [Stage::Preflight, Stage::Actual] {
                 let f = failure(kind, stage, Some("x"));
                 for b in Browser::ALL {
-                    for api in [Api::Fetch, Api::Xhr] {
+                    for api in Api::ALL {
                         let m = console_message(&f, api, b);
                         assert!(m.len() > 40, "{kind:?} {b} {m}");
                     }

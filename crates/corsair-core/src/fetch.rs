@@ -30,10 +30,11 @@ use crate::catalogue;
 use crate::check::cors_check;
 use crate::failure::{Failure, FailureKind, Stage};
 use crate::header;
+use crate::lna::{self, AddressSpace};
 use crate::origin::Origin;
 use crate::preflight::{self, Ask, Grant};
 use crate::redirect::{self, RedirectError};
-use crate::request::{Classified, RequestError, RequestSpec};
+use crate::request::{Classified, Mode, RequestError, RequestSpec};
 use crate::response::ResponseHead;
 use serde::Serialize;
 use url::Url;
@@ -122,6 +123,39 @@ pub struct Fetch {
     grant: Option<Grant>,
     failure: Option<Failure>,
     net_error: Option<NetError>,
+    lna: Option<LnaReport>,
+}
+
+/// What Local Network Access made of the fetch (Chromium only).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LnaReport {
+    /// The page's address space.
+    pub page_space: AddressSpace,
+    /// Whether the page is a secure context.
+    pub secure_context: bool,
+    /// The page's permissions as modelled.
+    pub permissions: lna::Permissions,
+    /// `fetch(url, { targetAddressSpace })`, when set.
+    pub target_address_space: Option<AddressSpace>,
+    /// The space of each connection, in order (preflight, request, redirect hops).
+    pub hops: Vec<LnaHop>,
+    /// Whether any connection needed a permission.
+    pub permission_needed: bool,
+    /// The permission that was needed: `loopback-network` or `local-network`.
+    pub permission: Option<&'static str>,
+    /// `not-applicable`, `allowed` (a permission let it through) or `blocked`.
+    pub outcome: &'static str,
+    /// Why it was blocked.
+    pub blocked: Option<lna::Blocked>,
+}
+
+/// One connection's address space.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LnaHop {
+    /// The URL requested on it.
+    pub url: String,
+    /// Its address space.
+    pub space: AddressSpace,
 }
 
 /// The verdict, with everything that led to it.
@@ -147,6 +181,8 @@ pub struct Outcome {
     pub grant: Option<Grant>,
     /// The URL of the last response.
     pub final_url: String,
+    /// Local Network Access, when the browser enforces it (Chromium).
+    pub lna: Option<LnaReport>,
 }
 
 impl Fetch {
@@ -154,7 +190,22 @@ impl Fetch {
     /// before sending anything.
     pub fn new(spec: &RequestSpec, browser: Browser) -> Result<Fetch, RequestError> {
         let req = spec.classify(browser)?;
+        let lna = (browser == Browser::Chromium).then(|| LnaReport {
+            page_space: spec
+                .lna
+                .page_space
+                .unwrap_or_else(|| AddressSpace::of_origin(&req.origin)),
+            secure_context: req.origin.is_potentially_trustworthy(),
+            permissions: spec.lna.permissions,
+            target_address_space: spec.lna.target_address_space,
+            hops: Vec::new(),
+            permission_needed: false,
+            permission: None,
+            outcome: "not-applicable",
+            blocked: None,
+        });
         Ok(Fetch {
+            lna,
             browser,
             url: req.url.clone(),
             origin: req.origin.clone(),
@@ -171,6 +222,53 @@ impl Fetch {
             net_error: None,
             req,
         })
+    }
+
+    /// The URL the page asked for.
+    pub fn url(&self) -> Url {
+        self.req.url.clone()
+    }
+
+    /// Tells the model the address space of the connection the last request [`Fetch::poll`]
+    /// returned goes to, before it is sent (the IO layer knows it once it has resolved the
+    /// host). Returns whether to send it: `false` when Chromium's Local Network Access refuses
+    /// the connection, and the fetch is then over. Browsers without LNA always say `true`.
+    pub fn connected(&mut self, space: AddressSpace) -> bool {
+        let Some(report) = self.lna.as_mut() else {
+            return true;
+        };
+        report.hops.push(LnaHop {
+            url: self.url.to_string(),
+            space,
+        });
+        let ctx = lna::Context {
+            page_space: report.page_space,
+            secure_context: report.secure_context,
+            permissions: report.permissions,
+            target_address_space: report.target_address_space,
+        };
+        if lna::needs_permission(ctx.page_space, space) {
+            report.permission_needed = true;
+            report.permission = Some(ctx.permissions.for_space(space).1);
+        }
+        match lna::check(&ctx, space) {
+            Ok(needed) => {
+                if needed {
+                    report.outcome = "allowed";
+                }
+                true
+            }
+            Err(blocked) => {
+                report.outcome = "blocked";
+                report.blocked = Some(blocked);
+                // Never sent: no exchange, and nothing more to send.
+                if self.exchanges.last().is_some_and(|e| e.response.is_none()) {
+                    self.exchanges.pop();
+                }
+                self.state = State::Done;
+                false
+            }
+        }
     }
 
     /// Whether CORS applies to the current hop.
@@ -211,10 +309,14 @@ impl Fetch {
                 _ => "cross-site",
             }
         };
+        let mode = match self.req.mode {
+            Mode::Cors => "cors",
+            Mode::NoCors => "no-cors",
+        };
         vec![
-            ("Sec-Fetch-Mode".into(), "cors".into()),
+            ("Sec-Fetch-Mode".into(), mode.into()),
             ("Sec-Fetch-Site".into(), site.into()),
-            ("Sec-Fetch-Dest".into(), "empty".into()),
+            ("Sec-Fetch-Dest".into(), self.req.api.destination().into()),
         ]
     }
 
@@ -261,9 +363,11 @@ impl Fetch {
                 .iter()
                 .any(|(n, _)| n.eq_ignore_ascii_case("accept"))
             {
-                headers.insert(0, ("Accept".into(), "*/*".into()));
+                headers.insert(0, ("Accept".into(), self.req.api.accept().into()));
             }
-            if self.cors() || !matches!(self.method.as_str(), "GET" | "HEAD") {
+            if (self.cors() && self.req.mode == Mode::Cors)
+                || !matches!(self.method.as_str(), "GET" | "HEAD")
+            {
                 headers.push(("Origin".into(), self.origin.to_string()));
             }
             headers.extend(self.fetch_metadata());
@@ -359,7 +463,7 @@ impl Fetch {
     }
 
     fn on_actual(&mut self, resp: ResponseHead) {
-        if self.cors() {
+        if self.cors() && self.req.mode == Mode::Cors {
             if let Err(e) = cors_check(&resp, &self.origin, self.req.credentials, self.browser) {
                 return self.fail(
                     e.kind,
@@ -449,10 +553,12 @@ impl Fetch {
     /// The verdict. Call once [`Fetch::poll`] has returned [`Next::Done`].
     pub fn finish(self) -> Outcome {
         let cross_origin = self.req.cross_origin || self.tainted;
+        let lna_blocked = self.lna.as_ref().is_some_and(|l| l.blocked.is_some());
         Outcome {
             browser: self.browser,
             allowed: self.failure.is_none()
                 && self.net_error.is_none()
+                && !lna_blocked
                 && self.state == State::Done,
             cross_origin,
             preflight: self.preflight_sent
@@ -463,6 +569,7 @@ impl Fetch {
             exchanges: self.exchanges,
             grant: self.grant,
             request: self.req,
+            lna: self.lna,
         }
     }
 }
@@ -477,8 +584,28 @@ impl Outcome {
         self.console_for(self.browser)
     }
 
+    /// The Local Network Access refusal, when Chromium refused to connect.
+    pub fn lna_blocked(&self) -> Option<&lna::Blocked> {
+        self.lna.as_ref()?.blocked.as_ref()
+    }
+
     /// The console message `browser` would print for this outcome.
     pub fn console_for(&self, browser: Browser) -> Option<String> {
+        if let Some(b) = self.lna_blocked() {
+            let initial = self.request.url.as_str();
+            let redirected = if self.final_url != initial {
+                format!("(redirected from '{initial}') ")
+            } else {
+                String::new()
+            };
+            return Some(format!(
+                "Access to {} at '{}' {redirected}from origin '{}' has been blocked by CORS policy: {}",
+                self.request.api.chromium_resource(),
+                self.final_url,
+                self.request.origin,
+                b.reason()
+            ));
+        }
         if let Some(f) = &self.failure {
             return Some(catalogue::console_message(f, self.request.api, browser));
         }
@@ -493,6 +620,9 @@ impl Outcome {
 
     /// The failure's cause in one sentence.
     pub fn cause(&self) -> Option<String> {
+        if let Some(b) = self.lna_blocked() {
+            return Some(b.cause(&self.request.origin.to_string()));
+        }
         if let Some(f) = &self.failure {
             return Some(catalogue::cause(f));
         }

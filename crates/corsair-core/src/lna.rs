@@ -1,23 +1,55 @@
-//! Chromium's Local Network Access (LNA, Chromium 142 and later), as far as `explain` reads it:
-//! a page in a less private address space (public) that calls a more private one (local, the
-//! LAN; loopback, this machine) needs the user's permission. Without it the console reads like a
-//! CORS error, "Access to fetch at '…' from origin '…' has been blocked by CORS policy:
-//! Permission was denied for this request to access the `loopback` address space.", yet no
-//! response header can fix it: the request never reaches the server.
+//! Chromium's Local Network Access (LNA): a page in a less private address space (public) that
+//! calls a more private one (local, the LAN; loopback, this machine) needs the user's
+//! permission. Without it the console reads like a CORS error, "Access to fetch at '…' from
+//! origin '…' has been blocked by CORS policy: Permission was denied for this request to access
+//! the `loopback` address space.", yet no response header can fix it: the request never reaches
+//! the server.
+//!
+//! Two parts: [`check`] decides, for one connection, what Chromium does (the model `corsair
+//! check` runs, proven against headless Chromium by the LNA differential), and [`refusal`] /
+//! [`legacy`] read a pasted console message back (what `corsair explain` runs).
 //!
 //! Address spaces follow Chromium's `IPAddressToIPAddressSpace`: loopback (127.0.0.0/8, ::1),
 //! local (RFC 1918, link-local, CGNAT 100.64.0.0/10, unique-local fc00::/7, fe80::/10, and the
 //! IPv4-mapped forms), public (everything else). Messages name `unknown` when Chromium could not
 //! tell (a proxy, an address not yet known).
+//!
+//! What Chromium 156 does, in order, for each connection a request makes (preflight, request,
+//! every redirect hop), as observed in the installed browser:
+//! 1. `fetch(url, { targetAddressSpace })` names a space and the address is in another one: the
+//!    request fails ("Request had a target IP address space of `local` yet the resource is in
+//!    address space `loopback`."), whatever the page's own space.
+//! 2. The target is no more private than the page (public to public, local to local or
+//!    loopback, loopback to anything): no LNA check. Chromium 156 lets a local page reach
+//!    loopback without asking.
+//! 3. A public page calling local or loopback from a non-secure context (plain http on a name
+//!    that is not localhost) fails ("The request client is not a secure context and the
+//!    resource is in more-private address space `loopback`."); no permission can be granted to
+//!    such a page.
+//! 4. Otherwise the page needs a permission: `loopback-network` for loopback targets,
+//!    `local-network` for local ones (one "local network access" prompt for the user). Granted:
+//!    the request goes ahead, then CORS applies as usual. Denied: "Permission was denied for this
+//!    request to access the `loopback` address space." In a fresh profile the permission is
+//!    undecided: a desktop browser shows the prompt and holds the request until the user
+//!    answers; headless Chromium (and any automation) denies it at once.
+//!
+//! History: Chromium 94 blocked non-secure public pages from private addresses (the
+//! "not a secure context" message). Chromium 104 to 141 sent Private Network Access preflights
+//! (`Access-Control-Request-Private-Network: true`, answered with
+//! `Access-Control-Allow-Private-Network: true`) but never enforced them in stable releases;
+//! Electron apps and managed browsers built on those versions may still ask for the header.
+//! Those builds named the spaces differently: `local` meant this machine (today's loopback) and
+//! `private` meant the LAN (today's local). Chromium 138 brought LNA behind a flag and
+//! Chromium 142 turned it on for everyone; from then on the preflight and its header do nothing.
 
 use crate::Browser;
 use core::net::IpAddr;
 use regex::Regex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
 /// An address space, from the most to the least private.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AddressSpace {
     /// This machine.
@@ -59,6 +91,27 @@ impl AddressSpace {
         }
     }
 
+    /// The space Chromium gives the page at `origin` when only the origin is known: an IP
+    /// address's own space, loopback for `localhost` and names under it, and public for any
+    /// other name (Chromium really takes the address the page was loaded from; a page served
+    /// from the LAN under a name needs `--page-space local`).
+    pub fn of_origin(origin: &crate::Origin) -> AddressSpace {
+        let Some(t) = origin.tuple() else {
+            return AddressSpace::Public;
+        };
+        match crate::host::Host::parse(&t.host) {
+            Ok(crate::host::Host::Ipv4(a)) => AddressSpace::of_ip(IpAddr::V4(a)),
+            Ok(crate::host::Host::Ipv6(a)) => AddressSpace::of_ip(IpAddr::V6(a)),
+            Ok(h) if h.is_loopback() => AddressSpace::Loopback,
+            _ => AddressSpace::Public,
+        }
+    }
+
+    /// Whether this space is more private than `other` (loopback over local over public).
+    pub fn is_more_private_than(self, other: AddressSpace) -> bool {
+        self != AddressSpace::Unknown && other != AddressSpace::Unknown && self < other
+    }
+
     /// The name in Chromium's messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -70,14 +123,255 @@ impl AddressSpace {
     }
 }
 
+impl std::str::FromStr for AddressSpace {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "loopback" => Ok(AddressSpace::Loopback),
+            "local" => Ok(AddressSpace::Local),
+            "public" => Ok(AddressSpace::Public),
+            "private" => Err("'private' is the old name of the local space (Chromium before 142 called the LAN 'private' and this machine 'local'): use local for a LAN address, loopback for this machine".into()),
+            other => Err(format!("unknown address space '{other}': use public, local or loopback")),
+        }
+    }
+}
+
+/// The state of one of the page's permissions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// The user (or an administrator, or automation) allowed it.
+    Granted,
+    /// The user blocked it.
+    Denied,
+    /// Never decided: a fresh profile. A desktop browser prompts; headless Chromium denies.
+    #[default]
+    Prompt,
+}
+
+/// The page's two Local Network Access permissions (Chromium 156 keeps one for each space; the
+/// prompt asks for the one the request needs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Permissions {
+    /// `loopback-network`: apps on this device.
+    pub loopback: Permission,
+    /// `local-network`: devices on the local network.
+    pub local: Permission,
+}
+
+impl Permissions {
+    /// Both permissions in one state.
+    pub fn both(p: Permission) -> Permissions {
+        Permissions {
+            loopback: p,
+            local: p,
+        }
+    }
+
+    /// The permission a request to `space` needs, with its Chromium name.
+    pub fn for_space(&self, space: AddressSpace) -> (Permission, &'static str) {
+        match space {
+            AddressSpace::Loopback => (self.loopback, "loopback-network"),
+            _ => (self.local, "local-network"),
+        }
+    }
+}
+
+/// What the page brings to a Local Network Access check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Context {
+    /// The page's address space.
+    pub page_space: AddressSpace,
+    /// Whether the page is a secure context (https, or http on loopback / localhost).
+    pub secure_context: bool,
+    /// The page's permissions.
+    pub permissions: Permissions,
+    /// The `targetAddressSpace` option of `fetch()`, when the page set it.
+    pub target_address_space: Option<AddressSpace>,
+}
+
+/// Why Chromium refused to connect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "reason")]
+pub enum Blocked {
+    /// `targetAddressSpace` named another space than the address is in.
+    TargetSpaceMismatch {
+        /// What the page declared.
+        declared: AddressSpace,
+        /// Where the address really is.
+        actual: AddressSpace,
+    },
+    /// A non-secure page reached for a more private space.
+    InsecureContext {
+        /// The target's space.
+        space: AddressSpace,
+    },
+    /// The permission was denied, or (fresh profile, headless) never granted.
+    PermissionDenied {
+        /// The target's space.
+        space: AddressSpace,
+        /// Whether the permission was undecided (a desktop browser would have prompted).
+        undecided: bool,
+    },
+}
+
+impl Blocked {
+    /// The reason as Chromium 156 words it, after "has been blocked by CORS policy: ".
+    pub fn reason(&self) -> String {
+        match self {
+            Blocked::TargetSpaceMismatch { declared, actual } => format!(
+                "Request had a target IP address space of `{}` yet the resource is in address space `{}`.",
+                declared.name(),
+                actual.name()
+            ),
+            Blocked::InsecureContext { space } => format!(
+                "The request client is not a secure context and the resource is in more-private address space `{}`.",
+                space.name()
+            ),
+            Blocked::PermissionDenied { space, .. } => format!(
+                "Permission was denied for this request to access the `{}` address space.",
+                space.name()
+            ),
+        }
+    }
+
+    /// Why it happened, in one sentence or two.
+    pub fn cause(&self, page: &str) -> String {
+        match self {
+            Blocked::TargetSpaceMismatch { declared, actual } => format!(
+                "The page passed targetAddressSpace: \"{}\" to fetch(), but the server's address is in the {} space; Chromium refuses a request whose declared space is wrong, before it is sent.",
+                declared.name(),
+                actual.name()
+            ),
+            Blocked::InsecureContext { space } => format!(
+                "Local Network Access: {page} is a public page that is not a secure context (plain http, not localhost), and the target is on {}. Chromium never lets such a page reach a more private space, and cannot even ask the user. The request was not sent, so no response header can fix it.",
+                space_words(*space)
+            ),
+            Blocked::PermissionDenied { space, undecided } => {
+                let who = if *undecided {
+                    "the permission is undecided (a fresh profile): a desktop browser shows the prompt and holds the request until the user answers; headless and automated Chromium deny it at once"
+                } else {
+                    "the user has blocked it"
+                };
+                format!(
+                    "Local Network Access (Chromium 142 and later): {page} is a public page and the target is on {}, which needs the page's {} permission; {who}. The request was not sent, so no response header (CORS, or the old Access-Control-Allow-Private-Network) can fix this.",
+                    space_words(*space),
+                    Permissions::default().for_space(*space).1
+                )
+            }
+        }
+    }
+
+    /// What can fix it, most likely first. None of them is a response header.
+    pub fn fixes(&self, page: &str) -> Vec<String> {
+        match self {
+            Blocked::TargetSpaceMismatch { actual, .. } => vec![
+                format!("Pass the space the address is really in, targetAddressSpace: \"{}\", or leave the option out (it is only needed to reach a plain-http device from an https page).", actual.name()),
+                "Derive the space from the address (127.0.0.0/8 and ::1 are loopback; 10/8, 172.16/12, 192.168/16, 169.254/16, 100.64/10, fc00::/7 and fe80::/10 are local) instead of hard-coding it.".to_string(),
+            ],
+            Blocked::InsecureContext { .. } => vec![
+                format!("Serve {page} over https (or open it at http://localhost during development): only a secure context can ask for local network access."),
+                "Or put the page and the API behind one origin with a dev proxy (corsair dev, Vite's server.proxy, webpack's devServer.proxy): same-space requests need no permission.".to_string(),
+                "In a managed browser, an administrator can allow the origin with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
+            ],
+            Blocked::PermissionDenied { space, .. } => lna_fixes(page, *space),
+        }
+    }
+}
+
+fn space_words(space: AddressSpace) -> &'static str {
+    match space {
+        AddressSpace::Loopback => "this machine (localhost, 127.0.0.1)",
+        AddressSpace::Local => "the local network (a LAN, VPN or CGNAT address such as 192.168.x.x, 10.x.x.x or 100.64.x.x)",
+        AddressSpace::Public => "the public internet",
+        AddressSpace::Unknown => "an address space Chromium could not determine (often a proxy, or an address resolved late)",
+    }
+}
+
+fn lna_fixes(page: &str, space: AddressSpace) -> Vec<String> {
+    let mut fixes = vec![
+        format!("Allow it in the browser: click the icon left of the address bar on {page}, open Site settings, and allow local network access (devices on your network, or apps on this device). A page can only ask from a secure context (https://), and the prompt shows on the first such request."),
+        "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (corsair dev, Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
+        "From an https page to a plain-http device or service, pass the target's space to fetch, fetch(url, { targetAddressSpace: \"local\" }) (or \"loopback\"), or the request is also blocked as mixed content; the space must be the one the address really is in, or the request fails.".to_string(),
+        "In a managed browser, an administrator can allow origins with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
+        "In a cross-origin iframe, the embedding page delegates the permission: <iframe allow=\"local-network-access\">.".to_string(),
+    ];
+    if space == AddressSpace::Unknown {
+        fixes.insert(0, "Find out what the URL resolves to: a proxy or PAC file makes Chromium treat the space as unknown; try without the proxy, or use the IP address the API really has.".to_string());
+    }
+    fixes
+}
+
+/// What Chromium does about Local Network Access when a page in `ctx` connects to an address
+/// in `target`: `Ok(true)` when the request needed (and had) the permission, `Ok(false)` when
+/// LNA does not apply, `Err` when the connection is refused. See the module for the order.
+pub fn check(ctx: &Context, target: AddressSpace) -> Result<bool, Blocked> {
+    if let Some(declared) = ctx.target_address_space {
+        if declared != target && target != AddressSpace::Unknown {
+            return Err(Blocked::TargetSpaceMismatch {
+                declared,
+                actual: target,
+            });
+        }
+    }
+    if !needs_permission(ctx.page_space, target) {
+        return Ok(false);
+    }
+    if !ctx.secure_context {
+        return Err(Blocked::InsecureContext { space: target });
+    }
+    match ctx.permissions.for_space(target).0 {
+        Permission::Granted => Ok(true),
+        p => Err(Blocked::PermissionDenied {
+            space: target,
+            undecided: p == Permission::Prompt,
+        }),
+    }
+}
+
+/// Whether a page in `page` needs a permission to reach `target`: only a public page, and only
+/// for local and loopback targets (Chromium 156 lets a local page reach loopback).
+pub fn needs_permission(page: AddressSpace, target: AddressSpace) -> bool {
+    page == AddressSpace::Public && target.is_more_private_than(page)
+}
+
+/// Which Local Network Access (or legacy Private Network Access) message it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RefusalKind {
+    /// "Permission was denied for this request to access the `X` address space."
+    PermissionDenied,
+    /// "Request had a target IP address space of `X` yet the resource is in address space `Y`."
+    TargetSpaceMismatch,
+    /// "The request client is not a secure context and the resource is in more-private address space `X`."
+    InsecureContext,
+    /// Legacy: "Request had no target IP address space, yet the resource is in address space `X`."
+    NoTargetSpace,
+    /// Legacy: "No 'Access-Control-Allow-Private-Network' header was present in the preflight response ..."
+    PreflightMissingAllowPrivateNetwork,
+    /// Legacy: "The 'Access-Control-Allow-Private-Network' header ... had a value of 'V',  not 'true'."
+    PreflightInvalidAllowPrivateNetwork,
+    /// Legacy: "No 'Private-Network-Access-Id' (or -Name) header was present in the preflight response ..."
+    PreflightMissingDeviceHeader,
+    /// Legacy: "Unable to ask for permission to access the `X` IP address space."
+    PermissionUnavailable,
+}
+
 /// A Local Network Access refusal read from a console message.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LnaRefusal {
     /// The browser whose wording it is (Chromium and browsers built on it).
     pub browser: Browser,
-    /// The space the request was refused for.
+    /// Which message it is.
+    pub kind: RefusalKind,
+    /// Whether it is a Private Network Access message from Chromium before 142 (or an Electron
+    /// build on one), whose space names differ: `local` meant this machine, `private` the LAN.
+    pub legacy: bool,
+    /// The space the request was refused for, in today's names.
     pub space: AddressSpace,
-    /// What asked: `fetch`, `XMLHttpRequest`, `script`, `font`, `image`, `stylesheet`, ...
+    /// The space the page declared with `targetAddressSpace`, for a mismatch.
+    pub declared: Option<AddressSpace>,
+    /// What asked: `fetch`, `XMLHttpRequest`, `script`, `font`, `image`, `CSS stylesheet`, ...
     pub destination: Option<String>,
     /// The URL requested, when the message names it.
     pub url: Option<String>,
@@ -85,53 +379,149 @@ pub struct LnaRefusal {
     pub origin: Option<String>,
     /// Why it happened.
     pub cause: String,
-    /// What can fix it, most likely first. None of them is a response header.
+    /// What can fix it, most likely first.
     pub fixes: Vec<String>,
 }
 
-fn pattern() -> &'static Regex {
+const SPACE: &str = r"[`'‘’]?(loopback|local|private|public|unknown)[`'‘’]?";
+
+fn prefix() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"(?:Access to (\w+) at '?([^'\s]*)'? from origin '?([^'\s]*)'? has been blocked by CORS policy: )?Permission was denied for this request to access the [`'‘’]?(loopback|local|public|unknown)[`'‘’]? address space")
+        Regex::new(r"Access to (\w+(?: stylesheet)?) at '?([^'\s]*)'?(?: \(redirected from '?[^'\s]*'?\))? from origin '?([^'\s]*)'? has been blocked by CORS policy: ")
             .expect("a valid pattern")
     })
 }
 
-/// The Local Network Access refusal in `text`, if there is one.
-pub fn refusal(text: &str) -> Option<LnaRefusal> {
-    let c = pattern().captures(text)?;
-    let space = match &c[4] {
+fn reasons() -> &'static [(RefusalKind, Regex)] {
+    static R: OnceLock<Vec<(RefusalKind, Regex)>> = OnceLock::new();
+    R.get_or_init(|| {
+        let r = |k, p: &str| (k, Regex::new(&p.replace("SPACE", SPACE)).expect("a valid pattern"));
+        vec![
+            r(RefusalKind::PermissionDenied, r"Permission was denied for this request to access the SPACE address space"),
+            r(RefusalKind::TargetSpaceMismatch, r"Request had a target IP address space of SPACE,? yet the resource is in address space SPACE"),
+            r(RefusalKind::NoTargetSpace, r"Request had no target IP address space, yet the resource is in address space SPACE"),
+            r(RefusalKind::InsecureContext, r"The request client is not a secure context and the resource is in more-private address space SPACE"),
+            r(RefusalKind::PreflightMissingAllowPrivateNetwork, r"No 'Access-Control-Allow-Private-Network' header was present in the preflight response for this private network request targeting the SPACE address space"),
+            r(RefusalKind::PreflightInvalidAllowPrivateNetwork, r"The 'Access-Control-Allow-Private-Network' header in the preflight response for this private network request targeting the SPACE address space had a value of"),
+            r(RefusalKind::PreflightMissingDeviceHeader, r"No 'Private-Network-Access-(?:Id|Name)' header was present in the preflight response for this private network request targeting the SPACE address space"),
+            r(RefusalKind::PermissionUnavailable, r"Unable to ask for permission to access the SPACE IP address space"),
+        ]
+    })
+}
+
+/// A space named in a message, in today's names. `legacy` says the message is from the Private
+/// Network Access era, when `local` meant this machine and `private` the LAN.
+fn space_named(name: &str, legacy: bool) -> AddressSpace {
+    match name {
         "loopback" => AddressSpace::Loopback,
-        "local" => AddressSpace::Local,
+        "local" if legacy => AddressSpace::Loopback,
+        "local" | "private" => AddressSpace::Local,
         "public" => AddressSpace::Public,
         _ => AddressSpace::Unknown,
-    };
-    let destination = c.get(1).map(|m| m.as_str().to_string());
-    let url = c.get(2).map(|m| m.as_str().to_string());
-    let origin = c.get(3).map(|m| m.as_str().to_string());
-    let page = origin.as_deref().unwrap_or("your page");
-    let target = match space {
-        AddressSpace::Loopback => "this machine (localhost, 127.0.0.1)",
-        AddressSpace::Local => "the local network (a LAN, VPN or CGNAT address such as 192.168.x.x, 10.x.x.x or 100.64.x.x)",
-        AddressSpace::Public => "the public internet",
-        AddressSpace::Unknown => "an address space Chromium could not determine (often a proxy, or an address resolved late)",
-    };
-    let cause = format!(
-        "Local Network Access (Chromium 142 and later): {page} is in a less private address space than the target, which is on {target}, and the user has not allowed {page} to reach it. The request never reached the server, so no response header (CORS, or the old Access-Control-Allow-Private-Network) can fix this."
-    );
-    let mut fixes = vec![
-        format!("Allow it in the browser: click the icon left of the address bar on {page}, open Site settings, and allow the site's local network access (the permission for devices on your network, or for apps on this device). A page can only ask from a secure context (https://), and the prompt shows on the first such request."),
-        "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
-        "From an https page to a plain-http device or service, pass the target's space to fetch, fetch(url, { targetAddressSpace: \"local\" }) (or \"loopback\"), or the request is also blocked as mixed content; the space must be the one the address really is in, or the request fails.".to_string(),
-        "In a managed browser, an administrator can allow origins with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
-        "In an iframe, the embedding page must delegate the permission: <iframe allow=\"local-network-access\">.".to_string(),
-    ];
-    if space == AddressSpace::Unknown {
-        fixes.insert(0, "Find out what the URL resolves to: a proxy or PAC file makes Chromium treat the space as unknown; try without the proxy, or use the IP address the API really has.".to_string());
     }
+}
+
+/// The Local Network Access (or legacy Private Network Access) refusal in `text`, if there is
+/// one: every wording of Chromium's `cors_error_string.cc` for them, with or without the
+/// "Access to … at … from origin …" prefix.
+pub fn refusal(text: &str) -> Option<LnaRefusal> {
+    let (kind, c) = reasons()
+        .iter()
+        .find_map(|(k, r)| r.captures(text).map(|c| (*k, c)))?;
+    let names: Vec<&str> = c.iter().skip(1).flatten().map(|m| m.as_str()).collect();
+    // PNA-only messages, and any message naming `private`, use the old names.
+    let legacy = !matches!(
+        kind,
+        RefusalKind::PermissionDenied
+            | RefusalKind::TargetSpaceMismatch
+            | RefusalKind::InsecureContext
+    ) || names.contains(&"private");
+    let before = &text[..c.get(0).map_or(0, |m| m.start())];
+    let p = prefix().captures(before);
+    let destination = p
+        .as_ref()
+        .and_then(|p| p.get(1))
+        .map(|m| m.as_str().to_string());
+    let url = p
+        .as_ref()
+        .and_then(|p| p.get(2))
+        .map(|m| m.as_str().to_string());
+    let origin = p
+        .as_ref()
+        .and_then(|p| p.get(3))
+        .map(|m| m.as_str().to_string());
+    let page = origin.clone().unwrap_or_else(|| "your page".to_string());
+    let (declared, space) = match kind {
+        RefusalKind::TargetSpaceMismatch => (
+            Some(space_named(names[0], legacy)),
+            space_named(names[1], legacy),
+        ),
+        _ => (None, space_named(names[0], legacy)),
+    };
+    let ambiguous = kind == RefusalKind::InsecureContext && names[0] == "local";
+    let (cause, fixes) = match kind {
+        RefusalKind::PermissionDenied => {
+            let b = Blocked::PermissionDenied { space, undecided: false };
+            let cause = format!(
+                "Local Network Access (Chromium 142 and later): {page} is in a less private address space than the target, which is on {}, and the user has not allowed {page} to reach it (or, headless or automated, nobody could). The request never reached the server, so no response header (CORS, or the old Access-Control-Allow-Private-Network) can fix this.",
+                space_words(space)
+            );
+            (cause, b.fixes(&page))
+        }
+        RefusalKind::TargetSpaceMismatch => {
+            let b = Blocked::TargetSpaceMismatch { declared: declared.unwrap_or(AddressSpace::Unknown), actual: space };
+            let mut cause = b.cause(&page);
+            if declared == Some(AddressSpace::Unknown) {
+                cause = format!("The request was made without a target address space Chromium could use (older builds print `unknown` here), and the server is on {}: a Private Network Access rule of Chromium before 142 refused it before sending.", space_words(space));
+            }
+            (cause, b.fixes(&page))
+        }
+        RefusalKind::InsecureContext => {
+            let b = Blocked::InsecureContext { space };
+            let mut cause = b.cause(&page);
+            if ambiguous {
+                cause.push_str(" Which space `local` means depends on the version: the local network (LAN) in Chromium 142 and later, this machine (loopback) in the older Private Network Access naming.");
+            }
+            (cause, b.fixes(&page))
+        }
+        RefusalKind::NoTargetSpace => (
+            format!("Private Network Access (Chromium before 142, or an Electron build on one): the request reached an address on {} that the page did not declare; the older rule refused it before sending.", space_words(space)),
+            vec![
+                "Update the browser: Chromium 142 and later replace this rule with the Local Network Access permission.".to_string(),
+                format!("In the old builds, declare the space: fetch(url, {{ targetAddressSpace: \"{}\" }}) with that version's names (private for a LAN address, local for this machine).", if space == AddressSpace::Loopback { "local" } else { "private" }),
+                "Or put the page and the API behind one origin with a dev proxy (corsair dev).".to_string(),
+            ],
+        ),
+        RefusalKind::PreflightMissingAllowPrivateNetwork | RefusalKind::PreflightInvalidAllowPrivateNetwork => (
+            format!("Private Network Access preflight (Chromium 104 to 141, Electron builds on them): the page reached {} and the browser sent a preflight with Access-Control-Request-Private-Network: true; the answer did not carry Access-Control-Allow-Private-Network: true.", space_words(space)),
+            vec![
+                "For those browsers, answer the preflight with Access-Control-Allow-Private-Network: true (exactly 'true'), besides the usual Access-Control-Allow-Origin and -Methods/-Headers.".to_string(),
+                "Chromium 142 and later ignore the header and ask the user instead (Local Network Access): plan for the permission prompt, https pages and targetAddressSpace.".to_string(),
+                "Or put the page and the API behind one origin with a dev proxy (corsair dev): same-origin requests need none of this.".to_string(),
+            ],
+        ),
+        RefusalKind::PreflightMissingDeviceHeader => (
+            format!("Private Network Access permission trial (Chromium about 117 to 141): a non-secure page asked to reach a device on {}; the device's preflight answer must name itself with Private-Network-Access-Id and Private-Network-Access-Name.", space_words(space)),
+            vec![
+                "For those builds, answer the preflight with Private-Network-Access-Id (the device's MAC-like id) and Private-Network-Access-Name (a display name), plus Access-Control-Allow-Private-Network: true.".to_string(),
+                "Chromium 142 and later dropped this in favour of the Local Network Access permission: serve the page over https and let the user allow it.".to_string(),
+            ],
+        ),
+        RefusalKind::PermissionUnavailable => (
+            format!("Private Network Access (Chromium before 142): the browser could not show a permission prompt for {} (no window, a background context, or the feature turned off).", space_words(space)),
+            vec![
+                "Update the browser: Chromium 142 and later use the Local Network Access permission prompt.".to_string(),
+                "Make the request from a visible top-level page, or put the page and the API behind one origin with a dev proxy (corsair dev).".to_string(),
+            ],
+        ),
+    };
     Some(LnaRefusal {
         browser: Browser::Chromium,
+        kind,
+        legacy,
         space,
+        declared,
         destination,
         url,
         origin,
@@ -204,5 +594,184 @@ mod tests {
             refusal("No 'Access-Control-Allow-Origin' header is present"),
             None
         );
+    }
+
+    fn ctx(page: AddressSpace, secure: bool, p: Permission, tas: Option<AddressSpace>) -> Context {
+        Context {
+            page_space: page,
+            secure_context: secure,
+            permissions: Permissions::both(p),
+            target_address_space: tas,
+        }
+    }
+
+    #[test]
+    fn the_decision_follows_chromium_156s_order() {
+        use AddressSpace::*;
+        use Permission::*;
+        // Public to more private: the permission decides, in a secure context.
+        assert_eq!(check(&ctx(Public, true, Granted, None), Loopback), Ok(true));
+        assert_eq!(
+            check(&ctx(Public, true, Prompt, None), Local),
+            Err(Blocked::PermissionDenied {
+                space: Local,
+                undecided: true
+            })
+        );
+        assert_eq!(
+            check(&ctx(Public, true, Denied, None), Loopback),
+            Err(Blocked::PermissionDenied {
+                space: Loopback,
+                undecided: false
+            })
+        );
+        // Not a secure context: refused whatever the permission.
+        assert_eq!(
+            check(&ctx(Public, false, Granted, None), Local),
+            Err(Blocked::InsecureContext { space: Local })
+        );
+        // No more private: no check. A local page reaches loopback unasked in Chromium 156.
+        for (page, target) in [
+            (Public, Public),
+            (Local, Local),
+            (Local, Loopback),
+            (Loopback, Public),
+            (Local, Public),
+        ] {
+            assert_eq!(
+                check(&ctx(page, false, Denied, None), target),
+                Ok(false),
+                "{page:?} {target:?}"
+            );
+        }
+        // targetAddressSpace is checked first, for every page.
+        assert_eq!(
+            check(&ctx(Loopback, true, Granted, Some(Local)), Public),
+            Err(Blocked::TargetSpaceMismatch {
+                declared: Local,
+                actual: Public
+            })
+        );
+        assert_eq!(
+            check(&ctx(Public, false, Prompt, Some(Local)), Loopback),
+            Err(Blocked::TargetSpaceMismatch {
+                declared: Local,
+                actual: Loopback
+            })
+        );
+        assert_eq!(
+            check(&ctx(Public, true, Granted, Some(Local)), Local),
+            Ok(true)
+        );
+        // Per-space permissions.
+        let mut c = ctx(Public, true, Denied, None);
+        c.permissions.loopback = Granted;
+        assert_eq!(check(&c, Loopback), Ok(true));
+        assert!(check(&c, Local).is_err());
+    }
+
+    #[test]
+    fn page_spaces_come_from_parsed_hosts() {
+        let of = |o: &str| AddressSpace::of_origin(&crate::Origin::parse(o).unwrap());
+        assert_eq!(of("http://127.0.0.1:3000"), AddressSpace::Loopback);
+        assert_eq!(of("http://localhost:3000"), AddressSpace::Loopback);
+        assert_eq!(of("http://app.localhost"), AddressSpace::Loopback);
+        assert_eq!(of("http://192.168.1.4"), AddressSpace::Local);
+        assert_eq!(of("http://[::1]:8080"), AddressSpace::Loopback);
+        assert_eq!(of("https://app.example.com"), AddressSpace::Public);
+        // A name that starts like an address is a name.
+        assert_eq!(of("http://127.attacker.example"), AddressSpace::Public);
+        assert!("private"
+            .parse::<AddressSpace>()
+            .unwrap_err()
+            .contains("local"));
+    }
+
+    #[test]
+    fn every_wording_is_read_with_its_era() {
+        let r = refusal("Access to fetch at 'http://127.0.0.1:7717/health' from origin 'https://app.fullsite.mx' has been blocked by CORS policy: Request had a target IP address space of `local` yet the resource is in address space `loopback`.").unwrap();
+        assert_eq!(
+            (r.kind, r.declared, r.space, r.legacy),
+            (
+                RefusalKind::TargetSpaceMismatch,
+                Some(AddressSpace::Local),
+                AddressSpace::Loopback,
+                false
+            )
+        );
+        assert!(r.fixes[0].contains("\"loopback\""));
+        let r = refusal("Access to fetch at 'http://10.0.0.2/x' from origin 'http://app.test' has been blocked by CORS policy: The request client is not a secure context and the resource is in more-private address space `private`.").unwrap();
+        assert_eq!(
+            (r.kind, r.space, r.legacy),
+            (RefusalKind::InsecureContext, AddressSpace::Local, true)
+        );
+        assert!(r.fixes[0].contains("https"));
+        let r = refusal("The request client is not a secure context and the resource is in more-private address space `local`.").unwrap();
+        assert!(r.cause.contains("depends on the version"));
+        let r = refusal("Access to fetch at 'http://localhost:3000/' from origin 'https://x.example' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Private-Network' header was present in the preflight response for this private network request targeting the `local` address space.").unwrap();
+        assert_eq!(
+            (r.kind, r.space, r.legacy),
+            (
+                RefusalKind::PreflightMissingAllowPrivateNetwork,
+                AddressSpace::Loopback,
+                true
+            )
+        );
+        assert!(r.fixes[0].contains("Access-Control-Allow-Private-Network: true"));
+        assert!(r.fixes[1].contains("142"));
+        let r = refusal("The 'Access-Control-Allow-Private-Network' header in the preflight response for this private network request targeting the `private` address space had a value of 'yes',  not 'true'.").unwrap();
+        assert_eq!(
+            (r.kind, r.space),
+            (
+                RefusalKind::PreflightInvalidAllowPrivateNetwork,
+                AddressSpace::Local
+            )
+        );
+        let r = refusal(
+            "Request had no target IP address space, yet the resource is in address space `local`.",
+        )
+        .unwrap();
+        assert_eq!(
+            (r.kind, r.space),
+            (RefusalKind::NoTargetSpace, AddressSpace::Loopback)
+        );
+        let r = refusal("No 'Private-Network-Access-Name' header was present in the preflight response for this private network request targeting the `private` address space.").unwrap();
+        assert_eq!(r.kind, RefusalKind::PreflightMissingDeviceHeader);
+        let r = refusal("Unable to ask for permission to access the `local` IP address space.")
+            .unwrap();
+        assert_eq!(r.kind, RefusalKind::PermissionUnavailable);
+        let r = refusal("Access to CSS stylesheet at 'http://192.168.0.2/a.css' from origin 'https://s.example' has been blocked by CORS policy: Permission was denied for this request to access the `local` address space.").unwrap();
+        assert_eq!(r.destination.as_deref(), Some("CSS stylesheet"));
+        assert_eq!(r.url.as_deref(), Some("http://192.168.0.2/a.css"));
+    }
+
+    #[test]
+    fn blocked_reasons_are_chromiums_words() {
+        let b = Blocked::PermissionDenied {
+            space: AddressSpace::Loopback,
+            undecided: true,
+        };
+        assert_eq!(
+            b.reason(),
+            "Permission was denied for this request to access the `loopback` address space."
+        );
+        // What the model prints, explain reads back.
+        for b in [
+            b,
+            Blocked::InsecureContext {
+                space: AddressSpace::Local,
+            },
+            Blocked::TargetSpaceMismatch {
+                declared: AddressSpace::Public,
+                actual: AddressSpace::Loopback,
+            },
+        ] {
+            let r = refusal(&b.reason()).unwrap();
+            assert!(!r.legacy, "{}", b.reason());
+            assert!(b
+                .fixes("p")
+                .iter()
+                .all(|f| !f.contains("Access-Control-Allow")));
+        }
     }
 }

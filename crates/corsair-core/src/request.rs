@@ -9,7 +9,8 @@ use crate::origin::{Origin, OriginError};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// Which API the page uses; it changes a few words of the console message.
+/// Which API or element makes the request. Each has its destination, request mode, credentials
+/// mode and console wording ("Access to font at ...").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
@@ -18,6 +19,112 @@ pub enum Api {
     Fetch,
     /// `XMLHttpRequest`.
     Xhr,
+    /// A web font (`@font-face`, `new FontFace`): always CORS, credentials same-origin.
+    Font,
+    /// `<img crossorigin>`: CORS only with the attribute.
+    Image,
+    /// A classic `<script crossorigin>`: CORS only with the attribute.
+    Script,
+    /// `<script type="module">`: always CORS.
+    Module,
+    /// `<link rel="stylesheet" crossorigin>`: CORS only with the attribute.
+    Stylesheet,
+}
+
+impl Api {
+    /// Every API, in a stable order.
+    pub const ALL: [Api; 7] = [
+        Api::Fetch,
+        Api::Xhr,
+        Api::Font,
+        Api::Image,
+        Api::Script,
+        Api::Module,
+        Api::Stylesheet,
+    ];
+
+    /// The name on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Fetch => "fetch",
+            Api::Xhr => "xhr",
+            Api::Font => "font",
+            Api::Image => "image",
+            Api::Script => "script",
+            Api::Module => "module",
+            Api::Stylesheet => "stylesheet",
+        }
+    }
+
+    /// Whether it is an element's request (GET, no headers, no body, no page-set credentials).
+    pub fn is_element(self) -> bool {
+        !matches!(self, Api::Fetch | Api::Xhr)
+    }
+
+    /// What Chromium's console calls it: "Access to {this} at ...".
+    pub fn chromium_resource(self) -> &'static str {
+        match self {
+            Api::Fetch => "fetch",
+            Api::Xhr => "XMLHttpRequest",
+            Api::Font => "font",
+            Api::Image => "image",
+            Api::Script | Api::Module => "script",
+            Api::Stylesheet => "CSS stylesheet",
+        }
+    }
+
+    /// The request's destination (`Sec-Fetch-Dest`).
+    pub fn destination(self) -> &'static str {
+        match self {
+            Api::Fetch | Api::Xhr => "empty",
+            Api::Font => "font",
+            Api::Image => "image",
+            Api::Script | Api::Module => "script",
+            Api::Stylesheet => "style",
+        }
+    }
+
+    /// The `Accept` header Chromium sends for this destination.
+    pub fn accept(self) -> &'static str {
+        match self {
+            Api::Image => "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+            Api::Stylesheet => "text/css,*/*;q=0.1",
+            _ => "*/*",
+        }
+    }
+}
+
+/// An element's `crossorigin` attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CrossOrigin {
+    /// `crossorigin` or `crossorigin="anonymous"`: CORS, cookies only same-origin.
+    Anonymous,
+    /// `crossorigin="use-credentials"`: CORS with cookies.
+    UseCredentials,
+}
+
+/// The request mode (<https://fetch.spec.whatwg.org/#concept-request-mode>).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    /// CORS applies: the response must grant the origin.
+    Cors,
+    /// No CORS: the resource loads, but the page cannot read it (an image taints a canvas, a
+    /// script's errors are hidden).
+    NoCors,
+}
+
+/// What the page and its browser bring to Local Network Access (Chromium).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(default)]
+pub struct LnaOptions {
+    /// The page's address space; `None` derives it from the origin.
+    pub page_space: Option<crate::lna::AddressSpace>,
+    /// The page's permissions.
+    pub permissions: crate::lna::Permissions,
+    /// `fetch(url, { targetAddressSpace })`.
+    pub target_address_space: Option<crate::lna::AddressSpace>,
 }
 
 /// The request's credentials mode (<https://fetch.spec.whatwg.org/#concept-request-credentials-mode>).
@@ -48,8 +155,14 @@ pub struct RequestSpec {
     pub credentials: Credentials,
     /// A request body, if any.
     pub body: Option<String>,
-    /// fetch or XHR.
+    /// The API or element making the request.
     pub api: Api,
+    /// An element's `crossorigin` attribute (ignored for fetch and XHR).
+    #[serde(default)]
+    pub crossorigin: Option<CrossOrigin>,
+    /// Local Network Access settings.
+    #[serde(default)]
+    pub lna: LnaOptions,
 }
 
 /// Why a request cannot even be made: `fetch()` would throw before sending anything.
@@ -78,6 +191,9 @@ pub enum RequestError {
     /// A header name or value is malformed.
     #[error("{0}")]
     BadHeader(String),
+    /// An element asked for something only fetch and XHR can do.
+    #[error("{0}")]
+    Element(String),
     /// GET and HEAD cannot have a body.
     #[error(
         "a {0} request cannot have a body: fetch() throws a TypeError; drop --data or use POST/PUT"
@@ -159,8 +275,10 @@ pub struct Classified {
     pub credentials: bool,
     /// Whether the request has a body.
     pub body: bool,
-    /// fetch or XHR.
+    /// The API or element making the request.
     pub api: Api,
+    /// CORS or no-cors.
+    pub mode: Mode,
 }
 
 fn ser_url<S: serde::Serializer>(u: &Url, s: S) -> Result<S::Ok, S::Error> {
@@ -199,6 +317,13 @@ impl RequestSpec {
             return Err(RequestError::ForbiddenMethod(raw_method.to_string()));
         }
         let method = method::normalize(raw_method).into_owned();
+        let (mode, credentials) = self.element_modes(&method)?;
+        if self.lna.target_address_space.is_some() && self.api != Api::Fetch {
+            return Err(RequestError::Element(format!(
+                "targetAddressSpace is an option of fetch() only; {} cannot set it: drop --target-address-space or use --api fetch",
+                self.api.name()
+            )));
+        }
         if self.body.is_some() && matches!(method.as_str(), "GET" | "HEAD") {
             return Err(RequestError::BodyNotAllowed(method));
         }
@@ -263,10 +388,51 @@ impl RequestSpec {
             cross_origin,
             unsafe_headers,
             preflight_reasons,
-            credentials: self.credentials == Credentials::Include,
+            credentials,
             body: self.body.is_some(),
             api: self.api,
+            mode,
         })
+    }
+
+    /// The request mode and whether credentials go cross-origin, from the API and its
+    /// `crossorigin` attribute; refuses what an element cannot do.
+    fn element_modes(&self, method: &str) -> Result<(Mode, bool), RequestError> {
+        let api = self.api;
+        if !api.is_element() {
+            return Ok((Mode::Cors, self.credentials == Credentials::Include));
+        }
+        let name = api.name();
+        let refuse = |what: &str| {
+            Err(RequestError::Element(format!(
+                "--api {name} makes a plain GET: {what}"
+            )))
+        };
+        if method != "GET" {
+            return refuse(&format!(
+                "the method {method} cannot be used; drop --method or use --api fetch"
+            ));
+        }
+        if !self.headers.is_empty() {
+            return refuse(
+                "a page cannot set request headers on an element; drop --header or use --api fetch",
+            );
+        }
+        if self.body.is_some() {
+            return refuse("an element sends no body; drop --data or use --api fetch");
+        }
+        if self.credentials == Credentials::Include {
+            return refuse("credentials come from the crossorigin attribute; use --crossorigin use-credentials instead of --credentials");
+        }
+        match (api, self.crossorigin) {
+            (Api::Font, Some(CrossOrigin::UseCredentials)) => Err(RequestError::Element(
+                "fonts are always fetched in CORS mode with credentials only same-origin (like crossorigin=anonymous); drop --crossorigin use-credentials".into(),
+            )),
+            (Api::Font | Api::Module, None) => Ok((Mode::Cors, false)),
+            (_, None) => Ok((Mode::NoCors, false)),
+            (_, Some(CrossOrigin::Anonymous)) => Ok((Mode::Cors, false)),
+            (_, Some(CrossOrigin::UseCredentials)) => Ok((Mode::Cors, true)),
+        }
     }
 }
 

@@ -105,8 +105,93 @@ impl From<BrowserArg> for corsair_core::Browser {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum ApiArg {
+    /// fetch()
     Fetch,
+    /// XMLHttpRequest
     Xhr,
+    /// a web font (@font-face): always CORS, no cookies cross-origin
+    Font,
+    /// <img>: CORS only with --crossorigin
+    Image,
+    /// a classic <script>: CORS only with --crossorigin
+    Script,
+    /// <script type=module>: always CORS
+    Module,
+    /// <link rel=stylesheet>: CORS only with --crossorigin
+    Stylesheet,
+}
+
+impl From<ApiArg> for corsair_core::Api {
+    fn from(a: ApiArg) -> corsair_core::Api {
+        use corsair_core::Api;
+        match a {
+            ApiArg::Fetch => Api::Fetch,
+            ApiArg::Xhr => Api::Xhr,
+            ApiArg::Font => Api::Font,
+            ApiArg::Image => Api::Image,
+            ApiArg::Script => Api::Script,
+            ApiArg::Module => Api::Module,
+            ApiArg::Stylesheet => Api::Stylesheet,
+        }
+    }
+}
+
+/// An element's crossorigin attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CrossOriginArg {
+    Anonymous,
+    UseCredentials,
+}
+
+/// An address space, as Chromium names them since 142.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum SpaceArg {
+    Public,
+    Local,
+    Loopback,
+}
+
+impl From<SpaceArg> for corsair_core::lna::AddressSpace {
+    fn from(s: SpaceArg) -> Self {
+        use corsair_core::lna::AddressSpace;
+        match s {
+            SpaceArg::Public => AddressSpace::Public,
+            SpaceArg::Local => AddressSpace::Local,
+            SpaceArg::Loopback => AddressSpace::Loopback,
+        }
+    }
+}
+
+/// `--lna-permission`: `granted` or `denied` for both permissions, or one of them by name
+/// (`loopback-network=granted`, `local-network=denied`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LnaPermissionArg {
+    pub loopback: Option<corsair_core::lna::Permission>,
+    pub local: Option<corsair_core::lna::Permission>,
+}
+
+impl std::str::FromStr for LnaPermissionArg {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        use corsair_core::lna::Permission;
+        let state = |v: &str| {
+            match v {
+            "granted" => Ok(Permission::Granted),
+            "denied" => Ok(Permission::Denied),
+            "prompt" => Ok(Permission::Prompt),
+            other => Err(format!("'{other}' is not a permission state: use granted or denied (or leave the flag out for a fresh profile's undecided permission)")),
+        }
+        };
+        match s.split_once('=') {
+            None => {
+                let p = state(s)?;
+                Ok(LnaPermissionArg { loopback: Some(p), local: Some(p) })
+            }
+            Some(("loopback-network", v)) => Ok(LnaPermissionArg { loopback: Some(state(v)?), local: None }),
+            Some(("local-network", v)) => Ok(LnaPermissionArg { loopback: None, local: Some(state(v)?) }),
+            Some((name, _)) => Err(format!("'{name}' is not a Local Network Access permission: use loopback-network=STATE or local-network=STATE, or granted/denied for both")),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -154,9 +239,31 @@ pub struct CheckArgs {
     /// The browser whose rules and messages to apply.
     #[arg(long, value_enum, default_value = "chromium")]
     pub browser: BrowserArg,
-    /// The page's API: it changes a few words of the console message.
+    /// What makes the request: fetch or XHR, or an element (font, image, script, module,
+    /// stylesheet), each with its own mode, credentials and console wording. Elements make a
+    /// plain GET.
     #[arg(long, value_enum, default_value = "fetch")]
     pub api: ApiArg,
+    /// The element's crossorigin attribute (image, script, stylesheet: without it the request
+    /// is no-cors, and CORS does not apply; module: use-credentials sends cookies).
+    #[arg(long, value_enum, value_name = "anonymous|use-credentials")]
+    pub crossorigin: Option<CrossOriginArg>,
+    /// Local Network Access (Chromium): the page's address space. Default: from its origin
+    /// (an IP address's own space, loopback for localhost, public for other names).
+    #[arg(long, value_enum, value_name = "public|local|loopback")]
+    pub page_space: Option<SpaceArg>,
+    /// Local Network Access: count the target as in this space. Default: the space of the
+    /// address it connects to, as Chromium derives it.
+    #[arg(long, value_enum, value_name = "public|local|loopback")]
+    pub target_space: Option<SpaceArg>,
+    /// Local Network Access: the page's permission, granted or denied (both permissions), or
+    /// loopback-network=STATE / local-network=STATE. Absent: a fresh profile's undecided
+    /// permission, which headless Chromium denies and a desktop browser asks the user about.
+    #[arg(long, value_name = "granted|denied")]
+    pub lna_permission: Vec<LnaPermissionArg>,
+    /// The targetAddressSpace option of fetch(): the space the page declares the target is in.
+    #[arg(long, value_enum, value_name = "public|local|loopback")]
+    pub target_address_space: Option<SpaceArg>,
     /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve). Repeat for more.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,

@@ -5,6 +5,7 @@
 
 use bytes::Bytes;
 use corsair_core::fetch::{NetError, Outgoing};
+use corsair_core::lna::AddressSpace;
 use corsair_core::ResponseHead;
 use http_body_util::Full;
 use hyper_util::rt::TokioIo;
@@ -56,6 +57,8 @@ pub struct Client {
     /// Reuse connections (audit); `check` opens a fresh one per exchange, as a browser tab would.
     keep_alive: bool,
     idle: std::sync::Mutex<std::collections::HashMap<PoolKey, Vec<Sender>>>,
+    /// Address spaces given by the user (`check --target-space`), by (host, port).
+    spaces: Vec<((String, u16), AddressSpace)>,
 }
 
 impl Client {
@@ -101,6 +104,7 @@ impl Client {
             proxy: None,
             keep_alive: false,
             idle: Default::default(),
+            spaces: Vec::new(),
         })
     }
 
@@ -130,6 +134,50 @@ impl Client {
         Ok(self)
     }
 
+    /// Counts the server at `url`'s host and port as being in `space`, whatever its address.
+    pub fn with_space(mut self, url: &url::Url, space: AddressSpace) -> Client {
+        let host = url.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let port = url.port_or_known_default().unwrap_or(80);
+        self.spaces.push(((host.to_ascii_lowercase(), port), space));
+        self
+    }
+
+    /// The address space of the server a request to `url` connects to, as Chromium derives
+    /// it: the space the user gave, else that of the address it resolves to (`--resolve`
+    /// first). Through a proxy Chromium cannot tell: unknown. `None` when the name does not
+    /// resolve (the send then reports it).
+    async fn address_space(&self, url: &url::Url) -> Option<AddressSpace> {
+        let host = url.host_str()?;
+        let host = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_ascii_lowercase();
+        let port = url.port_or_known_default().unwrap_or(80);
+        if let Some((_, space)) = self.spaces.iter().find(|(k, _)| k.0 == host && k.1 == port) {
+            return Some(*space);
+        }
+        if self.proxy.is_some() {
+            return Some(AddressSpace::Unknown);
+        }
+        let ip = match self
+            .resolve
+            .iter()
+            .find(|r| r.host == host && r.port == port)
+        {
+            Some(r) => r.addr,
+            None => match host.parse::<IpAddr>() {
+                Ok(ip) => ip,
+                Err(_) => tokio::net::lookup_host((host.as_str(), port))
+                    .await
+                    .ok()?
+                    .next()?
+                    .ip(),
+            },
+        };
+        Some(AddressSpace::of_ip(ip))
+    }
+
     /// Runs a fetch to completion: sends what it asks for, hands back what comes.
     pub async fn drive(&self, fetch: corsair_core::Fetch) -> corsair_core::Outcome {
         self.drive_until(fetch, |_| false).await.0
@@ -154,6 +202,12 @@ impl Client {
                     outcome.exchanges.pop();
                 }
                 return (outcome, Some(out));
+            }
+            if let Some(space) = self.address_space(&out.url).await {
+                if !fetch.connected(space) {
+                    // Local Network Access refused the connection: nothing was sent.
+                    continue;
+                }
             }
             match self.send(&out).await {
                 Ok(resp) => fetch.receive(resp),

@@ -1,13 +1,15 @@
 //! `corsair check`: send what a browser sends, apply its checks, report the verdict, the console
 //! message, the cause and the fix.
 
-use crate::cli::{ApiArg, CheckArgs, Format};
+use crate::cli::{CheckArgs, CrossOriginArg, Format};
 use crate::client::Client;
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::fetch::{Exchange, ExchangeKind, Outgoing};
 use corsair_core::fix;
+use corsair_core::lna::{self, Permission};
+use corsair_core::request::{CrossOrigin, LnaOptions, Mode};
 use corsair_core::{Api, Browser, Credentials, Fetch, Next, Outcome, RequestSpec};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -156,19 +158,24 @@ async fn evaluate(args: &CheckArgs) -> Result<Evaluated, String> {
             Credentials::SameOrigin
         },
         body: args.data.clone(),
-        api: match args.api {
-            ApiArg::Fetch => Api::Fetch,
-            ApiArg::Xhr => Api::Xhr,
-        },
+        api: args.api.into(),
+        crossorigin: args.crossorigin.map(|c| match c {
+            CrossOriginArg::Anonymous => CrossOrigin::Anonymous,
+            CrossOriginArg::UseCredentials => CrossOrigin::UseCredentials,
+        }),
+        lna: lna_options(args),
     };
     let mut warnings = Vec::new();
     let fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
-    let client = Client::new(
+    let mut client = Client::new(
         resolve,
         args.cacert.as_deref(),
         args.insecure,
         Duration::from_secs_f64(args.timeout),
     )?;
+    if let Some(space) = args.target_space {
+        client = client.with_space(&fetch.url(), space.into());
+    }
     let preflight_only = args.preflight_only;
     let (outcome, next) = client
         .drive_until(fetch, |out| {
@@ -201,6 +208,24 @@ async fn evaluate(args: &CheckArgs) -> Result<Evaluated, String> {
         others,
         next,
     })
+}
+
+/// The Local Network Access settings from the flags; later --lna-permission flags win.
+fn lna_options(args: &CheckArgs) -> LnaOptions {
+    let mut permissions = lna::Permissions::both(Permission::Prompt);
+    for p in &args.lna_permission {
+        if let Some(s) = p.loopback {
+            permissions.loopback = s;
+        }
+        if let Some(s) = p.local {
+            permissions.local = s;
+        }
+    }
+    LnaOptions {
+        page_space: args.page_space.map(Into::into),
+        permissions,
+        target_address_space: args.target_address_space.map(Into::into),
+    }
 }
 
 /// A check's result.
@@ -320,7 +345,27 @@ impl Report<'_> {
             "console": o.console(),
             "browser": o.browser,
             "cross_origin": o.cross_origin,
-            "kind": o.failure.as_ref().map(|f| f.kind.id()),
+            "kind": match o.lna_blocked() {
+                Some(b) => Some(lna_kind(b)),
+                None => o.failure.as_ref().map(|f| f.kind.id()),
+            },
+            "lna": o.lna.as_ref().map(|l| {
+                let origin = o.request.origin.to_string();
+                json!({
+                    "page_space": l.page_space,
+                    "target_space": l.hops.last().map(|h| h.space),
+                    "secure_context": l.secure_context,
+                    "permissions": l.permissions,
+                    "target_address_space": l.target_address_space,
+                    "permission_needed": l.permission_needed,
+                    "permission": l.permission,
+                    "outcome": l.outcome,
+                    "blocked": l.blocked,
+                    "hops": l.hops,
+                    "cause": l.blocked.as_ref().map(|b| b.cause(&origin)),
+                    "fixes": l.blocked.as_ref().map(|b| b.fixes(&origin)),
+                })
+            }),
             "failure": o.failure,
             "net_error": o.net_error,
             "cause": o.cause(),
@@ -394,12 +439,13 @@ impl Report<'_> {
         }
         println!("  page origin   {}", r.origin);
         println!(
-            "  request       {} {}  {DIM}({}, credentials {}){DIM:#}",
+            "  request       {} {}  {DIM}({}, {}, credentials {}){DIM:#}",
             r.method,
             r.url,
-            match r.api {
-                Api::Fetch => "fetch",
-                Api::Xhr => "XMLHttpRequest",
+            api_words(r.api),
+            match r.mode {
+                Mode::Cors => "cors mode",
+                Mode::NoCors => "no-cors mode",
             },
             if r.credentials {
                 "included"
@@ -407,13 +453,18 @@ impl Report<'_> {
                 "not included"
             }
         );
-        if !r.cross_origin {
+        if r.mode == Mode::NoCors && r.cross_origin {
+            println!("  cors          {DIM}no: without a crossorigin attribute the {} loads in no-cors mode; the page cannot read it (add --crossorigin anonymous to see what CORS says){DIM:#}", api_words(r.api));
+        } else if !r.cross_origin {
             println!("  cors          {DIM}same-origin: CORS does not apply{DIM:#}");
         } else if r.preflight_reasons.is_empty() {
             println!("  preflight     no: a simple request (safelisted method and headers)");
         } else {
             let reasons: Vec<String> = r.preflight_reasons.iter().map(|p| p.describe()).collect();
             println!("  preflight     yes: {}", reasons.join("; "));
+        }
+        if let Some(l) = &o.lna {
+            println!("  local network {}", lna_line(l));
         }
         for w in self.warnings {
             println!("  {WARN}warning{WARN:#}       {w}");
@@ -434,6 +485,9 @@ impl Report<'_> {
         if self.args.preflight_only && o.failure.is_none() && o.net_error.is_none() {
             return self.preflight_only_verdict();
         }
+        if let Some(b) = o.lna_blocked() {
+            return self.lna_blocked(b);
+        }
         if let Some(e) = &o.net_error {
             println!("{BAD}UNREACHABLE{BAD:#} {}: {}", e.code, e.detail);
             if let Some(c) = o.console() {
@@ -441,7 +495,13 @@ impl Report<'_> {
             }
             return;
         }
-        if o.allowed {
+        if o.allowed && r.mode == Mode::NoCors && r.cross_origin {
+            println!(
+                "{GOOD}LOADED{GOOD:#} (no-cors): the {} loads, but JavaScript on {} cannot read it.",
+                api_words(r.api),
+                r.origin
+            );
+        } else if o.allowed {
             println!(
                 "{GOOD}ALLOWED{GOOD:#}: JavaScript on {} can read this response.",
                 r.origin
@@ -490,6 +550,35 @@ impl Report<'_> {
         }
     }
 
+    /// The end of a report when Local Network Access refused to connect.
+    fn lna_blocked(&self, b: &lna::Blocked) {
+        let o = self.outcome;
+        let origin = o.request.origin.to_string();
+        println!(
+            "{BAD}BLOCKED by Local Network Access{BAD:#}: Chromium did not send the request; no response header can change that."
+        );
+        if let Some(c) = o.console() {
+            println!("\n{HEAD}Console ({}){HEAD:#}\n  {BAD}{c}{BAD:#}", o.browser);
+        }
+        println!("\n{HEAD}Cause{HEAD:#}\n  {}", b.cause(&origin));
+        if let lna::Blocked::PermissionDenied {
+            undecided: true,
+            space,
+        } = b
+        {
+            let name = lna::Permissions::default().for_space(*space).1;
+            println!("\n{HEAD}The prompt{HEAD:#}");
+            println!("  In a desktop Chromium the user is asked whether {origin} may reach {}; the request waits for the answer.", space.name());
+            println!("  Allow: the request is sent and CORS decides as usual (run again with --lna-permission {name}=granted to see).");
+            println!("  Block: this error, from now on, without asking again.");
+            println!("  Headless and automated Chromium answer Block at once, which is what the verdict above shows.");
+        }
+        println!("\n{HEAD}Fix{HEAD:#}");
+        for f in b.fixes(&origin) {
+            println!("  - {f}");
+        }
+    }
+
     fn print_exchange(&self, e: &Exchange) {
         let tag = match e.request.kind {
             ExchangeKind::Preflight => "preflight",
@@ -530,6 +619,54 @@ impl Report<'_> {
         }
         println!();
     }
+}
+
+/// The API or element in words.
+fn api_words(api: Api) -> &'static str {
+    match api {
+        Api::Fetch => "fetch",
+        Api::Xhr => "XMLHttpRequest",
+        Api::Font => "font",
+        Api::Image => "image",
+        Api::Script => "script",
+        Api::Module => "module script",
+        Api::Stylesheet => "stylesheet",
+    }
+}
+
+/// The `kind` of a Local Network Access refusal in JSON.
+fn lna_kind(b: &lna::Blocked) -> &'static str {
+    match b {
+        lna::Blocked::TargetSpaceMismatch { .. } => "lna-target-space-mismatch",
+        lna::Blocked::InsecureContext { .. } => "lna-insecure-context",
+        lna::Blocked::PermissionDenied { .. } => "lna-permission-denied",
+    }
+}
+
+/// One line on Local Network Access: the spaces, and what it took.
+fn lna_line(l: &corsair_core::fetch::LnaReport) -> String {
+    let secure = if l.secure_context {
+        "secure context"
+    } else {
+        "not a secure context"
+    };
+    let target = match l.hops.last() {
+        Some(h) => h.space.name(),
+        None => "not reached",
+    };
+    let declared = l
+        .target_address_space
+        .map(|s| format!(", targetAddressSpace {}", s.name()))
+        .unwrap_or_default();
+    let what = match (l.outcome, l.permission) {
+        ("blocked", _) => "refused".to_string(),
+        ("allowed", Some(p)) => format!("needs {p}: granted"),
+        (_, _) => "no permission needed".to_string(),
+    };
+    format!(
+        "page {} ({secure}) -> target {target}{declared}: {what}",
+        l.page_space.name()
+    )
 }
 
 fn is_cors_request_header(n: &str) -> bool {

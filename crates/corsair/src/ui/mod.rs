@@ -420,6 +420,26 @@ struct CheckIn {
     preflight_only: bool,
     #[serde(default)]
     resolve: Vec<String>,
+    #[serde(default)]
+    crossorigin: Option<String>,
+    #[serde(default)]
+    page_space: Option<String>,
+    #[serde(default)]
+    target_space: Option<String>,
+    #[serde(default)]
+    lna_permission: Option<String>,
+    #[serde(default)]
+    target_address_space: Option<String>,
+}
+
+/// A form field read like its command-line flag; empty means absent.
+fn flag<T: clap::ValueEnum>(field: &str, v: Option<String>) -> Result<Option<T>, String> {
+    match v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => T::from_str(v, true)
+            .map(Some)
+            .map_err(|_| format!("'{v}' is not a valid {field}")),
+    }
 }
 
 #[derive(Deserialize)]
@@ -477,10 +497,18 @@ async fn check(body: &[u8]) -> Result<Value, String> {
             Some("safari") => BrowserArg::Safari,
             _ => BrowserArg::Chromium,
         },
-        api: match c.api.as_deref() {
-            Some("xhr") => ApiArg::Xhr,
-            _ => ApiArg::Fetch,
-        },
+        api: flag("api", c.api)?.unwrap_or(ApiArg::Fetch),
+        crossorigin: flag("crossorigin", c.crossorigin)?,
+        page_space: flag("page space", c.page_space)?,
+        target_space: flag("target space", c.target_space)?,
+        target_address_space: flag("targetAddressSpace", c.target_address_space)?,
+        lna_permission: c
+            .lna_permission
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| p.trim().parse())
+            .transpose()?
+            .into_iter()
+            .collect(),
         resolve: c.resolve,
         cacert: None,
         insecure: c.insecure,
