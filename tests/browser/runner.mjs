@@ -1,7 +1,16 @@
 // Runs cross-origin requests in real headless Chromium and reports what happened.
 //
-// Input (argv[2]): a JSON file {pageUrl, scenarios: [{id, url, method, headers, credentials,
-// body, api}], args: [extra Chromium switches, e.g. --ip-address-space-overrides=...]}. Output (stdout): {version, results: [{id, ok, status, error}], console: [text]}.
+// Input (argv[2]): a JSON file, either {pageUrl, scenarios, args} (one page) or {pages: [{pageUrl,
+// permissions, scenarios}], args} (several pages, one after the other, in one browser).
+// - scenarios: [{id, url, method, headers, credentials, body, api, crossorigin,
+//   targetAddressSpace, repeat}]; api is fetch, xhr, font, image, script, module or stylesheet.
+// - permissions: {"loopback-network": "granted"|"denied", "local-network": ...} set through
+//   CDP's Browser.setPermission for the page's origin before it loads, or "grant-all" for
+//   Playwright's grantPermissions(['local-network-access']). A permission Chromium refuses to
+//   set (a page that is not a secure context) is reported in `permissionErrors`.
+// - args: extra Chromium switches (e.g. --ip-address-space-overrides=...).
+// Output (stdout): {version, results: [{id, ok, status, error}], console: [text],
+// permissionErrors: [text]}.
 // Chromium is Debian's (/usr/bin/chromium unless CORSAIR_CHROMIUM says otherwise), driven by
 // playwright-core; it is never downloaded. Every request goes to loopback.
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,6 +22,7 @@ const require = createRequire(process.env.CORSAIR_NODE_MODULES ? join(process.en
 const { chromium } = require('playwright-core');
 
 const input = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const pages = input.pages || [{ pageUrl: input.pageUrl, scenarios: input.scenarios }];
 const profile = mkdtempSync(join(tmpdir(), 'corsair-chromium-'));
 const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CORSAIR_CHROMIUM || '/usr/bin/chromium',
@@ -21,44 +31,95 @@ const context = await chromium.launchPersistentContext(profile, {
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ...(input.args || [])],
 });
+
+// One request, run in the page.
+async function runInPage(s) {
+  const timeout = new Promise((resolve) => setTimeout(() => resolve({ ok: false, error: 'timeout' }), 10000));
+  const element = (tag, setup) => new Promise((resolve) => {
+    const e = document.createElement(tag);
+    if (s.crossorigin) e.crossOrigin = s.crossorigin;
+    setup(e);
+    e.onload = () => resolve({ ok: true });
+    e.onerror = () => resolve({ ok: false, error: `${tag} error` });
+    (tag === 'img' ? document.body : document.head).appendChild(e);
+  });
+  let run;
+  switch (s.api) {
+    case 'xhr':
+      run = new Promise((resolve) => {
+        const x = new XMLHttpRequest();
+        x.open(s.method, s.url);
+        x.withCredentials = s.credentials;
+        for (const [n, v] of s.headers) {
+          try { x.setRequestHeader(n, v); } catch (e) { /* forbidden: refused, like fetch drops it */ }
+        }
+        x.onload = () => resolve({ ok: true, status: x.status });
+        x.onerror = () => resolve({ ok: false, error: 'xhr error' });
+        x.send(s.body);
+      });
+      break;
+    case 'font':
+      run = new FontFace(`f${s.id}`, `url(${s.url})`).load().then(() => ({ ok: true }), (e) => ({ ok: false, error: String(e) }));
+      break;
+    case 'image':
+      run = element('img', (e) => { e.src = s.url; });
+      break;
+    case 'script':
+      run = element('script', (e) => { e.src = s.url; });
+      break;
+    case 'module':
+      run = element('script', (e) => { e.type = 'module'; e.src = s.url; });
+      break;
+    case 'stylesheet':
+      run = element('link', (e) => { e.rel = 'stylesheet'; e.href = s.url; });
+      break;
+    default: {
+      const init = { method: s.method, headers: s.headers, credentials: s.credentials ? 'include' : 'same-origin' };
+      if (s.body !== null && s.body !== undefined) init.body = s.body;
+      if (s.targetAddressSpace) init.targetAddressSpace = s.targetAddressSpace;
+      run = fetch(s.url, init).then(
+        (resp) => ({ ok: true, status: resp.status }),
+        (e) => ({ ok: false, error: String(e) }));
+    }
+  }
+  return Promise.race([timeout, run]);
+}
+
 try {
   const version = context.browser() ? context.browser().version() : null;
-  const page = context.pages()[0] || await context.newPage();
-  const consoleMessages = [];
-  page.on('console', (m) => consoleMessages.push(m.text()));
-  await page.goto(input.pageUrl);
   const results = [];
-  for (const s of input.scenarios) {
-    const run = () => page.evaluate(async (s) => {
-      const timeout = new Promise((resolve) => setTimeout(() => resolve({ ok: false, error: 'timeout' }), 10000));
-      if (s.api === 'xhr') {
-        return Promise.race([timeout, new Promise((resolve) => {
-          const x = new XMLHttpRequest();
-          x.open(s.method, s.url);
-          x.withCredentials = s.credentials;
-          for (const [n, v] of s.headers) {
-            try { x.setRequestHeader(n, v); } catch (e) { /* forbidden: refused, like fetch drops it */ }
-          }
-          x.onload = () => resolve({ ok: true, status: x.status });
-          x.onerror = () => resolve({ ok: false, error: 'xhr error' });
-          x.send(s.body);
-        })]);
+  const consoleMessages = [];
+  const permissionErrors = [];
+  let first = context.pages()[0];
+  let userAgent = null;
+  for (const p of pages) {
+    const page = first || await context.newPage();
+    first = null;
+    const origin = new URL(p.pageUrl).origin;
+    if (p.permissions === 'grant-all') {
+      try { await context.grantPermissions(['local-network-access'], { origin }); } catch (e) { permissionErrors.push(`${origin}: ${e.message}`); }
+    } else if (p.permissions) {
+      const cdp = await context.newCDPSession(page);
+      for (const [name, setting] of Object.entries(p.permissions)) {
+        try {
+          await cdp.send('Browser.setPermission', { permission: { name }, setting, origin });
+        } catch (e) { permissionErrors.push(`${origin} ${name}=${setting}: ${e.message}`); }
       }
-      const init = { method: s.method, headers: s.headers, credentials: s.credentials ? 'include' : 'same-origin' };
-      if (s.body !== null) init.body = s.body;
-      return Promise.race([timeout, fetch(s.url, init).then(
-        (resp) => ({ ok: true, status: resp.status }),
-        (e) => ({ ok: false, error: String(e) }))]);
-    }, s);
-    let r = await run();
-    // A repeated scenario runs twice in a row; the second run shows the preflight cache at work.
-    if (s.repeat) r = await run();
-    results.push({ id: s.id, ...r });
+    }
+    page.on('console', (m) => consoleMessages.push(m.text()));
+    await page.goto(p.pageUrl);
+    for (const s of p.scenarios) {
+      let r = await page.evaluate(runInPage, s);
+      // A repeated scenario runs twice in a row; the second run shows the preflight cache at work.
+      if (s.repeat) r = await page.evaluate(runInPage, s);
+      results.push({ id: s.id, ...r });
+    }
+    // Console messages are delivered asynchronously; give the last ones time to arrive.
+    await page.waitForTimeout(pages.length > 1 ? 200 : 500);
+    userAgent = userAgent || await page.evaluate(() => navigator.userAgent);
+    if (pages.length > 1) await page.close();
   }
-  // Console messages are delivered asynchronously; give the last ones time to arrive.
-  await page.waitForTimeout(500);
-  const browserVersion = version || (await page.evaluate(() => navigator.userAgent));
-  process.stdout.write(JSON.stringify({ version: browserVersion, results, console: consoleMessages }));
+  process.stdout.write(JSON.stringify({ version: version || userAgent, results, console: consoleMessages, permissionErrors }));
 } finally {
   await context.close();
   rmSync(profile, { recursive: true, force: true });

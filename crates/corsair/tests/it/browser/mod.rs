@@ -4,4 +4,5 @@ mod demo;
 mod differential;
 mod gateway;
 mod lna;
+mod lna_matrix;
 mod ui;

@@ -24,6 +24,8 @@ pub struct Resp {
     pub headers: Vec<(String, Vec<u8>)>,
     /// Wait this long before answering.
     pub delay: Option<std::time::Duration>,
+    /// The body; `{"ok":true}` when `None`.
+    pub body: Option<Vec<u8>>,
 }
 
 impl Resp {
@@ -32,7 +34,12 @@ impl Resp {
             status,
             headers: Vec::new(),
             delay: None,
+            body: None,
         }
+    }
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Resp {
+        self.body = Some(body.into());
+        self
     }
     pub fn h(mut self, name: &str, value: impl AsRef<[u8]>) -> Resp {
         self.headers
@@ -185,11 +192,11 @@ fn answer(
             hyper::header::HeaderValue::from_bytes(v).unwrap(),
         );
     }
-    (
-        b.body(Full::new(Bytes::from_static(b"{\"ok\":true}")))
-            .unwrap(),
-        r.delay,
-    )
+    let body = match r.body {
+        Some(b) => Bytes::from(b),
+        None => Bytes::from_static(b"{\"ok\":true}"),
+    };
+    (b.body(Full::new(body)).unwrap(), r.delay)
 }
 
 /// Where the browser test's dependencies are: node_modules with playwright-core, and Chromium.
@@ -363,14 +370,25 @@ pub fn run_chromium_with(
     scenarios: &serde_json::Value,
     args: &[String],
 ) -> serde_json::Value {
+    run_chromium_doc(
+        &serde_json::json!({"pageUrl": page_url, "scenarios": scenarios, "args": args}),
+    )
+}
+
+/// Runs several pages (`[{pageUrl, permissions, scenarios}]`, see tests/browser/runner.mjs)
+/// one after the other in one headless Chromium with extra switches.
+pub fn run_chromium_pages(pages: &serde_json::Value, args: &[String]) -> serde_json::Value {
+    run_chromium_doc(&serde_json::json!({"pages": pages, "args": args}))
+}
+
+fn run_chromium_doc(doc: &serde_json::Value) -> serde_json::Value {
     static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let deps = browser_deps();
     let n = RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let dir = std::env::temp_dir().join(format!("corsair-chromium-{}-{n}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("scenarios.json");
-    let doc = serde_json::json!({"pageUrl": page_url, "scenarios": scenarios, "args": args});
-    std::fs::write(&input, serde_json::to_vec(&doc).unwrap()).unwrap();
+    std::fs::write(&input, serde_json::to_vec(doc).unwrap()).unwrap();
     let out = Command::new("node")
         .arg(workspace_root().join("tests/browser/runner.mjs"))
         .arg(&input)

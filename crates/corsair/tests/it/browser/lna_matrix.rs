@@ -1,0 +1,483 @@
+//! The Local Network Access and destinations differential: real headless Chromium and
+//! `corsair check` over a generated matrix, which must agree on whether the page can read the
+//! response (or the element loads), and on the exact console message.
+//!
+//! - LNA: page space (public, local, loopback) × secure context (http://127.0.0.1 is one,
+//!   http://page.test mapped to 127.0.0.1 is not) × permission (untouched, granted, denied,
+//!   loopback-network only; set per origin through CDP's `Browser.setPermission`, and through
+//!   Playwright's `grantPermissions`) × target space (loopback, local, public) × request kind
+//!   (simple and preflighted fetch, XHR, credentials, image, font, no-cors script, and each
+//!   `targetAddressSpace`). Spaces come from `--ip-address-space-overrides`; corsair is told
+//!   the same with `--page-space` and `--target-space`. A request LNA refuses must not reach
+//!   the server, in Chromium or in corsair.
+//! - Destinations: font, image, script, module and stylesheet, with and without `crossorigin`,
+//!   × server answers, from a loopback page (no LNA).
+//!
+//! Every request goes to 127.0.0.1.
+
+use crate::support::{Resp, Route, Server};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::process::Command;
+
+const GIF: &[u8] = &[
+    0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 1, 0, 1, 0, 0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0x21,
+    0xf9, 4, 1, 0, 0, 0, 0, 0x2c, 0, 0, 0, 0, 1, 0, 1, 0, 0, 2, 1, 0x44, 0, 0x3b,
+];
+const FONT: &str = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf";
+
+/// The body and content type an element needs to load.
+fn body_for(api: &str) -> (Vec<u8>, &'static str) {
+    match api {
+        "image" => (GIF.to_vec(), "image/gif"),
+        "font" => (
+            std::fs::read(FONT).unwrap_or_else(|e| {
+                panic!("{FONT}: {e} (scripts/test.sh installs fonts-dejavu-core)")
+            }),
+            "font/ttf",
+        ),
+        "script" | "module" => (b"void 0;\n".to_vec(), "text/javascript"),
+        "stylesheet" => (b"a{}\n".to_vec(), "text/css"),
+        _ => (b"{\"ok\":true}".to_vec(), "application/json"),
+    }
+}
+
+/// One request of the matrix.
+#[derive(Clone)]
+struct Case {
+    id: String,
+    label: String,
+    url: String,
+    page: String,
+    api: &'static str,
+    method: &'static str,
+    headers: Vec<(&'static str, &'static str)>,
+    credentials: bool,
+    crossorigin: Option<&'static str>,
+    target_address_space: Option<&'static str>,
+    /// corsair's LNA flags.
+    flags: Vec<String>,
+}
+
+impl Case {
+    fn scenario(&self) -> Value {
+        json!({
+            "id": self.id,
+            "url": self.url,
+            "method": self.method,
+            "headers": self.headers,
+            "credentials": self.credentials,
+            "body": null,
+            "api": self.api,
+            "crossorigin": self.crossorigin,
+            "targetAddressSpace": self.target_address_space,
+        })
+    }
+
+    fn corsair(&self) -> Value {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_corsair"));
+        cmd.args([
+            "check", &self.url, "--origin", &self.page, "--format", "json",
+        ])
+        .args(["--method", self.method, "--api", self.api])
+        .args(&self.flags);
+        for (n, v) in &self.headers {
+            cmd.args(["--header", &format!("{n}: {v}")]);
+        }
+        if self.credentials {
+            cmd.arg("--credentials");
+        }
+        if let Some(c) = self.crossorigin {
+            cmd.args(["--crossorigin", c]);
+        }
+        if let Some(t) = self.target_address_space {
+            cmd.args(["--target-address-space", t]);
+        }
+        let out = cmd.output().expect("run corsair");
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "{}: corsair printed no JSON ({e}); stderr: {}",
+                self.label,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+    }
+}
+
+/// The CORS console lines Chromium logged for a case (its URLs carry `/{id}/`).
+fn chromium_line(console: &[String], id: &str) -> Option<String> {
+    let lines: Vec<&String> = console
+        .iter()
+        .filter(|c| c.starts_with("Access to ") && c.contains(&format!("/{id}/")))
+        .collect();
+    assert!(lines.len() <= 1, "{id}: several CORS lines: {lines:?}");
+    lines.first().map(|c| c.to_string())
+}
+
+/// Runs the cases in Chromium (one page per origin) and in corsair, and returns Chromium's
+/// version and every disagreement.
+fn compare(
+    server: &Server,
+    pages: Value,
+    cases: &[Case],
+    args: &[String],
+) -> (String, Vec<String>) {
+    let report = crate::support::run_chromium_pages(&pages, args);
+    let version = report["version"].as_str().unwrap_or("?").to_string();
+    let ok: HashMap<String, bool> = report["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].as_str().unwrap().to_string(), r["ok"] == true))
+        .collect();
+    let console: Vec<String> = report["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    let seen: Vec<String> = server.take_log().into_iter().map(|s| s.path).collect();
+    let refused = console
+        .iter()
+        .filter(|c| c.starts_with("Access to ") && c.contains("address space"))
+        .count();
+    let readable = ok.values().filter(|v| **v).count();
+    println!(
+        "  chromium: {readable} of {} loaded or readable, {refused} refused by Local Network Access; permissions it would not set: {}",
+        cases.len(),
+        report["permissionErrors"]
+    );
+    let mut bad = Vec::new();
+    for c in cases {
+        let theirs_ok = ok[&c.id];
+        let theirs = chromium_line(&console, &c.id);
+        let mine = c.corsair();
+        let mine_ok = mine["allowed"] == true;
+        let mine_line = mine["console"].as_str().map(str::to_string);
+        if theirs_ok != mine_ok || theirs != mine_line {
+            bad.push(format!(
+                "{}\n    chromium: ok={theirs_ok} {theirs:?}\n    corsair:  ok={mine_ok} {mine_line:?}",
+                c.label
+            ));
+        }
+        // A refused connection sends nothing, in the browser and in corsair.
+        if theirs
+            .as_deref()
+            .is_some_and(|l| l.contains("address space"))
+        {
+            let reached = seen.iter().any(|p| p.starts_with(&format!("/{}/", c.id)));
+            let sent = mine["exchanges"].as_array().map_or(0, |e| e.len());
+            if reached || sent > 0 {
+                bad.push(format!("{}: refused by LNA, yet reached the server (chromium {reached}, corsair {sent} exchanges)", c.label));
+            }
+        }
+    }
+    (version, bad)
+}
+
+/// A route answering every method with `resp` (preflights with the methods and headers the
+/// matrix uses).
+fn route(resp: Resp) -> Route {
+    Route {
+        preflight: Resp::new(204)
+            .h("Access-Control-Allow-Origin", "*")
+            .h("Access-Control-Allow-Methods", "PUT")
+            .h("Access-Control-Allow-Headers", "x-a"),
+        actual: resp,
+    }
+}
+
+#[test]
+fn local_network_access_matrix_agrees_with_chromium() {
+    const SPACES: [&str; 3] = ["public", "local", "loopback"];
+    // Permission states: CDP settings (None: untouched), and corsair's flags for them.
+    let perms: [(&str, Value, &[&str]); 5] = [
+        ("untouched", Value::Null, &[]),
+        (
+            "granted",
+            json!({"loopback-network": "granted", "local-network": "granted"}),
+            &["--lna-permission", "granted"],
+        ),
+        (
+            "denied",
+            json!({"loopback-network": "denied", "local-network": "denied"}),
+            &["--lna-permission", "denied"],
+        ),
+        (
+            "loopback-only",
+            json!({"loopback-network": "granted", "local-network": "denied"}),
+            &[
+                "--lna-permission",
+                "loopback-network=granted",
+                "--lna-permission",
+                "local-network=denied",
+            ],
+        ),
+        (
+            "grant-all",
+            json!("grant-all"),
+            &["--lna-permission", "granted"],
+        ),
+    ];
+    let mut pages_spec = Vec::new();
+    for space in SPACES {
+        for secure in [true, false] {
+            for (i, (name, ..)) in perms.iter().enumerate() {
+                // A non-secure page cannot be granted anything: untouched, and one try.
+                if !secure && !matches!(*name, "untouched" | "granted") {
+                    continue;
+                }
+                pages_spec.push((space, secure, i));
+            }
+        }
+    }
+    let server = Server::start(pages_spec.len() + 3);
+    let n = pages_spec.len();
+    let targets: Vec<(&str, u16)> = SPACES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, server.ports[n + i]))
+        .collect();
+    let mut overrides = Vec::new();
+    for (i, (space, ..)) in pages_spec.iter().enumerate() {
+        if *space != "loopback" {
+            overrides.push(format!("127.0.0.1:{}={space}", server.ports[i]));
+        }
+    }
+    for (space, port) in &targets {
+        if *space != "loopback" {
+            overrides.push(format!("127.0.0.1:{port}={space}"));
+        }
+    }
+    let args = vec![
+        format!("--ip-address-space-overrides={}", overrides.join(",")),
+        "--host-resolver-rules=MAP *.test 127.0.0.1".to_string(),
+    ];
+    // Request kinds: (name, api, method, headers, credentials, crossorigin, targetAddressSpace).
+    type Kind = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Vec<(&'static str, &'static str)>,
+        bool,
+        Option<&'static str>,
+        Option<&'static str>,
+    );
+    let kinds: Vec<Kind> = vec![
+        ("get", "fetch", "GET", vec![], false, None, None),
+        ("put", "fetch", "PUT", vec![("X-A", "1")], false, None, None),
+        ("xhr", "xhr", "GET", vec![], false, None, None),
+        ("credentials", "fetch", "GET", vec![], true, None, None),
+        (
+            "image",
+            "image",
+            "GET",
+            vec![],
+            false,
+            Some("anonymous"),
+            None,
+        ),
+        ("font", "font", "GET", vec![], false, None, None),
+        ("script-no-cors", "script", "GET", vec![], false, None, None),
+        (
+            "tas-loopback",
+            "fetch",
+            "GET",
+            vec![],
+            false,
+            None,
+            Some("loopback"),
+        ),
+        (
+            "tas-local",
+            "fetch",
+            "GET",
+            vec![],
+            false,
+            None,
+            Some("local"),
+        ),
+        (
+            "tas-public",
+            "fetch",
+            "GET",
+            vec![],
+            false,
+            None,
+            Some("public"),
+        ),
+    ];
+    let mut cases = Vec::new();
+    let mut pages = Vec::new();
+    for (pi, (space, secure, perm)) in pages_spec.iter().enumerate() {
+        let port = server.ports[pi];
+        let host = if *secure { "127.0.0.1" } else { "page.test" };
+        let page = format!("http://{host}:{port}");
+        let (perm_name, cdp, flags) = &perms[*perm];
+        let mut scenarios = Vec::new();
+        for (tspace, tport) in &targets {
+            for (kname, api, method, headers, credentials, crossorigin, tas) in &kinds {
+                let id = format!("l{:04}", cases.len());
+                let path = format!("/{id}/r");
+                let (body, ctype) = body_for(api);
+                let resp = Resp::new(200)
+                    .h("Access-Control-Allow-Origin", "*")
+                    .h("Content-Type", ctype)
+                    .body(body);
+                server.route(*tport, &path, route(resp));
+                let mut f: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+                f.extend([
+                    "--page-space".into(),
+                    space.to_string(),
+                    "--target-space".into(),
+                    tspace.to_string(),
+                ]);
+                let case = Case {
+                    label: format!(
+                        "{id} page {space} {} {perm_name} → {tspace} {kname}",
+                        if *secure { "secure" } else { "insecure" }
+                    ),
+                    url: format!("http://127.0.0.1:{tport}{path}"),
+                    page: page.clone(),
+                    id,
+                    api,
+                    method,
+                    headers: headers.clone(),
+                    credentials: *credentials,
+                    crossorigin: *crossorigin,
+                    target_address_space: *tas,
+                    flags: f,
+                };
+                scenarios.push(case.scenario());
+                cases.push(case);
+            }
+        }
+        pages.push(
+            json!({"pageUrl": format!("{page}/"), "permissions": cdp, "scenarios": scenarios}),
+        );
+    }
+    let (version, bad) = compare(&server, Value::Array(pages), &cases, &args);
+    println!(
+        "LNA differential in {version}: {} scenarios, {} disagreements",
+        cases.len(),
+        bad.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{} disagreements:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn destinations_agree_with_chromium() {
+    let server = Server::start(2);
+    let page = server.origin(0);
+    let api_port = server.ports[1];
+    let destinations: [(&str, Option<&str>); 12] = [
+        ("font", None),
+        ("image", None),
+        ("image", Some("anonymous")),
+        ("image", Some("use-credentials")),
+        ("script", None),
+        ("script", Some("anonymous")),
+        ("script", Some("use-credentials")),
+        ("module", None),
+        ("module", Some("use-credentials")),
+        ("stylesheet", None),
+        ("stylesheet", Some("anonymous")),
+        ("stylesheet", Some("use-credentials")),
+    ];
+    let answers: Vec<(&str, Vec<(&str, String)>)> = vec![
+        ("none", vec![]),
+        ("star", vec![("Access-Control-Allow-Origin", "*".into())]),
+        ("echo", vec![("Access-Control-Allow-Origin", page.clone())]),
+        (
+            "echo-credentials",
+            vec![
+                ("Access-Control-Allow-Origin", page.clone()),
+                ("Access-Control-Allow-Credentials", "true".into()),
+            ],
+        ),
+        (
+            "star-credentials",
+            vec![
+                ("Access-Control-Allow-Origin", "*".into()),
+                ("Access-Control-Allow-Credentials", "true".into()),
+            ],
+        ),
+        (
+            "other",
+            vec![(
+                "Access-Control-Allow-Origin",
+                "https://other.example".into(),
+            )],
+        ),
+        ("null", vec![("Access-Control-Allow-Origin", "null".into())]),
+        (
+            "list",
+            vec![(
+                "Access-Control-Allow-Origin",
+                format!("{page}, https://other.example"),
+            )],
+        ),
+        (
+            "invalid",
+            vec![("Access-Control-Allow-Origin", "other.example".into())],
+        ),
+        (
+            "credentials-True",
+            vec![
+                ("Access-Control-Allow-Origin", page.clone()),
+                ("Access-Control-Allow-Credentials", "True".into()),
+            ],
+        ),
+    ];
+    let mut cases = Vec::new();
+    let mut scenarios = Vec::new();
+    for (api, crossorigin) in destinations {
+        for (aname, headers) in &answers {
+            let id = format!("d{:04}", cases.len());
+            let path = format!("/{id}/r");
+            let (body, ctype) = body_for(api);
+            let mut resp = Resp::new(200).h("Content-Type", ctype).body(body);
+            for (n, v) in headers {
+                resp = resp.h(n, v);
+            }
+            server.route(api_port, &path, route(resp));
+            let case = Case {
+                label: format!(
+                    "{id} {api} crossorigin={} × {aname}",
+                    crossorigin.unwrap_or("(none)")
+                ),
+                url: format!("http://127.0.0.1:{api_port}{path}"),
+                page: page.clone(),
+                id,
+                api,
+                method: "GET",
+                headers: vec![],
+                credentials: false,
+                crossorigin,
+                target_address_space: None,
+                flags: vec![],
+            };
+            scenarios.push(case.scenario());
+            cases.push(case);
+        }
+    }
+    let pages =
+        json!([{"pageUrl": format!("{page}/"), "permissions": null, "scenarios": scenarios}]);
+    let (version, bad) = compare(&server, pages, &cases, &[]);
+    println!(
+        "destinations differential in {version}: {} scenarios, {} disagreements",
+        cases.len(),
+        bad.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{} disagreements:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+}
