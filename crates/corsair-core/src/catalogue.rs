@@ -151,9 +151,8 @@ fn safari(f: &Failure, api: Api) -> String {
     let api_name = match api {
         Api::Fetch => "Fetch API",
         Api::Xhr => "XMLHttpRequest",
-        // Elements: WebKit's loaders name the resource instead (not yet proven in WebKit).
-        Api::Image => return format!("{first}\nCannot load image {url} due to access control checks."),
-        _ => return format!("{first}\nFailed to load resource: Origin is not allowed by Access-Control-Allow-Origin."),
+        // An element's second line is not modelled yet (WebKit's loaders word it per resource).
+        _ => return first,
     };
     format!("{first}\n{api_name} cannot load {url} due to access control checks.")
 }
@@ -237,7 +236,8 @@ mod tests {
                 for b in Browser::ALL {
                     for api in Api::ALL {
                         let m = console_message(&f, api, b);
-                        assert!(m.len() > 40, "{kind:?} {b} {m}");
+                        // Safari's reason alone (an element's line) can be short.
+                        assert!(m.len() > 20, "{kind:?} {b} {m}");
                     }
                 }
                 assert!(!cause(&f).is_empty());

@@ -201,7 +201,7 @@ fn chromium_prefix() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
         // Quotes optional: a shell eats them from an unquoted argument.
-        Regex::new(r"Access to (\w+) at '?([^'\s]*)'? (?:\(redirected from '?([^'\s]*)'?\) )?from origin '?([^'\s]*)'? has been blocked by CORS policy: (Response to preflight request doesn.?t pass access control check: )?")
+        Regex::new(r"Access to (\w+(?: stylesheet)?) at '?([^'\s]*)'? (?:\(redirected from '?([^'\s]*)'?\) )?from origin '?([^'\s]*)'? has been blocked by CORS policy: (Response to preflight request doesn.?t pass access control check: )?")
             .expect("valid")
     })
 }
@@ -273,10 +273,13 @@ pub fn explain(text: &str) -> Vec<Explained> {
         match p.browser {
             Browser::Chromium => {
                 if let Some(c) = chromium_prefix().captures(line) {
-                    e.api = Some(if &c[1] == "XMLHttpRequest" {
-                        Api::Xhr
-                    } else {
-                        Api::Fetch
+                    e.api = Some(match &c[1] {
+                        "XMLHttpRequest" => Api::Xhr,
+                        "font" => Api::Font,
+                        "image" => Api::Image,
+                        "script" => Api::Script,
+                        "CSS stylesheet" => Api::Stylesheet,
+                        _ => Api::Fetch,
                     });
                     e.url = Some(c[2].to_string());
                     e.initial_url = c.get(3).map(|m| m.as_str().to_string());
@@ -343,7 +346,7 @@ mod tests {
                     {
                         continue;
                     }
-                    for api in [Api::Fetch, Api::Xhr] {
+                    for api in Api::ALL {
                         let f = Failure {
                             kind,
                             stage,
@@ -390,7 +393,9 @@ mod tests {
                             if browser == Browser::Chromium {
                                 assert_eq!(e.url.as_deref(), Some("https://api.example/items"));
                                 assert_eq!(e.origin.as_deref(), Some("https://app.example"));
-                                assert_eq!(e.api, Some(api));
+                                // A module script's message says "script".
+                                let read_as = if api == Api::Module { Api::Script } else { api };
+                                assert_eq!(e.api, Some(read_as));
                                 let preflight_words =
                                     message.contains("Response to preflight request");
                                 if preflight_words {

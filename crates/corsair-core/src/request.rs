@@ -84,6 +84,19 @@ impl Api {
         }
     }
 
+    /// What the page itself can change for this destination, when CORS fails (each proven by
+    /// the destinations differential: without `crossorigin` the element loads in no-cors mode).
+    pub fn page_note(self) -> Option<&'static str> {
+        match self {
+            Api::Fetch | Api::Xhr => None,
+            Api::Font => Some("Fonts are always fetched with CORS (@font-face, FontFace), so the font's server must grant the page's origin; or serve the font from the page's own origin."),
+            Api::Image => Some("If the page does not read the pixels (canvas getImageData or toDataURL, WebGL textures), drop the crossorigin attribute: the image then loads in no-cors mode and CORS does not apply."),
+            Api::Script => Some("If the page needs neither the script's error details nor integrity= (SRI), drop the crossorigin attribute: a classic script then loads in no-cors mode."),
+            Api::Module => Some("Module scripts are always fetched with CORS, so the server must grant the page's origin; or serve the module from the page's own origin."),
+            Api::Stylesheet => Some("If the page does not read the stylesheet's rules (CSSOM cssRules), drop the crossorigin attribute: it then loads in no-cors mode."),
+        }
+    }
+
     /// The `Accept` header Chromium sends for this destination.
     pub fn accept(self) -> &'static str {
         match self {

@@ -49,10 +49,28 @@ pub fn run(args: ExplainArgs) -> u8 {
                 println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
             }
             (Format::Text, Some(r), _) => {
+                let what = if r.legacy {
+                    "private-network-access (Chromium before 142)"
+                } else {
+                    "local-network-access"
+                };
                 println!(
-                    "{HEAD}local-network-access{HEAD:#} (chromium wording): the `{}` address space",
+                    "{HEAD}{what}{HEAD:#} (chromium wording, {}): the `{}` address space",
+                    serde_json::to_value(r.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_string))
+                        .unwrap_or_default(),
                     r.space.name()
                 );
+                if let Some(d) = r.declared {
+                    println!("  declared targetAddressSpace {}", d.name());
+                }
+                if r.legacy {
+                    println!("  {DIM}an older build's names, read as today's: `local` was this machine (now loopback), `private` the LAN (now local){DIM:#}");
+                }
+                if let Some(d) = &r.destination {
+                    println!("  from     {d}");
+                }
                 if let Some(u) = &r.url {
                     println!("  url      {u}");
                 }
@@ -200,6 +218,26 @@ fn reproduce(e: &Explained, known: &Known) -> Option<Reproduce> {
     }
     let q = |s: &str| format!("'{}'", s.replace('\'', r"'\''"));
     let mut command = format!("corsair check {} --origin {}", q(&url), q(&origin));
+    if let Some(api) = e.api.filter(|a| a.is_element()) {
+        // An element makes a plain GET; its credentials come from its crossorigin attribute.
+        command.push_str(&format!(" --api {}", api.name()));
+        if need.credentials && api != corsair_core::Api::Font {
+            command.push_str(" --crossorigin use-credentials");
+        } else if matches!(
+            api,
+            corsair_core::Api::Image | corsair_core::Api::Script | corsair_core::Api::Stylesheet
+        ) {
+            command.push_str(" --crossorigin anonymous");
+        }
+        return Some(Reproduce {
+            url,
+            origin,
+            method: None,
+            headers: Vec::new(),
+            credentials: need.credentials,
+            command,
+        });
+    }
     if let Some(m) = &method {
         command.push_str(&format!(" -X {}", q(m)));
     }
@@ -264,6 +302,9 @@ fn print_one(e: &Explained, stack: Option<StackArg>, known: &Known) {
     }
     let fx = fix::fix_for(&f, &known.need);
     super::print_fix(&fx, stack);
+    if let Some(note) = e.api.and_then(|a| a.page_note()) {
+        println!("\n{HEAD}Or on the page{HEAD:#}\n  {note}");
+    }
     match reproduce(e, known) {
         Some(r) => println!("\n{HEAD}Reproduce{HEAD:#}\n  {}", r.command),
         None if e.url.is_some() => println!("\n{HEAD}Reproduce{HEAD:#}\n  {DIM}pass --origin ORIGIN (the page's origin) for the corsair check command{DIM:#}"),
