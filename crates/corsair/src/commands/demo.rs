@@ -67,10 +67,18 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
         let fetch =
             |s: RequestSpec| Fetch::new(&s, Browser::Chromium).expect("demo requests are valid");
         let broken = client.drive(fetch(spec("broken"))).await;
-        let fixed = client.drive(fetch(spec("fixed"))).await;
-        let ok = !broken.allowed
-            && broken.failure.as_ref().map(|f| f.kind) == Some(c.expect)
-            && fixed.allowed;
+        let mut fixed_spec = spec("fixed");
+        if c.public_page {
+            // The fix for Local Network Access is the user's permission, not a header.
+            fixed_spec.lna.permissions =
+                corsair_core::lna::Permissions::both(corsair_core::lna::Permission::Granted);
+        }
+        let fixed = client.drive(fetch(fixed_spec)).await;
+        let expected = match c.expect {
+            cases::Expect::Cors(kind) => broken.failure.as_ref().map(|f| f.kind) == Some(kind),
+            cases::Expect::Lna => broken.lna_blocked().is_some(),
+        };
+        let ok = !broken.allowed && expected && fixed.allowed;
         if args.format == Format::Text {
             print_case(i + 1, selected.len(), c, &broken, &fixed, ok);
         }
@@ -85,8 +93,8 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
                     json!({
                         "name": c.name,
                         "title": c.title,
-                        "request": {"method": c.method, "url": b.request.url.as_str(), "origin": servers.page, "headers": c.headers, "credentials": c.credentials},
-                        "broken": {"allowed": b.allowed, "preflight": b.preflight, "kind": b.failure.as_ref().map(|f| f.kind.id()), "console": b.console(), "cause": b.cause(), "fix": b.failure.as_ref().map(|fl| fix::fix(fl, &b.request))},
+                        "request": {"method": c.method, "url": b.request.url.as_str(), "origin": servers.page, "headers": c.headers, "credentials": c.credentials, "api": c.api.name(), "page_space": c.public_page.then_some("public")},
+                        "broken": {"allowed": b.allowed, "preflight": b.preflight, "kind": b.failure.as_ref().map(|f| f.kind.id()).or(b.lna_blocked().map(|_| "lna-permission-denied")), "console": b.console(), "cause": b.cause(), "fix": b.failure.as_ref().map(|fl| fix::fix(fl, &b.request)), "lna_fixes": b.lna_blocked().map(|l| l.fixes(&servers.page))},
                         "fixed": {"allowed": f.allowed, "preflight": f.preflight, "url": f.request.url.as_str()},
                         "policy": cases::policy_for(c, &servers.page).ok().map(|p| fix::policy_toml(&p)),
                         "ok": ok,
@@ -145,8 +153,14 @@ fn print_case(
     let r = &broken.request;
     let headers: Vec<String> = c.headers.iter().map(|(n, v)| format!("{n}: {v}")).collect();
     println!(
-        "  page {}  fetch {} {}{}{}",
+        "  page {}{}  {} {} {}{}{}",
         r.origin,
+        if c.public_page {
+            " (counted as public)"
+        } else {
+            ""
+        },
+        r.api.chromium_resource(),
         r.method,
         r.url,
         if headers.is_empty() {
@@ -187,6 +201,19 @@ fn print_case(
                 println!("          {CORS}{n}: {v}{CORS:#}");
             }
         }
+        if let Some(b) = broken.lna_blocked() {
+            println!("  {HEAD}fix{HEAD:#}   no header: the server already answers correctly and is never asked.");
+            for f in b.fixes(&r.origin.to_string()).iter().take(2) {
+                println!("          - {f}");
+            }
+            println!("  fixed:        the same request once the user allows local network access:");
+            print_fixed(fixed);
+            if !ok {
+                println!("  {BAD}this case did not behave as expected{BAD:#}");
+            }
+            println!();
+            return;
+        }
     }
     let policy = match cases::policy_for(c, &r.origin.to_string()) {
         Ok(p) => fix::policy_toml(&p),
@@ -196,6 +223,14 @@ fn print_case(
     for line in policy.lines() {
         println!("          {CORS}{line}{CORS:#}");
     }
+    print_fixed(fixed);
+    if !ok {
+        println!("  {BAD}this case did not behave as expected{BAD:#}");
+    }
+    println!();
+}
+
+fn print_fixed(fixed: &Outcome) {
     let exchanges = fixed.exchanges.len();
     if fixed.allowed {
         println!(
@@ -210,8 +245,4 @@ fn print_case(
             fixed.console().unwrap_or_default()
         );
     }
-    if !ok {
-        println!("  {BAD}this case did not behave as expected{BAD:#}");
-    }
-    println!();
 }

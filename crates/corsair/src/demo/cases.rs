@@ -1,7 +1,7 @@
 //! The classic CORS failures, each as a request a page makes and the broken server answer that
 //! causes it. The fixed server is the same for every case: a correct CORS implementation.
 
-use corsair_core::FailureKind;
+use corsair_core::{Api, FailureKind};
 
 /// A response the demo servers send.
 #[derive(Clone, Debug, Default)]
@@ -33,6 +33,15 @@ pub struct Ask<'a> {
     pub path: &'a str,
 }
 
+/// What the broken variant must produce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// This CORS failure.
+    Cors(FailureKind),
+    /// A Local Network Access refusal (the server is never asked).
+    Lna,
+}
+
 pub struct Case {
     pub name: &'static str,
     pub title: &'static str,
@@ -40,8 +49,14 @@ pub struct Case {
     pub headers: &'static [(&'static str, &'static str)],
     pub credentials: bool,
     pub body: Option<&'static str>,
+    /// What makes the request: fetch, or an element such as a font.
+    pub api: Api,
+    /// The page counts as public (`--page-space public`): Local Network Access applies to the
+    /// loopback API. The broken variant has a fresh profile's undecided permission, the fixed
+    /// one the user's grant.
+    pub public_page: bool,
     /// The failure the broken server must produce.
-    pub expect: FailureKind,
+    pub expect: Expect,
     /// How the broken server answers.
     pub broken: fn(&Ask) -> Reply,
 }
@@ -73,7 +88,9 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        expect: FailureKind::MissingAllowOriginHeader,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
         broken: |_| ok(),
     },
     Case {
@@ -83,7 +100,9 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: true,
         body: None,
-        expect: FailureKind::WildcardOriginNotAllowed,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::WildcardOriginNotAllowed),
         broken: |_| ok().h("Access-Control-Allow-Origin", "*").h("Access-Control-Allow-Credentials", "true"),
     },
     Case {
@@ -93,7 +112,9 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        expect: FailureKind::AllowOriginMismatch,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("http://", "https://", 1)),
     },
     Case {
@@ -103,7 +124,9 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        expect: FailureKind::AllowOriginMismatch,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", format!("{}/", a.page)),
     },
     Case {
@@ -113,7 +136,9 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        expect: FailureKind::AllowOriginMismatch,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", other_port(a.page)),
     },
     Case {
@@ -123,7 +148,9 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        expect: FailureKind::AllowOriginMismatch,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("://", "://www.", 1)),
     },
     Case {
@@ -133,7 +160,9 @@ pub const CASES: &[Case] = &[
         headers: JSON,
         credentials: false,
         body: Some("{\"name\":\"demo\"}"),
-        expect: FailureKind::MissingAllowOriginHeader,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
         broken: |a| if a.method == "OPTIONS" { Reply::new(404) } else { ok().h("Access-Control-Allow-Origin", a.page) },
     },
     Case {
@@ -143,7 +172,9 @@ pub const CASES: &[Case] = &[
         headers: JSON,
         credentials: false,
         body: Some("{\"name\":\"demo\"}"),
-        expect: FailureKind::PreflightInvalidStatus,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::PreflightInvalidStatus),
         broken: |a| {
             let r = if a.method == "OPTIONS" { Reply::new(405).h("Allow", "GET, PUT") } else { ok() };
             r.h("Access-Control-Allow-Origin", a.page)
@@ -156,7 +187,9 @@ pub const CASES: &[Case] = &[
         headers: AUTH,
         credentials: false,
         body: None,
-        expect: FailureKind::MissingAllowOriginHeader,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
         broken: |a| {
             if a.method == "OPTIONS" {
                 Reply::new(401).h("WWW-Authenticate", "Bearer")
@@ -172,7 +205,9 @@ pub const CASES: &[Case] = &[
         headers: AUTH_JSON,
         credentials: false,
         body: Some("{}"),
-        expect: FailureKind::HeaderNotAllowed,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::HeaderNotAllowed),
         broken: |a| {
             ok().h("Access-Control-Allow-Origin", a.page)
                 .h("Access-Control-Allow-Methods", "GET, POST")
@@ -186,7 +221,9 @@ pub const CASES: &[Case] = &[
         headers: JSON,
         credentials: false,
         body: Some("{}"),
-        expect: FailureKind::MethodNotAllowed,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::MethodNotAllowed),
         broken: |a| {
             ok().h("Access-Control-Allow-Origin", a.page)
                 .h("Access-Control-Allow-Methods", "GET, POST")
@@ -200,7 +237,9 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: true,
         body: None,
-        expect: FailureKind::InvalidAllowCredentials,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::InvalidAllowCredentials),
         broken: |a| ok().h("Access-Control-Allow-Origin", a.page).h("Vary", "Origin"),
     },
     Case {
@@ -210,10 +249,41 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        expect: FailureKind::PreflightDisallowedRedirect,
+        api: Api::Fetch,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::PreflightDisallowedRedirect),
         broken: |a| Reply::new(301).h("Location", format!("{}/", a.path)).h("Access-Control-Allow-Origin", a.page),
     },
+    Case {
+        name: "font-no-allow-origin",
+        title: "a web font from another origin: fonts are always fetched with CORS",
+        method: "GET",
+        headers: &[],
+        credentials: false,
+        body: None,
+        api: Api::Font,
+        public_page: false,
+        expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
+        broken: |_| Reply::new(200).h("Content-Type", "font/ttf"),
+    },
+    Case {
+        name: "lna-public-to-loopback",
+        title: "a public page calls an API on this machine: Local Network Access, not a header",
+        method: "GET",
+        headers: &[],
+        credentials: false,
+        body: None,
+        api: Api::Fetch,
+        public_page: true,
+        expect: Expect::Lna,
+        // A correct CORS answer: the browser never asks for it.
+        broken: |a| ok().h("Access-Control-Allow-Origin", a.page).h("Vary", "Origin"),
+    },
 ];
+
+/// A font for the font case's responses: DejaVu Sans cut down to the letters of "corsair"
+/// (Bitstream Vera licence, kept in the font's name table).
+pub const FONT: &[u8] = include_bytes!("corsair-demo.ttf");
 
 /// The policy each case's fix needs: the one `corsair_core::fix` prints for the case's request
 /// (the page's origin, and the method, headers and credentials the request uses).
@@ -244,6 +314,13 @@ impl Case {
                 corsair_core::Credentials::SameOrigin
             },
             body: self.body.map(str::to_string),
+            api: self.api,
+            lna: corsair_core::request::LnaOptions {
+                page_space: self
+                    .public_page
+                    .then_some(corsair_core::lna::AddressSpace::Public),
+                ..Default::default()
+            },
             ..Default::default()
         }
     }

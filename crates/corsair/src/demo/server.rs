@@ -106,16 +106,22 @@ fn api(req: &hyper::Request<hyper::body::Incoming>, ctx: &Ctx) -> hyper::Respons
         _ => Reply::new(404),
     };
     let mut b = hyper::Response::builder().status(reply.status);
+    let font = case.is_some_and(|c| c.api == corsair_core::Api::Font);
     for (n, v) in &reply.headers {
+        if font && n.eq_ignore_ascii_case("content-type") {
+            continue;
+        }
         b = b.header(n, v);
     }
-    let body = if reply.status == 200 {
-        format!("{{\"case\":\"{}\",\"ok\":true}}", path)
-    } else {
-        String::new()
+    let body = match reply.status {
+        200 if font && req.method() != hyper::Method::OPTIONS => {
+            b = b.header("Content-Type", "font/ttf");
+            Bytes::from_static(cases::FONT)
+        }
+        200 => Bytes::from(format!("{{\"case\":\"{}\",\"ok\":true}}", path)),
+        _ => Bytes::new(),
     };
-    b.body(Full::new(Bytes::from(body)))
-        .expect("valid demo response")
+    b.body(Full::new(body)).expect("valid demo response")
 }
 
 /// The fixed server: the case's policy, enforced by corsair's own decision engine, in front of
@@ -151,6 +157,7 @@ fn page(api: &str) -> hyper::Response<Full<Bytes>> {
             "headers": c.headers.iter().map(|(n, v)| [n, v]).collect::<Vec<_>>(),
             "credentials": if c.credentials { "include" } else { "same-origin" },
             "body": c.body,
+            "api": c.api.name(),
         });
         rows.push_str(&format!(
             "<tr><td><code>{name}</code><br><small>{title}</small></td><td><button data-url=\"{api}/broken/{name}\" data-init='{init}'>broken</button></td><td><button data-url=\"{api}/fixed/{name}\" data-init='{init}'>fixed</button></td><td class=out></td></tr>",
@@ -161,13 +168,15 @@ fn page(api: &str) -> hyper::Response<Full<Bytes>> {
     let html = format!(
         r#"<!doctype html><html lang=en><head><meta charset=utf-8><meta name=viewport content="width=device-width,initial-scale=1"><title>corsair demo</title>
 <style>body{{font-family:system-ui,sans-serif;margin:2rem;max-width:70rem}}td{{padding:.4rem;border-bottom:1px solid #ccc;vertical-align:top}}.ok{{color:#070}}.bad{{color:#b00}}@media(prefers-color-scheme:dark){{body{{background:#111;color:#eee}}.ok{{color:#6d6}}.bad{{color:#f77}}}}</style></head>
-<body><h1>corsair demo</h1><p>Each button makes the request from this page ({api} is another origin). Open the developer tools console to see the browser's own CORS message next to the result.</p>
+<body><h1>corsair demo</h1><p>Each button makes the request from this page ({api} is another origin). Open the developer tools console to see the browser's own CORS message next to the result. The Local Network Access case needs a public page: from this loopback page Chromium lets it through (corsair demo models the page as public).</p>
 <table><thead><tr><th>case</th><th colspan=2>server</th><th>result</th></tr></thead><tbody>{rows}</tbody></table>
 <script>
 for (const b of document.querySelectorAll('button')) b.addEventListener('click', async () => {{
   const out = b.closest('tr').querySelector('.out'); const init = JSON.parse(b.dataset.init);
   const opts = {{method: init.method, headers: init.headers, credentials: init.credentials}}; if (init.body) opts.body = init.body;
-  try {{ const r = await fetch(b.dataset.url, opts); out.textContent = b.textContent + ': readable, status ' + r.status; out.className = 'out ok'; }}
+  try {{
+    if (init.api === 'font') {{ await new FontFace('demo' + Date.now(), 'url(' + b.dataset.url + ')').load(); out.textContent = b.textContent + ': font loaded'; out.className = 'out ok'; return; }}
+    const r = await fetch(b.dataset.url, opts); out.textContent = b.textContent + ': readable, status ' + r.status; out.className = 'out ok'; }}
   catch (e) {{ out.textContent = b.textContent + ': blocked (' + e + ') - see the console'; out.className = 'out bad'; }}
 }});
 </script></body></html>"#

@@ -32,25 +32,56 @@ fn demo_cases_behave_in_a_real_browser_as_predicted() {
     assert_eq!(demo["failed"], 0);
     let page = demo["page"].as_str().unwrap();
     let mut scenarios = Vec::new();
+    // Cases on a page counted as public (Local Network Access) run from a page Chromium counts
+    // as public too, first with a fresh profile's permission, then with it granted.
+    let mut public = Vec::new();
     for c in demo["cases"].as_array().unwrap() {
+        let lna = c["request"]["page_space"] == "public";
         for variant in ["broken", "fixed"] {
             let url = if variant == "broken" {
                 c["request"]["url"].as_str().unwrap().to_string()
             } else {
                 c["fixed"]["url"].as_str().unwrap().to_string()
             };
-            scenarios.push(json!({
+            let s = json!({
                 "id": format!("{}-{variant}", c["name"].as_str().unwrap()),
                 "url": url,
                 "method": c["request"]["method"],
                 "headers": c["request"]["headers"],
                 "credentials": c["request"]["credentials"],
                 "body": if c["request"]["method"] == "GET" { Value::Null } else { json!("{}") },
-                "api": "fetch",
-            }));
+                "api": c["request"]["api"],
+            });
+            if lna {
+                public.push((variant, s));
+            } else {
+                scenarios.push(s);
+            }
         }
     }
-    let browser = crate::support::run_chromium(&format!("{page}/"), &Value::Array(scenarios));
+    let mut browser = crate::support::run_chromium(&format!("{page}/"), &Value::Array(scenarios));
+    if !public.is_empty() {
+        let port = page.rsplit(':').next().unwrap();
+        let pick = |v: &str| -> Vec<Value> {
+            public
+                .iter()
+                .filter(|(x, _)| *x == v)
+                .map(|(_, s)| s.clone())
+                .collect()
+        };
+        let pages = json!([
+            {"pageUrl": format!("{page}/"), "permissions": null, "scenarios": pick("broken")},
+            {"pageUrl": format!("{page}/"), "permissions": "grant-all", "scenarios": pick("fixed")},
+        ]);
+        let args = [format!(
+            "--ip-address-space-overrides=127.0.0.1:{port}=public,[::1]:{port}=public"
+        )];
+        let r = crate::support::run_chromium_pages(&pages, &args);
+        for key in ["results", "console"] {
+            let more = r[key].as_array().unwrap().clone();
+            browser[key].as_array_mut().unwrap().extend(more);
+        }
+    }
     let _ = child.kill();
     let _ = child.wait();
     let ok = |id: &str| {
