@@ -69,6 +69,10 @@ try {
   await page.fill('#c-data', '');
   await page.uncheck('#c-credentials');
 
+  // The test's API stands in for a public server (on loopback, Local Network Access would refuse
+  // a public page; the LNA check below shows that).
+  await page.selectOption('#c-target-space', 'public');
+
   // While a check runs, its button is disabled and the progress shows.
   await page.fill('#c-url', input.slow);
   await page.fill('#c-origin', 'https://app.example.com');
@@ -126,6 +130,31 @@ try {
     };
     await page.screenshot({ path: join(input.screenshots, `check-${c.name}.png`), fullPage: true });
   }
+
+  // Local Network Access: the same API counted from its address (loopback) from a public page.
+  await page.fill('#c-url', input.checks[0].url);
+  await page.fill('#c-origin', input.checks[0].origin);
+  await page.fill('#c-method', 'GET');
+  await page.fill('#c-headers', '');
+  await page.selectOption('#c-target-space', '');
+  await page.click('#check-form button[type=submit]');
+  await page.waitForSelector('#verdict');
+  report.lna = { verdict: await text(page, '#verdict'), console: await text(page, '#console'), box: await text(page, '#lna-check'), fixes: await page.locator('#lna-fixes li').count(), exchanges: await page.locator('.exchange').count() };
+  await page.screenshot({ path: join(input.screenshots, 'check-lna.png'), fullPage: true });
+  // Granted, the request goes out and CORS decides.
+  await page.selectOption('#c-lna-permission', 'granted');
+  await page.click('#check-form button[type=submit]');
+  await page.waitForFunction(() => /^Allowed|^Blocked$/.test((document.querySelector('#verdict') || {}).textContent || ''));
+  report.lna_granted = { verdict: await text(page, '#verdict'), box: await text(page, '#lna-check') };
+  await page.selectOption('#c-lna-permission', '');
+  // A destination: the same blocked URL as a web font.
+  await page.selectOption('#c-target-space', 'public');
+  await page.fill('#c-url', input.checks[1].url);
+  await page.selectOption('#c-api', 'font');
+  await page.click('#check-form button[type=submit]');
+  await page.waitForFunction(() => /font/.test((document.querySelector('#console') || {}).textContent || ''));
+  report.font = { verdict: await text(page, '#verdict'), console: await text(page, '#console') };
+  await page.selectOption('#c-api', 'fetch');
 
   // A shared link fills the form (and sends nothing by itself).
   const last = input.checks[input.checks.length - 1];

@@ -271,7 +271,7 @@ impl Blocked {
             ],
             Blocked::InsecureContext { .. } => vec![
                 format!("Serve {page} over https (or open it at http://localhost during development): only a secure context can ask for local network access."),
-                "Or put the page and the API behind one origin with a dev proxy (corsair dev, Vite's server.proxy, webpack's devServer.proxy): same-space requests need no permission.".to_string(),
+                "Or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): same-space requests need no permission.".to_string(),
                 "In a managed browser, an administrator can allow the origin with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
             ],
             Blocked::PermissionDenied { space, .. } => lna_fixes(page, *space),
@@ -291,7 +291,7 @@ fn space_words(space: AddressSpace) -> &'static str {
 fn lna_fixes(page: &str, space: AddressSpace) -> Vec<String> {
     let mut fixes = vec![
         format!("Allow it in the browser: click the icon left of the address bar on {page}, open Site settings, and allow local network access (devices on your network, or apps on this device). A page can only ask from a secure context (https://), and the prompt shows on the first such request."),
-        "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (corsair dev, Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
+        "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
         "From an https page to a plain-http device or service, pass the target's space to fetch, fetch(url, { targetAddressSpace: \"local\" }) (or \"loopback\"), or the request is also blocked as mixed content; the space must be the one the address really is in, or the request fails.".to_string(),
         "In a managed browser, an administrator can allow origins with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
         "In a cross-origin iframe, the embedding page delegates the permission: <iframe allow=\"local-network-access\">.".to_string(),
@@ -490,7 +490,7 @@ pub fn refusal(text: &str) -> Option<LnaRefusal> {
             vec![
                 "Update the browser: Chromium 142 and later replace this rule with the Local Network Access permission.".to_string(),
                 format!("In the old builds, declare the space: fetch(url, {{ targetAddressSpace: \"{}\" }}) with that version's names (private for a LAN address, local for this machine).", if space == AddressSpace::Loopback { "local" } else { "private" }),
-                "Or put the page and the API behind one origin with a dev proxy (corsair dev).".to_string(),
+                "Or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy).".to_string(),
             ],
         ),
         RefusalKind::PreflightMissingAllowPrivateNetwork | RefusalKind::PreflightInvalidAllowPrivateNetwork => (
@@ -498,7 +498,7 @@ pub fn refusal(text: &str) -> Option<LnaRefusal> {
             vec![
                 "For those browsers, answer the preflight with Access-Control-Allow-Private-Network: true (exactly 'true'), besides the usual Access-Control-Allow-Origin and -Methods/-Headers.".to_string(),
                 "Chromium 142 and later ignore the header and ask the user instead (Local Network Access): plan for the permission prompt, https pages and targetAddressSpace.".to_string(),
-                "Or put the page and the API behind one origin with a dev proxy (corsair dev): same-origin requests need none of this.".to_string(),
+                "Or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): same-origin requests need none of this.".to_string(),
             ],
         ),
         RefusalKind::PreflightMissingDeviceHeader => (
@@ -512,7 +512,7 @@ pub fn refusal(text: &str) -> Option<LnaRefusal> {
             format!("Private Network Access (Chromium before 142): the browser could not show a permission prompt for {} (no window, a background context, or the feature turned off).", space_words(space)),
             vec![
                 "Update the browser: Chromium 142 and later use the Local Network Access permission prompt.".to_string(),
-                "Make the request from a visible top-level page, or put the page and the API behind one origin with a dev proxy (corsair dev).".to_string(),
+                "Make the request from a visible top-level page, or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy).".to_string(),
             ],
         ),
     };

@@ -577,6 +577,9 @@ impl Report<'_> {
         for f in b.fixes(&origin) {
             println!("  - {f}");
         }
+        if !matches!(b, lna::Blocked::TargetSpaceMismatch { .. }) {
+            println!("\n{DIM}To see the server's CORS answer anyway: --lna-permission granted (the user allowed it), or --target-space public (this address only stands in for an API on the internet).{DIM:#}");
+        }
     }
 
     fn print_exchange(&self, e: &Exchange) {

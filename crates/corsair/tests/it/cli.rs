@@ -473,6 +473,8 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     };
     let by_flags = corsair(&[
         "check",
+        "--target-space",
+        "public",
         &url,
         "--origin",
         page,
@@ -491,7 +493,7 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     let expected = seen(&by_flags);
     assert_eq!(expected.len(), 2, "a preflight, then the PUT");
 
-    let o = corsair(&["check", "--from-curl", &curl]);
+    let o = corsair(&["check", "--target-space", "public", "--from-curl", &curl]);
     assert_eq!(seen(&o), expected, "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -507,7 +509,15 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
 
     // The same from stdin, as JSON.
     let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
-        .args(["check", "--from-curl", "-", "--format", "json"])
+        .args([
+            "check",
+            "--target-space",
+            "public",
+            "--from-curl",
+            "-",
+            "--format",
+            "json",
+        ])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -539,16 +549,24 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     let fetch = format!(
         "fetch(\"{url}\", {{\n  \"headers\": {{\n    \"accept\": \"*/*\",\n    \"authorization\": \"Bearer x\",\n    \"content-type\": \"application/json\",\n    \"sec-ch-ua\": \"x\"\n  }},\n  \"referrer\": \"{page}/orders\",\n  \"body\": \"{{\\\"n\\\":1}}\",\n  \"method\": \"PUT\",\n  \"mode\": \"cors\",\n  \"credentials\": \"include\"\n}});"
     );
-    let o = corsair(&["check", "--from-fetch", &fetch]);
+    let o = corsair(&["check", "--target-space", "public", "--from-fetch", &fetch]);
     assert_eq!(seen(&o), expected, "{}", text(&o));
     assert!(text(&o).contains("the page origin from its Referer header"));
 
     // No Origin and no Referer: the origin must be given.
-    let o = corsair(&["check", "--from-curl", &format!("curl '{url}'")]);
+    let o = corsair(&[
+        "check",
+        "--target-space",
+        "public",
+        "--from-curl",
+        &format!("curl '{url}'"),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("pass it with --origin"), "{}", text(&o));
     let o = corsair(&[
         "check",
+        "--target-space",
+        "public",
         "--from-curl",
         &format!("curl '{url}'"),
         "--origin",
@@ -557,13 +575,34 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     api.take_log();
     // A copy that is not one, and flags that would contradict it.
-    let o = corsair(&["check", "--from-curl", "wget https://a.example/"]);
+    let o = corsair(&[
+        "check",
+        "--target-space",
+        "public",
+        "--from-curl",
+        "wget https://a.example/",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not a curl command"), "{}", text(&o));
-    let o = corsair(&["check", "--from-curl", &curl, "-X", "GET"]);
+    let o = corsair(&[
+        "check",
+        "--target-space",
+        "public",
+        "--from-curl",
+        &curl,
+        "-X",
+        "GET",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
-    let o = corsair(&["check", "--from-curl", &curl, &url]);
+    let o = corsair(&[
+        "check",
+        "--target-space",
+        "public",
+        "--from-curl",
+        &curl,
+        &url,
+    ]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -639,6 +678,8 @@ fn preflight_only_sends_no_request_that_changes_data() {
 
     let o = corsair(&[
         "check",
+        "--target-space",
+        "public",
         &url("/ok"),
         "--origin",
         page,
@@ -659,6 +700,8 @@ fn preflight_only_sends_no_request_that_changes_data() {
 
     let o = corsair(&[
         "check",
+        "--target-space",
+        "public",
         &url("/ok"),
         "--origin",
         page,
@@ -680,6 +723,8 @@ fn preflight_only_sends_no_request_that_changes_data() {
     // A failing preflight: blocked, as the browser would stop there too.
     let o = corsair(&[
         "check",
+        "--target-space",
+        "public",
         &url("/no"),
         "--origin",
         page,
@@ -696,13 +741,30 @@ fn preflight_only_sends_no_request_that_changes_data() {
     );
 
     // No preflight needed: nothing is sent at all.
-    let o = corsair(&["check", &url("/ok"), "--origin", page, "--preflight-only"]);
+    let o = corsair(&[
+        "check",
+        "--target-space",
+        "public",
+        &url("/ok"),
+        "--origin",
+        page,
+        "--preflight-only",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     assert!(methods_seen().is_empty());
     assert!(text(&o).contains("NO PREFLIGHT"), "{}", text(&o));
 
     // Without the flag the PUT goes, and the report says so before the trace.
-    let o = corsair(&["check", &url("/ok"), "--origin", page, "-X", "PUT"]);
+    let o = corsair(&[
+        "check",
+        "--target-space",
+        "public",
+        &url("/ok"),
+        "--origin",
+        page,
+        "-X",
+        "PUT",
+    ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(methods_seen(), ["OPTIONS", "PUT"]);
     let t = text(&o);

@@ -105,10 +105,16 @@ fn check_text() {
         },
     );
     let url = format!("{}/items", api.origin(0));
+    // The server stands in for a public API: --target-space public (on loopback, Local Network
+    // Access refuses a public page, which check-lna shows).
     golden!(
         "check-allowed",
-        run(&["check", &url, "--origin", page], None)
+        run(
+            &["check", &url, "--origin", page, "--target-space", "public"],
+            None
+        )
     );
+    golden!("check-lna", run(&["check", &url, "--origin", page], None));
     golden!(
         "check-blocked",
         run(
@@ -121,7 +127,9 @@ fn check_text() {
                 "PUT",
                 "-H",
                 "Authorization: Bearer x",
-                "--credentials"
+                "--credentials",
+                "--target-space",
+                "public"
             ],
             None
         )
@@ -138,7 +146,9 @@ fn check_text() {
                 "POST",
                 "-H",
                 "Content-Type: application/json",
-                "--preflight-only"
+                "--preflight-only",
+                "--target-space",
+                "public"
             ],
             None
         )
@@ -148,7 +158,10 @@ fn check_text() {
     );
     golden!(
         "check-from-curl",
-        run(&["check", "--from-curl", "-"], Some(&curl))
+        run(
+            &["check", "--from-curl", "-", "--target-space", "public"],
+            Some(&curl)
+        )
     );
 }
 

@@ -60,8 +60,12 @@ fn https_with_private_ca_resolve_and_insecure() {
     std::fs::write(&ca, pem).unwrap();
     let url = format!("https://api.test:{port}/data");
     let resolve = format!("api.test:{port}:127.0.0.1");
+    // The server stands in for a public API (on loopback, Chromium's Local Network Access would
+    // refuse a public page).
     let base = [
         "check",
+        "--target-space",
+        "public",
         url.as_str(),
         "--origin",
         page,

@@ -96,6 +96,11 @@ function checkRequest() {
     data: $("c-data").value || null,
     credentials: $("c-credentials").checked,
     api: $("c-api").value,
+    crossorigin: $("c-crossorigin").value,
+    page_space: $("c-page-space").value,
+    target_space: $("c-target-space").value,
+    lna_permission: $("c-lna-permission").value,
+    target_address_space: $("c-tas").value,
     browser: $("c-browser").value,
     preflight_only: $("c-preflight-only").checked,
   };
@@ -128,7 +133,9 @@ function fillFromHash() {
   const set = (id, v) => { if (v !== null) $(id).value = v; };
   set("c-url", p.get("url")); set("c-origin", p.get("origin")); set("c-method", p.get("method"));
   set("c-data", p.get("data")); set("c-api", p.get("api")); set("c-browser", p.get("browser"));
-  set("c-stack", p.get("stack"));
+  set("c-stack", p.get("stack")); set("c-crossorigin", p.get("crossorigin"));
+  set("c-page-space", p.get("page_space")); set("c-target-space", p.get("target_space"));
+  set("c-lna-permission", p.get("lna_permission")); set("c-tas", p.get("target_address_space"));
   // A name alone (the default link) becomes "Name: " for the user to fill in.
   if (p.getAll("headers").length) $("c-headers").value = p.getAll("headers").map((h) => (h.includes(":") ? h : `${h}: `)).join("\n");
   $("c-credentials").checked = p.get("credentials") === "true";
@@ -151,6 +158,17 @@ function renderFix(fix, stack) {
     snippet ? el("div", {}, el("p", {}, `For ${stack}:`), el("pre", { class: "snippet" }, snippet.code), copyButton(snippet.code, "Copy snippet")) : null);
 }
 
+// Local Network Access: the spaces, what was needed, and the fixes when it refused.
+function renderLna(l) {
+  const target = l.target_space || "not reached";
+  const what = l.blocked ? "refused" : l.permission ? `needed ${l.permission}: granted` : "no permission needed";
+  return el("div", { class: "box", id: "lna-check" },
+    el("h3", {}, "Local Network Access"),
+    el("p", {}, `Page ${l.page_space} (${l.secure_context ? "secure context" : "not a secure context"}) → target ${target}${l.target_address_space ? `, targetAddressSpace ${l.target_address_space}` : ""}: ${what}.`),
+    l.blocked && l.blocked.undecided ? el("p", { class: "note" }, "The permission is undecided: a desktop Chromium asks the user and waits. Allow: the request is sent and CORS decides (choose permission granted to see). Block: this error. Headless Chromium blocks at once.") : null,
+    l.fixes ? el("ul", { id: "lna-fixes" }, l.fixes.map((f) => el("li", {}, md(f)))) : null);
+}
+
 function renderCheck(v, stack) {
   let verdict, cls;
   if (v.net_error) {
@@ -160,6 +178,12 @@ function renderCheck(v, stack) {
   } else if (v.allowed === null) {
     verdict = v.next ? `Preflight passed: the browser would now send ${v.next.method} ${v.next.url} (not sent)` : "Nothing left to send";
     cls = "pending";
+  } else if (v.lna && v.lna.blocked) {
+    verdict = "Blocked by Local Network Access: the request was not sent, and no response header can change that";
+    cls = "blocked";
+  } else if (v.allowed && v.request && v.request.mode === "no-cors" && v.cross_origin) {
+    verdict = "Loaded (no-cors): the element loads, but JavaScript cannot read it";
+    cls = "allowed";
   } else {
     verdict = v.allowed ? "Allowed: JavaScript can read the response" : "Blocked";
     cls = v.allowed ? "allowed" : "blocked";
@@ -171,6 +195,7 @@ function renderCheck(v, stack) {
   if (v.console) out.push(el("h3", {}, "Console"), el("div", { class: "console", id: "console" }, v.console));
   if (v.cause) out.push(el("div", { class: "box" }, el("h3", {}, "Cause"), el("p", { id: "cause" }, md(v.cause))));
   out.push(renderFix(v.fix, stack));
+  if (v.lna) out.push(renderLna(v.lna));
   const reasons = v.preflight_reason_texts || [];
   if (v.request) {
     out.push(reasons.length

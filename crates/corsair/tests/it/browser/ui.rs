@@ -241,8 +241,18 @@ fn beyond_loopback_the_api_needs_the_printed_token() {
 
 fn check_console(url: &str, origin: &str, method: &str, headers: &[&str]) -> String {
     let mut c = Command::new(env!("CARGO_BIN_EXE_corsair"));
+    // The test's API stands in for a public server, as the ui test sets it.
     c.args([
-        "check", url, "--origin", origin, "-X", method, "--format", "json",
+        "check",
+        url,
+        "--origin",
+        origin,
+        "-X",
+        method,
+        "--format",
+        "json",
+        "--target-space",
+        "public",
     ]);
     for h in headers {
         c.args(["-H", h]);
@@ -471,6 +481,58 @@ fn the_page_in_chromium() {
         r["unreachable"]
     );
     assert!(r["cancelled"].as_str().unwrap().contains("Nothing sent"));
+    // Local Network Access: a public page to this machine is refused before anything is sent;
+    // granted, CORS decides.
+    let lna = &r["lna"];
+    assert!(
+        lna["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("Blocked by Local Network Access"),
+        "{lna}"
+    );
+    assert!(
+        lna["console"].as_str().unwrap().ends_with(
+            "Permission was denied for this request to access the `loopback` address space."
+        ),
+        "{lna}"
+    );
+    assert!(
+        lna["box"]
+            .as_str()
+            .unwrap()
+            .contains("Page public (secure context) → target loopback: refused"),
+        "{lna}"
+    );
+    assert!(
+        lna["fixes"].as_u64().unwrap() >= 3 && lna["exchanges"] == 0,
+        "{lna}"
+    );
+    assert!(
+        r["lna_granted"]["verdict"]
+            .as_str()
+            .unwrap()
+            .starts_with("Allowed"),
+        "{}",
+        r["lna_granted"]
+    );
+    assert!(
+        r["lna_granted"]["box"]
+            .as_str()
+            .unwrap()
+            .contains("needed loopback-network: granted"),
+        "{}",
+        r["lna_granted"]
+    );
+    // A destination: a web font's own wording.
+    assert!(
+        r["font"]["console"]
+            .as_str()
+            .unwrap()
+            .starts_with("Access to font at"),
+        "{}",
+        r["font"]
+    );
     assert!(r["dialogs"][0].as_str().unwrap().contains("a real PUT"));
     assert_eq!(r["favicon"], 200);
     assert_eq!(
