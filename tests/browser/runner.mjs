@@ -3,7 +3,8 @@
 // Input (argv[2]): a JSON file, either {pageUrl, scenarios, args} (one page) or {pages: [{pageUrl,
 // permissions, scenarios}], args} (several pages, one after the other, in one browser).
 // - scenarios: [{id, url, method, headers, credentials, body, api, crossorigin,
-//   targetAddressSpace, repeat}]; api is fetch, xhr, font, image, script, module or stylesheet.
+//   targetAddressSpace, repeat, allow}]; api is fetch, xhr, font, image, script, module,
+//   stylesheet, or iframe (url: a page that reports its own fetch with postMessage).
 // - permissions: {"loopback-network": "granted"|"denied", "local-network": ...} set through
 //   CDP's Browser.setPermission for the page's origin before it loads, or "grant-all" for
 //   Playwright's grantPermissions(['local-network-access']). A permission Chromium refuses to
@@ -72,6 +73,18 @@ async function runInPage(s) {
       break;
     case 'stylesheet':
       run = element('link', (e) => { e.rel = 'stylesheet'; e.href = s.url; });
+      break;
+    case 'iframe':
+      // s.url is a page that fetches and posts 'ok' or 'err' to its parent; s.allow is the
+      // iframe's allow attribute.
+      run = new Promise((resolve) => {
+        const f = document.createElement('iframe');
+        if (s.allow) f.allow = s.allow;
+        const done = (e) => { if (e.source === f.contentWindow) { window.removeEventListener('message', done); resolve({ ok: e.data === 'ok' }); } };
+        window.addEventListener('message', done);
+        f.src = s.url;
+        document.body.appendChild(f);
+      });
       break;
     default: {
       const init = { method: s.method, headers: s.headers, credentials: s.credentials ? 'include' : 'same-origin' };

@@ -33,6 +33,11 @@
 //!    undecided: a desktop browser shows the prompt and holds the request until the user
 //!    answers; headless Chromium (and any automation) denies it at once.
 //!
+//! An iframe's requests are decided on the top-level page's permission: in Chromium 156 a
+//! cross-site iframe got through once the top-level origin had it, with or without
+//! `allow="local-network-access"`, and was refused (the message naming the frame's origin)
+//! while it was undecided.
+//!
 //! History: Chromium 94 blocked non-secure public pages from private addresses (the
 //! "not a secure context" message). Chromium 104 to 141 sent Private Network Access preflights
 //! (`Access-Control-Request-Private-Network: true`, answered with
@@ -294,7 +299,7 @@ fn lna_fixes(page: &str, space: AddressSpace) -> Vec<String> {
         "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
         "From an https page to a plain-http device or service, pass the target's space to fetch, fetch(url, { targetAddressSpace: \"local\" }) (or \"loopback\"), or the request is also blocked as mixed content; the space must be the one the address really is in, or the request fails.".to_string(),
         "In a managed browser, an administrator can allow origins with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
-        "In a cross-origin iframe, the embedding page delegates the permission: <iframe allow=\"local-network-access\">.".to_string(),
+        "From an iframe, the top-level page's permission decides: allow the top-level site. Chromium 156 did not need <iframe allow=\"local-network-access\"> for it; Chrome's documentation asks for the attribute, so set it on cross-origin iframes that call the local network.".to_string(),
     ];
     if space == AddressSpace::Unknown {
         fixes.insert(0, "Find out what the URL resolves to: a proxy or PAC file makes Chromium treat the space as unknown; try without the proxy, or use the IP address the API really has.".to_string());

@@ -71,3 +71,65 @@ fn chromium_refusals_are_explained_as_local_network_access() {
         );
     }
 }
+
+/// A cross-site iframe on a public page fetches loopback. Chromium 156 decides on the
+/// top-level page's permission, with or without `allow="local-network-access"`: refused while
+/// it is undecided (the message names the frame's origin), allowed once the top-level origin
+/// has `loopback-network`. The README and the fixes say so; this test notices when Chromium
+/// starts to require the attribute.
+#[test]
+fn iframes_use_the_top_level_pages_permission() {
+    let s = Server::start(3);
+    let (page, frame, target) = (s.ports[0], s.ports[1], s.ports[2]);
+    s.route(
+        target,
+        "/x",
+        Route {
+            preflight: Resp::new(204).h("Access-Control-Allow-Origin", "*"),
+            actual: Resp::new(200).h("Access-Control-Allow-Origin", "*"),
+        },
+    );
+    let target_url = format!("http://127.0.0.1:{target}/x");
+    let frame_html = format!("<!doctype html><script>fetch('{target_url}').then(() => parent.postMessage('ok', '*'), () => parent.postMessage('err', '*'))</script>");
+    s.route(
+        frame,
+        "/frame",
+        Route {
+            preflight: Resp::new(204),
+            actual: Resp::new(200)
+                .h("Content-Type", "text/html")
+                .body(frame_html),
+        },
+    );
+    // localhost is another site than 127.0.0.1; both are public here.
+    let frame_url = format!("http://localhost:{frame}/frame");
+    let scenario = |id: &str, allow: Option<&str>| serde_json::json!({"id": id, "url": frame_url, "api": "iframe", "allow": allow, "method": "GET", "headers": [], "credentials": false, "body": null});
+    let page_url = format!("http://127.0.0.1:{page}/");
+    let pages = serde_json::json!([
+        {"pageUrl": page_url, "permissions": null, "scenarios": [scenario("untouched", None), scenario("untouched-allow", Some("local-network-access"))]},
+        {"pageUrl": page_url, "permissions": {"loopback-network": "granted"}, "scenarios": [scenario("granted", None), scenario("granted-allow", Some("local-network-access"))]},
+    ]);
+    let args = [format!("--ip-address-space-overrides=127.0.0.1:{page}=public,127.0.0.1:{frame}=public,[::1]:{frame}=public")];
+    let r = crate::support::run_chromium_pages(&pages, &args);
+    let ok = |id: &str| {
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == id)
+            .unwrap()["ok"]
+            == true
+    };
+    assert!(!ok("untouched") && !ok("untouched-allow"), "{r}");
+    assert!(ok("granted") && ok("granted-allow"), "{r}");
+    let refused = format!("Access to fetch at '{target_url}' from origin 'http://localhost:{frame}' has been blocked by CORS policy: Permission was denied for this request to access the `loopback` address space.");
+    assert!(
+        r["console"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c == refused.as_str()),
+        "{}",
+        r["console"]
+    );
+}
