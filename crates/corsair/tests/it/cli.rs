@@ -675,11 +675,14 @@ fn preflight_only_sends_no_request_that_changes_data() {
     }
     let url = |p: &str| format!("{}{p}", api.origin(0));
     let methods_seen = || -> Vec<String> { api.take_log().into_iter().map(|s| s.method).collect() };
+    // The server stands in for a public API (Local Network Access would refuse a public page).
+    let check = |args: &[&str]| {
+        let mut all = vec!["check", "--target-space", "public"];
+        all.extend_from_slice(args);
+        corsair(&all)
+    };
 
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
+    let o = check(&[
         &url("/ok"),
         "--origin",
         page,
@@ -698,10 +701,7 @@ fn preflight_only_sends_no_request_that_changes_data() {
     );
     assert!(!t.contains("this sent a real PUT"), "{t}");
 
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
+    let o = check(&[
         &url("/ok"),
         "--origin",
         page,
@@ -721,10 +721,7 @@ fn preflight_only_sends_no_request_that_changes_data() {
     assert_eq!(j["exchanges"].as_array().unwrap().len(), 1);
 
     // A failing preflight: blocked, as the browser would stop there too.
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
+    let o = check(&[
         &url("/no"),
         "--origin",
         page,
@@ -741,30 +738,13 @@ fn preflight_only_sends_no_request_that_changes_data() {
     );
 
     // No preflight needed: nothing is sent at all.
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
-        &url("/ok"),
-        "--origin",
-        page,
-        "--preflight-only",
-    ]);
+    let o = check(&[&url("/ok"), "--origin", page, "--preflight-only"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(methods_seen().is_empty());
     assert!(text(&o).contains("NO PREFLIGHT"), "{}", text(&o));
 
     // Without the flag the PUT goes, and the report says so before the trace.
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
-        &url("/ok"),
-        "--origin",
-        page,
-        "-X",
-        "PUT",
-    ]);
+    let o = check(&[&url("/ok"), "--origin", page, "-X", "PUT"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(methods_seen(), ["OPTIONS", "PUT"]);
     let t = text(&o);

@@ -114,14 +114,9 @@ fn chromium_line(console: &[String], id: &str) -> Option<String> {
     lines.first().map(|c| c.to_string())
 }
 
-/// Runs the cases in Chromium (one page per origin) and in corsair, and returns Chromium's
-/// version and every disagreement.
-fn compare(
-    server: &Server,
-    pages: Value,
-    cases: &[Case],
-    args: &[String],
-) -> (String, Vec<String>) {
+/// Runs the cases in Chromium (one page per origin) and in corsair, prints the figures, and
+/// fails on any disagreement.
+fn compare(what: &str, server: &Server, pages: Value, cases: &[Case], args: &[String]) {
     let report = crate::support::run_chromium_pages(&pages, args);
     let version = report["version"].as_str().unwrap_or("?").to_string();
     let ok: HashMap<String, bool> = report["results"]
@@ -172,7 +167,17 @@ fn compare(
             }
         }
     }
-    (version, bad)
+    println!(
+        "{what} differential in {version}: {} scenarios, {} disagreements",
+        cases.len(),
+        bad.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{} disagreements:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
 
 /// A route answering every method with `resp` (preflights with the methods and headers the
@@ -356,18 +361,7 @@ fn local_network_access_matrix_agrees_with_chromium() {
             json!({"pageUrl": format!("{page}/"), "permissions": cdp, "scenarios": scenarios}),
         );
     }
-    let (version, bad) = compare(&server, Value::Array(pages), &cases, &args);
-    println!(
-        "LNA differential in {version}: {} scenarios, {} disagreements",
-        cases.len(),
-        bad.len()
-    );
-    assert!(
-        bad.is_empty(),
-        "{} disagreements:\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
+    compare("LNA", &server, Value::Array(pages), &cases, &args);
 }
 
 #[test]
@@ -468,16 +462,5 @@ fn destinations_agree_with_chromium() {
     }
     let pages =
         json!([{"pageUrl": format!("{page}/"), "permissions": null, "scenarios": scenarios}]);
-    let (version, bad) = compare(&server, pages, &cases, &[]);
-    println!(
-        "destinations differential in {version}: {} scenarios, {} disagreements",
-        cases.len(),
-        bad.len()
-    );
-    assert!(
-        bad.is_empty(),
-        "{} disagreements:\n{}",
-        bad.len(),
-        bad.join("\n")
-    );
+    compare("destinations", &server, pages, &cases, &[]);
 }
