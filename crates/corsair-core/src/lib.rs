@@ -32,6 +32,7 @@ pub mod origin;
 pub mod policy;
 pub mod preflight;
 pub mod redirect;
+pub mod relay;
 pub mod request;
 pub mod response;
 

@@ -27,6 +27,13 @@ pub enum Command {
     ///
     /// Reloads the policy on SIGHUP and when the file changes; stops gracefully on SIGTERM.
     Serve(ServeArgs),
+    /// Run a CORS proxy for APIs you do not own, that is no open relay: pages on `origins`
+    /// request http://PROXY/https://api.example.com/path and get the answer with CORS headers;
+    /// only `targets` are reached, never a private address, cookies never cross, secrets can be
+    /// added server-side, and clients are rate-limited.
+    ///
+    /// With --check, lints the file and exits: 0 fine, 2 refused.
+    Proxy(ProxyArgs),
     /// Work with policy files.
     Policy(PolicyArgs),
     /// Explain a pasted console error (Chromium, Firefox or Safari; text or stdin): the kind,
@@ -287,6 +294,29 @@ pub struct CheckArgs {
     /// would send next. Exit 0 when the preflight passes (or none is needed), 1 when it fails.
     #[arg(long)]
     pub preflight_only: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProxyArgs {
+    /// The proxy file (listen, admin, [proxy]).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    pub config: PathBuf,
+    /// Lint the file and exit.
+    #[arg(long)]
+    pub check: bool,
+    /// Listen address, overriding the file's `listen` (default 127.0.0.1:8787).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve); the
+    /// address still passes the private-address guard. Repeat for more.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Trust the CA certificates in this PEM file for https targets (besides the web's roots).
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Option<PathBuf>,
+    /// Log format on stderr (one access line per request).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 }
 
 #[derive(Args, Debug)]

@@ -68,37 +68,10 @@ impl Client {
         insecure: bool,
         timeout: Duration,
     ) -> Result<Client, String> {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| e.to_string())?;
-        let mut config = if insecure {
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
-                .with_no_client_auth()
-        } else {
-            let mut roots = rustls::RootCertStore::empty();
-            roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-            if let Some(path) = cacert {
-                let pem = std::fs::read(path)
-                    .map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?;
-                let certs = parse_pem_certs(&pem);
-                if certs.is_empty() {
-                    return Err(format!("--cacert {}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)", path.display()));
-                }
-                for c in certs {
-                    roots
-                        .add(c)
-                        .map_err(|e| format!("--cacert {}: {e}", path.display()))?;
-                }
-            }
-            builder.with_root_certificates(roots).with_no_client_auth()
-        };
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let tls = tls_connector(cacert, insecure)?;
         Ok(Client {
             resolve,
-            tls: TlsConnector::from(Arc::new(config)),
+            tls,
             timeout,
             user_agent: format!("corsair/{}", env!("CARGO_PKG_VERSION")),
             proxy: None,
@@ -408,6 +381,43 @@ impl Client {
         }
         Err(last_err)
     }
+}
+
+/// The TLS client configuration `check`, `audit` and `proxy` connect with: the web's roots plus
+/// `--cacert`, or no verification at all with `--insecure`; HTTP/1.1 only.
+pub fn tls_connector(cacert: Option<&Path>, insecure: bool) -> Result<TlsConnector, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?;
+    let mut config = if insecure {
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+            .with_no_client_auth()
+    } else {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        if let Some(path) = cacert {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("cannot read --cacert {}: {e}", path.display()))?;
+            let certs = parse_pem_certs(&pem);
+            if certs.is_empty() {
+                return Err(format!(
+                    "--cacert {}: no PEM certificate found (expected -----BEGIN CERTIFICATE-----)",
+                    path.display()
+                ));
+            }
+            for c in certs {
+                roots
+                    .add(c)
+                    .map_err(|e| format!("--cacert {}: {e}", path.display()))?;
+            }
+        }
+        builder.with_root_certificates(roots).with_no_client_auth()
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsConnector::from(Arc::new(config)))
 }
 
 /// Asks an HTTP proxy for a tunnel to `host:port` and reads its answer.

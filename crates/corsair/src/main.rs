@@ -8,6 +8,7 @@ mod commands;
 mod config;
 mod demo;
 mod gateway;
+mod relay;
 mod style;
 mod ui;
 
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         cli::Command::Gen(a) => commands::gen::run(a),
         cli::Command::Origin(a) => commands::origin::run(a),
         cli::Command::Serve(a) => commands::serve::run(a),
+        cli::Command::Proxy(a) => commands::proxy::run(a),
         cli::Command::Ui(a) => commands::ui::run(a),
         cli::Command::Policy(a) => commands::policy::run(a),
         cli::Command::Completions(a) => commands::shell::completions(a),

@@ -7,6 +7,7 @@ pub mod explain;
 pub mod gen;
 pub mod origin;
 pub mod policy;
+pub mod proxy;
 pub mod serve;
 pub mod shell;
 pub mod ui;

@@ -21,5 +21,6 @@ mod gateway_h1;
 mod gateway_load;
 mod golden;
 mod peers;
+mod relay;
 mod support;
 mod tls;

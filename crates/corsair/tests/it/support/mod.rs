@@ -254,18 +254,25 @@ impl Gateway {
 
     /// The same with `CORSAIR_LOG=log` (`warn` under load: no line per request).
     pub fn start_logging(config: &Path, extra: &[&str], log: &str) -> Gateway {
+        let mut args = vec![
+            "serve",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--admin",
+            "127.0.0.1:0",
+        ];
+        args.extend_from_slice(extra);
+        Gateway::spawn(&args, &[("CORSAIR_LOG", log)])
+    }
+
+    /// Any corsair command that prints `listening on http://ADDR` (and perhaps `metrics on
+    /// http://ADDR/metrics`) once it serves, with `env` set.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> Gateway {
         let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
-            .args([
-                "serve",
-                "--config",
-                config.to_str().unwrap(),
-                "--listen",
-                "127.0.0.1:0",
-                "--admin",
-                "127.0.0.1:0",
-            ])
-            .args(extra)
-            .env("CORSAIR_LOG", log)
+            .args(args)
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()

@@ -1,0 +1,701 @@
+//! `corsair proxy`: the CORS relay's server. A page on `origins` asks
+//! `http://PROXY/https://api.example.com/path?q`; the relay checks the page, the target, each
+//! address the target resolves to (the SSRF guard, `corsair_core::relay`), connects to the
+//! address it checked (never a second lookup), strips cookies both ways, adds injected
+//! secrets, follows redirects only to targets that pass the same checks, and answers with the
+//! policy's CORS headers, `nosniff` and `Content-Security-Policy: sandbox`.
+
+use crate::client::Resolve;
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use corsair_core::policy::{self, RequestKind, RequestView};
+use corsair_core::relay::{self, Limiter, Refusal, Relay, RelaySpec};
+use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
+use hyper::{HeaderMap, Request, Response};
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use serde::Deserialize;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::net::{TcpListener, TcpStream};
+
+type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
+
+/// The file: `listen`, `admin` and `[proxy]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProxyFile {
+    /// Where to listen.
+    pub listen: Option<String>,
+    /// Where to serve `/metrics` and `/healthz`.
+    pub admin: Option<String>,
+    /// The relay.
+    #[serde(default)]
+    pub proxy: RelaySpec,
+}
+
+/// Reads and checks a proxy file: the relay, the file, and warnings; or every problem,
+/// rendered `FILE: key: message; fix: ...`.
+pub fn load(path: &Path) -> Result<(Relay, ProxyFile, Vec<String>), String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let file: ProxyFile = toml::from_str(&text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start].matches('\n').count() + 1;
+                let col = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!("{line}:{col}: ")
+            })
+            .unwrap_or_default();
+        format!("{}:{at}error: {}", path.display(), e.message())
+    })?;
+    let env = |k: &str| std::env::var(k).ok();
+    let render = |l: &relay::Lint| {
+        let sev = match l.severity {
+            corsair_core::policy::Severity::Error => "error",
+            corsair_core::policy::Severity::Warning => "warning",
+        };
+        format!(
+            "{}: {sev}: [proxy] {}: {}; fix: {}",
+            path.display(),
+            l.key,
+            l.message,
+            l.fix
+        )
+    };
+    match relay::build(&file.proxy, &env) {
+        Ok((r, warnings)) => {
+            let w = warnings.iter().map(render).collect();
+            Ok((r, file, w))
+        }
+        Err(lints) => Err(lints.iter().map(render).collect::<Vec<_>>().join("\n")),
+    }
+}
+
+/// Counters for `/metrics`.
+#[derive(Default)]
+struct Metrics {
+    proxied: AtomicU64,
+    preflights: AtomicU64,
+    refused_origin: AtomicU64,
+    refused_target: AtomicU64,
+    refused_address: AtomicU64,
+    rate_limited: AtomicU64,
+    upstream_errors: AtomicU64,
+    reloads_ok: AtomicU64,
+    reloads_failed: AtomicU64,
+}
+
+impl Metrics {
+    fn render(&self) -> String {
+        let mut s = String::from("# HELP corsair_proxy_requests_total Requests by outcome.\n# TYPE corsair_proxy_requests_total counter\n");
+        for (name, v) in [
+            ("proxied", &self.proxied),
+            ("preflight", &self.preflights),
+            ("refused_origin", &self.refused_origin),
+            ("refused_target", &self.refused_target),
+            ("refused_address", &self.refused_address),
+            ("rate_limited", &self.rate_limited),
+            ("upstream_error", &self.upstream_errors),
+        ] {
+            s.push_str(&format!(
+                "corsair_proxy_requests_total{{outcome=\"{name}\"}} {}\n",
+                v.load(Ordering::Relaxed)
+            ));
+        }
+        s.push_str("# TYPE corsair_proxy_reloads_total counter\n");
+        s.push_str(&format!(
+            "corsair_proxy_reloads_total{{result=\"ok\"}} {}\ncorsair_proxy_reloads_total{{result=\"failed\"}} {}\n",
+            self.reloads_ok.load(Ordering::Relaxed),
+            self.reloads_failed.load(Ordering::Relaxed)
+        ));
+        s
+    }
+}
+
+/// What every request handler shares.
+pub struct State {
+    relay: ArcSwap<Relay>,
+    limiter: Mutex<Option<Limiter>>,
+    resolve: Vec<Resolve>,
+    tls: tokio_rustls::TlsConnector,
+    metrics: Metrics,
+    epoch: Instant,
+}
+
+/// How to start the proxy.
+pub struct Settings {
+    pub path: PathBuf,
+    pub relay: Relay,
+    pub listen: SocketAddr,
+    pub admin: Option<SocketAddr>,
+    pub resolve: Vec<Resolve>,
+    pub cacert: Option<PathBuf>,
+}
+
+/// Runs the proxy until SIGTERM or Ctrl-C.
+pub fn run(settings: Settings) -> Result<(), String> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    rt.block_on(serve(settings))
+}
+
+async fn serve(settings: Settings) -> Result<(), String> {
+    let tls = crate::client::tls_connector(settings.cacert.as_deref(), false)?;
+    let limiter = settings.relay.rate.map(Limiter::new);
+    let state = Arc::new(State {
+        relay: ArcSwap::from_pointee(settings.relay),
+        limiter: Mutex::new(limiter),
+        resolve: settings.resolve,
+        tls,
+        metrics: Metrics::default(),
+        epoch: Instant::now(),
+    });
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    println!("listening on http://{local}");
+    if let Some(a) = settings.admin {
+        let l = TcpListener::bind(a)
+            .await
+            .map_err(|e| format!("cannot listen on admin address {a}: {e}"))?;
+        println!(
+            "metrics on http://{}/metrics",
+            l.local_addr().map_err(|e| e.to_string())?
+        );
+        tokio::spawn(admin(l, state.clone()));
+    }
+    tracing::info!(listen = %local, "corsair proxy ready");
+    tokio::spawn(watch(state.clone(), settings.path));
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            _ = &mut shutdown => break,
+            a = listener.accept() => match a {
+                Ok(x) => x,
+                Err(_) => continue,
+            },
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req| {
+                let state = state.clone();
+                async move { Ok::<_, std::convert::Infallible>(handle(req, peer, &state).await) }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .header_read_timeout(Duration::from_secs(10))
+                .timer(hyper_util::rt::TokioTimer::new())
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+    tracing::info!("corsair proxy stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Reloads the file on SIGHUP and when it changes; a file that does not check keeps the old
+/// relay serving.
+async fn watch(state: Arc<State>, path: PathBuf) {
+    let mtime =
+        |p: &Path| -> Option<SystemTime> { std::fs::metadata(p).and_then(|m| m.modified()).ok() };
+    #[cfg(unix)]
+    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+    let mut last = mtime(&path);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        #[cfg(unix)]
+        let by_signal = async {
+            match hup.as_mut() {
+                Some(h) => {
+                    h.recv().await;
+                }
+                None => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let by_signal = std::future::pending::<()>();
+        let reason = tokio::select! {
+            _ = by_signal => "SIGHUP",
+            _ = tick.tick() => {
+                let now = mtime(&path);
+                if now == last { continue; }
+                last = now;
+                "file changed"
+            }
+        };
+        match load(&path) {
+            Ok((relay, _, warnings)) => {
+                for w in warnings {
+                    tracing::warn!("{w}");
+                }
+                let rate = relay.rate;
+                if state.relay.load().rate != rate {
+                    *state.limiter.lock().unwrap_or_else(|p| p.into_inner()) =
+                        rate.map(Limiter::new);
+                }
+                state.relay.store(Arc::new(relay));
+                state.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
+                tracing::info!(reason, file = %path.display(), "proxy configuration reloaded");
+            }
+            Err(e) => {
+                state.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(
+                    reason,
+                    "reload refused; the previous configuration keeps serving:\n{e}"
+                );
+            }
+        }
+    }
+}
+
+async fn admin(listener: TcpListener, state: Arc<State>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+                let state = state.clone();
+                async move {
+                    let (status, body) = match req.uri().path() {
+                        "/metrics" => (200, state.metrics.render()),
+                        "/healthz" => (200, "ok\n".to_string()),
+                        _ => (404, "try /metrics or /healthz\n".to_string()),
+                    };
+                    Response::builder()
+                        .status(status)
+                        .header("content-type", "text/plain; version=0.0.4")
+                        .body(Full::new(Bytes::from(body)))
+                }
+            });
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), svc)
+                .await;
+        });
+    }
+}
+
+fn full(b: impl Into<Bytes>) -> Body {
+    Full::new(b.into()).map_err(|e| match e {}).boxed()
+}
+
+/// A JSON answer of the proxy's own, with `headers` (the CORS ones, when the origin may read it).
+fn json(status: u16, value: serde_json::Value, headers: &[(&str, String)]) -> Response<Body> {
+    let mut b = Response::builder()
+        .status(status)
+        .header("content-type", "application/json")
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", "sandbox");
+    for (n, v) in headers {
+        b = b.header(*n, v.as_str());
+    }
+    b.body(full(value.to_string())).expect("valid proxy answer")
+}
+
+/// The CORS headers the relay's policy gives `origin` on a response.
+fn cors_headers(relay: &Relay, origin: &str, method: &str) -> Vec<(&'static str, String)> {
+    let view = RequestView {
+        method,
+        origin: Some(origin.as_bytes()),
+        request_method: None,
+        request_headers: None,
+    };
+    policy::decide(&relay.policy, &view)
+        .headers
+        .iter()
+        .map(|(n, v)| (n, v.to_string()))
+        .collect()
+}
+
+async fn handle(
+    req: Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+    state: &State,
+) -> Response<Body> {
+    let started = Instant::now();
+    let relay = state.relay.load_full();
+    let method = req.method().as_str().to_string();
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let origin = req
+        .headers()
+        .get("origin")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let resp = answer(req, peer, state, &relay, origin.as_deref()).await;
+    tracing::info!(
+        target: "access",
+        client = %peer.ip(),
+        origin = origin.as_deref().unwrap_or("-"),
+        method,
+        target = path.trim_start_matches('/'),
+        status = resp.status().as_u16(),
+        ms = started.elapsed().as_millis() as u64,
+    );
+    resp
+}
+
+async fn answer(
+    req: Request<hyper::body::Incoming>,
+    peer: SocketAddr,
+    state: &State,
+    relay: &Relay,
+    origin: Option<&str>,
+) -> Response<Body> {
+    let m = &state.metrics;
+    // The page first: no CORS header at all for an origin that is not on the list, preflights
+    // included, so nothing of the proxy's answer is readable to it.
+    let Some(origin) = origin.filter(|o| relay.policy.allows_origin(o)) else {
+        m.refused_origin.fetch_add(1, Ordering::Relaxed);
+        return json(
+            403,
+            serde_json::json!({"error": "origin-not-allowed", "origin": origin, "rule": "the request's Origin must be on [proxy] origins"}),
+            &[],
+        );
+    };
+    let cors = cors_headers(relay, origin, req.method().as_str());
+    let path = req
+        .uri()
+        .path_and_query()
+        .map_or("/", |p| p.as_str())
+        .to_string();
+    let url = match relay::target_of(&path).and_then(|u| relay.check_target(&u).map(|_| u)) {
+        Ok(u) => u,
+        Err(r) => {
+            m.refused_target.fetch_add(1, Ordering::Relaxed);
+            return refusal(&r, &cors);
+        }
+    };
+    if req.method() == hyper::Method::OPTIONS
+        && req.headers().contains_key("access-control-request-method")
+    {
+        m.preflights.fetch_add(1, Ordering::Relaxed);
+        let h = req.headers();
+        let view = RequestView {
+            method: "OPTIONS",
+            origin: Some(origin.as_bytes()),
+            request_method: h.get("access-control-request-method").map(|v| v.as_bytes()),
+            request_headers: h
+                .get("access-control-request-headers")
+                .map(|v| v.as_bytes()),
+        };
+        let d = policy::decide(&relay.policy, &view);
+        debug_assert_eq!(d.kind, RequestKind::Preflight);
+        let mut b = Response::builder().status(d.status);
+        for (n, v) in d.headers.iter() {
+            b = b.header(n, v);
+        }
+        return b.body(full(Bytes::new())).expect("valid preflight answer");
+    }
+    if let Some(retry) = rate_limited(state, origin, peer.ip()) {
+        m.rate_limited.fetch_add(1, Ordering::Relaxed);
+        let mut h = cors.clone();
+        h.push(("retry-after", retry.div_ceil(1000).to_string()));
+        return json(
+            429,
+            serde_json::json!({"error": "rate-limited", "retry_after_ms": retry, "rule": "[proxy] rate_limit, per origin and client address"}),
+            &h,
+        );
+    }
+    let too_big = |cors: &[(&'static str, String)]| {
+        json(
+            413,
+            serde_json::json!({"error": "body-too-large", "max_body_bytes": relay.max_body_bytes}),
+            cors,
+        )
+    };
+    let declared = req
+        .headers()
+        .get("content-length")
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > relay.max_body_bytes) {
+        return too_big(&cors);
+    }
+    let (parts, body) = req.into_parts();
+    // The request body is read whole (up to max_body_bytes) so a 307/308 can send it again.
+    let body = match Limited::new(body, relay.max_body_bytes as usize)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(_) => return too_big(&cors),
+    };
+    let timeout = Duration::from_secs_f64(relay.timeout);
+    let mut method = parts.method.clone();
+    let mut body = (!body.is_empty()).then_some(body);
+    let mut url = url;
+    let mut hops = 0;
+    let upstream = loop {
+        let sent = tokio::time::timeout(
+            timeout,
+            send(state, relay, &url, &method, &parts.headers, body.clone()),
+        )
+        .await;
+        let resp = match sent {
+            Ok(Ok(r)) => r,
+            Ok(Err(Failure::Refused(r))) => {
+                m.refused_address.fetch_add(1, Ordering::Relaxed);
+                return refusal(&r, &cors);
+            }
+            Ok(Err(Failure::Upstream(e))) => {
+                m.upstream_errors.fetch_add(1, Ordering::Relaxed);
+                return json(
+                    502,
+                    serde_json::json!({"error": "upstream-unreachable", "target": url.as_str(), "detail": e}),
+                    &cors,
+                );
+            }
+            Err(_) => {
+                m.upstream_errors.fetch_add(1, Ordering::Relaxed);
+                return json(
+                    504,
+                    serde_json::json!({"error": "upstream-timeout", "target": url.as_str(), "timeout_s": relay.timeout}),
+                    &cors,
+                );
+            }
+        };
+        let status = resp.status().as_u16();
+        let location = resp
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let (Some(location), 301 | 302 | 303 | 307 | 308) = (location, status) else {
+            break resp;
+        };
+        hops += 1;
+        if hops > relay.max_redirects {
+            m.upstream_errors.fetch_add(1, Ordering::Relaxed);
+            return json(
+                502,
+                serde_json::json!({"error": "too-many-redirects", "max_redirects": relay.max_redirects}),
+                &cors,
+            );
+        }
+        // Every hop passes the same checks as the first target.
+        let next = match url.join(&location) {
+            Ok(n) if matches!(n.scheme(), "http" | "https") => n,
+            _ => {
+                return json(
+                    502,
+                    serde_json::json!({"error": "bad-redirect", "location": location}),
+                    &cors,
+                )
+            }
+        };
+        if let Err(r) = relay.check_target(&next) {
+            m.refused_target.fetch_add(1, Ordering::Relaxed);
+            return refusal(&r, &cors);
+        }
+        if status == 303 || (matches!(status, 301 | 302) && method == hyper::Method::POST) {
+            if method != hyper::Method::HEAD {
+                method = hyper::Method::GET;
+            }
+            body = None;
+        }
+        url = next;
+    };
+    m.proxied.fetch_add(1, Ordering::Relaxed);
+    let (up, up_body) = upstream.into_parts();
+    let mut b = Response::builder().status(up.status);
+    let mut exposed = Vec::new();
+    for (n, v) in up.headers.iter() {
+        if !relay::forwards_response_header(n.as_str()) || relay.echoes_secret(v.as_bytes()) {
+            continue;
+        }
+        if !matches!(
+            n.as_str(),
+            "content-type"
+                | "cache-control"
+                | "content-language"
+                | "expires"
+                | "last-modified"
+                | "pragma"
+        ) && !exposed.contains(&n.as_str())
+        {
+            exposed.push(n.as_str());
+        }
+        b = b.header(n, v);
+    }
+    for (n, v) in &cors {
+        b = b.header(*n, v.as_str());
+    }
+    if !exposed.is_empty() {
+        b = b.header("access-control-expose-headers", exposed.join(", "));
+    }
+    b = b
+        .header("x-content-type-options", "nosniff")
+        .header("content-security-policy", "sandbox");
+    let limited = Limited::new(up_body, relay.max_response_bytes as usize)
+        .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e })
+        .boxed();
+    b.body(limited).unwrap_or_else(|_| {
+        json(
+            502,
+            serde_json::json!({"error": "bad-upstream-response"}),
+            &cors,
+        )
+    })
+}
+
+fn refusal(r: &Refusal, cors: &[(&'static str, String)]) -> Response<Body> {
+    json(
+        r.status(),
+        serde_json::to_value(r).unwrap_or_default(),
+        cors,
+    )
+}
+
+/// `Some(ms until the window ends)` when the client's budget is spent.
+fn rate_limited(state: &State, origin: &str, ip: IpAddr) -> Option<u64> {
+    let mut guard = state.limiter.lock().unwrap_or_else(|p| p.into_inner());
+    let limiter = guard.as_mut()?;
+    let now = state.epoch.elapsed().as_millis() as u64;
+    if limiter.len() > 100_000 {
+        limiter.sweep(now);
+    }
+    limiter.hit(&format!("{origin} {ip}"), now).err()
+}
+
+enum Failure {
+    Refused(Refusal),
+    Upstream(String),
+}
+
+/// Resolves the target once, checks every address, connects to a checked one, and sends.
+async fn send(
+    state: &State,
+    relay: &Relay,
+    url: &url::Url,
+    method: &hyper::Method,
+    headers: &HeaderMap,
+    body: Option<Bytes>,
+) -> Result<Response<hyper::body::Incoming>, Failure> {
+    let host = url
+        .host_str()
+        .unwrap_or_default()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
+    let port = url.port_or_known_default().unwrap_or(80);
+    let addrs: Vec<IpAddr> = match state
+        .resolve
+        .iter()
+        .find(|r| r.host == host.to_ascii_lowercase() && r.port == port)
+    {
+        Some(r) => vec![r.addr],
+        None => match host.parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|e| Failure::Upstream(format!("cannot resolve {host}: {e}")))?
+                .map(|a| a.ip())
+                .collect(),
+        },
+    };
+    if addrs.is_empty() {
+        return Err(Failure::Upstream(format!("{host} has no address")));
+    }
+    // Every address must pass: a name with one private address among public ones is refused.
+    for ip in &addrs {
+        relay.check_address(url, *ip).map_err(Failure::Refused)?;
+    }
+    let mut last = String::new();
+    let mut stream = None;
+    for ip in &addrs {
+        match TcpStream::connect(SocketAddr::new(*ip, port)).await {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                stream = Some(s);
+                break;
+            }
+            Err(e) => last = format!("{ip}:{port}: {e}"),
+        }
+    }
+    let stream = stream.ok_or_else(|| Failure::Upstream(format!("cannot connect: {last}")))?;
+    let mut b = Request::builder()
+        .method(method.clone())
+        .uri(match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        });
+    let authority = match url.port() {
+        Some(p) => format!("{}:{p}", url.host_str().unwrap_or_default()),
+        None => url.host_str().unwrap_or_default().to_string(),
+    };
+    b = b.header("host", authority);
+    let injected: Vec<(&str, &str)> = relay.injected(url).collect();
+    for (n, v) in headers.iter() {
+        if relay::forwards_request_header(n.as_str())
+            && !injected
+                .iter()
+                .any(|(i, _)| i.eq_ignore_ascii_case(n.as_str()))
+        {
+            b = b.header(n, v);
+        }
+    }
+    for (n, v) in &injected {
+        b = b.header(*n, *v);
+    }
+    let req = b
+        .body(Full::new(body.unwrap_or_default()))
+        .map_err(|e| Failure::Upstream(e.to_string()))?;
+    if url.scheme() == "https" {
+        let name = ServerName::try_from(host.clone())
+            .map_err(|_| Failure::Upstream(format!("'{host}' is not a TLS server name")))?;
+        let tls = state
+            .tls
+            .connect(name, stream)
+            .await
+            .map_err(|e| Failure::Upstream(format!("TLS: {e}")))?;
+        exchange(TokioIo::new(tls), req).await
+    } else {
+        exchange(TokioIo::new(stream), req).await
+    }
+}
+
+async fn exchange<T>(
+    io: TokioIo<T>,
+    req: Request<Full<Bytes>>,
+) -> Result<Response<hyper::body::Incoming>, Failure>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .map_err(|e| Failure::Upstream(e.to_string()))?;
+    tokio::spawn(async move {
+        let _ = conn.await;
+    });
+    sender
+        .send_request(req)
+        .await
+        .map_err(|e| Failure::Upstream(e.to_string()))
+}
