@@ -24,6 +24,8 @@ command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chr
 command -v caddy >/dev/null 2>&1 || missing+=(caddy)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# corsair proxy's shared rate limits are tested against a real Redis, started on loopback.
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # The web-font scenarios of the browser differential serve a real font.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then

@@ -86,6 +86,7 @@ struct Metrics {
     refused_address: AtomicU64,
     rate_limited: AtomicU64,
     upstream_errors: AtomicU64,
+    redis_errors: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
 }
@@ -107,6 +108,10 @@ impl Metrics {
                 v.load(Ordering::Relaxed)
             ));
         }
+        s.push_str(&format!(
+            "# HELP corsair_proxy_redis_errors_total Rate-limit checks Redis could not answer (the request went on).\n# TYPE corsair_proxy_redis_errors_total counter\ncorsair_proxy_redis_errors_total {}\n",
+            self.redis_errors.load(Ordering::Relaxed)
+        ));
         s.push_str("# TYPE corsair_proxy_reloads_total counter\n");
         s.push_str(&format!(
             "corsair_proxy_reloads_total{{result=\"ok\"}} {}\ncorsair_proxy_reloads_total{{result=\"failed\"}} {}\n",
@@ -121,6 +126,8 @@ impl Metrics {
 pub struct State {
     relay: ArcSwap<Relay>,
     limiter: Mutex<Option<Limiter>>,
+    /// With `redis`: the shared counters (the in-memory limiter is then unused).
+    redis: Option<redis::aio::ConnectionManager>,
     resolve: Vec<Resolve>,
     tls: tokio_rustls::TlsConnector,
     metrics: Metrics,
@@ -149,9 +156,22 @@ pub fn run(settings: Settings) -> Result<(), String> {
 async fn serve(settings: Settings) -> Result<(), String> {
     let tls = crate::client::tls_connector(settings.cacert.as_deref(), false)?;
     let limiter = settings.relay.rate.map(Limiter::new);
+    let redis = match (&settings.relay.redis, settings.relay.rate) {
+        (Some(url), Some(_)) => {
+            let client = redis::Client::open(url.as_str())
+                .map_err(|e| format!("[proxy] redis '{url}': {e}"))?;
+            let manager = tokio::time::timeout(Duration::from_secs(5), client.get_connection_manager())
+                .await
+                .map_err(|_| format!("[proxy] redis '{url}': no answer within 5 s; start Redis or remove `redis` to count in memory"))?
+                .map_err(|e| format!("[proxy] redis '{url}': {e}; start Redis or remove `redis` to count in memory"))?;
+            Some(manager)
+        }
+        _ => None,
+    };
     let state = Arc::new(State {
         relay: ArcSwap::from_pointee(settings.relay),
         limiter: Mutex::new(limiter),
+        redis,
         resolve: settings.resolve,
         tls,
         metrics: Metrics::default(),
@@ -414,7 +434,7 @@ async fn answer(
         }
         return b.body(full(Bytes::new())).expect("valid preflight answer");
     }
-    if let Some(retry) = rate_limited(state, origin, peer.ip()) {
+    if let Some(retry) = rate_limited(state, relay, origin, peer.ip()).await {
         m.rate_limited.fetch_add(1, Ordering::Relaxed);
         let mut h = cors.clone();
         h.push(("retry-after", retry.div_ceil(1000).to_string()));
@@ -573,8 +593,37 @@ fn refusal(r: &Refusal, cors: &[(&'static str, String)]) -> Response<Body> {
     )
 }
 
-/// `Some(ms until the window ends)` when the client's budget is spent.
-fn rate_limited(state: &State, origin: &str, ip: IpAddr) -> Option<u64> {
+/// `Some(ms until the window ends)` when the client's budget is spent. With Redis, every
+/// replica counts in the same window (wall-clock windows, one key per client and window); when
+/// Redis does not answer, the request goes on and the error is logged and counted.
+async fn rate_limited(state: &State, relay: &Relay, origin: &str, ip: IpAddr) -> Option<u64> {
+    let rate = relay.rate?;
+    if let Some(mut conn) = state.redis.clone() {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let window = now / rate.per_ms;
+        let key = format!("corsair:proxy:{origin} {ip}:{}:{window}", rate.per_ms);
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .incr(&key, 1u64)
+            .pexpire(&key, rate.per_ms as i64)
+            .ignore();
+        let query = pipe.query_async::<(u64,)>(&mut conn);
+        let counted = match tokio::time::timeout(Duration::from_secs(1), query).await {
+            Ok(r) => r.map_err(|e| e.to_string()),
+            Err(_) => Err("no answer within 1 s".to_string()),
+        };
+        return match counted {
+            Ok((n,)) if n > u64::from(rate.count) => Some((window + 1) * rate.per_ms - now),
+            Ok(_) => None,
+            Err(e) => {
+                state.metrics.redis_errors.fetch_add(1, Ordering::Relaxed);
+                tracing::error!("rate limit not checked, Redis did not answer: {e}");
+                None
+            }
+        };
+    }
     let mut guard = state.limiter.lock().unwrap_or_else(|p| p.into_inner());
     let limiter = guard.as_mut()?;
     let now = state.epoch.elapsed().as_millis() as u64;

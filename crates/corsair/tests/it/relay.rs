@@ -407,3 +407,121 @@ fn the_lint_refuses_open_relays_and_spendable_secrets() {
         "{out}"
     );
 }
+
+/// A Redis on loopback, for the shared rate limit; stopped on drop.
+fn start_redis() -> (crate::support::Proc, u16) {
+    let port = crate::support::free_port();
+    let mut child = Command::new("redis-server")
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("redis-server (scripts/test.sh installs it with apt)");
+    crate::support::wait_port(port, "redis-server", &mut child);
+    (crate::support::Proc(child), port)
+}
+
+#[test]
+fn replicas_share_one_budget_through_redis() {
+    let (redis, rport) = start_redis();
+    let extra = format!("rate_limit = \"5/minute\"\nredis = \"redis://127.0.0.1:{rport}/0\"\n");
+    let (_up, one, p) = setup("redis", &extra);
+    // A second replica with the same file.
+    let config = std::env::temp_dir().join(format!(
+        "corsair-relay-{}-redis/proxy.toml",
+        std::process::id()
+    ));
+    let resolve = format!("api.test:{p}:127.0.0.1");
+    let two = Gateway::spawn(
+        &[
+            "proxy",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--resolve",
+            &resolve,
+        ],
+        &[("CORSAIR_TEST_TOKEN", SECRET)],
+    );
+    let data = format!("/http://api.test:{p}/data");
+    let statuses: Vec<u16> = [&one, &two, &one, &two, &one, &two, &one]
+        .iter()
+        .map(|g| http(&g.addr, "GET", &data, &[("Origin", PAGE)]).0)
+        .collect();
+    assert_eq!(
+        statuses,
+        [200, 200, 200, 200, 200, 429, 429],
+        "five a minute across both replicas"
+    );
+    // Another page has its own budget.
+    let other = "https://admin.example.com";
+    assert_eq!(
+        http(&two.addr, "GET", &data, &[("Origin", other)]).0,
+        403,
+        "not on origins: refused before counting"
+    );
+    let (_, _, metrics) = http(&one.admin, "GET", "/metrics", &[]);
+    assert!(
+        metrics.contains("corsair_proxy_redis_errors_total 0"),
+        "{metrics}"
+    );
+    // Redis gone: the limit is not checked, the request goes on, and the error is counted.
+    drop(redis);
+    let (status, _, _) = http(
+        &one.addr,
+        "GET",
+        &data,
+        &[("Origin", "https://app.example.com")],
+    );
+    assert_eq!(status, 200, "fails open");
+    let (_, _, metrics) = http(&one.admin, "GET", "/metrics", &[]);
+    assert!(
+        metrics.contains("corsair_proxy_redis_errors_total 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn the_file_reloads_and_a_broken_one_is_refused() {
+    let (_up, proxy, p) = setup("reload", "");
+    let data = format!("/http://api.test:{p}/data");
+    let admin = "https://admin.example.com";
+    assert_eq!(http(&proxy.addr, "GET", &data, &[("Origin", admin)]).0, 403);
+    let config = std::env::temp_dir().join(format!(
+        "corsair-relay-{}-reload/proxy.toml",
+        std::process::id()
+    ));
+    let text = std::fs::read_to_string(&config).unwrap();
+    // A broken file is refused; the old one keeps serving.
+    std::fs::write(&config, text.replace("targets = [", "targets = [\"*\", ")).unwrap();
+    proxy.signal("-HUP");
+    let t = std::time::Instant::now();
+    while !proxy.logs().contains("reload refused") {
+        assert!(t.elapsed().as_secs() < 10, "{}", proxy.logs());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(http(&proxy.addr, "GET", &data, &[("Origin", PAGE)]).0, 200);
+    std::fs::write(
+        &config,
+        text.replace(
+            &format!("origins = [\"{PAGE}\"]"),
+            &format!("origins = [\"{PAGE}\", \"{admin}\"]"),
+        ),
+    )
+    .unwrap();
+    proxy.signal("-HUP");
+    let t = std::time::Instant::now();
+    while http(&proxy.addr, "GET", &data, &[("Origin", admin)]).0 != 200 {
+        assert!(t.elapsed().as_secs() < 10, "{}", proxy.logs());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
