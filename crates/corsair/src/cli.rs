@@ -34,6 +34,11 @@ pub enum Command {
     ///
     /// With --check, lints the file and exits: 0 fine, 2 refused.
     Proxy(ProxyArgs),
+    /// Serve the front-end dev server and the APIs under one origin, so the page's requests
+    /// are same-origin and CORS never applies: the longest --route prefix wins, paths are
+    /// forwarded unchanged, WebSockets (hot reload) pass through, Location and Set-Cookie are
+    /// rewritten to the dev origin.
+    Dev(DevArgs),
     /// Work with policy files.
     Policy(PolicyArgs),
     /// Explain a pasted console error (Chromium, Firefox or Safari; text or stdin): the kind,
@@ -317,6 +322,19 @@ pub struct ProxyArgs {
     /// Log format on stderr (one access line per request).
     #[arg(long, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+}
+
+#[derive(Args, Debug)]
+pub struct DevArgs {
+    /// The address to serve on (the origin to open in the browser).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:3000")]
+    pub listen: String,
+    /// The front-end dev server (Vite, webpack, ...): everything no route takes.
+    #[arg(long, value_name = "URL")]
+    pub to: String,
+    /// PREFIX=URL: requests under PREFIX go to URL, path unchanged. Repeat for more.
+    #[arg(long = "route", value_name = "PREFIX=URL")]
+    pub routes: Vec<String>,
 }
 
 #[derive(Args, Debug)]

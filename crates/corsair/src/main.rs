@@ -7,6 +7,7 @@ mod client;
 mod commands;
 mod config;
 mod demo;
+mod dev;
 mod gateway;
 mod relay;
 mod style;
@@ -33,6 +34,7 @@ fn main() -> ExitCode {
         cli::Command::Origin(a) => commands::origin::run(a),
         cli::Command::Serve(a) => commands::serve::run(a),
         cli::Command::Proxy(a) => commands::proxy::run(a),
+        cli::Command::Dev(a) => commands::dev::run(a),
         cli::Command::Ui(a) => commands::ui::run(a),
         cli::Command::Policy(a) => commands::policy::run(a),
         cli::Command::Completions(a) => commands::shell::completions(a),

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod check;
 pub mod demo;
+pub mod dev;
 pub mod explain;
 pub mod gen;
 pub mod origin;

@@ -290,6 +290,11 @@ impl Gateway {
             }
         }
         assert!(!addr.is_empty(), "the gateway did not start");
+        // Keep reading stdout, so the process never writes to a closed pipe.
+        std::thread::spawn(move || {
+            let mut sink = Vec::new();
+            let _ = out.read_to_end(&mut sink);
+        });
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let mut err = child.stderr.take().unwrap();
         let sink = stderr.clone();
