@@ -132,6 +132,7 @@ pub struct State {
     tls: tokio_rustls::TlsConnector,
     metrics: Metrics,
     epoch: Instant,
+    pool: Arc<Pool>,
 }
 
 /// How to start the proxy.
@@ -176,6 +177,7 @@ async fn serve(settings: Settings) -> Result<(), String> {
         tls,
         metrics: Metrics::default(),
         epoch: Instant::now(),
+        pool: Arc::new(Pool::default()),
     });
     let listener = TcpListener::bind(settings.listen)
         .await
@@ -646,7 +648,7 @@ async fn send(
     method: &hyper::Method,
     headers: &HeaderMap,
     body: Option<Bytes>,
-) -> Result<Response<hyper::body::Incoming>, Failure> {
+) -> Result<Response<PooledBody>, Failure> {
     let host = url
         .host_str()
         .unwrap_or_default()
@@ -676,19 +678,6 @@ async fn send(
     for ip in &addrs {
         relay.check_address(url, *ip).map_err(Failure::Refused)?;
     }
-    let mut last = String::new();
-    let mut stream = None;
-    for ip in &addrs {
-        match TcpStream::connect(SocketAddr::new(*ip, port)).await {
-            Ok(s) => {
-                let _ = s.set_nodelay(true);
-                stream = Some(s);
-                break;
-            }
-            Err(e) => last = format!("{ip}:{port}: {e}"),
-        }
-    }
-    let stream = stream.ok_or_else(|| Failure::Upstream(format!("cannot connect: {last}")))?;
     let mut b = Request::builder()
         .method(method.clone())
         .uri(match url.query() {
@@ -713,38 +702,175 @@ async fn send(
     for (n, v) in &injected {
         b = b.header(*n, *v);
     }
-    let req = b
+    let mut req = b
         .body(Full::new(body.unwrap_or_default()))
         .map_err(|e| Failure::Upstream(e.to_string()))?;
-    if url.scheme() == "https" {
-        let name = ServerName::try_from(host.clone())
-            .map_err(|_| Failure::Upstream(format!("'{host}' is not a TLS server name")))?;
-        let tls = state
-            .tls
-            .connect(name, stream)
-            .await
-            .map_err(|e| Failure::Upstream(format!("TLS: {e}")))?;
-        exchange(TokioIo::new(tls), req).await
-    } else {
-        exchange(TokioIo::new(stream), req).await
+    let https = url.scheme() == "https";
+    let checked: Vec<SocketAddr> = addrs.iter().map(|ip| SocketAddr::new(*ip, port)).collect();
+    loop {
+        // A kept-alive connection to one of the addresses just checked, else a new one.
+        let (mut sender, reused) = match state.pool.checkout(https, &host, &checked) {
+            Some(s) => (s, true),
+            None => (connect(state, https, &host, &checked).await?, false),
+        };
+        if sender.1.ready().await.is_err() {
+            if reused {
+                continue;
+            }
+            return Err(Failure::Upstream(
+                "the new connection closed at once".into(),
+            ));
+        }
+        match sender.1.try_send_request(req).await {
+            Ok(resp) => {
+                let pool = state.pool.clone();
+                let key = (https, host.clone(), sender.0);
+                // An empty body may never be polled; the connection is free already.
+                let sender = if hyper::body::Body::is_end_stream(resp.body()) {
+                    pool.checkin(key.clone(), sender.1);
+                    None
+                } else {
+                    Some(sender.1)
+                };
+                return Ok(resp.map(|body| PooledBody {
+                    body,
+                    sender,
+                    pool,
+                    key,
+                }));
+            }
+            Err(mut e) => match e.take_message() {
+                // Nothing was sent: the idle connection had been closed by the upstream.
+                Some(back) if reused => req = back,
+                _ => return Err(Failure::Upstream(e.error().to_string())),
+            },
+        }
     }
 }
 
-async fn exchange<T>(
-    io: TokioIo<T>,
-    req: Request<Full<Bytes>>,
-) -> Result<Response<hyper::body::Incoming>, Failure>
+/// A new connection to the first of `addrs` that answers (each already checked).
+async fn connect(
+    state: &State,
+    https: bool,
+    host: &str,
+    addrs: &[SocketAddr],
+) -> Result<(SocketAddr, Sender), Failure> {
+    let mut last = String::new();
+    for addr in addrs {
+        let stream = match TcpStream::connect(addr).await {
+            Ok(s) => s,
+            Err(e) => {
+                last = format!("{addr}: {e}");
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let sender = if https {
+            let name = ServerName::try_from(host.to_string())
+                .map_err(|_| Failure::Upstream(format!("'{host}' is not a TLS server name")))?;
+            let tls = state
+                .tls
+                .connect(name, stream)
+                .await
+                .map_err(|e| Failure::Upstream(format!("TLS: {e}")))?;
+            handshake(TokioIo::new(tls)).await?
+        } else {
+            handshake(TokioIo::new(stream)).await?
+        };
+        return Ok((*addr, sender));
+    }
+    Err(Failure::Upstream(format!("cannot connect: {last}")))
+}
+
+type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+type PoolKey = (bool, String, SocketAddr);
+
+/// Kept-alive upstream connections, by scheme, host (the TLS name) and checked address.
+#[derive(Default)]
+struct Pool {
+    idle: Mutex<std::collections::HashMap<PoolKey, Vec<Sender>>>,
+}
+
+/// Idle connections kept per upstream address.
+const MAX_IDLE: usize = 256;
+
+impl Pool {
+    fn checkout(
+        &self,
+        https: bool,
+        host: &str,
+        addrs: &[SocketAddr],
+    ) -> Option<(SocketAddr, Sender)> {
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        for addr in addrs {
+            if let Some(list) = idle.get_mut(&(https, host.to_string(), *addr)) {
+                while let Some(s) = list.pop() {
+                    if !s.is_closed() {
+                        return Some((*addr, s));
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn checkin(&self, key: PoolKey, s: Sender) {
+        if s.is_closed() {
+            return;
+        }
+        let mut idle = self.idle.lock().unwrap_or_else(|p| p.into_inner());
+        let list = idle.entry(key).or_default();
+        if list.len() < MAX_IDLE {
+            list.push(s);
+        }
+    }
+}
+
+/// A response body that hands its connection back to the pool once read to the end.
+struct PooledBody {
+    body: hyper::body::Incoming,
+    sender: Option<Sender>,
+    pool: Arc<Pool>,
+    key: PoolKey,
+}
+
+impl hyper::body::Body for PooledBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        let this = &mut *self;
+        let r = std::pin::Pin::new(&mut this.body).poll_frame(cx);
+        if matches!(r, std::task::Poll::Ready(None)) || hyper::body::Body::is_end_stream(&this.body)
+        {
+            if let Some(s) = this.sender.take() {
+                this.pool.checkin(this.key.clone(), s);
+            }
+        }
+        r
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        self.body.size_hint()
+    }
+}
+
+async fn handshake<T>(io: TokioIo<T>) -> Result<Sender, Failure>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
-    let (mut sender, conn) = hyper::client::conn::http1::handshake(io)
+    let (sender, conn) = hyper::client::conn::http1::handshake(io)
         .await
         .map_err(|e| Failure::Upstream(e.to_string()))?;
     tokio::spawn(async move {
         let _ = conn.await;
     });
-    sender
-        .send_request(req)
-        .await
-        .map_err(|e| Failure::Upstream(e.to_string()))
+    Ok(sender)
 }
