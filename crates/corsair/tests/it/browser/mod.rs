@@ -5,4 +5,5 @@ mod differential;
 mod gateway;
 mod lna;
 mod lna_matrix;
+mod relay;
 mod ui;
