@@ -51,6 +51,14 @@ if [ "$installed" != "$playwright_version" ] || [ ! -d .test-deps/node_modules/e
   (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version" express@4 cors@2 axe-core@4)
 fi
 
+step "dev servers for corsair gen --dev: vite, webpack-dev-server, react-scripts (in .test-deps/dev-servers)"
+mkdir -p .test-deps/dev-servers
+[ -f .test-deps/dev-servers/package.json ] || echo '{"name":"corsair-dev-servers","private":true}' > .test-deps/dev-servers/package.json
+if [ ! -d .test-deps/dev-servers/node_modules/vite ] || [ ! -d .test-deps/dev-servers/node_modules/webpack-dev-server ] || [ ! -d .test-deps/dev-servers/node_modules/react-scripts ]; then
+  (cd .test-deps/dev-servers && npm install --no-audit --no-fund --silent vite@5 webpack@5 webpack-cli@5 webpack-dev-server@5 react-scripts@5 react@18 react-dom@18)
+fi
+export CORSAIR_DEV_SERVERS="$root/.test-deps/dev-servers/node_modules"
+
 step "python packages for the generated apps (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner)"
 if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner" 2>/dev/null; then
   python3 -m venv .test-deps/venv || { sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .test-deps/venv; }

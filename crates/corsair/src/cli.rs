@@ -463,6 +463,16 @@ pub struct GenArgs {
     /// Write to this file instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+    /// Write `corsair dev`'s setup as a dev server's own proxy configuration instead of a
+    /// policy: vite, webpack or cra, with --to and --route as `corsair dev` takes them.
+    #[arg(long, requires = "to")]
+    pub dev: bool,
+    /// With --dev: the dev server itself (its host and port).
+    #[arg(long, value_name = "URL", requires = "dev")]
+    pub to: Option<String>,
+    /// With --dev: PREFIX=URL, as `corsair dev --route`. Repeat for more.
+    #[arg(long = "route", value_name = "PREFIX=URL", requires = "dev")]
+    pub routes: Vec<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

@@ -8,6 +8,7 @@
 mod apache;
 mod axum;
 mod caddy;
+pub mod dev;
 mod django;
 mod envoy;
 mod express;

@@ -7,6 +7,7 @@ use crate::style::{BAD, WARN};
 use crate::{EXIT_ERROR, EXIT_OK};
 use anstream::eprintln;
 use corsair_core::gen::{generate, Input, Target};
+use std::str::FromStr;
 
 pub fn run(args: GenArgs) -> u8 {
     match run_inner(&args) {
@@ -18,7 +19,52 @@ pub fn run(args: GenArgs) -> u8 {
     }
 }
 
+/// `corsair gen vite|webpack|cra --dev --to URL --route PREFIX=URL...`.
+fn dev(args: &GenArgs) -> Result<String, String> {
+    use corsair_core::gen::dev::{generate, DevRoute, DevTarget};
+    let target: DevTarget = args.target.parse()?;
+    let front = crate::dev::upstream(args.to.as_deref().unwrap_or_default(), "--to")?;
+    let routes = args
+        .routes
+        .iter()
+        .map(|r| {
+            r.parse::<crate::dev::DevRoute>().map(|r| DevRoute {
+                prefix: r.prefix,
+                to: r.to.origin().ascii_serialization(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let host = front
+        .host_str()
+        .unwrap_or("127.0.0.1")
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    generate(
+        target,
+        host,
+        front.port_or_known_default().unwrap_or(80),
+        &routes,
+    )
+}
+
 fn run_inner(args: &GenArgs) -> Result<(), String> {
+    if args.dev {
+        let text = dev(args)?;
+        return match &args.output {
+            Some(path) => std::fs::write(path, &text)
+                .map_err(|e| format!("cannot write {}: {e}", path.display())),
+            None => {
+                print!("{text}");
+                Ok(())
+            }
+        };
+    }
+    if corsair_core::gen::dev::DevTarget::from_str(&args.target).is_ok() {
+        return Err(format!(
+            "{} writes a dev server's proxy, not a policy: add --dev --to URL --route PREFIX=URL",
+            args.target
+        ));
+    }
     let target: Target = args.target.parse()?;
     let env = std::env::var("CORSAIR_ENV").ok().filter(|e| !e.is_empty());
     let (config, _) = config::load(&args.config, env.as_deref())?;

@@ -33,128 +33,177 @@ fn echo_upgrade_server() -> u16 {
     port
 }
 
-#[test]
-fn one_origin_for_the_front_end_and_the_apis() {
-    let s = Server::start(3);
-    let (front, api, api2) = (s.ports[0], s.ports[1], s.ports[2]);
-    let ok = |body: &str| Route {
-        preflight: Resp::new(204),
-        actual: Resp::new(200)
-            .h("Content-Type", "text/plain")
-            .body(body.to_string()),
-    };
-    s.route(front, "/app.js", ok("front"));
-    s.route(
-        api,
-        "/api/items",
-        Route {
+/// The upstreams of a one-origin setup: a front end, two APIs, a WebSocket echo.
+pub struct Upstreams {
+    pub s: Server,
+    pub front: u16,
+    pub api: u16,
+    pub api2: u16,
+    pub ws: u16,
+}
+
+impl Upstreams {
+    pub fn start() -> Upstreams {
+        let s = Server::start(3);
+        let (front, api, api2) = (s.ports[0], s.ports[1], s.ports[2]);
+        let ok = |body: &str| Route {
             preflight: Resp::new(204),
             actual: Resp::new(200)
-                .h("Set-Cookie", "sid=1; Domain=127.0.0.1; Path=/; HttpOnly")
-                .body("api"),
-        },
-    );
-    s.route(
-        api,
-        "/api/login",
-        Route {
-            preflight: Resp::new(204),
-            actual: Resp::new(302).h("Location", format!("http://127.0.0.1:{api}/api/items")),
-        },
-    );
-    s.route(api2, "/api/v2/items", ok("api2"));
-    let ws = echo_upgrade_server();
-    let down = free_port();
-    let to = format!("http://127.0.0.1:{front}");
-    let r1 = format!("/api=http://127.0.0.1:{api}");
-    let r2 = format!("/api/v2=http://127.0.0.1:{api2}");
-    let r3 = format!("/ws=http://127.0.0.1:{ws}");
-    let r4 = format!("/down=http://127.0.0.1:{down}");
-    let dev = Gateway::spawn(
-        &[
-            "dev",
-            "--listen",
-            "127.0.0.1:0",
-            "--to",
-            &to,
-            "--route",
-            &r1,
-            "--route",
-            &r2,
-            "--route",
-            &r3,
-            "--route",
-            &r4,
-        ],
-        &[],
-    );
-    let a = dev.addr.as_str();
-    assert_eq!(http(a, "GET", "/app.js", &[]).2, "front");
-    let (status, hs, body) = http(a, "GET", "/api/items?x=1", &[]);
-    assert_eq!((status, body.as_str()), (200, "api"));
-    let cookie = hs
-        .iter()
-        .find(|(n, _)| n == "set-cookie")
-        .map(|(_, v)| v.as_str());
-    assert_eq!(
-        cookie,
-        Some("sid=1; Path=/; HttpOnly"),
-        "Domain dropped: the cookie is the dev host's"
-    );
-    assert_eq!(
-        http(a, "GET", "/api/v2/items", &[]).2,
-        "api2",
-        "the longest prefix wins"
-    );
-    let (status, hs, _) = http(a, "GET", "/api/login", &[]);
-    assert_eq!(status, 302);
-    let loc = hs
-        .iter()
-        .find(|(n, _)| n == "location")
-        .map(|(_, v)| v.clone());
-    assert_eq!(
-        loc,
-        Some(format!("http://{a}/api/items")),
-        "the browser stays on the dev origin"
-    );
-    // Paths go unchanged, with the upstream's own Host and the dev origin in X-Forwarded-Host.
-    let seen = s.take_log();
-    let items = seen
-        .iter()
-        .find(|x| x.path == "/api/items" && x.port == api)
-        .unwrap();
-    let h = |n: &str| {
-        items
+                .h("Content-Type", "text/plain")
+                .body(body.to_string()),
+        };
+        s.route(front, "/app.js", ok("front"));
+        s.route(
+            api,
+            "/api/items",
+            Route {
+                preflight: Resp::new(204),
+                actual: Resp::new(200)
+                    .h("Content-Type", "text/plain")
+                    .h("Set-Cookie", "sid=1; Domain=127.0.0.1; Path=/; HttpOnly")
+                    .body("api"),
+            },
+        );
+        s.route(
+            api,
+            "/api/login",
+            Route {
+                preflight: Resp::new(204),
+                actual: Resp::new(302).h("Location", format!("http://127.0.0.1:{api}/api/items")),
+            },
+        );
+        s.route(api2, "/api/v2/items", ok("api2"));
+        let ws = echo_upgrade_server();
+        Upstreams {
+            s,
+            front,
+            api,
+            api2,
+            ws,
+        }
+    }
+
+    /// The routes, as `corsair dev --route` takes them.
+    pub fn routes(&self) -> Vec<String> {
+        vec![
+            format!("/api=http://127.0.0.1:{}", self.api),
+            format!("/api/v2=http://127.0.0.1:{}", self.api2),
+            format!("/live=http://127.0.0.1:{}", self.ws),
+        ]
+    }
+
+    /// What every one-origin setup must do, through the server at `a`: the longest prefix on a
+    /// segment boundary, the path unchanged, the upstream's own Host, Location and Set-Cookie
+    /// kept on the dev origin, and a WebSocket passed through both ways.
+    pub fn assert_one_origin(&self, a: &str, who: &str) {
+        let (status, hs, body) = http(a, "GET", "/api/items?x=1", &[]);
+        assert_eq!((status, body.as_str()), (200, "api"), "{who}: {hs:?}");
+        let cookie = hs
+            .iter()
+            .find(|(n, _)| n == "set-cookie")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(
+            cookie,
+            Some("sid=1; Path=/; HttpOnly"),
+            "{who}: Domain dropped: the cookie is the dev host's"
+        );
+        assert_eq!(
+            http(a, "GET", "/api/v2/items", &[]).2,
+            "api2",
+            "{who}: the longest prefix wins"
+        );
+        let (status, hs, _) = http(a, "GET", "/api/login", &[]);
+        assert_eq!(status, 302, "{who}");
+        let loc = hs
+            .iter()
+            .find(|(n, _)| n == "location")
+            .map(|(_, v)| v.clone());
+        assert_eq!(
+            loc,
+            Some(format!("http://{a}/api/items")),
+            "{who}: the browser stays on the dev origin"
+        );
+        let _ = http(a, "GET", "/apiary", &[]);
+        let seen = self.s.take_log();
+        assert!(
+            !seen
+                .iter()
+                .any(|x| x.path == "/apiary" && x.port != self.front),
+            "{who}: /apiary is not under /api"
+        );
+        let items = seen
+            .iter()
+            .find(|x| x.path == "/api/items" && x.port == self.api)
+            .unwrap_or_else(|| panic!("{who}: the API saw no /api/items: {seen:?}"));
+        let host = items
             .headers
             .iter()
-            .find(|(k, _)| k == n)
-            .map(|(_, v)| v.clone())
-    };
-    assert_eq!(h("host"), Some(format!("127.0.0.1:{api}")));
-    assert_eq!(h("x-forwarded-host").as_deref(), Some(a));
-    // A WebSocket passes through both ways.
-    let mut c = TcpStream::connect(a).unwrap();
-    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    c.write_all(format!("GET /ws/hmr HTTP/1.1\r\nHost: {a}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").as_bytes()).unwrap();
-    let mut head = Vec::new();
-    let mut b = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
+            .find(|(k, _)| k == "host")
+            .map(|(_, v)| v.clone());
         assert_eq!(
-            c.read(&mut b).unwrap(),
-            1,
-            "the connection closed during the upgrade"
+            host,
+            Some(format!("127.0.0.1:{}", self.api)),
+            "{who}: the upstream's own Host"
         );
-        head.push(b[0]);
+        // A WebSocket passes through both ways.
+        let mut c = TcpStream::connect(a).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c.write_all(format!("GET /live/updates HTTP/1.1\r\nHost: {a}\r\nOrigin: http://{a}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").as_bytes()).unwrap();
+        let mut head = Vec::new();
+        let mut b = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n") {
+            assert_eq!(
+                c.read(&mut b).unwrap(),
+                1,
+                "{who}: the connection closed during the upgrade"
+            );
+            head.push(b[0]);
+        }
+        assert!(
+            String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"),
+            "{who}: {}",
+            String::from_utf8_lossy(&head)
+        );
+        c.write_all(b"ping from the page").unwrap();
+        let mut echo = [0u8; 18];
+        c.read_exact(&mut echo).unwrap();
+        assert_eq!(&echo, b"ping from the page", "{who}");
     }
-    assert!(
-        String::from_utf8_lossy(&head).starts_with("HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
-    c.write_all(b"ping from the page").unwrap();
-    let mut echo = [0u8; 18];
-    c.read_exact(&mut echo).unwrap();
-    assert_eq!(&echo, b"ping from the page");
+}
+
+#[test]
+fn one_origin_for_the_front_end_and_the_apis() {
+    let u = Upstreams::start();
+    let down = free_port();
+    let to = format!("http://127.0.0.1:{}", u.front);
+    let mut args = vec![
+        "dev".to_string(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--to".into(),
+        to,
+    ];
+    for r in u
+        .routes()
+        .into_iter()
+        .chain([format!("/down=http://127.0.0.1:{down}")])
+    {
+        args.extend(["--route".to_string(), r]);
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let dev = Gateway::spawn(&args, &[]);
+    let a = dev.addr.as_str();
+    assert_eq!(http(a, "GET", "/app.js", &[]).2, "front");
+    u.assert_one_origin(a, "corsair dev");
+    // corsair dev also names the dev origin in X-Forwarded-Host.
+    let _ = http(a, "GET", "/api/items", &[]);
+    let seen = u.s.take_log();
+    let fwd = seen[0]
+        .headers
+        .iter()
+        .find(|(k, _)| k == "x-forwarded-host")
+        .map(|(_, v)| v.clone());
+    assert_eq!(fwd.as_deref(), Some(a));
     // An upstream that is down: a 502 that says which and asks whether it runs.
     let (status, _, body) = http(a, "GET", "/down/x", &[]);
     assert_eq!(status, 502);

@@ -15,7 +15,7 @@ mod audit_fleet;
 mod browser;
 mod cli;
 mod demo;
-mod dev;
+pub mod dev;
 mod explain;
 mod gateway;
 mod gateway_h1;
