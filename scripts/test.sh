@@ -51,13 +51,20 @@ if [ "$installed" != "$playwright_version" ] || [ ! -d .test-deps/node_modules/e
   (cd .test-deps && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --no-audit --no-fund --silent "playwright-core@$playwright_version" express@4 cors@2 axe-core@4)
 fi
 
-step "dev servers for corsair gen --dev: vite, webpack-dev-server, react-scripts (in .test-deps/dev-servers)"
+step "dev servers for corsair gen --dev: vite, webpack-dev-server, react-scripts (in .test-deps/dev-servers), Angular CLI 18 (in .test-deps/angular)"
 mkdir -p .test-deps/dev-servers
 [ -f .test-deps/dev-servers/package.json ] || echo '{"name":"corsair-dev-servers","private":true}' > .test-deps/dev-servers/package.json
 if [ ! -d .test-deps/dev-servers/node_modules/vite ] || [ ! -d .test-deps/dev-servers/node_modules/webpack-dev-server ] || [ ! -d .test-deps/dev-servers/node_modules/react-scripts ]; then
   (cd .test-deps/dev-servers && npm install --no-audit --no-fund --silent vite@5 webpack@5 webpack-cli@5 webpack-dev-server@5 react-scripts@5 react@18 react-dom@18)
 fi
 export CORSAIR_DEV_SERVERS="$root/.test-deps/dev-servers/node_modules"
+# Angular's packages pin another TypeScript than react-scripts: their own directory.
+mkdir -p .test-deps/angular
+[ -f .test-deps/angular/package.json ] || echo '{"name":"corsair-angular","private":true}' > .test-deps/angular/package.json
+if [ ! -d .test-deps/angular/node_modules/@angular/cli ]; then
+  (cd .test-deps/angular && npm install --no-audit --no-fund --silent @angular/cli@18 @angular-devkit/build-angular@18 @angular/core@18 @angular/common@18 @angular/compiler@18 @angular/compiler-cli@18 @angular/platform-browser@18 rxjs@7 zone.js@0.14 typescript@5.4 tslib@2)
+fi
+export CORSAIR_ANGULAR="$root/.test-deps/angular/node_modules"
 
 step "python packages for the generated apps (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner)"
 if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner" 2>/dev/null; then

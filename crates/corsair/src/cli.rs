@@ -464,7 +464,8 @@ pub struct GenArgs {
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Write `corsair dev`'s setup as a dev server's own proxy configuration instead of a
-    /// policy: vite, webpack or cra, with --to and --route as `corsair dev` takes them.
+    /// policy: vite (vite.config.mjs), webpack (webpack.config.js), cra (src/setupProxy.js) or
+    /// angular (proxy.conf.json), with --to and --route as `corsair dev` takes them.
     #[arg(long, requires = "to")]
     pub dev: bool,
     /// With --dev: the dev server itself (its host and port).

@@ -1,9 +1,9 @@
-//! `corsair gen vite|webpack|cra --dev`: `corsair dev`'s setup written as each dev server's own
-//! proxy configuration: the routes, longest prefix first and on a segment boundary, the
-//! upstream's own `Host` (`changeOrigin`), WebSockets (`ws`), `Location` kept on the dev origin
-//! (`autoRewrite`) and `Set-Cookie` without its `Domain` (`cookieDomainRewrite: ''`). All three
-//! hand these options to http-proxy (Vite directly, webpack-dev-server and Create React App
-//! through http-proxy-middleware).
+//! `corsair gen vite|webpack|cra|angular --dev`: `corsair dev`'s setup written as each dev
+//! server's own proxy configuration: the routes, longest prefix first and on a segment boundary,
+//! the upstream's own `Host` (`changeOrigin`), WebSockets (`ws`), `Location` kept on the dev
+//! origin (`autoRewrite`) and `Set-Cookie` without its `Domain` (`cookieDomainRewrite: ''`).
+//! All four hand these options to http-proxy (Vite and Angular's application builder directly,
+//! webpack-dev-server and Create React App through http-proxy-middleware).
 
 /// A dev server whose proxy configuration corsair writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,6 +14,9 @@ pub enum DevTarget {
     Webpack,
     /// Create React App's `src/setupProxy.js`.
     Cra,
+    /// Angular CLI's `proxy.conf.json` (`ng serve --proxy-config`), for both the application
+    /// (esbuild and Vite) and the webpack builders.
+    Angular,
 }
 
 impl std::str::FromStr for DevTarget {
@@ -23,11 +26,9 @@ impl std::str::FromStr for DevTarget {
             "vite" => Ok(DevTarget::Vite),
             "webpack" | "webpack-dev-server" => Ok(DevTarget::Webpack),
             "cra" | "create-react-app" | "react-scripts" => Ok(DevTarget::Cra),
-            "angular" => {
-                Err("angular --dev is not written yet: use corsair dev, or vite/webpack/cra".into())
-            }
+            "angular" | "ng" => Ok(DevTarget::Angular),
             other => Err(format!(
-                "'{other}' has no --dev form: use vite, webpack or cra"
+                "'{other}' has no --dev form: use vite, webpack, cra or angular"
             )),
         }
     }
@@ -140,6 +141,22 @@ pub fn generate(
             }
             out.push_str("};\n");
         }
+        DevTarget::Angular => {
+            // JSON has no comments: the instructions go in a key Angular ignores is not
+            // possible either, so the file is the object alone. Keys are globs: "/api{,/**}" is
+            // "/api" and everything under it, which both builders read (micromatch for webpack,
+            // a regular expression for the application builder's Vite).
+            let mut entries = Vec::new();
+            for r in ordered(routes) {
+                let key = format!("{}{{,/**}}", bare(&r.prefix));
+                entries.push(format!(
+                    "  {}: {{ \"target\": {}, \"changeOrigin\": true, \"ws\": true, \"autoRewrite\": true, \"cookieDomainRewrite\": \"\" }}",
+                    js(&key),
+                    js(&r.to)
+                ));
+            }
+            out.push_str(&format!("{{\n{}\n}}\n", entries.join(",\n")));
+        }
     }
     Ok(out)
 }
@@ -182,10 +199,14 @@ mod tests {
             "{cra}"
         );
         assert!(generate(DevTarget::Cra, "127.0.0.1", 3000, &[]).is_err());
-        assert!("angular"
-            .parse::<DevTarget>()
-            .unwrap_err()
-            .contains("not written yet"));
+        let ng = generate(DevTarget::Angular, "127.0.0.1", 4200, &routes()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&ng).expect("valid JSON");
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["/api/v2{,/**}", "/api{,/**}"], "{ng}");
+        assert!(
+            ng.find("/api/v2{").unwrap() < ng.find("\"/api{").unwrap(),
+            "{ng}"
+        );
     }
 
     #[test]
@@ -194,7 +215,12 @@ mod tests {
             prefix: "/a'\"b".into(),
             to: "http://127.0.0.1:1/\"x".into(),
         }];
-        for t in [DevTarget::Vite, DevTarget::Webpack, DevTarget::Cra] {
+        for t in [
+            DevTarget::Vite,
+            DevTarget::Webpack,
+            DevTarget::Cra,
+            DevTarget::Angular,
+        ] {
             let out = generate(t, "127.0.0.1", 1, &r).unwrap();
             assert!(out.contains("\\\"b") && out.contains("1/\\\"x"), "{out}");
         }

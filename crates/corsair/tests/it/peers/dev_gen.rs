@@ -23,12 +23,28 @@ fn dev_servers() -> PathBuf {
     p
 }
 
+fn angular() -> PathBuf {
+    let p = std::env::var_os("CORSAIR_ANGULAR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".test-deps/angular/node_modules"));
+    assert!(
+        p.join("@angular/cli").is_dir(),
+        "no Angular CLI in {} (bash scripts/test.sh installs it)",
+        p.display()
+    );
+    p
+}
+
 /// A project directory with `files`, and `node_modules` linked to the installed dev servers.
 fn project(name: &str, files: &[(&str, String)]) -> PathBuf {
+    project_with(name, files, &dev_servers())
+}
+
+fn project_with(name: &str, files: &[(&str, String)], modules: &Path) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("corsair-devgen-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
-    std::os::unix::fs::symlink(dev_servers(), dir.join("node_modules")).unwrap();
+    std::os::unix::fs::symlink(modules, dir.join("node_modules")).unwrap();
     for (path, text) in files {
         let p = dir.join(path);
         std::fs::create_dir_all(p.parent().unwrap()).unwrap();
@@ -148,6 +164,38 @@ fn generated_dev_proxies_do_what_corsair_dev_does() {
         );
         u.assert_one_origin(&format!("127.0.0.1:{port}"), "cra");
         done.push("cra");
+    }
+    // Angular CLI 18: proxy.conf.json, served by the application builder (esbuild and Vite).
+    {
+        let u = Upstreams::start();
+        let port = free_port();
+        let angular_json = format!(
+            r#"{{"version": 1, "projects": {{"front": {{"projectType": "application", "root": "", "sourceRoot": "src", "architect": {{
+  "build": {{"builder": "@angular-devkit/build-angular:application", "options": {{"outputPath": "dist", "index": "src/index.html", "browser": "src/main.ts", "tsConfig": "tsconfig.json", "optimization": false, "sourceMap": false}}}},
+  "serve": {{"builder": "@angular-devkit/build-angular:dev-server", "options": {{"buildTarget": "front:build", "proxyConfig": "proxy.conf.json", "host": "127.0.0.1", "port": {port}}}}}}}}}}}}}"#
+        );
+        let dir = project_with(
+            "angular",
+            &[
+                ("angular.json", angular_json),
+                ("package.json", r#"{"name":"front","private":true}"#.into()),
+                ("tsconfig.json", r#"{"compilerOptions":{"target":"ES2022","module":"ES2022","moduleResolution":"bundler","strict":true},"files":["src/main.ts"]}"#.into()),
+                ("src/main.ts", "console.log('front');\n".into()),
+                ("src/index.html", "<!doctype html><title>front</title><body></body>".into()),
+                ("proxy.conf.json", gen("angular", port, &u)),
+            ],
+            &angular(),
+        );
+        let env = [("NG_CLI_ANALYTICS", "false".to_string())];
+        let _p = start(
+            &dir,
+            &["node_modules/@angular/cli/bin/ng.js", "serve"],
+            &env,
+            port,
+            "ng serve",
+        );
+        u.assert_one_origin(&format!("127.0.0.1:{port}"), "angular");
+        done.push("angular");
     }
     println!("gen --dev: {} behave as corsair dev", done.join(", "));
 }
