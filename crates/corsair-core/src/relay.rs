@@ -565,6 +565,13 @@ pub fn target_of(path_and_query: &str) -> Result<Url, Refusal> {
             reason: "a user name or password in the URL is refused; use [[proxy.inject]]".into(),
         });
     }
+    // URLs allow `*` in a host; no server has one, and in `targets` it means a wildcard.
+    if url.host_str().is_some_and(|h| h.contains('*')) {
+        return Err(Refusal::BadTarget {
+            target: raw.to_string(),
+            reason: "'*' is not part of a host name".into(),
+        });
+    }
     Ok(url)
 }
 
@@ -920,6 +927,11 @@ mod tests {
         ));
         assert!(matches!(
             target_of("/https://u:p@api.example.com/"),
+            Err(Refusal::BadTarget { .. })
+        ));
+        // Found by the relay fuzz target: a literal '*' host would read back as a wildcard.
+        assert!(matches!(
+            target_of("/https://*.api.example.com/"),
             Err(Refusal::BadTarget { .. })
         ));
     }

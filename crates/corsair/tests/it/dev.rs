@@ -251,6 +251,23 @@ fn bad_flags_are_refused_with_the_fix() {
             ],
             "is not ADDR:PORT",
         ),
+        (vec!["gen", "vite"], "add --dev --to URL --route PREFIX=URL"),
+        (
+            vec!["gen", "angular", "--dev", "--to", "http://127.0.0.1:4200"],
+            "no --route",
+        ),
+        (
+            vec![
+                "gen",
+                "nginx",
+                "--dev",
+                "--to",
+                "http://127.0.0.1:4200",
+                "--route",
+                "/api=http://127.0.0.1:1",
+            ],
+            "has no --dev form",
+        ),
     ] {
         let o = std::process::Command::new(env!("CARGO_BIN_EXE_corsair"))
             .args(&args)
