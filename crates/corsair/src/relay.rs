@@ -59,8 +59,11 @@ pub fn load(path: &Path) -> Result<(Relay, ProxyFile, Vec<String>), String> {
             corsair_core::policy::Severity::Error => "error",
             corsair_core::policy::Severity::Warning => "warning",
         };
+        let at = position(&text, &l.key)
+            .map(|(line, col)| format!("{line}:{col}:"))
+            .unwrap_or_default();
         format!(
-            "{}: {sev}: [proxy] {}: {}; fix: {}",
+            "{}:{at} {sev}: [proxy] {}: {}; fix: {}",
             path.display(),
             l.key,
             l.message,
@@ -74,6 +77,48 @@ pub fn load(path: &Path) -> Result<(Relay, ProxyFile, Vec<String>), String> {
         }
         Err(lints) => Err(lints.iter().map(render).collect::<Vec<_>>().join("\n")),
     }
+}
+
+/// The line and column of a `[proxy]` key named as the lint names it (`targets[1]`,
+/// `inject[0].value_env`), or of the table when the key is not written.
+fn position(text: &str, key: &str) -> Option<(usize, usize)> {
+    use toml_edit::{ImDocument, Item, Value};
+    let doc = ImDocument::parse(text).ok()?;
+    let proxy = doc.as_table().get("proxy")?;
+    let mut span = match proxy {
+        Item::Table(t) => t.span(),
+        Item::Value(v) => v.span(),
+        _ => None,
+    };
+    let mut item: Option<Item> = Some(proxy.clone());
+    for part in key.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        let next = item.as_ref().and_then(|i| i.get(name)).cloned();
+        let next = match (next, index) {
+            (Some(Item::ArrayOfTables(a)), Some(i)) => a.get(i).map(|t| Item::Table(t.clone())),
+            (Some(Item::Value(Value::Array(a))), Some(i)) => {
+                a.get(i).map(|v| Item::Value(v.clone()))
+            }
+            (n, _) => n,
+        };
+        let s = match &next {
+            Some(Item::Value(v)) => v.span(),
+            Some(Item::Table(t)) => t.span(),
+            _ => None,
+        };
+        if s.is_none() {
+            break;
+        }
+        span = s;
+        item = next;
+    }
+    let at = span?.start;
+    let line = text[..at].matches('\n').count() + 1;
+    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
+    Some((line, col))
 }
 
 /// Counters for `/metrics`.

@@ -379,7 +379,7 @@ fn the_lint_refuses_open_relays_and_spendable_secrets() {
     ));
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("[proxy] targets[0]")
+        out.contains("proxy.toml:3:12: error: [proxy] targets[0]")
             && out.contains("open relay")
             && out.contains("dangerously_open_relay"),
         "{out}"
@@ -392,7 +392,11 @@ fn the_lint_refuses_open_relays_and_spendable_secrets() {
         "[proxy]\norigins = [\"*\"]\ntargets = [\"https://api.example.com\"]\n{inject}"
     ));
     assert_eq!(code, 2, "{out}");
-    assert!(out.contains("any web page can spend"), "{out}");
+    assert!(
+        out.contains("proxy.toml:4:1: error: [proxy] inject[0]")
+            && out.contains("any web page can spend"),
+        "{out}"
+    );
     let (code, out) =
         check("[proxy]\norigins = [\"app.example.com\"]\ntargets = [\"api.example.com\"]\n");
     assert_eq!(code, 2, "{out}");
