@@ -10,6 +10,7 @@ mod demo;
 mod dev;
 mod gateway;
 mod relay;
+mod serving;
 mod style;
 mod ui;
 

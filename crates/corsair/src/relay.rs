@@ -237,11 +237,15 @@ async fn serve(settings: Settings) -> Result<(), String> {
             "metrics on http://{}/metrics",
             l.local_addr().map_err(|e| e.to_string())?
         );
-        tokio::spawn(admin(l, state.clone()));
+        let metrics = state.clone();
+        tokio::spawn(crate::serving::admin_server(
+            l,
+            Arc::new(move || metrics.metrics.render()),
+        ));
     }
     tracing::info!(listen = %local, "corsair proxy ready");
     tokio::spawn(watch(state.clone(), settings.path));
-    let shutdown = shutdown_signal();
+    let shutdown = crate::serving::shutdown_signal();
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -268,102 +272,32 @@ async fn serve(settings: Settings) -> Result<(), String> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
-}
-
 /// Reloads the file on SIGHUP and when it changes; a file that does not check keeps the old
 /// relay serving.
 async fn watch(state: Arc<State>, path: PathBuf) {
-    let mtime =
-        |p: &Path| -> Option<SystemTime> { std::fs::metadata(p).and_then(|m| m.modified()).ok() };
-    #[cfg(unix)]
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    let mut last = mtime(&path);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        #[cfg(unix)]
-        let by_signal = async {
-            match hup.as_mut() {
-                Some(h) => {
-                    h.recv().await;
-                }
-                None => std::future::pending::<()>().await,
+    let file = path.clone();
+    crate::serving::watch_file(path, move |reason| match load(&file) {
+        Ok((relay, _, warnings)) => {
+            for w in warnings {
+                tracing::warn!("{w}");
             }
-        };
-        #[cfg(not(unix))]
-        let by_signal = std::future::pending::<()>();
-        let reason = tokio::select! {
-            _ = by_signal => "SIGHUP",
-            _ = tick.tick() => {
-                let now = mtime(&path);
-                if now == last { continue; }
-                last = now;
-                "file changed"
+            let rate = relay.rate;
+            if state.relay.load().rate != rate {
+                *state.limiter.lock().unwrap_or_else(|p| p.into_inner()) = rate.map(Limiter::new);
             }
-        };
-        match load(&path) {
-            Ok((relay, _, warnings)) => {
-                for w in warnings {
-                    tracing::warn!("{w}");
-                }
-                let rate = relay.rate;
-                if state.relay.load().rate != rate {
-                    *state.limiter.lock().unwrap_or_else(|p| p.into_inner()) =
-                        rate.map(Limiter::new);
-                }
-                state.relay.store(Arc::new(relay));
-                state.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(reason, file = %path.display(), "proxy configuration reloaded");
-            }
-            Err(e) => {
-                state.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(
-                    reason,
-                    "reload refused; the previous configuration keeps serving:\n{e}"
-                );
-            }
+            state.relay.store(Arc::new(relay));
+            state.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(reason, file = %file.display(), "proxy configuration reloaded");
         }
-    }
-}
-
-async fn admin(listener: TcpListener, state: Arc<State>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let svc = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
-                let state = state.clone();
-                async move {
-                    let (status, body) = match req.uri().path() {
-                        "/metrics" => (200, state.metrics.render()),
-                        "/healthz" => (200, "ok\n".to_string()),
-                        _ => (404, "try /metrics or /healthz\n".to_string()),
-                    };
-                    Response::builder()
-                        .status(status)
-                        .header("content-type", "text/plain; version=0.0.4")
-                        .body(Full::new(Bytes::from(body)))
-                }
-            });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
-        });
-    }
+        Err(e) => {
+            state.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(
+                reason,
+                "reload refused; the previous configuration keeps serving:\n{e}"
+            );
+        }
+    })
+    .await
 }
 
 fn full(b: impl Into<Bytes>) -> Body {

@@ -19,7 +19,7 @@ use metrics::Metrics;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Everything a request handler needs, shared by all connections.
@@ -101,7 +101,11 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
     rt.block_on(async {
         if let Some(l) = admin {
             if let Ok(l) = TcpListener::from_std(l) {
-                tokio::spawn(admin_server(l, state.clone()));
+                let metrics = state.clone();
+                tokio::spawn(crate::serving::admin_server(
+                    l,
+                    Arc::new(move || metrics.metrics.render()),
+                ));
             }
         }
         tokio::spawn(watch_policy(
@@ -110,7 +114,7 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
             settings.env.clone(),
         ));
         tokio::spawn(async move {
-            shutdown_signal().await;
+            crate::serving::shutdown_signal().await;
             let _ = stop_tx.send(true);
         });
         worker(0, listener, state.clone(), stop_rx, gateway).await;
@@ -234,113 +238,37 @@ async fn worker(
     }
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return std::future::pending().await,
-        };
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = tokio::signal::ctrl_c() => {}
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
-fn mtime(path: &std::path::Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
 /// Reloads the policy on SIGHUP and when the file's modification time changes (checked every
 /// second). A file that does not validate is refused and logged; the old policy stays.
 async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
-    #[cfg(unix)]
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
-    let mut last = mtime(&path);
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    loop {
-        #[cfg(unix)]
-        let by_signal = async {
-            match hup.as_mut() {
-                Some(h) => {
-                    h.recv().await;
-                }
-                None => std::future::pending::<()>().await,
+    let file = path.clone();
+    crate::serving::watch_file(path, move |reason| match config::load(&file, env.as_deref()) {
+        Ok((mut config, warnings)) => {
+            if let Some(u) = &state.upstream_override {
+                config.serve.upstream = Some(u.clone());
             }
-        };
-        #[cfg(not(unix))]
-        let by_signal = std::future::pending::<()>();
-        let reason = tokio::select! {
-            _ = by_signal => "SIGHUP",
-            _ = tick.tick() => {
-                let now = mtime(&path);
-                if now == last { continue; }
-                last = now;
-                "file changed"
+            for w in &warnings {
+                tracing::warn!("{}", config::render(&file, w));
             }
-        };
-        match config::load(&path, env.as_deref()) {
-            Ok((mut config, warnings)) => {
-                if let Some(u) = &state.upstream_override {
-                    config.serve.upstream = Some(u.clone());
-                }
-                for w in &warnings {
-                    tracing::warn!("{}", config::render(&path, w));
-                }
-                let old = state.config.load();
-                if config.serve.listen != old.serve.listen {
-                    tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
-                }
-                let compiled = proxy::Compiled::new(config, Some(&old));
-                state.config.store(Arc::new(compiled));
-                state
-                    .generation
-                    .fetch_add(1, std::sync::atomic::Ordering::Release);
-                state.metrics.reload(true);
-                tracing::info!(reason, file = %path.display(), "policy reloaded");
+            let old = state.config.load();
+            if config.serve.listen != old.serve.listen {
+                tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
             }
-            Err(errors) => {
-                state.metrics.reload(false);
-                tracing::error!(
-                    reason,
-                    "policy reload refused; the previous policy keeps serving:\n{errors}"
-                );
-            }
+            let compiled = proxy::Compiled::new(config, Some(&old));
+            state.config.store(Arc::new(compiled));
+            state
+                .generation
+                .fetch_add(1, std::sync::atomic::Ordering::Release);
+            state.metrics.reload(true);
+            tracing::info!(reason, file = %file.display(), "policy reloaded");
         }
-    }
-}
-
-async fn admin_server(listener: TcpListener, state: Arc<State>) {
-    loop {
-        let Ok((stream, _)) = listener.accept().await else {
-            continue;
-        };
-        let state = state.clone();
-        tokio::spawn(async move {
-            let svc =
-                hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let state = state.clone();
-                    async move {
-                        let (status, body) = match req.uri().path() {
-                            "/metrics" => (200, state.metrics.render()),
-                            "/healthz" => (200, "ok\n".to_string()),
-                            _ => (404, "try /metrics or /healthz\n".to_string()),
-                        };
-                        hyper::Response::builder()
-                            .status(status)
-                            .header("content-type", "text/plain; version=0.0.4")
-                            .body(http_body_util::Full::new(bytes::Bytes::from(body)))
-                    }
-                });
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), svc)
-                .await;
-        });
-    }
+        Err(errors) => {
+            state.metrics.reload(false);
+            tracing::error!(
+                reason,
+                "policy reload refused; the previous policy keeps serving:\n{errors}"
+            );
+        }
+    })
+    .await
 }
