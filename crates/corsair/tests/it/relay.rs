@@ -21,6 +21,11 @@ fn write_config(name: &str, body: &str) -> PathBuf {
     path
 }
 
+/// A GET from the allowed page.
+fn get(addr: &str, path: &str) -> (u16, Vec<(String, String)>, String) {
+    http(addr, "GET", path, &[("Origin", PAGE)])
+}
+
 fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     hs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
 }
@@ -202,12 +207,7 @@ fn pages_targets_guard_redirects_cookies_and_secrets() {
     assert!(up.take_log().is_empty(), "a preflight is not forwarded");
 
     // Targets: off the list, a private address without an exception, bad forms.
-    let (status, hs, body) = http(
-        a,
-        "GET",
-        &format!("/http://127.0.0.1:{p}/data"),
-        &[("Origin", PAGE)],
-    );
+    let (status, hs, body) = get(a, &format!("/http://127.0.0.1:{p}/data"));
     assert_eq!(status, 403, "{body}");
     assert!(
         body.contains("target-not-allowed") && body.contains("[proxy] targets"),
@@ -218,12 +218,7 @@ fn pages_targets_guard_redirects_cookies_and_secrets() {
         Some(PAGE),
         "the page may read why"
     );
-    let (status, _, body) = http(
-        a,
-        "GET",
-        &format!("/http://private.test:{p}/data"),
-        &[("Origin", PAGE)],
-    );
+    let (status, _, body) = get(a, &format!("/http://private.test:{p}/data"));
     assert_eq!(status, 403, "{body}");
     assert!(
         body.contains("private-address") && body.contains("127.0.0.0/8 (loopback)"),
@@ -241,31 +236,16 @@ fn pages_targets_guard_redirects_cookies_and_secrets() {
     assert!(up.take_log().is_empty(), "refused targets reach nothing");
 
     // Redirects: followed on the list, re-checked on every hop.
-    let (status, _, body) = http(
-        a,
-        "GET",
-        &format!("/http://api.test:{p}/redirect-ok"),
-        &[("Origin", PAGE)],
-    );
+    let (status, _, body) = get(a, &format!("/http://api.test:{p}/redirect-ok"));
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("items"));
-    let (status, _, body) = http(
-        a,
-        "GET",
-        &format!("/http://api.test:{p}/redirect-out"),
-        &[("Origin", PAGE)],
-    );
+    let (status, _, body) = get(a, &format!("/http://api.test:{p}/redirect-out"));
     assert_eq!(status, 403, "{body}");
     assert!(
         body.contains("target-not-allowed") && body.contains("other.test"),
         "{body}"
     );
-    let (status, _, body) = http(
-        a,
-        "GET",
-        &format!("/http://api.test:{p}/redirect-private"),
-        &[("Origin", PAGE)],
-    );
+    let (status, _, body) = get(a, &format!("/http://api.test:{p}/redirect-private"));
     assert_eq!(status, 403, "{body}");
     assert!(body.contains("private-address"), "{body}");
     let paths: Vec<String> = up.take_log().into_iter().map(|s| s.path).collect();
