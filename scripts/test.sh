@@ -26,6 +26,8 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 # corsair proxy's shared rate limits are tested against a real Redis, started on loopback.
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+# The Firefox differential drives Debian's Firefox ESR through Marionette.
+[ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
 # The web-font scenarios of the browser differential serve a real font.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -66,10 +68,10 @@ if [ ! -d .test-deps/angular/node_modules/@angular/cli ]; then
 fi
 export CORSAIR_ANGULAR="$root/.test-deps/angular/node_modules"
 
-step "python packages for the generated apps (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner)"
-if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner" 2>/dev/null; then
+step "python packages (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner), marionette-driver (Firefox)"
+if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner, marionette_driver" 2>/dev/null; then
   python3 -m venv .test-deps/venv || { sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .test-deps/venv; }
-  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors django django-cors-headers pyyaml cors
+  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors django django-cors-headers pyyaml cors marionette-driver
 fi
 export CORSAIR_NODE_MODULES="$root/.test-deps/node_modules"
 export CORSAIR_CHROMIUM=/usr/bin/chromium

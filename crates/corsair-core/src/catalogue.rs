@@ -75,14 +75,21 @@ fn chromium(f: &Failure, api: Api) -> String {
 fn firefox(f: &Failure) -> String {
     let url = &f.url;
     let status = f.status.map(|s| s.to_string()).unwrap_or_default();
-    let hint = f.hint.as_deref().unwrap_or("");
+    // Firefox prints a header's bytes as UTF-8 ('é'), where the value holds them one per char.
+    let utf8 = f.hint.as_deref().map(|h| {
+        let bytes: Option<Vec<u8>> = h.chars().map(|c| u8::try_from(u32::from(c)).ok()).collect();
+        match bytes {
+            Some(b) => String::from_utf8_lossy(&b).into_owned(),
+            None => h.to_string(),
+        }
+    });
+    let hint = utf8.as_deref().unwrap_or("");
     let prefix = format!(
         "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. (Reason: "
     );
     let reason = match f.kind {
-        FailureKind::WildcardOriginNotAllowed => {
-            return format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at ‘{url}’. (Reason: Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’).");
-        }
+        // This one names the URL in quotes.
+        FailureKind::WildcardOriginNotAllowed => format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at ‘{url}’. (Reason: Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’)."),
         FailureKind::MissingAllowOriginHeader => format!("CORS header ‘Access-Control-Allow-Origin’ missing). Status code: {status}."),
         FailureKind::MultipleAllowOriginValues if f.allow_origin_lines > 1 => "Multiple CORS header ‘Access-Control-Allow-Origin’ not allowed).".to_string(),
         FailureKind::MultipleAllowOriginValues | FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => {
@@ -95,9 +102,29 @@ fn firefox(f: &Failure) -> String {
         FailureKind::InvalidAllowHeaders => format!("invalid token ‘{hint}’ in CORS header ‘Access-Control-Allow-Headers’)."),
         FailureKind::MethodNotAllowed => "Did not find method in CORS header ‘Access-Control-Allow-Methods’).".to_string(),
         FailureKind::HeaderNotAllowed => format!("header ‘{hint}’ is not allowed according to header ‘Access-Control-Allow-Headers’ from CORS preflight response)."),
-        FailureKind::RedirectContainsCredentials => "CORS request did not succeed). Status code: .".to_string(),
+        FailureKind::RedirectContainsCredentials => "CORS request did not succeed). Status code: (null).".to_string(),
     };
-    format!("{prefix}{reason}")
+    // Firefox logs more after some reasons (observed in Firefox 153 by the Firefox
+    // differential): a failed preflight is followed by "CORS request did not succeed" with no
+    // status, a redirected preflight first by "CORS preflight response did not succeed" with
+    // the redirect's status, and so is a request whose failing response is a redirect.
+    let failed = format!("{prefix}CORS request did not succeed). Status code: (null).");
+    let first = if f.kind == FailureKind::WildcardOriginNotAllowed {
+        reason
+    } else {
+        format!("{prefix}{reason}")
+    };
+    match (f.kind, f.stage) {
+        (FailureKind::RedirectContainsCredentials, _) => first,
+        (FailureKind::PreflightDisallowedRedirect, Stage::Preflight) => format!(
+            "{first}\n{prefix}CORS preflight response did not succeed). Status code: {status}.\n{failed}"
+        ),
+        (_, Stage::Preflight) => format!("{first}\n{failed}"),
+        (_, Stage::Actual) if (300..400).contains(&f.status.unwrap_or(0)) => {
+            format!("{first}\n{failed}")
+        }
+        _ => first,
+    }
 }
 
 fn safari(f: &Failure, api: Api) -> String {

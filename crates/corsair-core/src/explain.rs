@@ -313,6 +313,13 @@ pub fn explain(text: &str) -> Vec<Explained> {
             }
             Browser::Firefox => {
                 e.url = firefox_url().captures(line).map(|c| c[1].to_string());
+                // Firefox logs several lines for one request; the first gives the reason, the
+                // next ones (the preflight's status, "did not succeed") belong to it.
+                if let Some(last) = out.last() {
+                    if last.browser == Browser::Firefox && last.url.is_some() && last.url == e.url {
+                        continue;
+                    }
+                }
             }
             Browser::Safari => {
                 if e.kind == FailureKind::AllowOriginMismatch {

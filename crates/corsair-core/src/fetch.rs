@@ -289,7 +289,10 @@ impl Fetch {
             return None;
         }
         let unsafe_headers = self.unsafe_headers();
-        (!crate::method::is_safelisted(&self.method) || !unsafe_headers.is_empty())
+        let as_asked = self.browser.preflights_redirects_of_preflighted_requests()
+            && self.redirects > 0
+            && !self.req.preflight_reasons.is_empty();
+        (as_asked || !crate::method::is_safelisted(&self.method) || !unsafe_headers.is_empty())
             .then_some(unsafe_headers)
     }
 
@@ -337,7 +340,13 @@ impl Fetch {
                     credentials: self.req.credentials,
                 };
                 let mut headers = preflight::request_headers(&ask);
-                headers.push(("Origin".into(), self.origin.to_string()));
+                let sent = if self.tainted && self.browser.preflights_after_taint_with_page_origin()
+                {
+                    &self.req.origin
+                } else {
+                    &self.origin
+                };
+                headers.push(("Origin".into(), sent.to_string()));
                 headers.extend(self.fetch_metadata());
                 headers.extend(self.referer());
                 let out = Outgoing {
@@ -440,8 +449,15 @@ impl Fetch {
             self.browser,
             self.req.origin.is_potentially_trustworthy(),
         );
+        // Firefox sends (and checks) a preflight after a redirect to another origin with the
+        // page's origin, not `null`.
+        let origin = if self.tainted && self.browser.preflights_after_taint_with_page_origin() {
+            &self.req.origin
+        } else {
+            &self.origin
+        };
         let ask = Ask {
-            origin: &self.origin,
+            origin,
             method: &self.method,
             headers: &unsafe_headers,
             check_order: &check_order,
@@ -608,6 +624,9 @@ impl Outcome {
         }
         if let Some(f) = &self.failure {
             return Some(catalogue::console_message(f, self.request.api, browser));
+        }
+        if browser == Browser::Firefox && self.cross_origin && self.net_error.is_some() {
+            return Some(format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: CORS request did not succeed). Status code: (null).", self.final_url));
         }
         self.net_error.as_ref().map(|e| {
             let method = self

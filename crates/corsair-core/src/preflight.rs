@@ -493,6 +493,7 @@ mod tests {
         use Browser::*;
         let s = |v: Option<&str>, b| max_age(v, b).seconds;
         assert_eq!(s(None, Chromium), 5);
+        assert_eq!(s(None, Firefox), 0, "observed in Firefox 153");
         assert_eq!(s(Some("600"), Chromium), 600);
         assert_eq!(s(Some("86400"), Chromium), 7200);
         assert_eq!(s(Some("86400"), Firefox), 86400);

@@ -518,7 +518,11 @@ impl Report<'_> {
                 r.origin
             );
             if let Some(c) = o.console() {
-                println!("\n{HEAD}Console ({}){HEAD:#}\n  {BAD}{c}{BAD:#}", o.browser);
+                println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
+                // Firefox and Safari log several lines for one request.
+                for line in c.lines() {
+                    println!("  {BAD}{line}{BAD:#}");
+                }
             }
             if let Some(c) = o.cause() {
                 println!("\n{HEAD}Cause{HEAD:#}\n  {c}");
@@ -558,7 +562,11 @@ impl Report<'_> {
             "{BAD}BLOCKED by Local Network Access{BAD:#}: Chromium did not send the request; no response header can change that."
         );
         if let Some(c) = o.console() {
-            println!("\n{HEAD}Console ({}){HEAD:#}\n  {BAD}{c}{BAD:#}", o.browser);
+            println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
+            // Firefox and Safari log several lines for one request.
+            for line in c.lines() {
+                println!("  {BAD}{line}{BAD:#}");
+            }
         }
         println!("\n{HEAD}Cause{HEAD:#}\n  {}", b.cause(&origin));
         if let lna::Blocked::PermissionDenied {

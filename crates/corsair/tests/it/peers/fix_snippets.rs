@@ -148,8 +148,9 @@ fn explain_fixes(fixes: &mut BTreeMap<String, (Value, Vec<Request>)>) -> usize {
             for browser in [Browser::Chromium, Browser::Firefox] {
                 let message = catalogue::console_message(&failure, Api::Fetch, browser);
                 // Firefox reports this one as a network failure ("CORS request did not
-                // succeed"), which names no CORS cause to fix.
-                if corsair_core::explain::is_network_failure(&message) {
+                // succeed"), which names no CORS cause to fix. (Its other messages can end with
+                // that line too, after the reason.)
+                if corsair_core::explain::is_network_failure(message.lines().next().unwrap_or("")) {
                     continue;
                 }
                 // Firefox's wording names no origin: the user gives it, as explain asks.
