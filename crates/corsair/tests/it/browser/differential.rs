@@ -302,10 +302,6 @@ struct Scenario {
     shape: Shape,
 }
 
-fn corsair(server_origin: &str, s: &Scenario) -> Value {
-    corsair_as(server_origin, s, "chromium")
-}
-
 fn corsair_as(server_origin: &str, s: &Scenario, browser: &str) -> Value {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_corsair"));
     cmd.args([
@@ -449,6 +445,43 @@ fn matrix(server: &Server) -> (Vec<Scenario>, Repeated) {
     (scenarios, cache_ids)
 }
 
+/// Writes the runners' input (see tests/browser/runner.mjs) for the matrix, in `dir`.
+fn runner_input(
+    dir: &std::path::Path,
+    page: &str,
+    scenarios: &[Scenario],
+    repeated: &Repeated,
+) -> std::path::PathBuf {
+    let input = json!({
+        "pageUrl": format!("{page}/"),
+        "scenarios": scenarios.iter().map(|s| json!({
+            "id": s.id, "url": s.url, "method": s.shape.method, "headers": s.shape.headers,
+            "credentials": s.shape.credentials, "body": s.shape.body, "api": if s.shape.xhr { "xhr" } else { "fetch" },
+            "repeat": repeated.iter().any(|(id, _)| *id == s.id),
+        })).collect::<Vec<_>>(),
+    });
+    std::fs::create_dir_all(dir).unwrap();
+    let path = dir.join("scenarios.json");
+    std::fs::write(&path, serde_json::to_vec(&input).unwrap()).unwrap();
+    path
+}
+
+/// `corsair check --browser BROWSER` on every scenario, a few at a time.
+fn corsair_pass(page: &str, scenarios: &[Scenario], browser: &str) -> Vec<Value> {
+    let mut verdicts: Vec<Value> = Vec::with_capacity(scenarios.len());
+    for chunk in scenarios.chunks(4) {
+        let got: Vec<Value> = std::thread::scope(|sc| {
+            let hs: Vec<_> = chunk
+                .iter()
+                .map(|s| sc.spawn(|| corsair_as(page, s, browser)))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        verdicts.extend(got);
+    }
+    verdicts
+}
+
 #[test]
 fn chromium_and_corsair_check_agree() {
     let deps = crate::support::browser_deps();
@@ -456,18 +489,8 @@ fn chromium_and_corsair_check_agree() {
     let page = server.origin(0);
     let (scenarios, cache_ids) = matrix(&server);
     // Chromium pass.
-    let input = json!({
-        "pageUrl": format!("{page}/"),
-        "scenarios": scenarios.iter().map(|s| json!({
-            "id": s.id, "url": s.url, "method": s.shape.method, "headers": s.shape.headers,
-            "credentials": s.shape.credentials, "body": s.shape.body, "api": if s.shape.xhr { "xhr" } else { "fetch" },
-            "repeat": cache_ids.iter().any(|(id, _)| *id == s.id),
-        })).collect::<Vec<_>>(),
-    });
     let dir = std::env::temp_dir().join(format!("corsair-diff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input_path = dir.join("scenarios.json");
-    std::fs::write(&input_path, serde_json::to_vec(&input).unwrap()).unwrap();
+    let input_path = runner_input(&dir, &page, &scenarios, &cache_ids);
     let out = Command::new("node")
         .arg(crate::support::workspace_root().join("tests/browser/runner.mjs"))
         .arg(&input_path)
@@ -495,18 +518,8 @@ fn chromium_and_corsair_check_agree() {
         .map(|r| (r["id"].as_str().unwrap().to_string(), r.clone()))
         .collect();
 
-    // corsair pass, a few at a time.
-    let mut verdicts: Vec<Value> = Vec::with_capacity(scenarios.len());
-    for chunk in scenarios.chunks(4) {
-        let got: Vec<Value> = std::thread::scope(|sc| {
-            let hs: Vec<_> = chunk
-                .iter()
-                .map(|s| sc.spawn(|| corsair(&page, s)))
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        verdicts.extend(got);
-    }
+    // corsair pass.
+    let verdicts = corsair_pass(&page, &scenarios, "chromium");
 
     let mut disagreements = Vec::new();
     // CORSAIR_DIFF_DUMP=FILE writes what both sides sent for every scenario, for debugging.
@@ -735,18 +748,8 @@ fn firefox_and_corsair_check_agree() {
     let server = Server::start(3);
     let page = server.origin(0);
     let (scenarios, cache_ids) = matrix(&server);
-    let input = json!({
-        "pageUrl": format!("{page}/"),
-        "scenarios": scenarios.iter().map(|s| json!({
-            "id": s.id, "url": s.url, "method": s.shape.method, "headers": s.shape.headers,
-            "credentials": s.shape.credentials, "body": s.shape.body, "api": if s.shape.xhr { "xhr" } else { "fetch" },
-            "repeat": cache_ids.iter().any(|(id, _)| *id == s.id),
-        })).collect::<Vec<_>>(),
-    });
     let dir = std::env::temp_dir().join(format!("corsair-diff-ff-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let input_path = dir.join("scenarios.json");
-    std::fs::write(&input_path, serde_json::to_vec(&input).unwrap()).unwrap();
+    let input_path = runner_input(&dir, &page, &scenarios, &cache_ids);
     let out = Command::new(&python)
         .arg(crate::support::workspace_root().join("tests/browser/firefox.py"))
         .arg(&input_path)
@@ -773,17 +776,7 @@ fn firefox_and_corsair_check_agree() {
         .iter()
         .map(|r| (r["id"].as_str().unwrap().to_string(), r["ok"] == true))
         .collect();
-    let mut verdicts: Vec<Value> = Vec::with_capacity(scenarios.len());
-    for chunk in scenarios.chunks(4) {
-        let got: Vec<Value> = std::thread::scope(|sc| {
-            let hs: Vec<_> = chunk
-                .iter()
-                .map(|s| sc.spawn(|| corsair_as(&page, s, "firefox")))
-                .collect();
-            hs.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        verdicts.extend(got);
-    }
+    let verdicts = corsair_pass(&page, &scenarios, "firefox");
     let (mut disagreements, mut blocked, mut first_ok, mut whole_ok) = (Vec::new(), 0, 0, 0);
     let mut cache_misses: Vec<String> = Vec::new();
     for (s, v) in scenarios.iter().zip(&verdicts) {
