@@ -116,39 +116,16 @@ impl Client {
         self
     }
 
-    /// The address space of the server a request to `url` connects to, as Chromium derives
-    /// it: the space the user gave, else that of the address it resolves to (`--resolve`
-    /// first). Through a proxy Chromium cannot tell: unknown. `None` when the name does not
-    /// resolve (the send then reports it).
-    async fn address_space(&self, url: &url::Url) -> Option<AddressSpace> {
-        let host = url.host_str()?;
-        let host = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .to_ascii_lowercase();
+    /// The address space of the server a request to `url` connects to at `addr`, as Chromium
+    /// derives it: the space the user gave, else the address's own.
+    fn address_space(&self, url: &url::Url, addr: SocketAddr) -> AddressSpace {
+        let host = url.host_str().unwrap_or_default();
+        let host = host.trim_start_matches('[').trim_end_matches(']');
         let port = url.port_or_known_default().unwrap_or(80);
-        if let Some((_, space)) = self.spaces.iter().find(|(k, _)| k.0 == host && k.1 == port) {
-            return Some(*space);
-        }
-        if self.proxy.is_some() {
-            return Some(AddressSpace::Unknown);
-        }
-        let ip = match self
-            .resolve
+        self.spaces
             .iter()
-            .find(|r| r.host == host && r.port == port)
-        {
-            Some(r) => r.addr,
-            None => match host.parse::<IpAddr>() {
-                Ok(ip) => ip,
-                Err(_) => tokio::net::lookup_host((host.as_str(), port))
-                    .await
-                    .ok()?
-                    .next()?
-                    .ip(),
-            },
-        };
-        Some(AddressSpace::of_ip(ip))
+            .find(|(k, _)| k.0.eq_ignore_ascii_case(host) && k.1 == port)
+            .map_or_else(|| AddressSpace::of_ip(addr.ip()), |(_, space)| *space)
     }
 
     /// Runs a fetch to completion: sends what it asks for, hands back what comes.
@@ -176,13 +153,40 @@ impl Client {
                 }
                 return (outcome, Some(out));
             }
-            if let Some(space) = self.address_space(&out.url).await {
-                if !fetch.connected(space) {
-                    // Local Network Access refused the connection: nothing was sent.
+            // The host is resolved once: its first address gives the address space Local
+            // Network Access decides on, and the connection goes to those addresses. Through a
+            // proxy Chromium cannot tell the space: unknown, and the proxy resolves.
+            let addrs = if self.proxy.is_some() {
+                if !fetch.connected(AddressSpace::Unknown) {
                     continue;
                 }
-            }
-            match self.send(&out).await {
+                None
+            } else {
+                let host = out.url.host_str().unwrap_or_default();
+                let port = out.url.port_or_known_default().unwrap_or(80);
+                let found = tokio::time::timeout(self.timeout, lookup(&self.resolve, host, port))
+                    .await
+                    .unwrap_or_else(|_| {
+                        Err(net(
+                            "ERR_TIMED_OUT",
+                            format!("no address for {host} within {:?}", self.timeout),
+                        ))
+                    });
+                match found {
+                    Ok(addrs) => {
+                        if !fetch.connected(self.address_space(&out.url, addrs[0])) {
+                            // Local Network Access refused the connection: nothing was sent.
+                            continue;
+                        }
+                        Some(addrs)
+                    }
+                    Err(e) => {
+                        fetch.network_error(&e.code, &e.detail);
+                        continue;
+                    }
+                }
+            };
+            match self.send_to(&out, addrs).await {
                 Ok(resp) => fetch.receive(resp),
                 Err(e) => fetch.network_error(&e.code, &e.detail),
             }
@@ -192,7 +196,16 @@ impl Client {
 
     /// Sends one request and returns its response head (the body is not read).
     pub async fn send(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
-        match tokio::time::timeout(self.timeout, self.send_inner(out)).await {
+        self.send_to(out, None).await
+    }
+
+    /// [`Client::send`], connecting to `addrs` (the host already resolved) when given.
+    async fn send_to(
+        &self,
+        out: &Outgoing,
+        addrs: Option<Vec<SocketAddr>>,
+    ) -> Result<ResponseHead, NetError> {
+        match tokio::time::timeout(self.timeout, self.send_inner(out, addrs)).await {
             Ok(r) => r,
             Err(_) => Err(net(
                 "ERR_TIMED_OUT",
@@ -201,7 +214,11 @@ impl Client {
         }
     }
 
-    async fn send_inner(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
+    async fn send_inner(
+        &self,
+        out: &Outgoing,
+        addrs: Option<Vec<SocketAddr>>,
+    ) -> Result<ResponseHead, NetError> {
         let url = &out.url;
         let host = url.host_str().unwrap_or_default().to_string();
         let port = url.port_or_known_default().unwrap_or(80);
@@ -229,9 +246,15 @@ impl Client {
             }
         }
         let stream = match &self.proxy {
-            None => self.connect(&bare_host, port).await?,
+            None => {
+                let addrs = match addrs {
+                    Some(a) => a,
+                    None => lookup(&self.resolve, &bare_host, port).await?,
+                };
+                connect_to(&addrs).await?
+            }
             Some((phost, pport)) => {
-                let mut s = self.connect(phost, *pport).await?;
+                let mut s = connect_to(&lookup(&self.resolve, phost, *pport).await?).await?;
                 if https {
                     tunnel(&mut s, &host, port).await?;
                 }
@@ -344,43 +367,54 @@ fn head_of<B>(resp: &hyper::Response<B>) -> Result<ResponseHead, NetError> {
     Ok(head)
 }
 
-impl Client {
-    /// A TCP connection to `host:port`, honouring `--resolve`.
-    async fn connect(&self, bare_host: &str, port: u16) -> Result<TcpStream, NetError> {
-        let addrs: Vec<SocketAddr> = match self
-            .resolve
-            .iter()
-            .find(|r| r.host == bare_host.to_ascii_lowercase() && r.port == port)
-        {
-            Some(r) => vec![SocketAddr::new(r.addr, port)],
-            None => match bare_host.parse::<IpAddr>() {
-                Ok(ip) => vec![SocketAddr::new(ip, port)],
-                Err(_) => tokio::net::lookup_host((bare_host, port))
-                    .await
-                    .map_err(|e| {
-                        net(
-                            "ERR_NAME_NOT_RESOLVED",
-                            format!("cannot resolve {bare_host}: {e}"),
-                        )
-                    })?
-                    .collect(),
-            },
-        };
-        let mut last_err = net(
+/// The addresses of `host:port`: the `--resolve` entry for it, the address itself for an IP
+/// literal, else a DNS lookup. Never empty. `check`, `audit` and `proxy` all resolve here.
+pub async fn lookup(
+    resolve: &[Resolve],
+    host: &str,
+    port: u16,
+) -> Result<Vec<SocketAddr>, NetError> {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<SocketAddr> = match resolve
+        .iter()
+        .find(|r| r.host == bare.to_ascii_lowercase() && r.port == port)
+    {
+        Some(r) => vec![SocketAddr::new(r.addr, port)],
+        None => match bare.parse::<IpAddr>() {
+            Ok(ip) => vec![SocketAddr::new(ip, port)],
+            Err(_) => tokio::net::lookup_host((bare, port))
+                .await
+                .map_err(|e| {
+                    net(
+                        "ERR_NAME_NOT_RESOLVED",
+                        format!("cannot resolve {bare}: {e}"),
+                    )
+                })?
+                .collect(),
+        },
+    };
+    if addrs.is_empty() {
+        return Err(net(
             "ERR_NAME_NOT_RESOLVED",
-            format!("{bare_host} has no address"),
-        );
-        for addr in addrs {
-            match TcpStream::connect(addr).await {
-                Ok(s) => {
-                    let _ = s.set_nodelay(true);
-                    return Ok(s);
-                }
-                Err(e) => last_err = connect_error(addr, e),
-            }
-        }
-        Err(last_err)
+            format!("{bare} has no address"),
+        ));
     }
+    Ok(addrs)
+}
+
+/// A TCP connection to the first of `addrs` that accepts it.
+async fn connect_to(addrs: &[SocketAddr]) -> Result<TcpStream, NetError> {
+    let mut last_err = net("ERR_NAME_NOT_RESOLVED", "no address".to_string());
+    for &addr in addrs {
+        match TcpStream::connect(addr).await {
+            Ok(s) => {
+                let _ = s.set_nodelay(true);
+                return Ok(s);
+            }
+            Err(e) => last_err = connect_error(addr, e),
+        }
+    }
+    Err(last_err)
 }
 
 /// The TLS client configuration `check`, `audit` and `proxy` connect with: the web's roots plus

@@ -210,7 +210,7 @@ async fn forward(
         parts.headers.insert("x-forwarded-for", v);
     }
     if !upgrade {
-        strip_hop_by_hop(&mut parts.headers);
+        crate::serving::strip_hop_by_hop(&mut parts.headers);
     }
     let req = Request::from_parts(parts, body);
     let resp = if target.scheme() == "https" {
@@ -246,34 +246,9 @@ async fn forward(
             Full::new(Bytes::new()).map_err(|e| match e {}).boxed(),
         );
     }
-    strip_hop_by_hop(resp.headers_mut());
+    crate::serving::strip_hop_by_hop(resp.headers_mut());
     rewrite(&mut resp, &target, &dev.origin);
     resp.map(|b| b.boxed())
-}
-
-/// Removes the headers that describe one connection (RFC 9110 §7.6.1), and those `Connection`
-/// names; each side of the proxy has its own.
-fn strip_hop_by_hop(h: &mut hyper::HeaderMap) {
-    let named: Vec<String> = h
-        .get_all(hyper::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(',').map(|n| n.trim().to_ascii_lowercase()))
-        .collect();
-    for n in named {
-        h.remove(n.as_str());
-    }
-    for n in [
-        "connection",
-        "keep-alive",
-        "proxy-connection",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-    ] {
-        h.remove(n);
-    }
 }
 
 /// Keeps the browser on the dev origin: a `Location` on the upstream's origin is moved to the

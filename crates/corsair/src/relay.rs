@@ -635,24 +635,12 @@ async fn send(
         .trim_end_matches(']')
         .to_string();
     let port = url.port_or_known_default().unwrap_or(80);
-    let addrs: Vec<IpAddr> = match state
-        .resolve
-        .iter()
-        .find(|r| r.host == host.to_ascii_lowercase() && r.port == port)
-    {
-        Some(r) => vec![r.addr],
-        None => match host.parse::<IpAddr>() {
-            Ok(ip) => vec![ip],
-            Err(_) => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|e| Failure::Upstream(format!("cannot resolve {host}: {e}")))?
-                .map(|a| a.ip())
-                .collect(),
-        },
-    };
-    if addrs.is_empty() {
-        return Err(Failure::Upstream(format!("{host} has no address")));
-    }
+    let addrs: Vec<IpAddr> = crate::client::lookup(&state.resolve, &host, port)
+        .await
+        .map_err(|e| Failure::Upstream(e.detail))?
+        .into_iter()
+        .map(|a| a.ip())
+        .collect();
     // Every address must pass: a name with one private address among public ones is refused.
     for ip in &addrs {
         relay.check_address(url, *ip).map_err(Failure::Refused)?;

@@ -3,6 +3,7 @@
 //! time, checked every second), and the admin server for `/metrics` and `/healthz`.
 
 use bytes::Bytes;
+use hyper::header::{self, HeaderMap, HeaderName};
 use hyper_util::rt::TokioIo;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -88,5 +89,81 @@ pub async fn admin_server(listener: TcpListener, metrics: Arc<dyn Fn() -> String
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
         });
+    }
+}
+
+const HOP_BY_HOP: [HeaderName; 5] = [
+    header::CONNECTION,
+    HeaderName::from_static("keep-alive"),
+    header::TE,
+    header::TRAILER,
+    header::UPGRADE,
+];
+
+fn is_hop_by_hop(n: &HeaderName) -> bool {
+    HOP_BY_HOP.contains(n)
+        || n == header::TRANSFER_ENCODING
+        || n == header::PROXY_AUTHENTICATE
+        || n.as_str() == "proxy-connection"
+}
+
+/// Removes the headers that describe one connection (RFC 9110 §7.6.1), and those its
+/// `Connection` lines name: each side of a proxy has its own. `corsair serve` and `corsair dev`
+/// both forward through it.
+pub fn strip_hop_by_hop(h: &mut HeaderMap) {
+    // One pass over the few names first: most messages carry none of these, and eight hashed
+    // removals cost more than the scan.
+    if !h.keys().any(is_hop_by_hop) {
+        return;
+    }
+    // The names every `Connection` line lists are hop-by-hop too.
+    let listed: Vec<HeaderName> = h
+        .get_all(header::CONNECTION)
+        .iter()
+        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
+        .filter_map(|n| HeaderName::from_bytes(n.trim_ascii()).ok())
+        .collect();
+    for name in listed {
+        h.remove(name);
+    }
+    for n in &HOP_BY_HOP {
+        h.remove(n);
+    }
+    h.remove(header::TRANSFER_ENCODING);
+    h.remove(header::PROXY_AUTHENTICATE);
+    h.remove(HeaderName::from_static("proxy-connection"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    #[test]
+    fn hop_by_hop_headers_and_those_connection_names_are_dropped() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        h.insert(
+            header::CONNECTION,
+            HeaderValue::from_static("close, x-private"),
+        );
+        h.insert("x-private", HeaderValue::from_static("1"));
+        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        h.insert(header::TE, HeaderValue::from_static("trailers"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
+        h.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
+        strip_hop_by_hop(&mut h);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h.contains_key(header::CONTENT_TYPE));
+
+        let mut plain = hyper::HeaderMap::new();
+        plain.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+        plain.insert("x-other", HeaderValue::from_static("1"));
+        let before = plain.clone();
+        strip_hop_by_hop(&mut plain);
+        assert_eq!(plain, before);
     }
 }

@@ -4,12 +4,13 @@
 use super::pool::{Pool, PooledBody};
 use super::State;
 use crate::config::{ConfigFile, Serve};
+use crate::serving::strip_hop_by_hop;
 use bytes::Bytes;
 use corsair_core::policy::{decide, Decision, PolicyFile, RequestKind};
 use corsair_tower::PolicyHeaders;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Request, Response, StatusCode, Uri};
 use std::convert::Infallible;
@@ -101,45 +102,6 @@ impl Compiled {
             .route_for(path)
             .map_or(&self.default, |i| &self.routes[i])
     }
-}
-
-const HOP_BY_HOP: [HeaderName; 5] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    header::TE,
-    header::TRAILER,
-    header::UPGRADE,
-];
-
-fn is_hop_by_hop(n: &HeaderName) -> bool {
-    HOP_BY_HOP.contains(n)
-        || n == header::TRANSFER_ENCODING
-        || n == header::PROXY_AUTHENTICATE
-        || n.as_str() == "proxy-connection"
-}
-
-fn strip_hop_by_hop(h: &mut HeaderMap) {
-    // One pass over the few names first: most messages carry none of these, and eight hashed
-    // removals cost more than the scan.
-    if !h.keys().any(is_hop_by_hop) {
-        return;
-    }
-    // The names every `Connection` line lists are hop-by-hop too.
-    let listed: Vec<HeaderName> = h
-        .get_all(header::CONNECTION)
-        .iter()
-        .flat_map(|v| v.as_bytes().split(|&b| b == b','))
-        .filter_map(|n| HeaderName::from_bytes(n.trim_ascii()).ok())
-        .collect();
-    for name in listed {
-        h.remove(name);
-    }
-    for n in &HOP_BY_HOP {
-        h.remove(n);
-    }
-    h.remove(header::TRANSFER_ENCODING);
-    h.remove(header::PROXY_AUTHENTICATE);
-    h.remove(HeaderName::from_static("proxy-connection"));
 }
 
 fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
@@ -338,38 +300,5 @@ async fn forward(
                 "corsair: the upstream took too long\n",
             )
         }
-    }
-}
-
-#[cfg(test)]
-mod hop_tests {
-    use super::*;
-
-    #[test]
-    fn hop_by_hop_headers_and_those_connection_names_are_dropped() {
-        let mut h = HeaderMap::new();
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        h.insert(
-            header::CONNECTION,
-            HeaderValue::from_static("close, x-private"),
-        );
-        h.insert("x-private", HeaderValue::from_static("1"));
-        h.insert("keep-alive", HeaderValue::from_static("timeout=5"));
-        h.insert(header::TE, HeaderValue::from_static("trailers"));
-        h.insert(
-            header::TRANSFER_ENCODING,
-            HeaderValue::from_static("chunked"),
-        );
-        h.insert("proxy-connection", HeaderValue::from_static("keep-alive"));
-        strip_hop_by_hop(&mut h);
-        assert_eq!(h.len(), 1, "{h:?}");
-        assert!(h.contains_key(header::CONTENT_TYPE));
-
-        let mut plain = HeaderMap::new();
-        plain.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-        plain.insert("x-other", HeaderValue::from_static("1"));
-        let before = plain.clone();
-        strip_hop_by_hop(&mut plain);
-        assert_eq!(plain, before);
     }
 }
