@@ -471,10 +471,7 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
             })
             .collect::<Vec<_>>()
     };
-    let by_flags = corsair(&[
-        "check",
-        "--target-space",
-        "public",
+    let by_flags = check_public(&[
         &url,
         "--origin",
         page,
@@ -493,7 +490,7 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     let expected = seen(&by_flags);
     assert_eq!(expected.len(), 2, "a preflight, then the PUT");
 
-    let o = corsair(&["check", "--target-space", "public", "--from-curl", &curl]);
+    let o = check_public(&["--from-curl", &curl]);
     assert_eq!(seen(&o), expected, "{}", text(&o));
     let t = text(&o);
     assert!(
@@ -549,60 +546,25 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     let fetch = format!(
         "fetch(\"{url}\", {{\n  \"headers\": {{\n    \"accept\": \"*/*\",\n    \"authorization\": \"Bearer x\",\n    \"content-type\": \"application/json\",\n    \"sec-ch-ua\": \"x\"\n  }},\n  \"referrer\": \"{page}/orders\",\n  \"body\": \"{{\\\"n\\\":1}}\",\n  \"method\": \"PUT\",\n  \"mode\": \"cors\",\n  \"credentials\": \"include\"\n}});"
     );
-    let o = corsair(&["check", "--target-space", "public", "--from-fetch", &fetch]);
+    let o = check_public(&["--from-fetch", &fetch]);
     assert_eq!(seen(&o), expected, "{}", text(&o));
     assert!(text(&o).contains("the page origin from its Referer header"));
 
     // No Origin and no Referer: the origin must be given.
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
-        "--from-curl",
-        &format!("curl '{url}'"),
-    ]);
+    let o = check_public(&["--from-curl", &format!("curl '{url}'")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("pass it with --origin"), "{}", text(&o));
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
-        "--from-curl",
-        &format!("curl '{url}'"),
-        "--origin",
-        page,
-    ]);
+    let o = check_public(&["--from-curl", &format!("curl '{url}'"), "--origin", page]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     api.take_log();
     // A copy that is not one, and flags that would contradict it.
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
-        "--from-curl",
-        "wget https://a.example/",
-    ]);
+    let o = check_public(&["--from-curl", "wget https://a.example/"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("not a curl command"), "{}", text(&o));
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
-        "--from-curl",
-        &curl,
-        "-X",
-        "GET",
-    ]);
+    let o = check_public(&["--from-curl", &curl, "-X", "GET"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o).contains("cannot be used with"), "{}", text(&o));
-    let o = corsair(&[
-        "check",
-        "--target-space",
-        "public",
-        "--from-curl",
-        &curl,
-        &url,
-    ]);
+    let o = check_public(&["--from-curl", &curl, &url]);
     assert_eq!(o.status.code(), Some(2));
 }
 
@@ -656,6 +618,14 @@ fn completions_and_the_manual_page() {
 }
 
 /// `--preflight-only` never sends the request itself; a check that sends a real PUT says so.
+/// `corsair check --target-space public ARGS`: the test server stands in for a public API (on
+/// loopback, Local Network Access would refuse a public page).
+fn check_public(args: &[&str]) -> Output {
+    let mut all = vec!["check", "--target-space", "public"];
+    all.extend_from_slice(args);
+    corsair(&all)
+}
+
 #[test]
 fn preflight_only_sends_no_request_that_changes_data() {
     let api = Server::start(1);
@@ -675,14 +645,8 @@ fn preflight_only_sends_no_request_that_changes_data() {
     }
     let url = |p: &str| format!("{}{p}", api.origin(0));
     let methods_seen = || -> Vec<String> { api.take_log().into_iter().map(|s| s.method).collect() };
-    // The server stands in for a public API (Local Network Access would refuse a public page).
-    let check = |args: &[&str]| {
-        let mut all = vec!["check", "--target-space", "public"];
-        all.extend_from_slice(args);
-        corsair(&all)
-    };
 
-    let o = check(&[
+    let o = check_public(&[
         &url("/ok"),
         "--origin",
         page,
@@ -701,7 +665,7 @@ fn preflight_only_sends_no_request_that_changes_data() {
     );
     assert!(!t.contains("this sent a real PUT"), "{t}");
 
-    let o = check(&[
+    let o = check_public(&[
         &url("/ok"),
         "--origin",
         page,
@@ -721,7 +685,7 @@ fn preflight_only_sends_no_request_that_changes_data() {
     assert_eq!(j["exchanges"].as_array().unwrap().len(), 1);
 
     // A failing preflight: blocked, as the browser would stop there too.
-    let o = check(&[
+    let o = check_public(&[
         &url("/no"),
         "--origin",
         page,
@@ -738,13 +702,13 @@ fn preflight_only_sends_no_request_that_changes_data() {
     );
 
     // No preflight needed: nothing is sent at all.
-    let o = check(&[&url("/ok"), "--origin", page, "--preflight-only"]);
+    let o = check_public(&[&url("/ok"), "--origin", page, "--preflight-only"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(methods_seen().is_empty());
     assert!(text(&o).contains("NO PREFLIGHT"), "{}", text(&o));
 
     // Without the flag the PUT goes, and the report says so before the trace.
-    let o = check(&[&url("/ok"), "--origin", page, "-X", "PUT"]);
+    let o = check_public(&[&url("/ok"), "--origin", page, "-X", "PUT"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(methods_seen(), ["OPTIONS", "PUT"]);
     let t = text(&o);

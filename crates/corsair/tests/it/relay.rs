@@ -7,7 +7,7 @@
 
 use crate::support::{http, Gateway, Resp, Route, Server};
 use std::io::{Read, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const PAGE: &str = "https://app.example.com";
@@ -32,6 +32,21 @@ fn header<'a>(hs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 fn no_cors(hs: &[(String, String)]) -> bool {
     hs.iter().all(|(n, _)| !n.starts_with("access-control-"))
+}
+
+/// `corsair proxy --config CONFIG --listen 127.0.0.1:0 --resolve R...` with `env`.
+pub fn spawn_proxy(config: &Path, resolve: &[String], env: &[(&str, &str)]) -> Gateway {
+    let mut args = vec![
+        "proxy",
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+    ];
+    for r in resolve {
+        args.extend(["--resolve", r.as_str()]);
+    }
+    Gateway::spawn(&args, env)
 }
 
 /// The upstream and a proxy in front of it: `api.test` may be reached (and is allowed to be
@@ -84,23 +99,13 @@ value_env = "CORSAIR_TEST_TOKEN"
 "#
         ),
     );
-    let resolve_api = format!("api.test:{p}:127.0.0.1");
-    let resolve_private = format!("private.test:{p}:127.0.0.1");
-    let resolve_other = format!("other.test:{p}:127.0.0.1");
-    let proxy = Gateway::spawn(
-        &[
-            "proxy",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--resolve",
-            &resolve_api,
-            "--resolve",
-            &resolve_private,
-            "--resolve",
-            &resolve_other,
-        ],
+    let resolve: Vec<String> = ["api", "private", "other"]
+        .iter()
+        .map(|h| format!("{h}.test:{p}:127.0.0.1"))
+        .collect();
+    let proxy = spawn_proxy(
+        &config,
+        &resolve,
         &[("CORSAIR_TEST_TOKEN", SECRET), ("CORSAIR_LOG", "info")],
     );
     (up, proxy, p)
@@ -423,17 +428,9 @@ fn replicas_share_one_budget_through_redis() {
         "corsair-relay-{}-redis/proxy.toml",
         std::process::id()
     ));
-    let resolve = format!("api.test:{p}:127.0.0.1");
-    let two = Gateway::spawn(
-        &[
-            "proxy",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--resolve",
-            &resolve,
-        ],
+    let two = spawn_proxy(
+        &config,
+        &[format!("api.test:{p}:127.0.0.1")],
         &[("CORSAIR_TEST_TOKEN", SECRET)],
     );
     let data = format!("/http://api.test:{p}/data");

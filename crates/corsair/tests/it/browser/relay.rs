@@ -2,7 +2,7 @@
 //! (GET and a preflighted PUT); a page that is not on the list is blocked by the browser, with
 //! the console line `corsair check` predicts for the same request.
 
-use crate::support::{run_chromium, Gateway, Resp, Route, Server};
+use crate::support::{run_chromium, Resp, Route, Server};
 use serde_json::json;
 use std::process::Command;
 
@@ -40,16 +40,7 @@ fn allowed_pages_read_through_the_proxy_and_others_are_blocked() {
         format!("admin = \"127.0.0.1:0\"\n[proxy]\norigins = [\"{page}\"]\ntargets = [\"http://127.0.0.1:{api}\"]\nallow_private = [\"127.0.0.1:{api}\"]\n"),
     )
     .unwrap();
-    let proxy = Gateway::spawn(
-        &[
-            "proxy",
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        &[],
-    );
+    let proxy = crate::relay::spawn_proxy(&config, &[], &[]);
     let through = format!("http://{}/http://127.0.0.1:{api}/items", proxy.addr);
     let scenario = |id: &str, method: &str, headers: serde_json::Value| json!({"id": id, "url": through, "method": method, "headers": headers, "credentials": false, "body": null, "api": "fetch"});
     let allowed = run_chromium(
