@@ -8,7 +8,7 @@
 use crate::client::Resolve;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
-use corsair_core::policy::{self, RequestKind, RequestView};
+use corsair_core::policy::{self, Diagnostic, RequestKind, RequestView, Severity};
 use corsair_core::relay::{self, Limiter, Refusal, Relay, RelaySpec};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
 use hyper::{HeaderMap, Request, Response};
@@ -45,10 +45,9 @@ pub fn load(path: &Path) -> Result<(Relay, ProxyFile, Vec<String>), String> {
     let file: ProxyFile = toml::from_str(&text).map_err(|e| {
         let at = e
             .span()
-            .map(|s| {
-                let line = text[..s.start].matches('\n').count() + 1;
-                let col = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
-                format!("{line}:{col}: ")
+            .map(|_| {
+                let d = Diagnostic::of_toml(&text, &e);
+                format!("{}:{}: ", d.line, d.column)
             })
             .unwrap_or_default();
         format!("{}:{at}error: {}", path.display(), e.message())
@@ -56,8 +55,8 @@ pub fn load(path: &Path) -> Result<(Relay, ProxyFile, Vec<String>), String> {
     let env = |k: &str| std::env::var(k).ok();
     let render = |l: &relay::Lint| {
         let sev = match l.severity {
-            corsair_core::policy::Severity::Error => "error",
-            corsair_core::policy::Severity::Warning => "warning",
+            Severity::Error => "error",
+            Severity::Warning => "warning",
         };
         let at = position(&text, &l.key)
             .map(|(line, col)| format!("{line}:{col}:"))
@@ -115,10 +114,15 @@ fn position(text: &str, key: &str) -> Option<(usize, usize)> {
         span = s;
         item = next;
     }
-    let at = span?.start;
-    let line = text[..at].matches('\n').count() + 1;
-    let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1) + 1;
-    Some((line, col))
+    let d = Diagnostic::at(
+        text,
+        &span?,
+        Severity::Error,
+        String::new(),
+        String::new(),
+        String::new(),
+    );
+    Some((d.line, d.column))
 }
 
 /// Counters for `/metrics`.
