@@ -354,7 +354,7 @@ async fn handle(
         .get("origin")
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let resp = answer(req, peer, state, &relay, origin.as_deref()).await;
+    let resp = answer(req, peer, state, &relay, origin.as_deref(), &path).await;
     tracing::info!(
         target: "access",
         client = %peer.ip(),
@@ -373,6 +373,7 @@ async fn answer(
     state: &State,
     relay: &Relay,
     origin: Option<&str>,
+    path: &str,
 ) -> Response<Body> {
     let m = &state.metrics;
     // The page first: no CORS header at all for an origin that is not on the list, preflights
@@ -386,12 +387,7 @@ async fn answer(
         );
     };
     let cors = cors_headers(relay, origin, req.method().as_str());
-    let path = req
-        .uri()
-        .path_and_query()
-        .map_or("/", |p| p.as_str())
-        .to_string();
-    let url = match relay::target_of(&path).and_then(|u| relay.check_target(&u).map(|_| u)) {
+    let url = match relay::target_of(path).and_then(|u| relay.check_target(&u).map(|_| u)) {
         Ok(u) => u,
         Err(r) => {
             m.refused_target.fetch_add(1, Ordering::Relaxed);
