@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every corsair test on a Debian machine with Rust, installing what the tests need first:
-# Chromium, nginx, Apache and Caddy (apt); playwright-core, express and cors (npm, into
+# Chromium, Firefox ESR, WebKitGTK (MiniBrowser, Xvfb), nginx, Apache and Caddy (apt); playwright-core, express and cors (npm, into
 # .test-deps/); the Python frameworks, PyYAML and CORScanner (pip, into .test-deps/venv);
 # cargo-fuzz (crates.io).
 # Nothing is skipped: a missing dependency that cannot be installed fails the run.
@@ -16,7 +16,7 @@ playwright_version=1.65.1
 step() { printf '\n==> %s\n' "$*"; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-step "system packages (chromium, nginx, apache2, caddy, node)"
+step "system packages (chromium, firefox-esr, webkit2gtk-driver, xvfb, nginx, apache2, caddy, node, redis)"
 missing=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/sbin/nginx ] || missing+=(nginx)
@@ -28,6 +28,12 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 # The Firefox differential drives Debian's Firefox ESR through Marionette.
 [ -x /usr/bin/firefox-esr ] || missing+=(firefox-esr)
+# The WebKit differential runs WebKitGTK's MiniBrowser (Safari's engine) under Xvfb.
+[ -x /usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser ] || missing+=(webkit2gtk-driver)
+command -v xvfb-run >/dev/null 2>&1 || missing+=(xvfb xauth)
+# Firefox and WebKit run in a loopback-only network namespace (unshare, ip).
+command -v unshare >/dev/null 2>&1 || missing+=(util-linux)
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
 # The web-font scenarios of the browser differential serve a real font.
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
 if [ ${#missing[@]} -gt 0 ]; then

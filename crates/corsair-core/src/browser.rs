@@ -83,12 +83,25 @@ impl Browser {
         matches!(self, Browser::Firefox)
     }
 
-    /// Whether a request whose method or headers needed a preflight is preflighted again on
-    /// every cross-origin hop of its redirects, even when the redirected request itself is
-    /// simple (a POST turned GET, an `Authorization` dropped). Firefox 153 does (observed by the
-    /// Firefox differential).
-    pub fn preflights_redirects_of_preflighted_requests(self) -> bool {
-        matches!(self, Browser::Firefox)
+    /// When a redirected hop that is simple by itself (a POST turned GET, an `Authorization`
+    /// dropped) is preflighted all the same. The standard preflights a hop only for its own
+    /// method and headers (Chromium); Firefox 153 preflights every cross-origin hop of a request
+    /// that needed a preflight at the start; WebKit every hop after one it preflighted
+    /// (`NetworkLoadChecker` keeps `m_isSimpleRequest` false). Both observed by the differentials.
+    pub fn preflights_redirects(self) -> RedirectPreflight {
+        match self {
+            Browser::Chromium => RedirectPreflight::AsNeeded,
+            Browser::Firefox => RedirectPreflight::IfFirstNeededOne,
+            Browser::Safari => RedirectPreflight::AfterAPreflight,
+        }
+    }
+
+    /// Whether every hop of a redirected request carries, is preflighted with, and is checked
+    /// against the first request's headers. WebKit's `NetworkLoadChecker` does: `Authorization`
+    /// survives a change of origin and `Content-Type` a POST turned GET, so that hop is
+    /// preflighted for them (observed by the WebKit differential). The standard drops both.
+    pub fn keeps_first_request_headers_on_redirect(self) -> bool {
+        matches!(self, Browser::Safari)
     }
 
     /// Whether an `Access-Control-Allow-Origin` value whose status is not 2xx is reported as a
@@ -97,6 +110,18 @@ impl Browser {
     pub fn preflight_status_first(self) -> bool {
         matches!(self, Browser::Safari)
     }
+}
+
+/// When a browser preflights a redirected hop that needs no preflight by itself
+/// ([`Browser::preflights_redirects`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RedirectPreflight {
+    /// Never: each hop is judged on its own method and headers (the standard).
+    AsNeeded,
+    /// When the first request needed a preflight (Firefox).
+    IfFirstNeededOne,
+    /// When an earlier hop was preflighted (WebKit).
+    AfterAPreflight,
 }
 
 impl std::fmt::Display for Browser {

@@ -127,6 +127,31 @@ fn firefox(f: &Failure) -> String {
     }
 }
 
+/// The console text `browser` words a network error with itself, when it does: WebKit reports
+/// a 21st redirect as an access-control error (`NetworkLoadChecker::checkRedirection`, observed
+/// by the WebKit differential), naming the URL that redirected last.
+pub fn network_console(browser: Browser, code: &str, url: &str, api: Api) -> Option<String> {
+    match (browser, code) {
+        (Browser::Safari, "ERR_TOO_MANY_REDIRECTS") => Some(safari_second_line(
+            "Load cannot follow more than 20 redirections".to_string(),
+            url,
+            api,
+        )),
+        _ => None,
+    }
+}
+
+/// WebKit's reason line followed by the line its loader adds for `api` (an element's is not
+/// modelled: WebKit's loaders word it per resource).
+fn safari_second_line(first: String, url: &str, api: Api) -> String {
+    let api_name = match api {
+        Api::Fetch => "Fetch API",
+        Api::Xhr => "XMLHttpRequest",
+        _ => return first,
+    };
+    format!("{first}\n{api_name} cannot load {url} due to access control checks.")
+}
+
 fn safari(f: &Failure, api: Api) -> String {
     let hint = f.hint.as_deref().unwrap_or("");
     let status = f.status.unwrap_or(0);
@@ -174,14 +199,16 @@ fn safari(f: &Failure, api: Api) -> String {
             format!("redirection URL {hint} has credentials")
         }
     };
-    let url = f.initial_url.as_deref().unwrap_or(&f.url);
-    let api_name = match api {
-        Api::Fetch => "Fetch API",
-        Api::Xhr => "XMLHttpRequest",
-        // An element's second line is not modelled yet (WebKit's loaders word it per resource).
-        _ => return first,
+    // A refused redirect is worded by `NetworkLoadChecker::checkRedirection`.
+    let first = match &f.redirect_to {
+        Some(to) if f.stage == Stage::Actual => format!(
+            "Cross-origin redirection to {to} denied by Cross-Origin Resource Sharing policy: {first}"
+        ),
+        _ => first,
     };
-    format!("{first}\n{api_name} cannot load {url} due to access control checks.")
+    // The second line names the URL whose response failed (the redirect's own for a refused
+    // redirect, the last hop's otherwise), not the one the page asked for.
+    safari_second_line(first, &f.url, api)
 }
 
 /// The cause in one sentence, naming the values involved.
@@ -250,6 +277,7 @@ mod tests {
             allow_origin_lines: 1,
             url: "http://api.test/x".into(),
             initial_url: None,
+            redirect_to: None,
             page_origin: "http://app.test".into(),
             sent_origin: "http://app.test".into(),
         }

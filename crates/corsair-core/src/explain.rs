@@ -47,6 +47,7 @@ impl Explained {
             allow_origin_lines: 1,
             url: self.url.clone().unwrap_or_else(|| "(the URL)".into()),
             initial_url: self.initial_url.clone(),
+            redirect_to: None,
             page_origin: self
                 .origin
                 .clone()
@@ -377,6 +378,7 @@ mod tests {
                             },
                             url: "https://api.example/items".into(),
                             initial_url: None,
+                            redirect_to: None,
                             page_origin: "https://app.example".into(),
                             sent_origin: "https://app.example".into(),
                         };

@@ -119,6 +119,10 @@ pub struct Failure {
     pub url: String,
     /// The URL the page asked for, when redirects led elsewhere.
     pub initial_url: Option<String>,
+    /// Where the failing response redirected to (credentials removed), when it was a redirect
+    /// the browser refused to follow: WebKit names it ("Cross-origin redirection to URL denied").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
     /// The page's origin, as the console message prints it.
     pub page_origin: String,
     /// The origin the failing request carried (`null` after a tainting redirect).

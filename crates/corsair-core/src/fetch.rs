@@ -25,7 +25,7 @@
 //! assert!(outcome.console().unwrap().contains("Method PUT is not allowed"));
 //! ```
 
-use crate::browser::Browser;
+use crate::browser::{Browser, RedirectPreflight};
 use crate::catalogue;
 use crate::check::cors_check;
 use crate::failure::{Failure, FailureKind, Stage};
@@ -289,9 +289,12 @@ impl Fetch {
             return None;
         }
         let unsafe_headers = self.unsafe_headers();
-        let as_asked = self.browser.preflights_redirects_of_preflighted_requests()
-            && self.redirects > 0
-            && !self.req.preflight_reasons.is_empty();
+        let as_asked = self.redirects > 0
+            && match self.browser.preflights_redirects() {
+                RedirectPreflight::AsNeeded => false,
+                RedirectPreflight::IfFirstNeededOne => !self.req.preflight_reasons.is_empty(),
+                RedirectPreflight::AfterAPreflight => self.preflight_sent,
+            };
         (as_asked || !crate::method::is_safelisted(&self.method) || !unsafe_headers.is_empty())
             .then_some(unsafe_headers)
     }
@@ -406,6 +409,19 @@ impl Fetch {
         status: Option<u16>,
         lines: usize,
     ) {
+        self.fail_redirect(kind, stage, hint, status, lines, None)
+    }
+
+    /// [`Fetch::fail`] for a redirect the browser refuses to follow, naming where it led.
+    fn fail_redirect(
+        &mut self,
+        kind: FailureKind,
+        stage: Stage,
+        hint: Option<String>,
+        status: Option<u16>,
+        lines: usize,
+        redirect_to: Option<String>,
+    ) {
         let initial = self.req.url.as_str();
         self.failure = Some(Failure {
             kind,
@@ -415,6 +431,7 @@ impl Fetch {
             allow_origin_lines: lines,
             url: self.url.to_string(),
             initial_url: (self.url.as_str() != initial).then(|| initial.to_string()),
+            redirect_to,
             page_origin: self.req.origin.to_string(),
             sent_origin: self.origin.to_string(),
         });
@@ -481,12 +498,17 @@ impl Fetch {
     fn on_actual(&mut self, resp: ResponseHead) {
         if self.cors() && self.req.mode == Mode::Cors {
             if let Err(e) = cors_check(&resp, &self.origin, self.req.credentials, self.browser) {
-                return self.fail(
+                let redirect_to = resp
+                    .redirect_location()
+                    .and_then(|l| self.url.join(&l).ok())
+                    .map(without_credentials);
+                return self.fail_redirect(
                     e.kind,
                     Stage::Actual,
                     e.hint,
                     Some(resp.status),
                     e.allow_origin_lines,
+                    redirect_to,
                 );
             }
         }
@@ -507,12 +529,14 @@ impl Fetch {
         ) {
             Ok(next) => {
                 let dropped = self.browser.headers_dropped_on_redirect();
+                let keep = self.browser.keeps_first_request_headers_on_redirect();
                 // Fetch removes Authorization when a redirect changes origin
                 // (https://fetch.spec.whatwg.org/#http-redirect-fetch, step 13).
                 let changes_origin = !Origin::of_url(&self.url).same_origin(&Origin::of_url(&next));
                 self.headers.retain(|(n, _)| {
                     let n = n.to_ascii_lowercase();
-                    !(dropped.contains(&n.as_str()) || (changes_origin && n == "authorization"))
+                    keep || !(dropped.contains(&n.as_str())
+                        || (changes_origin && n == "authorization"))
                 });
                 if redirect::taints(&self.req.origin, &self.url, &next) {
                     self.tainted = true;
@@ -522,7 +546,7 @@ impl Fetch {
                 if drop_body {
                     self.body = None;
                     self.headers.retain(|(n, _)| {
-                        !matches!(
+                        keep || !matches!(
                             n.to_ascii_lowercase().as_str(),
                             "content-encoding"
                                 | "content-language"
@@ -535,13 +559,17 @@ impl Fetch {
                 self.url = next;
                 self.state = State::Start;
             }
-            Err(RedirectError::Credentials(loc)) => self.fail(
-                FailureKind::RedirectContainsCredentials,
-                Stage::Actual,
-                Some(loc),
-                Some(resp.status),
-                0,
-            ),
+            Err(RedirectError::Credentials(loc)) => {
+                let redirect_to = Url::parse(&loc).ok().map(without_credentials);
+                self.fail_redirect(
+                    FailureKind::RedirectContainsCredentials,
+                    Stage::Actual,
+                    Some(loc),
+                    Some(resp.status),
+                    0,
+                    redirect_to,
+                )
+            }
             Err(RedirectError::TooMany) => {
                 self.network_error("ERR_TOO_MANY_REDIRECTS", "more than 20 redirects")
             }
@@ -625,6 +653,11 @@ impl Outcome {
         if let Some(f) = &self.failure {
             return Some(catalogue::console_message(f, self.request.api, browser));
         }
+        if let Some(text) = self.net_error.as_ref().and_then(|e| {
+            catalogue::network_console(browser, &e.code, &self.final_url, self.request.api)
+        }) {
+            return Some(text);
+        }
         if browser == Browser::Firefox && self.cross_origin && self.net_error.is_some() {
             return Some(format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: CORS request did not succeed). Status code: (null).", self.final_url));
         }
@@ -649,6 +682,13 @@ impl Outcome {
             .as_ref()
             .map(|e| format!("The browser got no response: {}.", e.detail))
     }
+}
+
+/// `url` without its user name and password: the URL a browser follows.
+fn without_credentials(mut url: Url) -> String {
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    url.to_string()
 }
 
 #[cfg(test)]
@@ -677,8 +717,16 @@ mod tests {
     }
 
     /// Drives a fetch with canned responses, one per request sent.
-    fn drive(spec: &RequestSpec, mut responses: Vec<ResponseHead>) -> (Outcome, Vec<Outgoing>) {
-        let mut f = Fetch::new(spec, Browser::Chromium).unwrap();
+    fn drive(spec: &RequestSpec, responses: Vec<ResponseHead>) -> (Outcome, Vec<Outgoing>) {
+        drive_as(spec, responses, Browser::Chromium)
+    }
+
+    fn drive_as(
+        spec: &RequestSpec,
+        mut responses: Vec<ResponseHead>,
+        browser: Browser,
+    ) -> (Outcome, Vec<Outgoing>) {
+        let mut f = Fetch::new(spec, browser).unwrap();
         let mut sent = Vec::new();
         responses.reverse();
         while let Next::Send(out) = f.poll() {
@@ -809,5 +857,108 @@ mod tests {
         let (o, sent) = drive(&s, vec![resp(200, &[])]);
         assert!(o.allowed && !o.preflight && !o.cross_origin);
         assert_eq!(sent.len(), 1);
+    }
+
+    /// WebKit preflights a 303-turned-GET again after a preflighted PUT, with the first
+    /// request's headers; Chromium does not (both observed by the differentials).
+    #[test]
+    fn webkit_preflights_again_after_a_preflighted_hop() {
+        let sp = spec("PUT", &[("Content-Type", "application/json")], false);
+        let ok_pre = || {
+            resp(
+                204,
+                &[
+                    ("Access-Control-Allow-Origin", PAGE),
+                    ("Access-Control-Allow-Methods", "PUT"),
+                    ("Access-Control-Allow-Headers", "content-type"),
+                ],
+            )
+        };
+        let see_other = || {
+            resp(
+                303,
+                &[
+                    ("Access-Control-Allow-Origin", PAGE),
+                    ("Location", "/final"),
+                ],
+            )
+        };
+        let ok = || resp(200, &[("Access-Control-Allow-Origin", PAGE)]);
+        let (chromium, sent) = drive(&sp, vec![ok_pre(), see_other(), ok()]);
+        assert!(chromium.allowed);
+        assert_eq!(sent.len(), 3);
+        let (safari, sent) = drive_as(
+            &sp,
+            vec![ok_pre(), see_other(), resp(404, &[]), ok()],
+            Browser::Safari,
+        );
+        assert!(!safari.allowed);
+        let kinds: Vec<(&str, &str)> = sent
+            .iter()
+            .map(|o| (o.method.as_str(), o.url.path()))
+            .collect();
+        assert_eq!(
+            kinds,
+            [("OPTIONS", "/r"), ("PUT", "/r"), ("OPTIONS", "/final")]
+        );
+        let acrh = sent[2]
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Access-Control-Request-Headers");
+        assert_eq!(acrh.map(|(_, v)| v.as_str()), Some("content-type"));
+        assert_eq!(
+            safari.console().unwrap(),
+            "Preflight response is not successful. Status code: 404\nFetch API cannot load http://api.test/final due to access control checks."
+        );
+    }
+
+    /// WebKit names a refused redirect and where it led; Chromium names the URL only.
+    #[test]
+    fn webkit_words_a_refused_redirect() {
+        let sp = spec("GET", &[], false);
+        let redirect = resp(302, &[("Location", "http://u:p@api.test/next")]);
+        let (o, _) = drive_as(&sp, vec![redirect], Browser::Safari);
+        assert_eq!(
+            o.console().unwrap(),
+            "Cross-origin redirection to http://api.test/next denied by Cross-Origin Resource Sharing policy: Origin http://app.test is not allowed by Access-Control-Allow-Origin. Status code: 302\nFetch API cannot load http://api.test/r due to access control checks."
+        );
+        let redirect = resp(
+            302,
+            &[
+                ("Access-Control-Allow-Origin", PAGE),
+                ("Location", "http://u:p@api.test/next"),
+            ],
+        );
+        let (o, _) = drive_as(&sp, vec![redirect], Browser::Safari);
+        assert_eq!(
+            o.console().unwrap().lines().next().unwrap(),
+            "Cross-origin redirection to http://api.test/next denied by Cross-Origin Resource Sharing policy: redirection URL http://u:p@api.test/next has credentials"
+        );
+    }
+
+    /// A 21st redirect is an access-control error in WebKit, a network error elsewhere.
+    #[test]
+    fn webkit_words_too_many_redirects() {
+        let sp = spec("GET", &[], false);
+        let hop = |n: usize| {
+            resp(
+                302,
+                &[
+                    ("Access-Control-Allow-Origin", PAGE),
+                    ("Location", &format!("/hop{n}")),
+                ],
+            )
+        };
+        let (o, sent) = drive_as(&sp, (1..=21).map(hop).collect(), Browser::Safari);
+        assert_eq!(sent.len(), 21);
+        assert_eq!(
+            o.console().unwrap(),
+            "Load cannot follow more than 20 redirections\nFetch API cannot load http://api.test/hop20 due to access control checks."
+        );
+        let (o, _) = drive_as(&sp, (1..=21).map(hop).collect(), Browser::Chromium);
+        assert!(o
+            .console()
+            .unwrap()
+            .ends_with("net::ERR_TOO_MANY_REDIRECTS"));
     }
 }

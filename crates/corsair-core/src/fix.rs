@@ -356,6 +356,7 @@ mod tests {
             allow_origin_lines: 1,
             url: "https://api.example/x".into(),
             initial_url: None,
+            redirect_to: None,
             page_origin: "https://app.example".into(),
             sent_origin: "https://app.example".into(),
         };
@@ -406,6 +407,7 @@ mod tests {
             allow_origin_lines: 1,
             url: "https://api.example/x".into(),
             initial_url: None,
+            redirect_to: None,
             page_origin: origin.into(),
             sent_origin: origin.into(),
         }

@@ -242,18 +242,109 @@ where
     unsafe_
 }
 
+/// The header names WebKit knows by name (`HTTPHeaderNames.in`), in their canonical spelling.
+/// Its header map keeps these apart from the others and walks them first; only these can be
+/// CORS-safelisted. (WebKitGTK also knows GStreamer's `Icy-*` names; Safari does not.)
+pub const WEBKIT_COMMON_HEADERS: &[&str] = &[
+    "Accept",
+    "Accept-Charset",
+    "Accept-Language",
+    "Accept-Encoding",
+    "Accept-Ranges",
+    "Access-Control-Allow-Credentials",
+    "Access-Control-Allow-Headers",
+    "Access-Control-Allow-Methods",
+    "Access-Control-Allow-Origin",
+    "Access-Control-Expose-Headers",
+    "Access-Control-Max-Age",
+    "Access-Control-Request-Headers",
+    "Access-Control-Request-Method",
+    "Age",
+    "Alternate-Protocol",
+    "Authorization",
+    "Cache-Control",
+    "Connection",
+    "Content-Disposition",
+    "Content-Encoding",
+    "Content-Language",
+    "Content-Length",
+    "Content-Security-Policy",
+    "Content-Security-Policy-Report-Only",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+    "Content-Range",
+    "Cookie",
+    "Cookie2",
+    "Date",
+    "DNT",
+    "Default-Style",
+    "ETag",
+    "Expect",
+    "Expires",
+    "Host",
+    "If-Match",
+    "If-Modified-Since",
+    "If-None-Match",
+    "If-Range",
+    "If-Unmodified-Since",
+    "Keep-Alive",
+    "Last-Event-ID",
+    "Last-Modified",
+    "Location",
+    "Origin",
+    "Ping-From",
+    "Ping-To",
+    "Purpose",
+    "Pragma",
+    "Range",
+    "Referer",
+    "Refresh",
+    "Sec-WebSocket-Accept",
+    "Sec-WebSocket-Extensions",
+    "Sec-WebSocket-Key",
+    "Sec-WebSocket-Protocol",
+    "Sec-WebSocket-Version",
+    "Server",
+    "Set-Cookie",
+    "Set-Cookie2",
+    "TE",
+    "Timing-Allow-Origin",
+    "Trailer",
+    "Transfer-Encoding",
+    "Upgrade",
+    "User-Agent",
+    "Vary",
+    "Via",
+    "X-Check-Cacheable",
+    "X-Content-Type-Options",
+    "X-DNS-Prefetch-Control",
+    "X-Frame-Options",
+    "X-Powered-By",
+    "X-WebKit-CSP",
+    "X-WebKit-CSP-Report-Only",
+    "X-XSS-Protection",
+];
+
 /// The CORS-unsafe request-header names in the order `browser` checks them against
-/// `Access-Control-Allow-Headers`, which decides the header a "not allowed" message names when
-/// several are missing. Chromium walks its request-header map (see [`crate::chromium_order`]):
-/// first the headers that are not safelisted, then, past the 1024-byte total, the safelisted
-/// ones. Other browsers are modelled in sorted order. `secure_context` says whether the page is
-/// a secure context (https or loopback), where Chromium adds its `sec-ch-ua*` hints to the map.
+/// `Access-Control-Allow-Headers`, spelled as its "not allowed" message prints them, which
+/// decides the header that message names when several are missing.
+/// - Chromium walks its request-header map (see [`crate::chromium_order`]): first the headers
+///   that are not safelisted, then, past the 1024-byte total, the safelisted ones; lowercase.
+/// - WebKit walks its `HTTPHeaderMap`: the names it knows ([`WEBKIT_COMMON_HEADERS`]) in the
+///   order the page set them, spelled canonically, then the others in the page's order and
+///   spelling (observed by the WebKit differential: `If-Match` before `X-Token`).
+/// - Firefox is modelled in sorted order, lowercase.
+///
+/// `secure_context` says whether the page is a secure context (https or loopback), where
+/// Chromium adds its `sec-ch-ua*` hints to the map. Compare the names case-insensitively.
 pub fn check_order<'a, I>(headers: I, browser: Browser, secure_context: bool) -> Vec<String>
 where
     I: IntoIterator<Item = (&'a str, &'a str)>,
 {
-    if browser != Browser::Chromium {
-        return unsafe_names(headers, browser);
+    match browser {
+        Browser::Firefox => return unsafe_names(headers, browser),
+        Browser::Safari => return webkit_order(headers),
+        Browser::Chromium => {}
     }
     let sent: Vec<(&str, &str)> = headers
         .into_iter()
@@ -285,6 +376,40 @@ where
     let mut seen = std::collections::HashSet::new();
     unsafe_.retain(|n| seen.insert(n.clone()));
     unsafe_
+}
+
+fn webkit_order<'a, I>(headers: I) -> Vec<String>
+where
+    I: IntoIterator<Item = (&'a str, &'a str)>,
+{
+    let browser = Browser::Safari;
+    let mut common = Vec::new();
+    let mut uncommon = Vec::new();
+    let mut safe = Vec::new();
+    let mut safe_total = 0;
+    let mut seen = std::collections::HashSet::new();
+    for (name, value) in headers {
+        if forbidden(name, value, browser).is_some() || !seen.insert(name.to_ascii_lowercase()) {
+            continue;
+        }
+        let known = WEBKIT_COMMON_HEADERS
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(name));
+        let spelled = known.map_or(name, |c| c).to_string();
+        if is_safelisted(name, value, browser) {
+            safe_total += value.len();
+            safe.push(spelled);
+        } else if known.is_some() {
+            common.push(spelled);
+        } else {
+            uncommon.push(spelled);
+        }
+    }
+    common.extend(uncommon);
+    if safe_total > MAX_SAFELISTED_TOTAL {
+        common.extend(safe);
+    }
+    common
 }
 
 /// Whether `name` is a valid header name and `value` a valid header value
@@ -454,5 +579,37 @@ mod tests {
         assert!(validate("Bad Name", "v").is_err());
         assert!(validate("X", "a\r\nb").is_err());
         assert!(validate("", "v").is_err());
+    }
+
+    /// WebKit checks the names it knows first, spelled canonically, then the others as the page
+    /// wrote them, each group in the page's order (observed by the WebKit differential).
+    #[test]
+    fn webkit_check_order_is_known_names_first_in_their_spelling() {
+        let headers = [
+            ("X-Token", "1"),
+            ("x-request-id", "2"),
+            ("authorization", "Bearer t"),
+            ("if-match", "\"e\""),
+            ("Content-Type", "application/json"),
+            ("Accept", "text/plain"),
+            ("Cookie", "a=b"),
+            ("X-TOKEN", "3"),
+        ];
+        assert_eq!(
+            check_order(headers, Browser::Safari, true),
+            [
+                "Authorization",
+                "If-Match",
+                "Content-Type",
+                "X-Token",
+                "x-request-id"
+            ]
+        );
+        // Client hints are names WebKit does not know, so never safelisted.
+        assert_eq!(check_order([("DPR", "2")], Browser::Safari, true), ["DPR"]);
+        assert_eq!(
+            check_order([("dpr", "2")], Browser::Chromium, true),
+            Vec::<String>::new()
+        );
     }
 }

@@ -19,8 +19,8 @@ pub struct Ask<'a> {
     pub method: &'a str,
     /// Its CORS-unsafe header names (lowercase, sorted).
     pub headers: &'a [String],
-    /// The same names in the order the browser checks them (see [`crate::header::check_order`]);
-    /// empty means sorted order.
+    /// The same names in the order the browser checks them, spelled as it prints them (see
+    /// [`crate::header::check_order`]); empty means sorted order.
     pub check_order: &'a [String],
     /// Whether the actual request includes credentials.
     pub credentials: bool,
@@ -224,11 +224,11 @@ pub fn check_response(
         ask.check_order
     };
     for name in order {
-        if headers.contains(name) {
+        if headers.contains(&name.to_ascii_lowercase()) {
             continue;
         }
         if wildcard {
-            if name != "authorization" {
+            if !name.eq_ignore_ascii_case("authorization") {
                 continue;
             }
             if browser.wildcard_covers_authorization() {

@@ -734,10 +734,145 @@ fn chromium_and_corsair_check_agree() {
     );
 }
 
-/// The same matrix in real headless Firefox ESR (Marionette, tests/browser/firefox.py) against
-/// `corsair check --browser firefox`, which must agree on whether the response is readable,
-/// whether a preflight was sent, the preflight cache, and the whole console output (every CORS
-/// line Firefox logs for the request, in order).
+/// What a runner saw in Firefox or WebKit: the engine's version, whether each scenario's
+/// response was readable, and the CORS console lines each one logged, in order.
+struct EngineRun {
+    version: String,
+    readable: HashMap<String, bool>,
+    console: HashMap<String, Vec<String>>,
+}
+
+/// `command` run inside a loopback-only network namespace (tests/browser/loopback_only.py) that
+/// reaches `server`'s listeners and nothing else; its stdout as JSON.
+fn run_isolated(server: &Server, command: &[&std::ffi::OsStr], what: &str) -> Value {
+    let ports: Vec<String> = server.ports.iter().map(u16::to_string).collect();
+    let out = Command::new("python3")
+        .arg(crate::support::workspace_root().join("tests/browser/loopback_only.py"))
+        .arg(ports.join(","))
+        .arg("--")
+        .args(command)
+        .output()
+        .expect("run python3");
+    assert!(
+        out.status.success(),
+        "the {what} runner failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("the {what} runner printed no JSON ({e})"))
+}
+
+/// What the server saw of one scenario: method, port, path and the CORS request headers.
+fn sent(log: &[crate::support::Seen], marker: &str) -> String {
+    let seen: Vec<String> = log
+        .iter()
+        .filter(|x| x.path.starts_with(marker))
+        .map(|x| {
+            let h = |n: &str| {
+                x.headers
+                    .iter()
+                    .find(|(k, _)| k == n)
+                    .map_or("-", |(_, v)| v.as_str())
+                    .to_string()
+            };
+            format!(
+                "{} :{}{} origin={} acrm={} acrh={}",
+                x.method,
+                x.port,
+                x.path,
+                h("origin"),
+                h("access-control-request-method"),
+                h("access-control-request-headers")
+            )
+        })
+        .collect();
+    seen.join(" | ")
+}
+
+/// The Firefox or WebKit run against `corsair check --browser BROWSER`: readability, preflight,
+/// the preflight cache, and the whole console output of every blocked request must agree.
+fn assert_engine_agrees(
+    browser: &str,
+    server: &Server,
+    scenarios: &[Scenario],
+    cache_ids: &Repeated,
+    run: EngineRun,
+) {
+    let log = server.take_log();
+    let page = server.origin(0);
+    let verdicts = corsair_pass(&page, scenarios, browser);
+    let (mut disagreements, mut blocked, mut first_ok, mut whole_ok) = (Vec::new(), 0, 0, 0);
+    let mut cache_misses: Vec<String> = Vec::new();
+    let version = &run.version;
+    for (s, v) in scenarios.iter().zip(&verdicts) {
+        let marker = format!("/{}/", s.id);
+        let Some(&b_allowed) = run.readable.get(&s.id) else {
+            disagreements.push(format!("{}: {version} reported no result", s.label));
+            continue;
+        };
+        let b_preflight = log
+            .iter()
+            .any(|x| x.method == "OPTIONS" && x.path.starts_with(&marker));
+        let (c_allowed, c_preflight) = (v["allowed"] == true, v["preflight"] == true);
+        if b_allowed != c_allowed || b_preflight != c_preflight {
+            disagreements.push(format!(
+                "{}: allowed {browser} {b_allowed} corsair {c_allowed}; preflight {browser} {b_preflight} corsair {c_preflight}\n    {browser} sent: {}",
+                s.label,
+                sent(&log, &marker)
+            ));
+        }
+        if let Some((_, ma)) = cache_ids.iter().find(|(id, _)| *id == s.id) {
+            let b_preflights = log
+                .iter()
+                .filter(|x| x.method == "OPTIONS" && x.path.starts_with(&marker))
+                .count();
+            let c_cached = v["preflight_cache"]["seconds"].as_u64().unwrap_or(0) > 0;
+            if !c_cached && b_preflights != 2 {
+                disagreements.push(format!("{}: preflight cache (max-age {ma:?}): {browser} preflighted {b_preflights} times for two requests, corsair says {}", s.label, v["preflight_cache"]));
+            } else if c_cached && b_preflights != 1 {
+                // Firefox 153 sometimes preflights again within a cached result's lifetime
+                // (seen with max-age 10, one run in two): reported, not required yet.
+                cache_misses.push(s.label.clone());
+            }
+            continue;
+        }
+        if b_allowed {
+            continue;
+        }
+        blocked += 1;
+        let lines = run.console.get(&s.id).cloned().unwrap_or_default();
+        let mine = v["console"].as_str().unwrap_or_default();
+        if lines.first().map(String::as_str) == mine.lines().next() {
+            first_ok += 1;
+        }
+        if lines.join("\n") == mine {
+            whole_ok += 1;
+        } else {
+            disagreements.push(format!(
+                "{}: console\n    {browser} {lines:?}\n    corsair {mine:?}",
+                s.label
+            ));
+        }
+    }
+    if !cache_misses.is_empty() {
+        println!("{version} preflighted again within a cached result's lifetime: {cache_misses:?}");
+    }
+    println!(
+        "{browser} differential: {version}: {} scenarios, {} disagreements; console of the {blocked} blocked: first line agrees on {first_ok}, the whole output on {whole_ok}",
+        scenarios.len(),
+        disagreements.len()
+    );
+    assert!(
+        disagreements.is_empty(),
+        "{} of {} scenarios disagree with {version}:\n{}",
+        disagreements.len(),
+        scenarios.len(),
+        disagreements.join("\n")
+    );
+}
+
+/// The same matrix in real headless Firefox ESR (Marionette, tests/browser/firefox.py, in a
+/// loopback-only network namespace) against `corsair check --browser firefox`.
 #[test]
 fn firefox_and_corsair_check_agree() {
     let python = crate::support::workspace_root().join(".test-deps/venv/bin/python");
@@ -750,100 +885,96 @@ fn firefox_and_corsair_check_agree() {
     let (scenarios, cache_ids) = matrix(&server);
     let dir = std::env::temp_dir().join(format!("corsair-diff-ff-{}", std::process::id()));
     let input_path = runner_input(&dir, &page, &scenarios, &cache_ids);
-    let out = Command::new(&python)
-        .arg(crate::support::workspace_root().join("tests/browser/firefox.py"))
-        .arg(&input_path)
-        .output()
-        .expect("run the Firefox runner");
-    assert!(
-        out.status.success(),
-        "the Firefox runner failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let browser: Value = serde_json::from_slice(&out.stdout).expect("runner JSON");
-    let log = server.take_log();
-    let console: Vec<String> = browser["console"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|v| v.as_str())
-        .filter(|m| m.starts_with("Cross-Origin Request Blocked"))
-        .map(str::to_string)
-        .collect();
-    let results: HashMap<String, bool> = browser["results"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| (r["id"].as_str().unwrap().to_string(), r["ok"] == true))
-        .collect();
-    let verdicts = corsair_pass(&page, &scenarios, "firefox");
-    let (mut disagreements, mut blocked, mut first_ok, mut whole_ok) = (Vec::new(), 0, 0, 0);
-    let mut cache_misses: Vec<String> = Vec::new();
-    for (s, v) in scenarios.iter().zip(&verdicts) {
-        let marker = format!("/{}/", s.id);
-        let b_allowed = results[&s.id];
-        let b_preflight = log
-            .iter()
-            .any(|x| x.method == "OPTIONS" && x.path.starts_with(&marker));
-        let (c_allowed, c_preflight) = (v["allowed"] == true, v["preflight"] == true);
-        if b_allowed != c_allowed || b_preflight != c_preflight {
-            disagreements.push(format!(
-                "{}: allowed firefox {b_allowed} corsair {c_allowed}; preflight firefox {b_preflight} corsair {c_preflight}",
-                s.label
-            ));
-        }
-        if let Some((_, ma)) = cache_ids.iter().find(|(id, _)| *id == s.id) {
-            let b_preflights = log
-                .iter()
-                .filter(|x| x.method == "OPTIONS" && x.path.starts_with(&marker))
-                .count();
-            let c_cached = v["preflight_cache"]["seconds"].as_u64().unwrap_or(0) > 0;
-            if !c_cached && b_preflights != 2 {
-                disagreements.push(format!("{}: preflight cache (max-age {ma:?}): firefox preflighted {b_preflights} times for two requests, corsair says {}", s.label, v["preflight_cache"]));
-            } else if c_cached && b_preflights != 1 {
-                // Firefox 153 sometimes preflights again within a cached result's lifetime
-                // (seen with max-age 10, one run in two): reported, not required yet.
-                cache_misses.push(s.label.clone());
-            }
-            continue;
-        }
-        if b_allowed {
-            continue;
-        }
-        blocked += 1;
-        let lines: Vec<&str> = console
-            .iter()
-            .filter(|m| m.contains(&marker))
-            .map(String::as_str)
-            .collect();
-        let mine = v["console"].as_str().unwrap_or_default();
-        if lines.first().copied() == mine.lines().next() {
-            first_ok += 1;
-        }
-        if lines.join("\n") == mine {
-            whole_ok += 1;
-        } else {
-            disagreements.push(format!(
-                "{}: console\n    firefox {lines:?}\n    corsair {mine:?}",
-                s.label
-            ));
-        }
-    }
-    let version = browser["version"].as_str().unwrap_or("?");
-    if !cache_misses.is_empty() {
-        println!("firefox preflighted again within a cached result's lifetime: {cache_misses:?}");
-    }
-    println!(
-        "firefox differential: {version}: {} scenarios, {} disagreements; console of the {blocked} blocked: first line agrees on {first_ok}, the whole output on {whole_ok}",
-        scenarios.len(),
-        disagreements.len()
+    let runner = crate::support::workspace_root().join("tests/browser/firefox.py");
+    let out = run_isolated(
+        &server,
+        &[
+            python.as_os_str(),
+            runner.as_os_str(),
+            input_path.as_os_str(),
+        ],
+        "Firefox",
     );
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        disagreements.is_empty(),
-        "{} of {} scenarios disagree with {version}:\n{}",
-        disagreements.len(),
-        scenarios.len(),
-        disagreements.join("\n")
+    // Firefox's lines name the URL: each blocked request's lines carry its scenario's path.
+    let lines: Vec<&str> = out["console"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .filter(|m| m.starts_with("Cross-Origin Request Blocked"))
+        .collect();
+    let run = EngineRun {
+        version: out["version"].as_str().unwrap_or("Firefox ?").to_string(),
+        readable: out["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_str().unwrap().to_string(), r["ok"] == true))
+            .collect(),
+        console: scenarios
+            .iter()
+            .map(|s| {
+                let marker = format!("/{}/", s.id);
+                let mine = lines.iter().filter(|m| m.contains(&marker));
+                (s.id.clone(), mine.map(|m| m.to_string()).collect())
+            })
+            .collect(),
+    };
+    assert_engine_agrees("firefox", &server, &scenarios, &cache_ids, run);
+}
+
+/// The same matrix in WebKit, Safari's engine (WebKitGTK's MiniBrowser under Xvfb,
+/// tests/browser/webkit.py, in a loopback-only network namespace) against `corsair check
+/// --browser safari`.
+#[test]
+fn webkit_and_corsair_check_agree() {
+    let server = Server::start(3);
+    let page = server.origin(0);
+    let (scenarios, cache_ids) = matrix(&server);
+    let dir = std::env::temp_dir().join(format!("corsair-diff-wk-{}", std::process::id()));
+    let input_path = runner_input(&dir, &page, &scenarios, &cache_ids);
+    let input = std::fs::read_to_string(&input_path).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    let script = std::fs::read_to_string(
+        crate::support::workspace_root().join("tests/browser/webkit_page.js"),
+    )
+    .unwrap();
+    // The runner page, on the page's origin: the scenarios, then the script that runs them.
+    let html = format!(
+        "<!doctype html><meta charset=utf-8><title>corsair webkit runner</title><body><script>const INPUT = {};</script><script>{script}</script>",
+        input.replace("</", "<\\/")
     );
+    server.route(
+        server.ports[0],
+        "/webkit-runner",
+        Route {
+            preflight: Resp::new(404),
+            actual: Resp::new(200)
+                .h("Content-Type", "text/html; charset=utf-8")
+                .body(html),
+        },
+    );
+    let runner = crate::support::workspace_root().join("tests/browser/webkit.py");
+    let url = format!("{page}/webkit-runner");
+    let out = run_isolated(
+        &server,
+        &[
+            std::ffi::OsStr::new("python3"),
+            runner.as_os_str(),
+            std::ffi::OsStr::new(&url),
+        ],
+        "WebKit",
+    );
+    let run = EngineRun {
+        version: out["version"].as_str().unwrap_or("WebKit ?").to_string(),
+        readable: out["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["id"].as_str().unwrap().to_string(), r["ok"] == true))
+            .collect(),
+        console: serde_json::from_value(out["console"].clone()).expect("console: {id: [line]}"),
+    };
+    assert_engine_agrees("safari", &server, &scenarios, &cache_ids, run);
 }

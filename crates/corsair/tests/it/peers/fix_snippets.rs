@@ -142,6 +142,7 @@ fn explain_fixes(fixes: &mut BTreeMap<String, (Value, Vec<Request>)>) -> usize {
                 allow_origin_lines: 1,
                 url: "https://api.example.test/api/items".into(),
                 initial_url: None,
+                redirect_to: None,
                 page_origin: PAGE.into(),
                 sent_origin: PAGE.into(),
             };
