@@ -2,7 +2,7 @@
 happened, in the same format as runner.mjs does for Chromium.
 
 Input (argv[1]): a JSON file {pageUrl, scenarios: [{id, url, method, headers, credentials, body,
-api, repeat}]}. Output (stdout): {version, results: [{id, ok, status, error}], console: [text]}.
+api, crossorigin, repeat}]}; api is fetch, xhr, font, image, script, module or stylesheet. Output (stdout): {version, results: [{id, ok, status, error}], console: [text]}.
 
 Firefox is driven through Marionette (PyPI marionette-driver, no geckodriver), headless, with a
 fresh profile whose updates, telemetry, remote settings and background connections are off, and
@@ -52,7 +52,25 @@ RUN = r"""
 const [s, done] = arguments;
 const timeout = setTimeout(() => done({ ok: false, error: 'timeout' }), 10000);
 const finish = (r) => { clearTimeout(timeout); done(r); };
-if (s.api === 'xhr') {
+const element = (tag, setup) => {
+  const e = document.createElement(tag);
+  if (s.crossorigin) e.crossOrigin = s.crossorigin;
+  setup(e);
+  e.onload = () => finish({ ok: true });
+  e.onerror = () => finish({ ok: false, error: `${tag} error` });
+  (tag === 'img' ? document.body : document.head).appendChild(e);
+};
+if (s.api === 'font') {
+  new FontFace(`f${s.id}`, `url(${s.url})`).load().then(() => finish({ ok: true }), (e) => finish({ ok: false, error: String(e) }));
+} else if (s.api === 'image') {
+  element('img', (e) => { e.src = s.url; });
+} else if (s.api === 'script') {
+  element('script', (e) => { e.src = s.url; });
+} else if (s.api === 'module') {
+  element('script', (e) => { e.type = 'module'; e.src = s.url; });
+} else if (s.api === 'stylesheet') {
+  element('link', (e) => { e.rel = 'stylesheet'; e.href = s.url; });
+} else if (s.api === 'xhr') {
   const x = new XMLHttpRequest();
   x.open(s.method, s.url);
   x.withCredentials = s.credentials;

@@ -96,6 +96,13 @@ impl Browser {
         }
     }
 
+    /// Whether web fonts are fetched in CORS mode, as the CSS Fonts standard asks. WebKit loads a
+    /// cross-origin font without CORS (observed by the WebKit destinations differential: a font
+    /// with no `Access-Control-Allow-Origin` loads through `FontFace`).
+    pub fn fonts_use_cors(self) -> bool {
+        !matches!(self, Browser::Safari)
+    }
+
     /// Whether every hop of a redirected request carries, is preflighted with, and is checked
     /// against the first request's headers. WebKit's `NetworkLoadChecker` does: `Authorization`
     /// survives a change of origin and `Content-Type` a POST turned GET, so that hop is

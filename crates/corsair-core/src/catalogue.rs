@@ -141,15 +141,20 @@ pub fn network_console(browser: Browser, code: &str, url: &str, api: Api) -> Opt
     }
 }
 
-/// WebKit's reason line followed by the line its loader adds for `api` (an element's is not
-/// modelled: WebKit's loaders word it per resource).
+/// WebKit's reason line followed by the line the loader of `api` adds, when it adds one
+/// (observed by the WebKit differentials): fetch, XHR and images name the URL, a classic script
+/// says it was denied, a module script and a stylesheet add nothing.
 fn safari_second_line(first: String, url: &str, api: Api) -> String {
-    let api_name = match api {
-        Api::Fetch => "Fetch API",
-        Api::Xhr => "XMLHttpRequest",
+    let second = match api {
+        Api::Fetch => format!("Fetch API cannot load {url} due to access control checks."),
+        Api::Xhr => format!("XMLHttpRequest cannot load {url} due to access control checks."),
+        Api::Image => format!("Cannot load image {url} due to access control checks."),
+        Api::Script => {
+            "Cross-origin script load denied by Cross-Origin Resource Sharing policy.".to_string()
+        }
         _ => return first,
     };
-    format!("{first}\n{api_name} cannot load {url} due to access control checks.")
+    format!("{first}\n{second}")
 }
 
 fn safari(f: &Failure, api: Api) -> String {

@@ -330,7 +330,7 @@ impl RequestSpec {
             return Err(RequestError::ForbiddenMethod(raw_method.to_string()));
         }
         let method = method::normalize(raw_method).into_owned();
-        let (mode, credentials) = self.element_modes(&method)?;
+        let (mode, credentials) = self.element_modes(&method, browser)?;
         if self.lna.target_address_space.is_some() && self.api != Api::Fetch {
             return Err(RequestError::Element(format!(
                 "targetAddressSpace is an option of fetch() only; {} cannot set it: drop --target-address-space or use --api fetch",
@@ -410,7 +410,7 @@ impl RequestSpec {
 
     /// The request mode and whether credentials go cross-origin, from the API and its
     /// `crossorigin` attribute; refuses what an element cannot do.
-    fn element_modes(&self, method: &str) -> Result<(Mode, bool), RequestError> {
+    fn element_modes(&self, method: &str, browser: Browser) -> Result<(Mode, bool), RequestError> {
         let api = self.api;
         if !api.is_element() {
             return Ok((Mode::Cors, self.credentials == Credentials::Include));
@@ -441,6 +441,7 @@ impl RequestSpec {
             (Api::Font, Some(CrossOrigin::UseCredentials)) => Err(RequestError::Element(
                 "fonts are always fetched in CORS mode with credentials only same-origin (like crossorigin=anonymous); drop --crossorigin use-credentials".into(),
             )),
+            (Api::Font, _) if !browser.fonts_use_cors() => Ok((Mode::NoCors, false)),
             (Api::Font | Api::Module, None) => Ok((Mode::Cors, false)),
             (_, None) => Ok((Mode::NoCors, false)),
             (_, Some(CrossOrigin::Anonymous)) => Ok((Mode::Cors, false)),

@@ -7,6 +7,7 @@
 //! redirects included). The page lives on one loopback origin, the API on a second, and a third
 //! serves as a foreign redirect target.
 
+use super::engines::{self, EngineRun};
 use crate::support::{Resp, Route, Server};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -445,7 +446,16 @@ fn matrix(server: &Server) -> (Vec<Scenario>, Repeated) {
     (scenarios, cache_ids)
 }
 
-/// Writes the runners' input (see tests/browser/runner.mjs) for the matrix, in `dir`.
+/// The matrix as the runners take it (see tests/browser/runner.mjs).
+fn runner_scenarios(scenarios: &[Scenario], repeated: &Repeated) -> Vec<Value> {
+    scenarios.iter().map(|s| json!({
+        "id": s.id, "url": s.url, "method": s.shape.method, "headers": s.shape.headers,
+        "credentials": s.shape.credentials, "body": s.shape.body, "api": if s.shape.xhr { "xhr" } else { "fetch" },
+        "repeat": repeated.iter().any(|(id, _)| *id == s.id),
+    })).collect()
+}
+
+/// Writes the Chromium runner's input for the matrix, in `dir`.
 fn runner_input(
     dir: &std::path::Path,
     page: &str,
@@ -454,11 +464,7 @@ fn runner_input(
 ) -> std::path::PathBuf {
     let input = json!({
         "pageUrl": format!("{page}/"),
-        "scenarios": scenarios.iter().map(|s| json!({
-            "id": s.id, "url": s.url, "method": s.shape.method, "headers": s.shape.headers,
-            "credentials": s.shape.credentials, "body": s.shape.body, "api": if s.shape.xhr { "xhr" } else { "fetch" },
-            "repeat": repeated.iter().any(|(id, _)| *id == s.id),
-        })).collect::<Vec<_>>(),
+        "scenarios": runner_scenarios(scenarios, repeated),
     });
     std::fs::create_dir_all(dir).unwrap();
     let path = dir.join("scenarios.json");
@@ -734,34 +740,6 @@ fn chromium_and_corsair_check_agree() {
     );
 }
 
-/// What a runner saw in Firefox or WebKit: the engine's version, whether each scenario's
-/// response was readable, and the CORS console lines each one logged, in order.
-struct EngineRun {
-    version: String,
-    readable: HashMap<String, bool>,
-    console: HashMap<String, Vec<String>>,
-}
-
-/// `command` run inside a loopback-only network namespace (tests/browser/loopback_only.py) that
-/// reaches `server`'s listeners and nothing else; its stdout as JSON.
-fn run_isolated(server: &Server, command: &[&std::ffi::OsStr], what: &str) -> Value {
-    let ports: Vec<String> = server.ports.iter().map(u16::to_string).collect();
-    let out = Command::new("python3")
-        .arg(crate::support::workspace_root().join("tests/browser/loopback_only.py"))
-        .arg(ports.join(","))
-        .arg("--")
-        .args(command)
-        .output()
-        .expect("run python3");
-    assert!(
-        out.status.success(),
-        "the {what} runner failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("the {what} runner printed no JSON ({e})"))
-}
-
 /// What the server saw of one scenario: method, port, path and the CORS request headers.
 fn sent(log: &[crate::support::Seen], marker: &str) -> String {
     let seen: Vec<String> = log
@@ -875,52 +853,10 @@ fn assert_engine_agrees(
 /// loopback-only network namespace) against `corsair check --browser firefox`.
 #[test]
 fn firefox_and_corsair_check_agree() {
-    let python = crate::support::workspace_root().join(".test-deps/venv/bin/python");
-    assert!(
-        python.exists() && std::path::Path::new("/usr/bin/firefox-esr").exists(),
-        "Firefox ESR and marionette-driver are missing (bash scripts/test.sh installs them)"
-    );
     let server = Server::start(3);
     let page = server.origin(0);
     let (scenarios, cache_ids) = matrix(&server);
-    let dir = std::env::temp_dir().join(format!("corsair-diff-ff-{}", std::process::id()));
-    let input_path = runner_input(&dir, &page, &scenarios, &cache_ids);
-    let runner = crate::support::workspace_root().join("tests/browser/firefox.py");
-    let out = run_isolated(
-        &server,
-        &[
-            python.as_os_str(),
-            runner.as_os_str(),
-            input_path.as_os_str(),
-        ],
-        "Firefox",
-    );
-    let _ = std::fs::remove_dir_all(&dir);
-    // Firefox's lines name the URL: each blocked request's lines carry its scenario's path.
-    let lines: Vec<&str> = out["console"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .filter(|m| m.starts_with("Cross-Origin Request Blocked"))
-        .collect();
-    let run = EngineRun {
-        version: out["version"].as_str().unwrap_or("Firefox ?").to_string(),
-        readable: out["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r["id"].as_str().unwrap().to_string(), r["ok"] == true))
-            .collect(),
-        console: scenarios
-            .iter()
-            .map(|s| {
-                let marker = format!("/{}/", s.id);
-                let mine = lines.iter().filter(|m| m.contains(&marker));
-                (s.id.clone(), mine.map(|m| m.to_string()).collect())
-            })
-            .collect(),
-    };
+    let run = engines::run_firefox(&server, &page, &runner_scenarios(&scenarios, &cache_ids));
     assert_engine_agrees("firefox", &server, &scenarios, &cache_ids, run);
 }
 
@@ -930,51 +866,7 @@ fn firefox_and_corsair_check_agree() {
 #[test]
 fn webkit_and_corsair_check_agree() {
     let server = Server::start(3);
-    let page = server.origin(0);
     let (scenarios, cache_ids) = matrix(&server);
-    let dir = std::env::temp_dir().join(format!("corsair-diff-wk-{}", std::process::id()));
-    let input_path = runner_input(&dir, &page, &scenarios, &cache_ids);
-    let input = std::fs::read_to_string(&input_path).unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    let script = std::fs::read_to_string(
-        crate::support::workspace_root().join("tests/browser/webkit_page.js"),
-    )
-    .unwrap();
-    // The runner page, on the page's origin: the scenarios, then the script that runs them.
-    let html = format!(
-        "<!doctype html><meta charset=utf-8><title>corsair webkit runner</title><body><script>const INPUT = {};</script><script>{script}</script>",
-        input.replace("</", "<\\/")
-    );
-    server.route(
-        server.ports[0],
-        "/webkit-runner",
-        Route {
-            preflight: Resp::new(404),
-            actual: Resp::new(200)
-                .h("Content-Type", "text/html; charset=utf-8")
-                .body(html),
-        },
-    );
-    let runner = crate::support::workspace_root().join("tests/browser/webkit.py");
-    let url = format!("{page}/webkit-runner");
-    let out = run_isolated(
-        &server,
-        &[
-            std::ffi::OsStr::new("python3"),
-            runner.as_os_str(),
-            std::ffi::OsStr::new(&url),
-        ],
-        "WebKit",
-    );
-    let run = EngineRun {
-        version: out["version"].as_str().unwrap_or("WebKit ?").to_string(),
-        readable: out["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| (r["id"].as_str().unwrap().to_string(), r["ok"] == true))
-            .collect(),
-        console: serde_json::from_value(out["console"].clone()).expect("console: {id: [line]}"),
-    };
+    let run = engines::run_webkit(&server, &runner_scenarios(&scenarios, &cache_ids));
     assert_engine_agrees("safari", &server, &scenarios, &cache_ids, run);
 }

@@ -75,9 +75,20 @@ impl Case {
     }
 
     fn corsair(&self) -> Value {
+        self.corsair_as("chromium")
+    }
+
+    fn corsair_as(&self, browser: &str) -> Value {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_corsair"));
         cmd.args([
-            "check", &self.url, "--origin", &self.page, "--format", "json",
+            "check",
+            &self.url,
+            "--origin",
+            &self.page,
+            "--format",
+            "json",
+            "--browser",
+            browser,
         ])
         .args(["--method", self.method, "--api", self.api])
         .args(&self.flags);
@@ -364,9 +375,9 @@ fn local_network_access_matrix_agrees_with_chromium() {
     compare("LNA", &server, Value::Array(pages), &cases, &args);
 }
 
-#[test]
-fn destinations_agree_with_chromium() {
-    let server = Server::start(2);
+/// The destinations family: every element kind, with and without `crossorigin`, × server
+/// answers (real bodies: a GIF, a font, a script, a stylesheet), on `server`'s second listener.
+fn destination_cases(server: &Server) -> Vec<Case> {
     let page = server.origin(0);
     let api_port = server.ports[1];
     let destinations: [(&str, Option<&str>); 12] = [
@@ -429,7 +440,6 @@ fn destinations_agree_with_chromium() {
         ),
     ];
     let mut cases = Vec::new();
-    let mut scenarios = Vec::new();
     for (api, crossorigin) in destinations {
         for (aname, headers) in &answers {
             let id = format!("d{:04}", cases.len());
@@ -456,11 +466,80 @@ fn destinations_agree_with_chromium() {
                 target_address_space: None,
                 flags: vec![],
             };
-            scenarios.push(case.scenario());
             cases.push(case);
         }
     }
+    cases
+}
+
+#[test]
+fn destinations_agree_with_chromium() {
+    let server = Server::start(2);
+    let page = server.origin(0);
+    let cases = destination_cases(&server);
+    let scenarios: Vec<Value> = cases.iter().map(Case::scenario).collect();
     let pages =
         json!([{"pageUrl": format!("{page}/"), "permissions": null, "scenarios": scenarios}]);
     compare("destinations", &server, pages, &cases, &[]);
+}
+
+/// The destinations family in Firefox or WebKit: whether each element loads, and the whole
+/// console output of each that does not, must agree with `corsair check --browser BROWSER`.
+fn destinations_agree_with(browser: &str) {
+    let server = Server::start(2);
+    let page = server.origin(0);
+    let cases = destination_cases(&server);
+    let scenarios: Vec<Value> = cases.iter().map(Case::scenario).collect();
+    let run = match browser {
+        "firefox" => super::engines::run_firefox(&server, &page, &scenarios),
+        _ => super::engines::run_webkit(&server, &scenarios),
+    };
+    let mut bad = Vec::new();
+    let mut blocked = 0;
+    for c in &cases {
+        let theirs_ok = run.readable[&c.id];
+        let theirs = run
+            .console
+            .get(&c.id)
+            .cloned()
+            .unwrap_or_default()
+            .join("\n");
+        let mine = c.corsair_as(browser);
+        let mine_ok = mine["allowed"] == true;
+        let mine_line = if mine_ok {
+            String::new()
+        } else {
+            mine["console"].as_str().unwrap_or_default().to_string()
+        };
+        blocked += usize::from(!theirs_ok);
+        if theirs_ok != mine_ok || theirs != mine_line {
+            bad.push(format!(
+                "{}\n    {browser}: ok={theirs_ok} {theirs:?}\n    corsair:  ok={mine_ok} {mine_line:?}",
+                c.label
+            ));
+        }
+    }
+    println!(
+        "destinations differential in {}: {} scenarios ({blocked} refused), {} disagreements",
+        run.version,
+        cases.len(),
+        bad.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{} disagreements with {}:\n{}",
+        bad.len(),
+        run.version,
+        bad.join("\n")
+    );
+}
+
+#[test]
+fn destinations_agree_with_firefox() {
+    destinations_agree_with("firefox");
+}
+
+#[test]
+fn destinations_agree_with_webkit() {
+    destinations_agree_with("safari");
 }
