@@ -103,14 +103,20 @@ pub enum BrowserArg {
     Chromium,
     Firefox,
     Safari,
+    /// Every engine, each sending its own requests: one verdict per engine, and which fails
+    /// first.
+    All,
 }
 
-impl From<BrowserArg> for corsair_core::Browser {
-    fn from(b: BrowserArg) -> Self {
-        match b {
-            BrowserArg::Chromium => corsair_core::Browser::Chromium,
-            BrowserArg::Firefox => corsair_core::Browser::Firefox,
-            BrowserArg::Safari => corsair_core::Browser::Safari,
+impl BrowserArg {
+    /// The engines this choice stands for.
+    pub fn engines(self) -> Vec<corsair_core::Browser> {
+        use corsair_core::Browser;
+        match self {
+            BrowserArg::Chromium => vec![Browser::Chromium],
+            BrowserArg::Firefox => vec![Browser::Firefox],
+            BrowserArg::Safari => vec![Browser::Safari],
+            BrowserArg::All => Browser::ALL.to_vec(),
         }
     }
 }
@@ -248,7 +254,8 @@ pub struct CheckArgs {
     /// Content-Type is given).
     #[arg(long, short = 'd')]
     pub data: Option<String>,
-    /// The browser whose rules and messages to apply.
+    /// The browser whose rules and messages to apply; `all` checks with each engine in turn
+    /// and reports one verdict per engine.
     #[arg(long, value_enum, default_value = "chromium")]
     pub browser: BrowserArg,
     /// What makes the request: fetch or XHR, or an element (font, image, script, module,

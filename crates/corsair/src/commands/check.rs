@@ -119,7 +119,18 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-    let checked = runtime.block_on(evaluate(args))?;
+    let engines = args.browser.engines();
+    if engines.len() > 1 {
+        if args.preflight_only {
+            return Err("--browser all compares whole exchanges; a preflight alone decides nothing: drop --preflight-only, or pick one browser".into());
+        }
+        let mut checked = Vec::new();
+        for b in engines {
+            checked.push(runtime.block_on(evaluate(args, b))?);
+        }
+        return Ok(all_engines(args, imported, &checked));
+    }
+    let checked = runtime.block_on(evaluate(args, engines[0]))?;
     let report = checked.report(args, imported);
     match args.format {
         Format::Json => println!(
@@ -140,12 +151,13 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
 
 /// The same check as `corsair check --format json`, for the ui's API.
 pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
-    Ok(evaluate(args).await?.report(args, None).json())
+    let browser = args.browser.engines()[0];
+    Ok(evaluate(args, browser).await?.report(args, None).json())
 }
 
-/// Runs the check: the request spec, the outcome and the warnings about the input.
-async fn evaluate(args: &CheckArgs) -> Result<Evaluated, String> {
-    let browser: Browser = args.browser.into();
+/// Runs the check with `browser`'s rules: the request spec, the outcome and the warnings about
+/// the input.
+async fn evaluate(args: &CheckArgs, browser: Browser) -> Result<Evaluated, String> {
     let (headers, resolve) = super::connection_options(&args.headers, &args.resolve, args.timeout)?;
     let spec = RequestSpec {
         url: args.url.clone().ok_or("no URL to check")?,
@@ -208,6 +220,190 @@ async fn evaluate(args: &CheckArgs) -> Result<Evaluated, String> {
         others,
         next,
     })
+}
+
+/// Where an engine's check ended: nothing was sent (Local Network Access), or the number of the
+/// exchange that failed; `None` when it passed.
+fn failed_at(o: &Outcome) -> Option<usize> {
+    if o.allowed {
+        None
+    } else if o.lna_blocked().is_some() {
+        Some(0)
+    } else {
+        Some(o.exchanges.len())
+    }
+}
+
+/// Where an engine failed, in words.
+fn failure_place(o: &Outcome) -> String {
+    if o.lna_blocked().is_some() {
+        return "before sending anything (Local Network Access)".into();
+    }
+    match o.exchanges.last() {
+        Some(e) => {
+            let what = match e.request.kind {
+                ExchangeKind::Preflight => "the preflight",
+                ExchangeKind::Actual => "the response",
+            };
+            format!(
+                "{what} to {} {} (exchange {})",
+                e.request.method,
+                e.request.url,
+                o.exchanges.len()
+            )
+        }
+        None => "before sending anything".into(),
+    }
+}
+
+/// The short verdict of one engine.
+fn verdict_word(o: &Outcome) -> &'static str {
+    if o.allowed {
+        if o.request.mode == Mode::NoCors && o.request.cross_origin {
+            "LOADED (no-cors)"
+        } else {
+            "ALLOWED"
+        }
+    } else if o.lna_blocked().is_some() {
+        "BLOCKED by Local Network Access"
+    } else if o.net_error.is_some() {
+        "UNREACHABLE"
+    } else {
+        "BLOCKED"
+    }
+}
+
+/// `--browser all`: one verdict per engine, which fails first, each console, and the fixes.
+fn all_engines(args: &CheckArgs, imported: Option<&Import>, checked: &[Evaluated]) -> u8 {
+    let outcomes: Vec<&Outcome> = checked.iter().map(|c| &c.outcome).collect();
+    let first = outcomes.iter().filter_map(|o| failed_at(o)).min();
+    let fails_first: Vec<Browser> = outcomes
+        .iter()
+        .filter(|o| first.is_some() && failed_at(o) == first)
+        .map(|o| o.browser)
+        .collect();
+    let kind = |o: &Outcome| o.failure.as_ref().map(|f| f.kind);
+    let agree = outcomes
+        .iter()
+        .all(|o| o.allowed == outcomes[0].allowed && kind(o) == kind(outcomes[0]));
+    match args.format {
+        Format::Json => {
+            let verdicts: Vec<Value> = outcomes
+                .iter()
+                .map(|o| {
+                    json!({
+                        "browser": o.browser,
+                        "allowed": o.allowed,
+                        "preflight": o.preflight,
+                        "kind": match o.lna_blocked() {
+                            Some(b) => Some(lna_kind(b)),
+                            None => o.failure.as_ref().map(|f| f.kind.id()),
+                        },
+                        "failed_at_exchange": failed_at(o),
+                        "console": o.console(),
+                        "cause": o.cause(),
+                    })
+                })
+                .collect();
+            let reports: serde_json::Map<String, Value> = checked
+                .iter()
+                .map(|c| {
+                    (
+                        c.outcome.browser.name().to_string(),
+                        c.report(args, imported).json(),
+                    )
+                })
+                .collect();
+            let doc = json!({
+                "browser": "all",
+                "allowed": outcomes.iter().all(|o| o.allowed),
+                "agree": agree,
+                "fails_first": fails_first,
+                "verdicts": verdicts,
+                "reports": reports,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
+        }
+        Format::Text => {
+            let r = &outcomes[0].request;
+            println!("{HEAD}corsair check{HEAD:#} {DIM}(every engine: chromium, firefox, safari; each sent its own requests){DIM:#}");
+            println!("  page origin   {}", r.origin);
+            println!(
+                "  request       {} {}  {DIM}({}, credentials {}){DIM:#}\n",
+                r.method,
+                r.url,
+                api_words(r.api),
+                if r.credentials {
+                    "included"
+                } else {
+                    "not included"
+                }
+            );
+            for o in &outcomes {
+                let style = if o.allowed { GOOD } else { BAD };
+                let place = if o.allowed {
+                    String::new()
+                } else {
+                    format!(" at {}", failure_place(o))
+                };
+                let preflight = if o.preflight { ", preflighted" } else { "" };
+                println!(
+                    "  {:<9} {style}{}{style:#}{place}{DIM}{preflight}{DIM:#}",
+                    o.browser.name(),
+                    verdict_word(o)
+                );
+            }
+            if !fails_first.is_empty() {
+                // Engines that fail at the same point are named together.
+                let mut places: Vec<(String, Vec<&str>)> = Vec::new();
+                for o in outcomes.iter().filter(|o| fails_first.contains(&o.browser)) {
+                    let place = failure_place(o);
+                    match places.iter_mut().find(|(p, _)| *p == place) {
+                        Some((_, names)) => names.push(o.browser.name()),
+                        None => places.push((place, vec![o.browser.name()])),
+                    }
+                }
+                let said: Vec<String> = places
+                    .iter()
+                    .map(|(place, names)| format!("{}, at {place}", names.join(", ")))
+                    .collect();
+                println!("\n{HEAD}Fails first{HEAD:#}: {}", said.join("; "));
+            }
+            if !agree {
+                println!("  {WARN}The engines disagree{WARN:#}: a fix must satisfy each of them; see each one's cause below.");
+            }
+            let mut fixes_shown = Vec::new();
+            for c in checked {
+                let o = &c.outcome;
+                if o.allowed {
+                    continue;
+                }
+                if let Some(text) = o.console() {
+                    println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
+                    for line in text.lines() {
+                        println!("  {BAD}{line}{BAD:#}");
+                    }
+                }
+                if let Some(cause) = o.cause() {
+                    println!("  {DIM}cause:{DIM:#} {cause}");
+                }
+                // One fix per distinct failure: engines that fail alike share it.
+                if let Some(f) = &o.failure {
+                    if !fixes_shown.contains(&(f.kind, f.stage)) {
+                        fixes_shown.push((f.kind, f.stage));
+                        super::print_fix(&fix::fix(f, &o.request), args.stack);
+                    }
+                }
+            }
+        }
+    }
+    if outcomes.iter().all(|o| o.allowed) {
+        EXIT_OK
+    } else if outcomes.iter().any(|o| !o.allowed && o.net_error.is_none()) {
+        EXIT_BLOCKED
+    } else {
+        EXIT_ERROR
+    }
 }
 
 /// The Local Network Access settings from the flags; later --lna-permission flags win.

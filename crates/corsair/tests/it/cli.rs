@@ -720,3 +720,134 @@ fn preflight_only_sends_no_request_that_changes_data() {
         "the note comes before the trace: {t}"
     );
 }
+
+/// `--browser all`: each engine sends its own requests and gets its own verdict; the report says
+/// which fails first, and the exit code is the worst.
+#[test]
+fn browser_all_gives_one_verdict_per_engine_and_which_fails_first() {
+    let api = Server::start(1);
+    let port = api.ports[0];
+    let page = "https://app.example.com";
+    // A PUT whose 303 leads to a GET: WebKit and Firefox preflight the GET, whose preflight
+    // fails; Chromium sends it as it is, and it passes.
+    api.route(
+        port,
+        "/start",
+        Route {
+            preflight: Resp::new(204)
+                .h("Access-Control-Allow-Origin", page)
+                .h("Access-Control-Allow-Methods", "PUT"),
+            actual: Resp::new(303)
+                .h("Access-Control-Allow-Origin", page)
+                .h("Location", "/final"),
+        },
+    );
+    api.route(
+        port,
+        "/final",
+        Route {
+            preflight: Resp::new(404),
+            actual: Resp::new(200).h("Access-Control-Allow-Origin", page),
+        },
+    );
+    // A font without CORS headers: WebKit loads it, the others refuse it.
+    api.route(
+        port,
+        "/font",
+        Route {
+            preflight: Resp::new(404),
+            actual: Resp::new(200).body("font"),
+        },
+    );
+    let url = |p: &str| format!("{}{p}", api.origin(0));
+    let out = check_public(&[
+        &url("/start"),
+        "-X",
+        "PUT",
+        "--origin",
+        page,
+        "--browser",
+        "all",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let v = json(&out);
+    assert_eq!(v["browser"], "all");
+    let verdict = |b: &str| {
+        v["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["browser"] == b)
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(verdict("chromium")["allowed"], true);
+    // Firefox looks for the origin before the status, WebKit the other way round.
+    for (b, kind) in [
+        ("firefox", "missing-allow-origin-header"),
+        ("safari", "preflight-invalid-status"),
+    ] {
+        assert_eq!(verdict(b)["allowed"], false, "{b}");
+        assert_eq!(verdict(b)["kind"], kind, "{b}");
+        assert_eq!(verdict(b)["failed_at_exchange"], 3, "{b}");
+    }
+    assert_eq!(v["fails_first"], serde_json::json!(["firefox", "safari"]));
+    assert_eq!(v["agree"], false);
+    assert!(v["reports"]["safari"]["console"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!(
+            "Fetch API cannot load http://127.0.0.1:{port}/final due to access control checks."
+        )));
+    // Each engine sent its own requests: Chromium one preflight, Firefox and WebKit two each.
+    let methods: Vec<String> = api.take_log().into_iter().map(|s| s.method).collect();
+    assert_eq!(methods.iter().filter(|m| *m == "OPTIONS").count(), 5);
+
+    let out = check_public(&[
+        &url("/font"),
+        "--api",
+        "font",
+        "--origin",
+        page,
+        "--browser",
+        "all",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let t = text(&out);
+    assert!(t.contains("safari    LOADED (no-cors)"), "{t}");
+    assert!(
+        t.contains("Fails first: chromium, firefox, at the response to GET"),
+        "{t}"
+    );
+    assert!(
+        t.contains("Console (firefox)") && !t.contains("Console (safari)"),
+        "{t}"
+    );
+
+    // Every engine allows: exit 0, nobody fails first.
+    let out = check_public(&[
+        &url("/final"),
+        "--origin",
+        page,
+        "--browser",
+        "all",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(json(&out)["fails_first"], serde_json::json!([]));
+    // A preflight alone decides nothing for a comparison.
+    let out = check_public(&[
+        &url("/start"),
+        "-X",
+        "PUT",
+        "--origin",
+        page,
+        "--browser",
+        "all",
+        "--preflight-only",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}
