@@ -28,6 +28,10 @@ pub struct Explained {
     pub url: Option<String>,
     /// The URL first requested, when a redirect is mentioned.
     pub initial_url: Option<String>,
+    /// Where a refused redirect led, when the message says (WebKit's "Cross-origin redirection
+    /// to URL denied").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redirect_to: Option<String>,
     /// The page's origin, when the message names it.
     pub origin: Option<String>,
     /// The offending value (origin, method, header, status), when the message names it.
@@ -47,7 +51,7 @@ impl Explained {
             allow_origin_lines: 1,
             url: self.url.clone().unwrap_or_else(|| "(the URL)".into()),
             initial_url: self.initial_url.clone(),
-            redirect_to: None,
+            redirect_to: self.redirect_to.clone(),
             page_origin: self
                 .origin
                 .clone()
@@ -65,6 +69,14 @@ impl Explained {
 pub fn is_network_failure(text: &str) -> bool {
     text.contains("CORS request did not succeed")
         || (text.contains("net::ERR_") && !text.contains("blocked by CORS policy"))
+        || is_redirect_loop(text)
+}
+
+/// Whether the text reports more than 20 redirects (Chromium's `net::ERR_TOO_MANY_REDIRECTS`,
+/// WebKit's "Load cannot follow more than 20 redirections"): a redirect loop, not a header.
+pub fn is_redirect_loop(text: &str) -> bool {
+    text.contains("ERR_TOO_MANY_REDIRECTS")
+        || text.contains("Load cannot follow more than 20 redirections")
 }
 
 /// The JavaScript error a page sees for every CORS failure and every network failure alike: the
@@ -220,11 +232,24 @@ fn status_code() -> &'static Regex {
     R.get_or_init(|| Regex::new(r"Status code: (\d{3})").expect("valid"))
 }
 
+/// WebKit's second line: the loader's own, after the reason (fetch, XHR, an image, a classic
+/// script).
 fn safari_url() -> &'static Regex {
     static R: OnceLock<Regex> = OnceLock::new();
     R.get_or_init(|| {
-        Regex::new(r"(Fetch API|XMLHttpRequest) cannot load (\S+) due to access control checks")
+        Regex::new(r"(?:(Fetch API|XMLHttpRequest) cannot load (\S+) due to access control checks|Cannot load (image) (\S+) due to access control checks|Cross-origin (script) load denied by Cross-Origin Resource Sharing policy)")
             .expect("valid")
+    })
+}
+
+/// WebKit's words before the reason when it refuses to follow a redirect.
+fn safari_redirect() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(
+            r"Cross-origin redirection to (\S+) denied by Cross-Origin Resource Sharing policy: ",
+        )
+        .expect("valid")
     })
 }
 
@@ -241,14 +266,22 @@ pub fn explain(text: &str) -> Vec<Explained> {
             // Safari's second line: it completes the error before it.
             if let Some(last) = out
                 .last_mut()
-                .filter(|e| e.browser == Browser::Safari && e.url.is_none())
+                .filter(|e| e.browser == Browser::Safari && e.url.is_none() && e.api.is_none())
             {
-                last.url = Some(caps[2].to_string());
-                last.api = Some(if &caps[1] == "XMLHttpRequest" {
-                    Api::Xhr
-                } else {
-                    Api::Fetch
-                });
+                last.url = caps.get(2).or(caps.get(4)).map(|m| m.as_str().to_string());
+                last.api = Some(
+                    match caps
+                        .get(1)
+                        .or(caps.get(3))
+                        .or(caps.get(5))
+                        .map(|m| m.as_str())
+                    {
+                        Some("XMLHttpRequest") => Api::Xhr,
+                        Some("image") => Api::Image,
+                        Some("script") => Api::Script,
+                        _ => Api::Fetch,
+                    },
+                );
             }
             continue;
         }
@@ -264,6 +297,7 @@ pub fn explain(text: &str) -> Vec<Explained> {
             api: None,
             url: None,
             initial_url: None,
+            redirect_to: None,
             origin: None,
             hint: p
                 .hint
@@ -323,6 +357,10 @@ pub fn explain(text: &str) -> Vec<Explained> {
                 }
             }
             Browser::Safari => {
+                if let Some(c) = safari_redirect().captures(line) {
+                    e.redirect_to = Some(c[1].to_string());
+                    e.stage = Some(Stage::Actual);
+                }
                 if e.kind == FailureKind::AllowOriginMismatch {
                     e.origin = caps.get(1).map(|m| m.as_str().to_string());
                 }
@@ -482,5 +520,53 @@ mod tests {
         let e = &explain(cases[5].0)[0];
         assert_eq!(e.url.as_deref(), Some("https://api.x.io/v1"));
         assert!(explain("TypeError: Failed to fetch").is_empty());
+    }
+
+    /// WebKit's whole output, as the WebKit differentials saw it: each reason line with the
+    /// loader's line after it is one error, with its API and URL.
+    #[test]
+    fn webkit_multi_line_output_is_one_error_per_request() {
+        let text = "Cross-origin redirection to http://api.test/final denied by Cross-Origin Resource Sharing policy: Origin http://app.test is not allowed by Access-Control-Allow-Origin. Status code: 302
+Fetch API cannot load http://api.test/start due to access control checks.
+Origin http://app.test is not allowed by Access-Control-Allow-Origin. Status code: 200
+Cannot load image http://api.test/i due to access control checks.
+Cannot use wildcard in Access-Control-Allow-Origin when credentials flag is true.
+Cross-origin script load denied by Cross-Origin Resource Sharing policy.
+Request header field X-Zeta is not allowed by Access-Control-Allow-Headers.
+XMLHttpRequest cannot load http://api.test/x due to access control checks.
+Access-Control-Allow-Origin cannot contain more than one origin.";
+        let found = explain(text);
+        let got: Vec<(FailureKind, Option<Api>, Option<&str>)> = found
+            .iter()
+            .map(|e| (e.kind, e.api, e.url.as_deref()))
+            .collect();
+        use FailureKind::*;
+        assert_eq!(
+            got,
+            [
+                (
+                    AllowOriginMismatch,
+                    Some(Api::Fetch),
+                    Some("http://api.test/start")
+                ),
+                (
+                    AllowOriginMismatch,
+                    Some(Api::Image),
+                    Some("http://api.test/i")
+                ),
+                (WildcardOriginNotAllowed, Some(Api::Script), None),
+                (HeaderNotAllowed, Some(Api::Xhr), Some("http://api.test/x")),
+                (MultipleAllowOriginValues, None, None),
+            ]
+        );
+        assert_eq!(
+            found[0].redirect_to.as_deref(),
+            Some("http://api.test/final")
+        );
+        assert_eq!(found[0].stage, Some(Stage::Actual));
+        assert_eq!(found[3].hint.as_deref(), Some("X-Zeta"));
+        let looped = "Load cannot follow more than 20 redirections\nFetch API cannot load http://api.test/hop20 due to access control checks.";
+        assert!(explain(looped).is_empty());
+        assert!(is_network_failure(looped) && is_redirect_loop(looped));
     }
 }

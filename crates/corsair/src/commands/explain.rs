@@ -43,9 +43,19 @@ pub fn run(args: ExplainArgs) -> u8 {
                 "{}",
                 serde_json::to_string_pretty(&explain_json(&text, &known)).expect("JSON")
             ),
+            (Format::Text, _, _) if corsair_core::explain::is_redirect_loop(&text) => {
+                println!("{HEAD}Not a CORS header problem{HEAD:#}: the request was redirected more than 20 times (a redirect loop).");
+                println!("  Follow the chain with: curl -sIL --max-redirs 25 URL, and fix the rule that sends the request back (http/https or trailing-slash redirects that undo each other are the usual ones).");
+                println!(
+                    "  Reproduce it with: corsair check URL --origin ORIGIN (it shows every hop)."
+                );
+            }
             (Format::Text, _, _) if network => {
                 println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
                 println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
+                if text.contains("CORS request did not succeed") {
+                    println!("  Firefox also words a redirect to a URL with a user name or password this way (Location: https://user:pass@...): take the credentials out of the Location.");
+                }
                 println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
             }
             (Format::Text, Some(r), _) => {

@@ -528,6 +528,7 @@ fn chromium_and_corsair_check_agree() {
     let verdicts = corsair_pass(&page, &scenarios, "chromium");
 
     let mut disagreements = Vec::new();
+    let mut why_explain = Vec::new();
     // CORSAIR_DIFF_DUMP=FILE writes what both sides sent for every scenario, for debugging.
     let dump_path = std::env::var_os("CORSAIR_DIFF_DUMP");
     let mut dump = dump_path.as_ref().map(|_| Vec::new());
@@ -566,6 +567,11 @@ fn chromium_and_corsair_check_agree() {
             why.push(format!(
                 "preflight: chromium {b_preflight}, corsair {c_preflight}"
             ));
+        }
+        if let Some(line) = &b_console {
+            if let Some(why) = explain_disagrees(line, v) {
+                why_explain.push(format!("{}: explain on chromium's line: {why}", s.label));
+            }
         }
         if b_console != c_console {
             why.push(format!(
@@ -712,6 +718,7 @@ fn chromium_and_corsair_check_agree() {
             disagreements.push(format!("{}\n    {}", s.label, why.join("\n    ")));
         }
     }
+    disagreements.extend(why_explain);
     if let (Some(p), Some(d)) = (&dump_path, &dump) {
         std::fs::write(p, d.join("\n")).unwrap();
     }
@@ -738,6 +745,30 @@ fn chromium_and_corsair_check_agree() {
         scenarios.len(),
         disagreements.join("\n")
     );
+}
+
+/// Whether `corsair explain` misreads an engine's real console output for one request: it must
+/// find exactly one error, of the kind `corsair check` found (or one its words can also mean),
+/// or a network failure when check found one.
+pub(super) fn explain_disagrees(output: &str, verdict: &Value) -> Option<String> {
+    use corsair_core::explain::{explain, is_network_failure};
+    let found = explain(output);
+    let kind = verdict["kind"].as_str();
+    match (kind, found.as_slice()) {
+        (None, []) if is_network_failure(output) || verdict["net_error"].is_object() => None,
+        // Firefox words a redirect to a URL with user:password like a network failure; explain
+        // names both.
+        (Some("redirect-contains-credentials"), [])
+            if output.contains("CORS request did not succeed") =>
+        {
+            None
+        }
+        (Some(k), [e]) if e.kind.id() == k || e.or_kinds.iter().any(|o| o.id() == k) => None,
+        _ => Some(format!(
+            "found {:?} where check says {kind:?} in {output:?}",
+            found.iter().map(|e| e.kind.id()).collect::<Vec<_>>()
+        )),
+    }
 }
 
 /// What the server saw of one scenario: method, port, path and the CORS request headers.
@@ -820,6 +851,9 @@ fn assert_engine_agrees(
         blocked += 1;
         let lines = run.console.get(&s.id).cloned().unwrap_or_default();
         let mine = v["console"].as_str().unwrap_or_default();
+        if let Some(why) = explain_disagrees(&lines.join("\n"), v) {
+            disagreements.push(format!("{}: explain on {browser}'s output: {why}", s.label));
+        }
         if lines.first().map(String::as_str) == mine.lines().next() {
             first_ok += 1;
         }

@@ -512,6 +512,11 @@ fn destinations_agree_with(browser: &str) {
             mine["console"].as_str().unwrap_or_default().to_string()
         };
         blocked += usize::from(!theirs_ok);
+        if !theirs.is_empty() {
+            if let Some(why) = super::differential::explain_disagrees(&theirs, &mine) {
+                bad.push(format!("{}: explain on {browser}'s output: {why}", c.label));
+            }
+        }
         if theirs_ok != mine_ok || theirs != mine_line {
             bad.push(format!(
                 "{}\n    {browser}: ok={theirs_ok} {theirs:?}\n    corsair:  ok={mine_ok} {mine_line:?}",
