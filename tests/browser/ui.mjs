@@ -154,7 +154,19 @@ try {
   await page.selectOption('#c-api', 'font');
   await page.click('#check-form button[type=submit]');
   await page.waitForFunction(() => /font/.test((document.querySelector('#console') || {}).textContent || ''));
-  report.font = { verdict: await text(page, '#verdict'), console: await text(page, '#console') };
+  report.font = { verdict: await text(page, '#verdict'), console: await text(page, '#console'), others: await text(page, '#other-browsers') };
+  // Every engine: one row each, and which fails first.
+  await page.selectOption('#c-browser', 'all');
+  await page.click('#check-form button[type=submit]');
+  await page.waitForSelector('#engines');
+  report.engines = {
+    verdict: await text(page, '#verdict'),
+    summary: await text(page, '#engines-summary'),
+    rows: await page.$$eval('#engines tbody tr', (rows) => rows.map((r) => ({ browser: r.dataset.browser, cells: [...r.cells].map((c) => c.innerText) }))),
+    console: await text(page, '#console'),
+  };
+  await page.screenshot({ path: join(input.screenshots, 'check-every-engine.png'), fullPage: true });
+  await page.selectOption('#c-browser', 'chromium');
   await page.selectOption('#c-api', 'fetch');
 
   // A shared link fills the form (and sends nothing by itself).

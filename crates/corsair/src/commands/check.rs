@@ -122,7 +122,7 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
     let engines = args.browser.engines();
     if engines.len() > 1 {
         if args.preflight_only {
-            return Err("--browser all compares whole exchanges; a preflight alone decides nothing: drop --preflight-only, or pick one browser".into());
+            return Err(ALL_PREFLIGHT_ONLY.into());
         }
         let mut checked = Vec::new();
         for b in engines {
@@ -151,9 +151,21 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
 
 /// The same check as `corsair check --format json`, for the ui's API.
 pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
-    let browser = args.browser.engines()[0];
-    Ok(evaluate(args, browser).await?.report(args, None).json())
+    let engines = args.browser.engines();
+    if engines.len() > 1 {
+        if args.preflight_only {
+            return Err(ALL_PREFLIGHT_ONLY.into());
+        }
+        let mut checked = Vec::new();
+        for b in engines {
+            checked.push(evaluate(args, b).await?);
+        }
+        return Ok(all_json(args, None, &checked));
+    }
+    Ok(evaluate(args, engines[0]).await?.report(args, None).json())
 }
+
+const ALL_PREFLIGHT_ONLY: &str = "--browser all compares whole exchanges; a preflight alone decides nothing: drop --preflight-only, or pick one browser";
 
 /// Runs the check with `browser`'s rules: the request spec, the outcome and the warnings about
 /// the input.
@@ -273,11 +285,54 @@ fn verdict_word(o: &Outcome) -> &'static str {
     }
 }
 
-/// `--browser all`: one verdict per engine, which fails first, each console, and the fixes.
-fn all_engines(args: &CheckArgs, imported: Option<&Import>, checked: &[Evaluated]) -> u8 {
+/// The `--browser all` report as JSON: each engine's verdict, which fail first, whether they
+/// agree, and each engine's full report.
+fn all_json(args: &CheckArgs, imported: Option<&Import>, checked: &[Evaluated]) -> Value {
     let outcomes: Vec<&Outcome> = checked.iter().map(|c| &c.outcome).collect();
+    let (fails_first, agree) = compare_engines(&outcomes);
+    let verdicts: Vec<Value> = outcomes
+        .iter()
+        .map(|o| {
+            json!({
+                "browser": o.browser,
+                "allowed": o.allowed,
+                "verdict": verdict_word(o),
+                "preflight": o.preflight,
+                "kind": match o.lna_blocked() {
+                    Some(b) => Some(lna_kind(b)),
+                    None => o.failure.as_ref().map(|f| f.kind.id()),
+                },
+                "failed_at_exchange": failed_at(o),
+                "failed_at": (!o.allowed).then(|| failure_place(o)),
+                "console": o.console(),
+                "cause": o.cause(),
+            })
+        })
+        .collect();
+    let reports: serde_json::Map<String, Value> = checked
+        .iter()
+        .map(|c| {
+            (
+                c.outcome.browser.name().to_string(),
+                c.report(args, imported).json(),
+            )
+        })
+        .collect();
+    json!({
+        "browser": "all",
+        "allowed": outcomes.iter().all(|o| o.allowed),
+        "agree": agree,
+        "fails_first": fails_first,
+        "verdicts": verdicts,
+        "reports": reports,
+    })
+}
+
+/// Which engines fail first (at the earliest exchange; none when all pass), and whether all
+/// engines reach the same verdict for the same reason.
+fn compare_engines(outcomes: &[&Outcome]) -> (Vec<Browser>, bool) {
     let first = outcomes.iter().filter_map(|o| failed_at(o)).min();
-    let fails_first: Vec<Browser> = outcomes
+    let fails_first = outcomes
         .iter()
         .filter(|o| first.is_some() && failed_at(o) == first)
         .map(|o| o.browser)
@@ -286,42 +341,16 @@ fn all_engines(args: &CheckArgs, imported: Option<&Import>, checked: &[Evaluated
     let agree = outcomes
         .iter()
         .all(|o| o.allowed == outcomes[0].allowed && kind(o) == kind(outcomes[0]));
+    (fails_first, agree)
+}
+
+/// `--browser all`: one verdict per engine, which fails first, each console, and the fixes.
+fn all_engines(args: &CheckArgs, imported: Option<&Import>, checked: &[Evaluated]) -> u8 {
+    let outcomes: Vec<&Outcome> = checked.iter().map(|c| &c.outcome).collect();
+    let (fails_first, agree) = compare_engines(&outcomes);
     match args.format {
         Format::Json => {
-            let verdicts: Vec<Value> = outcomes
-                .iter()
-                .map(|o| {
-                    json!({
-                        "browser": o.browser,
-                        "allowed": o.allowed,
-                        "preflight": o.preflight,
-                        "kind": match o.lna_blocked() {
-                            Some(b) => Some(lna_kind(b)),
-                            None => o.failure.as_ref().map(|f| f.kind.id()),
-                        },
-                        "failed_at_exchange": failed_at(o),
-                        "console": o.console(),
-                        "cause": o.cause(),
-                    })
-                })
-                .collect();
-            let reports: serde_json::Map<String, Value> = checked
-                .iter()
-                .map(|c| {
-                    (
-                        c.outcome.browser.name().to_string(),
-                        c.report(args, imported).json(),
-                    )
-                })
-                .collect();
-            let doc = json!({
-                "browser": "all",
-                "allowed": outcomes.iter().all(|o| o.allowed),
-                "agree": agree,
-                "fails_first": fails_first,
-                "verdicts": verdicts,
-                "reports": reports,
-            });
+            let doc = all_json(args, imported, checked);
             println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
         }
         Format::Text => {

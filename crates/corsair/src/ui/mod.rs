@@ -495,6 +495,7 @@ async fn check(body: &[u8]) -> Result<Value, String> {
         browser: match c.browser.as_deref() {
             Some("firefox") => BrowserArg::Firefox,
             Some("safari") => BrowserArg::Safari,
+            Some("all") => BrowserArg::All,
             _ => BrowserArg::Chromium,
         },
         api: flag("api", c.api)?.unwrap_or(ApiArg::Fetch),

@@ -169,7 +169,32 @@ function renderLna(l) {
     l.fixes ? el("ul", { id: "lna-fixes" }, l.fixes.map((f) => el("li", {}, md(f)))) : null);
 }
 
+// Browser "every engine": one row per engine (its verdict, where it failed, its console), then
+// the report of the engine that fails first (or the first one when all pass).
+function renderAll(v, stack) {
+  const rows = v.verdicts.map((x) => el("tr", { class: x.allowed ? "allowed" : "blocked", "data-browser": x.browser },
+    el("th", { scope: "row" }, x.browser),
+    el("td", {}, x.kind ? `${x.verdict.toLowerCase()} (${x.kind})` : x.verdict.toLowerCase()),
+    el("td", {}, x.failed_at || ""),
+    el("td", {}, x.console ? el("div", { class: "console" }, x.console) : "")));
+  const lead = (v.fails_first && v.fails_first[0]) || v.verdicts[0].browser;
+  const summary = v.fails_first.length
+    ? `Fails first: ${v.fails_first.join(", ")}.${v.agree ? " Every engine reaches the same verdict." : " The engines disagree: a fix must satisfy each."}`
+    : "Every engine allows it.";
+  return [
+    el("div", { class: `verdict ${v.allowed ? "allowed" : "blocked"}`, id: "verdict", role: "status" },
+      v.allowed ? "Allowed in every engine" : `Blocked in ${v.verdicts.filter((x) => !x.allowed).map((x) => x.browser).join(", ")}`),
+    el("p", { id: "engines-summary" }, summary),
+    el("table", { class: "engines", id: "engines" },
+      el("thead", {}, el("tr", {}, ["Engine", "Verdict", "Where", "Console"].map((h) => el("th", { scope: "col" }, h)))),
+      el("tbody", {}, rows)),
+    el("h3", {}, `The ${lead} report`),
+    ...renderCheck(v.reports[lead], stack),
+  ];
+}
+
 function renderCheck(v, stack) {
+  if (v.browser === "all") return renderAll(v, stack);
   let verdict, cls;
   if (v.net_error) {
     const code = v.net_error.code.startsWith("net::") ? v.net_error.code : `net::${v.net_error.code}`;
@@ -211,10 +236,14 @@ function renderCheck(v, stack) {
       ex.response ? el("div", {}, el("p", {}, `→ ${ex.response.status}`), headerList(ex.response.headers)) : el("p", {}, "→ no response"),
       el("pre", { class: "curl" }, ex.curl), copyButton(ex.curl, "Copy curl")));
   }
-  const others = Object.entries(v.other_browsers || {}).filter(([, o]) => o);
-  if (others.length) {
-    out.push(el("div", { class: "box" }, el("h3", {}, "Other browsers"),
-      el("ul", {}, others.map(([b, o]) => el("li", {}, `${b}: ${o.allowed ? "allowed" : "blocked"}${o.console ? ` — ${o.console}` : ""}`)))));
+  // The other engines, replayed on the same responses, where they differ from this one; an
+  // engine that would send other requests needs its own run (Browser: every engine).
+  const others = Object.entries(v.other_browsers || {}).filter(([, o]) => !o || o.allowed !== v.allowed);
+  if (others.length && v.allowed !== null) {
+    out.push(el("div", { class: "box", id: "other-browsers" }, el("h3", {}, "Other browsers differ"),
+      el("ul", {}, others.map(([b, o]) => el("li", {}, o
+        ? `${b} would ${o.allowed ? "allow it" : "block it"}${o.console ? `: ${o.console.split("\n")[0]}` : ""}`
+        : `${b} would send different requests: choose Browser "every engine" to run it`)))));
   }
   for (const w of v.warnings || []) out.push(el("p", { class: "hint" }, "Note: ", md(w)));
   // replaceChildren(null) would print "null": what is absent is left out.

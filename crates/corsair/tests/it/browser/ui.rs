@@ -533,6 +533,31 @@ fn the_page_in_chromium() {
         "{}",
         r["font"]
     );
+    // Where the engines differ, the report says so: WebKit loads a font without CORS.
+    assert_eq!(
+        r["font"]["others"], "Other browsers differ\nsafari would allow it",
+        "{}",
+        r["font"]
+    );
+    // Every engine: a row each, with its own console, and which fails first.
+    let e = &r["engines"];
+    assert_eq!(e["verdict"], "Blocked in chromium, firefox", "{e}");
+    assert!(
+        e["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Fails first: chromium, firefox. The engines disagree"),
+        "{e}"
+    );
+    let rows = e["rows"].as_array().unwrap();
+    let row = |b: &str| rows.iter().find(|x| x["browser"] == b).unwrap()["cells"].clone();
+    assert_eq!(row("safari")[1], "loaded (no-cors)", "{e}");
+    assert_eq!(row("chromium")[1], "blocked (missing-allow-origin-header)", "{e}");
+    assert!(row("firefox")[3]
+        .as_str()
+        .unwrap()
+        .starts_with("Cross-Origin Request Blocked"));
+    assert!(e["console"].as_str().unwrap().starts_with("Access to font at"), "{e}");
     assert!(r["dialogs"][0].as_str().unwrap().contains("a real PUT"));
     assert_eq!(r["favicon"], 200);
     assert_eq!(
