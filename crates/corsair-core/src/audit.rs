@@ -8,7 +8,9 @@
 //! reflects any origin also accepts the prefix and suffix tricks, so those are listed as
 //! evidence of `reflect-origin` rather than as separate findings.
 
+use crate::browser::Browser;
 use crate::fetch::{ExchangeKind, Outgoing};
+use crate::lna::{self, AddressSpace};
 use crate::ResponseHead;
 use serde::Serialize;
 use url::Url;
@@ -147,6 +149,18 @@ impl Class {
         }
     }
 
+    /// Whether the class is used by an attacker's page sending an origin the server allows (so
+    /// each engine's own rules on reaching the target apply).
+    fn attacker_sends_origin(self) -> bool {
+        !matches!(
+            self,
+            Class::PreflightAuth
+                | Class::PreflightReflect
+                | Class::MissingVary
+                | Class::PrivateNetworkHeader
+        )
+    }
+
     /// Whether an attacker needs something to use the class, and what.
     fn attacker(self) -> Attacker {
         match self {
@@ -229,6 +243,10 @@ pub struct Subject {
     port: Option<u16>,
     /// The registrable domain of the trusted host, when it has one (not for IP addresses).
     site: Option<String>,
+    /// The address space of the address the target was reached at, when known: an attacker's
+    /// page on the internet reaches a local or loopback target in Chromium only with the
+    /// user's permission (Local Network Access), in Firefox and Safari directly.
+    pub target_space: Option<AddressSpace>,
 }
 
 impl Subject {
@@ -271,6 +289,7 @@ impl Subject {
             url,
             trusted,
             headers,
+            target_space: None,
         })
     }
 
@@ -515,6 +534,59 @@ pub struct Finding {
     pub fix: String,
     /// CWE number.
     pub cwe: Option<u32>,
+    /// Whether an attacker's page can use the finding in each engine, for the classes where
+    /// that is a question (an origin the attacker's page sends); empty otherwise.
+    pub engines: Vec<EngineReach>,
+}
+
+/// Whether an attacker's page reads what a finding exposes, in one engine.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EngineReach {
+    /// The engine.
+    pub browser: Browser,
+    /// Whether the page reads the answer without anyone's say.
+    pub direct: bool,
+    /// How, in words.
+    pub how: String,
+}
+
+impl Finding {
+    /// Whether the engines differ on this finding.
+    pub fn engines_differ(&self) -> bool {
+        self.engines.windows(2).any(|w| w[0].direct != w[1].direct)
+    }
+}
+
+/// How an attacker's page on the internet (a secure context) fares against a target in
+/// `target` space, in each engine: Chromium applies Local Network Access (a public page needs
+/// the user's permission for a local or loopback target); Firefox and Safari have no such rule.
+/// An attacker on another port of the same host (`same_host`) is in the target's own space.
+pub fn engine_reach(target: Option<AddressSpace>, same_host: bool) -> Vec<EngineReach> {
+    Browser::ALL
+        .iter()
+        .map(|&browser| {
+            let page = if same_host {
+                target.unwrap_or(AddressSpace::Public)
+            } else {
+                AddressSpace::Public
+            };
+            let gated = browser == Browser::Chromium
+                && target.is_some_and(|t| lna::needs_permission(page, t));
+            let how = match target {
+                Some(t) if gated => format!(
+                    "Local Network Access: the target is in the {} address space, so a page on the internet needs the user's {} permission first (Chromium 142 and later ask)",
+                    t.name(),
+                    lna::Permissions::default().for_space(t).1
+                ),
+                _ => "the attacker's page reads it directly".to_string(),
+            };
+            EngineReach {
+                browser,
+                direct: !gated,
+                how,
+            }
+        })
+        .collect()
 }
 
 /// The answers to one target's probes, in probe order: a response head, or a network error.
@@ -633,6 +705,11 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
             also_allowed: Vec::new(),
             fix: fix(class, s, &p.origin),
             cwe: class.cwe(),
+            engines: if class.attacker_sends_origin() {
+                engine_reach(s.target_space, class.attacker() == Attacker::SameHost)
+            } else {
+                Vec::new()
+            },
         };
 
     let mut wildcard: Option<(&Probe, &ResponseHead)> = None;
@@ -1064,5 +1141,39 @@ mod tests {
         let ip = Subject::new("http://127.0.0.1:8080/", None, vec![]).unwrap();
         assert!(ip.site.is_none());
         assert!(probes(&ip).len() > 20);
+    }
+
+    /// Local Network Access makes Chromium differ from the other engines on a local target.
+    #[test]
+    fn engines_differ_on_local_targets_only() {
+        let reach = |t, same| {
+            engine_reach(t, same)
+                .into_iter()
+                .map(|e| (e.browser.name(), e.direct))
+                .collect::<Vec<_>>()
+        };
+        let all = vec![("chromium", true), ("firefox", true), ("safari", true)];
+        assert_eq!(reach(Some(AddressSpace::Public), false), all);
+        assert_eq!(reach(None, false), all);
+        assert_eq!(
+            reach(Some(AddressSpace::Local), false),
+            [("chromium", false), ("firefox", true), ("safari", true)]
+        );
+        // Another service on the same loopback host is in the target's space: no gate.
+        assert_eq!(reach(Some(AddressSpace::Loopback), true), all);
+        let s = subject();
+        let mut local = s.clone();
+        local.target_space = Some(AddressSpace::Local);
+        let reflect = |sub: &Subject| {
+            answer(sub, |p| {
+                vec![("Access-Control-Allow-Origin", p.origin.clone())]
+            })
+        };
+        assert!(reflect(&local)[0].engines_differ());
+        assert!(!reflect(&s)[0].engines_differ());
+        assert!(reflect(&local)
+            .iter()
+            .filter(|f| f.class == Class::MissingVary)
+            .all(|f| f.engines.is_empty()));
     }
 }

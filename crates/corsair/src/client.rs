@@ -128,6 +128,21 @@ impl Client {
             .map_or_else(|| AddressSpace::of_ip(addr.ip()), |(_, space)| *space)
     }
 
+    /// The address space of the server `url` names, as a request would find it (`None`
+    /// through a proxy, or when the name does not resolve).
+    pub async fn space_of(&self, url: &url::Url) -> Option<AddressSpace> {
+        if self.proxy.is_some() {
+            return None;
+        }
+        let host = url.host_str()?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addrs = tokio::time::timeout(self.timeout, lookup(&self.resolve, host, port))
+            .await
+            .ok()?
+            .ok()?;
+        Some(self.address_space(url, addrs[0]))
+    }
+
     /// Runs a fetch to completion: sends what it asks for, hands back what comes.
     pub async fn drive(&self, fetch: corsair_core::Fetch) -> corsair_core::Outcome {
         self.drive_until(fetch, |_| false).await.0

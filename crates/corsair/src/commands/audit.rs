@@ -150,6 +150,8 @@ async fn scan(args: &AuditArgs, client: Arc<Client>, subjects: Vec<Subject>) -> 
         let (client, global, pacer, tx) =
             (client.clone(), global.clone(), pacer.clone(), tx.clone());
         tokio::spawn(async move {
+            let mut subject = subject;
+            subject.target_space = client.space_of(&subject.url).await;
             let subject = Arc::new(subject);
             let list = probes(&subject);
             let mut tasks = Vec::with_capacity(list.len());
@@ -332,6 +334,26 @@ fn text(args: &AuditArgs, results: &[TargetResult], summary: &serde_json::Value)
                 f.class.id()
             );
             println!("           {}", f.detail);
+            if f.engines_differ() {
+                // Each engine's own rules on reaching the target, where they differ.
+                let direct: Vec<&str> = f
+                    .engines
+                    .iter()
+                    .filter(|x| x.direct)
+                    .map(|x| x.browser.name())
+                    .collect();
+                for x in f.engines.iter().filter(|x| !x.direct) {
+                    println!(
+                        "           {WARN}in {}{WARN:#}: {}",
+                        x.browser.name(),
+                        x.how
+                    );
+                }
+                println!(
+                    "           in {}: the attacker's page reads it directly",
+                    direct.join(", ")
+                );
+            }
             let e = &f.probe;
             println!(
                 "           probe: {} with Origin: {} → {}",
@@ -447,6 +469,7 @@ fn sarif(findings: &[&Finding]) -> serde_json::Value {
                     "security-severity": score(f.severity),
                     "probe": f.probe,
                     "also_allowed": f.also_allowed,
+                    "engines": f.engines,
                 },
             })
         })

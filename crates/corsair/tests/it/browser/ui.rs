@@ -552,12 +552,22 @@ fn the_page_in_chromium() {
     let rows = e["rows"].as_array().unwrap();
     let row = |b: &str| rows.iter().find(|x| x["browser"] == b).unwrap()["cells"].clone();
     assert_eq!(row("safari")[1], "loaded (no-cors)", "{e}");
-    assert_eq!(row("chromium")[1], "blocked (missing-allow-origin-header)", "{e}");
+    assert_eq!(
+        row("chromium")[1],
+        "blocked (missing-allow-origin-header)",
+        "{e}"
+    );
     assert!(row("firefox")[3]
         .as_str()
         .unwrap()
         .starts_with("Cross-Origin Request Blocked"));
-    assert!(e["console"].as_str().unwrap().starts_with("Access to font at"), "{e}");
+    assert!(
+        e["console"]
+            .as_str()
+            .unwrap()
+            .starts_with("Access to font at"),
+        "{e}"
+    );
     assert!(r["dialogs"][0].as_str().unwrap().contains("a real PUT"));
     assert_eq!(r["favicon"], 200);
     assert_eq!(
