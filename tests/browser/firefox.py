@@ -48,41 +48,11 @@ PREFS = {
     "devtools.console.stdout.content": False,
 }
 
-RUN = r"""
+# scenario.js defines corsairRun(s), the one scenario runner all three engines share; Marionette
+# passes the scenario and then the callback.
+RUN = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "scenario.js")).read() + """
 const [s, done] = arguments;
-const timeout = setTimeout(() => done({ ok: false, error: 'timeout' }), 10000);
-const finish = (r) => { clearTimeout(timeout); done(r); };
-const element = (tag, setup) => {
-  const e = document.createElement(tag);
-  if (s.crossorigin) e.crossOrigin = s.crossorigin;
-  setup(e);
-  e.onload = () => finish({ ok: true });
-  e.onerror = () => finish({ ok: false, error: `${tag} error` });
-  (tag === 'img' ? document.body : document.head).appendChild(e);
-};
-if (s.api === 'font') {
-  new FontFace(`f${s.id}`, `url(${s.url})`).load().then(() => finish({ ok: true }), (e) => finish({ ok: false, error: String(e) }));
-} else if (s.api === 'image') {
-  element('img', (e) => { e.src = s.url; });
-} else if (s.api === 'script') {
-  element('script', (e) => { e.src = s.url; });
-} else if (s.api === 'module') {
-  element('script', (e) => { e.type = 'module'; e.src = s.url; });
-} else if (s.api === 'stylesheet') {
-  element('link', (e) => { e.rel = 'stylesheet'; e.href = s.url; });
-} else if (s.api === 'xhr') {
-  const x = new XMLHttpRequest();
-  x.open(s.method, s.url);
-  x.withCredentials = s.credentials;
-  for (const [n, v] of s.headers) { try { x.setRequestHeader(n, v); } catch (e) {} }
-  x.onload = () => finish({ ok: true, status: x.status });
-  x.onerror = () => finish({ ok: false, error: 'xhr error' });
-  x.send(s.body);
-} else {
-  const init = { method: s.method, headers: s.headers, credentials: s.credentials ? 'include' : 'same-origin' };
-  if (s.body !== null && s.body !== undefined) init.body = s.body;
-  fetch(s.url, init).then((r) => finish({ ok: true, status: r.status }), (e) => finish({ ok: false, error: String(e) }));
-}
+corsairRun(s).then(done);
 """
 
 

@@ -16,7 +16,8 @@
 // playwright-core; it is never downloaded. Every request goes to loopback.
 import { readFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 
 const require = createRequire(process.env.CORSAIR_NODE_MODULES ? join(process.env.CORSAIR_NODE_MODULES, 'x.js') : import.meta.url);
@@ -32,71 +33,8 @@ const context = await chromium.launchPersistentContext(profile, {
     '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ...(input.args || [])],
 });
-
-// One request, run in the page.
-async function runInPage(s) {
-  const timeout = new Promise((resolve) => setTimeout(() => resolve({ ok: false, error: 'timeout' }), 10000));
-  const element = (tag, setup) => new Promise((resolve) => {
-    const e = document.createElement(tag);
-    if (s.crossorigin) e.crossOrigin = s.crossorigin;
-    setup(e);
-    e.onload = () => resolve({ ok: true });
-    e.onerror = () => resolve({ ok: false, error: `${tag} error` });
-    (tag === 'img' ? document.body : document.head).appendChild(e);
-  });
-  let run;
-  switch (s.api) {
-    case 'xhr':
-      run = new Promise((resolve) => {
-        const x = new XMLHttpRequest();
-        x.open(s.method, s.url);
-        x.withCredentials = s.credentials;
-        for (const [n, v] of s.headers) {
-          try { x.setRequestHeader(n, v); } catch (e) { /* forbidden: refused, like fetch drops it */ }
-        }
-        x.onload = () => resolve({ ok: true, status: x.status });
-        x.onerror = () => resolve({ ok: false, error: 'xhr error' });
-        x.send(s.body);
-      });
-      break;
-    case 'font':
-      run = new FontFace(`f${s.id}`, `url(${s.url})`).load().then(() => ({ ok: true }), (e) => ({ ok: false, error: String(e) }));
-      break;
-    case 'image':
-      run = element('img', (e) => { e.src = s.url; });
-      break;
-    case 'script':
-      run = element('script', (e) => { e.src = s.url; });
-      break;
-    case 'module':
-      run = element('script', (e) => { e.type = 'module'; e.src = s.url; });
-      break;
-    case 'stylesheet':
-      run = element('link', (e) => { e.rel = 'stylesheet'; e.href = s.url; });
-      break;
-    case 'iframe':
-      // s.url is a page that fetches and posts 'ok' or 'err' to its parent; s.allow is the
-      // iframe's allow attribute.
-      run = new Promise((resolve) => {
-        const f = document.createElement('iframe');
-        if (s.allow) f.allow = s.allow;
-        const done = (e) => { if (e.source === f.contentWindow) { window.removeEventListener('message', done); resolve({ ok: e.data === 'ok' }); } };
-        window.addEventListener('message', done);
-        f.src = s.url;
-        document.body.appendChild(f);
-      });
-      break;
-    default: {
-      const init = { method: s.method, headers: s.headers, credentials: s.credentials ? 'include' : 'same-origin' };
-      if (s.body !== null && s.body !== undefined) init.body = s.body;
-      if (s.targetAddressSpace) init.targetAddressSpace = s.targetAddressSpace;
-      run = fetch(s.url, init).then(
-        (resp) => ({ ok: true, status: resp.status }),
-        (e) => ({ ok: false, error: String(e) }));
-    }
-  }
-  return Promise.race([timeout, run]);
-}
+// corsairRun(s), the one scenario runner all three engines share, added to each page.
+const scenarioJs = join(dirname(fileURLToPath(import.meta.url)), 'scenario.js');
 
 try {
   const version = context.browser() ? context.browser().version() : null;
@@ -121,10 +59,11 @@ try {
     }
     page.on('console', (m) => consoleMessages.push(m.text()));
     await page.goto(p.pageUrl);
+    await page.addScriptTag({ path: scenarioJs });
     for (const s of p.scenarios) {
-      let r = await page.evaluate(runInPage, s);
+      let r = await page.evaluate((x) => corsairRun(x), s);
       // A repeated scenario runs twice in a row; the second run shows the preflight cache at work.
-      if (s.repeat) r = await page.evaluate(runInPage, s);
+      if (s.repeat) r = await page.evaluate((x) => corsairRun(x), s);
       results.push({ id: s.id, ...r });
     }
     // Console messages are delivered asynchronously; give the last ones time to arrive.

@@ -407,12 +407,7 @@ fn all_engines(args: &CheckArgs, imported: Option<&Import>, checked: &[Evaluated
                 if o.allowed {
                     continue;
                 }
-                if let Some(text) = o.console() {
-                    println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
-                    for line in text.lines() {
-                        println!("  {BAD}{line}{BAD:#}");
-                    }
-                }
+                print_console(o);
                 if let Some(cause) = o.cause() {
                     println!("  {DIM}cause:{DIM:#} {cause}");
                 }
@@ -742,13 +737,7 @@ impl Report<'_> {
                 "{BAD}BLOCKED by CORS policy{BAD:#}: JavaScript on {} cannot read this response.",
                 r.origin
             );
-            if let Some(c) = o.console() {
-                println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
-                // Firefox and Safari log several lines for one request.
-                for line in c.lines() {
-                    println!("  {BAD}{line}{BAD:#}");
-                }
-            }
+            print_console(o);
             if let Some(c) = o.cause() {
                 println!("\n{HEAD}Cause{HEAD:#}\n  {c}");
             }
@@ -786,13 +775,7 @@ impl Report<'_> {
         println!(
             "{BAD}BLOCKED by Local Network Access{BAD:#}: Chromium did not send the request; no response header can change that."
         );
-        if let Some(c) = o.console() {
-            println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
-            // Firefox and Safari log several lines for one request.
-            for line in c.lines() {
-                println!("  {BAD}{line}{BAD:#}");
-            }
-        }
+        print_console(o);
         println!("\n{HEAD}Cause{HEAD:#}\n  {}", b.cause(&origin));
         if let lna::Blocked::PermissionDenied {
             undecided: true,
@@ -854,6 +837,17 @@ impl Report<'_> {
             None => println!("{BAD}< no response{BAD:#}"),
         }
         println!();
+    }
+}
+
+/// The console output `o`'s engine prints, as its console shows it (Firefox and Safari log
+/// several lines for one request).
+fn print_console(o: &Outcome) {
+    if let Some(text) = o.console() {
+        println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
+        for line in text.lines() {
+            println!("  {BAD}{line}{BAD:#}");
+        }
     }
 }
 

@@ -645,13 +645,7 @@ fn chromium_and_corsair_check_agree() {
                 .iter()
                 .filter(|x| x.path.starts_with(&marker))
                 .map(|x| {
-                    let h = |n: &str| {
-                        x.headers
-                            .iter()
-                            .find(|(k, _)| k == n)
-                            .map_or("-", |(_, v)| v.as_str())
-                            .to_string()
-                    };
+                    let h = |n: &str| x.header(n);
                     {
                         let names: Vec<&str> = x
                             .headers
@@ -777,13 +771,7 @@ fn sent(log: &[crate::support::Seen], marker: &str) -> String {
         .iter()
         .filter(|x| x.path.starts_with(marker))
         .map(|x| {
-            let h = |n: &str| {
-                x.headers
-                    .iter()
-                    .find(|(k, _)| k == n)
-                    .map_or("-", |(_, v)| v.as_str())
-                    .to_string()
-            };
+            let h = |n: &str| x.header(n);
             format!(
                 "{} :{}{} origin={} acrm={} acrh={}",
                 x.method,

@@ -98,8 +98,11 @@ pub fn run_firefox(server: &Server, page: &str, scenarios: &[Value]) -> EngineRu
 /// tests/browser/webkit.py), from a runner page served on `server`'s first listener.
 pub fn run_webkit(server: &Server, scenarios: &[Value]) -> EngineRun {
     let page = server.origin(0);
-    let script = std::fs::read_to_string(workspace_root().join("tests/browser/webkit_page.js"))
-        .expect("tests/browser/webkit_page.js");
+    let read = |f: &str| {
+        std::fs::read_to_string(workspace_root().join("tests/browser").join(f))
+            .unwrap_or_else(|e| panic!("tests/browser/{f}: {e}"))
+    };
+    let script = format!("{}\n{}", read("scenario.js"), read("webkit_page.js"));
     let input = json!({ "scenarios": scenarios }).to_string();
     // The runner page, on the page's origin: the scenarios, then the script that runs them.
     let html = format!(

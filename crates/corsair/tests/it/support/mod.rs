@@ -64,6 +64,16 @@ pub struct Seen {
     pub headers: Vec<(String, String)>,
 }
 
+impl Seen {
+    /// The value of the (lowercase) header `name`, or `-`.
+    pub fn header(&self, name: &str) -> &str {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("-", |(_, v)| v.as_str())
+    }
+}
+
 type Routes = Arc<Mutex<HashMap<(u16, String), Route>>>;
 
 /// Several listeners on 127.0.0.1 (one origin each) sharing a route table and a request log.
