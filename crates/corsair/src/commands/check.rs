@@ -121,13 +121,7 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let engines = args.browser.engines();
     if engines.len() > 1 {
-        if args.preflight_only {
-            return Err(ALL_PREFLIGHT_ONLY.into());
-        }
-        let mut checked = Vec::new();
-        for b in engines {
-            checked.push(runtime.block_on(evaluate(args, b))?);
-        }
+        let checked = runtime.block_on(evaluate_all(args, &engines))?;
         return Ok(all_engines(args, imported, &checked));
     }
     let checked = runtime.block_on(evaluate(args, engines[0]))?;
@@ -153,19 +147,23 @@ fn run_inner(args: &CheckArgs, imported: Option<&Import>) -> Result<u8, String> 
 pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
     let engines = args.browser.engines();
     if engines.len() > 1 {
-        if args.preflight_only {
-            return Err(ALL_PREFLIGHT_ONLY.into());
-        }
-        let mut checked = Vec::new();
-        for b in engines {
-            checked.push(evaluate(args, b).await?);
-        }
+        let checked = evaluate_all(args, &engines).await?;
         return Ok(all_json(args, None, &checked));
     }
     Ok(evaluate(args, engines[0]).await?.report(args, None).json())
 }
 
-const ALL_PREFLIGHT_ONLY: &str = "--browser all compares whole exchanges; a preflight alone decides nothing: drop --preflight-only, or pick one browser";
+/// The check with each engine in turn (each sends its own requests).
+async fn evaluate_all(args: &CheckArgs, engines: &[Browser]) -> Result<Vec<Evaluated>, String> {
+    if args.preflight_only {
+        return Err("--browser all compares whole exchanges; a preflight alone decides nothing: drop --preflight-only, or pick one browser".into());
+    }
+    let mut checked = Vec::new();
+    for &b in engines {
+        checked.push(evaluate(args, b).await?);
+    }
+    Ok(checked)
+}
 
 /// Runs the check with `browser`'s rules: the request spec, the outcome and the warnings about
 /// the input.
