@@ -2,7 +2,10 @@
 happened, in the same format as runner.mjs does for Chromium.
 
 Input (argv[1]): a JSON file {pageUrl, scenarios: [{id, url, method, headers, credentials, body,
-api, crossorigin, repeat}]}; api is fetch, xhr, font, image, script, module or stylesheet. Output (stdout): {version, results: [{id, ok, status, error}], console: [text]}.
+api, crossorigin, repeat, timeoutMs}]} (see scenario.js), or {pages: [{pageUrl, permissions:
+{"loopback-network"|"local-network": "granted"|"denied"}, scenarios}], prefs: {name: value}}:
+several pages in turn, each origin's Local Network Access permissions set before it loads, with
+extra prefs (address-space overrides) for the whole run. Output (stdout): {version, results: [{id, ok, status, error}], console: [text]}.
 
 Firefox is driven through Marionette (PyPI marionette-driver, no geckodriver), headless, with a
 fresh profile whose updates, telemetry, remote settings and background connections are off, and
@@ -66,7 +69,9 @@ def main():
     spec = json.load(open(sys.argv[1]))
     profile = tempfile.mkdtemp(prefix="corsair-firefox-")
     port = free_port()
-    prefs = dict(PREFS, **{"marionette.port": port})
+    # Extra prefs from the input: the LNA differential's address-space overrides and the names
+    # it maps to 127.0.0.1 (network.dns.localDomains).
+    prefs = dict(PREFS, **spec.get("prefs", {}), **{"marionette.port": port})
     with open(os.path.join(profile, "user.js"), "w") as f:
         for k, v in prefs.items():
             f.write("user_pref(%s, %s);\n" % (json.dumps(k), json.dumps(v)))
@@ -89,7 +94,6 @@ def main():
         m.start_session()
         version = m.session_capabilities.get("browserVersion")
         m.timeout.script = 30
-        m.navigate(spec["pageUrl"])
         results = []
         console = []
 
@@ -105,16 +109,32 @@ def main():
                     " try { return m.QueryInterface(Ci.nsIScriptError).errorMessage; }"
                     " catch (e) { return m.message; } });"))
 
-        for i, s in enumerate(spec["scenarios"]):
-            r = m.execute_async_script(RUN, script_args=[s])
-            if s.get("repeat"):
-                # Firefox stores a preflight result a moment after the preflight ends: a request
-                # sent at once can miss it.
-                time.sleep(0.3)
+        pages = spec.get("pages") or [{"pageUrl": spec["pageUrl"], "scenarios": spec["scenarios"]}]
+        done = 0
+        for page in pages:
+            # The page origin's Local Network Access permissions, set before it loads.
+            perms = page.get("permissions") or {}
+            if perms:
+                origin = page["pageUrl"].rstrip("/")
+                with m.using_context("chrome"):
+                    for name, state in perms.items():
+                        m.execute_script(
+                            "const p = Services.scriptSecurityManager.createContentPrincipalFromOrigin(arguments[0]);"
+                            " Services.perms.addFromPrincipal(p, arguments[1], arguments[2] === 'granted'"
+                            " ? Services.perms.ALLOW_ACTION : Services.perms.DENY_ACTION);",
+                            script_args=[origin, name, state])
+            m.navigate(page["pageUrl"])
+            for s in page["scenarios"]:
                 r = m.execute_async_script(RUN, script_args=[s])
-            results.append(dict(id=s["id"], **r))
-            if i % 25 == 24:
-                drain()
+                if s.get("repeat"):
+                    # Firefox stores a preflight result a moment after the preflight ends: a
+                    # request sent at once can miss it.
+                    time.sleep(0.3)
+                    r = m.execute_async_script(RUN, script_args=[s])
+                results.append(dict(id=s["id"], **r))
+                done += 1
+                if done % 25 == 0:
+                    drain()
         drain()
         m.delete_session()
         json.dump({"version": "Firefox " + str(version), "results": results, "console": console}, sys.stdout)

@@ -2,11 +2,12 @@
 // element) and what the page could tell of it, {ok, status, error}, within 10 s. Shared by the
 // three runners: runner.mjs (Chromium) adds it to every page, firefox.py runs it through
 // Marionette, and the WebKit runner page includes it.
-// s: {id, url, method, headers, credentials, body, api, crossorigin, targetAddressSpace, allow};
+// s: {id, url, method, headers, credentials, body, api, crossorigin, targetAddressSpace, allow,
+// timeoutMs (10 s unless given)};
 // api is fetch, xhr, font, image, script, module, stylesheet, or iframe (url: a page that
 // reports its own fetch with postMessage; allow: the iframe's allow attribute).
 function corsairRun(s) {
-  const timeout = new Promise((resolve) => setTimeout(() => resolve({ ok: false, error: 'timeout' }), 10000));
+  const timeout = new Promise((resolve) => setTimeout(() => resolve({ ok: false, error: 'timeout' }), s.timeoutMs || 10000));
   const element = (tag, setup) => new Promise((resolve) => {
     const e = document.createElement(tag);
     if (s.crossorigin) e.crossOrigin = s.crossorigin;

@@ -558,8 +558,8 @@ impl Finding {
 }
 
 /// How an attacker's page on the internet (a secure context) fares against a target in
-/// `target` space, in each engine: Chromium applies Local Network Access (a public page needs
-/// the user's permission for a local or loopback target); Firefox and Safari have no such rule.
+/// `target` space, in each engine: Chromium and Firefox apply Local Network Access (a public
+/// page needs the user's permission for a local or loopback target); Safari has no such rule.
 /// An attacker on another port of the same host (`same_host`) is in the target's own space.
 pub fn engine_reach(target: Option<AddressSpace>, same_host: bool) -> Vec<EngineReach> {
     Browser::ALL
@@ -570,11 +570,11 @@ pub fn engine_reach(target: Option<AddressSpace>, same_host: bool) -> Vec<Engine
             } else {
                 AddressSpace::Public
             };
-            let gated = browser == Browser::Chromium
+            let gated = browser.local_network_access().is_some()
                 && target.is_some_and(|t| lna::needs_permission(page, t));
             let how = match target {
                 Some(t) if gated => format!(
-                    "Local Network Access: the target is in the {} address space, so a page on the internet needs the user's {} permission first (Chromium 142 and later ask)",
+                    "Local Network Access: the target is in the {} address space, so a page on the internet needs the user's {} permission first (the browser asks)",
                     t.name(),
                     lna::Permissions::default().for_space(t).1
                 ),
@@ -1157,7 +1157,7 @@ mod tests {
         assert_eq!(reach(None, false), all);
         assert_eq!(
             reach(Some(AddressSpace::Local), false),
-            [("chromium", false), ("firefox", true), ("safari", true)]
+            [("chromium", false), ("firefox", false), ("safari", true)]
         );
         // Another service on the same loopback host is in the target's space: no gate.
         assert_eq!(reach(Some(AddressSpace::Loopback), true), all);

@@ -96,6 +96,28 @@ impl Browser {
         }
     }
 
+    /// How the engine applies Local Network Access to a page that calls a more private address
+    /// space, or `None` when it does not. Chromium 142 and later refuse a non-secure page, honour
+    /// `targetAddressSpace`, and (headless) deny an undecided permission at once. Firefox ESR 153
+    /// asks from any page, ignores `targetAddressSpace`, and holds the request until the user
+    /// answers (observed by the Firefox LNA differential). WebKit is not known to enforce it
+    /// (it cannot be observed on loopback: WebKitGTK has no address-space override).
+    pub fn local_network_access(self) -> Option<crate::lna::Rules> {
+        match self {
+            Browser::Chromium => Some(crate::lna::Rules {
+                secure_context_required: true,
+                honours_target_address_space: true,
+                undecided_waits: false,
+            }),
+            Browser::Firefox => Some(crate::lna::Rules {
+                secure_context_required: false,
+                honours_target_address_space: false,
+                undecided_waits: true,
+            }),
+            Browser::Safari => None,
+        }
+    }
+
     /// Whether web fonts are fetched in CORS mode, as the CSS Fonts standard asks. WebKit loads a
     /// cross-origin font without CORS (observed by the WebKit destinations differential: a font
     /// with no `Access-Control-Allow-Origin` loads through `FontFace`).

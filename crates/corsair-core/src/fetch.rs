@@ -36,6 +36,7 @@ use crate::preflight::{self, Ask, Grant};
 use crate::redirect::{self, RedirectError};
 use crate::request::{Classified, Mode, RequestError, RequestSpec};
 use crate::response::ResponseHead;
+use core::net::SocketAddr;
 use serde::Serialize;
 use url::Url;
 
@@ -126,9 +127,12 @@ pub struct Fetch {
     lna: Option<LnaReport>,
 }
 
-/// What Local Network Access made of the fetch (Chromium only).
+/// What Local Network Access made of the fetch (the engines that enforce it: Chromium, Firefox).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LnaReport {
+    /// How the engine applies it.
+    #[serde(skip)]
+    pub rules: lna::Rules,
     /// The page's address space.
     pub page_space: AddressSpace,
     /// Whether the page is a secure context.
@@ -156,6 +160,11 @@ pub struct LnaHop {
     pub url: String,
     /// Its address space.
     pub space: AddressSpace,
+    /// The address connected to (`IP:PORT`), when the IO layer said.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// Whether the connection was for a preflight.
+    pub preflight: bool,
 }
 
 /// The verdict, with everything that led to it.
@@ -181,7 +190,7 @@ pub struct Outcome {
     pub grant: Option<Grant>,
     /// The URL of the last response.
     pub final_url: String,
-    /// Local Network Access, when the browser enforces it (Chromium).
+    /// Local Network Access, when the browser enforces it (Chromium, Firefox).
     pub lna: Option<LnaReport>,
 }
 
@@ -190,7 +199,8 @@ impl Fetch {
     /// before sending anything.
     pub fn new(spec: &RequestSpec, browser: Browser) -> Result<Fetch, RequestError> {
         let req = spec.classify(browser)?;
-        let lna = (browser == Browser::Chromium).then(|| LnaReport {
+        let lna = browser.local_network_access().map(|rules| LnaReport {
+            rules,
             page_space: spec
                 .lna
                 .page_space
@@ -234,12 +244,19 @@ impl Fetch {
     /// host). Returns whether to send it: `false` when Chromium's Local Network Access refuses
     /// the connection, and the fetch is then over. Browsers without LNA always say `true`.
     pub fn connected(&mut self, space: AddressSpace) -> bool {
+        self.connected_at(space, None)
+    }
+
+    /// [`Fetch::connected`], with the address connected to (Firefox's messages name it).
+    pub fn connected_at(&mut self, space: AddressSpace, address: Option<SocketAddr>) -> bool {
         let Some(report) = self.lna.as_mut() else {
             return true;
         };
         report.hops.push(LnaHop {
             url: self.url.to_string(),
             space,
+            address: address.map(|a| a.to_string()),
+            preflight: self.state == State::AwaitPreflight,
         });
         let ctx = lna::Context {
             page_space: report.page_space,
@@ -251,7 +268,7 @@ impl Fetch {
             report.permission_needed = true;
             report.permission = Some(ctx.permissions.for_space(space).1);
         }
-        match lna::check(&ctx, space) {
+        match lna::check_with(&ctx, space, &report.rules) {
             Ok(needed) => {
                 if needed {
                     report.outcome = "allowed";
@@ -635,6 +652,11 @@ impl Outcome {
 
     /// The console message `browser` would print for this outcome.
     pub fn console_for(&self, browser: Browser) -> Option<String> {
+        if browser == Browser::Firefox {
+            if let Some(lines) = self.firefox_lna_lines() {
+                return lines;
+            }
+        }
         if let Some(b) = self.lna_blocked() {
             let initial = self.request.url.as_str();
             let redirected = if self.final_url != initial {
@@ -670,10 +692,84 @@ impl Outcome {
         })
     }
 
+    /// Firefox's console when a connection went to a more private space than the page's
+    /// (`None` when none did): its "Local Network Access" line (a warning, whether the request
+    /// then passes or not), then what else it logs for the request. An undecided permission
+    /// leaves the request waiting for the prompt, with one line saying so. Firefox writes the
+    /// two lines from two processes, in either order; the model puts the LNA line first.
+    fn firefox_lna_lines(&self) -> Option<Option<String>> {
+        let report = self.lna.as_ref()?;
+        let hop = report
+            .hops
+            .iter()
+            .find(|h| h.space.is_more_private_than(report.page_space))?;
+        let page = format!("{}/", self.request.origin);
+        let via = match self.request.api {
+            crate::request::Api::Fetch => "fetch",
+            crate::request::Api::Xhr => "xhr",
+            _ => "http",
+        };
+        let target = format!(
+            "“{}” ({})",
+            hop.url,
+            hop.address.as_deref().unwrap_or("(unknown address)")
+        );
+        let secure = if report.secure_context {
+            "True"
+        } else {
+            "False"
+        };
+        // Firefox logs its LNA lines for the page's own request, not for a preflight: a
+        // preflight held for the prompt logs nothing, and a refused one fails like any failed
+        // preflight, the request after it too.
+        let not_succeeded = format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: CORS request did not succeed). Status code: (null).", hop.url);
+        if hop.preflight && report.blocked.is_some() {
+            return Some(match report.blocked {
+                Some(lna::Blocked::PermissionDenied {
+                    undecided: true, ..
+                }) => None,
+                _ => Some(format!("{not_succeeded}\n{not_succeeded}")),
+            });
+        }
+        if let Some(lna::Blocked::PermissionDenied {
+            undecided: true, ..
+        }) = report.blocked
+        {
+            return Some(Some(format!("Local Network Access permission required: top-level site “{page}”, initiator “{page}”, attempting to access target {target} via {via}. Secure context: {secure}")));
+        }
+        let action = match (report.blocked.is_some(), report.permission_needed) {
+            (true, _) => "auto_deny",
+            (false, true) => "auto_allow",
+            (false, false) => "(null)",
+        };
+        let detected = format!("Local Network Access detected: top-level site “{page}”, initiator “{page}”, accessing target {target} via {via}. Secure context: {secure}, prompt action: {action}");
+        if report.blocked.is_some() {
+            // Refused before it was sent: a CORS request reads as one that did not succeed.
+            if self.request.mode == Mode::NoCors {
+                return Some(Some(detected));
+            }
+            return Some(Some(format!("{detected}\n{not_succeeded}")));
+        }
+        if self.allowed {
+            return Some(None);
+        }
+        let rest = self
+            .failure
+            .as_ref()
+            .map(|f| catalogue::console_message(f, self.request.api, Browser::Firefox))
+            .or_else(|| {
+                self.net_error.as_ref().map(|_| format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: CORS request did not succeed). Status code: (null).", self.final_url))
+            });
+        Some(Some(match rest {
+            Some(r) => format!("{detected}\n{r}"),
+            None => detected,
+        }))
+    }
+
     /// The failure's cause in one sentence.
     pub fn cause(&self) -> Option<String> {
         if let Some(b) = self.lna_blocked() {
-            return Some(b.cause(&self.request.origin.to_string()));
+            return Some(b.cause_in(&self.request.origin.to_string(), self.browser));
         }
         if let Some(f) = &self.failure {
             return Some(catalogue::cause(f));

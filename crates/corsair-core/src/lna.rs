@@ -182,6 +182,19 @@ impl Permissions {
     }
 }
 
+/// How an engine applies Local Network Access ([`crate::Browser::local_network_access`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Rules {
+    /// A public page that is not a secure context is refused outright (Chromium); otherwise it
+    /// may ask like any other (Firefox).
+    pub secure_context_required: bool,
+    /// `fetch(url, { targetAddressSpace })` is checked against the address (Chromium).
+    pub honours_target_address_space: bool,
+    /// An undecided permission holds the request until the user answers the prompt (Firefox,
+    /// headless or not), rather than being denied at once (headless Chromium).
+    pub undecided_waits: bool,
+}
+
 /// What the page brings to a Local Network Access check.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Context {
@@ -267,6 +280,37 @@ impl Blocked {
         }
     }
 
+    /// [`Blocked::cause`] in `browser`'s terms (Firefox asks from any page and holds the
+    /// request while the user decides).
+    pub fn cause_in(&self, page: &str, browser: Browser) -> String {
+        match (self, browser) {
+            (Blocked::PermissionDenied { space, undecided }, Browser::Firefox) => {
+                let who = if *undecided {
+                    "the permission is undecided, so Firefox shows its prompt and holds the request until the user answers (headless, it waits for good)"
+                } else {
+                    "the user has blocked it"
+                };
+                format!(
+                    "Local Network Access (Firefox, observed in ESR 153): {page} is a public page and the target is on {}, which needs the page's {} permission; {who}. The request was not sent, so no response header can fix this.",
+                    space_words(*space),
+                    Permissions::default().for_space(*space).1
+                )
+            }
+            _ => self.cause(page),
+        }
+    }
+
+    /// [`Blocked::fixes`] in `browser`'s terms.
+    pub fn fixes_in(&self, page: &str, browser: Browser) -> Vec<String> {
+        match (self, browser) {
+            (Blocked::PermissionDenied { .. }, Browser::Firefox) => vec![
+                format!("Allow it when Firefox asks on {page}, or later in the site's permissions (the icon left of the address bar): Firefox keeps a loopback-network and a local-network permission per site."),
+                "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
+            ],
+            _ => self.fixes(page),
+        }
+    }
+
     /// What can fix it, most likely first. None of them is a response header.
     pub fn fixes(&self, page: &str) -> Vec<String> {
         match self {
@@ -311,7 +355,21 @@ fn lna_fixes(page: &str, space: AddressSpace) -> Vec<String> {
 /// in `target`: `Ok(true)` when the request needed (and had) the permission, `Ok(false)` when
 /// LNA does not apply, `Err` when the connection is refused. See the module for the order.
 pub fn check(ctx: &Context, target: AddressSpace) -> Result<bool, Blocked> {
-    if let Some(declared) = ctx.target_address_space {
+    check_with(ctx, target, &CHROMIUM)
+}
+
+const CHROMIUM: Rules = Rules {
+    secure_context_required: true,
+    honours_target_address_space: true,
+    undecided_waits: false,
+};
+
+/// [`check`] under an engine's own `rules`.
+pub fn check_with(ctx: &Context, target: AddressSpace, rules: &Rules) -> Result<bool, Blocked> {
+    if let Some(declared) = ctx
+        .target_address_space
+        .filter(|_| rules.honours_target_address_space)
+    {
         if declared != target && target != AddressSpace::Unknown {
             return Err(Blocked::TargetSpaceMismatch {
                 declared,
@@ -322,7 +380,7 @@ pub fn check(ctx: &Context, target: AddressSpace) -> Result<bool, Blocked> {
     if !needs_permission(ctx.page_space, target) {
         return Ok(false);
     }
-    if !ctx.secure_context {
+    if !ctx.secure_context && rules.secure_context_required {
         return Err(Blocked::InsecureContext { space: target });
     }
     match ctx.permissions.for_space(target).0 {
@@ -360,6 +418,9 @@ pub enum RefusalKind {
     PreflightMissingDeviceHeader,
     /// Legacy: "Unable to ask for permission to access the `X` IP address space."
     PermissionUnavailable,
+    /// Firefox: "Local Network Access permission required: ..." (the request waits for the
+    /// user's answer to the prompt).
+    PermissionPending,
 }
 
 /// A Local Network Access refusal read from a console message.
@@ -431,6 +492,9 @@ fn space_named(name: &str, legacy: bool) -> AddressSpace {
 /// one: every wording of Chromium's `cors_error_string.cc` for them, with or without the
 /// "Access to … at … from origin …" prefix.
 pub fn refusal(text: &str) -> Option<LnaRefusal> {
+    if let Some(r) = firefox_refusal(text) {
+        return Some(r);
+    }
     let (kind, c) = reasons()
         .iter()
         .find_map(|(k, r)| r.captures(text).map(|c| (*k, c)))?;
@@ -466,7 +530,7 @@ pub fn refusal(text: &str) -> Option<LnaRefusal> {
     };
     let ambiguous = kind == RefusalKind::InsecureContext && names[0] == "local";
     let (cause, fixes) = match kind {
-        RefusalKind::PermissionDenied => {
+        RefusalKind::PermissionDenied | RefusalKind::PermissionPending => {
             let b = Blocked::PermissionDenied { space, undecided: false };
             let cause = format!(
                 "Local Network Access (Chromium 142 and later): {page} is in a less private address space than the target, which is on {}, and the user has not allowed {page} to reach it (or, headless or automated, nobody could). The request never reached the server, so no response header (CORS, or the old Access-Control-Allow-Private-Network) can fix this.",
@@ -535,9 +599,83 @@ pub fn refusal(text: &str) -> Option<LnaRefusal> {
     })
 }
 
+/// Firefox's Local Network Access lines (observed in ESR 153): "permission required" while the
+/// request waits for the prompt, "detected ... prompt action: auto_deny" (or `prompt_deny`) once
+/// it is refused. Both name the page, the URL and the address connected to, whose space is the
+/// one refused. A "detected" line with another action is a warning, not a refusal.
+fn firefox_refusal(text: &str) -> Option<LnaRefusal> {
+    static R: OnceLock<Regex> = OnceLock::new();
+    let re = R.get_or_init(|| {
+        Regex::new(r#"Local Network Access (permission required|detected): top-level site [“"]?([^”"\s]*)[”"]?, initiator [“"]?([^”"\s]*)[”"]?, (?:attempting to access|accessing) target [“"]?([^”"\s]*)[”"]? \(([^)]*)\) via (\w+)\. Secure context: (\w+)(?:, prompt action: (\S+))?"#)
+            .expect("a valid pattern")
+    });
+    let c = re.captures(text)?;
+    let pending = &c[1] == "permission required";
+    if !pending
+        && !matches!(
+            c.get(8).map(|m| m.as_str()),
+            Some("auto_deny" | "prompt_deny")
+        )
+    {
+        return None;
+    }
+    let address = &c[5];
+    let host = address
+        .rsplit_once(':')
+        .map_or(address, |(h, _)| h)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let space = host
+        .parse::<IpAddr>()
+        .map_or(AddressSpace::Unknown, AddressSpace::of_ip);
+    let origin = c[3].trim_end_matches('/').to_string();
+    let b = Blocked::PermissionDenied {
+        space,
+        undecided: pending,
+    };
+    let kind = if pending {
+        RefusalKind::PermissionPending
+    } else {
+        RefusalKind::PermissionDenied
+    };
+    Some(LnaRefusal {
+        browser: Browser::Firefox,
+        kind,
+        legacy: false,
+        space,
+        declared: None,
+        destination: Some(c[6].to_string()),
+        url: Some(c[4].to_string()),
+        cause: b.cause_in(&origin, Browser::Firefox),
+        fixes: b.fixes_in(&origin, Browser::Firefox),
+        origin: Some(origin),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn firefox_lines_are_read_back() {
+        let r = refusal("Local Network Access permission required: top-level site “http://127.0.0.1:8000/”, initiator “http://127.0.0.1:8000/”, attempting to access target “http://127.0.0.1:9000/f/r” (127.0.0.1:9000) via fetch. Secure context: True").unwrap();
+        assert_eq!(
+            (r.browser, r.kind, r.space),
+            (
+                Browser::Firefox,
+                RefusalKind::PermissionPending,
+                AddressSpace::Loopback
+            )
+        );
+        assert_eq!(r.origin.as_deref(), Some("http://127.0.0.1:8000"));
+        assert_eq!(r.url.as_deref(), Some("http://127.0.0.1:9000/f/r"));
+        let r = refusal("Local Network Access detected: top-level site “https://app.example/”, initiator “https://app.example/”, accessing target “http://192.168.1.4/x” (192.168.1.4:80) via xhr. Secure context: True, prompt action: auto_deny").unwrap();
+        assert_eq!(
+            (r.kind, r.space),
+            (RefusalKind::PermissionDenied, AddressSpace::Local)
+        );
+        assert!(refusal("Local Network Access detected: top-level site “https://app.example/”, initiator “https://app.example/”, accessing target “http://192.168.1.4/x” (192.168.1.4:80) via xhr. Secure context: True, prompt action: auto_allow").is_none());
+    }
 
     #[test]
     fn addresses_fall_in_chromiums_spaces() {
@@ -778,5 +916,37 @@ mod tests {
                 .iter()
                 .all(|f| !f.contains("Access-Control-Allow")));
         }
+    }
+
+    /// Firefox's rules (observed in ESR 153): any page may ask, `targetAddressSpace` is
+    /// ignored, and an undecided permission holds the request rather than failing it.
+    #[test]
+    fn firefox_asks_from_any_page_and_ignores_the_declared_space() {
+        let rules = crate::Browser::Firefox.local_network_access().unwrap();
+        let ctx = |secure, tas, p| Context {
+            page_space: AddressSpace::Public,
+            secure_context: secure,
+            permissions: Permissions::both(p),
+            target_address_space: tas,
+        };
+        let loopback = AddressSpace::Loopback;
+        assert_eq!(
+            check_with(&ctx(false, None, Permission::Granted), loopback, &rules),
+            Ok(true)
+        );
+        assert_eq!(
+            check(&ctx(false, None, Permission::Granted), loopback),
+            Err(Blocked::InsecureContext { space: loopback })
+        );
+        assert_eq!(
+            check_with(
+                &ctx(true, Some(AddressSpace::Public), Permission::Granted),
+                loopback,
+                &rules
+            ),
+            Ok(true)
+        );
+        assert!(rules.undecided_waits);
+        assert!(crate::Browser::Safari.local_network_access().is_none());
     }
 }

@@ -189,7 +189,9 @@ impl Client {
                     });
                 match found {
                     Ok(addrs) => {
-                        if !fetch.connected(self.address_space(&out.url, addrs[0])) {
+                        if !fetch
+                            .connected_at(self.address_space(&out.url, addrs[0]), Some(addrs[0]))
+                        {
                             // Local Network Access refused the connection: nothing was sent.
                             continue;
                         }

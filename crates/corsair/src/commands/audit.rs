@@ -335,24 +335,19 @@ fn text(args: &AuditArgs, results: &[TargetResult], summary: &serde_json::Value)
             );
             println!("           {}", f.detail);
             if f.engines_differ() {
-                // Each engine's own rules on reaching the target, where they differ.
-                let direct: Vec<&str> = f
-                    .engines
-                    .iter()
-                    .filter(|x| x.direct)
-                    .map(|x| x.browser.name())
-                    .collect();
-                for x in f.engines.iter().filter(|x| !x.direct) {
-                    println!(
-                        "           {WARN}in {}{WARN:#}: {}",
-                        x.browser.name(),
-                        x.how
-                    );
+                // Each engine's own rules on reaching the target, where they differ; engines that
+                // fare alike share a line.
+                let mut lines: Vec<(&str, Vec<&str>, bool)> = Vec::new();
+                for x in &f.engines {
+                    match lines.iter_mut().find(|(how, ..)| *how == x.how) {
+                        Some((_, names, _)) => names.push(x.browser.name()),
+                        None => lines.push((&x.how, vec![x.browser.name()], x.direct)),
+                    }
                 }
-                println!(
-                    "           in {}: the attacker's page reads it directly",
-                    direct.join(", ")
-                );
+                for (how, names, direct) in lines {
+                    let st = if direct { DIM } else { WARN };
+                    println!("           {st}in {}{st:#}: {how}", names.join(", "));
+                }
             }
             let e = &f.probe;
             println!(

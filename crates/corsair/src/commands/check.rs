@@ -580,8 +580,8 @@ impl Report<'_> {
                     "outcome": l.outcome,
                     "blocked": l.blocked,
                     "hops": l.hops,
-                    "cause": l.blocked.as_ref().map(|b| b.cause(&origin)),
-                    "fixes": l.blocked.as_ref().map(|b| b.fixes(&origin)),
+                    "cause": l.blocked.as_ref().map(|b| b.cause_in(&origin, o.browser)),
+                    "fixes": l.blocked.as_ref().map(|b| b.fixes_in(&origin, o.browser)),
                 })
             }),
             "failure": o.failure,
@@ -770,15 +770,37 @@ impl Report<'_> {
     fn lna_blocked(&self, b: &lna::Blocked) {
         let o = self.outcome;
         let origin = o.request.origin.to_string();
-        println!(
-            "{BAD}BLOCKED by Local Network Access{BAD:#}: Chromium did not send the request; no response header can change that."
-        );
+        let firefox = o.browser == Browser::Firefox;
+        if firefox
+            && matches!(
+                b,
+                lna::Blocked::PermissionDenied {
+                    undecided: true,
+                    ..
+                }
+            )
+        {
+            println!(
+                "{BAD}WAITING for the user (Local Network Access){BAD:#}: Firefox holds the request until the user answers its prompt; nothing was sent yet, and no response header can change that."
+            );
+        } else {
+            println!(
+                "{BAD}BLOCKED by Local Network Access{BAD:#}: {} did not send the request; no response header can change that.",
+                if firefox { "Firefox" } else { "Chromium" }
+            );
+        }
         print_console(o);
-        println!("\n{HEAD}Cause{HEAD:#}\n  {}", b.cause(&origin));
-        if let lna::Blocked::PermissionDenied {
-            undecided: true,
-            space,
-        } = b
+        println!(
+            "\n{HEAD}Cause{HEAD:#}\n  {}",
+            b.cause_in(&origin, o.browser)
+        );
+        if let (
+            lna::Blocked::PermissionDenied {
+                undecided: true,
+                space,
+            },
+            false,
+        ) = (b, firefox)
         {
             let name = lna::Permissions::default().for_space(*space).1;
             println!("\n{HEAD}The prompt{HEAD:#}");
@@ -788,7 +810,7 @@ impl Report<'_> {
             println!("  Headless and automated Chromium answer Block at once, which is what the verdict above shows.");
         }
         println!("\n{HEAD}Fix{HEAD:#}");
-        for f in b.fixes(&origin) {
+        for f in b.fixes_in(&origin, o.browser) {
             println!("  - {f}");
         }
         if !matches!(b, lna::Blocked::TargetSpaceMismatch { .. }) {

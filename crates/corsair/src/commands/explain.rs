@@ -50,14 +50,6 @@ pub fn run(args: ExplainArgs) -> u8 {
                     "  Reproduce it with: corsair check URL --origin ORIGIN (it shows every hop)."
                 );
             }
-            (Format::Text, _, _) if network => {
-                println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
-                println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
-                if text.contains("CORS request did not succeed") {
-                    println!("  Firefox also words a redirect to a URL with a user name or password this way (Location: https://user:pass@...): take the credentials out of the Location.");
-                }
-                println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
-            }
             (Format::Text, Some(r), _) => {
                 let what = if r.legacy {
                     "private-network-access (Chromium before 142)"
@@ -65,7 +57,8 @@ pub fn run(args: ExplainArgs) -> u8 {
                     "local-network-access"
                 };
                 println!(
-                    "{HEAD}{what}{HEAD:#} (chromium wording, {}): the `{}` address space",
+                    "{HEAD}{what}{HEAD:#} ({} wording, {}): the `{}` address space",
+                    r.browser,
                     serde_json::to_value(r.kind)
                         .ok()
                         .and_then(|v| v.as_str().map(str::to_string))
@@ -92,6 +85,14 @@ pub fn run(args: ExplainArgs) -> u8 {
                 for f in &r.fixes {
                     println!("  - {f}");
                 }
+            }
+            (Format::Text, _, _) if network => {
+                println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
+                println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
+                if text.contains("CORS request did not succeed") {
+                    println!("  Firefox also words a redirect to a URL with a user name or password this way (Location: https://user:pass@...): take the credentials out of the Location.");
+                }
+                println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
             }
             (Format::Text, None, Some(b)) => {
                 let who = match b.browser {

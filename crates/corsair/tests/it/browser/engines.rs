@@ -46,24 +46,33 @@ fn readable(out: &Value) -> HashMap<String, bool> {
         .collect()
 }
 
-/// `scenarios` (the runners' format, see tests/browser/runner.mjs) in headless Firefox ESR
-/// through Marionette (tests/browser/firefox.py), from a page at `page`/. Each scenario's URL
-/// carries `/{id}/`, which is how Firefox's lines (they name the URL) are told apart.
+/// `scenarios` (the runners' format, see tests/browser/scenario.js) in headless Firefox ESR
+/// through Marionette (tests/browser/firefox.py), from a page at `page`/.
 pub fn run_firefox(server: &Server, page: &str, scenarios: &[Value]) -> EngineRun {
+    run_firefox_doc(
+        server,
+        &json!({"pageUrl": format!("{page}/"), "scenarios": scenarios}),
+    )
+}
+
+/// Firefox on a whole runner input: `{pageUrl, scenarios}` or `{pages: [{pageUrl, permissions,
+/// scenarios}], prefs}` (see tests/browser/firefox.py). Each scenario's URL carries `/{id}/`,
+/// which is how Firefox's lines (they name the URL) are told apart.
+pub fn run_firefox_doc(server: &Server, doc: &Value) -> EngineRun {
     let python = workspace_root().join(".test-deps/venv/bin/python");
     assert!(
         python.exists() && std::path::Path::new("/usr/bin/firefox-esr").exists(),
         "Firefox ESR and marionette-driver are missing (bash scripts/test.sh installs them)"
     );
+    static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "corsair-ff-{}-{}",
         std::process::id(),
-        server.ports[0]
+        RUN.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let input = dir.join("scenarios.json");
-    let doc = json!({"pageUrl": format!("{page}/"), "scenarios": scenarios});
-    std::fs::write(&input, serde_json::to_vec(&doc).unwrap()).unwrap();
+    std::fs::write(&input, serde_json::to_vec(doc).unwrap()).unwrap();
     let runner = workspace_root().join("tests/browser/firefox.py");
     let out = run_isolated(
         server,
@@ -71,17 +80,34 @@ pub fn run_firefox(server: &Server, page: &str, scenarios: &[Value]) -> EngineRu
         "Firefox",
     );
     let _ = std::fs::remove_dir_all(&dir);
+    // Its CORS lines, and its Local Network Access ones, without the script stack Firefox
+    // appends to a message logged while a script runs.
     let lines: Vec<&str> = out["console"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(Value::as_str)
-        .filter(|m| m.starts_with("Cross-Origin Request Blocked"))
+        .map(|m| m.lines().next().unwrap_or_default())
+        .filter(|m| {
+            m.starts_with("Cross-Origin Request Blocked") || m.starts_with("Local Network Access")
+        })
         .collect();
-    let console = scenarios
+    let ids: Vec<&str> = match doc["pages"].as_array() {
+        Some(pages) => pages
+            .iter()
+            .flat_map(|p| p["scenarios"].as_array().unwrap())
+            .filter_map(|s| s["id"].as_str())
+            .collect(),
+        None => doc["scenarios"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["id"].as_str())
+            .collect(),
+    };
+    let console = ids
         .iter()
-        .map(|s| {
-            let id = s["id"].as_str().unwrap();
+        .map(|id| {
             let marker = format!("/{id}/");
             let mine = lines.iter().filter(|m| m.contains(&marker));
             (id.to_string(), mine.map(|m| m.to_string()).collect())

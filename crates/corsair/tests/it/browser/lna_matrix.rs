@@ -203,6 +203,65 @@ fn route(resp: Resp) -> Route {
     }
 }
 
+/// A request kind of the LNA matrix: (name, api, method, headers, credentials, crossorigin,
+/// targetAddressSpace).
+type Kind = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Vec<(&'static str, &'static str)>,
+    bool,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
+fn lna_kinds() -> Vec<Kind> {
+    vec![
+        ("get", "fetch", "GET", vec![], false, None, None),
+        ("put", "fetch", "PUT", vec![("X-A", "1")], false, None, None),
+        ("xhr", "xhr", "GET", vec![], false, None, None),
+        ("credentials", "fetch", "GET", vec![], true, None, None),
+        (
+            "image",
+            "image",
+            "GET",
+            vec![],
+            false,
+            Some("anonymous"),
+            None,
+        ),
+        ("font", "font", "GET", vec![], false, None, None),
+        ("script-no-cors", "script", "GET", vec![], false, None, None),
+        (
+            "tas-loopback",
+            "fetch",
+            "GET",
+            vec![],
+            false,
+            None,
+            Some("loopback"),
+        ),
+        (
+            "tas-local",
+            "fetch",
+            "GET",
+            vec![],
+            false,
+            None,
+            Some("local"),
+        ),
+        (
+            "tas-public",
+            "fetch",
+            "GET",
+            vec![],
+            false,
+            None,
+            Some("public"),
+        ),
+    ]
+}
+
 #[test]
 fn local_network_access_matrix_agrees_with_chromium() {
     const SPACES: [&str; 3] = ["public", "local", "loopback"];
@@ -269,60 +328,7 @@ fn local_network_access_matrix_agrees_with_chromium() {
         format!("--ip-address-space-overrides={}", overrides.join(",")),
         "--host-resolver-rules=MAP *.test 127.0.0.1".to_string(),
     ];
-    // Request kinds: (name, api, method, headers, credentials, crossorigin, targetAddressSpace).
-    type Kind = (
-        &'static str,
-        &'static str,
-        &'static str,
-        Vec<(&'static str, &'static str)>,
-        bool,
-        Option<&'static str>,
-        Option<&'static str>,
-    );
-    let kinds: Vec<Kind> = vec![
-        ("get", "fetch", "GET", vec![], false, None, None),
-        ("put", "fetch", "PUT", vec![("X-A", "1")], false, None, None),
-        ("xhr", "xhr", "GET", vec![], false, None, None),
-        ("credentials", "fetch", "GET", vec![], true, None, None),
-        (
-            "image",
-            "image",
-            "GET",
-            vec![],
-            false,
-            Some("anonymous"),
-            None,
-        ),
-        ("font", "font", "GET", vec![], false, None, None),
-        ("script-no-cors", "script", "GET", vec![], false, None, None),
-        (
-            "tas-loopback",
-            "fetch",
-            "GET",
-            vec![],
-            false,
-            None,
-            Some("loopback"),
-        ),
-        (
-            "tas-local",
-            "fetch",
-            "GET",
-            vec![],
-            false,
-            None,
-            Some("local"),
-        ),
-        (
-            "tas-public",
-            "fetch",
-            "GET",
-            vec![],
-            false,
-            None,
-            Some("public"),
-        ),
-    ];
+    let kinds = lna_kinds();
     let mut cases = Vec::new();
     let mut pages = Vec::new();
     for (pi, (space, secure, perm)) in pages_spec.iter().enumerate() {
@@ -547,4 +553,221 @@ fn destinations_agree_with_firefox() {
 #[test]
 fn destinations_agree_with_webkit() {
     destinations_agree_with("safari");
+}
+
+/// The Local Network Access family in Firefox ESR: it enforces LNA too (its own rules: any page
+/// may ask, `targetAddressSpace` is ignored, an undecided permission holds the request until
+/// the user answers). Spaces come from `network.lna.address_space.*.override`, `page.test` from
+/// `network.dns.localDomains`, permissions from `Services.perms` (`loopback-network`,
+/// `local-network`). Readability must agree with `corsair check --browser firefox`, and so must
+/// the console lines (compared as a set: Firefox writes its LNA line and its CORS line from two
+/// processes, in either order). A request held or refused by LNA must not reach the server.
+#[test]
+fn local_network_access_matrix_agrees_with_firefox() {
+    const SPACES: [&str; 3] = ["public", "local", "loopback"];
+    let perms: [(&str, Value, &[&str]); 4] = [
+        ("untouched", Value::Null, &[]),
+        (
+            "granted",
+            json!({"loopback-network": "granted", "local-network": "granted"}),
+            &["--lna-permission", "granted"],
+        ),
+        (
+            "denied",
+            json!({"loopback-network": "denied", "local-network": "denied"}),
+            &["--lna-permission", "denied"],
+        ),
+        (
+            "loopback-only",
+            json!({"loopback-network": "granted", "local-network": "denied"}),
+            &[
+                "--lna-permission",
+                "loopback-network=granted",
+                "--lna-permission",
+                "local-network=denied",
+            ],
+        ),
+    ];
+    let mut pages_spec = Vec::new();
+    for space in SPACES {
+        for secure in [true, false] {
+            for i in 0..perms.len() {
+                if !secure && space != "public" {
+                    continue;
+                }
+                pages_spec.push((space, secure, i));
+            }
+        }
+    }
+    let server = Server::start(pages_spec.len() + 3);
+    let n = pages_spec.len();
+    let targets: Vec<(&str, u16)> = SPACES
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (*s, server.ports[n + i]))
+        .collect();
+    let (mut public, mut local) = (Vec::new(), Vec::new());
+    let ports = pages_spec
+        .iter()
+        .enumerate()
+        .map(|(i, (space, ..))| (*space, server.ports[i]))
+        .chain(targets.iter().copied());
+    for (space, port) in ports {
+        match space {
+            "public" => public.push(format!("127.0.0.1:{port}")),
+            "local" => local.push(format!("127.0.0.1:{port}")),
+            _ => {}
+        }
+    }
+    let prefs = json!({
+        "network.lna.address_space.public.override": public.join(","),
+        "network.lna.address_space.private.override": local.join(","),
+        "network.dns.localDomains": "page.test",
+    });
+    let kinds = lna_kinds();
+    let mut cases = Vec::new();
+    let mut pages = Vec::new();
+    for (pi, (space, secure, perm)) in pages_spec.iter().enumerate() {
+        let port = server.ports[pi];
+        // Every listener but the first serves no page of its own.
+        server.route(
+            port,
+            "/",
+            Route {
+                preflight: Resp::new(404),
+                actual: Resp::new(200)
+                    .h("Content-Type", "text/html")
+                    .body("<!doctype html><title>page</title>"),
+            },
+        );
+        let host = if *secure { "127.0.0.1" } else { "page.test" };
+        let page = format!("http://{host}:{port}");
+        let (perm_name, prefs_perms, flags) = &perms[*perm];
+        let mut scenarios = Vec::new();
+        for (tspace, tport) in &targets {
+            for (kname, api, method, headers, credentials, crossorigin, tas) in &kinds {
+                // targetAddressSpace means nothing to Firefox: one case shows it is ignored.
+                if tas.is_some() && *kname != "tas-public" {
+                    continue;
+                }
+                let id = format!("f{:04}", cases.len());
+                let path = format!("/{id}/r");
+                let (body, ctype) = body_for(api);
+                let resp = Resp::new(200)
+                    .h("Access-Control-Allow-Origin", "*")
+                    .h("Content-Type", ctype)
+                    .body(body);
+                server.route(*tport, &path, route(resp));
+                let mut f: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+                f.extend([
+                    "--page-space".into(),
+                    space.to_string(),
+                    "--target-space".into(),
+                    tspace.to_string(),
+                ]);
+                let case = Case {
+                    label: format!(
+                        "{id} page {space} {} {perm_name} → {tspace} {kname}",
+                        if *secure { "secure" } else { "insecure" }
+                    ),
+                    url: format!("http://127.0.0.1:{tport}{path}"),
+                    page: page.clone(),
+                    id,
+                    api,
+                    method,
+                    headers: headers.clone(),
+                    credentials: *credentials,
+                    crossorigin: *crossorigin,
+                    target_address_space: *tas,
+                    flags: f,
+                };
+                let mut sc = case.scenario();
+                // A request held for the prompt never ends: 1.5 s tells it apart.
+                sc["timeoutMs"] = json!(1500);
+                scenarios.push(sc);
+                cases.push(case);
+            }
+        }
+        pages.push(json!({"pageUrl": format!("{page}/"), "permissions": prefs_perms, "scenarios": scenarios}));
+    }
+    let run = super::engines::run_firefox_doc(&server, &json!({"pages": pages, "prefs": prefs}));
+    let seen: Vec<String> = server.take_log().into_iter().map(|s| s.path).collect();
+    let mut bad = Vec::new();
+    let (mut held, mut refused, mut readable) = (0, 0, 0);
+    for c in &cases {
+        let theirs_ok = run.readable[&c.id];
+        let mut theirs = run.console.get(&c.id).cloned().unwrap_or_default();
+        let mine = c.corsair_as("firefox");
+        let mine_ok = mine["allowed"] == true;
+        let mut mine_lines: Vec<String> = mine["console"]
+            .as_str()
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_string)
+            .collect();
+        // An allowed request's LNA line is a warning, not part of a verdict.
+        if mine_ok {
+            mine_lines.clear();
+            theirs.retain(|l| !l.starts_with("Local Network Access detected"));
+        }
+        // A request held for the prompt is let go (denied, "prompt_deny") only when the test
+        // moves to the next page; what Firefox logs then is the test's doing, not the user's.
+        if mine["lna"]["blocked"]["undecided"] == true {
+            theirs.retain(|l| l.starts_with("Local Network Access permission required"));
+        }
+        theirs.sort();
+        mine_lines.sort();
+        readable += usize::from(theirs_ok);
+        let blocked = &mine["lna"]["blocked"];
+        if blocked["undecided"] == true {
+            held += 1;
+        } else if blocked.is_object() {
+            refused += 1;
+        }
+        if theirs_ok != mine_ok || theirs != mine_lines {
+            bad.push(format!(
+                "{}\n    firefox: ok={theirs_ok} {theirs:?}\n    corsair: ok={mine_ok} {mine_lines:?}",
+                c.label
+            ));
+        }
+        // explain reads Firefox's own LNA lines back to the refusal (held or refused) and its
+        // URL. (The space it derives from the address is loopback here: the overrides that made
+        // these ports public or local exist only in this Firefox.)
+        if blocked.is_object() && theirs.iter().any(|l| l.starts_with("Local Network Access")) {
+            use corsair_core::lna::RefusalKind;
+            let read = corsair_core::lna::refusal(&theirs.join("\n"));
+            let want = if blocked["undecided"] == true {
+                RefusalKind::PermissionPending
+            } else {
+                RefusalKind::PermissionDenied
+            };
+            let ok = read.as_ref().is_some_and(|r| {
+                r.browser == corsair_core::Browser::Firefox
+                    && r.kind == want
+                    && r.url.as_deref() == Some(c.url.as_str())
+            });
+            if !ok {
+                bad.push(format!("{}: explain read {theirs:?} as {read:?}", c.label));
+            }
+        }
+        if blocked.is_object() {
+            let reached = seen.iter().any(|p| p.starts_with(&format!("/{}/", c.id)));
+            let sent = mine["exchanges"].as_array().map_or(0, |e| e.len());
+            if reached || sent > 0 {
+                bad.push(format!("{}: held or refused by LNA, yet reached the server (firefox {reached}, corsair {sent} exchanges)", c.label));
+            }
+        }
+    }
+    println!(
+        "LNA differential in {}: {} scenarios ({readable} readable or loaded, {held} held for the prompt, {refused} refused), {} disagreements",
+        run.version,
+        cases.len(),
+        bad.len()
+    );
+    assert!(
+        bad.is_empty(),
+        "{} disagreements:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
 }
