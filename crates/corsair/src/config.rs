@@ -20,6 +20,9 @@ pub const GATEWAY_KEYS: &[&str] = &[
     "max_header_bytes",
     "shutdown_grace",
     "http1",
+    "access_log",
+    "access_log_format",
+    "access_log_path",
 ];
 
 /// The keys this layer reads, for the policy part's unknown-key check.
@@ -47,6 +50,12 @@ pub struct GatewaySettings {
     pub shutdown_grace: f64,
     /// Which HTTP/1.1 implementation serves clients.
     pub http1: Http1,
+    /// Whether each request gets an access log line (`access_log = false` turns it off).
+    pub access_log: bool,
+    /// `text`, `json` or `combined` (nginx's).
+    pub access_log_format: crate::access_log::Format,
+    /// Where the lines go; standard error when absent.
+    pub access_log_path: Option<String>,
 }
 
 /// `[gateway] http1`: which HTTP/1.1 implementation `corsair serve` uses for clients.
@@ -70,6 +79,9 @@ impl Default for GatewaySettings {
             max_header_bytes: 64 * 1024,
             shutdown_grace: 10.0,
             http1: Http1::default(),
+            access_log: true,
+            access_log_format: crate::access_log::Format::default(),
+            access_log_path: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! each subcommand in `commands/`, the outgoing HTTP client in `client`; every CORS decision is made by
 //! `corsair-core`.
 
+mod access_log;
 mod cli;
 mod client;
 mod commands;

@@ -114,6 +114,7 @@ impl Metrics {
         for (kind, result, reason, origin, n) in rows {
             let _ = writeln!(out, "corsair_cors_requests_total{{kind=\"{kind}\",result=\"{result}\",reason=\"{reason}\",origin=\"{}\"}} {n}", escape(origin));
         }
+        let _ = writeln!(out, "# HELP corsair_access_log_dropped_total Access log lines dropped because the writer could not keep up.\n# TYPE corsair_access_log_dropped_total counter\ncorsair_access_log_dropped_total {}", crate::access_log::dropped());
         out.push_str("# HELP corsair_upstream_errors_total Requests the upstream did not answer.\n# TYPE corsair_upstream_errors_total counter\n");
         for (kind, n) in self
             .upstream_errors

@@ -54,6 +54,12 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
         metrics: Metrics::default(),
         upstream_override: settings.upstream_override.clone(),
     });
+    if gateway.access_log {
+        crate::access_log::init(
+            gateway.access_log_format,
+            gateway.access_log_path.as_deref().map(std::path::Path::new),
+        )?;
+    }
     let listener = std::net::TcpListener::bind(settings.listen)
         .map_err(|e| format!("cannot listen on {}: {e}", settings.listen))?;
     listener.set_nonblocking(true).map_err(|e| e.to_string())?;
@@ -122,6 +128,7 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
     for t in threads {
         let _ = t.join();
     }
+    crate::access_log::sync();
     Ok(())
 }
 
@@ -137,6 +144,7 @@ async fn worker(
     let Ok(listener) = TcpListener::from_std(listener) else {
         return;
     };
+    let flusher = tokio::spawn(crate::access_log::flusher());
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
@@ -236,6 +244,8 @@ async fn worker(
             "requests still in flight after the grace period; closing them"
         );
     }
+    flusher.abort();
+    crate::access_log::flush_thread();
 }
 
 /// Reloads the policy on SIGHUP and when the file's modification time changes (checked every
@@ -253,6 +263,12 @@ async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
             let old = state.config.load();
             if config.serve.listen != old.serve.listen {
                 tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
+            }
+            let (new, was) = (&config.serve.gateway, &old.serve.gateway);
+            if (new.access_log, new.access_log_format, &new.access_log_path)
+                != (was.access_log, was.access_log_format, &was.access_log_path)
+            {
+                tracing::warn!("the new file changes the access log; that takes a restart and is ignored until then");
             }
             let compiled = proxy::Compiled::new(config, Some(&old));
             state.config.store(Arc::new(compiled));

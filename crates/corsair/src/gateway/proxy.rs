@@ -152,15 +152,20 @@ pub fn count(state: &State, d: &Decision<'_>) {
 
 /// The `kind` label of a CORS decision; `None` for a request that is not CORS.
 pub fn metric_kind(d: &Decision<'_>) -> Option<&'static str> {
-    match d.kind {
+    metric_kind_of(d.kind)
+}
+
+fn metric_kind_of(kind: RequestKind) -> Option<&'static str> {
+    match kind {
         RequestKind::NotCors => None,
         RequestKind::Preflight => Some("preflight"),
         RequestKind::Actual => Some("actual"),
     }
 }
 
-/// An access log line in the making: every CORS request at info, report-only refusals at warn.
-/// Nothing is gathered for a line that will not be written.
+/// An access log line in the making (see [`crate::access_log`]): every request, when the log
+/// is on; a report-only refusal is also a warning. Nothing is gathered for a line that will
+/// not be written.
 pub struct AccessLog {
     started: Instant,
     method: String,
@@ -169,17 +174,24 @@ pub struct AccessLog {
     kind: RequestKind,
     allowed: bool,
     reason: corsair_core::policy::Reason,
-    rule: Option<corsair_core::policy::Rule>,
     report_only: bool,
+    /// `Referer` and `User-Agent`, for the `combined` format only.
+    agent: Option<(Option<String>, Option<String>)>,
 }
 
 impl AccessLog {
-    pub fn begin(d: &Decision<'_>, report_only: bool, method: &str, path: &str) -> Option<Self> {
-        let logged = tracing::enabled!(target: "access", tracing::Level::INFO)
-            || (report_only
-                && !d.allowed
-                && tracing::enabled!(target: "access", tracing::Level::WARN));
-        logged.then(|| AccessLog {
+    pub fn begin(
+        d: &Decision<'_>,
+        report_only: bool,
+        method: &str,
+        path: &str,
+        agent: impl FnOnce() -> (Option<String>, Option<String>),
+    ) -> Option<Self> {
+        let warn = report_only
+            && !d.allowed
+            && d.kind != RequestKind::NotCors
+            && tracing::enabled!(target: "access", tracing::Level::WARN);
+        (crate::access_log::enabled() || warn).then(|| AccessLog {
             started: Instant::now(),
             method: method.to_string(),
             path: path.to_string(),
@@ -187,21 +199,35 @@ impl AccessLog {
             kind: d.kind,
             allowed: d.allowed,
             reason: d.reason,
-            rule: d.rule,
             report_only,
+            agent: crate::access_log::wants_agent().then(agent),
         })
     }
 
-    pub fn end(self, status: u16) {
+    /// Writes the line for the answer: its status and, when known, its body's length.
+    pub fn end(self, client: &HeaderValue, status: u16, bytes: Option<u64>) {
         let ms = self.started.elapsed().as_secs_f64() * 1000.0;
-        let (method, path, origin, reason) = (self.method, self.path, self.origin, self.reason);
-        if self.kind == RequestKind::NotCors {
-            tracing::debug!(target: "access", method, path, status, ms, "request");
-        } else if self.report_only && !self.allowed {
-            tracing::warn!(target: "access", method, path, status, ms, origin, cors = ?self.kind, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
-        } else {
-            tracing::info!(target: "access", method, path, status, ms, origin, cors = ?self.kind, allowed = self.allowed, reason = reason.id(), rule = ?self.rule, "cors request");
+        let cors = metric_kind_of(self.kind);
+        if self.report_only && !self.allowed && cors.is_some() {
+            let (method, path, origin, reason) =
+                (&self.method, &self.path, &self.origin, self.reason);
+            tracing::warn!(target: "access", method, path, status, ms, origin, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
         }
+        let (referer, user_agent) = self.agent.unwrap_or_default();
+        crate::access_log::record(&crate::access_log::Entry {
+            client: client.to_str().unwrap_or("-"),
+            method: &self.method,
+            path: &self.path,
+            status,
+            bytes,
+            ms,
+            cors,
+            origin: self.origin.as_deref(),
+            allowed: self.allowed,
+            reason: self.reason.id(),
+            referer: referer.as_deref(),
+            user_agent: user_agent.as_deref(),
+        });
     }
 }
 
@@ -218,7 +244,20 @@ pub async fn handle(
     let d = decide(headers.policy(), &view);
     let report_only = compiled.policy.report_only;
     count(&state, &d);
-    let log = AccessLog::begin(&d, report_only, req.method().as_str(), req.uri().path());
+    let log = AccessLog::begin(
+        &d,
+        report_only,
+        req.method().as_str(),
+        req.uri().path(),
+        || {
+            let h = |n: header::HeaderName| {
+                req.headers()
+                    .get(n)
+                    .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            };
+            (h(header::REFERER), h(header::USER_AGENT))
+        },
+    );
     let response = if d.kind == RequestKind::Preflight && !report_only {
         let mut r = Response::new(Either::Right(Full::new(Bytes::new())));
         *r.status_mut() = StatusCode::from_u16(d.status).unwrap_or(StatusCode::FORBIDDEN);
@@ -234,7 +273,8 @@ pub async fn handle(
         resp
     };
     if let Some(log) = log {
-        log.end(response.status().as_u16());
+        let bytes = hyper::body::Body::size_hint(response.body()).exact();
+        log.end(&peer.forwarded_for, response.status().as_u16(), bytes);
     }
     Ok(response)
 }

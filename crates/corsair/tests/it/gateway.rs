@@ -476,3 +476,127 @@ fn a_silent_client_is_cut_off_but_a_slow_upstream_is_not() {
     assert_eq!(st, 200);
     assert_eq!(all(&h, "access-control-allow-origin"), [APP]);
 }
+
+/// The access log: one line per request in each format, on both HTTP/1.1 paths, written by the
+/// buffered writer (all of it by the time a SIGTERM'd gateway exits), and none with
+/// `access_log = false`. `/metrics` counts dropped lines.
+#[test]
+fn access_log_formats_and_off() {
+    let up = upstream();
+    let dir = temp_dir("access-log");
+    for (engine, format) in [
+        ("corsair", "text"),
+        ("corsair", "json"),
+        ("corsair", "combined"),
+        ("hyper", "combined"),
+        ("hyper", "json"),
+        ("corsair", "off"),
+    ] {
+        let log = dir.join(format!("{engine}-{format}.log"));
+        let _ = std::fs::remove_file(&log);
+        let access = if format == "off" {
+            format!("access_log = false\naccess_log_path = {:?}\n", log)
+        } else {
+            format!(
+                "access_log_format = \"{format}\"\naccess_log_path = {:?}\n",
+                log
+            )
+        };
+        let cfg = dir.join(format!("{engine}-{format}.toml"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "upstream = \"{}\"\n[gateway]\nhttp1 = \"{engine}\"\n{access}{SAMPLE_POLICY}",
+                up.origin(0)
+            ),
+        )
+        .unwrap();
+        let mut gw = Gateway::start(&cfg, &[]);
+        let (st, _, _) = http(
+            &gw.addr,
+            "OPTIONS",
+            "/items",
+            &[("Origin", APP), ("Access-Control-Request-Method", "PUT")],
+        );
+        assert_eq!(st, 204);
+        let (st, _, _) = http(
+            &gw.addr,
+            "GET",
+            "/items?page=2",
+            &[
+                ("Origin", APP),
+                ("Referer", "https://app.example.com/list"),
+                ("User-Agent", "corsair-test/1"),
+            ],
+        );
+        assert_eq!(st, 200);
+        let (st, _, _) = http(&gw.addr, "GET", "/items", &[]);
+        assert_eq!(st, 200);
+        let (_, _, metrics) = http(&gw.admin, "GET", "/metrics", &[]);
+        assert!(
+            metrics.contains("corsair_access_log_dropped_total 0"),
+            "{metrics}"
+        );
+        gw.signal("-TERM");
+        let t = Instant::now();
+        while gw.child.try_wait().unwrap().is_none() {
+            assert!(
+                t.elapsed() < Duration::from_secs(10),
+                "the gateway did not exit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        let what = format!("{engine} {format}: {text:?}");
+        if format == "off" {
+            assert!(lines.is_empty(), "{what}");
+            continue;
+        }
+        assert_eq!(lines.len(), 3, "{what}");
+        // Workers buffer their own lines: across connections, the order is not kept.
+        let find = |pred: &dyn Fn(&str) -> bool| -> &str {
+            lines
+                .iter()
+                .copied()
+                .find(|l| pred(l))
+                .unwrap_or_else(|| panic!("no such line: {what}"))
+        };
+        match format {
+            "text" => {
+                find(&|l| {
+                    l.contains(" 127.0.0.1 OPTIONS /items 204 ")
+                        && l.contains(&format!("cors=preflight origin={APP} allowed=true"))
+                });
+                find(&|l| l.contains(" GET /items 200 ") && l.contains("cors=actual"));
+                find(&|l| l.contains(" GET /items 200 ") && !l.contains("cors="));
+            }
+            "json" => {
+                let v: Vec<serde_json::Value> = lines
+                    .iter()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                let pre = v.iter().find(|x| x["cors"] == "preflight").expect(&what);
+                assert_eq!(pre["status"], 204, "{what}");
+                let actual = v.iter().find(|x| x["cors"] == "actual").expect(&what);
+                assert_eq!(actual["origin"], APP, "{what}");
+                assert_eq!(actual["allowed"], true, "{what}");
+                let plain = v.iter().find(|x| x["cors"].is_null()).expect(&what);
+                assert_eq!(plain["client"], "127.0.0.1", "{what}");
+                assert_eq!(plain["allowed"], serde_json::Value::Null, "{what}");
+            }
+            _ => {
+                let pre = find(&|l| l.contains("\"OPTIONS /items HTTP/1.1\""));
+                assert!(pre.starts_with("127.0.0.1 - - ["), "{what}");
+                assert!(
+                    pre.ends_with("] \"OPTIONS /items HTTP/1.1\" 204 0 \"-\" \"-\""),
+                    "{what}"
+                );
+                find(&|l| {
+                    l.contains("\"GET /items HTTP/1.1\" 200 ")
+                        && l.ends_with(" \"https://app.example.com/list\" \"corsair-test/1\"")
+                });
+            }
+        }
+    }
+}

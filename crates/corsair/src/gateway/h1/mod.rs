@@ -78,6 +78,8 @@ impl Next {
 struct Answered {
     status: u16,
     next: Next,
+    /// The body's length, when it was known up front (the access log's `bytes`).
+    bytes: Option<u64>,
 }
 
 /// What reading a request head came to.
@@ -324,7 +326,18 @@ impl Conn {
         let d = decide(policy_headers.policy(), &view);
         self.count(&d);
         let report_only = compiled.policy.report_only;
-        let log = proxy::AccessLog::begin(&d, report_only, method, path);
+        let log = proxy::AccessLog::begin(&d, report_only, method, path, || {
+            let mut agent = (None, None);
+            for (name, value) in head.headers() {
+                let v = || Some(String::from_utf8_lossy(value).into_owned());
+                if name_is(name, "referer") {
+                    agent.0 = agent.0.or_else(v);
+                } else if name_is(name, "user-agent") {
+                    agent.1 = agent.1.or_else(v);
+                }
+            }
+            agent
+        });
 
         let answered = if d.kind == RequestKind::Preflight && !report_only {
             self.preflight(&d, facts).await?
@@ -332,7 +345,7 @@ impl Conn {
             self.forward(head, &d, &compiled, facts).await?
         };
         if let Some(log) = log {
-            log.end(answered.status);
+            log.end(&self.peer.forwarded_for, answered.status, answered.bytes);
         }
         Ok(answered.next)
     }
@@ -352,6 +365,7 @@ impl Conn {
         Ok(Answered {
             status: d.status,
             next: Next::closing_if(!drained || close),
+            bytes: Some(0),
         })
     }
 
@@ -420,6 +434,7 @@ impl Conn {
         Ok(Answered {
             status,
             next: Next::closing_if(close),
+            bytes: Some(text.len() as u64),
         })
     }
 }

@@ -167,6 +167,11 @@ impl Conn {
             answered: Answered {
                 status,
                 next: Next::closing_if(client_close),
+                bytes: match head.framing {
+                    Framing::None => Some(0),
+                    Framing::Length(l) => Some(l),
+                    _ => None,
+                },
             },
             reuse_upstream: complete && !head.close && conn.buf.is_empty(),
         })
