@@ -24,14 +24,21 @@ rss_kib() { local total=0; for p in "$@"; do total=$((total + $(awk '/VmRSS/{pri
 
 UP=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" upstream "$UP" & pids+=($!); wait_port "$UP"
 
-# corsair serve
+# corsair serve, access log off ("corsair"), and as a user starts it: the default access log
+# (text, on standard error), here into a file ("corsair-log")
 CS=$(free_port)
 cat > "$work/corsair.toml" <<TOML
 listen = "127.0.0.1:$CS"
 upstream = "http://127.0.0.1:$UP"
+[gateway]
+access_log = false
 TOML
 cat benches/policy.toml >> "$work/corsair.toml"
 CORSAIR_LOG=warn taskset -c "$SERVER_CPU" "$BIN" serve --workers 1 --config "$work/corsair.toml" > /dev/null 2>&1 & cs_pid=$!; pids+=($cs_pid); wait_port "$CS"
+CL=$(free_port)
+printf 'listen = "127.0.0.1:%s"\nupstream = "http://127.0.0.1:%s"\n' "$CL" "$UP" > "$work/corsair-log.toml"
+cat benches/policy.toml >> "$work/corsair-log.toml"
+taskset -c "$SERVER_CPU" "$BIN" serve --workers 1 --config "$work/corsair-log.toml" > /dev/null 2> "$work/corsair-access.log" & cl_pid=$!; pids+=($cl_pid); wait_port "$CL"
 # Another corsair build with the same config, to compare two versions in one run.
 CB=""; cb_pid=""
 if [ -n "${BASELINE_BIN:-}" ]; then
@@ -89,6 +96,14 @@ http {
 }
 NGINX
 taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & ng_pid=$!; pids+=($ng_pid); wait_port "$NG"
+# The same nginx with its access log on, buffered as nginx users run it ("nginx-log").
+NL=$(free_port)
+mkdir -p "$work/nginx-log"
+sed -e "s|access_log off;|access_log $work/nginx-log/access.log combined buffer=64k flush=1s;|" \
+    -e "s|listen 127.0.0.1:$NG;|listen 127.0.0.1:$NL;|" -e "s|$work/nginx/|$work/nginx-log/|g" \
+    "$work/nginx/nginx.conf" > "$work/nginx-log/nginx.conf"
+grep -q "access_log $work/nginx-log/access.log" "$work/nginx-log/nginx.conf" || { echo "nginx-log: the access_log line was not set" >&2; exit 1; }
+taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$work/nginx-log" -c "$work/nginx-log/nginx.conf" -g 'daemon off;' & nl_pid=$!; pids+=($nl_pid); wait_port "$NL"
 
 # the no-CORS hyper proxy baseline, and the three axum apps
 BL=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" proxy "$BL" "$UP" & bl_pid=$!; pids+=($bl_pid); wait_port "$BL"
@@ -111,7 +126,7 @@ wrk.headers["Origin"] = "https://app.example.com"
 LUA
 
 # Correctness first: every server under test must answer the preflight and the request.
-for port in $CS $NG $AX1 $AX2 $AX3; do
+for port in $CS $CL $NG $NL $AX1 $AX2 $AX3; do
   curl -sf -o /dev/null -X OPTIONS "http://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: PUT' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
     || { echo "port $port does not answer the preflight correctly" >&2; exit 1; }
   curl -sf -o /dev/null "http://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
@@ -127,7 +142,7 @@ if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions -- true 2>&1
 # perf_event_paranoid): the kernel's share of a proxied request is most of its cost.
 perf_events=instructions:u,instructions:k
 if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | grep -q '^[0-9]'; then perf_events+=,raw_syscalls:sys_enter; fi
-pidof[corsair]=$cs_pid; pidof[corsair-base]=$cb_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
+pidof[corsair]=$cs_pid; pidof[corsair-log]=$cl_pid; pidof[corsair-base]=$cb_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[nginx-log]="$nl_pid $(pgrep -P "$nl_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
 pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-handler-headers]=$ax5_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
@@ -170,8 +185,10 @@ ms() { # wrk latency (e.g. 812.00us, 1.20ms) in ms
 for round in $(seq "$ROUNDS"); do
   for kind in actual preflight; do
     measure corsair "$CS" $kind
+    measure corsair-log "$CL" $kind
     [ -n "$CB" ] && measure corsair-base "$CB" $kind
     measure nginx "$NG" $kind
+    measure nginx-log "$NL" $kind
     measure baseline "$BL" $kind
     [ $kind = actual ] && measure axum-none "$AX0" $kind   # no CORS: it has no preflight to answer
     [ $kind = actual ] && measure axum-static-headers "$AX4" $kind
@@ -185,7 +202,7 @@ done
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
 printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
-for name in corsair corsair-base nginx baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
+for name in corsair corsair-log corsair-base nginx nginx-log baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
     printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
@@ -193,8 +210,14 @@ for name in corsair corsair-base nginx baseline axum-none axum-handler-headers a
 done
 ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
 echo
+echo "access logs off on both sides:"
 echo "corsair serve / nginx, proxied actual requests: $(ratio corsair/actual nginx/actual)x"
 echo "corsair serve / nginx, preflights:              $(ratio corsair/preflight nginx/preflight)x"
+echo "access logs on, as each is run (corsair's default text log on stderr into a file; nginx combined, buffer=64k flush=1s):"
+echo "corsair serve / nginx, proxied actual requests: $(ratio corsair-log/actual nginx-log/actual)x"
+echo "corsair serve / nginx, preflights:              $(ratio corsair-log/preflight nginx-log/preflight)x"
+echo "what the log costs: corsair $(ratio corsair-log/actual corsair/actual)x and nginx $(ratio nginx-log/actual nginx/actual)x of their own requests/s without it (actual)"
+echo "access log lines written: corsair $(wc -l < "$work/corsair-access.log"), nginx $(wc -l < "$work/nginx-log/access.log" 2>/dev/null || echo 0) (nginx flushes every second)"
 if [ -n "$CB" ]; then
   echo "corsair serve / BASELINE_BIN, proxied actual:   $(ratio corsair/actual corsair-base/actual)x"
   echo "corsair serve / BASELINE_BIN, preflights:       $(ratio corsair/preflight corsair-base/preflight)x"
