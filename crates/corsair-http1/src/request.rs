@@ -46,11 +46,17 @@ pub fn route_request<'a>(
     for (n, v) in headers {
         if name_is(n, "content-length") {
             lengths += 1;
-            // Digits only: no sign, no list, no spaces (httparse trims the ends).
-            if v.is_empty() || v.len() > 18 || !v.iter().all(u8::is_ascii_digit) {
+            // Digits only: no sign, no list, no spaces (httparse trims the ends). A number too
+            // large for 64 bits is refused here (400): hyper would answer 431.
+            if v.is_empty() || !v.iter().all(u8::is_ascii_digit) {
                 return RequestRoute::Elsewhere;
             }
-            facts.content_length = v.iter().fold(0, |n, d| n * 10 + u64::from(d - b'0'));
+            match v.iter().try_fold(0u64, |n, d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            }) {
+                Some(n) => facts.content_length = n,
+                None => return RequestRoute::Refuse,
+            }
         } else if name_is(n, "transfer-encoding") || name_is(n, "expect") || name_is(n, "upgrade") {
             return RequestRoute::Elsewhere;
         } else if name_is(n, "connection") {
@@ -67,6 +73,118 @@ pub fn route_request<'a>(
         return RequestRoute::Elsewhere;
     }
     RequestRoute::Take(facts)
+}
+
+/// A request a gateway refuses before deciding on it: the status and a one-line text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: u16,
+    pub text: &'static str,
+}
+
+const fn refuse(status: u16, text: &'static str) -> Option<Refusal> {
+    Some(Refusal { status, text })
+}
+
+/// Whether a gateway must refuse a request whatever its policy says, because it cannot decide
+/// on it consistently with what the upstream would see:
+/// - `CONNECT`: a tunnel, never proxied (405);
+/// - `Host` missing, repeated or not a `host[:port]` in an HTTP/1.1 request (RFC 9112 §3.2:
+///   400), or, over HTTP/2 (`authority` given), a `host` that differs from `:authority`;
+/// - two `Origin` or `Access-Control-Request-Method` fields: the decision reads one, the
+///   upstream would get both;
+/// - a `Connection` option naming a field the decision reads (`Origin`, `Host`,
+///   `Access-Control-Request-*`): a hop-by-hop strip would remove it after the decision;
+/// - a `Content-Length` of digits too large for 64 bits.
+///
+/// `authority` is the HTTP/2 `:authority`, `None` for HTTP/1.1.
+pub fn refusal<'a>(
+    method: &str,
+    authority: Option<&[u8]>,
+    headers: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) -> Option<Refusal> {
+    if method.eq_ignore_ascii_case("CONNECT") {
+        return refuse(405, "corsair: CONNECT is not proxied\n");
+    }
+    let (mut hosts, mut origins, mut methods) = (0, 0, 0);
+    let mut host: Option<&[u8]> = None;
+    for (n, v) in headers {
+        if name_is(n, "host") {
+            hosts += 1;
+            host = Some(v);
+        } else if name_is(n, "origin") {
+            origins += 1;
+        } else if name_is(n, "access-control-request-method") {
+            methods += 1;
+        } else if name_is(n, "connection") {
+            let decided = [
+                "origin",
+                "host",
+                "access-control-request-method",
+                "access-control-request-headers",
+            ];
+            if tokens(v).any(|t| decided.iter().any(|d| name_is(t, d))) {
+                return refuse(
+                    400,
+                    "corsair: Connection names a field the CORS decision reads\n",
+                );
+            }
+        } else if name_is(n, "content-length")
+            && v.iter().all(u8::is_ascii_digit)
+            && !v.is_empty()
+            && std::str::from_utf8(v)
+                .ok()
+                .and_then(|s| s.parse::<u64>().ok())
+                .is_none()
+        {
+            return refuse(400, "corsair: Content-Length is too large\n");
+        }
+    }
+    if origins > 1 || methods > 1 {
+        return refuse(
+            400,
+            "corsair: more than one Origin or Access-Control-Request-Method\n",
+        );
+    }
+    match (authority, host) {
+        (_, Some(_)) if hosts > 1 => refuse(400, "corsair: more than one Host\n"),
+        (None, None) => refuse(400, "corsair: no Host\n"),
+        (_, Some(h)) if !is_authority(h) => refuse(400, "corsair: Host is not a host[:port]\n"),
+        (Some(a), Some(h)) if !a.eq_ignore_ascii_case(h) => {
+            refuse(400, "corsair: host differs from :authority\n")
+        }
+        _ => None,
+    }
+}
+
+/// `host[:port]` as RFC 9110 §7.2 allows it: a reg-name or IPv4 (unreserved, sub-delims and
+/// `%`), or a bracketed IPv6 literal, then an optional port of digits.
+fn is_authority(v: &[u8]) -> bool {
+    let (host, port) = if v.first() == Some(&b'[') {
+        match v.iter().position(|&b| b == b']') {
+            Some(i) => (&v[..=i], &v[i + 1..]),
+            None => return false,
+        }
+    } else {
+        match v.iter().position(|&b| b == b':') {
+            Some(i) => (&v[..i], &v[i..]),
+            None => (v, &v[v.len()..]),
+        }
+    };
+    let port_ok = port.is_empty()
+        || (port[0] == b':' && port.len() <= 6 && port[1..].iter().all(u8::is_ascii_digit));
+    let host_ok = if host.first() == Some(&b'[') {
+        host.len() > 2
+            && host[1..host.len() - 1]
+                .iter()
+                .all(|&b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+    } else {
+        !host.is_empty()
+            && host
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=%".contains(&b))
+    };
+    host_ok && port_ok
 }
 
 #[cfg(test)]
@@ -112,6 +230,27 @@ mod tests {
             ),
             RequestRoute::Refuse
         );
+        assert_eq!(
+            route(
+                &[("Content-Length", "99999999999999999999")],
+                1,
+                "POST",
+                "/a"
+            ),
+            RequestRoute::Refuse
+        );
+        assert_eq!(
+            route(
+                &[("Content-Length", "18446744073709551615")],
+                1,
+                "POST",
+                "/a"
+            ),
+            RequestRoute::Take(RequestFacts {
+                content_length: u64::MAX,
+                close: false
+            })
+        );
         type Case<'a> = (&'a [(&'a str, &'a str)], u8, &'a str, &'a str);
         let elsewhere: &[Case] = &[
             (&[], 0, "GET", "/a"),
@@ -128,12 +267,6 @@ mod tests {
             ),
             (&[("Content-Length", "+3")], 1, "POST", "/a"),
             (&[("Content-Length", "3, 3")], 1, "POST", "/a"),
-            (
-                &[("Content-Length", "99999999999999999999")],
-                1,
-                "POST",
-                "/a",
-            ),
             (&[("Expect", "100-continue")], 1, "POST", "/a"),
             (
                 &[("Connection", "Upgrade"), ("Upgrade", "websocket")],
@@ -150,5 +283,98 @@ mod tests {
                 "{head:?} {minor} {method} {target}"
             );
         }
+    }
+
+    #[test]
+    fn refusals_before_any_decision() {
+        let r = |method: &str, authority: Option<&str>, h: &[(&str, &str)]| {
+            refusal(
+                method,
+                authority.map(str::as_bytes),
+                h.iter().map(|(n, v)| (n.as_bytes(), v.as_bytes())),
+            )
+            .map(|r| r.status)
+        };
+        let host = ("Host", "api.example.com");
+        assert_eq!(r("GET", None, &[host]), None);
+        assert_eq!(r("GET", None, &[("Host", "api.example.com:8443")]), None);
+        assert_eq!(r("GET", None, &[("Host", "[::1]:8080")]), None);
+        assert_eq!(r("CONNECT", None, &[host]), Some(405));
+        assert_eq!(r("GET", None, &[]), Some(400));
+        assert_eq!(r("GET", None, &[host, host]), Some(400));
+        for bad in ["", "a b", "a/b", "user@a", "a:b", "[::1", "a:123456"] {
+            assert_eq!(r("GET", None, &[("Host", bad)]), Some(400), "{bad:?}");
+        }
+        assert_eq!(
+            r(
+                "GET",
+                None,
+                &[host, ("Origin", "https://a"), ("Origin", "https://b")]
+            ),
+            Some(400)
+        );
+        assert_eq!(
+            r(
+                "OPTIONS",
+                None,
+                &[
+                    host,
+                    ("Access-Control-Request-Method", "PUT"),
+                    ("Access-Control-Request-Method", "GET")
+                ]
+            ),
+            Some(400)
+        );
+        assert_eq!(
+            r("GET", None, &[host, ("Connection", "keep-alive, Origin")]),
+            Some(400)
+        );
+        assert_eq!(
+            r(
+                "GET",
+                None,
+                &[host, ("Connection", "access-control-request-headers")]
+            ),
+            Some(400)
+        );
+        assert_eq!(
+            r(
+                "GET",
+                None,
+                &[host, ("Connection", "keep-alive, x-private")]
+            ),
+            None
+        );
+        assert_eq!(
+            r(
+                "POST",
+                None,
+                &[host, ("Content-Length", "18446744073709551615")]
+            ),
+            None
+        );
+        assert_eq!(
+            r(
+                "POST",
+                None,
+                &[host, ("Content-Length", "18446744073709551616")]
+            ),
+            Some(400)
+        );
+        assert_eq!(
+            r(
+                "POST",
+                None,
+                &[host, ("Content-Length", "99999999999999999999999")]
+            ),
+            Some(400)
+        );
+        // HTTP/2: :authority stands for Host; a host that differs is refused.
+        assert_eq!(r("GET", Some("api.example.com"), &[]), None);
+        assert_eq!(r("GET", Some("api.example.com"), &[host]), None);
+        assert_eq!(
+            r("GET", Some("api.example.com"), &[("host", "evil.example")]),
+            Some(400)
+        );
     }
 }

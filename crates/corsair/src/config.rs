@@ -20,6 +20,7 @@ pub const GATEWAY_KEYS: &[&str] = &[
     "max_header_bytes",
     "shutdown_grace",
     "http1",
+    "max_body_bytes",
     "access_log",
     "access_log_format",
     "access_log_path",
@@ -46,6 +47,8 @@ pub struct GatewaySettings {
     pub upstream_timeout: f64,
     /// Largest request head accepted, in bytes.
     pub max_header_bytes: usize,
+    /// Largest request body accepted, in bytes (413 above it).
+    pub max_body_bytes: u64,
     /// Seconds to let requests in flight finish on shutdown.
     pub shutdown_grace: f64,
     /// Which HTTP/1.1 implementation serves clients.
@@ -77,6 +80,7 @@ impl Default for GatewaySettings {
             upstream_connect_timeout: 5.0,
             upstream_timeout: 60.0,
             max_header_bytes: 64 * 1024,
+            max_body_bytes: 10 * 1024 * 1024,
             shutdown_grace: 10.0,
             http1: Http1::default(),
             access_log: true,

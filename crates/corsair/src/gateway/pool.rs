@@ -38,7 +38,7 @@ pub struct Pool {
     addr: String,
     connect_timeout: Duration,
     /// Idle hyper client connections of hyper's path, one list per worker.
-    idle: Vec<Mutex<Vec<SendRequest<Incoming>>>>,
+    idle: Vec<Mutex<Vec<SendRequest<ClientBody>>>>,
     /// Idle connections of corsair's own HTTP/1.1 path, per worker too.
     raw: Vec<Mutex<Vec<RawConn>>>,
 }
@@ -80,11 +80,11 @@ impl Pool {
         &self.addr
     }
 
-    fn list(&self) -> &Mutex<Vec<SendRequest<Incoming>>> {
+    fn list(&self) -> &Mutex<Vec<SendRequest<ClientBody>>> {
         &self.idle[WORKER.with(|w| w.get())]
     }
 
-    fn checkout(&self) -> Option<SendRequest<Incoming>> {
+    fn checkout(&self) -> Option<SendRequest<ClientBody>> {
         let mut idle = self.list().lock().unwrap_or_else(|e| e.into_inner());
         while let Some(s) = idle.pop() {
             if !s.is_closed() {
@@ -94,7 +94,7 @@ impl Pool {
         None
     }
 
-    fn checkin(&self, s: SendRequest<Incoming>) {
+    fn checkin(&self, s: SendRequest<ClientBody>) {
         if s.is_closed() {
             return;
         }
@@ -141,7 +141,7 @@ impl Pool {
         Ok(stream)
     }
 
-    async fn connect(&self) -> Result<SendRequest<Incoming>, UpstreamError> {
+    async fn connect(&self) -> Result<SendRequest<ClientBody>, UpstreamError> {
         let stream = self.tcp().await?;
         let (sender, conn) = http1::handshake(TokioIo::new(stream))
             .await
@@ -155,7 +155,7 @@ impl Pool {
     /// Sends a request on a pooled (or new) connection.
     pub async fn send(
         self: &Arc<Self>,
-        req: Request<Incoming>,
+        req: Request<ClientBody>,
     ) -> Result<Response<PooledBody>, UpstreamError> {
         let mut req = req;
         let mut reused = true;
@@ -200,10 +200,79 @@ impl Pool {
     }
 }
 
+/// Why a client's request body stopped on its way upstream ([`ClientBody`]).
+pub mod fault {
+    /// It did not.
+    pub const NONE: u8 = 0;
+    /// It passed `[gateway] max_body_bytes`.
+    pub const TOO_LARGE: u8 = 1;
+    /// The client's framing was broken (a malformed chunked body, a short read).
+    pub const MALFORMED: u8 = 2;
+}
+
+/// A client's request body on its way upstream: at most `left` bytes, then an error; and why it
+/// failed, if it did, so that the gateway answers the client's fault as one (413, 400) rather
+/// than as the upstream's (502).
+pub struct ClientBody {
+    body: Incoming,
+    left: u64,
+    fault: Arc<std::sync::atomic::AtomicU8>,
+}
+
+impl ClientBody {
+    pub fn new(body: Incoming, limit: u64, fault: Arc<std::sync::atomic::AtomicU8>) -> Self {
+        ClientBody {
+            body,
+            left: limit,
+            fault,
+        }
+    }
+}
+
+impl Body for ClientBody {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        let set =
+            |f: &std::sync::atomic::AtomicU8, v| f.store(v, std::sync::atomic::Ordering::Relaxed);
+        match Pin::new(&mut this.body).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                let len = frame.data_ref().map_or(0, |d| d.len() as u64);
+                if len > this.left {
+                    set(&this.fault, fault::TOO_LARGE);
+                    return Poll::Ready(Some(
+                        Err("the request body is over max_body_bytes".into()),
+                    ));
+                }
+                this.left -= len;
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                set(&this.fault, fault::MALFORMED);
+                Poll::Ready(Some(Err(Box::new(e))))
+            }
+            other => other.map(|o| o.map(|r| r.map_err(|e| Box::new(e) as Self::Error))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.body.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.body.size_hint()
+    }
+}
+
 /// A response body that hands its connection back to the pool once fully read.
 pub struct PooledBody {
     body: Incoming,
-    sender: Option<SendRequest<Incoming>>,
+    sender: Option<SendRequest<ClientBody>>,
     pool: Arc<Pool>,
 }
 

@@ -237,6 +237,31 @@ pub async fn handle(
     peer: Arc<Peer>,
 ) -> Result<Response<Body>, Infallible> {
     let _busy = Busy::new(&peer.activity);
+    // What no decision can be made on consistently: refused before deciding. Over HTTP/2 the
+    // `:authority` stands for Host; an HTTP/1.0 request needs no Host.
+    let h2 = req.version() == hyper::Version::HTTP_2;
+    let authority = match req.version() {
+        hyper::Version::HTTP_2 => req.uri().authority().map(|a| a.as_str().as_bytes()),
+        hyper::Version::HTTP_10 if !req.headers().contains_key(header::HOST) => Some(&b""[..]),
+        _ => None,
+    };
+    if let Some(r) = corsair_http1::refusal(
+        req.method().as_str(),
+        authority,
+        req.headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes())),
+    ) {
+        let mut resp = plain(
+            StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
+            r.text,
+        );
+        if !h2 {
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        return Ok(resp);
+    }
     // A borrowed snapshot: no reference count is touched unless the request is forwarded.
     let compiled = state.config.load();
     let headers = compiled.headers_for(req.uri().path());
@@ -318,7 +343,38 @@ async fn forward(
         HeaderName::from_static("x-forwarded-for"),
         peer.forwarded_for.clone(),
     );
-    match tokio::time::timeout(compiled.timeout, up.pool.send(req)).await {
+    let max_body = compiled.serve.gateway.max_body_bytes;
+    if req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+        .is_some_and(|n| n > max_body)
+    {
+        return plain(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "corsair: request body too large\n",
+        );
+    }
+    let fault = Arc::new(std::sync::atomic::AtomicU8::new(super::pool::fault::NONE));
+    let req = req.map(|b| super::pool::ClientBody::new(b, max_body, fault.clone()));
+    let sent = tokio::time::timeout(compiled.timeout, up.pool.send(req)).await;
+    // A request body that broke is the client's doing, not the upstream's.
+    match fault.load(std::sync::atomic::Ordering::Relaxed) {
+        super::pool::fault::TOO_LARGE => {
+            return plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "corsair: request body too large\n",
+            )
+        }
+        super::pool::fault::MALFORMED => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                "corsair: the request body is malformed\n",
+            )
+        }
+        _ => {}
+    }
+    match sent {
         Ok(Ok(resp)) => {
             let (mut parts, body) = resp.into_parts();
             strip_hop_by_hop(&mut parts.headers);

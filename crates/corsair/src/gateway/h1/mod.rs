@@ -32,7 +32,7 @@ use super::State;
 use bytes::{Buf, BytesMut};
 use clock::{Broken, Clock, HEAD_READ_SIZE};
 use corsair_core::policy::{decide, Decision, RequestKind, RequestView};
-use corsair_http1::{name_is, parse_request, Head, RequestFacts, RequestParse};
+use corsair_http1::{name_is, parse_request, refusal, Head, RequestFacts, RequestParse};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,6 +96,7 @@ enum ReadHead {
 
 const BAD: ReadHead = ReadHead::Refused(400, "corsair: malformed request\n");
 const TOO_LARGE: ReadHead = ReadHead::Refused(431, "corsair: request head too large\n");
+const TOO_BIG: ReadHead = ReadHead::Refused(413, "corsair: request body too large\n");
 
 /// For an answer after which the connection closes.
 const CLOSING: RequestFacts = RequestFacts {
@@ -113,6 +114,8 @@ pub struct Conn {
     /// How long a client has for a request head (and an idle connection stays open).
     head_timeout: Duration,
     max_head: usize,
+    /// `[gateway] max_body_bytes`.
+    max_body: u64,
     state: Arc<State>,
     peer: Arc<Peer>,
     stop: Arc<Stop>,
@@ -181,6 +184,7 @@ impl Conn {
             clock: Clock::new(stall.min(upstream_timeout), stall),
             head_timeout: stall,
             max_head: gateway.max_header_bytes.max(8192),
+            max_body: gateway.max_body_bytes,
             peer,
             state,
             stopped: Box::pin(stop.notify.clone().notified_owned()),
@@ -256,6 +260,14 @@ impl Conn {
                 match parse_request(&self.buf, self.max_head, &mut self.head) {
                     RequestParse::Ready { len, facts } => {
                         self.buf.advance(len);
+                        // Requests no decision can be made on consistently, and bodies over
+                        // the limit, are answered here and the connection closed.
+                        if let Some(r) = refusal(self.head.method(), None, self.head.headers()) {
+                            return ReadHead::Refused(r.status, r.text);
+                        }
+                        if facts.content_length > self.max_body {
+                            return TOO_BIG;
+                        }
                         return ReadHead::Ready(facts);
                     }
                     RequestParse::Partial => {}
