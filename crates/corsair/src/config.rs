@@ -28,9 +28,26 @@ pub const GATEWAY_KEYS: &[&str] = &[
 
 /// The keys this layer reads, for the policy part's unknown-key check.
 const SERVE_KEYS: Others = Others {
-    top: &["listen", "upstream", "admin", "gateway"],
-    tables: &[("gateway", GATEWAY_KEYS)],
+    top: &["listen", "upstream", "admin", "gateway", "tls"],
+    tables: &[
+        ("gateway", GATEWAY_KEYS),
+        ("tls", &["cert", "key", "client_ca"]),
+    ],
 };
+
+/// `[tls]`: HTTPS (and HTTP/2) to clients.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// The certificate chain, PEM, leaf first.
+    pub cert: String,
+    /// Its private key, PEM (PKCS#8, PKCS#1 or SEC1).
+    pub key: String,
+    /// CA certificates (PEM) that client certificates must chain to; clients without one are
+    /// refused. Absent: no client certificate asked for.
+    #[serde(default)]
+    pub client_ca: Option<String>,
+}
 
 /// `[gateway]`: limits and timeouts, in seconds and bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -101,6 +118,8 @@ pub struct Serve {
     pub admin: Option<String>,
     /// `[gateway]`.
     pub gateway: GatewaySettings,
+    /// `[tls]`.
+    pub tls: Option<TlsSettings>,
 }
 
 /// A loaded, validated `corsair.toml`.
@@ -117,6 +136,8 @@ struct RawServe {
     admin: Option<Spanned<String>>,
     #[serde(default)]
     gateway: Option<GatewaySettings>,
+    #[serde(default)]
+    tls: Option<TlsSettings>,
 }
 
 /// Reads the serving part; syntax errors are left to the policy part, which reports them.
@@ -171,6 +192,7 @@ fn serve_part(text: &str) -> (Serve, Vec<Diagnostic>) {
         upstream: raw.upstream.map(Spanned::into_inner),
         admin: raw.admin.map(Spanned::into_inner),
         gateway: raw.gateway.unwrap_or_default(),
+        tls: raw.tls,
     };
     (serve, diags)
 }

@@ -9,6 +9,7 @@ mod h1;
 mod metrics;
 mod pool;
 mod proxy;
+mod tls;
 mod watchdog;
 
 use crate::config::{self, ConfigFile, GatewaySettings, Http1};
@@ -30,6 +31,8 @@ pub struct State {
     pub metrics: Metrics,
     /// `--upstream`, which wins over the file on every reload too.
     pub upstream_override: Option<String>,
+    /// With `[tls]`: the acceptor, swapped when the certificate is reloaded.
+    pub tls: Option<Arc<arc_swap::ArcSwap<tokio_rustls::TlsAcceptor>>>,
 }
 
 /// How to start the gateway.
@@ -48,7 +51,18 @@ pub struct Settings {
 /// watcher and the signal handler on the first worker. Returns after a graceful shutdown.
 pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
     let gateway = settings.config.serve.gateway.clone();
+    let tls_files = settings
+        .config
+        .serve
+        .tls
+        .as_ref()
+        .map(|t| tls::Files::new(t, &settings.config_path));
+    let tls = match &tls_files {
+        Some(f) => Some(Arc::new(ArcSwap::from_pointee(f.load()?))),
+        None => None,
+    };
     let state = Arc::new(State {
+        tls: tls.clone(),
         config: ArcSwap::from_pointee(proxy::Compiled::new(settings.config, None)),
         generation: Default::default(),
         metrics: Metrics::default(),
@@ -75,7 +89,8 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
     };
     tracing::info!(listen = %local, workers, upstream = state.config.load().serve.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
     // The address lines are for scripts that start the gateway on port 0.
-    println!("listening on http://{local}");
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    println!("listening on {scheme}://{local}");
     if let Some(l) = &admin {
         println!(
             "metrics on http://{}/metrics",
@@ -113,6 +128,9 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
                     Arc::new(move || metrics.metrics.render()),
                 ));
             }
+        }
+        if let (Some(files), Some(acceptor)) = (tls_files, tls) {
+            tokio::spawn(tls::watch(files, acceptor));
         }
         tokio::spawn(watch_policy(
             state.clone(),
@@ -169,6 +187,7 @@ async fn worker(
                 let activity = watchdog::Activity::new();
                 let peer = Arc::new(proxy::Peer {
                     forwarded_for: hyper::header::HeaderValue::from_str(&peer.ip().to_string()).unwrap_or(hyper::header::HeaderValue::from_static("unknown")),
+                    proto: hyper::header::HeaderValue::from_static(if state.tls.is_some() { "https" } else { "http" }),
                     activity: activity.clone(),
                 });
                 let hyper_conn = {
@@ -207,6 +226,29 @@ async fn worker(
                     }
                 };
                 let live = live.clone();
+                if let Some(tls) = &state.tls {
+                    // Over TLS, hyper serves every connection: HTTP/2 or HTTP/1.1 by ALPN.
+                    let acceptor = tls.load_full();
+                    let (builder, state, peer, mut stop) = (builder.clone(), state.clone(), peer.clone(), stop.clone());
+                    tokio::spawn(async move {
+                        let _live = live;
+                        let Ok(Ok(stream)) = tokio::time::timeout(stall, acceptor.accept(stream)).await else {
+                            tracing::debug!("TLS handshake failed or stalled");
+                            return;
+                        };
+                        let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
+                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
+                        let mut conn = std::pin::pin!(conn);
+                        tokio::select! {
+                            _ = conn.as_mut() => {}
+                            _ = async { let _ = stop.wait_for(|s| *s).await; } => {
+                                conn.as_mut().graceful_shutdown();
+                                let _ = conn.await;
+                            }
+                        }
+                    });
+                    continue;
+                }
                 if gateway.http1 == Http1::Hyper {
                     tokio::spawn(async move {
                         let _live = live;

@@ -119,6 +119,8 @@ fn plain(status: StatusCode, text: &'static str) -> Response<Body> {
 /// Per-connection facts, computed once when the client connects.
 pub struct Peer {
     pub forwarded_for: HeaderValue,
+    /// `http`, or `https` on a TLS connection: the `X-Forwarded-Proto` sent upstream.
+    pub proto: HeaderValue,
     /// The connection's watchdog: a request in progress keeps the connection open.
     pub activity: Arc<super::watchdog::Activity>,
 }
@@ -337,7 +339,7 @@ async fn forward(
     }
     h.insert(
         HeaderName::from_static("x-forwarded-proto"),
-        HeaderValue::from_static("http"),
+        peer.proto.clone(),
     );
     h.append(
         HeaderName::from_static("x-forwarded-for"),

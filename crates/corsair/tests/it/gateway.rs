@@ -600,3 +600,138 @@ fn access_log_formats_and_off() {
         }
     }
 }
+
+/// A certificate named `cn` for localhost and 127.0.0.1, signed by `ca` (or a CA when `ca` is
+/// `None`): (certificate PEM, key PEM, the certificate and key to sign with).
+fn cert(
+    cn: &str,
+    ca: Option<&(rcgen::Certificate, rcgen::KeyPair)>,
+) -> (String, String, rcgen::Certificate, rcgen::KeyPair) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    p.subject_alt_names
+        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    let c = match ca {
+        Some((ca_cert, ca_key)) => p.signed_by(&key, ca_cert, ca_key).unwrap(),
+        None => {
+            p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            p.self_signed(&key).unwrap()
+        }
+    };
+    (c.pem(), key.serialize_pem(), c, key)
+}
+
+/// curl over TLS to the gateway at `addr` (as https://localhost:PORT), trusting `ca`: its exit
+/// status, and what it printed (headers, and with `-v` the handshake).
+fn curl_tls(addr: &str, ca: &Path, extra: &[&str]) -> (bool, String) {
+    let port = addr.rsplit(':').next().unwrap();
+    let out = Command::new("curl")
+        .args(["-sS", "-v", "-o", "/dev/null", "-D", "-", "--max-time", "5"])
+        .args(["--cacert", ca.to_str().unwrap()])
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+        .args(["-H", &format!("Origin: {APP}")])
+        .args(extra)
+        .arg(format!("https://localhost:{port}/items"))
+        .output()
+        .expect("curl");
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// HTTPS to clients: HTTP/2 and HTTP/1.1 by ALPN, TLS 1.2 and 1.3 only, `X-Forwarded-Proto:
+/// https` upstream, the certificate reloaded on SIGHUP (a key that does not match is refused and
+/// the old pair keeps serving), and client certificates checked when `client_ca` is set.
+#[test]
+fn serves_https_and_http2_and_reloads_its_certificate() {
+    let up = upstream();
+    let dir = temp_dir("tls");
+    let ca = cert("corsair test CA", None);
+    let ca_pair = (ca.2, ca.3);
+    std::fs::write(dir.join("ca.pem"), &ca.0).unwrap();
+    let one = cert("corsair-1", Some(&ca_pair));
+    std::fs::write(dir.join("cert.pem"), &one.0).unwrap();
+    std::fs::write(dir.join("key.pem"), &one.1).unwrap();
+    let cfg = dir.join("corsair.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "upstream = \"{}\"\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{SAMPLE_POLICY}",
+            up.origin(0)
+        ),
+    )
+    .unwrap();
+    let gw = Gateway::start(&cfg, &[]);
+    let ca_pem = dir.join("ca.pem");
+    let (ok, out) = curl_tls(&gw.addr, &ca_pem, &["--http2"]);
+    assert!(ok && out.contains("HTTP/2 200"), "{out}");
+    assert!(
+        out.to_ascii_lowercase()
+            .contains(&format!("access-control-allow-origin: {APP}")),
+        "{out}"
+    );
+    assert!(out.contains("CN=corsair-1"), "{out}");
+    let (ok, out) = curl_tls(&gw.addr, &ca_pem, &["--http1.1"]);
+    assert!(ok && out.contains("HTTP/1.1 200"), "{out}");
+    let (ok, out) = curl_tls(&gw.addr, &ca_pem, &["--tlsv1.0", "--tls-max", "1.1"]);
+    assert!(!ok, "TLS 1.1 must be refused: {out}");
+    let seen = up.take_log();
+    assert!(
+        seen.iter()
+            .any(|s| s.header("x-forwarded-proto") == "https"),
+        "the upstream is told the client used https"
+    );
+    // A new pair, then SIGHUP: the new certificate serves.
+    let two = cert("corsair-2", Some(&ca_pair));
+    std::fs::write(dir.join("cert.pem"), &two.0).unwrap();
+    std::fs::write(dir.join("key.pem"), &two.1).unwrap();
+    gw.signal("-HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    let (ok, out) = curl_tls(&gw.addr, &ca_pem, &[]);
+    assert!(ok && out.contains("CN=corsair-2"), "{out}");
+    // A certificate whose key is not in the key file: refused, the old pair keeps serving.
+    let three = cert("corsair-3", Some(&ca_pair));
+    std::fs::write(dir.join("cert.pem"), &three.0).unwrap();
+    gw.signal("-HUP");
+    std::thread::sleep(Duration::from_millis(500));
+    let (ok, out) = curl_tls(&gw.addr, &ca_pem, &[]);
+    assert!(ok && out.contains("CN=corsair-2"), "{out}");
+    assert!(gw.logs().contains("TLS reload refused"), "{}", gw.logs());
+
+    // Client certificates: refused without one signed by client_ca, served with one.
+    std::fs::write(dir.join("cert.pem"), &two.0).unwrap();
+    let client = cert("client", Some(&ca_pair));
+    std::fs::write(dir.join("client.pem"), &client.0).unwrap();
+    std::fs::write(dir.join("client-key.pem"), &client.1).unwrap();
+    let cfg2 = dir.join("mtls.toml");
+    std::fs::write(
+        &cfg2,
+        format!(
+            "upstream = \"{}\"\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\nclient_ca = \"ca.pem\"\n{SAMPLE_POLICY}",
+            up.origin(0)
+        ),
+    )
+    .unwrap();
+    let mtls = Gateway::start(&cfg2, &[]);
+    let (ok, out) = curl_tls(&mtls.addr, &ca_pem, &[]);
+    assert!(!ok || !out.contains(" 200"), "no client certificate: {out}");
+    let client_pem = dir.join("client.pem");
+    let client_key = dir.join("client-key.pem");
+    let (ok, out) = curl_tls(
+        &mtls.addr,
+        &ca_pem,
+        &[
+            "--cert",
+            client_pem.to_str().unwrap(),
+            "--key",
+            client_key.to_str().unwrap(),
+        ],
+    );
+    assert!(ok && out.contains("HTTP/2 200"), "{out}");
+}

@@ -293,6 +293,7 @@ impl Gateway {
         for _ in 0..2 {
             let mut line = String::new();
             out.read_line(&mut line).unwrap();
+            let line = line.replace("listening on https://", "listening on http://");
             if let Some(a) = line.trim().strip_prefix("listening on http://") {
                 addr = a.to_string();
             } else if let Some(a) = line.trim().strip_prefix("metrics on http://") {
