@@ -735,3 +735,58 @@ fn serves_https_and_http2_and_reloads_its_certificate() {
     );
     assert!(ok && out.contains("HTTP/2 200"), "{out}");
 }
+
+/// A Kubernetes ConfigMap volume: the file is a symlink through `..data`, and the kubelet
+/// updates it by writing a new timestamped directory and renaming a new `..data` symlink over
+/// the old one (one atomic swap). The gateway must pick up the new policy.
+#[test]
+fn reloads_when_a_configmap_swaps_its_data_symlink() {
+    use std::os::unix::fs::symlink;
+    let up = upstream();
+    let dir = temp_dir("configmap");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let newcomer = "https://partner.example.net";
+    let policy = |extra: &str| {
+        format!(
+            "upstream = \"{}\"\n{}",
+            up.origin(0),
+            SAMPLE_POLICY.replace(&format!("\"{APP}\","), &format!("\"{APP}\",{extra}"))
+        )
+    };
+    let v1 = dir.join("..2026_11_26_21_00_00.000000001");
+    std::fs::create_dir_all(&v1).unwrap();
+    std::fs::write(v1.join("corsair.toml"), policy("")).unwrap();
+    symlink(v1.file_name().unwrap(), dir.join("..data")).unwrap();
+    symlink("..data/corsair.toml", dir.join("corsair.toml")).unwrap();
+    let gw = Gateway::start(&dir.join("corsair.toml"), &[]);
+    let allowed = || {
+        !all(
+            &http(&gw.addr, "GET", "/items", &[("Origin", newcomer)]).1,
+            "access-control-allow-origin",
+        )
+        .is_empty()
+    };
+    assert!(!allowed());
+    // The kubelet's update: a new directory, a new symlink, renamed over `..data`.
+    std::thread::sleep(Duration::from_millis(50));
+    let v2 = dir.join("..2026_11_26_21_05_00.000000002");
+    std::fs::create_dir_all(&v2).unwrap();
+    std::fs::write(
+        v2.join("corsair.toml"),
+        policy(&format!(" \"{newcomer}\",")),
+    )
+    .unwrap();
+    symlink(v2.file_name().unwrap(), dir.join("..data_tmp")).unwrap();
+    std::fs::rename(dir.join("..data_tmp"), dir.join("..data")).unwrap();
+    std::fs::remove_dir_all(&v1).unwrap();
+    let t = Instant::now();
+    while !allowed() && t.elapsed() < Duration::from_secs(5) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        allowed(),
+        "the swapped policy was not loaded: {}",
+        gw.logs()
+    );
+}
