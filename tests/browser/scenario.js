@@ -1,5 +1,5 @@
 // One scenario of the browser differentials, run in the page: the request (fetch, XHR, or an
-// element) and what the page could tell of it, {ok, status, error}, within 10 s. Shared by the
+// element) and what the page could tell of it, {ok, status, error, protocol}, within 10 s. Shared by the
 // three runners: runner.mjs (Chromium) adds it to every page, firefox.py runs it through
 // Marionette, and the WebKit runner page includes it.
 // s: {id, url, method, headers, credentials, body, api, crossorigin, targetAddressSpace, allow,
@@ -63,7 +63,9 @@ function corsairRun(s) {
       if (s.body !== null && s.body !== undefined) init.body = s.body;
       if (s.targetAddressSpace) init.targetAddressSpace = s.targetAddressSpace;
       run = fetch(s.url, init).then(
-        (resp) => ({ ok: true, status: resp.status }),
+        // The protocol it went over (h2, http/1.1), where Resource Timing may say it: its entry
+        // is there once the body has been read.
+        (resp) => resp.arrayBuffer().then(() => 0, () => 0).then(() => ({ ok: true, status: resp.status, protocol: (performance.getEntriesByName(resp.url).pop() || {}).nextHopProtocol })),
         (e) => ({ ok: false, error: String(e) }));
     }
   }

@@ -3,7 +3,7 @@
 //! replaced, routes, report-only mode, reload on file change and SIGHUP with a broken file
 //! refused, graceful SIGTERM, HTTP/2, and `corsair policy lint`.
 
-use crate::support::{http, Gateway, Resp, Route, Server, SAMPLE_POLICY};
+use crate::support::{cert, http, Gateway, Resp, Route, Server, SAMPLE_POLICY};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -599,27 +599,6 @@ fn access_log_formats_and_off() {
             }
         }
     }
-}
-
-/// A certificate named `cn` for localhost and 127.0.0.1, signed by `ca` (or a CA when `ca` is
-/// `None`): (certificate PEM, key PEM, the certificate and key to sign with).
-fn cert(
-    cn: &str,
-    ca: Option<&(rcgen::Certificate, rcgen::KeyPair)>,
-) -> (String, String, rcgen::Certificate, rcgen::KeyPair) {
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut p = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
-    p.subject_alt_names
-        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
-    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
-    let c = match ca {
-        Some((ca_cert, ca_key)) => p.signed_by(&key, ca_cert, ca_key).unwrap(),
-        None => {
-            p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-            p.self_signed(&key).unwrap()
-        }
-    };
-    (c.pem(), key.serialize_pem(), c, key)
 }
 
 /// curl over TLS to the gateway at `addr` (as https://localhost:PORT), trusting `ca`: its exit

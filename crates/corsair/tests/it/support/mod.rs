@@ -518,3 +518,39 @@ pub fn start_nginx(dir: &Path, http_body: &str, port: u16) -> Proc {
     wait_port(port, "nginx", &mut c);
     Proc(c)
 }
+
+/// A certificate named `cn` for localhost and 127.0.0.1, signed by `ca` (or a CA when `ca` is
+/// `None`): (certificate PEM, key PEM, the certificate and key to sign with).
+pub fn cert(
+    cn: &str,
+    ca: Option<&(rcgen::Certificate, rcgen::KeyPair)>,
+) -> (String, String, rcgen::Certificate, rcgen::KeyPair) {
+    let key = rcgen::KeyPair::generate().unwrap();
+    let mut p = rcgen::CertificateParams::new(vec!["localhost".to_string()]).unwrap();
+    p.subject_alt_names
+        .push(rcgen::SanType::IpAddress("127.0.0.1".parse().unwrap()));
+    p.distinguished_name.push(rcgen::DnType::CommonName, cn);
+    let c = match ca {
+        Some((ca_cert, ca_key)) => p.signed_by(&key, ca_cert, ca_key).unwrap(),
+        None => {
+            p.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+            p.self_signed(&key).unwrap()
+        }
+    };
+    (c.pem(), key.serialize_pem(), c, key)
+}
+
+/// The base64 SHA-256 of a PEM certificate's public key, for Chromium's
+/// `--ignore-certificate-errors-spki-list` (computed by openssl).
+pub fn spki_hash(cert_pem: &str) -> String {
+    let script = "openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64";
+    let mut child = Command::new("sh")
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("sh");
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), cert_pem.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
