@@ -19,7 +19,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 source benches/common.sh
-need wrk nginx:/usr/sbin/nginx
+need wrk nginx:/usr/sbin/nginx nghttp2-client:/usr/bin/h2load openssl
 rss_kib() { local total=0; for p in "$@"; do total=$((total + $(awk '/VmRSS/{print $2}' /proc/"$p"/status 2>/dev/null || echo 0))); done; echo "$total"; }
 
 UP=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" upstream "$UP" & pids+=($!); wait_port "$UP"
@@ -96,6 +96,22 @@ http {
 }
 NGINX
 taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & ng_pid=$!; pids+=($ng_pid); wait_port "$NG"
+# Over TLS, one certificate for both (ECDSA P-256, for localhost and 127.0.0.1), access logs
+# off on both: "corsair-tls" (corsair serve with [tls]) and "nginx-tls" (`listen ... ssl
+# http2`, TLS 1.2 and 1.3). wrk measures HTTP/1.1 over TLS, h2load HTTP/2.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj /CN=localhost \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$work/key.pem" -out "$work/cert.pem" 2>/dev/null
+CT=$(free_port)
+sed -e "s/^listen = .*/listen = \"127.0.0.1:$CT\"/" "$work/corsair.toml" > "$work/corsair-tls.toml"
+printf '[tls]\ncert = "%s"\nkey = "%s"\n' "$work/cert.pem" "$work/key.pem" >> "$work/corsair-tls.toml"
+CORSAIR_LOG=warn taskset -c "$SERVER_CPU" "$BIN" serve --workers 1 --config "$work/corsair-tls.toml" > /dev/null 2>&1 & ct_pid=$!; pids+=($ct_pid); wait_port "$CT"
+NT=$(free_port)
+mkdir -p "$work/nginx-tls"
+sed -e "s|listen 127.0.0.1:$NG;|listen 127.0.0.1:$NT ssl http2; ssl_certificate $work/cert.pem; ssl_certificate_key $work/key.pem; ssl_protocols TLSv1.2 TLSv1.3; ssl_session_cache shared:SSL:1m; keepalive_requests 1000000;|" \
+    -e "s|$work/nginx/|$work/nginx-tls/|g" "$work/nginx/nginx.conf" > "$work/nginx-tls/nginx.conf"
+grep -q "ssl_certificate $work/cert.pem" "$work/nginx-tls/nginx.conf" || { echo "nginx-tls: the listen line was not set" >&2; exit 1; }
+taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$work/nginx-tls" -c "$work/nginx-tls/nginx.conf" -g 'daemon off;' & nt_pid=$!; pids+=($nt_pid); wait_port "$NT"
+
 # The same nginx with its access log on, buffered as nginx users run it ("nginx-log").
 NL=$(free_port)
 mkdir -p "$work/nginx-log"
@@ -126,6 +142,12 @@ wrk.headers["Origin"] = "https://app.example.com"
 LUA
 
 # Correctness first: every server under test must answer the preflight and the request.
+for port in $CT $NT; do
+  for proto in --http1.1 --http2; do
+    curl -sfk $proto -o /dev/null "https://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
+      || { echo "port $port does not answer over TLS ($proto) correctly" >&2; exit 1; }
+  done
+done
 for port in $CS $CL $NG $NL $AX1 $AX2 $AX3; do
   curl -sf -o /dev/null -X OPTIONS "http://127.0.0.1:$port/api/items" -H 'Origin: https://app.example.com' -H 'Access-Control-Request-Method: PUT' -D - | grep -qi '^access-control-allow-origin: https://app.example.com' \
     || { echo "port $port does not answer the preflight correctly" >&2; exit 1; }
@@ -142,6 +164,7 @@ if command -v perf >/dev/null 2>&1 && perf stat -x, -e instructions -- true 2>&1
 # perf_event_paranoid): the kernel's share of a proxied request is most of its cost.
 perf_events=instructions:u,instructions:k
 if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | grep -q '^[0-9]'; then perf_events+=,raw_syscalls:sys_enter; fi
+pidof[corsair-tls]=$ct_pid; pidof[nginx-tls]="$nt_pid $(pgrep -P "$nt_pid" | tr '\n' ' ')"
 pidof[corsair]=$cs_pid; pidof[corsair-log]=$cl_pid; pidof[corsair-base]=$cb_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[nginx-log]="$nl_pid $(pgrep -P "$nl_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
 pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-handler-headers]=$ax5_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
@@ -157,7 +180,7 @@ measure() { # name port script
     # them, which is what requests/s on that core comes down to.
     perf stat -x, -a -C "$SERVER_CPU" -e cycles -o "$work/core.txt" -- sleep "$DURATION" & core_pid=$!
   fi
-  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "http://127.0.0.1:$2/api/items")
+  out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "${scheme[$1]:-http}://127.0.0.1:$2/api/items")
   after=$(ticks ${pidof[$1]})
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid" "$core_pid" || true
@@ -177,6 +200,17 @@ measure() { # name port script
   rps["$1/$3"]="${rps["$1/$3"]:-} $r"
   p99["$1/$3"]="${p99["$1/$3"]:-} $l"
 }
+# HTTP/2 over TLS with h2load: CONNECTIONS/4 connections, 10 streams each, for DURATION.
+measure_h2() { # name port
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $1 "* ]]; then return 0; fi
+  local out r
+  out=$(taskset -c "$LOAD_CPU" h2load -t1 -c$((CONNECTIONS / 4)) -m10 -D"$DURATION" -H 'origin: https://app.example.com' "https://127.0.0.1:$2/api/items" 2>&1)
+  echo "$out" | grep -q "status codes: [0-9]* 2xx" || { echo "$1 h2: $out" >&2; exit 1; }
+  if ! echo "$out" | grep -qE "status codes: [0-9]+ 2xx, 0 3xx, 0 4xx, 0 5xx"; then echo "$1 h2: non-2xx" >&2; echo "$out" >&2; exit 1; fi
+  r=$(echo "$out" | awk '/^finished in/{for(i=1;i<=NF;i++) if ($i ~ /req\/s/) {print $(i-1); exit}}')
+  rps["$1/h2-actual"]="${rps["$1/h2-actual"]:-} $r"
+}
+declare -A scheme; scheme[corsair-tls]=https; scheme[nginx-tls]=https
 median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 ms() { # wrk latency (e.g. 812.00us, 1.20ms) in ms
   printf '%s\n' $1 | sed -E 's/us$/e-3/; s/ms$//; s/([0-9.]+)s$/\1e3/' | sort -g | awk '{a[NR]=$1} END{printf "%.3f", a[int((NR+1)/2)]}'
@@ -186,6 +220,10 @@ for round in $(seq "$ROUNDS"); do
   for kind in actual preflight; do
     measure corsair "$CS" $kind
     measure corsair-log "$CL" $kind
+    measure corsair-tls "$CT" $kind
+    measure nginx-tls "$NT" $kind
+    [ $kind = actual ] && measure_h2 corsair-tls "$CT"
+    [ $kind = actual ] && measure_h2 nginx-tls "$NT"
     [ -n "$CB" ] && measure corsair-base "$CB" $kind
     measure nginx "$NG" $kind
     measure nginx-log "$NL" $kind
@@ -202,8 +240,8 @@ done
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
 printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
-for name in corsair corsair-log corsair-base nginx nginx-log baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
-  for kind in actual preflight; do
+for name in corsair corsair-log corsair-tls corsair-base nginx nginx-log nginx-tls baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
+  for kind in actual preflight h2-actual; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
     printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
   done
@@ -216,6 +254,10 @@ echo "corsair serve / nginx, preflights:              $(ratio corsair/preflight 
 echo "access logs on, as each is run (corsair's default text log on stderr into a file; nginx combined, buffer=64k flush=1s):"
 echo "corsair serve / nginx, proxied actual requests: $(ratio corsair-log/actual nginx-log/actual)x"
 echo "corsair serve / nginx, preflights:              $(ratio corsair-log/preflight nginx-log/preflight)x"
+echo "over TLS, access logs off on both (same certificate, TLS 1.2/1.3):"
+echo "corsair serve / nginx, HTTP/1.1 proxied actual: $(ratio corsair-tls/actual nginx-tls/actual)x"
+echo "corsair serve / nginx, HTTP/1.1 preflights:     $(ratio corsair-tls/preflight nginx-tls/preflight)x"
+echo "corsair serve / nginx, HTTP/2 proxied actual:   $(ratio corsair-tls/h2-actual nginx-tls/h2-actual)x"
 echo "what the log costs: corsair $(ratio corsair-log/actual corsair/actual)x and nginx $(ratio nginx-log/actual nginx/actual)x of their own requests/s without it (actual)"
 echo "access log lines written: corsair $(wc -l < "$work/corsair-access.log"), nginx $(wc -l < "$work/nginx-log/access.log" 2>/dev/null || echo 0) (nginx flushes every second)"
 if [ -n "$CB" ]; then
