@@ -1,6 +1,6 @@
 //! What `corsair serve` and `corsair proxy` share as long-running servers: stopping on SIGTERM
 //! or Ctrl-C, noticing that their file should be read again (SIGHUP, or a new modification
-//! time, checked every second), and the admin server for `/metrics` and `/healthz`.
+//! time, checked every second), and the admin server for `/metrics`, `/healthz` and `/readyz`.
 
 use bytes::Bytes;
 use hyper::header::{self, HeaderMap, HeaderName};
@@ -10,8 +10,17 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 
-/// Resolves on SIGTERM or Ctrl-C.
+/// Set once the server is stopping: `/readyz` then answers 503, so a load balancer stops
+/// sending while requests in flight finish.
+static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Resolves on SIGTERM or Ctrl-C, and marks the server as stopping.
 pub async fn shutdown_signal() {
+    wait_for_signal().await;
+    STOPPING.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -62,7 +71,9 @@ pub async fn watch_file(path: PathBuf, mut reload: impl FnMut(&'static str)) {
     }
 }
 
-/// Serves `/metrics` (what `metrics` renders, in Prometheus' text format) and `/healthz`.
+/// Serves `/metrics` (what `metrics` renders, in Prometheus' text format), `/healthz` (the
+/// liveness probe: 200 while the process serves) and `/readyz` (the readiness probe: 200, then
+/// 503 from the moment the server is told to stop, while it drains).
 pub async fn admin_server(listener: TcpListener, metrics: Arc<dyn Fn() -> String + Send + Sync>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else {
@@ -77,7 +88,11 @@ pub async fn admin_server(listener: TcpListener, metrics: Arc<dyn Fn() -> String
                         let (status, body) = match req.uri().path() {
                             "/metrics" => (200, metrics()),
                             "/healthz" => (200, "ok\n".to_string()),
-                            _ => (404, "try /metrics or /healthz\n".to_string()),
+                            "/readyz" if STOPPING.load(std::sync::atomic::Ordering::Relaxed) => {
+                                (503, "draining\n".to_string())
+                            }
+                            "/readyz" => (200, "ready\n".to_string()),
+                            _ => (404, "try /metrics, /healthz or /readyz\n".to_string()),
                         };
                         hyper::Response::builder()
                             .status(status)

@@ -115,20 +115,32 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
                 .map_err(|e| e.to_string())?,
         );
     }
+    // The admin server has a thread of its own: it answers (`/readyz` 503) while every worker
+    // drains, until the process exits.
+    if let Some(l) = admin {
+        let metrics = state.clone();
+        std::thread::Builder::new()
+            .name("corsair-admin".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("admin runtime");
+                rt.block_on(async move {
+                    if let Ok(l) = TcpListener::from_std(l) {
+                        crate::serving::admin_server(l, Arc::new(move || metrics.metrics.render()))
+                            .await;
+                    }
+                });
+            })
+            .map_err(|e| e.to_string())?;
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
-        if let Some(l) = admin {
-            if let Ok(l) = TcpListener::from_std(l) {
-                let metrics = state.clone();
-                tokio::spawn(crate::serving::admin_server(
-                    l,
-                    Arc::new(move || metrics.metrics.render()),
-                ));
-            }
-        }
+
         if let (Some(files), Some(acceptor)) = (tls_files, tls) {
             tokio::spawn(tls::watch(files, acceptor));
         }

@@ -328,7 +328,12 @@ fn sigterm_lets_requests_in_flight_finish() {
     let addr = gw.addr.clone();
     let inflight = std::thread::spawn(move || http(&addr, "GET", "/medium", &[("Origin", APP)]));
     std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(http(&gw.admin, "GET", "/readyz", &[]).0, 200);
     gw.signal("-TERM");
+    // While it drains, the readiness probe says so and the liveness probe does not.
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(http(&gw.admin, "GET", "/readyz", &[]).0, 503);
+    assert_eq!(http(&gw.admin, "GET", "/healthz", &[]).0, 200);
     let (st, h, _) = inflight.join().unwrap();
     assert_eq!(st, 200, "the request in flight completes");
     assert_eq!(all(&h, "access-control-allow-origin"), [APP]);
