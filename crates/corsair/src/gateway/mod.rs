@@ -140,7 +140,6 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
-
         if let (Some(files), Some(acceptor)) = (tls_files, tls) {
             tokio::spawn(tls::watch(files, acceptor));
         }

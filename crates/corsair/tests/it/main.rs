@@ -15,6 +15,7 @@ mod audit_fleet;
 mod browser;
 mod cli;
 mod demo;
+mod deploy;
 pub mod dev;
 mod explain;
 mod gateway;

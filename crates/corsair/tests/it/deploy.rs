@@ -1,0 +1,165 @@
+//! `deploy/`: the Kubernetes manifests and the container file hang together, and the
+//! ConfigMap's corsair.toml is a valid file that serves: linted by `corsair policy lint`, then
+//! started (on loopback) with its readiness and liveness endpoints answering as the probes
+//! expect.
+
+use crate::support::{http, workspace_root, Gateway};
+use serde_json::Value;
+use std::process::Command;
+
+/// Every document of the manifests, as JSON (PyYAML from the test venv reads them).
+fn manifests() -> Vec<Value> {
+    let python = workspace_root().join(".test-deps/venv/bin/python");
+    let dir = workspace_root().join("deploy/kubernetes");
+    let files: Vec<_> = [
+        "configmap.yaml",
+        "deployment.yaml",
+        "service.yaml",
+        "pdb.yaml",
+    ]
+    .iter()
+    .map(|f| dir.join(f))
+    .collect();
+    let out = Command::new(&python)
+        .args([
+            "-c",
+            "import yaml, json, sys; print(json.dumps([d for f in sys.argv[1:] for d in yaml.safe_load_all(open(f))]))",
+        ])
+        .args(&files)
+        .output()
+        .expect("the test venv's python (bash scripts/test.sh makes it)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn kind<'a>(docs: &'a [Value], k: &str) -> &'a Value {
+    docs.iter()
+        .find(|d| d["kind"] == k)
+        .unwrap_or_else(|| panic!("no {k}"))
+}
+
+#[test]
+fn the_manifests_hang_together_and_the_config_serves() {
+    let docs = manifests();
+    let cm = kind(&docs, "ConfigMap");
+    let dep = kind(&docs, "Deployment");
+    let svc = kind(&docs, "Service");
+    let pdb = kind(&docs, "PodDisruptionBudget");
+    let toml_text = cm["data"]["corsair.toml"].as_str().unwrap();
+    let config: toml::Table = toml_text.parse().unwrap();
+    let port_of = |key: &str| -> u64 {
+        config[key]
+            .as_str()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let pod = &dep["spec"]["template"];
+    let c = &pod["spec"]["containers"][0];
+    let ports: Vec<(&str, u64)> = c["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap(),
+                p["containerPort"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let named = |n: &str| ports.iter().find(|(name, _)| *name == n).unwrap().1;
+    assert_eq!(
+        named("http"),
+        port_of("listen"),
+        "the http port is the config's listen port"
+    );
+    assert_eq!(
+        named("admin"),
+        port_of("admin"),
+        "the admin port is the config's admin port"
+    );
+    assert_eq!(c["readinessProbe"]["httpGet"]["path"], "/readyz");
+    assert_eq!(c["readinessProbe"]["httpGet"]["port"], "admin");
+    assert_eq!(c["livenessProbe"]["httpGet"]["path"], "/healthz");
+    assert_eq!(c["livenessProbe"]["httpGet"]["port"], "admin");
+    // The config path is in the ConfigMap's whole-directory mount (a subPath mount would never
+    // see the kubelet's updates).
+    let mount = &c["volumeMounts"][0];
+    assert!(mount.get("subPath").is_none(), "{mount}");
+    let args: Vec<&str> = c["args"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let config_path = args[args.iter().position(|a| *a == "--config").unwrap() + 1];
+    assert_eq!(
+        config_path,
+        format!("{}/corsair.toml", mount["mountPath"].as_str().unwrap())
+    );
+    assert_eq!(
+        pod["spec"]["volumes"][0]["configMap"]["name"],
+        cm["metadata"]["name"]
+    );
+    // Drain: preStop, then shutdown_grace, within the grace period.
+    let grace = pod["spec"]["terminationGracePeriodSeconds"]
+        .as_f64()
+        .unwrap();
+    let pre_stop = c["lifecycle"]["preStop"]["sleep"]["seconds"]
+        .as_f64()
+        .unwrap();
+    let shutdown = config["gateway"]["shutdown_grace"].as_float().unwrap();
+    assert!(
+        pre_stop + shutdown < grace,
+        "{pre_stop} + {shutdown} >= {grace}"
+    );
+    // One set of labels selects everything.
+    let labels = &pod["metadata"]["labels"];
+    assert_eq!(&dep["spec"]["selector"]["matchLabels"], labels);
+    assert_eq!(&svc["spec"]["selector"], labels);
+    assert_eq!(&pdb["spec"]["selector"]["matchLabels"], labels);
+    assert_eq!(svc["spec"]["ports"][0]["targetPort"], "http");
+    // The container file builds this binary and starts it on the same path.
+    let containerfile =
+        std::fs::read_to_string(workspace_root().join("deploy/Containerfile")).unwrap();
+    assert!(containerfile.contains("--bin corsair"));
+    assert!(containerfile.contains(&format!("\"--config\", \"{config_path}\"")));
+
+    // The ConfigMap's file is valid, and serves: lint it, start it on loopback.
+    let dir = std::env::temp_dir().join(format!("corsair-deploy-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("corsair.toml");
+    std::fs::write(&file, toml_text).unwrap();
+    let lint = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["policy", "lint", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        lint.status.success(),
+        "{}",
+        String::from_utf8_lossy(&lint.stdout)
+    );
+    let gw = Gateway::start(&file, &["--upstream", "http://127.0.0.1:9"]);
+    assert_eq!(http(&gw.admin, "GET", "/readyz", &[]).0, 200);
+    assert_eq!(http(&gw.admin, "GET", "/healthz", &[]).0, 200);
+    let (st, h, _) = http(
+        &gw.addr,
+        "OPTIONS",
+        "/x",
+        &[
+            ("Origin", "https://app.example.com"),
+            ("Access-Control-Request-Method", "PUT"),
+        ],
+    );
+    assert_eq!(st, 204);
+    assert!(h
+        .iter()
+        .any(|(n, v)| n == "access-control-allow-origin" && v == "https://app.example.com"));
+}
