@@ -13,6 +13,7 @@ mod django;
 mod envoy;
 mod express;
 mod flask;
+mod gateway_api;
 mod nginx;
 mod spring;
 mod starlette;
@@ -49,16 +50,19 @@ pub enum Target {
     Traefik,
     /// Envoy: a complete static bootstrap (listener, CORS filter, cluster).
     Envoy,
+    /// Kubernetes Gateway API: an `HTTPRoute` with a `CORS` filter.
+    GatewayApi,
 }
 
 impl Target {
     /// Every target, in display order.
-    pub const ALL: [Target; 12] = [
+    pub const ALL: [Target; 13] = [
         Target::Nginx,
         Target::Apache,
         Target::Caddy,
         Target::Traefik,
         Target::Envoy,
+        Target::GatewayApi,
         Target::Express,
         Target::Starlette,
         Target::Flask,
@@ -83,6 +87,7 @@ impl Target {
             Target::TowerHttp => "tower-http",
             Target::Traefik => "traefik",
             Target::Envoy => "envoy",
+            Target::GatewayApi => "gateway-api",
         }
     }
 
@@ -100,6 +105,7 @@ impl Target {
             Target::Axum | Target::TowerHttp => "main.rs",
             Target::Traefik => "corsair.traefik.yml",
             Target::Envoy => "corsair.envoy.yaml",
+            Target::GatewayApi => "corsair.httproute.yaml",
         }
     }
 }
@@ -120,6 +126,7 @@ impl std::str::FromStr for Target {
             "tower-http" | "axum-tower-http" => Ok(Target::TowerHttp),
             "traefik" => Ok(Target::Traefik),
             "envoy" => Ok(Target::Envoy),
+            "gateway-api" | "httproute" => Ok(Target::GatewayApi),
             other => Err(format!(
                 "no generator for '{other}': the targets are {} (fastapi is starlette, httpd is apache)",
                 Target::ALL.map(Target::name).join(", ")
@@ -173,6 +180,7 @@ pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> 
         Target::TowerHttp => axum::generate_tower_http(input)?,
         Target::Traefik => traefik::generate(input)?,
         Target::Envoy => envoy::generate(input)?,
+        Target::GatewayApi => gateway_api::generate(input)?,
     };
     Ok(Generated {
         target,
@@ -383,6 +391,12 @@ mod tests {
             routes: Vec::new(),
         };
         for t in Target::ALL {
+            if t == Target::GatewayApi {
+                // It cannot say `http://localhost:*`: refused with the reason, never widened.
+                let e = generate(t, &input).unwrap_err();
+                assert!(e.contains("no port wildcard"), "{e}");
+                continue;
+            }
             let g = generate(t, &input).unwrap();
             assert!(g.text.contains("example"), "{t:?}");
             // Envoy's `domains: ["*"]` is about Host names, not origins.
@@ -424,7 +438,12 @@ mod tests {
             };
             let proxies = matches!(
                 t,
-                Target::Nginx | Target::Apache | Target::Caddy | Target::Traefik | Target::Envoy
+                Target::Nginx
+                    | Target::Apache
+                    | Target::Caddy
+                    | Target::Traefik
+                    | Target::Envoy
+                    | Target::GatewayApi
             );
             match generate(t, &without) {
                 Err(e) => assert!(proxies && e.contains("upstream"), "{t:?}: {e}"),

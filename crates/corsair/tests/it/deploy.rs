@@ -163,3 +163,102 @@ fn the_manifests_hang_together_and_the_config_serves() {
         .iter()
         .any(|(n, v)| n == "access-control-allow-origin" && v == "https://app.example.com"));
 }
+
+/// `corsair gen gateway-api` writes an HTTPRoute the Gateway API's own schema accepts (its
+/// HTTPRoute v1 CRD schema, `tests/fixtures/gateway-api/`, checked with the Python `jsonschema`
+/// package; the schema's CEL rules, which JSON Schema cannot say, are checked here), for each
+/// kind of policy it can write; the ones it cannot write are refused with the reason.
+#[test]
+fn gen_gateway_api_is_a_valid_httproute() {
+    let dir = std::env::temp_dir().join(format!("corsair-gapi-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let policies = [
+        "origins = [\"https://app.example.com\", \"https://*.example.org\"]\nmethods = [\"GET\", \"PUT\", \"PATCH\"]\nrequest_headers = [\"Content-Type\", \"Authorization\"]\nexpose_headers = [\"X-Total-Count\"]\ncredentials = true\nmax_age = 600\n",
+        "origins = [\"*\"]\ncredentials = false\n",
+        "origins = [\"http://localhost:5173\", \"https://*.example.org:8443\"]\nrequest_headers = [\"*\"]\ncredentials = false\nmax_age = 0\n",
+    ];
+    let schema = workspace_root().join("tests/fixtures/gateway-api/httproute-v1.schema.json");
+    let python = workspace_root().join(".test-deps/venv/bin/python");
+    let check = r#"
+import json, sys, yaml, jsonschema
+schema = json.load(open(sys.argv[1]))
+schema.pop("$comment")
+doc = yaml.safe_load(open(sys.argv[2]))
+assert doc["apiVersion"] == "gateway.networking.k8s.io/v1" and doc["kind"] == "HTTPRoute", doc
+jsonschema.validate(doc, schema)
+for rule in doc["spec"]["rules"]:
+    for f in rule.get("filters", []):
+        assert (f["type"] == "CORS") == ("cors" in f), f
+        c = f.get("cors", {})
+        for key in ("allowOrigins", "allowMethods", "allowHeaders"):
+            v = c.get(key, [])
+            assert not ("*" in v and len(v) > 1), (key, v)
+            assert len(set(v)) == len(v), (key, v)
+print(json.dumps(doc))
+"#;
+    for (i, policy) in policies.iter().enumerate() {
+        let cfg = dir.join(format!("p{i}.toml"));
+        std::fs::write(
+            &cfg,
+            format!("upstream = \"http://api.default.svc:8000\"\n[policy]\n{policy}"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+            .args(["gen", "gateway-api", "--config", cfg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{policy}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let file = dir.join(format!("p{i}.yaml"));
+        std::fs::write(&file, &out.stdout).unwrap();
+        let v = Command::new(&python)
+            .args(["-c", check])
+            .arg(&schema)
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            v.status.success(),
+            "{policy}: the schema refuses\n{}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+        let doc: Value = serde_json::from_slice(&v.stdout).unwrap();
+        let cors = &doc["spec"]["rules"][0]["filters"][0]["cors"];
+        if i == 0 {
+            assert_eq!(
+                cors["allowOrigins"],
+                serde_json::json!(["https://app.example.com", "https://*.example.org"])
+            );
+            assert_eq!(cors["allowCredentials"], true);
+            assert_eq!(doc["spec"]["rules"][0]["backendRefs"][0]["name"], "api");
+        }
+    }
+    // What it cannot say is refused, with the reason.
+    for (policy, why) in [
+        ("origins = [\"http://localhost:*\"]\n", "port wildcard"),
+        (
+            "origins = [\"https://app.example.com\"]\nmethods = [\"PURGE\"]\n",
+            "PURGE",
+        ),
+    ] {
+        let cfg = dir.join("refused.toml");
+        std::fs::write(
+            &cfg,
+            format!("upstream = \"http://api:8000\"\n[policy]\n{policy}"),
+        )
+        .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+            .args(["gen", "gateway-api", "--config", cfg.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(why),
+            "{policy}: {err}"
+        );
+    }
+}
