@@ -14,6 +14,7 @@ mod envoy;
 mod express;
 mod flask;
 mod gateway_api;
+mod ingress_nginx;
 mod nginx;
 mod spring;
 mod starlette;
@@ -52,17 +53,20 @@ pub enum Target {
     Envoy,
     /// Kubernetes Gateway API: an `HTTPRoute` with a `CORS` filter.
     GatewayApi,
+    /// ingress-nginx: an `Ingress` with its CORS annotations.
+    IngressNginx,
 }
 
 impl Target {
     /// Every target, in display order.
-    pub const ALL: [Target; 13] = [
+    pub const ALL: [Target; 14] = [
         Target::Nginx,
         Target::Apache,
         Target::Caddy,
         Target::Traefik,
         Target::Envoy,
         Target::GatewayApi,
+        Target::IngressNginx,
         Target::Express,
         Target::Starlette,
         Target::Flask,
@@ -88,6 +92,7 @@ impl Target {
             Target::Traefik => "traefik",
             Target::Envoy => "envoy",
             Target::GatewayApi => "gateway-api",
+            Target::IngressNginx => "ingress-nginx",
         }
     }
 
@@ -106,6 +111,7 @@ impl Target {
             Target::Traefik => "corsair.traefik.yml",
             Target::Envoy => "corsair.envoy.yaml",
             Target::GatewayApi => "corsair.httproute.yaml",
+            Target::IngressNginx => "corsair.ingress.yaml",
         }
     }
 }
@@ -127,6 +133,7 @@ impl std::str::FromStr for Target {
             "traefik" => Ok(Target::Traefik),
             "envoy" => Ok(Target::Envoy),
             "gateway-api" | "httproute" => Ok(Target::GatewayApi),
+            "ingress-nginx" => Ok(Target::IngressNginx),
             other => Err(format!(
                 "no generator for '{other}': the targets are {} (fastapi is starlette, httpd is apache)",
                 Target::ALL.map(Target::name).join(", ")
@@ -181,6 +188,7 @@ pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> 
         Target::Traefik => traefik::generate(input)?,
         Target::Envoy => envoy::generate(input)?,
         Target::GatewayApi => gateway_api::generate(input)?,
+        Target::IngressNginx => ingress_nginx::generate(input)?,
     };
     Ok(Generated {
         target,
@@ -391,7 +399,7 @@ mod tests {
             routes: Vec::new(),
         };
         for t in Target::ALL {
-            if t == Target::GatewayApi {
+            if matches!(t, Target::GatewayApi | Target::IngressNginx) {
                 // It cannot say `http://localhost:*`: refused with the reason, never widened.
                 let e = generate(t, &input).unwrap_err();
                 assert!(e.contains("no port wildcard"), "{e}");
@@ -444,6 +452,7 @@ mod tests {
                     | Target::Traefik
                     | Target::Envoy
                     | Target::GatewayApi
+                    | Target::IngressNginx
             );
             match generate(t, &without) {
                 Err(e) => assert!(proxies && e.contains("upstream"), "{t:?}: {e}"),

@@ -262,3 +262,63 @@ print(json.dumps(doc))
         );
     }
 }
+
+/// `corsair gen ingress-nginx` writes an Ingress (networking.k8s.io/v1) with every CORS
+/// annotation set; its values against ingress-nginx's own validators are checked in
+/// `corsair_core::gen::ingress_nginx`.
+#[test]
+fn gen_ingress_nginx_is_an_ingress_with_every_cors_annotation() {
+    let dir = std::env::temp_dir().join(format!("corsair-ingress-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("p.toml");
+    std::fs::write(
+        &cfg,
+        "upstream = \"http://api.default.svc:8000\"\n[policy]\norigins = [\"https://app.example.com\"]\ncredentials = true\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(["gen", "ingress-nginx", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = dir.join("ingress.yaml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let python = workspace_root().join(".test-deps/venv/bin/python");
+    let v = Command::new(&python)
+        .args([
+            "-c",
+            "import yaml, json, sys; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    let doc: Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(doc["apiVersion"], "networking.k8s.io/v1");
+    assert_eq!(doc["kind"], "Ingress");
+    let a = &doc["metadata"]["annotations"];
+    for key in [
+        "enable-cors",
+        "cors-allow-origin",
+        "cors-allow-methods",
+        "cors-allow-headers",
+        "cors-allow-credentials",
+        "cors-max-age",
+    ] {
+        assert!(
+            a[format!("nginx.ingress.kubernetes.io/{key}")].is_string(),
+            "{key} missing: {a}"
+        );
+    }
+    assert_eq!(
+        a["nginx.ingress.kubernetes.io/cors-allow-origin"],
+        "https://app.example.com"
+    );
+    let backend = &doc["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"];
+    assert_eq!(backend["name"], "api");
+    assert_eq!(backend["port"]["number"], 8000);
+}
