@@ -330,8 +330,18 @@ async fn forward(
     // Origin-form (`/path?query`): hyper's connection-level client writes the target as given.
     *req.uri_mut() = Uri::from(pq);
     *req.version_mut() = hyper::Version::HTTP_11;
+    // A body of unknown length (chunked from the client) is sent on chunked: hyper's client
+    // would drop it silently on a GET, HEAD or OPTIONS, whose requests it frames without a
+    // body unless told.
+    let streamed = {
+        let b = req.body();
+        !hyper::body::Body::is_end_stream(b) && hyper::body::Body::size_hint(b).exact().is_none()
+    };
     let h = req.headers_mut();
     strip_hop_by_hop(h);
+    if streamed {
+        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+    }
     // The client's own X-Forwarded-Host never reaches the upstream, Host or not.
     h.remove(HeaderName::from_static("x-forwarded-host"));
     if let Some(host) = h.insert(header::HOST, up.host.clone()) {
