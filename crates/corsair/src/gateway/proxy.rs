@@ -340,7 +340,10 @@ async fn forward(
     let h = req.headers_mut();
     strip_hop_by_hop(h);
     if streamed {
-        h.insert(header::TRANSFER_ENCODING, HeaderValue::from_static("chunked"));
+        h.insert(
+            header::TRANSFER_ENCODING,
+            HeaderValue::from_static("chunked"),
+        );
     }
     // The client's own X-Forwarded-Host never reaches the upstream, Host or not.
     h.remove(HeaderName::from_static("x-forwarded-host"));
