@@ -11,7 +11,6 @@
 
 use super::traefik::yaml_str;
 use super::Input;
-use crate::policy::{OriginPattern, PortRule};
 
 /// The names a page may send with safelisted values anyway: written when the policy allows no
 /// other request header, because an empty list makes ingress-nginx use its default list.
@@ -19,33 +18,12 @@ const SAFELISTED: &str = "Accept, Accept-Language, Content-Language";
 
 pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), String> {
     let spec = input.spec;
-    let (policy, _) = spec
-        .build()
-        .map_err(|p| format!("the policy is not valid: {}", p[0].message))?;
     let upstream = super::upstream(input, "ingress-nginx")?;
     let mut warnings = Vec::new();
-    let origins: Vec<String> = if policy.any_origin {
-        vec!["*".to_string()]
-    } else {
-        let mut v: Vec<String> = policy.exact.iter().cloned().collect();
-        v.sort();
-        for p in &policy.patterns {
-            v.push(match p {
-                OriginPattern::Exact(e) => e.clone(),
-                OriginPattern::Subdomain { scheme, suffix, port } => {
-                    warnings.push(format!("ingress-nginx's `*.` stands for one DNS label: {scheme}://*.{suffix} lets a.{suffix} in, not a.b.{suffix}"));
-                    match port {
-                        PortRule::Default => format!("{scheme}://*.{suffix}"),
-                        PortRule::Exact(n) => format!("{scheme}://*.{suffix}:{n}"),
-                        PortRule::Any => return Err(format!("ingress-nginx's cors-allow-origin has no port wildcard, so `{scheme}://*.{suffix}:*` cannot be written; list the ports, or serve the policy with `corsair serve`")),
-                    }
-                }
-                OriginPattern::AnyPort { scheme, host } => return Err(format!("ingress-nginx's cors-allow-origin has no port wildcard, so `{scheme}://{host}:*` cannot be written; list the ports (http://{host}:5173, ...), or serve the policy with `corsair serve`")),
-                OriginPattern::Regex(r) => return Err(format!("ingress-nginx's cors-allow-origin takes no regular expression (`{}`); use exact origins or a *.domain pattern", r.as_str())),
-            });
-        }
-        v
-    };
+    let (origins, subdomains) = super::wildcard_origins(spec, "ingress-nginx's cors-allow-origin")?;
+    if subdomains {
+        warnings.push("ingress-nginx's `*.` stands for one DNS label: a pattern such as https://*.example.com lets a.example.com in, not a.b.example.com".to_string());
+    }
     let methods = super::methods(spec);
     if let Some(m) = methods
         .iter()
@@ -74,9 +52,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         return Err(format!("ingress-nginx's header annotations take letters, digits, - and _ only, so `{h}` cannot be written"));
     }
     warnings.push("ingress-nginx sends no Vary: Origin (adding it takes a configuration snippet, which ingress-nginx disables by default): keep shared caches from storing these responses".to_string());
-    let host = upstream.host_str().unwrap_or("upstream");
-    let service = host.split('.').next().unwrap_or(host);
-    let port = upstream.port_or_known_default().unwrap_or(80);
+    let (service, port) = super::service_of(&upstream);
     let a = "nginx.ingress.kubernetes.io";
     let mut t = String::new();
     t.push_str(
@@ -119,7 +95,7 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     t.push_str("spec:\n  ingressClassName: nginx\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n");
     t.push_str(&format!(
         "                name: {}\n                port:\n                  number: {port}\n",
-        yaml_str(service)
+        yaml_str(&service)
     ));
     Ok((t, warnings))
 }

@@ -197,6 +197,59 @@ pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> 
     })
 }
 
+/// The policy's origins for a target whose only pattern is a `*` in the host
+/// (`scheme://*.domain[:port]`): Kubernetes' Gateway API and ingress-nginx. `*` alone for any
+/// origin. An origin on any port or a regular expression is refused, naming `field` (the
+/// target's setting). The bool says whether a subdomain pattern is among them.
+pub(crate) fn wildcard_origins(
+    spec: &PolicySpec,
+    field: &str,
+) -> Result<(Vec<String>, bool), String> {
+    let (policy, _) = spec
+        .build()
+        .map_err(|p| format!("the policy is not valid: {}", p[0].message))?;
+    if policy.any_origin {
+        return Ok((vec!["*".to_string()], false));
+    }
+    let mut v: Vec<String> = policy.exact.iter().cloned().collect();
+    v.sort();
+    let mut subdomains = false;
+    let no_port_wildcard = |o: &str| {
+        format!("{field} has no port wildcard, so `{o}` cannot be written; list the ports, or serve the policy with `corsair serve`")
+    };
+    for p in &policy.patterns {
+        v.push(match p {
+            OriginPattern::Exact(e) => e.clone(),
+            OriginPattern::Subdomain {
+                scheme,
+                suffix,
+                port,
+            } => {
+                subdomains = true;
+                match port {
+                    PortRule::Default => format!("{scheme}://*.{suffix}"),
+                    PortRule::Exact(n) => format!("{scheme}://*.{suffix}:{n}"),
+                    PortRule::Any => return Err(no_port_wildcard(&format!("{scheme}://*.{suffix}:*"))),
+                }
+            }
+            OriginPattern::AnyPort { scheme, host } => {
+                return Err(no_port_wildcard(&format!("{scheme}://{host}:*")))
+            }
+            OriginPattern::Regex(r) => return Err(format!("{field} takes no regular expression (`{}`); use exact origins or a *.domain pattern", r.as_str())),
+        });
+    }
+    Ok((v, subdomains))
+}
+
+/// The Kubernetes Service an upstream URL names: its host's first label, and its port.
+pub(crate) fn service_of(upstream: &url::Url) -> (String, u16) {
+    let host = upstream.host_str().unwrap_or("upstream");
+    (
+        host.split('.').next().unwrap_or(host).to_string(),
+        upstream.port_or_known_default().unwrap_or(80),
+    )
+}
+
 /// The upstream a proxying target forwards to, parsed.
 pub(crate) fn upstream(input: &Input<'_>, target: &str) -> Result<url::Url, String> {
     let u = input.upstream.ok_or_else(|| {
