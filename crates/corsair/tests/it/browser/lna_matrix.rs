@@ -262,6 +262,50 @@ fn lna_kinds() -> Vec<Kind> {
     ]
 }
 
+/// One case of the LNA matrix, its route set on `server`: a request of `kind` from `page` (in
+/// `space`, secure or not, with the permissions named `perm`, whose corsair flags are `flags`)
+/// to the listener `tport` in `tspace`.
+fn lna_case(
+    server: &Server,
+    id: String,
+    page: &str,
+    (space, secure, perm, tspace, tport): (&str, bool, &str, &str, u16),
+    flags: &[&str],
+    kind: &Kind,
+) -> Case {
+    let (kname, api, method, headers, credentials, crossorigin, tas) = kind;
+    let path = format!("/{id}/r");
+    let (body, ctype) = body_for(api);
+    let resp = Resp::new(200)
+        .h("Access-Control-Allow-Origin", "*")
+        .h("Content-Type", ctype)
+        .body(body);
+    server.route(tport, &path, route(resp));
+    let mut f: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
+    f.extend([
+        "--page-space".into(),
+        space.to_string(),
+        "--target-space".into(),
+        tspace.to_string(),
+    ]);
+    Case {
+        label: format!(
+            "{id} page {space} {} {perm} → {tspace} {kname}",
+            if secure { "secure" } else { "insecure" }
+        ),
+        url: format!("http://127.0.0.1:{tport}{path}"),
+        page: page.to_string(),
+        id,
+        api,
+        method,
+        headers: headers.clone(),
+        credentials: *credentials,
+        crossorigin: *crossorigin,
+        target_address_space: *tas,
+        flags: f,
+    }
+}
+
 #[test]
 fn local_network_access_matrix_agrees_with_chromium() {
     const SPACES: [&str; 3] = ["public", "local", "loopback"];
@@ -338,38 +382,10 @@ fn local_network_access_matrix_agrees_with_chromium() {
         let (perm_name, cdp, flags) = &perms[*perm];
         let mut scenarios = Vec::new();
         for (tspace, tport) in &targets {
-            for (kname, api, method, headers, credentials, crossorigin, tas) in &kinds {
+            for kind in &kinds {
                 let id = format!("l{:04}", cases.len());
-                let path = format!("/{id}/r");
-                let (body, ctype) = body_for(api);
-                let resp = Resp::new(200)
-                    .h("Access-Control-Allow-Origin", "*")
-                    .h("Content-Type", ctype)
-                    .body(body);
-                server.route(*tport, &path, route(resp));
-                let mut f: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
-                f.extend([
-                    "--page-space".into(),
-                    space.to_string(),
-                    "--target-space".into(),
-                    tspace.to_string(),
-                ]);
-                let case = Case {
-                    label: format!(
-                        "{id} page {space} {} {perm_name} → {tspace} {kname}",
-                        if *secure { "secure" } else { "insecure" }
-                    ),
-                    url: format!("http://127.0.0.1:{tport}{path}"),
-                    page: page.clone(),
-                    id,
-                    api,
-                    method,
-                    headers: headers.clone(),
-                    credentials: *credentials,
-                    crossorigin: *crossorigin,
-                    target_address_space: *tas,
-                    flags: f,
-                };
+                let where_ = (*space, *secure, *perm_name, *tspace, *tport);
+                let case = lna_case(&server, id, &page, where_, flags, kind);
                 scenarios.push(case.scenario());
                 cases.push(case);
             }
@@ -645,42 +661,14 @@ fn local_network_access_matrix_agrees_with_firefox() {
         let (perm_name, prefs_perms, flags) = &perms[*perm];
         let mut scenarios = Vec::new();
         for (tspace, tport) in &targets {
-            for (kname, api, method, headers, credentials, crossorigin, tas) in &kinds {
+            for kind in &kinds {
                 // targetAddressSpace means nothing to Firefox: one case shows it is ignored.
-                if tas.is_some() && *kname != "tas-public" {
+                if kind.6.is_some() && kind.0 != "tas-public" {
                     continue;
                 }
                 let id = format!("f{:04}", cases.len());
-                let path = format!("/{id}/r");
-                let (body, ctype) = body_for(api);
-                let resp = Resp::new(200)
-                    .h("Access-Control-Allow-Origin", "*")
-                    .h("Content-Type", ctype)
-                    .body(body);
-                server.route(*tport, &path, route(resp));
-                let mut f: Vec<String> = flags.iter().map(|s| s.to_string()).collect();
-                f.extend([
-                    "--page-space".into(),
-                    space.to_string(),
-                    "--target-space".into(),
-                    tspace.to_string(),
-                ]);
-                let case = Case {
-                    label: format!(
-                        "{id} page {space} {} {perm_name} → {tspace} {kname}",
-                        if *secure { "secure" } else { "insecure" }
-                    ),
-                    url: format!("http://127.0.0.1:{tport}{path}"),
-                    page: page.clone(),
-                    id,
-                    api,
-                    method,
-                    headers: headers.clone(),
-                    credentials: *credentials,
-                    crossorigin: *crossorigin,
-                    target_address_space: *tas,
-                    flags: f,
-                };
+                let where_ = (*space, *secure, *perm_name, *tspace, *tport);
+                let case = lna_case(&server, id, &page, where_, flags, kind);
                 let mut sc = case.scenario();
                 // A request held for the prompt never ends: 1.5 s tells it apart.
                 sc["timeoutMs"] = json!(1500);
