@@ -262,6 +262,37 @@ fn lna_kinds() -> Vec<Kind> {
     ]
 }
 
+/// The address spaces, from the least private.
+const SPACES: [&str; 3] = ["public", "local", "loopback"];
+
+/// Permission states both engines take: (name, the engine's settings (null: untouched),
+/// corsair's flags for them).
+fn lna_permissions() -> Vec<(&'static str, Value, &'static [&'static str])> {
+    vec![
+        ("untouched", Value::Null, &[]),
+        (
+            "granted",
+            json!({"loopback-network": "granted", "local-network": "granted"}),
+            &["--lna-permission", "granted"],
+        ),
+        (
+            "denied",
+            json!({"loopback-network": "denied", "local-network": "denied"}),
+            &["--lna-permission", "denied"],
+        ),
+        (
+            "loopback-only",
+            json!({"loopback-network": "granted", "local-network": "denied"}),
+            &[
+                "--lna-permission",
+                "loopback-network=granted",
+                "--lna-permission",
+                "local-network=denied",
+            ],
+        ),
+    ]
+}
+
 /// One case of the LNA matrix, its route set on `server`: a request of `kind` from `page` (in
 /// `space`, secure or not, with the permissions named `perm`, whose corsair flags are `flags`)
 /// to the listener `tport` in `tspace`.
@@ -308,36 +339,13 @@ fn lna_case(
 
 #[test]
 fn local_network_access_matrix_agrees_with_chromium() {
-    const SPACES: [&str; 3] = ["public", "local", "loopback"];
-    // Permission states: CDP settings (None: untouched), and corsair's flags for them.
-    let perms: [(&str, Value, &[&str]); 5] = [
-        ("untouched", Value::Null, &[]),
-        (
-            "granted",
-            json!({"loopback-network": "granted", "local-network": "granted"}),
-            &["--lna-permission", "granted"],
-        ),
-        (
-            "denied",
-            json!({"loopback-network": "denied", "local-network": "denied"}),
-            &["--lna-permission", "denied"],
-        ),
-        (
-            "loopback-only",
-            json!({"loopback-network": "granted", "local-network": "denied"}),
-            &[
-                "--lna-permission",
-                "loopback-network=granted",
-                "--lna-permission",
-                "local-network=denied",
-            ],
-        ),
-        (
-            "grant-all",
-            json!("grant-all"),
-            &["--lna-permission", "granted"],
-        ),
-    ];
+    // Permission states: the engine's settings (null: untouched), and corsair's flags for them.
+    let mut perms = lna_permissions();
+    perms.push((
+        "grant-all",
+        json!("grant-all"),
+        &["--lna-permission", "granted"],
+    ));
     let mut pages_spec = Vec::new();
     for space in SPACES {
         for secure in [true, false] {
@@ -580,30 +588,7 @@ fn destinations_agree_with_webkit() {
 /// processes, in either order). A request held or refused by LNA must not reach the server.
 #[test]
 fn local_network_access_matrix_agrees_with_firefox() {
-    const SPACES: [&str; 3] = ["public", "local", "loopback"];
-    let perms: [(&str, Value, &[&str]); 4] = [
-        ("untouched", Value::Null, &[]),
-        (
-            "granted",
-            json!({"loopback-network": "granted", "local-network": "granted"}),
-            &["--lna-permission", "granted"],
-        ),
-        (
-            "denied",
-            json!({"loopback-network": "denied", "local-network": "denied"}),
-            &["--lna-permission", "denied"],
-        ),
-        (
-            "loopback-only",
-            json!({"loopback-network": "granted", "local-network": "denied"}),
-            &[
-                "--lna-permission",
-                "loopback-network=granted",
-                "--lna-permission",
-                "local-network=denied",
-            ],
-        ),
-    ];
+    let perms = lna_permissions();
     let mut pages_spec = Vec::new();
     for space in SPACES {
         for secure in [true, false] {
