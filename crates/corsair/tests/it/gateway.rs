@@ -365,7 +365,7 @@ fn speaks_http2_to_clients() {
         .enable_all()
         .build()
         .unwrap();
-    let (status, acao) = rt.block_on(async move {
+    let ((status, acao), refused) = rt.block_on(async move {
         let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
         let (mut send, conn) = hyper::client::conn::http2::handshake(
             hyper_util::rt::TokioExecutor::new(),
@@ -380,15 +380,45 @@ fn speaks_http2_to_clients() {
             .body(http_body_util::Empty::<bytes::Bytes>::new())
             .unwrap();
         let resp = send.send_request(req).await.unwrap();
-        (
+        let answer = (
             resp.status().as_u16(),
             resp.headers()
                 .get("access-control-allow-origin")
                 .map(|v| v.to_str().unwrap().to_string()),
-        )
+        );
+        // Over HTTP/2 too: a host that differs from :authority, and two Origin fields, are
+        // refused before any decision.
+        let mut refused = Vec::new();
+        for headers in [
+            vec![("host", "evil.example"), ("origin", APP)],
+            vec![("origin", APP), ("origin", "https://evil.example")],
+        ] {
+            let mut b = hyper::Request::builder().uri(format!("http://{addr}/items"));
+            for (n, v) in headers {
+                b = b.header(n, v);
+            }
+            let req = b
+                .body(http_body_util::Empty::<bytes::Bytes>::new())
+                .unwrap();
+            let resp = send.send_request(req).await.unwrap();
+            let status = resp.status().as_u16();
+            let body = http_body_util::BodyExt::collect(resp.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            refused.push((status, String::from_utf8_lossy(&body).into_owned()));
+        }
+        (answer, refused)
     });
     assert_eq!(status, 200);
     assert_eq!(acao.as_deref(), Some(APP));
+    assert_eq!(refused[0].0, 400);
+    assert!(
+        refused[0].1.contains("host differs from :authority"),
+        "{refused:?}"
+    );
+    assert_eq!(refused[1].0, 400);
+    assert!(refused[1].1.contains("more than one Origin"), "{refused:?}");
 }
 
 #[test]
