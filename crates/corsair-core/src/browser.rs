@@ -104,16 +104,8 @@ impl Browser {
     /// (it cannot be observed on loopback: WebKitGTK has no address-space override).
     pub fn local_network_access(self) -> Option<crate::lna::Rules> {
         match self {
-            Browser::Chromium => Some(crate::lna::Rules {
-                secure_context_required: true,
-                honours_target_address_space: true,
-                undecided_waits: false,
-            }),
-            Browser::Firefox => Some(crate::lna::Rules {
-                secure_context_required: false,
-                honours_target_address_space: false,
-                undecided_waits: true,
-            }),
+            Browser::Chromium => Some(crate::lna::CHROMIUM),
+            Browser::Firefox => Some(crate::lna::FIREFOX),
             Browser::Safari => None,
         }
     }

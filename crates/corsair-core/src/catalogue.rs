@@ -72,6 +72,12 @@ fn chromium(f: &Failure, api: Api) -> String {
     s
 }
 
+/// Firefox's line for a request that got no usable response (a network error, a refused
+/// redirect, a refusal before sending): "CORS request did not succeed" with no status.
+pub(crate) fn firefox_not_succeeded(url: &str) -> String {
+    format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. (Reason: CORS request did not succeed). Status code: (null).")
+}
+
 fn firefox(f: &Failure) -> String {
     let url = &f.url;
     let status = f.status.map(|s| s.to_string()).unwrap_or_default();
@@ -108,7 +114,7 @@ fn firefox(f: &Failure) -> String {
     // differential): a failed preflight is followed by "CORS request did not succeed" with no
     // status, a redirected preflight first by "CORS preflight response did not succeed" with
     // the redirect's status, and so is a request whose failing response is a redirect.
-    let failed = format!("{prefix}CORS request did not succeed). Status code: (null).");
+    let failed = firefox_not_succeeded(url);
     let first = if f.kind == FailureKind::WildcardOriginNotAllowed {
         reason
     } else {

@@ -288,6 +288,16 @@ impl Fetch {
         }
     }
 
+    /// The origin a preflight carries and is checked against: the request's, except that
+    /// Firefox sends the page's own after a redirect to another origin, not `null`.
+    fn preflight_origin(&self) -> &Origin {
+        if self.tainted && self.browser.preflights_after_taint_with_page_origin() {
+            &self.req.origin
+        } else {
+            &self.origin
+        }
+    }
+
     /// Whether CORS applies to the current hop.
     fn cors(&self) -> bool {
         self.tainted || !self.req.origin.same_origin(&Origin::of_url(&self.url))
@@ -360,13 +370,7 @@ impl Fetch {
                     credentials: self.req.credentials,
                 };
                 let mut headers = preflight::request_headers(&ask);
-                let sent = if self.tainted && self.browser.preflights_after_taint_with_page_origin()
-                {
-                    &self.req.origin
-                } else {
-                    &self.origin
-                };
-                headers.push(("Origin".into(), sent.to_string()));
+                headers.push(("Origin".into(), self.preflight_origin().to_string()));
                 headers.extend(self.fetch_metadata());
                 headers.extend(self.referer());
                 let out = Outgoing {
@@ -483,15 +487,8 @@ impl Fetch {
             self.browser,
             self.req.origin.is_potentially_trustworthy(),
         );
-        // Firefox sends (and checks) a preflight after a redirect to another origin with the
-        // page's origin, not `null`.
-        let origin = if self.tainted && self.browser.preflights_after_taint_with_page_origin() {
-            &self.req.origin
-        } else {
-            &self.origin
-        };
         let ask = Ask {
-            origin,
+            origin: self.preflight_origin(),
             method: &self.method,
             headers: &unsafe_headers,
             check_order: &check_order,
@@ -681,7 +678,7 @@ impl Outcome {
             return Some(text);
         }
         if browser == Browser::Firefox && self.cross_origin && self.net_error.is_some() {
-            return Some(format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: CORS request did not succeed). Status code: (null).", self.final_url));
+            return Some(catalogue::firefox_not_succeeded(&self.final_url));
         }
         self.net_error.as_ref().map(|e| {
             let method = self
@@ -722,7 +719,7 @@ impl Outcome {
         // Firefox logs its LNA lines for the page's own request, not for a preflight: a
         // preflight held for the prompt logs nothing, and a refused one fails like any failed
         // preflight, the request after it too.
-        let not_succeeded = format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: CORS request did not succeed). Status code: (null).", hop.url);
+        let not_succeeded = catalogue::firefox_not_succeeded(&hop.url);
         if hop.preflight && report.blocked.is_some() {
             return Some(match report.blocked {
                 Some(lna::Blocked::PermissionDenied {
@@ -758,7 +755,9 @@ impl Outcome {
             .as_ref()
             .map(|f| catalogue::console_message(f, self.request.api, Browser::Firefox))
             .or_else(|| {
-                self.net_error.as_ref().map(|_| format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {}. (Reason: CORS request did not succeed). Status code: (null).", self.final_url))
+                self.net_error
+                    .as_ref()
+                    .map(|_| catalogue::firefox_not_succeeded(&self.final_url))
             });
         Some(Some(match rest {
             Some(r) => format!("{detected}\n{r}"),

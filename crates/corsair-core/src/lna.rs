@@ -358,10 +358,18 @@ pub fn check(ctx: &Context, target: AddressSpace) -> Result<bool, Blocked> {
     check_with(ctx, target, &CHROMIUM)
 }
 
-const CHROMIUM: Rules = Rules {
+/// Chromium's rules (142 and later, observed in 156).
+pub const CHROMIUM: Rules = Rules {
     secure_context_required: true,
     honours_target_address_space: true,
     undecided_waits: false,
+};
+
+/// Firefox's rules (observed in ESR 153).
+pub const FIREFOX: Rules = Rules {
+    secure_context_required: false,
+    honours_target_address_space: false,
+    undecided_waits: true,
 };
 
 /// [`check`] under an engine's own `rules`.

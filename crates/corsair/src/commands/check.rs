@@ -771,7 +771,10 @@ impl Report<'_> {
         let o = self.outcome;
         let origin = o.request.origin.to_string();
         let firefox = o.browser == Browser::Firefox;
-        if firefox
+        // An engine whose undecided permission holds the request (Firefox) is waiting, not
+        // refusing.
+        let waits = o.lna.as_ref().is_some_and(|l| l.rules.undecided_waits);
+        if waits
             && matches!(
                 b,
                 lna::Blocked::PermissionDenied {
@@ -800,7 +803,7 @@ impl Report<'_> {
                 space,
             },
             false,
-        ) = (b, firefox)
+        ) = (b, waits)
         {
             let name = lna::Permissions::default().for_space(*space).1;
             println!("\n{HEAD}The prompt{HEAD:#}");
