@@ -203,60 +203,27 @@ async fn worker(
                 });
                 let hyper_conn = {
                     let builder = builder.clone();
-                    let (state, peer, mut stop) = (state.clone(), peer.clone(), stop.clone());
+                    let (state, peer, stop) = (state.clone(), peer.clone(), stop.clone());
                     move |io: h1::Rewind<TcpStream>| {
                         // Silence is counted from the handoff: the connection was busy on
                         // corsair's own path until now, which its watchdog never saw.
                         activity.touch();
-                        let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
-                        let io = TokioIo::new(watchdog::Watched::new(io, activity.clone()));
-                        let conn = builder.serve_connection_with_upgrades(io, svc).into_owned();
-                        async move {
-                            let mut conn = std::pin::pin!(conn);
-                            let mut stopping = false;
-                            loop {
-                                tokio::select! {
-                                    r = conn.as_mut() => {
-                                        if let Err(e) = r {
-                                            tracing::debug!(error = %e, "connection ended with an error");
-                                        }
-                                        break;
-                                    }
-                                    // On shutdown: finish the requests in flight, then close.
-                                    _ = stop.wait_for(|s| *s), if !stopping => {
-                                        stopping = true;
-                                        conn.as_mut().graceful_shutdown();
-                                    }
-                                    _ = activity.expired(stall) => {
-                                        tracing::debug!("closed a connection silent for {stall:?}");
-                                        break;
-                                    }
-                                }
-                            }
-                        }
+                        serve_hyper(builder, io, state, peer, stop, stall)
                     }
                 };
                 let live = live.clone();
                 if let Some(tls) = &state.tls {
                     // Over TLS, hyper serves every connection: HTTP/2 or HTTP/1.1 by ALPN.
                     let acceptor = tls.load_full();
-                    let (builder, state, peer, mut stop) = (builder.clone(), state.clone(), peer.clone(), stop.clone());
+                    let (builder, state, peer, stop) = (builder.clone(), state.clone(), peer.clone(), stop.clone());
                     tokio::spawn(async move {
                         let _live = live;
                         let Ok(Ok(stream)) = tokio::time::timeout(stall, acceptor.accept(stream)).await else {
                             tracing::debug!("TLS handshake failed or stalled");
                             return;
                         };
-                        let svc = hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
-                        let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), svc);
-                        let mut conn = std::pin::pin!(conn);
-                        tokio::select! {
-                            _ = conn.as_mut() => {}
-                            _ = async { let _ = stop.wait_for(|s| *s).await; } => {
-                                conn.as_mut().graceful_shutdown();
-                                let _ = conn.await;
-                            }
-                        }
+                        peer.activity.touch();
+                        serve_hyper(builder, stream, state, peer, stop, stall).await;
                     });
                     continue;
                 }
@@ -299,6 +266,47 @@ async fn worker(
     }
     flusher.abort();
     crate::access_log::flush_thread();
+}
+
+/// Serves a connection with hyper (HTTP/1.1 or HTTP/2) until it ends, until it stays silent
+/// for `stall` (its watchdog is `peer.activity`), or, once the gateway stops, until its requests
+/// in flight are done.
+async fn serve_hyper<I>(
+    builder: auto::Builder<TokioExecutor>,
+    io: I,
+    state: Arc<State>,
+    peer: Arc<proxy::Peer>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+    stall: Duration,
+) where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let activity = peer.activity.clone();
+    let svc =
+        hyper::service::service_fn(move |req| proxy::handle(req, state.clone(), peer.clone()));
+    let io = TokioIo::new(watchdog::Watched::new(io, activity.clone()));
+    let conn = builder.serve_connection_with_upgrades(io, svc);
+    let mut conn = std::pin::pin!(conn);
+    let mut stopping = false;
+    loop {
+        tokio::select! {
+            r = conn.as_mut() => {
+                if let Err(e) = r {
+                    tracing::debug!(error = %e, "connection ended with an error");
+                }
+                break;
+            }
+            // On shutdown: finish the requests in flight, then close.
+            _ = stop.wait_for(|s| *s), if !stopping => {
+                stopping = true;
+                conn.as_mut().graceful_shutdown();
+            }
+            _ = activity.expired(stall) => {
+                tracing::debug!("closed a connection silent for {stall:?}");
+                break;
+            }
+        }
+    }
 }
 
 /// Reloads the policy on SIGHUP and when the file's modification time changes (checked every

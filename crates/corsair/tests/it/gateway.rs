@@ -733,6 +733,32 @@ fn serves_https_and_http2_and_reloads_its_certificate() {
     )
     .unwrap();
     let mtls = Gateway::start(&cfg2, &[]);
+    // A TLS client that goes silent after the handshake is cut off after stall_timeout, like a
+    // plain one.
+    let cfg3 = dir.join("stall.toml");
+    std::fs::write(
+        &cfg3,
+        format!(
+            "upstream = \"{}\"\n[gateway]\nstall_timeout = 1.0\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{SAMPLE_POLICY}",
+            up.origin(0)
+        ),
+    )
+    .unwrap();
+    let quiet = Gateway::start(&cfg3, &[]);
+    let mut client = Command::new("openssl")
+        .args(["s_client", "-quiet", "-connect", &quiet.addr])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("openssl");
+    let t = Instant::now();
+    while client.try_wait().unwrap().is_none() && t.elapsed() < Duration::from_secs(6) {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let closed = client.try_wait().unwrap().is_some();
+    let _ = client.kill();
+    assert!(closed, "a silent TLS client was not cut off");
     let (ok, out) = curl_tls(&mtls.addr, &ca_pem, &[]);
     assert!(!ok || !out.contains(" 200"), "no client certificate: {out}");
     let client_pem = dir.join("client.pem");
