@@ -672,16 +672,19 @@ fn serves_https_and_http2_and_reloads_its_certificate() {
     let one = cert("corsair-1", Some(&ca_pair));
     std::fs::write(dir.join("cert.pem"), &one.0).unwrap();
     std::fs::write(dir.join("key.pem"), &one.1).unwrap();
-    let cfg = dir.join("corsair.toml");
-    std::fs::write(
-        &cfg,
-        format!(
-            "upstream = \"{}\"\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{SAMPLE_POLICY}",
-            up.origin(0)
-        ),
-    )
-    .unwrap();
-    let gw = Gateway::start(&cfg, &[]);
+    let tls_config = |name: &str, gateway: &str, tls: &str| {
+        let cfg = dir.join(name);
+        std::fs::write(
+            &cfg,
+            format!(
+                "upstream = \"{}\"\n[gateway]\n{gateway}[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{tls}{SAMPLE_POLICY}",
+                up.origin(0)
+            ),
+        )
+        .unwrap();
+        cfg
+    };
+    let gw = Gateway::start(&tls_config("corsair.toml", "", ""), &[]);
     let ca_pem = dir.join("ca.pem");
     let (ok, out) = curl_tls(&gw.addr, &ca_pem, &["--http2"]);
     assert!(ok && out.contains("HTTP/2 200"), "{out}");
@@ -723,28 +726,13 @@ fn serves_https_and_http2_and_reloads_its_certificate() {
     let client = cert("client", Some(&ca_pair));
     std::fs::write(dir.join("client.pem"), &client.0).unwrap();
     std::fs::write(dir.join("client-key.pem"), &client.1).unwrap();
-    let cfg2 = dir.join("mtls.toml");
-    std::fs::write(
-        &cfg2,
-        format!(
-            "upstream = \"{}\"\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\nclient_ca = \"ca.pem\"\n{SAMPLE_POLICY}",
-            up.origin(0)
-        ),
-    )
-    .unwrap();
-    let mtls = Gateway::start(&cfg2, &[]);
+    let mtls = Gateway::start(
+        &tls_config("mtls.toml", "", "client_ca = \"ca.pem\"\n"),
+        &[],
+    );
     // A TLS client that goes silent after the handshake is cut off after stall_timeout, like a
     // plain one.
-    let cfg3 = dir.join("stall.toml");
-    std::fs::write(
-        &cfg3,
-        format!(
-            "upstream = \"{}\"\n[gateway]\nstall_timeout = 1.0\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{SAMPLE_POLICY}",
-            up.origin(0)
-        ),
-    )
-    .unwrap();
-    let quiet = Gateway::start(&cfg3, &[]);
+    let quiet = Gateway::start(&tls_config("stall.toml", "stall_timeout = 1.0\n", ""), &[]);
     let mut client = Command::new("openssl")
         .args(["s_client", "-quiet", "-connect", &quiet.addr])
         .stdin(std::process::Stdio::piped())
