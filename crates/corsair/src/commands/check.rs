@@ -345,13 +345,13 @@ fn compare_engines(outcomes: &[&Outcome]) -> (Vec<Browser>, bool) {
 /// `--browser all`: one verdict per engine, which fails first, each console, and the fixes.
 fn all_engines(args: &CheckArgs, imported: Option<&Import>, checked: &[Evaluated]) -> u8 {
     let outcomes: Vec<&Outcome> = checked.iter().map(|c| &c.outcome).collect();
-    let (fails_first, agree) = compare_engines(&outcomes);
     match args.format {
         Format::Json => {
             let doc = all_json(args, imported, checked);
             println!("{}", serde_json::to_string_pretty(&doc).expect("JSON"));
         }
         Format::Text => {
+            let (fails_first, agree) = compare_engines(&outcomes);
             let r = &outcomes[0].request;
             println!("{HEAD}corsair check{HEAD:#} {DIM}(every engine: chromium, firefox, safari; each sent its own requests){DIM:#}");
             println!("  page origin   {}", r.origin);
