@@ -200,19 +200,22 @@ measure() { # name port script
   rps["$1/$3"]="${rps["$1/$3"]:-} $r"
   p99["$1/$3"]="${p99["$1/$3"]:-} $l"
 }
-# HTTP/2 over TLS with h2load: CONNECTIONS/4 connections, 10 streams each, for DURATION.
-measure_h2() { # name port
+# HTTP/2 over TLS with h2load: CONNECTIONS/4 connections, 10 streams each, for DURATION; a
+# preflight is an OPTIONS with Access-Control-Request-Method (h2load overrides :method).
+measure_h2() { # name port kind
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $1 "* ]]; then return 0; fi
-  local out r
-  out=$(taskset -c "$LOAD_CPU" h2load -t1 -c$((CONNECTIONS / 4)) -m10 -D"$DURATION" -H 'origin: https://app.example.com' "https://127.0.0.1:$2/api/items" 2>&1)
+  local out r extra=()
+  [ "$3" = preflight ] && extra=(-H ':method: OPTIONS' -H 'access-control-request-method: PUT' -H 'access-control-request-headers: content-type')
+  out=$(taskset -c "$LOAD_CPU" h2load -t1 -c$((CONNECTIONS / 4)) -m10 -D"$DURATION" -H 'origin: https://app.example.com' "${extra[@]}" "https://127.0.0.1:$2/api/items" 2>&1)
   echo "$out" | grep -q "status codes: [0-9]* 2xx" || { echo "$1 h2: $out" >&2; exit 1; }
   if ! echo "$out" | grep -qE "status codes: [0-9]+ 2xx, 0 3xx, 0 4xx, 0 5xx"; then echo "$1 h2: non-2xx" >&2; echo "$out" >&2; exit 1; fi
   r=$(echo "$out" | awk '/^finished in/{for(i=1;i<=NF;i++) if ($i ~ /req\/s/) {print $(i-1); exit}}')
-  rps["$1/h2-actual"]="${rps["$1/h2-actual"]:-} $r"
+  rps["$1/h2-$3"]="${rps["$1/h2-$3"]:-} $r"
 }
 declare -A scheme; scheme[corsair-tls]=https; scheme[nginx-tls]=https
-median() { printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+median() { [ -n "$1" ] || { printf n/a; return; }; printf '%s\n' $1 | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 ms() { # wrk latency (e.g. 812.00us, 1.20ms) in ms
+  [ -n "$1" ] || { printf n/a; return; }
   printf '%s\n' $1 | sed -E 's/us$/e-3/; s/ms$//; s/([0-9.]+)s$/\1e3/' | sort -g | awk '{a[NR]=$1} END{printf "%.3f", a[int((NR+1)/2)]}'
 }
 
@@ -222,8 +225,8 @@ for round in $(seq "$ROUNDS"); do
     measure corsair-log "$CL" $kind
     measure corsair-tls "$CT" $kind
     measure nginx-tls "$NT" $kind
-    [ $kind = actual ] && measure_h2 corsair-tls "$CT"
-    [ $kind = actual ] && measure_h2 nginx-tls "$NT"
+    measure_h2 corsair-tls "$CT" $kind
+    measure_h2 nginx-tls "$NT" $kind
     [ -n "$CB" ] && measure corsair-base "$CB" $kind
     measure nginx "$NG" $kind
     measure nginx-log "$NL" $kind
@@ -241,9 +244,9 @@ echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rou
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
 printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
 for name in corsair corsair-log corsair-tls corsair-base nginx nginx-log nginx-tls baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
-  for kind in actual preflight h2-actual; do
+  for kind in actual preflight h2-actual h2-preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
-    printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]}")" "$(median "${cpu["$name/$kind"]}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
+    printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]:-}")" "$(median "${cpu["$name/$kind"]:-}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
   done
 done
 ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
@@ -258,6 +261,7 @@ echo "over TLS, access logs off on both (same certificate, TLS 1.2/1.3):"
 echo "corsair serve / nginx, HTTP/1.1 proxied actual: $(ratio corsair-tls/actual nginx-tls/actual)x"
 echo "corsair serve / nginx, HTTP/1.1 preflights:     $(ratio corsair-tls/preflight nginx-tls/preflight)x"
 echo "corsair serve / nginx, HTTP/2 proxied actual:   $(ratio corsair-tls/h2-actual nginx-tls/h2-actual)x"
+echo "corsair serve / nginx, HTTP/2 preflights:       $(ratio corsair-tls/h2-preflight nginx-tls/h2-preflight)x"
 echo "what the log costs: corsair $(ratio corsair-log/actual corsair/actual)x and nginx $(ratio nginx-log/actual nginx/actual)x of their own requests/s without it (actual)"
 echo "access log lines written: corsair $(wc -l < "$work/corsair-access.log"), nginx $(wc -l < "$work/nginx-log/access.log" 2>/dev/null || echo 0) (nginx flushes every second)"
 if [ -n "$CB" ]; then

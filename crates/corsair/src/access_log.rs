@@ -113,7 +113,8 @@ pub struct Entry<'a> {
     pub status: u16,
     /// Body bytes sent to the client, when known.
     pub bytes: Option<u64>,
-    pub ms: f64,
+    /// Time from the request's head to its answer, in microseconds.
+    pub micros: u64,
     /// `preflight` or `actual`; `None` for a request without `Origin`.
     pub cors: Option<&'static str>,
     pub origin: Option<&'a str>,
@@ -198,8 +199,14 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
             Format::Text => {
                 let _ = write!(
                     b,
-                    "{} {} {} {} {} {:.3}ms",
-                    n.1, e.client, e.method, e.path, e.status, e.ms
+                    "{} {} {} {} {} {}.{:03}ms",
+                    n.1,
+                    e.client,
+                    e.method,
+                    e.path,
+                    e.status,
+                    e.micros / 1000,
+                    e.micros % 1000
                 );
                 if let Some(kind) = e.cors {
                     let _ = write!(
@@ -220,7 +227,7 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
                     "path": e.path,
                     "status": e.status,
                     "bytes": e.bytes,
-                    "ms": (e.ms * 1000.0).round() / 1000.0,
+                    "ms": e.micros as f64 / 1000.0,
                     "cors": e.cors,
                     "origin": e.origin,
                     "allowed": e.cors.map(|_| e.allowed),
@@ -305,7 +312,7 @@ mod tests {
             path: "/items",
             status: 200,
             bytes: Some(12),
-            ms: 0.4126,
+            micros: 413,
             cors: Some("actual"),
             origin: Some("https://app.example.com"),
             allowed: true,

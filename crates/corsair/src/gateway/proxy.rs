@@ -208,11 +208,12 @@ impl AccessLog {
 
     /// Writes the line for the answer: its status and, when known, its body's length.
     pub fn end(self, client: &HeaderValue, status: u16, bytes: Option<u64>) {
-        let ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let micros = self.started.elapsed().as_micros() as u64;
         let cors = metric_kind_of(self.kind);
         if self.report_only && !self.allowed && cors.is_some() {
             let (method, path, origin, reason) =
                 (&self.method, &self.path, &self.origin, self.reason);
+            let ms = micros as f64 / 1000.0;
             tracing::warn!(target: "access", method, path, status, ms, origin, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
         }
         let (referer, user_agent) = self.agent.unwrap_or_default();
@@ -222,7 +223,7 @@ impl AccessLog {
             path: &self.path,
             status,
             bytes,
-            ms,
+            micros,
             cors,
             origin: self.origin.as_deref(),
             allowed: self.allowed,
