@@ -148,6 +148,15 @@ impl Domain {
         }
     }
 
+    /// Whether the name is under a suffix of the public suffix list's private section
+    /// (`github.io`, `netlify.app`, `herokuapp.com`, ...): shared hosting where anyone can
+    /// register a name and publish a page.
+    pub fn on_shared_hosting(&self) -> bool {
+        psl::suffix(self.name.as_bytes()).is_some_and(|s| {
+            s.typ() == Some(psl::Type::Private) && s.as_bytes().len() < self.name.len()
+        })
+    }
+
     /// The registrable domain (public suffix plus one label), if the name has one.
     pub fn registrable(&self) -> Option<&str> {
         psl::domain_str(&self.name)

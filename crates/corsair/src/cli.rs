@@ -510,6 +510,8 @@ pub struct AuditArgs {
     #[arg(value_name = "URL")]
     pub urls: Vec<String>,
     /// Read more URLs from FILE, one a line ('-' for stdin; blank lines and # comments skipped).
+    /// The list is read as the audit goes (any length, bounded memory); a line that is not a
+    /// URL is reported as that target's error.
     #[arg(long, short = 'i', value_name = "FILE|-")]
     pub input: Option<String>,
     /// The origin the endpoints trust. Default: https:// + each URL's host.
@@ -540,6 +542,14 @@ pub struct AuditArgs {
     /// At most R requests a second over all targets (0: no limit).
     #[arg(long, default_value_t = 0.0, value_name = "R")]
     pub rate: f64,
+    /// At most R requests a second to any one host (0: no limit).
+    #[arg(long, default_value_t = 0.0, value_name = "R")]
+    pub per_host_rate: f64,
+    /// Keep a journal in FILE (JSON lines, as --format jsonl writes them): targets it records
+    /// as done are skipped, and each target that finishes is appended as it finishes, so an
+    /// interrupted audit of a long --input list picks up where it stopped.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<std::path::PathBuf>,
     /// Seconds to wait for each response.
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     pub timeout: f64,

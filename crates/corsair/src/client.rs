@@ -203,7 +203,7 @@ impl Client {
                     }
                 }
             };
-            match self.send_to(&out, addrs).await {
+            match self.send_to(&out, addrs).await.map(|(head, _)| head) {
                 Ok(resp) => fetch.receive(resp),
                 Err(e) => fetch.network_error(&e.code, &e.detail),
             }
@@ -211,9 +211,16 @@ impl Client {
         (fetch.finish(), None)
     }
 
-    /// Sends one request and returns its response head (the body is not read).
-    pub async fn send(&self, out: &Outgoing) -> Result<ResponseHead, NetError> {
-        self.send_to(out, None).await
+    /// Sends one request and returns its response head and the body's first `max` bytes (read
+    /// on kept-alive connections only; empty otherwise).
+    pub async fn send_reading(
+        &self,
+        out: &Outgoing,
+        max: usize,
+    ) -> Result<(ResponseHead, Bytes), NetError> {
+        let (head, mut body) = self.send_to(out, None).await?;
+        body.truncate(max);
+        Ok((head, body))
     }
 
     /// [`Client::send`], connecting to `addrs` (the host already resolved) when given.
@@ -221,7 +228,7 @@ impl Client {
         &self,
         out: &Outgoing,
         addrs: Option<Vec<SocketAddr>>,
-    ) -> Result<ResponseHead, NetError> {
+    ) -> Result<(ResponseHead, Bytes), NetError> {
         match tokio::time::timeout(self.timeout, self.send_inner(out, addrs)).await {
             Ok(r) => r,
             Err(_) => Err(net(
@@ -235,7 +242,7 @@ impl Client {
         &self,
         out: &Outgoing,
         addrs: Option<Vec<SocketAddr>>,
-    ) -> Result<ResponseHead, NetError> {
+    ) -> Result<(ResponseHead, Bytes), NetError> {
         let url = &out.url;
         let host = url.host_str().unwrap_or_default().to_string();
         let port = url.port_or_known_default().unwrap_or(80);
@@ -295,7 +302,7 @@ impl Client {
             // One connection per exchange, as a browser's fresh connection: the body is not read.
             let head = send_head(&mut sender, req).await;
             conn.abort();
-            return head;
+            return head.map(|h| (h, Bytes::new()));
         }
         self.exchange_on(sender, req, &key).await
     }
@@ -307,22 +314,26 @@ impl Client {
         mut sender: Sender,
         req: hyper::Request<Full<Bytes>>,
         key: &PoolKey,
-    ) -> Result<ResponseHead, NetError> {
+    ) -> Result<(ResponseHead, Bytes), NetError> {
         use http_body_util::BodyExt;
         let resp = sender.send_request(req).await.map_err(response_error)?;
         let head = head_of(&resp)?;
         let body = http_body_util::Limited::new(resp.into_body(), MAX_KEPT_BODY);
         // Pooled even if not ready yet: the connection's task marks it ready a moment after the
         // body ends, and whoever takes it waits for that (`ready()`), or opens another if it closed.
-        if body.collect().await.is_ok() && !sender.is_closed() {
-            if let Ok(mut m) = self.idle.lock() {
-                let list = m.entry(key.clone()).or_default();
-                if list.len() < MAX_IDLE_PER_HOST {
-                    list.push(sender);
+        let mut read = Bytes::new();
+        if let Ok(collected) = body.collect().await {
+            read = collected.to_bytes();
+            if !sender.is_closed() {
+                if let Ok(mut m) = self.idle.lock() {
+                    let list = m.entry(key.clone()).or_default();
+                    if list.len() < MAX_IDLE_PER_HOST {
+                        list.push(sender);
+                    }
                 }
             }
         }
-        Ok(head)
+        Ok((head, read))
     }
 }
 

@@ -4,9 +4,14 @@
 //! with a severity from its exploitability, the evidence and the fix in corsair's policy
 //! language.
 //!
-//! A mutation is reported under the most general class that explains it: a server that
-//! reflects any origin also accepts the prefix and suffix tricks, so those are listed as
-//! evidence of `reflect-origin` rather than as separate findings.
+//! A mutation is reported under the root cause that explains it: when the origins one class
+//! accepted are all accepted by another class's flawed check (a server that reflects any
+//! origin also accepts the prefix and suffix tricks; one that trusts any origin containing
+//! the trusted host also accepts `TRUSTED.attacker.example`), the finding is the root cause,
+//! whose fix closes them all, and the others are listed as `implied` with their origins in
+//! `also_allowed`.
+
+pub mod exposure;
 
 use crate::browser::Browser;
 use crate::fetch::{ExchangeKind, Outgoing};
@@ -27,7 +32,8 @@ pub enum Class {
     PrefixBypass,
     /// `https://attackerTRUSTED` is allowed (a suffix check without a dot boundary).
     SuffixBypass,
-    /// A part of the trusted host is allowed (an "is the origin in the trusted string" check).
+    /// An origin containing the trusted host (`https://xTRUSTEDx.attacker.example`), or a part
+    /// of it, is allowed: a substring check in either direction.
     SubstringBypass,
     /// A dot of the trusted host may be any character (an unescaped `.` in a regex).
     UnescapedDot,
@@ -35,6 +41,9 @@ pub enum Class {
     SpecialCharBypass,
     /// Any subdomain of the trusted host or site is allowed.
     AnySubdomain,
+    /// `https://localhost.attacker.example` is allowed: a development allowance for
+    /// `localhost` that is not anchored.
+    LocalhostBypass,
     /// The http:// origin of an https site is allowed.
     HttpOriginTrusted,
     /// Shared hosting (github.io, codepen.io, ...) where anyone can publish is allowed.
@@ -43,7 +52,8 @@ pub enum Class {
     PortIgnored,
     /// `Access-Control-Allow-Origin: *` with `Access-Control-Allow-Credentials: true`.
     WildcardCredentials,
-    /// `*` on a response that differs when the user's credentials are sent.
+    /// `*` on a response that carries secrets or personal data, or that differs when the
+    /// user's credentials are sent.
     WildcardSensitive,
     /// `*` on what looks like public data (informational).
     WildcardPublic,
@@ -56,11 +66,14 @@ pub enum Class {
     /// `Access-Control-Allow-Private-Network: true`: the Private Network Access opt-in, which
     /// current Chromium no longer asks for (Local Network Access needs the user's permission).
     PrivateNetworkHeader,
+    /// `Access-Control-Allow-Origin` has a value no browser accepts (a list, a path, a
+    /// trailing slash): CORS does not work at all for the trusted origin.
+    InvalidAllowOrigin,
 }
 
 impl Class {
     /// Every class, in report order.
-    pub const ALL: [Class; 18] = [
+    pub const ALL: [Class; 20] = [
         Class::ReflectOrigin,
         Class::NullOrigin,
         Class::PrefixBypass,
@@ -69,6 +82,7 @@ impl Class {
         Class::UnescapedDot,
         Class::SpecialCharBypass,
         Class::AnySubdomain,
+        Class::LocalhostBypass,
         Class::HttpOriginTrusted,
         Class::ThirdPartyOrigin,
         Class::PortIgnored,
@@ -79,6 +93,7 @@ impl Class {
         Class::PreflightAuth,
         Class::MissingVary,
         Class::PrivateNetworkHeader,
+        Class::InvalidAllowOrigin,
     ];
 
     /// The stable id (`reflect-origin`, ...).
@@ -92,6 +107,7 @@ impl Class {
             Class::UnescapedDot => "unescaped-dot",
             Class::SpecialCharBypass => "special-char-bypass",
             Class::AnySubdomain => "any-subdomain",
+            Class::LocalhostBypass => "localhost-bypass",
             Class::HttpOriginTrusted => "http-origin-trusted",
             Class::ThirdPartyOrigin => "third-party-origin",
             Class::PortIgnored => "port-ignored",
@@ -102,6 +118,7 @@ impl Class {
             Class::PreflightAuth => "preflight-auth",
             Class::MissingVary => "missing-vary",
             Class::PrivateNetworkHeader => "private-network-header",
+            Class::InvalidAllowOrigin => "invalid-allow-origin",
         }
     }
 
@@ -112,17 +129,23 @@ impl Class {
             Class::NullOrigin => "The null origin is trusted",
             Class::PrefixBypass => "Origins that start with the trusted host are trusted",
             Class::SuffixBypass => "Origins that end with the trusted domain are trusted",
-            Class::SubstringBypass => "Parts of the trusted host are trusted",
+            Class::SubstringBypass => {
+                "Origins containing the trusted host, or parts of it, are trusted"
+            }
             Class::UnescapedDot => "A dot in the trusted host matches any character",
             Class::SpecialCharBypass => {
                 "The trusted host followed by a special character is trusted"
             }
             Class::AnySubdomain => "Any subdomain is trusted",
-            Class::HttpOriginTrusted => "A plain-http origin is trusted by an https site",
+            Class::LocalhostBypass => "Any origin starting with localhost is trusted",
+            Class::InvalidAllowOrigin => {
+                "Access-Control-Allow-Origin has a value no browser accepts"
+            }
+            Class::HttpOriginTrusted => "The plain-http twin of the https front end is trusted",
             Class::ThirdPartyOrigin => "A shared-hosting origin anyone can publish on is trusted",
             Class::PortIgnored => "The trusted host on any port is trusted",
             Class::WildcardCredentials => "Wildcard origin together with credentials",
-            Class::WildcardSensitive => "Wildcard origin on user-specific data",
+            Class::WildcardSensitive => "Wildcard origin on secrets or personal data",
             Class::WildcardPublic => "Wildcard origin on public data",
             Class::PreflightReflect => "The preflight answer echoes any method or header",
             Class::PreflightAuth => "Preflights are refused by authentication",
@@ -142,9 +165,10 @@ impl Class {
             | Class::SubstringBypass
             | Class::UnescapedDot
             | Class::SpecialCharBypass
+            | Class::LocalhostBypass
             | Class::PortIgnored => Some(346),
             Class::MissingVary => Some(524),
-            Class::PreflightAuth | Class::PrivateNetworkHeader => None,
+            Class::PreflightAuth | Class::PrivateNetworkHeader | Class::InvalidAllowOrigin => None,
             _ => Some(942),
         }
     }
@@ -158,6 +182,7 @@ impl Class {
                 | Class::PreflightReflect
                 | Class::MissingVary
                 | Class::PrivateNetworkHeader
+                | Class::InvalidAllowOrigin
         )
     }
 
@@ -201,6 +226,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// Every severity, least first.
+    pub const ALL: [Severity; 5] = [
+        Severity::Info,
+        Severity::Low,
+        Severity::Medium,
+        Severity::High,
+        Severity::Critical,
+    ];
+
     /// The lowercase name.
     pub fn name(self) -> &'static str {
         match self {
@@ -336,7 +370,16 @@ pub const SPECIAL_CHARS: [&str; 22] = [
     ",", "$", "=", "%0b",
 ];
 
-/// Shared hosting where anyone can publish a page (and so own an origin).
+/// Characters that some engines let through in a host label of their own
+/// (`https://TRUSTED.$.attacker.example`): nuclei's cors-misconfig payloads, after
+/// PortSwigger's research on Safari and Firefox.
+pub const LABEL_CHARS: [&str; 14] = [
+    "$", "~", "=", "+", "&", "*", ")", "(", "'", "!", ";", ",", "-", "_",
+];
+
+/// Shared hosting where anyone can publish a page (and so own an origin). An
+/// `Access-Control-Allow-Origin` naming any host under a suffix of the public suffix list's
+/// private section is reported too.
 pub const THIRD_PARTY: [&str; 12] = [
     "https://corsair-audit.github.io",
     "https://whatever.github.io",
@@ -376,10 +419,29 @@ pub fn probes(s: &Subject) -> Vec<Probe> {
         Some(Class::PrefixBypass),
         s.with_host(&format!("{}.{ATTACKER}", s.host)),
     );
+    origin(
+        Some(Class::PrefixBypass),
+        s.with_host(&format!("{}corsair-attacker.example", s.host)),
+    );
+    // The trusted host inside an attacker's host: a "contains" check.
+    origin(
+        Some(Class::SubstringBypass),
+        s.with_host(&format!("x{}x.{ATTACKER}", s.host)),
+    );
+    if let Some(site) = s.site.as_ref().filter(|site| **site != s.host) {
+        origin(
+            Some(Class::SubstringBypass),
+            s.with_host(&format!("x{site}x.{ATTACKER}")),
+        );
+    }
     if let Some(site) = &s.site {
         origin(
             Some(Class::SuffixBypass),
             s.with_host(&format!("corsairattacker{site}")),
+        );
+        origin(
+            Some(Class::SuffixBypass),
+            format!("http://corsairattacker{site}"),
         );
         if site.len() > 1 {
             origin(Some(Class::SubstringBypass), s.with_host(&site[1..]));
@@ -397,11 +459,22 @@ pub fn probes(s: &Subject) -> Vec<Probe> {
             h.replace_range(i..i + 1, "x");
             origin(Some(Class::UnescapedDot), s.with_host(&h));
         }
+        // Every dot at once (nuclei's payload).
+        origin(
+            Some(Class::UnescapedDot),
+            s.with_host(&s.host.replace('.', "x")),
+        );
     }
     for c in SPECIAL_CHARS {
         origin(
             Some(Class::SpecialCharBypass),
             s.with_host(&format!("{}{c}.{ATTACKER}", s.host)),
+        );
+    }
+    for c in LABEL_CHARS {
+        origin(
+            Some(Class::SpecialCharBypass),
+            s.with_host(&format!("{}.{c}.{ATTACKER}", s.host)),
         );
     }
     if s.site.is_some() {
@@ -414,9 +487,26 @@ pub fn probes(s: &Subject) -> Vec<Probe> {
                 Some(Class::AnySubdomain),
                 s.with_host(&format!("corsair-attacker.{site}")),
             );
+            origin(
+                Some(Class::AnySubdomain),
+                format!("http://corsair-attacker.{site}"),
+            );
         }
     }
-    if s.scheme == "https" && s.url.scheme() == "https" {
+    // A development allowance for localhost that is not anchored.
+    if s.host != "localhost" {
+        origin(
+            Some(Class::LocalhostBypass),
+            format!("https://localhost.{ATTACKER}"),
+        );
+        origin(
+            Some(Class::LocalhostBypass),
+            format!("http://localhost.{ATTACKER}"),
+        );
+    }
+    // The front end is https (whatever the API's own scheme): its http twin is an origin an
+    // attacker on the network can serve.
+    if s.scheme == "https" {
         origin(Some(Class::HttpOriginTrusted), format!("http://{}", s.host));
     }
     for t in THIRD_PARTY {
@@ -530,6 +620,10 @@ pub struct Finding {
     pub probe: Evidence,
     /// Other probe origins the same answer covers (for a general class).
     pub also_allowed: Vec<String>,
+    /// Classes whose probes this root cause explains (its fix closes them too).
+    pub implied: Vec<Class>,
+    /// What the body exposes (`wildcard-sensitive`): field and detector, never the value.
+    pub exposed: Vec<exposure::Exposed>,
     /// The fix, in corsair's policy language.
     pub fix: String,
     /// CWE number.
@@ -589,8 +683,30 @@ pub fn engine_reach(target: Option<AddressSpace>, same_host: bool) -> Vec<Engine
         .collect()
 }
 
-/// The answers to one target's probes, in probe order: a response head, or a network error.
-pub type Answers<'a> = &'a [(Probe, Result<ResponseHead, String>)];
+/// A probe's answer: the response head and the start of its body (what `assess` scans for
+/// secrets; empty for preflights or when not read).
+#[derive(Clone, Debug, Default)]
+pub struct Reply {
+    /// The status and headers.
+    pub head: ResponseHead,
+    /// The body's first [`BODY_SAMPLE`] bytes at most.
+    pub body: Vec<u8>,
+}
+
+impl From<ResponseHead> for Reply {
+    fn from(head: ResponseHead) -> Reply {
+        Reply {
+            head,
+            body: Vec::new(),
+        }
+    }
+}
+
+/// How much of a body the caller should read for [`assess`] (the rest is not scanned).
+pub const BODY_SAMPLE: usize = 64 * 1024;
+
+/// The answers to one target's probes, in probe order: a reply, or a network error.
+pub type Answers<'a> = &'a [(Probe, Result<Reply, String>)];
 
 fn header<'r>(r: &'r ResponseHead, name: &str) -> Option<&'r str> {
     r.headers
@@ -658,14 +774,21 @@ fn cacheable_without_vary(r: &ResponseHead) -> bool {
 /// What the answers reveal, most severe first. Network errors are not findings; the caller
 /// reports them.
 pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
-    let trusted_get = answers
+    let trusted_reply = answers
         .iter()
         .find(|(p, _)| p.kind == ProbeKind::Origin && p.class.is_none())
         .and_then(|(_, r)| r.as_ref().ok());
-    let anonymous = answers
+    let anonymous_reply = answers
         .iter()
         .find(|(p, _)| p.kind == ProbeKind::Anonymous)
         .and_then(|(_, r)| r.as_ref().ok());
+    let trusted_get = trusted_reply.map(|r| &r.head);
+    let anonymous = anonymous_reply.map(|r| &r.head);
+    // What an attacker's page reads behind `*`: the answer without the user's headers.
+    let exposed = anonymous_reply
+        .or(trusted_reply)
+        .map(|r| exposure::scan(&r.body))
+        .unwrap_or_default();
     // The user's credentials unlock something: the authenticated and anonymous answers differ.
     let unlocks = match (trusted_get, anonymous) {
         (Some(a), Some(b)) => {
@@ -703,6 +826,8 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
             trusted_origin: s.trusted.clone(),
             probe: evidence(p, s, r),
             also_allowed: Vec::new(),
+            implied: Vec::new(),
+            exposed: Vec::new(),
             fix: fix(class, s, &p.origin),
             cwe: class.cwe(),
             engines: if class.attacker_sends_origin() {
@@ -713,25 +838,45 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         };
 
     let mut wildcard: Option<(&Probe, &ResponseHead)> = None;
+    let mut invalid: Option<(&Probe, &ResponseHead, String)> = None;
+    let mut shared_hosting: Option<(&Probe, &ResponseHead, String)> = None;
     for (p, r) in answers {
-        let Ok(r) = r else { continue };
+        let Ok(Reply { head: r, .. }) = r else {
+            continue;
+        };
         if p.kind != ProbeKind::Origin {
             continue;
         }
         let acao = header(r, "access-control-allow-origin");
+        if p.class.is_none() && invalid.is_none() {
+            invalid = invalid_allow_origin(r).map(|why| (p, r, why));
+        }
         if acao == Some("*") {
             wildcard.get_or_insert((p, r));
             continue;
         }
-        let Some(class) = p.class else { continue };
-        if acao != Some(p.origin.as_str()) {
-            continue;
+        // A fixed Access-Control-Allow-Origin naming a page on shared hosting.
+        if let Some(v) = acao.filter(|v| *v != p.origin) {
+            if shared_hosting.is_none() && on_shared_hosting(v) {
+                shared_hosting = Some((p, r, v.to_string()));
+            }
         }
+        let Some(class) = p.class else { continue };
+        // The origin the server allowed: the one sent, or (Corsy's "broken parser") the one
+        // sent with %60 decoded into a backtick.
+        let decoded = p.origin.replace("%60", "`");
+        let allowed_as = if acao == Some(p.origin.as_str()) {
+            p.origin.as_str()
+        } else if decoded != p.origin && acao == Some(decoded.as_str()) {
+            decoded.as_str()
+        } else {
+            continue;
+        };
         let creds = credentials(r);
         // Only an origin a browser can send is an attack: one whose host the URL standard
         // refuses (`^`, `|`, `%` ...) shows a loose check, nothing more.
-        let sendable = p.origin == "null"
-            || crate::Origin::parse(&p.origin).is_ok_and(|o| o.to_string() == p.origin);
+        let sendable = allowed_as == "null"
+            || crate::Origin::parse(allowed_as).is_ok_and(|o| o.to_string() == allowed_as);
         let severity = match (class.attacker(), creds) {
             _ if !sendable => Severity::Info,
             (Attacker::Anyone, true) if unlocks => Severity::Critical,
@@ -757,34 +902,74 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         } else {
             "without credentials: only what an anonymous request gets is readable"
         };
+        let decoded_note = if allowed_as != p.origin {
+            format!(
+                " (sent as {}: the server decoded %60 into a backtick)",
+                p.origin
+            )
+        } else {
+            String::new()
+        };
         let detail = if sendable {
-            format!("{} is allowed {what}; {who}.", p.origin)
+            format!("{allowed_as}{decoded_note} is allowed {what}; {who}.")
         } else {
             format!("{} is allowed, but no browser sends that origin (its host is not a valid domain name), so the loose check is not exploitable from a page as it stands.", p.origin)
         };
         add(finding(class, p, r, severity, detail));
     }
+    if let Some((p, r, why)) = invalid {
+        add(finding(Class::InvalidAllowOrigin, p, r, Severity::Low, format!("The answer to {} carries {why}. Browsers accept only one origin, exactly as the page sent it, or *: every cross-origin read from your own front end fails.", p.origin)));
+    }
+    if let Some((p, r, v)) = shared_hosting {
+        let severity = if credentials(r) {
+            Severity::High
+        } else {
+            Severity::Low
+        };
+        add(finding(Class::ThirdPartyOrigin, p, r, severity, format!("Access-Control-Allow-Origin: {v} names a page on shared hosting (a public suffix list private-section domain): anyone can register a name there and publish a page with that origin{}.", if credentials(r) { ", and credentials are allowed" } else { "" })));
+    }
     if let Some((p, r)) = wildcard {
         let (class, severity, detail) = if credentials(r) {
             (Class::WildcardCredentials, Severity::Low, "Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true: browsers refuse credentialed reads, so anonymous data is readable by anyone and credentialed calls from your own pages fail.".to_string())
+        } else if !exposed.is_empty() {
+            let fields: Vec<String> = exposed
+                .iter()
+                .map(|e| format!("{} ({})", e.field, e.detector))
+                .collect();
+            (Class::WildcardSensitive, Severity::Medium, format!("Access-Control-Allow-Origin: * on a body that carries what looks like secrets or personal data: {} (values not shown). Any page reads what this request gets, including what a network position or an IP allowlist grants.", fields.join(", ")))
         } else if unlocks {
             (Class::WildcardSensitive, Severity::Medium, "Access-Control-Allow-Origin: * on an endpoint whose answer changes with your headers: anything granted without cookies (network position, IP allowlists) is readable by any page.".to_string())
         } else {
             (Class::WildcardPublic, Severity::Info, "Access-Control-Allow-Origin: * without credentials: any page can read what an anonymous request gets. Fine for public data.".to_string())
         };
-        add(finding(class, p, r, severity, detail));
+        let mut f = finding(class, p, r, severity, detail);
+        if class == Class::WildcardSensitive {
+            f.exposed = exposed.clone();
+        }
+        add(f);
     }
 
     // Preflights.
+    let trusted_allowed = trusted_get
+        .and_then(|r| header(r, "access-control-allow-origin"))
+        .is_some_and(|v| v == s.trusted || v == "*");
     for (p, r) in answers {
-        let Ok(r) = r else { continue };
+        let Ok(Reply { head: r, .. }) = r else {
+            continue;
+        };
         match p.kind {
+            // Refused by authentication: 401 or 407; a 403 asking for credentials, or one
+            // without CORS headers where the trusted origin's GET is allowed (so the 403 is not
+            // a CORS refusal of that origin).
             ProbeKind::Preflight
                 if r.status == 401
                     || r.status == 407
-                    || (r.status == 403 && header(r, "www-authenticate").is_some()) =>
+                    || (r.status == 403
+                        && (header(r, "www-authenticate").is_some()
+                            || (trusted_allowed
+                                && header(r, "access-control-allow-origin").is_none()))) =>
             {
-                add(finding(Class::PreflightAuth, p, r, Severity::Info, format!("The preflight got {}: authentication runs before CORS. Browsers never send credentials on a preflight, so every credentialed call from {} fails.", r.status, p.origin)));
+                add(finding(Class::PreflightAuth, p, r, Severity::Low, format!("The preflight got {} without CORS headers: authentication runs before CORS. Browsers never send credentials on a preflight, so every credentialed call from {} that needs one (PUT, DELETE, JSON bodies, Authorization) fails: the API is unavailable to your own front end.", r.status, p.origin)));
             }
             ProbeKind::PreflightReflect => {
                 let methods = header(r, "access-control-allow-methods").unwrap_or_default();
@@ -808,7 +993,7 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
 
     // A specific origin echoed on a response a shared cache may store without Vary: Origin.
     if let Some((p, r)) = answers.iter().find_map(|(p, r)| {
-        let r = r.as_ref().ok()?;
+        let r = &r.as_ref().ok()?.head;
         (p.kind == ProbeKind::Origin
             && header(r, "access-control-allow-origin") == Some(p.origin.as_str())
             && cacheable_without_vary(r))
@@ -819,7 +1004,7 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
 
     // The Private Network Access opt-in: dead configuration in current Chromium.
     if let Some((p, r)) = answers.iter().find_map(|(p, r)| {
-        let r = r.as_ref().ok()?;
+        let r = &r.as_ref().ok()?.head;
         header(r, "access-control-allow-private-network")
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
             .then_some((p, r))
@@ -827,54 +1012,172 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         add(finding(Class::PrivateNetworkHeader, p, r, Severity::Info, "The server sends Access-Control-Allow-Private-Network: true, the opt-in of the Private Network Access preflight. Current Chromium (142 and later) no longer sends that preflight: under Local Network Access a public page reaches this machine or the LAN only with the user's permission, and no header grants it. It helps only older Chromium and Electron builds.".to_string()));
     }
 
-    fold(&mut found);
+    fold(s, &mut found);
     found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.class.cmp(&b.class)));
     found
 }
 
-/// Folds mutation classes into the general class that explains them.
-fn fold(found: &mut Vec<Finding>) {
-    let rules: [(Class, &[Class]); 3] = [
-        (
-            Class::ReflectOrigin,
-            &[
-                Class::NullOrigin,
-                Class::PrefixBypass,
-                Class::SuffixBypass,
-                Class::SubstringBypass,
-                Class::UnescapedDot,
-                Class::SpecialCharBypass,
-                Class::AnySubdomain,
-                Class::HttpOriginTrusted,
-                Class::ThirdPartyOrigin,
-                Class::PortIgnored,
-            ],
-        ),
-        (
-            Class::PrefixBypass,
-            &[Class::SpecialCharBypass, Class::PortIgnored],
-        ),
-        (
-            Class::SuffixBypass,
-            &[Class::UnescapedDot, Class::AnySubdomain],
-        ),
-    ];
-    for (general, covered) in rules {
-        let Some(g) = found.iter().position(|f| f.class == general) else {
-            continue;
-        };
-        let mut origins = Vec::new();
-        found.retain(|f| {
-            if covered.contains(&f.class) {
-                origins.push(f.probe.origin.clone());
-                origins.extend(f.also_allowed.iter().cloned());
-                false
-            } else {
-                true
+/// Why a response's `Access-Control-Allow-Origin` is no value a browser accepts, if it is not.
+fn invalid_allow_origin(r: &ResponseHead) -> Option<String> {
+    let values: Vec<String> = r
+        .headers
+        .iter()
+        .filter(|(n, _)| n.eq_ignore_ascii_case("access-control-allow-origin"))
+        .map(|(_, v)| String::from_utf8_lossy(v).trim().to_string())
+        .collect();
+    match values.as_slice() {
+        [] => None,
+        [v] if v == "*" || v == "null" => None,
+        [v] if crate::Origin::parse(v).is_ok_and(|o| !o.is_opaque() && o.to_string() == *v) => {
+            None
+        }
+        [v] if v.contains(',') || v.contains(' ') => Some(format!(
+            "Access-Control-Allow-Origin: {v}, a list of origins"
+        )),
+        [v] => Some(format!(
+            "Access-Control-Allow-Origin: {v}, which is not an origin (scheme://host[:port], nothing after)"
+        )),
+        many => Some(format!(
+            "{} Access-Control-Allow-Origin lines ({}), which browsers join into one list",
+            many.len(),
+            many.join(" | ")
+        )),
+    }
+}
+
+/// Whether an allowed origin is a page on shared hosting (a public suffix list private-section
+/// domain such as github.io), read from the parsed host.
+fn on_shared_hosting(value: &str) -> bool {
+    crate::Origin::parse(value).is_ok_and(|o| {
+        o.tuple()
+            .is_some_and(|t| match crate::host::Host::parse(&t.host) {
+                Ok(crate::host::Host::Domain(d)) => d.on_shared_hosting(),
+                _ => false,
+            })
+    })
+}
+
+/// Classes that may be a root cause, most general first.
+const ROOTS: [Class; 5] = [
+    Class::ReflectOrigin,
+    Class::SubstringBypass,
+    Class::PrefixBypass,
+    Class::SuffixBypass,
+    Class::AnySubdomain,
+];
+
+/// Every origin a finding's probes got allowed.
+fn accepted(f: &Finding) -> impl Iterator<Item = &str> {
+    std::iter::once(f.probe.origin.as_str()).chain(f.also_allowed.iter().map(String::as_str))
+}
+
+/// The host of a probe origin as the flawed check sees it: the text between `://` and the
+/// port. This models a server's text comparison (what the misconfiguration does); corsair's
+/// own decisions read parsed origins.
+fn probe_host(origin: &str) -> Option<&str> {
+    let rest = origin.split_once("://")?.1;
+    Some(match rest.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => rest,
+    })
+}
+
+/// Whether the flawed check `root` shows (with the origins it accepted) also accepts `origin`.
+fn explains(root: &Finding, s: &Subject, origin: &str) -> bool {
+    let site = s.site.as_deref().unwrap_or(&s.host);
+    let host = probe_host(origin);
+    match root.class {
+        Class::ReflectOrigin => true,
+        Class::SubstringBypass => {
+            let Some(host) = host else { return false };
+            // Which direction(s) the accepted origins showed.
+            let shown =
+                |test: &dyn Fn(&str) -> bool| accepted(root).filter_map(probe_host).any(test);
+            let contains_host = shown(&|h| h != s.host && h.contains(&s.host));
+            let contains_site = shown(&|h| h != site && h.contains(site) && !h.contains(&s.host));
+            let within = shown(&|h| h != s.host && s.host.contains(h));
+            (contains_host && host.contains(&s.host))
+                || (contains_site && host.contains(site))
+                || (within && !host.is_empty() && s.host.contains(host))
+        }
+        Class::PrefixBypass => host.is_some_and(|h| h.starts_with(&s.host)),
+        Class::SuffixBypass => host.is_some_and(|h| h.ends_with(site)),
+        Class::AnySubdomain => {
+            let domain = |h: &str| match crate::host::Host::parse(h) {
+                Ok(crate::host::Host::Domain(d)) => Some(d),
+                _ => None,
+            };
+            match (host.and_then(domain), domain(site)) {
+                (Some(h), Some(site)) => h.is_within(&site),
+                _ => false,
             }
+        }
+        _ => false,
+    }
+}
+
+/// Loose origin comparisons: one fix (exact comparison, or patterns anchored on label
+/// boundaries) closes them all, so the most general one found stands for the others.
+const LOOSE: [Class; 5] = [
+    Class::SubstringBypass,
+    Class::PrefixBypass,
+    Class::SuffixBypass,
+    Class::UnescapedDot,
+    Class::SpecialCharBypass,
+];
+
+/// Folds each finding whose accepted origins a root cause's flawed check explains into that
+/// root cause: its origins join `also_allowed`, its class `implied`, and the root takes the
+/// higher severity. Then the loose comparisons left fold into the most general of them.
+fn fold(s: &Subject, found: &mut Vec<Finding>) {
+    for root_class in ROOTS {
+        fold_into(found, root_class, |f, root| {
+            f.class.attacker_sends_origin()
+                && !matches!(
+                    f.class,
+                    Class::WildcardCredentials | Class::WildcardSensitive | Class::WildcardPublic
+                )
+                && accepted(f).all(|o| explains(root, s, o))
         });
-        let g = found.iter().position(|f| f.class == general).unwrap_or(g);
-        found[g].also_allowed.extend(origins);
+    }
+    if let Some(general) = LOOSE
+        .into_iter()
+        .find(|c| found.iter().any(|f| f.class == *c))
+    {
+        fold_into(found, general, |f, _| LOOSE.contains(&f.class));
+    }
+}
+
+/// Folds into the finding of class `root_class` (if any) every other finding `folds` says it
+/// covers.
+fn fold_into(
+    found: &mut Vec<Finding>,
+    root_class: Class,
+    folds: impl Fn(&Finding, &Finding) -> bool,
+) {
+    let Some(root) = found.iter().find(|f| f.class == root_class).cloned() else {
+        return;
+    };
+    let mut origins = Vec::new();
+    let mut implied = Vec::new();
+    let mut severity = root.severity;
+    found.retain(|f| {
+        if f.class != root_class && folds(f, &root) {
+            origins.extend(accepted(f).map(str::to_string));
+            implied.push(f.class);
+            implied.extend(f.implied.iter().copied());
+            severity = severity.max(f.severity);
+            false
+        } else {
+            true
+        }
+    });
+    if let Some(g) = found.iter_mut().find(|f| f.class == root_class) {
+        g.also_allowed.extend(origins);
+        g.implied.extend(implied);
+        g.implied.sort();
+        g.implied.dedup();
+        g.severity = severity;
     }
 }
 
@@ -886,6 +1189,8 @@ pub fn fix(class: Class, s: &Subject, probe_origin: &str) -> String {
         Class::ReflectOrigin => format!("List the origins that may read this endpoint instead of echoing the Origin: [policy] origins = [\"{trusted}\"]. corsair serve never echoes an unlisted origin."),
         Class::NullOrigin => "Remove \"null\" from the allowed origins: sandboxed iframes, data: and file: pages all send it, so anyone can. `corsair policy lint` refuses it.".to_string(),
         Class::PrefixBypass | Class::SuffixBypass | Class::SubstringBypass | Class::UnescapedDot | Class::SpecialCharBypass => format!("Compare origins exactly, or with patterns anchored on label boundaries: [policy] origins = [\"{trusted}\", \"https://*.{site}\"]. corsair's patterns never match {probe_origin}."),
+        Class::LocalhostBypass => "Trust development origins exactly, and only in development: [policy] origins = [\"http://localhost:5173\"] (with the port). A pattern that only checks the start of the origin also lets https://localhost.attacker.example in.".to_string(),
+        Class::InvalidAllowOrigin => format!("Send exactly one origin, the page's own when it is allowed (with Vary: Origin), or \"*\" for public data: [policy] origins = [\"{trusted}\"]. corsair serve and corsair-tower write one origin per answer."),
         Class::AnySubdomain => format!("Trust only the subdomains you run: [policy] origins = [\"{trusted}\"] rather than a pattern over every subdomain of {site}; keep \"https://*.{site}\" only if no subdomain can be taken over or hosts others' content."),
         Class::HttpOriginTrusted => format!("Drop the http:// origin: [policy] origins = [\"{trusted}\"]. corsair refuses plain-http origins with credentials."),
         Class::ThirdPartyOrigin => format!("Remove shared-hosting origins ({probe_origin}) from [policy] origins: anyone can publish a page there."),
@@ -909,21 +1214,262 @@ mod tests {
     }
 
     fn answer(s: &Subject, server: impl Fn(&Probe) -> Vec<(&'static str, String)>) -> Vec<Finding> {
-        let answers: Vec<(Probe, Result<ResponseHead, String>)> = probes(s)
+        answer_full(s, |p| (200, server(p), String::new()))
+    }
+
+    /// Each probe's status, headers and body from `server`.
+    fn answer_full(
+        s: &Subject,
+        server: impl Fn(&Probe) -> (u16, Vec<(&'static str, String)>, String),
+    ) -> Vec<Finding> {
+        let answers: Vec<(Probe, Result<Reply, String>)> = probes(s)
             .into_iter()
             .map(|p| {
-                let headers = server(&p)
+                let (status, headers, body) = server(&p);
+                let headers = headers
                     .into_iter()
                     .map(|(n, v)| (n.to_string(), v.into_bytes()))
                     .collect();
-                let r = ResponseHead {
-                    status: 200,
-                    headers,
+                let r = Reply {
+                    head: ResponseHead { status, headers },
+                    body: body.into_bytes(),
                 };
                 (p, Ok(r))
             })
             .collect();
         assess(s, &answers)
+    }
+
+    /// A server that allows the origins `allows` accepts, with credentials and Vary.
+    fn allowing(s: &Subject, allows: impl Fn(&str) -> bool) -> Vec<Finding> {
+        answer(s, |p| {
+            if p.origin == s.trusted || allows(&p.origin) {
+                vec![
+                    ("Access-Control-Allow-Origin", p.origin.clone()),
+                    ("Access-Control-Allow-Credentials", "true".into()),
+                    ("Vary", "Origin".into()),
+                ]
+            } else {
+                vec![("Vary", "Origin".into())]
+            }
+        })
+    }
+
+    #[test]
+    fn a_contains_check_is_one_substring_finding_that_implies_the_rest() {
+        let s = subject();
+        let f = allowing(&s, |o| o.contains("api.fleet.test"));
+        assert_eq!(classes(&f), ["substring-bypass"], "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        assert_eq!(
+            f[0].probe.origin,
+            "https://xapi.fleet.testx.corsair-attacker.example"
+        );
+        for implied in [
+            Class::PrefixBypass,
+            Class::SpecialCharBypass,
+            Class::AnySubdomain,
+            Class::PortIgnored,
+            Class::HttpOriginTrusted,
+        ] {
+            assert!(
+                f[0].implied.contains(&implied),
+                "{implied:?}: {:?}",
+                f[0].implied
+            );
+        }
+        assert!(f[0]
+            .also_allowed
+            .contains(&"https://api.fleet.test.corsair-attacker.example".to_string()));
+        // The site inside an attacker's host: the suffix probe is explained too.
+        let f = allowing(&s, |o| o.contains("fleet.test"));
+        assert_eq!(classes(&f), ["substring-bypass"], "{f:#?}");
+        assert!(f[0].implied.contains(&Class::SuffixBypass));
+        // A prefix check is not a substring one: its own root, implying special characters.
+        let f = allowing(&s, |o| o.starts_with("https://api.fleet.test"));
+        assert_eq!(classes(&f), ["prefix-bypass"], "{f:#?}");
+        assert!(f[0].implied.contains(&Class::SpecialCharBypass));
+        assert!(f[0].implied.contains(&Class::PortIgnored));
+        // A suffix check implies the subdomain and loose-dot probes it also accepts.
+        let f = allowing(&s, |o| o.ends_with("fleet.test"));
+        assert_eq!(classes(&f), ["suffix-bypass"], "{f:#?}");
+        assert!(f[0].implied.contains(&Class::AnySubdomain));
+        assert!(f[0].implied.contains(&Class::UnescapedDot));
+    }
+
+    #[test]
+    fn the_http_twin_of_the_front_end_is_probed_whatever_the_targets_scheme() {
+        for url in ["http://api.fleet.test/me", "https://api.fleet.test/me"] {
+            let s = Subject::new(url, None, vec![]).unwrap();
+            let f = allowing(&s, |o| o == "http://api.fleet.test");
+            assert_eq!(classes(&f), ["http-origin-trusted"], "{url}");
+            assert_eq!(f[0].severity, Severity::Medium);
+        }
+        // A front end that is itself http has no https twin to protect.
+        let s = Subject::new(
+            "http://api.fleet.test/me",
+            Some("http://app.fleet.test"),
+            vec![],
+        )
+        .unwrap();
+        assert!(!probes(&s)
+            .iter()
+            .any(|p| p.class == Some(Class::HttpOriginTrusted)));
+    }
+
+    #[test]
+    fn secrets_behind_a_wildcard_are_medium_with_field_names_only() {
+        let s = subject();
+        let body = r#"{"user":{"email":"alice@fleet.test","api_key":"k-123"},"items":[]}"#;
+        let f = answer_full(&s, |_| {
+            (
+                200,
+                vec![("Access-Control-Allow-Origin", "*".into())],
+                body.into(),
+            )
+        });
+        assert_eq!(classes(&f), ["wildcard-sensitive"]);
+        assert_eq!(f[0].severity, Severity::Medium);
+        let fields: Vec<&str> = f[0].exposed.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["user.api_key", "user.email"]);
+        let json = serde_json::to_string(&f[0]).unwrap();
+        assert!(!json.contains("alice") && !json.contains("k-123"), "{json}");
+        // The same wildcard on public data stays informational.
+        let f = answer_full(&s, |_| {
+            (
+                200,
+                vec![("Access-Control-Allow-Origin", "*".into())],
+                r#"{"items":[1,2]}"#.into(),
+            )
+        });
+        assert_eq!(classes(&f), ["wildcard-public"]);
+    }
+
+    #[test]
+    fn a_preflight_refused_by_authentication_is_low() {
+        let s = subject();
+        let with = |status: u16, www: bool| {
+            answer_full(&s, move |p| {
+                let mut h = vec![("Vary", "Origin".into())];
+                if p.kind == ProbeKind::Preflight {
+                    if www {
+                        h.push(("WWW-Authenticate", "Bearer".into()));
+                    }
+                    return (status, h, String::new());
+                }
+                if p.origin == "https://api.fleet.test" {
+                    h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+                }
+                (200, h, String::new())
+            })
+        };
+        for (status, www) in [(401, false), (403, true), (403, false), (407, false)] {
+            let f = with(status, www);
+            assert_eq!(classes(&f), ["preflight-auth"], "{status} {www}");
+            assert_eq!(f[0].severity, Severity::Low);
+        }
+        // A 403 to an origin the GET does not allow either is a CORS refusal, not auth.
+        let f = answer_full(&s, |p| {
+            let status = if p.kind == ProbeKind::Preflight {
+                403
+            } else {
+                200
+            };
+            (status, vec![("Vary", "Origin".into())], String::new())
+        });
+        assert_eq!(classes(&f), Vec::<&str>::new());
+    }
+
+    #[test]
+    fn peers_probes_localhost_backtick_and_label_characters() {
+        let s = subject();
+        let f = allowing(&s, |o| {
+            o.starts_with("https://localhost") || o.starts_with("http://localhost")
+        });
+        assert_eq!(classes(&f), ["localhost-bypass"]);
+        assert_eq!(f[0].severity, Severity::High);
+        // Corsy's broken parser: %60 decoded and echoed as a backtick.
+        let f = answer(&s, |p| {
+            let mut h = vec![("Vary", "Origin".into())];
+            if p.origin == s.trusted {
+                h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+            } else if p.origin.contains("%60") {
+                h.push(("Access-Control-Allow-Origin", p.origin.replace("%60", "`")));
+            }
+            h
+        });
+        assert_eq!(classes(&f), ["special-char-bypass"]);
+        assert!(f[0].detail.contains("decoded %60"), "{}", f[0].detail);
+        // nuclei's label characters.
+        let f = allowing(&s, |o| {
+            o == "https://api.fleet.test.$.corsair-attacker.example"
+        });
+        assert_eq!(classes(&f), ["special-char-bypass"]);
+        assert!(probes(&s)
+            .iter()
+            .any(|p| p.origin == "https://apixfleetxtest"));
+    }
+
+    #[test]
+    fn allow_origin_values_no_browser_accepts() {
+        let s = subject();
+        for (value, lines, why) in [
+            (
+                "https://api.fleet.test, https://app.fleet.test",
+                1,
+                "a list",
+            ),
+            ("https://api.fleet.test/", 1, "not an origin"),
+            ("api.fleet.test", 1, "not an origin"),
+            (
+                "https://api.fleet.test",
+                2,
+                "2 Access-Control-Allow-Origin lines",
+            ),
+        ] {
+            let f = answer(&s, |_| {
+                let mut h = vec![("Vary", "Origin".into())];
+                for _ in 0..lines {
+                    h.push(("Access-Control-Allow-Origin", value.to_string()));
+                }
+                h
+            });
+            let invalid: Vec<&Finding> = f
+                .iter()
+                .filter(|f| f.class == Class::InvalidAllowOrigin)
+                .collect();
+            assert_eq!(invalid.len(), 1, "{value}: {f:#?}");
+            assert!(invalid[0].detail.contains(why), "{}", invalid[0].detail);
+            assert_eq!(invalid[0].severity, Severity::Low);
+        }
+    }
+
+    #[test]
+    fn a_fixed_allow_origin_on_shared_hosting_is_a_third_party_origin() {
+        let s = subject();
+        let f = answer(&s, |_| {
+            vec![
+                (
+                    "Access-Control-Allow-Origin",
+                    "https://fleet-docs.github.io".into(),
+                ),
+                ("Access-Control-Allow-Credentials", "true".into()),
+                ("Vary", "Origin".into()),
+            ]
+        });
+        assert_eq!(classes(&f), ["third-party-origin"], "{f:#?}");
+        assert_eq!(f[0].severity, Severity::High);
+        // A fixed origin of the site's own is not.
+        let f = answer(&s, |_| {
+            vec![
+                (
+                    "Access-Control-Allow-Origin",
+                    "https://app.fleet.test".into(),
+                ),
+                ("Vary", "Origin".into()),
+            ]
+        });
+        assert_eq!(classes(&f), Vec::<&str>::new());
     }
 
     fn classes(f: &[Finding]) -> Vec<&'static str> {
@@ -953,12 +1499,8 @@ mod tests {
         ] {
             assert!(origins.contains(&o), "{o} missing from {origins:?}");
         }
-        // http-origin-trusted only for https targets.
-        assert!(!origins.contains(&"http://api.fleet.test"));
-        let tls = Subject::new("https://api.fleet.test/me", None, vec![]).unwrap();
-        assert!(probes(&tls)
-            .iter()
-            .any(|p| p.origin == "http://api.fleet.test"));
+        // http-origin-trusted follows the trusted origin (https), not the target's scheme.
+        assert!(origins.contains(&"http://api.fleet.test"));
     }
 
     #[test]
@@ -1040,7 +1582,8 @@ mod tests {
                 vec![]
             }
         });
-        assert_eq!(classes(&dot), ["unescaped-dot"]);
+        // `https?` is a second flaw of the same regex: the http twin is trusted too.
+        assert_eq!(classes(&dot), ["unescaped-dot", "http-origin-trusted"]);
         assert_eq!(dot[0].severity, Severity::High);
     }
 

@@ -7,8 +7,9 @@ use crate::client::Client;
 use crate::style::{BAD, DIM, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
-use corsair_core::audit::{assess, probes, Class, Finding, Probe, Severity, Subject};
-use corsair_core::ResponseHead;
+use corsair_core::audit::{
+    assess, probes, Class, Finding, Probe, ProbeKind, Reply, Severity, Subject, BODY_SAMPLE,
+};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -33,41 +34,120 @@ struct TargetResult {
     url: String,
     trusted_origin: String,
     findings: Vec<Finding>,
-    /// Probes that got no answer (`net::ERR_...: detail`).
+    /// Probes that got no answer (`net::ERR_...: detail`), or why the target could not be
+    /// audited at all (a line of --input that is not a URL).
     errors: Vec<String>,
     requests: usize,
 }
 
-fn targets(args: &AuditArgs) -> Result<Vec<String>, String> {
-    let mut urls: Vec<String> = args.urls.clone();
-    if let Some(input) = &args.input {
-        let lines: Vec<String> = if input == "-" {
-            std::io::stdin()
-                .lock()
-                .lines()
-                .collect::<Result<_, _>>()
-                .map_err(|e| format!("cannot read the URLs from stdin: {e}"))?
-        } else {
-            std::fs::read_to_string(input)
-                .map_err(|e| format!("cannot read --input {input}: {e}"))?
-                .lines()
-                .map(str::to_string)
-                .collect()
-        };
-        urls.extend(
-            lines
-                .into_iter()
-                .map(|l| l.trim().to_string())
-                .filter(|l| !l.is_empty() && !l.starts_with('#')),
-        );
+/// A target to audit: a checked subject, or an --input line that is not one.
+enum Target {
+    Subject(Box<Subject>),
+    Bad { line: String, error: String },
+}
+
+impl Target {
+    /// The key a --resume journal records it under.
+    fn key(&self) -> &str {
+        match self {
+            Target::Subject(s) => s.url.as_str(),
+            Target::Bad { line, .. } => line,
+        }
     }
-    if urls.is_empty() {
+}
+
+/// Targets in flight at once (each with its probes), and the queue of --input lines read
+/// ahead: what bounds memory on a list of any length.
+const INPUT_QUEUE: usize = 1024;
+
+/// The URLs given as arguments (checked before anything is sent: a bad one is an error), then
+/// --input's lines, read on their own thread as the audit goes.
+fn targets(
+    args: &AuditArgs,
+    headers: &[(String, String)],
+) -> Result<mpsc::Receiver<Target>, String> {
+    let mut first = Vec::new();
+    for u in &args.urls {
+        first.push(Target::Subject(Box::new(Subject::new(
+            u,
+            args.origin.as_deref(),
+            headers.to_vec(),
+        )?)));
+    }
+    if first.is_empty() && args.input.is_none() {
         return Err(
             "no target: give URLs as arguments or with --input FILE (one a line, '-' for stdin)"
                 .into(),
         );
     }
-    Ok(urls)
+    let reader: Option<Box<dyn BufRead + Send>> = match args.input.as_deref() {
+        None => None,
+        Some("-") => Some(Box::new(std::io::BufReader::new(std::io::stdin()))),
+        Some(path) => Some(Box::new(std::io::BufReader::new(
+            std::fs::File::open(path).map_err(|e| format!("cannot read --input {path}: {e}"))?,
+        ))),
+    };
+    let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+    let (origin, headers) = (args.origin.clone(), headers.to_vec());
+    let input = args.input.clone().unwrap_or_default();
+    std::thread::spawn(move || {
+        for t in first {
+            if tx.blocking_send(t).is_err() {
+                return;
+            }
+        }
+        let Some(reader) = reader else { return };
+        for (n, line) in reader.lines().enumerate() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) => {
+                    let _ = tx.blocking_send(Target::Bad {
+                        line: format!("{input}:{}", n + 1),
+                        error: format!("cannot read --input {input} line {}: {e}", n + 1),
+                    });
+                    return;
+                }
+            };
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let t = match Subject::new(line, origin.as_deref(), headers.clone()) {
+                Ok(s) => Target::Subject(Box::new(s)),
+                Err(e) => Target::Bad {
+                    line: line.to_string(),
+                    error: format!("--input line {}: {e}", n + 1),
+                },
+            };
+            if tx.blocking_send(t).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
+}
+
+/// The targets a --resume journal records as done (lines with `"done": true`).
+fn journal_done(path: &std::path::Path) -> Result<std::collections::HashSet<String>, String> {
+    let mut done = std::collections::HashSet::new();
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(done),
+        Err(e) => return Err(format!("cannot read --resume {}: {e}", path.display())),
+    };
+    for line in std::io::BufReader::new(file).lines() {
+        let line = line.map_err(|e| format!("cannot read --resume {}: {e}", path.display()))?;
+        // A line cut short by an interruption is ignored: its target is audited again.
+        let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        if v["done"] == true {
+            if let Some(u) = v["url"].as_str() {
+                done.insert(u.to_string());
+            }
+        }
+    }
+    Ok(done)
 }
 
 fn run_inner(args: &AuditArgs) -> Result<u8, String> {
@@ -75,16 +155,30 @@ fn run_inner(args: &AuditArgs) -> Result<u8, String> {
     if args.concurrency == 0 || args.per_host == 0 {
         return Err("--concurrency and --per-host must be at least 1".into());
     }
-    if !(args.rate >= 0.0 && args.rate.is_finite()) {
-        return Err(format!(
-            "--rate {} must be a number of requests a second (0: no limit)",
-            args.rate
-        ));
+    for (flag, rate) in [
+        ("--rate", args.rate),
+        ("--per-host-rate", args.per_host_rate),
+    ] {
+        if !(rate >= 0.0 && rate.is_finite()) {
+            return Err(format!(
+                "{flag} {rate} must be a number of requests a second (0: no limit)"
+            ));
+        }
     }
-    let subjects = targets(args)?
-        .iter()
-        .map(|u| Subject::new(u, args.origin.as_deref(), headers.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
+    let done = match &args.resume {
+        Some(p) => journal_done(p)?,
+        None => Default::default(),
+    };
+    let journal = match &args.resume {
+        Some(p) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| format!("cannot write --resume {}: {e}", p.display()))?,
+        ),
+        None => None,
+    };
     let mut client = Client::new(
         resolve,
         args.cacert.as_deref(),
@@ -101,18 +195,29 @@ fn run_inner(args: &AuditArgs) -> Result<u8, String> {
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     let started = Instant::now();
-    let results = runtime.block_on(scan(args, Arc::new(client), subjects));
+    let input = {
+        let _rt = runtime.enter();
+        targets(args, &headers)?
+    };
+    let outcome = runtime.block_on(scan(args, Arc::new(client), input, done, journal));
     let elapsed = started.elapsed();
-    Ok(report(args, &results, elapsed))
+    Ok(report(args, &outcome, elapsed))
 }
 
-/// Spaces requests `1/rate` seconds apart over all targets.
+/// Spaces requests `1/rate` seconds apart.
 struct Pacer {
     interval: Option<Duration>,
     next: Mutex<tokio::time::Instant>,
 }
 
 impl Pacer {
+    fn new(rate: f64) -> Pacer {
+        Pacer {
+            interval: (rate > 0.0).then(|| Duration::from_secs_f64(1.0 / rate)),
+            next: Mutex::new(tokio::time::Instant::now()),
+        }
+    }
+
     async fn wait(&self) {
         let Some(interval) = self.interval else {
             return;
@@ -128,107 +233,236 @@ impl Pacer {
     }
 }
 
-async fn scan(args: &AuditArgs, client: Arc<Client>, subjects: Vec<Subject>) -> Vec<TargetResult> {
-    let global = Arc::new(Semaphore::new(args.concurrency));
-    let mut per_host: HashMap<String, Arc<Semaphore>> = HashMap::new();
-    let pacer = Arc::new(Pacer {
-        interval: (args.rate > 0.0).then(|| Duration::from_secs_f64(1.0 / args.rate)),
-        next: Mutex::new(tokio::time::Instant::now()),
-    });
-    let bar = progress(args, subjects.len());
-    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, TargetResult)>();
-    for (i, subject) in subjects.into_iter().enumerate() {
-        let host_key = format!(
-            "{}:{}",
-            subject.url.host_str().unwrap_or_default(),
-            subject.url.port_or_known_default().unwrap_or(0)
-        );
-        let host = per_host
-            .entry(host_key)
-            .or_insert_with(|| Arc::new(Semaphore::new(args.per_host)))
-            .clone();
-        let (client, global, pacer, tx) =
-            (client.clone(), global.clone(), pacer.clone(), tx.clone());
-        tokio::spawn(async move {
-            let mut subject = subject;
-            subject.target_space = client.space_of(&subject.url).await;
-            let subject = Arc::new(subject);
-            let list = probes(&subject);
-            let mut tasks = Vec::with_capacity(list.len());
-            for probe in list {
-                let (client, global, host, pacer, subject) = (
-                    client.clone(),
-                    global.clone(),
-                    host.clone(),
-                    pacer.clone(),
-                    subject.clone(),
-                );
-                tasks.push(tokio::spawn(async move {
-                    let _g = global.acquire_owned().await;
-                    let _h = host.acquire_owned().await;
-                    pacer.wait().await;
-                    let out = probe.request(&subject);
-                    let r: Result<ResponseHead, String> = client
-                        .send(&out)
-                        .await
-                        .map_err(|e| format!("net::{}: {}", e.code, e.detail));
-                    (probe, r)
-                }));
-            }
-            let mut answers: Vec<(Probe, Result<ResponseHead, String>)> = Vec::new();
-            for t in tasks {
-                if let Ok(a) = t.await {
-                    answers.push(a);
-                }
-            }
-            let mut errors: Vec<String> = answers
-                .iter()
-                .filter_map(|(p, r)| {
-                    r.as_ref()
-                        .err()
-                        .map(|e| format!("{} {}: {e}", p.request(&subject).method, p.origin))
-                })
-                .collect();
-            errors.dedup();
-            let result = TargetResult {
-                url: subject.url.to_string(),
-                trusted_origin: subject.trusted.clone(),
-                findings: assess(&subject, &answers),
-                errors,
-                requests: answers.len(),
-            };
-            let _ = tx.send((i, result));
-        });
+/// One host's limits: requests in flight and requests a second.
+struct HostLimits {
+    in_flight: Arc<Semaphore>,
+    pacer: Arc<Pacer>,
+}
+
+/// What an audit run produced: the results kept for the report (all of them, except for
+/// --format jsonl, which streams them and keeps none), and the counts.
+#[derive(Default)]
+struct Outcome {
+    results: Vec<TargetResult>,
+    counts: Counts,
+}
+
+#[derive(Default, Serialize)]
+struct Counts {
+    targets: usize,
+    skipped: usize,
+    requests: usize,
+    findings: usize,
+    by_severity: [usize; 5],
+    targets_with_errors: usize,
+}
+
+impl Counts {
+    fn add(&mut self, r: &TargetResult) {
+        self.targets += 1;
+        self.requests += r.requests;
+        self.findings += r.findings.len();
+        for f in &r.findings {
+            self.by_severity[f.severity as usize] += 1;
+        }
+        if !r.errors.is_empty() {
+            self.targets_with_errors += 1;
+        }
     }
-    drop(tx);
-    let mut results: Vec<(usize, TargetResult)> = Vec::new();
-    while let Some((i, r)) = rx.recv().await {
+}
+
+/// Audits one target: its probes, bounded by the global and per-host limits.
+async fn audit_one(
+    subject: Subject,
+    client: Arc<Client>,
+    global: Arc<Semaphore>,
+    pacer: Arc<Pacer>,
+    host: HostLimits,
+) -> TargetResult {
+    let mut subject = subject;
+    subject.target_space = client.space_of(&subject.url).await;
+    let subject = Arc::new(subject);
+    let list = probes(&subject);
+    let mut tasks = Vec::with_capacity(list.len());
+    for probe in list {
+        let (client, global, in_flight, pacer, host_pacer, subject) = (
+            client.clone(),
+            global.clone(),
+            host.in_flight.clone(),
+            pacer.clone(),
+            host.pacer.clone(),
+            subject.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let _g = global.acquire_owned().await;
+            let _h = in_flight.acquire_owned().await;
+            host_pacer.wait().await;
+            pacer.wait().await;
+            let out = probe.request(&subject);
+            // The body matters only for what an attacker's page reads behind `*`: the trusted
+            // origin's answer and the anonymous one.
+            let sample = match probe.kind {
+                ProbeKind::Anonymous => BODY_SAMPLE,
+                ProbeKind::Origin if probe.class.is_none() => BODY_SAMPLE,
+                _ => 0,
+            };
+            let r: Result<Reply, String> = client
+                .send_reading(&out, sample)
+                .await
+                .map(|(head, body)| Reply {
+                    head,
+                    body: body.to_vec(),
+                })
+                .map_err(|e| format!("net::{}: {}", e.code, e.detail));
+            (probe, r)
+        }));
+    }
+    let mut answers: Vec<(Probe, Result<Reply, String>)> = Vec::new();
+    for t in tasks {
+        if let Ok(a) = t.await {
+            answers.push(a);
+        }
+    }
+    let mut errors: Vec<String> = answers
+        .iter()
+        .filter_map(|(p, r)| {
+            r.as_ref()
+                .err()
+                .map(|e| format!("{} {}: {e}", p.request(&subject).method, p.origin))
+        })
+        .collect();
+    errors.dedup();
+    TargetResult {
+        url: subject.url.to_string(),
+        trusted_origin: subject.trusted.clone(),
+        findings: assess(&subject, &answers),
+        errors,
+        requests: answers.len(),
+    }
+}
+
+async fn scan(
+    args: &AuditArgs,
+    client: Arc<Client>,
+    mut input: mpsc::Receiver<Target>,
+    done: std::collections::HashSet<String>,
+    mut journal: Option<std::fs::File>,
+) -> Outcome {
+    let global = Arc::new(Semaphore::new(args.concurrency));
+    // Targets in flight: enough to keep `concurrency` requests going over several hosts.
+    let targets_in_flight = Arc::new(Semaphore::new(args.concurrency.max(8)));
+    let mut hosts: HashMap<String, (Arc<Semaphore>, Arc<Pacer>)> = HashMap::new();
+    let pacer = Arc::new(Pacer::new(args.rate));
+    let bar = progress(args);
+    let (tx, mut rx) = mpsc::unbounded_channel::<(usize, TargetResult)>();
+    let mut outcome = Outcome::default();
+    let keep = args.format != AuditFormat::Jsonl;
+    let mut kept: Vec<(usize, TargetResult)> = Vec::new();
+    let mut finished = |i: usize, r: TargetResult, outcome: &mut Outcome| {
         if args.format == AuditFormat::Jsonl {
-            stream_line(&r);
+            stream_lines(&mut std::io::stdout().lock(), &r);
+        }
+        if let Some(j) = journal.as_mut() {
+            stream_lines(j, &r);
         }
         if let Some(b) = &bar {
             b.inc(1);
-            if !r.findings.is_empty() {
+            if outcome.counts.findings + r.findings.len() > 0 {
                 b.set_message(format!(
                     "{} findings so far",
-                    results.iter().map(|(_, r)| r.findings.len()).sum::<usize>() + r.findings.len()
+                    outcome.counts.findings + r.findings.len()
                 ));
             }
         }
-        results.push((i, r));
+        outcome.counts.add(&r);
+        if keep {
+            kept.push((i, r));
+        }
+    };
+    let mut next = 0usize;
+    let mut input_open = true;
+    let mut running = 0usize;
+    while input_open || running > 0 {
+        tokio::select! {
+            // Finished targets first, so results never pile up behind the input.
+            biased;
+            Some((i, r)) = rx.recv(), if running > 0 => {
+                running -= 1;
+                finished(i, r, &mut outcome);
+            }
+            permit = targets_in_flight.clone().acquire_owned(), if input_open => {
+                let Ok(permit) = permit else { break };
+                let Some(target) = input.recv().await else {
+                    input_open = false;
+                    continue;
+                };
+                if done.contains(target.key()) {
+                    outcome.counts.skipped += 1;
+                    continue;
+                }
+                let i = next;
+                next += 1;
+                if let Some(b) = &bar {
+                    b.inc_length(1);
+                }
+                let subject = match target {
+                    Target::Bad { line, error } => {
+                        let r = TargetResult {
+                            url: line,
+                            trusted_origin: String::new(),
+                            findings: Vec::new(),
+                            errors: vec![error],
+                            requests: 0,
+                        };
+                        finished(i, r, &mut outcome);
+                        continue;
+                    }
+                    Target::Subject(s) => *s,
+                };
+                let host_key = format!(
+                    "{}:{}",
+                    subject.url.host_str().unwrap_or_default(),
+                    subject.url.port_or_known_default().unwrap_or(0)
+                );
+                if hosts.len() >= 4096 {
+                    // Forget hosts no target in flight uses: the map stays small on long lists.
+                    hosts.retain(|_, (sem, _)| Arc::strong_count(sem) > 1);
+                }
+                let (in_flight, host_pacer) = hosts
+                    .entry(host_key)
+                    .or_insert_with(|| {
+                        (
+                            Arc::new(Semaphore::new(args.per_host)),
+                            Arc::new(Pacer::new(args.per_host_rate)),
+                        )
+                    })
+                    .clone();
+                let (client, global, pacer, tx) =
+                    (client.clone(), global.clone(), pacer.clone(), tx.clone());
+                running += 1;
+                tokio::spawn(async move {
+                    let host = HostLimits { in_flight, pacer: host_pacer };
+                    let r = audit_one(subject, client, global, pacer, host).await;
+                    drop(permit);
+                    let _ = tx.send((i, r));
+                });
+            }
+        }
     }
     if let Some(b) = bar {
         b.finish_and_clear();
     }
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, r)| r).collect()
+    kept.sort_by_key(|(i, _)| *i);
+    outcome.results = kept.into_iter().map(|(_, r)| r).collect();
+    outcome
 }
 
-fn progress(args: &AuditArgs, total: usize) -> Option<indicatif::ProgressBar> {
+/// The progress bar (on a terminal only); its length grows as --input is read.
+fn progress(args: &AuditArgs) -> Option<indicatif::ProgressBar> {
     if args.no_progress || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         return None;
     }
-    let bar = indicatif::ProgressBar::new(total as u64);
+    let bar = indicatif::ProgressBar::new(0);
     bar.set_style(
         indicatif::ProgressStyle::with_template(
             "{spinner} auditing [{bar:30}] {pos}/{len} targets {msg} ({elapsed})",
@@ -239,16 +473,21 @@ fn progress(args: &AuditArgs, total: usize) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// JSON lines: one line a finding, and one a target that could not be probed fully.
-fn stream_line(r: &TargetResult) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
+/// JSON lines: one line a finding, then the target's own line (`"done": true`, its URL,
+/// counts and errors), written as the target finishes.
+fn stream_lines(out: &mut impl std::io::Write, r: &TargetResult) {
+    let mut buf = Vec::new();
     for f in &r.findings {
-        let _ = writeln!(out, "{}", serde_json::to_string(f).unwrap_or_default());
+        let _ = serde_json::to_writer(&mut buf, f);
+        buf.push(b'\n');
     }
-    if !r.errors.is_empty() {
-        let _ = writeln!(out, "{}", json!({"url": r.url, "errors": r.errors}));
-    }
+    let _ = serde_json::to_writer(
+        &mut buf,
+        &json!({"url": r.url, "done": true, "trusted_origin": r.trusted_origin, "findings": r.findings.len(), "requests": r.requests, "errors": r.errors}),
+    );
+    buf.push(b'\n');
+    // One write a target, so a line is never split between two targets.
+    let _ = out.write_all(&buf);
     let _ = out.flush();
 }
 
@@ -262,22 +501,23 @@ fn fail_level(f: FailOn) -> Severity {
     }
 }
 
-fn report(args: &AuditArgs, results: &[TargetResult], elapsed: Duration) -> u8 {
+fn report(args: &AuditArgs, outcome: &Outcome, elapsed: Duration) -> u8 {
+    let results = &outcome.results;
+    let c = &outcome.counts;
     let findings: Vec<&Finding> = results.iter().flat_map(|r| &r.findings).collect();
-    let requests: usize = results.iter().map(|r| r.requests).sum();
-    let failed: Vec<&TargetResult> = results.iter().filter(|r| !r.errors.is_empty()).collect();
-    let count = |s: Severity| findings.iter().filter(|f| f.severity == s).count();
+    let count = |s: Severity| c.by_severity[s as usize];
     let summary = json!({
-        "targets": results.len(),
-        "requests": requests,
+        "targets": c.targets,
+        "skipped": c.skipped,
+        "requests": c.requests,
         "seconds": elapsed.as_secs_f64(),
-        "findings": findings.len(),
+        "findings": c.findings,
         "critical": count(Severity::Critical),
         "high": count(Severity::High),
         "medium": count(Severity::Medium),
         "low": count(Severity::Low),
         "info": count(Severity::Info),
-        "targets_with_errors": failed.len(),
+        "targets_with_errors": c.targets_with_errors,
     });
     match args.format {
         AuditFormat::Text => text(args, results, &summary),
@@ -290,18 +530,20 @@ fn report(args: &AuditArgs, results: &[TargetResult], elapsed: Duration) -> u8 {
             }))
             .unwrap_or_default()
         ),
-        AuditFormat::Jsonl => {}
+        // The lines were written as targets finished; the summary goes to stderr.
+        AuditFormat::Jsonl => eprintln!("{}", json!({ "summary": summary })),
         AuditFormat::Sarif => println!(
             "{}",
             serde_json::to_string_pretty(&sarif(&findings)).unwrap_or_default()
         ),
     }
     if let Some(level) = args.fail_on {
-        if findings.iter().any(|f| f.severity >= fail_level(level)) {
+        let level = fail_level(level);
+        if Severity::ALL.iter().any(|&s| s >= level && count(s) > 0) {
             return EXIT_BLOCKED;
         }
     }
-    if failed.is_empty() {
+    if c.targets_with_errors == 0 {
         EXIT_OK
     } else {
         EXIT_ERROR

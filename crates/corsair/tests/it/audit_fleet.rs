@@ -14,15 +14,32 @@ pub const CASES: &[(&str, &[&str])] = &[
     ("/prefix", &["prefix-bypass"]),
     ("/suffix", &["suffix-bypass"]),
     ("/substring", &["substring-bypass"]),
+    // Trusts any origin containing the trusted host: one root cause, not a prefix, a
+    // special-character, a subdomain, a port and an http finding.
+    ("/contains", &["substring-bypass"]),
     ("/dot", &["unescaped-dot"]),
     ("/special", &["special-char-bypass"]),
     ("/subdomain", &["any-subdomain"]),
+    // A development allowance that is not anchored: `^https?://localhost`.
+    ("/localhost", &["localhost-bypass"]),
+    // Corsy's broken parser: %60 decoded, the backtick origin echoed.
+    ("/backtick", &["special-char-bypass"]),
+    // An https front end whose http twin is trusted, found on the http API too.
+    ("/http", &["http-origin-trusted"]),
     ("/third-party", &["third-party-origin"]),
     ("/port", &["port-ignored"]),
     ("/wildcard-credentials", &["wildcard-credentials"]),
     ("/wildcard-sensitive", &["wildcard-sensitive"]),
+    // `*` on a body with secrets and personal data, whoever asks.
+    ("/wildcard-secrets", &["wildcard-sensitive"]),
+    // A fixed Access-Control-Allow-Origin naming a page on github.io, with credentials.
+    ("/shared-hosting", &["third-party-origin"]),
+    // A list of origins in one Access-Control-Allow-Origin: CORS never works.
+    ("/invalid-list", &["invalid-allow-origin"]),
     ("/preflight-reflect", &["preflight-reflect"]),
     ("/preflight-auth", &["preflight-auth"]),
+    // A 403 without CORS headers on the preflight, while the GET is allowed.
+    ("/preflight-403", &["preflight-auth"]),
     ("/no-vary", &["missing-vary"]),
     // An exact allowlist that still sends the Private Network Access opt-in.
     ("/private-network", &["private-network-header"]),
@@ -33,7 +50,7 @@ pub const CASES: &[(&str, &[&str])] = &[
     ("/safe-public", &["wildcard-public"]),
 ];
 
-/// Served on the TLS listener only: an https site that trusts its http origin.
+/// Served on the TLS listener too: an https API whose front end's http twin is trusted.
 pub const TLS_CASE: (&str, &[&str]) = ("/http", &["http-origin-trusted"]);
 
 const TRUSTED: &str = "https://api.fleet.test";
@@ -56,16 +73,21 @@ fn regex(p: &'static str) -> regex::Regex {
 }
 
 /// Whether the path's (mis)configuration allows `origin`.
-fn allows(path: &str, origin: &str, tls: bool) -> bool {
+fn allows(path: &str, origin: &str) -> bool {
     let re = |p: &'static str| regex(p).is_match(origin);
     match path {
         "/reflect" | "/reflect-anonymous" => true,
         "/null" => origin == "null" || origin == TRUSTED,
         "/prefix" => re(r"^https?://api\.fleet\.test"),
+        "/contains" => origin.contains("api.fleet.test"),
+        "/localhost" => re(r"^https?://localhost") || origin == TRUSTED,
+        "/backtick" => {
+            origin == TRUSTED || origin == "https://api.fleet.test`.corsair-attacker.example"
+        }
         "/suffix" => origin.ends_with("fleet.test"),
         "/substring" => !host_of(origin).is_empty() && "api.fleet.test".contains(host_of(origin)),
-        "/dot" => re(r"^https?://api.fleet.test$"),
-        "/special" => regex(r"^https?://([a-z0-9.:-]+)")
+        "/dot" => re(r"^https://api.fleet.test$"),
+        "/special" => regex(r"^https://([a-z0-9.:-]+)")
             .captures(origin)
             .is_some_and(|c| &c[1] == "api.fleet.test"),
         "/subdomain" => re(r"^https://([a-z0-9-]+\.)*fleet\.test$"),
@@ -75,9 +97,9 @@ fn allows(path: &str, origin: &str, tls: bool) -> bool {
                 || origin == "https://codepen.io"
         }
         "/port" => re(r"^https://api\.fleet\.test(:[0-9]+)?$"),
-        "/http" => tls && (origin == TRUSTED || origin == "http://api.fleet.test"),
-        "/preflight-reflect" | "/preflight-auth" | "/no-vary" | "/safe-exact"
-        | "/private-network" => origin == TRUSTED,
+        "/http" => origin == TRUSTED || origin == "http://api.fleet.test",
+        "/preflight-reflect" | "/preflight-auth" | "/preflight-403" | "/no-vary"
+        | "/safe-exact" | "/private-network" => origin == TRUSTED,
         "/safe-list" => [
             TRUSTED,
             "https://app.fleet.test",
@@ -88,7 +110,7 @@ fn allows(path: &str, origin: &str, tls: bool) -> bool {
     }
 }
 
-fn respond(req: &Request<hyper::body::Incoming>, tls: bool) -> Response<Full<Bytes>> {
+fn respond(req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     let path = req.uri().path().to_string();
     let origin = req
         .headers()
@@ -101,7 +123,38 @@ fn respond(req: &Request<hyper::body::Incoming>, tls: bool) -> Response<Full<Byt
     let authorized = req.headers().contains_key("authorization");
     let mut b = Response::builder();
     let mut body = "{\"items\":[1,2,3]}".to_string();
+    // The server decodes the Origin's %60 before comparing and echoing it.
+    let origin = if path == "/backtick" {
+        origin.replace("%60", "`")
+    } else {
+        origin
+    };
     match path.as_str() {
+        "/wildcard-secrets" => {
+            b = b.header("Access-Control-Allow-Origin", "*");
+            body = "{\"account\":{\"email\":\"alice@fleet.test\",\"session_token\":\"6f1e0c\"}}"
+                .into();
+        }
+        "/shared-hosting" => {
+            b = b
+                .header(
+                    "Access-Control-Allow-Origin",
+                    "https://fleet-docs.github.io",
+                )
+                .header("Access-Control-Allow-Credentials", "true");
+        }
+        "/invalid-list" => {
+            b = b.header(
+                "Access-Control-Allow-Origin",
+                "https://api.fleet.test, https://app.fleet.test",
+            );
+        }
+        "/preflight-403" if preflight => {
+            return Response::builder()
+                .status(403)
+                .body(Full::new(Bytes::new()))
+                .unwrap();
+        }
         "/wildcard-credentials" => {
             b = b
                 .header("Access-Control-Allow-Origin", "*")
@@ -129,7 +182,7 @@ fn respond(req: &Request<hyper::body::Incoming>, tls: bool) -> Response<Full<Byt
                 .body(Full::new(Bytes::new()))
                 .unwrap();
         }
-        p if !origin.is_empty() && allows(p, &origin, tls) => {
+        p if !origin.is_empty() && allows(p, &origin) => {
             b = b.header("Access-Control-Allow-Origin", origin.as_str());
             if p != "/reflect-anonymous" {
                 b = b.header("Access-Control-Allow-Credentials", "true");
@@ -167,7 +220,8 @@ fn respond(req: &Request<hyper::body::Incoming>, tls: bool) -> Response<Full<Byt
     }
     if path == "/no-vary" {
         b = b.header("Cache-Control", "public, max-age=60");
-    } else if !path.starts_with("/wildcard") && path != "/safe-public" {
+    } else if !path.starts_with("/wildcard") && path != "/safe-public" && path != "/shared-hosting"
+    {
         b = b.header("Vary", "Origin");
     }
     if preflight {
@@ -204,25 +258,25 @@ pub fn start() -> (u16, u16) {
                     let acceptor = acceptor.clone();
                     tokio::spawn(async move {
                         if let Ok(s) = acceptor.accept(s).await {
-                            serve(hyper_util::rt::TokioIo::new(s), true).await;
+                            serve(hyper_util::rt::TokioIo::new(s)).await;
                         }
                     });
                 }
             });
             while let Ok((s, _)) = plain.accept().await {
-                tokio::spawn(serve(hyper_util::rt::TokioIo::new(s), false));
+                tokio::spawn(serve(hyper_util::rt::TokioIo::new(s)));
             }
         });
     });
     ports
 }
 
-async fn serve<T>(io: hyper_util::rt::TokioIo<T>, tls: bool)
+async fn serve<T>(io: hyper_util::rt::TokioIo<T>)
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let svc = hyper::service::service_fn(move |req| async move {
-        Ok::<_, std::convert::Infallible>(respond(&req, tls))
+        Ok::<_, std::convert::Infallible>(respond(&req))
     });
     let _ = hyper::server::conn::http1::Builder::new()
         .serve_connection(io, svc)
