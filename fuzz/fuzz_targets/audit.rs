@@ -2,14 +2,15 @@
 //! answer: hostile servers get a report, not a crash.
 #![no_main]
 
-use corsair_core::audit::{assess, probes, Subject};
+use corsair_core::audit::{assess, probes, Reply, Subject};
 use corsair_core::ResponseHead;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let text = String::from_utf8_lossy(data);
     // Line 1: the target URL; line 2: the trusted origin (empty: inferred); the rest: answers,
-    // one block per probe, each a status line then header lines, blocks split by blank lines.
+    // one block per probe, each a status line then header lines (and, after a line `body:`, the
+    // body), blocks split by blank lines.
     let mut parts = text.splitn(3, '\n');
     let url = parts.next().unwrap_or("");
     let trusted = parts.next().filter(|t| !t.is_empty());
@@ -27,19 +28,23 @@ fuzz_target!(|data: &[u8]| {
             if block.starts_with('!') {
                 return (p, Err("net::ERR_CONNECTION_RESET: fuzz".to_string()));
             }
-            let mut lines = block.lines();
+            let (head, body) = block.split_once("\nbody:").unwrap_or((block, ""));
+            let mut lines = head.lines();
             let status = lines.next().and_then(|l| l.trim().parse().ok()).unwrap_or(200);
             let headers = lines
                 .filter_map(|l| l.split_once(':'))
                 .map(|(n, v)| (n.to_string(), v.trim().as_bytes().to_vec()))
                 .collect();
-            (p, Ok(ResponseHead { status, headers }))
+            let head = ResponseHead { status, headers };
+            (p, Ok(Reply { head, body: body.as_bytes().to_vec() }))
         })
         .collect();
     let findings = assess(&subject, &answers);
-    // Each class is reported once, and the report is stable.
+    // Each class is reported once (never also as implied by another finding), and the report
+    // is stable.
     for (i, f) in findings.iter().enumerate() {
         assert!(findings[..i].iter().all(|g| g.class != f.class));
+        assert!(findings.iter().all(|g| !g.implied.contains(&f.class)));
     }
     assert_eq!(findings, assess(&subject, &answers));
 });

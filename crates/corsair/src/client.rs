@@ -56,7 +56,7 @@ pub struct Client {
     proxy: Option<(String, u16)>,
     /// Reuse connections (audit); `check` opens a fresh one per exchange, as a browser tab would.
     keep_alive: bool,
-    idle: std::sync::Mutex<std::collections::HashMap<PoolKey, Vec<Sender>>>,
+    idle: std::sync::Mutex<Idle>,
     /// Address spaces given by the user (`check --target-space`), by (host, port).
     spaces: Vec<((String, u16), AddressSpace)>,
 }
@@ -254,11 +254,7 @@ impl Client {
         let absolute = self.proxy.is_some() && !https;
         let key = (https, bare_host.to_ascii_lowercase(), port);
         if self.keep_alive {
-            let idle = self
-                .idle
-                .lock()
-                .ok()
-                .and_then(|mut m| m.get_mut(&key)?.pop());
+            let idle = self.idle.lock().ok().and_then(|mut i| i.take(&key));
             if let Some(mut sender) = idle {
                 if sender.ready().await.is_ok() {
                     let req = build_request(out, &host, port, &self.user_agent, absolute)?;
@@ -325,11 +321,8 @@ impl Client {
         if let Ok(collected) = body.collect().await {
             read = collected.to_bytes();
             if !sender.is_closed() {
-                if let Ok(mut m) = self.idle.lock() {
-                    let list = m.entry(key.clone()).or_default();
-                    if list.len() < MAX_IDLE_PER_HOST {
-                        list.push(sender);
-                    }
+                if let Ok(mut i) = self.idle.lock() {
+                    i.put(key, sender);
                 }
             }
         }
@@ -339,12 +332,72 @@ impl Client {
 
 /// A pooled connection's request half.
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
+
+/// Idle kept-alive connections: at most [`MAX_IDLE_PER_HOST`] per host and [`MAX_IDLE_TOTAL`]
+/// in all, the host whose connections went idle longest ago giving one up first, so an audit
+/// of thousands of hosts holds a bounded number of sockets.
+#[derive(Default)]
+struct Idle {
+    by_host: std::collections::HashMap<PoolKey, Vec<Sender>>,
+    /// Hosts in the order their idle lists last became non-empty (stale entries are skipped).
+    order: std::collections::VecDeque<PoolKey>,
+    total: usize,
+}
+
+impl Idle {
+    fn take(&mut self, key: &PoolKey) -> Option<Sender> {
+        let list = self.by_host.get_mut(key)?;
+        let sender = list.pop();
+        if sender.is_some() {
+            self.total -= 1;
+        }
+        if list.is_empty() {
+            self.by_host.remove(key);
+        }
+        sender
+    }
+
+    fn put(&mut self, key: &PoolKey, sender: Sender) {
+        let list = self.by_host.entry(key.clone()).or_default();
+        if list.len() >= MAX_IDLE_PER_HOST {
+            return;
+        }
+        if list.is_empty() {
+            self.order.push_back(key.clone());
+        }
+        list.push(sender);
+        self.total += 1;
+        while self.total > MAX_IDLE_TOTAL {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            // Dropping the sender closes its connection.
+            if self.take(&oldest).is_some() && self.by_host.contains_key(&oldest) {
+                self.order.push_front(oldest);
+            }
+        }
+        if self.order.len() > 4 * self.by_host.len() + 64 {
+            // Forget stale and repeated entries, keeping each host's latest place.
+            let mut seen = std::collections::HashSet::new();
+            let mut kept: Vec<PoolKey> = self
+                .order
+                .drain(..)
+                .rev()
+                .filter(|k| self.by_host.contains_key(k) && seen.insert(k.clone()))
+                .collect();
+            kept.reverse();
+            self.order = kept.into();
+        }
+    }
+}
 /// (https, host, port).
 type PoolKey = (bool, String, u16);
 /// Bodies longer than this are not drained: their connection is closed instead of reused.
 const MAX_KEPT_BODY: usize = 1024 * 1024;
 /// Idle connections kept per host.
 const MAX_IDLE_PER_HOST: usize = 256;
+/// Idle connections kept in all.
+const MAX_IDLE_TOTAL: usize = 512;
 
 /// An HTTP/1.1 connection: the request half, and the task that drives it.
 async fn handshake<T>(io: TokioIo<T>) -> Result<(Sender, tokio::task::JoinHandle<()>), NetError>

@@ -443,6 +443,15 @@ pub fn probes(s: &Subject) -> Vec<Probe> {
             Some(Class::SuffixBypass),
             format!("http://corsairattacker{site}"),
         );
+        if *site != s.host {
+            // An `endsWith(host)` check (Corsy's pre-domain wildcard). Under a registrable
+            // domain of the site's own, that name is a subdomain of the site: an attacker needs
+            // one, so it is `any-subdomain`, not a name anyone can register.
+            origin(
+                Some(Class::AnySubdomain),
+                s.with_host(&format!("corsairattacker{}", s.host)),
+            );
+        }
         if site.len() > 1 {
             origin(Some(Class::SubstringBypass), s.with_host(&site[1..]));
         }
@@ -1290,6 +1299,11 @@ mod tests {
         assert_eq!(classes(&f), ["prefix-bypass"], "{f:#?}");
         assert!(f[0].implied.contains(&Class::SpecialCharBypass));
         assert!(f[0].implied.contains(&Class::PortIgnored));
+        // Corsy's pre-domain wildcard: a suffix check on the host, not the site, lets in only
+        // names under the site (corsairattackerapi.fleet.test): a subdomain is needed.
+        let f = allowing(&s, |o| o.ends_with("api.fleet.test"));
+        assert_eq!(classes(&f), ["any-subdomain"], "{f:#?}");
+        assert!(accepted(&f[0]).any(|o| o == "https://corsairattackerapi.fleet.test"));
         // A suffix check implies the subdomain and loose-dot probes it also accepts.
         let f = allowing(&s, |o| o.ends_with("fleet.test"));
         assert_eq!(classes(&f), ["suffix-bypass"], "{f:#?}");

@@ -612,6 +612,21 @@ fn text(args: &AuditArgs, results: &[TargetResult], summary: &serde_json::Value)
                     }
                 );
             }
+            if !f.implied.is_empty() {
+                let ids: Vec<&str> = f.implied.iter().map(|c| c.id()).collect();
+                println!("           implies: {}", ids.join(", "));
+            }
+            if !f.exposed.is_empty() {
+                let fields: Vec<String> = f
+                    .exposed
+                    .iter()
+                    .map(|e| format!("{} ({})", e.field, e.detector))
+                    .collect();
+                println!(
+                    "           exposed (values not shown): {}",
+                    fields.join(", ")
+                );
+            }
             println!("           fix: {}", f.fix);
             println!("           {DIM}{}{DIM:#}", curl_for(args, f));
         }
@@ -706,6 +721,8 @@ fn sarif(findings: &[&Finding]) -> serde_json::Value {
                     "security-severity": score(f.severity),
                     "probe": f.probe,
                     "also_allowed": f.also_allowed,
+                    "implied": f.implied,
+                    "exposed": f.exposed,
                     "engines": f.engines,
                 },
             })

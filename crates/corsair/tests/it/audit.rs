@@ -597,8 +597,11 @@ fn side_by_side_with_corscanner() {
     );
 }
 
-/// Real servers misconfigured as users do it: Express `cors({origin: true, credentials: true})`,
-/// Starlette with an unescaped `allow_origin_regex`, and nginx echoing `$http_origin`.
+/// Real servers misconfigured as users do it: Express `cors({origin: true, credentials: true})`
+/// and `cors({origin: /api\.fleet\.test/})` (a RegExp the cors package tests unanchored: any
+/// origin containing the host), Starlette with an unescaped `allow_origin_regex` and with
+/// `allow_origins=["*"]` on an account endpoint, nginx echoing `$http_origin`, and nginx with
+/// `auth_basic` in front of the API (the preflight gets 401).
 #[test]
 fn real_peers_misconfigured_as_users_do_it() {
     let deps = crate::support::browser_deps();
@@ -608,7 +611,7 @@ fn real_peers_misconfigured_as_users_do_it() {
 
     let express = free_port();
     let js = dir.join("express.js");
-    std::fs::write(&js, format!("const express = require('express');\nconst cors = require('cors');\nconst app = express();\napp.use(cors({{ origin: true, credentials: true }}));\napp.get('/api/me', (req, res) => res.json({{ user: 'alice' }}));\napp.listen({express}, '127.0.0.1');\n")).unwrap();
+    std::fs::write(&js, format!("const express = require('express');\nconst cors = require('cors');\nconst app = express();\napp.use('/api/me', cors({{ origin: true, credentials: true }}));\napp.use('/api/contains', cors({{ origin: /api\\.fleet\\.test/, credentials: true }}));\napp.get('/api/me', (req, res) => res.json({{ user: 'alice' }}));\napp.get('/api/contains', (req, res) => res.json({{ user: 'alice' }}));\napp.listen({express}, '127.0.0.1');\n")).unwrap();
     procs.push(Proc(
         Command::new("node")
             .arg(&js)
@@ -618,8 +621,9 @@ fn real_peers_misconfigured_as_users_do_it() {
     ));
 
     let starlette = free_port();
+    let starlette_public = free_port();
     let py = dir.join("starlette_app.py");
-    std::fs::write(&py, format!("import uvicorn\nfrom starlette.applications import Starlette\nfrom starlette.middleware import Middleware\nfrom starlette.middleware.cors import CORSMiddleware\nfrom starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\nasync def me(request):\n    return JSONResponse({{'user': 'alice'}})\n\n# The dots are not escaped: 'https://.*.fleet.test' also matches https://attackerfleet.test.\napp = Starlette(routes=[Route('/api/me', me)], middleware=[Middleware(CORSMiddleware, allow_origin_regex='https://.*.fleet.test', allow_credentials=True, allow_methods=['*'], allow_headers=['*'])])\nuvicorn.run(app, host='127.0.0.1', port={starlette}, log_level='warning')\n")).unwrap();
+    std::fs::write(&py, format!("import uvicorn\nfrom starlette.applications import Starlette\nfrom starlette.middleware import Middleware\nfrom starlette.middleware.cors import CORSMiddleware\nfrom starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\nasync def me(request):\n    return JSONResponse({{'user': 'alice'}})\n\n# The dots are not escaped: 'https://.*.fleet.test' also matches https://attackerfleet.test.\napp = Starlette(routes=[Route('/api/me', me)], middleware=[Middleware(CORSMiddleware, allow_origin_regex='https://.*.fleet.test', allow_credentials=True, allow_methods=['*'], allow_headers=['*'])])\n\nasync def account(request):\n    return JSONResponse({{'account': {{'email': 'alice@fleet.test', 'api_key': 'k-4f1c9e'}}}})\n\n# '*' as the quick fix, on an endpoint that returns the account's key.\npublic = Starlette(routes=[Route('/api/account', account)], middleware=[Middleware(CORSMiddleware, allow_origins=['*'])])\n\nimport asyncio\nasync def main():\n    servers = [uvicorn.Server(uvicorn.Config(a, host='127.0.0.1', port=p, log_level='warning')) for a, p in [(app, {starlette}), (public, {starlette_public})]]\n    await asyncio.gather(*(s.serve() for s in servers))\nasyncio.run(main())\n")).unwrap();
     procs.push(Proc(
         Command::new(venv_python())
             .arg(&py)
@@ -629,12 +633,19 @@ fn real_peers_misconfigured_as_users_do_it() {
     ));
 
     let nginx = free_port();
-    procs.push(crate::support::start_nginx(&dir, &format!("server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n  }}"), nginx));
+    let www = dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("me"), "{\"user\":\"alice\"}").unwrap();
+    std::fs::write(dir.join("htpasswd"), "alice:{PLAIN}secret\n").unwrap();
+    // `/private/`: basic authentication before anything, so the preflight (which never carries
+    // credentials) gets 401.
+    procs.push(crate::support::start_nginx(&dir, &format!("server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n    location /private/ {{\n      auth_basic \"api\";\n      auth_basic_user_file {}/htpasswd;\n      alias {}/;\n      default_type application/json;\n      add_header Access-Control-Allow-Origin https://api.fleet.test always;\n      add_header Access-Control-Allow-Credentials true always;\n      add_header Vary Origin always;\n    }}\n  }}", dir.display(), www.display()), nginx));
     // In the order they were started; nginx is waited for as it starts.
-    for (i, (port, what)) in [(express, "express"), (starlette, "starlette")]
-        .into_iter()
-        .enumerate()
-    {
+    for (i, port, what) in [
+        (0, express, "express"),
+        (1, starlette, "starlette"),
+        (1, starlette_public, "starlette"),
+    ] {
         wait_port(port, what, &mut procs[i].0);
     }
 
@@ -643,14 +654,36 @@ fn real_peers_misconfigured_as_users_do_it() {
         .map(|s| s.to_string())
         .collect();
     let mut want: Vec<(String, &[&str])> = Vec::new();
-    for (port, classes) in [
-        (express, &["reflect-origin", "preflight-reflect"][..]),
-        (starlette, &["suffix-bypass", "preflight-reflect"][..]),
-        (nginx, &["reflect-origin", "missing-vary"][..]),
+    for (port, path, classes) in [
+        (
+            express,
+            "/api/me",
+            &["reflect-origin", "preflight-reflect"][..],
+        ),
+        (
+            express,
+            "/api/contains",
+            &["substring-bypass", "preflight-reflect"][..],
+        ),
+        (
+            starlette,
+            "/api/me",
+            &["suffix-bypass", "preflight-reflect"][..],
+        ),
+        (
+            starlette_public,
+            "/api/account",
+            &["wildcard-sensitive"][..],
+        ),
+        (nginx, "/api/me", &["reflect-origin", "missing-vary"][..]),
+        (nginx, "/private/me", &["preflight-auth"][..]),
     ] {
-        args.push("--resolve".into());
-        args.push(format!("api.fleet.test:{port}:127.0.0.1"));
-        let url = format!("http://api.fleet.test:{port}/api/me");
+        let resolve = format!("api.fleet.test:{port}:127.0.0.1");
+        if !args.contains(&resolve) {
+            args.push("--resolve".into());
+            args.push(resolve);
+        }
+        let url = format!("http://api.fleet.test:{port}{path}");
         args.push(url.clone());
         want.push((url, classes));
     }
@@ -668,7 +701,36 @@ fn real_peers_misconfigured_as_users_do_it() {
         .iter()
         .filter(|f| f["severity"] == "high")
         .count();
-    assert_eq!(high, 3, "credentials with attacker origins: {v:#}");
+    assert_eq!(high, 4, "credentials with attacker origins: {v:#}");
+    let by = |class: &str| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["class"] == class)
+            .unwrap()
+            .clone()
+    };
+    // The contains check is one finding that implies the prefix and special-character tricks.
+    let contains = by("substring-bypass");
+    for c in ["prefix-bypass", "special-char-bypass", "any-subdomain"] {
+        assert!(
+            contains["implied"].as_array().unwrap().contains(&c.into()),
+            "{contains:#}"
+        );
+    }
+    // The account's fields are named, their values never shown.
+    let sensitive = by("wildcard-sensitive");
+    assert_eq!(sensitive["severity"], "medium");
+    let fields: Vec<&str> = sensitive["exposed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["account.api_key", "account.email"]);
+    assert!(!v.to_string().contains("k-4f1c9e") && !v.to_string().contains("alice@fleet.test"));
+    assert_eq!(by("preflight-auth")["severity"], "low");
     drop(procs);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -709,4 +771,152 @@ fn rate_limit_spaces_requests_and_a_terminal_gets_a_progress_bar() {
     let mut a = fleet.args(&[]);
     a.push(format!("http://api.fleet.test:{}/safe-exact", fleet.plain));
     assert!(!String::from_utf8_lossy(&corsair(&a, None).stderr).contains("auditing"));
+}
+
+/// A long --input list streams: each target's line is written as it finishes (a kill loses
+/// only the targets in flight), --resume skips what the journal records and appends the rest,
+/// a line that is not a URL is that target's error, and --per-host-rate holds per host.
+#[test]
+fn long_lists_stream_resume_and_keep_per_host_rates() {
+    use std::io::{BufRead, BufReader};
+    let fleet = Fleet::start();
+    let base: Vec<String> = fleet.targets().into_iter().map(|(u, _)| u).collect();
+    let mut urls: Vec<String> = (0..8)
+        .flat_map(|i| base.iter().map(move |u| format!("{u}?copy={i}")))
+        .collect();
+    // Last, so the second run is the one that meets it.
+    urls.push("api.fleet.test/no-scheme".into());
+    let dir = std::env::temp_dir().join(format!("corsair-audit-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let list = dir.join("targets.txt");
+    std::fs::write(&list, urls.join("\n")).unwrap();
+    let journal = dir.join("journal.jsonl");
+    let _ = std::fs::remove_file(&journal);
+    let args = fleet.args(&[
+        "--format",
+        "jsonl",
+        "--per-host",
+        "4",
+        "--input",
+        list.to_str().unwrap(),
+        "--resume",
+        journal.to_str().unwrap(),
+    ]);
+
+    // First run: killed once a fifth of the targets are done.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut seen_done = 0;
+    for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+        let v: serde_json::Value = serde_json::from_str(&line.unwrap()).unwrap();
+        if v["done"] == true {
+            seen_done += 1;
+            if seen_done == urls.len() / 5 {
+                break;
+            }
+        }
+    }
+    child.kill().unwrap();
+    let _ = child.wait();
+    let done_in = |text: &str| -> Vec<String> {
+        text.lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|v| v["done"] == true)
+            .map(|v| v["url"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let first = done_in(&std::fs::read_to_string(&journal).unwrap());
+    assert!(
+        first.len() >= urls.len() / 5 && first.len() < urls.len(),
+        "{} of {}",
+        first.len(),
+        urls.len()
+    );
+    // An interrupted line at the end of the journal is ignored.
+    let mut j = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&journal)
+        .unwrap();
+    j.write_all(b"{\"url\": \"http://cut.short").unwrap();
+    drop(j);
+
+    // Second run: only the rest, appended to the journal.
+    let o = corsair(&args, None);
+    assert_eq!(o.status.code(), Some(2), "the bad line is an error: exit 2");
+    let second = done_in(&String::from_utf8_lossy(&o.stdout));
+    assert!(
+        second.iter().all(|u| !first.contains(u)),
+        "a target audited twice"
+    );
+    assert_eq!(first.len() + second.len(), urls.len());
+    let all = done_in(&std::fs::read_to_string(&journal).unwrap());
+    assert_eq!(all.len(), urls.len());
+    let summary: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&o.stderr).lines().last().unwrap()).unwrap();
+    assert_eq!(
+        summary["summary"]["skipped"].as_u64(),
+        Some(first.len() as u64)
+    );
+    let bad = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .chain(std::fs::read_to_string(&journal).unwrap().lines())
+        .find(|l| l.contains("no-scheme"))
+        .map(str::to_string)
+        .unwrap();
+    assert!(
+        bad.contains(&format!("--input line {}", urls.len())) && bad.contains("not a URL"),
+        "{bad}"
+    );
+    // A third run has nothing left to do.
+    let o = corsair(&args, None);
+    assert_eq!(done_in(&String::from_utf8_lossy(&o.stdout)).len(), 0);
+
+    // --per-host-rate: no host gets more than R requests in any second.
+    let rate = 40.0;
+    let mut a = fleet.args(&["--format", "json", "--per-host-rate", &rate.to_string()]);
+    a.push(format!(
+        "http://api.fleet.test:{}/safe-exact?rate",
+        fleet.plain
+    ));
+    a.push(format!(
+        "https://api.fleet.test:{}/safe-exact?rate",
+        fleet.tls
+    ));
+    let start = std::time::Instant::now();
+    let o = corsair(&a, None);
+    assert_eq!(o.status.code(), Some(0));
+    for port in [fleet.plain, fleet.tls] {
+        let host = format!("api.fleet.test:{port}");
+        let times: Vec<std::time::Instant> = crate::audit_fleet::SEEN
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(h, t)| *h == host && *t >= start)
+            .map(|(_, t)| *t)
+            .collect();
+        assert!(
+            times.len() > rate as usize,
+            "{host}: {} requests",
+            times.len()
+        );
+        let most = times
+            .iter()
+            .map(|t0| {
+                times
+                    .iter()
+                    .filter(|t| **t >= *t0 && t.duration_since(*t0).as_secs_f64() < 1.0)
+                    .count()
+            })
+            .max()
+            .unwrap();
+        assert!(
+            most <= rate as usize + 2,
+            "{host}: {most} requests within one second"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

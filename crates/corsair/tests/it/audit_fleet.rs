@@ -110,7 +110,16 @@ fn allows(path: &str, origin: &str) -> bool {
     }
 }
 
+/// Every request the fleets of this test process received: (Host header, when).
+pub static SEEN: std::sync::Mutex<Vec<(String, std::time::Instant)>> =
+    std::sync::Mutex::new(Vec::new());
+
 fn respond(req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
+    if let Some(h) = req.headers().get("host").and_then(|v| v.to_str().ok()) {
+        SEEN.lock()
+            .unwrap()
+            .push((h.to_string(), std::time::Instant::now()));
+    }
     let path = req.uri().path().to_string();
     let origin = req
         .headers()
