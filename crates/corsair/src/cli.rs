@@ -53,9 +53,11 @@ pub enum Command {
     /// Exit status: 0 written, 2 when the target cannot express the policy safely or on bad input.
     Gen(GenArgs),
     /// Scan endpoints for exploitable CORS misconfigurations: Origin mutations (reflection,
-    /// null, prefix, suffix, substring, unescaped dots, special characters, subdomains, http,
-    /// third-party hosts, ports), preflight probes, wildcards and caching, each finding with a
-    /// severity, the evidence, a curl command and the fix.
+    /// null, prefix, suffix, contains, unescaped dots, special characters, subdomains,
+    /// localhost, the http twin, third-party hosts, ports), preflight probes, wildcards (with
+    /// what the body exposes), invalid values and caching. Each finding is a root cause (the
+    /// classes it implies listed), with a severity, the evidence, a curl command and the fix.
+    /// Lists of any length stream (--input, --format jsonl, --resume).
     ///
     /// Exit status: 0 nothing at or above --fail-on (or no --fail-on), 1 a finding at or above
     /// it, 2 bad input or a target that could not be audited.
