@@ -211,8 +211,8 @@ impl Client {
         (fetch.finish(), None)
     }
 
-    /// Sends one request and returns its response head and the body's first `max` bytes (read
-    /// on kept-alive connections only; empty otherwise).
+    /// Sends one request and returns its response head and the body's first `max` bytes (at
+    /// most 64 KiB; read on kept-alive connections only, empty otherwise).
     pub async fn send_reading(
         &self,
         out: &Outgoing,
@@ -314,19 +314,35 @@ impl Client {
         use http_body_util::BodyExt;
         let resp = sender.send_request(req).await.map_err(response_error)?;
         let head = head_of(&resp)?;
-        let body = http_body_util::Limited::new(resp.into_body(), MAX_KEPT_BODY);
-        // Pooled even if not ready yet: the connection's task marks it ready a moment after the
-        // body ends, and whoever takes it waits for that (`ready()`), or opens another if it closed.
-        let mut read = Bytes::new();
-        if let Ok(collected) = body.collect().await {
-            read = collected.to_bytes();
-            if !sender.is_closed() {
-                if let Ok(mut i) = self.idle.lock() {
-                    i.put(key, sender);
+        let mut body = resp.into_body();
+        // The first SAMPLE bytes are kept; the rest is read and dropped up to MAX_KEPT_BODY,
+        // past which the connection is not worth keeping.
+        let mut sample = bytes::BytesMut::new();
+        let mut total = 0usize;
+        let ended = loop {
+            match body.frame().await {
+                None => break true,
+                Some(Err(_)) => break false,
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        total += data.len();
+                        let room = SAMPLE.saturating_sub(sample.len());
+                        sample.extend_from_slice(&data[..room.min(data.len())]);
+                        if total > MAX_KEPT_BODY {
+                            break false;
+                        }
+                    }
                 }
             }
+        };
+        // Pooled even if not ready yet: the connection's task marks it ready a moment after the
+        // body ends, and whoever takes it waits for that (`ready()`), or opens another if it closed.
+        if ended && !sender.is_closed() {
+            if let Ok(mut i) = self.idle.lock() {
+                i.put(key, sender);
+            }
         }
-        Ok((head, read))
+        Ok((head, sample.freeze()))
     }
 }
 
@@ -334,66 +350,77 @@ impl Client {
 type Sender = hyper::client::conn::http1::SendRequest<Full<Bytes>>;
 
 /// Idle kept-alive connections: at most [`MAX_IDLE_PER_HOST`] per host and [`MAX_IDLE_TOTAL`]
-/// in all, the host whose connections went idle longest ago giving one up first, so an audit
-/// of thousands of hosts holds a bounded number of sockets.
+/// in all; past that, the host least recently given a connection back gives up its oldest
+/// idle one, so an audit of thousands of hosts holds a bounded number of sockets.
 #[derive(Default)]
 struct Idle {
-    by_host: std::collections::HashMap<PoolKey, Vec<Sender>>,
-    /// Hosts in the order their idle lists last became non-empty (stale entries are skipped).
-    order: std::collections::VecDeque<PoolKey>,
+    /// Each host's idle connections (oldest first) and the number of its latest `put`.
+    by_host: std::collections::HashMap<PoolKey, (Vec<Sender>, u64)>,
+    /// (host, the number of a `put`), in order; an entry is current when its number is the
+    /// host's latest, the others are skipped.
+    order: std::collections::VecDeque<(PoolKey, u64)>,
     total: usize,
+    puts: u64,
 }
 
 impl Idle {
+    /// The most recently returned connection of `key`.
     fn take(&mut self, key: &PoolKey) -> Option<Sender> {
-        let list = self.by_host.get_mut(key)?;
+        let (list, _) = self.by_host.get_mut(key)?;
         let sender = list.pop();
-        if sender.is_some() {
-            self.total -= 1;
-        }
         if list.is_empty() {
             self.by_host.remove(key);
+        }
+        if sender.is_some() {
+            self.total -= 1;
         }
         sender
     }
 
     fn put(&mut self, key: &PoolKey, sender: Sender) {
-        let list = self.by_host.entry(key.clone()).or_default();
+        self.puts += 1;
+        let n = self.puts;
+        let (list, latest) = self.by_host.entry(key.clone()).or_default();
         if list.len() >= MAX_IDLE_PER_HOST {
             return;
         }
-        if list.is_empty() {
-            self.order.push_back(key.clone());
-        }
         list.push(sender);
+        *latest = n;
         self.total += 1;
+        self.order.push_back((key.clone(), n));
         while self.total > MAX_IDLE_TOTAL {
-            let Some(oldest) = self.order.pop_front() else {
+            let Some((host, n)) = self.order.pop_front() else {
                 break;
             };
-            // Dropping the sender closes its connection.
-            if self.take(&oldest).is_some() && self.by_host.contains_key(&oldest) {
-                self.order.push_front(oldest);
+            let Some((list, latest)) = self.by_host.get_mut(&host) else {
+                continue;
+            };
+            if *latest != n {
+                continue;
+            }
+            // Dropping the oldest connection closes it; the host keeps its place.
+            list.remove(0);
+            self.total -= 1;
+            if list.is_empty() {
+                self.by_host.remove(&host);
+            } else {
+                self.order.push_front((host, n));
             }
         }
         if self.order.len() > 4 * self.by_host.len() + 64 {
-            // Forget stale and repeated entries, keeping each host's latest place.
-            let mut seen = std::collections::HashSet::new();
-            let mut kept: Vec<PoolKey> = self
-                .order
-                .drain(..)
-                .rev()
-                .filter(|k| self.by_host.contains_key(k) && seen.insert(k.clone()))
-                .collect();
-            kept.reverse();
-            self.order = kept.into();
+            let by_host = &self.by_host;
+            self.order
+                .retain(|(k, n)| by_host.get(k).is_some_and(|(_, latest)| latest == n));
         }
     }
 }
+
 /// (https, host, port).
 type PoolKey = (bool, String, u16);
 /// Bodies longer than this are not drained: their connection is closed instead of reused.
 const MAX_KEPT_BODY: usize = 1024 * 1024;
+/// The start of a body kept for whoever asks ([`Client::send_reading`]).
+const SAMPLE: usize = 64 * 1024;
 /// Idle connections kept per host.
 const MAX_IDLE_PER_HOST: usize = 256;
 /// Idle connections kept in all.

@@ -4,9 +4,13 @@
 //! `Access-Control-Allow-Origin: *` and reports `wildcard-sensitive` when it carries any.
 //!
 //! The detectors are two tables: [`FIELDS`] (a JSON key, compared after lowercasing and
-//! dropping `_`, `-` and `.`, with a non-empty value) and [`VALUES`] (a regular expression over
-//! every JSON string value, or over the whole body when it is not JSON). What is reported is
-//! where and which detector matched, never the value.
+//! dropping `_`, `-` and `.`, whose value has the field's shape: an e-mail field holds an
+//! address, a token field an opaque string; objects, arrays and booleans never count, so a
+//! JSON Schema or OpenAPI document naming an `email` property is not data) and [`VALUES`] (a
+//! regular expression over every JSON string value). A body that is not JSON is scanned for
+//! secrets only (an e-mail address in a page's footer is a contact, not a leak); a JSON body cut
+//! short by the sample's end is read pair by pair. What is reported is where and which detector
+//! matched, never the value.
 
 use regex::Regex;
 use serde::Serialize;
@@ -30,6 +34,22 @@ pub struct Field {
     pub kind: Kind,
     /// Key names, lowercase, without `_`, `-` and `.`.
     pub names: &'static [&'static str],
+    /// The shape the value must have.
+    pub shape: Shape,
+}
+
+/// What a field's value must look like to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// Any text of 4 characters or more that is not masked (`****`), or a number of 6 digits
+    /// or more.
+    Text,
+    /// Opaque: 8 characters or more mixing letters and digits, or 16 or more.
+    Opaque,
+    /// An e-mail address.
+    Email,
+    /// 7 digits or more.
+    Digits,
 }
 
 /// Field names, by what their value is.
@@ -46,6 +66,7 @@ pub const FIELDS: &[Field] = &[
             "privatekey",
             "awssecretaccesskey",
         ],
+        shape: Shape::Opaque,
     },
     Field {
         id: "token",
@@ -64,6 +85,7 @@ pub const FIELDS: &[Field] = &[
             "jwt",
             "authorization",
         ],
+        shape: Shape::Opaque,
     },
     Field {
         id: "secret",
@@ -78,6 +100,7 @@ pub const FIELDS: &[Field] = &[
             "totpsecret",
             "mfasecret",
         ],
+        shape: Shape::Text,
     },
     Field {
         id: "session-id",
@@ -90,16 +113,19 @@ pub const FIELDS: &[Field] = &[
             "jsessionid",
             "sessionkey",
         ],
+        shape: Shape::Opaque,
     },
     Field {
         id: "email",
         kind: Kind::Personal,
-        names: &["email", "emailaddress", "mail", "useremail"],
+        names: &["email", "emailaddress", "useremail"],
+        shape: Shape::Email,
     },
     Field {
         id: "phone",
         kind: Kind::Personal,
         names: &["phone", "phonenumber", "mobile", "telephone", "msisdn"],
+        shape: Shape::Digits,
     },
     Field {
         id: "government-id",
@@ -111,21 +137,25 @@ pub const FIELDS: &[Field] = &[
             "passportnumber",
             "taxid",
         ],
+        shape: Shape::Digits,
     },
     Field {
         id: "payment-card",
         kind: Kind::Personal,
-        names: &["creditcard", "cardnumber", "ccnumber", "pan", "iban", "cvv"],
+        names: &["creditcard", "cardnumber", "ccnumber", "iban", "cvv"],
+        shape: Shape::Digits,
     },
     Field {
         id: "birth-date",
         kind: Kind::Personal,
         names: &["dateofbirth", "dob", "birthdate", "birthday"],
+        shape: Shape::Text,
     },
     Field {
         id: "address",
         kind: Kind::Personal,
         names: &["homeaddress", "streetaddress", "postaladdress"],
+        shape: Shape::Text,
     },
 ];
 
@@ -190,11 +220,53 @@ static COMPILED: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         .collect()
 });
 
+/// A `"key": value` pair of JSON text, for a body cut short by the sample's end.
+static PAIR: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#""((?:[^"\\]|\\.){1,64})"\s*:\s*(?:"((?:[^"\\]|\\.){0,4096})"|(-?[0-9]{1,20}))"#)
+        .expect("the pair pattern is valid")
+});
+
+/// An e-mail match that is no address: a file name (`logo@2x.png`), an ssh remote
+/// (`git@github.com:org/repo`), or a documentation domain (RFC 2606).
+fn not_an_address(text: &str, m: &regex::Match<'_>) -> bool {
+    let found = m.as_str().to_ascii_lowercase();
+    let domain = found.rsplit_once('@').map_or("", |(_, d)| d);
+    let tld = domain.rsplit('.').next().unwrap_or_default();
+    matches!(
+        tld,
+        "png"
+            | "jpg"
+            | "jpeg"
+            | "gif"
+            | "svg"
+            | "webp"
+            | "avif"
+            | "ico"
+            | "css"
+            | "js"
+            | "map"
+            | "example"
+            | "invalid"
+            | "localhost"
+    ) || matches!(
+        domain,
+        "example.com" | "example.net" | "example.org" | "email.com" | "domain.com"
+    ) || domain.ends_with(".example.com")
+        || text[m.end()..].starts_with(':')
+}
+
+/// Whether `text` has a match of value detector `i` that counts.
+fn value_matches(i: usize, text: &str) -> bool {
+    COMPILED[i]
+        .find_iter(text)
+        .any(|m| VALUES[i].id != "email" || !not_an_address(text, &m))
+}
+
 /// One match: where, and which detector. Never the value.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Exposed {
-    /// The JSON path of the field (`user.email`, `sessions[0].token`), or `(body)` for a
-    /// match in a body that is not JSON.
+    /// The JSON path of the field (`user.email`, `sessions[0].token`; the key alone in a body
+    /// cut short), or `(body)` for a match in a body that is not JSON.
     pub field: String,
     /// The detector's id (`email`, `jwt`, `api-key`, ...).
     pub detector: &'static str,
@@ -214,9 +286,23 @@ pub fn scan(body: &[u8]) -> Vec<Exposed> {
         Ok(v) => walk(&v, &mut String::new(), 0, &mut out),
         Err(_) => {
             let text = String::from_utf8_lossy(body);
-            for (v, re) in VALUES.iter().zip(COMPILED.iter()) {
-                if re.is_match(&text) {
-                    push(&mut out, "(body)".into(), v.id, v.kind);
+            let json_like = text.trim_start().starts_with(['{', '[']);
+            if json_like {
+                // Cut short (or not quite JSON): read it pair by pair.
+                for c in PAIR.captures_iter(&text) {
+                    let key = &c[1];
+                    let value = match (c.get(2), c.get(3)) {
+                        (Some(v), _) => Scalar::Str(v.as_str()),
+                        (None, Some(n)) => Scalar::Num(n.as_str()),
+                        _ => continue,
+                    };
+                    pair(key.to_string(), key, value, &mut out);
+                }
+            } else {
+                for (i, v) in VALUES.iter().enumerate() {
+                    if v.kind == Kind::Secret && value_matches(i, &text) {
+                        push(&mut out, "(body)".into(), v.id, v.kind);
+                    }
                 }
             }
         }
@@ -248,15 +334,52 @@ fn field_named(key: &str) -> Option<&'static Field> {
     FIELDS.iter().find(|f| f.names.contains(&norm.as_str()))
 }
 
-/// Whether a field's value carries anything (an empty string, null, false or an empty
-/// container exposes nothing).
-fn carries(v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::Null | serde_json::Value::Bool(false) => false,
-        serde_json::Value::String(s) => !s.trim().is_empty(),
-        serde_json::Value::Array(a) => !a.is_empty(),
-        serde_json::Value::Object(o) => !o.is_empty(),
-        _ => true,
+/// A scalar JSON value as the detectors see it.
+#[derive(Clone, Copy)]
+enum Scalar<'a> {
+    Str(&'a str),
+    /// A number, as written.
+    Num(&'a str),
+}
+
+/// Whether a value has the field's shape.
+fn has_shape(shape: Shape, v: Scalar<'_>) -> bool {
+    let digits = |t: &str| t.chars().filter(char::is_ascii_digit).count();
+    match (shape, v) {
+        (Shape::Text, Scalar::Str(t)) => {
+            let t = t.trim();
+            t.chars().count() >= 4 && !t.chars().all(|c| matches!(c, '*' | 'x' | 'X' | '•' | '.'))
+        }
+        (Shape::Opaque, Scalar::Str(t)) => {
+            let t = t.trim();
+            let n = t.chars().count();
+            !t.contains(' ')
+                && (n >= 16
+                    || (n >= 8
+                        && t.chars().any(|c| c.is_ascii_digit())
+                        && t.chars().any(|c| c.is_ascii_alphabetic())))
+        }
+        (Shape::Email, Scalar::Str(t)) => {
+            let i = VALUES.iter().position(|v| v.id == "email").unwrap_or(0);
+            value_matches(i, t)
+        }
+        (Shape::Digits, Scalar::Str(t)) => digits(t) >= 7,
+        (Shape::Text | Shape::Digits, Scalar::Num(n)) => digits(n) >= 6,
+        _ => false,
+    }
+}
+
+/// Checks one scalar (its key, when it has one) against both tables.
+fn pair(field: String, key: &str, v: Scalar<'_>, out: &mut Vec<Exposed>) {
+    if let Some(f) = field_named(key).filter(|f| has_shape(f.shape, v)) {
+        push(out, field.clone(), f.id, f.kind);
+    }
+    if let Scalar::Str(t) = v {
+        for (i, d) in VALUES.iter().enumerate() {
+            if value_matches(i, t) {
+                push(out, field.clone(), d.id, d.kind);
+            }
+        }
     }
 }
 
@@ -264,6 +387,18 @@ fn walk(v: &serde_json::Value, path: &mut String, depth: usize, out: &mut Vec<Ex
     if depth > MAX_DEPTH || out.len() >= MAX_REPORTED {
         return;
     }
+    let key = path
+        .rsplit(['.', '['])
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let field = || {
+        if path.is_empty() {
+            "(body)".to_string()
+        } else {
+            path.clone()
+        }
+    };
     match v {
         serde_json::Value::Object(o) => {
             for (k, child) in o {
@@ -272,9 +407,6 @@ fn walk(v: &serde_json::Value, path: &mut String, depth: usize, out: &mut Vec<Ex
                     path.push('.');
                 }
                 path.push_str(k);
-                if let Some(f) = field_named(k).filter(|_| carries(child)) {
-                    push(out, path.clone(), f.id, f.kind);
-                }
                 walk(child, path, depth + 1, out);
                 path.truncate(len);
             }
@@ -287,17 +419,10 @@ fn walk(v: &serde_json::Value, path: &mut String, depth: usize, out: &mut Vec<Ex
                 path.truncate(len);
             }
         }
-        serde_json::Value::String(s) => {
-            for (d, re) in VALUES.iter().zip(COMPILED.iter()) {
-                if re.is_match(s) {
-                    let field = if path.is_empty() {
-                        "(body)".to_string()
-                    } else {
-                        path.clone()
-                    };
-                    push(out, field, d.id, d.kind);
-                }
-            }
+        serde_json::Value::String(t) => pair(field(), &key, Scalar::Str(t), out),
+        serde_json::Value::Number(n) => {
+            let n = n.to_string();
+            pair(field(), &key, Scalar::Num(&n), out);
         }
         _ => {}
     }
@@ -330,7 +455,9 @@ mod tests {
     #[test]
     fn field_names_are_matched_whatever_their_spelling() {
         assert_eq!(
-            found(r#"{"user":{"Email-Address":"a@b.example","apiKey":"k1","session_id":"s"}}"#),
+            found(
+                r#"{"user":{"Email-Address":"alice@mail.fleet.test","apiKey":"k-4f1c9e20","session_id":"9f86d081884c7d65"}}"#
+            ),
             [
                 ("user.Email-Address".to_string(), "email"),
                 ("user.apiKey".to_string(), "api-key"),
@@ -346,12 +473,10 @@ mod tests {
             found(&format!(r#"{{"items":[{{"note":"{jwt}"}}]}}"#)),
             [("items[0].note".to_string(), "jwt")]
         );
+        // Text that is not JSON: secrets only (an address in a page is a contact).
         assert_eq!(
             found("contact: alice@fleet.test, key AKIAABCDEFGHIJKLMNOP"),
-            [
-                ("(body)".to_string(), "aws-access-key"),
-                ("(body)".to_string(), "email")
-            ]
+            [("(body)".to_string(), "aws-access-key")]
         );
         assert_eq!(
             found(r#""-----BEGIN PRIVATE KEY-----\nMII""#),
@@ -359,9 +484,34 @@ mod tests {
         );
     }
 
+    /// What public documents and ordinary data hold: not a leak.
+    #[test]
+    fn schemas_file_names_ssh_remotes_and_flags_are_not_data() {
+        for body in [
+            r#"{"components":{"schemas":{"User":{"properties":{"email":{"type":"string","format":"email"},"password":{"type":"string"}}}}}}"#,
+            r#"{"logo":"logo@2x.png","repository":"git@github.com:org/repo.git","author":"docs@example.com"}"#,
+            r#"{"mobile":true,"session":2,"token":"abc","password":"********","api_key":""}"#,
+            "<footer>Write to <a href=\"mailto:team@fleet.test\">team@fleet.test</a></footer>",
+        ] {
+            assert_eq!(found(body), [], "{body}");
+        }
+    }
+
+    #[test]
+    fn a_json_body_cut_short_is_read_pair_by_pair() {
+        let cut = r#"{"users":[{"email":"bob@fleet.test","api_key":"ab12cd34ef56"},{"email":"car"#;
+        assert_eq!(
+            found(cut),
+            [
+                ("email".to_string(), "email"),
+                ("api_key".to_string(), "api-key")
+            ]
+        );
+    }
+
     #[test]
     fn values_are_never_reported() {
-        let e = scan(br#"{"token":"s3cr3t-value","email":"alice@fleet.test"}"#);
+        let e = scan(br#"{"token":"s3cr3t-value-99","email":"alice@fleet.test"}"#);
         let json = serde_json::to_string(&e).unwrap();
         assert!(
             !json.contains("s3cr3t") && !json.contains("alice"),
@@ -382,7 +532,7 @@ mod tests {
         let wide = format!(
             "{{{}}}",
             (0..100)
-                .map(|i| format!("\"k{i}\":{{\"password\":\"p\"}}"))
+                .map(|i| format!("\"k{i}\":{{\"password\":\"hunter22\"}}"))
                 .collect::<Vec<_>>()
                 .join(",")
         );

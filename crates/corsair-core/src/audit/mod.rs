@@ -346,6 +346,9 @@ pub enum ProbeKind {
     Preflight,
     /// A preflight from the trusted origin asking for a method and a header nobody allows.
     PreflightReflect,
+    /// A preflight from the trusted origin for a GET with Authorization: a method every API
+    /// serves, so a 403 to it as well is not a refusal of the method.
+    PreflightGet,
 }
 
 /// One request of an audit.
@@ -546,6 +549,11 @@ pub fn probes(s: &Subject) -> Vec<Probe> {
         class: Some(Class::PreflightReflect),
         origin: s.trusted.clone(),
     });
+    out.push(Probe {
+        kind: ProbeKind::PreflightGet,
+        class: None,
+        origin: s.trusted.clone(),
+    });
     out
 }
 
@@ -571,6 +579,14 @@ impl Probe {
             ProbeKind::PreflightReflect => {
                 headers.push(("Access-Control-Request-Method".into(), PROBE_METHOD.into()));
                 headers.push(("Access-Control-Request-Headers".into(), PROBE_HEADER.into()));
+                ("OPTIONS", ExchangeKind::Preflight)
+            }
+            ProbeKind::PreflightGet => {
+                headers.push(("Access-Control-Request-Method".into(), "GET".into()));
+                headers.push((
+                    "Access-Control-Request-Headers".into(),
+                    "authorization".into(),
+                ));
                 ("OPTIONS", ExchangeKind::Preflight)
             }
         };
@@ -864,9 +880,10 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
             wildcard.get_or_insert((p, r));
             continue;
         }
-        // A fixed Access-Control-Allow-Origin naming a page on shared hosting.
-        if let Some(v) = acao.filter(|v| *v != p.origin) {
-            if shared_hosting.is_none() && on_shared_hosting(v) {
+        // A fixed Access-Control-Allow-Origin naming a page on shared hosting, of another site
+        // than the trusted origin's.
+        if let Some(v) = acao.filter(|v| *v != p.origin && *v != s.trusted) {
+            if shared_hosting.is_none() && on_shared_hosting(v) && !same_site(s, v) {
                 shared_hosting = Some((p, r, v.to_string()));
             }
         }
@@ -930,12 +947,10 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         add(finding(Class::InvalidAllowOrigin, p, r, Severity::Low, format!("The answer to {} carries {why}. Browsers accept only one origin, exactly as the page sent it, or *: every cross-origin read from your own front end fails.", p.origin)));
     }
     if let Some((p, r, v)) = shared_hosting {
-        let severity = if credentials(r) {
-            Severity::High
-        } else {
-            Severity::Low
-        };
-        add(finding(Class::ThirdPartyOrigin, p, r, severity, format!("Access-Control-Allow-Origin: {v} names a page on shared hosting (a public suffix list private-section domain): anyone can register a name there and publish a page with that origin{}.", if credentials(r) { ", and credentials are allowed" } else { "" })));
+        // One fixed name: only its owner reads, unless the name lapses or is not yours.
+        let mut f = finding(Class::ThirdPartyOrigin, p, r, Severity::Low, format!("Access-Control-Allow-Origin: {v} is fixed and names a page on shared hosting (a public suffix list private-section domain){}: whoever holds that name reads what it is granted. Check that your organization owns it and keeps it: a lapsed or deleted account's name can be registered by anyone.", if credentials(r) { ", with credentials" } else { "" }));
+        f.fix = fix(Class::ThirdPartyOrigin, s, &v);
+        add(f);
     }
     if let Some((p, r)) = wildcard {
         let (class, severity, detail) = if credentials(r) {
@@ -962,6 +977,14 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
     let trusted_allowed = trusted_get
         .and_then(|r| header(r, "access-control-allow-origin"))
         .is_some_and(|v| v == s.trusted || v == "*");
+    // The GET preflight refused the same way: not a refusal of PUT (Spring, S3 and others
+    // answer a method they do not allow with 403 and no CORS headers).
+    let get_preflight_refused = answers.iter().any(|(p, r)| {
+        p.kind == ProbeKind::PreflightGet
+            && r.as_ref().is_ok_and(|r| {
+                r.head.status == 403 && header(&r.head, "access-control-allow-origin").is_none()
+            })
+    });
     for (p, r) in answers {
         let Ok(Reply { head: r, .. }) = r else {
             continue;
@@ -969,16 +992,23 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         match p.kind {
             // Refused by authentication: 401 or 407; a 403 asking for credentials, or one
             // without CORS headers where the trusted origin's GET is allowed (so the 403 is not
-            // a CORS refusal of that origin).
+            // a CORS refusal of that origin) and a preflight for GET is refused alike (so it is
+            // not a refusal of PUT either).
             ProbeKind::Preflight
                 if r.status == 401
                     || r.status == 407
                     || (r.status == 403
                         && (header(r, "www-authenticate").is_some()
                             || (trusted_allowed
+                                && get_preflight_refused
                                 && header(r, "access-control-allow-origin").is_none()))) =>
             {
-                add(finding(Class::PreflightAuth, p, r, Severity::Low, format!("The preflight got {} without CORS headers: authentication runs before CORS. Browsers never send credentials on a preflight, so every credentialed call from {} that needs one (PUT, DELETE, JSON bodies, Authorization) fails: the API is unavailable to your own front end.", r.status, p.origin)));
+                let bare = if header(r, "access-control-allow-origin").is_none() {
+                    " without CORS headers"
+                } else {
+                    ""
+                };
+                add(finding(Class::PreflightAuth, p, r, Severity::Low, format!("The preflight got {}{bare}: authentication runs before CORS. Browsers never send credentials on a preflight, so every credentialed call from {} that needs one (PUT, DELETE, JSON bodies, Authorization) fails: the API is unavailable to your own front end.", r.status, p.origin)));
             }
             ProbeKind::PreflightReflect => {
                 let methods = header(r, "access-control-allow-methods").unwrap_or_default();
@@ -1052,6 +1082,19 @@ fn invalid_allow_origin(r: &ResponseHead) -> Option<String> {
             many.join(" | ")
         )),
     }
+}
+
+/// Whether `value` is an origin of the trusted origin's own site (same registrable domain, by
+/// the public suffix list, private section included).
+fn same_site(s: &Subject, value: &str) -> bool {
+    let site_of = |host: &str| match crate::host::Host::parse(host) {
+        Ok(crate::host::Host::Domain(d)) => d.registrable().map(str::to_string),
+        _ => None,
+    };
+    let theirs = crate::Origin::parse(value)
+        .ok()
+        .and_then(|o| o.tuple().and_then(|t| site_of(&t.host)));
+    theirs.is_some() && theirs == site_of(&s.host)
 }
 
 /// Whether an allowed origin is a page on shared hosting (a public suffix list private-section
@@ -1169,24 +1212,34 @@ fn fold_into(
     };
     let mut origins = Vec::new();
     let mut implied = Vec::new();
-    let mut severity = root.severity;
+    // The most severe folded finding, whose evidence the root then shows.
+    let mut worst: Option<Finding> = None;
     found.retain(|f| {
         if f.class != root_class && folds(f, &root) {
             origins.extend(accepted(f).map(str::to_string));
             implied.push(f.class);
             implied.extend(f.implied.iter().copied());
-            severity = severity.max(f.severity);
+            if f.severity > worst.as_ref().map_or(root.severity, |w| w.severity) {
+                worst = Some(f.clone());
+            }
             false
         } else {
             true
         }
     });
     if let Some(g) = found.iter_mut().find(|f| f.class == root_class) {
+        if let Some(w) = worst {
+            // Shown with the probe that makes it worst: its severity, detail and evidence.
+            origins.retain(|o| *o != w.probe.origin);
+            origins.push(std::mem::replace(&mut g.probe, w.probe).origin);
+            g.severity = w.severity;
+            g.detail = w.detail;
+            g.engines = w.engines;
+        }
         g.also_allowed.extend(origins);
         g.implied.extend(implied);
         g.implied.sort();
         g.implied.dedup();
-        g.severity = severity;
     }
 }
 
@@ -1334,7 +1387,7 @@ mod tests {
     #[test]
     fn secrets_behind_a_wildcard_are_medium_with_field_names_only() {
         let s = subject();
-        let body = r#"{"user":{"email":"alice@fleet.test","api_key":"k-123"},"items":[]}"#;
+        let body = r#"{"user":{"email":"alice@fleet.test","api_key":"k-123456abc"},"items":[]}"#;
         let f = answer_full(&s, |_| {
             (
                 200,
@@ -1365,7 +1418,7 @@ mod tests {
         let with = |status: u16, www: bool| {
             answer_full(&s, move |p| {
                 let mut h = vec![("Vary", "Origin".into())];
-                if p.kind == ProbeKind::Preflight {
+                if matches!(p.kind, ProbeKind::Preflight | ProbeKind::PreflightGet) {
                     if www {
                         h.push(("WWW-Authenticate", "Bearer".into()));
                     }
@@ -1382,6 +1435,19 @@ mod tests {
             assert_eq!(classes(&f), ["preflight-auth"], "{status} {www}");
             assert_eq!(f[0].severity, Severity::Low);
         }
+        // Spring, S3 and others refuse a method they do not allow with 403 and no CORS headers:
+        // the GET preflight is answered, so the 403 is the method's, not authentication's.
+        let f = answer_full(&s, |p| {
+            let mut h = vec![("Vary", "Origin".into())];
+            if p.kind == ProbeKind::Preflight {
+                return (403, h, String::new());
+            }
+            if p.origin == "https://api.fleet.test" {
+                h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+            }
+            (200, h, String::new())
+        });
+        assert_eq!(classes(&f), Vec::<&str>::new(), "{f:#?}");
         // A 403 to an origin the GET does not allow either is a CORS refusal, not auth.
         let f = answer_full(&s, |p| {
             let status = if p.kind == ProbeKind::Preflight {
@@ -1472,7 +1538,26 @@ mod tests {
             ]
         });
         assert_eq!(classes(&f), ["third-party-origin"], "{f:#?}");
-        assert_eq!(f[0].severity, Severity::High);
+        // One fixed name: only its holder reads; the finding asks to check it is yours.
+        assert_eq!(f[0].severity, Severity::Low);
+        assert!(
+            f[0].fix.contains("https://fleet-docs.github.io"),
+            "{}",
+            f[0].fix
+        );
+        // The trusted origin itself on shared hosting is not a finding.
+        let heroku = Subject::new("https://myapp.herokuapp.com/api", None, vec![]).unwrap();
+        let f = answer(&heroku, |_| {
+            vec![
+                (
+                    "Access-Control-Allow-Origin",
+                    "https://myapp.herokuapp.com".into(),
+                ),
+                ("Access-Control-Allow-Credentials", "true".into()),
+                ("Vary", "Origin".into()),
+            ]
+        });
+        assert_eq!(classes(&f), Vec::<&str>::new(), "{f:#?}");
         // A fixed origin of the site's own is not.
         let f = answer(&s, |_| {
             vec![

@@ -170,13 +170,27 @@ fn run_inner(args: &AuditArgs) -> Result<u8, String> {
         None => Default::default(),
     };
     let journal = match &args.resume {
-        Some(p) => Some(
-            std::fs::OpenOptions::new()
+        Some(p) => {
+            let cannot = |e: std::io::Error| format!("cannot write --resume {}: {e}", p.display());
+            let mut f = std::fs::OpenOptions::new()
                 .create(true)
+                .read(true)
                 .append(true)
                 .open(p)
-                .map_err(|e| format!("cannot write --resume {}: {e}", p.display()))?,
-        ),
+                .map_err(cannot)?;
+            // A line cut short by an interruption is ended, so the next record starts a line.
+            use std::io::{Read, Seek, Write};
+            let len = f.metadata().map_err(cannot)?.len();
+            if len > 0 {
+                let mut last = [0u8];
+                f.seek(std::io::SeekFrom::Start(len - 1)).map_err(cannot)?;
+                f.read_exact(&mut last).map_err(cannot)?;
+                if last[0] != b'\n' {
+                    f.write_all(b"\n").map_err(cannot)?;
+                }
+            }
+            Some(f)
+        }
         None => None,
     };
     let mut client = Client::new(
@@ -294,9 +308,11 @@ async fn audit_one(
             subject.clone(),
         );
         tasks.push(tokio::spawn(async move {
-            let _g = global.acquire_owned().await;
+            // The host's turn first, so one host's probes waiting on its limits never hold the
+            // global permits other hosts could use.
             let _h = in_flight.acquire_owned().await;
             host_pacer.wait().await;
+            let _g = global.acquire_owned().await;
             pacer.wait().await;
             let out = probe.request(&subject);
             // The body matters only for what an attacker's page reads behind `*`: the trusted
@@ -359,11 +375,12 @@ async fn scan(
     let keep = args.format != AuditFormat::Jsonl;
     let mut kept: Vec<(usize, TargetResult)> = Vec::new();
     let mut finished = |i: usize, r: TargetResult, outcome: &mut Outcome| {
-        if args.format == AuditFormat::Jsonl {
-            stream_lines(&mut std::io::stdout().lock(), &r);
-        }
+        // The journal first: whatever a reader of stdout has seen is already recorded.
         if let Some(j) = journal.as_mut() {
             stream_lines(j, &r);
+        }
+        if args.format == AuditFormat::Jsonl {
+            stream_lines(&mut std::io::stdout().lock(), &r);
         }
         if let Some(b) = &bar {
             b.inc(1);
@@ -382,17 +399,23 @@ async fn scan(
     let mut next = 0usize;
     let mut input_open = true;
     let mut running = 0usize;
+    // A slot for the next target, taken before the next line is read.
+    let mut slot: Option<tokio::sync::OwnedSemaphorePermit> = None;
     while input_open || running > 0 {
         tokio::select! {
-            // Finished targets first, so results never pile up behind the input.
+            // Finished targets first, so results never pile up behind the input (or behind a
+            // slow stdin).
             biased;
             Some((i, r)) = rx.recv(), if running > 0 => {
                 running -= 1;
                 finished(i, r, &mut outcome);
             }
-            permit = targets_in_flight.clone().acquire_owned(), if input_open => {
+            permit = targets_in_flight.clone().acquire_owned(), if input_open && slot.is_none() => {
                 let Ok(permit) = permit else { break };
-                let Some(target) = input.recv().await else {
+                slot = Some(permit);
+            }
+            target = input.recv(), if input_open && slot.is_some() => {
+                let Some(target) = target else {
                     input_open = false;
                     continue;
                 };
@@ -439,10 +462,21 @@ async fn scan(
                     .clone();
                 let (client, global, pacer, tx) =
                     (client.clone(), global.clone(), pacer.clone(), tx.clone());
+                let permit = slot.take();
                 running += 1;
                 tokio::spawn(async move {
                     let host = HostLimits { in_flight, pacer: host_pacer };
-                    let r = audit_one(subject, client, global, pacer, host).await;
+                    let (url, trusted) = (subject.url.to_string(), subject.trusted.clone());
+                    // A panic in one target's audit is that target's error, never a hang.
+                    let r = tokio::spawn(audit_one(subject, client, global, pacer, host))
+                        .await
+                        .unwrap_or_else(|e| TargetResult {
+                            url,
+                            trusted_origin: trusted,
+                            findings: Vec::new(),
+                            errors: vec![format!("internal error while auditing this target: {e}")],
+                            requests: 0,
+                        });
                     drop(permit);
                     let _ = tx.send((i, r));
                 });
@@ -473,8 +507,9 @@ fn progress(args: &AuditArgs) -> Option<indicatif::ProgressBar> {
     Some(bar)
 }
 
-/// JSON lines: one line a finding, then the target's own line (`"done": true`, its URL,
-/// counts and errors), written as the target finishes.
+/// JSON lines: one line a finding, then the target's own line (its URL, `done`, counts and
+/// errors), written as the target finishes. `done` is false when a probe got no answer (a
+/// network error, worth retrying: --resume does), true otherwise.
 fn stream_lines(out: &mut impl std::io::Write, r: &TargetResult) {
     let mut buf = Vec::new();
     for f in &r.findings {
@@ -483,7 +518,7 @@ fn stream_lines(out: &mut impl std::io::Write, r: &TargetResult) {
     }
     let _ = serde_json::to_writer(
         &mut buf,
-        &json!({"url": r.url, "done": true, "trusted_origin": r.trusted_origin, "findings": r.findings.len(), "requests": r.requests, "errors": r.errors}),
+        &json!({"url": r.url, "done": r.errors.is_empty() || r.requests == 0, "trusted_origin": r.trusted_origin, "findings": r.findings.len(), "requests": r.requests, "errors": r.errors}),
     );
     buf.push(b'\n');
     // One write a target, so a line is never split between two targets.

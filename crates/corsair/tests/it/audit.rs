@@ -875,13 +875,27 @@ fn long_lists_stream_resume_and_keep_per_host_rates() {
     let o = corsair(&args, None);
     assert_eq!(done_in(&String::from_utf8_lossy(&o.stdout)).len(), 0);
 
-    // --per-host-rate: no host gets more than R requests in any second.
+    // --per-host-rate: no host gets more than R requests in any second, and one host waiting
+    // for its turn holds none of the global places (--concurrency 4): the second host's probes
+    // start alongside the first's, not after them.
     let rate = 40.0;
-    let mut a = fleet.args(&["--format", "json", "--per-host-rate", &rate.to_string()]);
-    a.push(format!(
-        "http://api.fleet.test:{}/safe-exact?rate",
-        fleet.plain
-    ));
+    let mut a = fleet.args(&[
+        "--format",
+        "json",
+        "--per-host-rate",
+        &rate.to_string(),
+        "--concurrency",
+        "4",
+        "--per-host",
+        "1",
+    ]);
+    // Three targets on the first host, then one on the second.
+    for i in 0..3 {
+        a.push(format!(
+            "http://api.fleet.test:{}/safe-exact?rate={i}",
+            fleet.plain
+        ));
+    }
     a.push(format!(
         "https://api.fleet.test:{}/safe-exact?rate",
         fleet.tls
@@ -889,6 +903,20 @@ fn long_lists_stream_resume_and_keep_per_host_rates() {
     let start = std::time::Instant::now();
     let o = corsair(&a, None);
     assert_eq!(o.status.code(), Some(0));
+    let arrivals = |port: u16| -> Vec<std::time::Instant> {
+        let host = format!("api.fleet.test:{port}");
+        crate::audit_fleet::SEEN
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(h, t)| *h == host && *t >= start)
+            .map(|(_, t)| *t)
+            .collect()
+    };
+    assert!(
+        arrivals(fleet.tls)[0] < arrivals(fleet.plain)[20],
+        "the second host waited for the first"
+    );
     for port in [fleet.plain, fleet.tls] {
         let host = format!("api.fleet.test:{port}");
         let times: Vec<std::time::Instant> = crate::audit_fleet::SEEN

@@ -141,8 +141,9 @@ fn respond(req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     match path.as_str() {
         "/wildcard-secrets" => {
             b = b.header("Access-Control-Allow-Origin", "*");
-            body = "{\"account\":{\"email\":\"alice@fleet.test\",\"session_token\":\"6f1e0c\"}}"
-                .into();
+            body =
+                "{\"account\":{\"email\":\"alice@fleet.test\",\"session_token\":\"6f1e0c9a77b2\"}}"
+                    .into();
         }
         "/shared-hosting" => {
             b = b
