@@ -13,6 +13,7 @@ use hyper::body::Incoming;
 use hyper::header::{self, HeaderName, HeaderValue};
 use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Request, Response, StatusCode, Uri};
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -167,12 +168,14 @@ fn metric_kind_of(kind: RequestKind) -> Option<&'static str> {
 
 /// An access log line in the making (see [`crate::access_log`]): every request, when the log
 /// is on; a report-only refusal is also a warning. Nothing is gathered for a line that will
-/// not be written.
-pub struct AccessLog {
+/// not be written. The method, path and origin are borrowed from the request where it outlives
+/// the answer (corsair's own HTTP/1.1 path) and copied where it does not (hyper's, which hands
+/// the request to the upstream).
+pub struct AccessLog<'a> {
     started: Instant,
-    method: String,
-    path: String,
-    origin: Option<String>,
+    method: Cow<'a, str>,
+    path: Cow<'a, str>,
+    origin: Option<Cow<'a, str>>,
     kind: RequestKind,
     allowed: bool,
     reason: corsair_core::policy::Reason,
@@ -181,28 +184,34 @@ pub struct AccessLog {
     agent: Option<(Option<String>, Option<String>)>,
 }
 
-impl AccessLog {
+/// The method, path and origin of a logged request.
+pub type LogNames<'a> = (Cow<'a, str>, Cow<'a, str>, Option<Cow<'a, str>>);
+
+impl<'a> AccessLog<'a> {
+    /// `names` gives the method, path and origin, called only when a line will be written.
     pub fn begin(
         d: &Decision<'_>,
         report_only: bool,
-        method: &str,
-        path: &str,
+        names: impl FnOnce() -> LogNames<'a>,
         agent: impl FnOnce() -> (Option<String>, Option<String>),
     ) -> Option<Self> {
         let warn = report_only
             && !d.allowed
             && d.kind != RequestKind::NotCors
             && tracing::enabled!(target: "access", tracing::Level::WARN);
-        (crate::access_log::enabled() || warn).then(|| AccessLog {
-            started: Instant::now(),
-            method: method.to_string(),
-            path: path.to_string(),
-            origin: d.origin.map(str::to_string),
-            kind: d.kind,
-            allowed: d.allowed,
-            reason: d.reason,
-            report_only,
-            agent: crate::access_log::wants_agent().then(agent),
+        (crate::access_log::enabled() || warn).then(|| {
+            let (method, path, origin) = names();
+            AccessLog {
+                started: Instant::now(),
+                method,
+                path,
+                origin,
+                kind: d.kind,
+                allowed: d.allowed,
+                reason: d.reason,
+                report_only,
+                agent: crate::access_log::wants_agent().then(agent),
+            }
         })
     }
 
@@ -211,8 +220,12 @@ impl AccessLog {
         let micros = self.started.elapsed().as_micros() as u64;
         let cors = metric_kind_of(self.kind);
         if self.report_only && !self.allowed && cors.is_some() {
-            let (method, path, origin, reason) =
-                (&self.method, &self.path, &self.origin, self.reason);
+            let (method, path, origin, reason) = (
+                &*self.method,
+                &*self.path,
+                self.origin.as_deref(),
+                self.reason,
+            );
             let ms = micros as f64 / 1000.0;
             tracing::warn!(target: "access", method, path, status, ms, origin, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
         }
@@ -275,8 +288,14 @@ pub async fn handle(
     let log = AccessLog::begin(
         &d,
         report_only,
-        req.method().as_str(),
-        req.uri().path(),
+        || {
+            // Owned: the request goes to the upstream before the line is written.
+            (
+                Cow::Owned(req.method().as_str().to_string()),
+                Cow::Owned(req.uri().path().to_string()),
+                d.origin.map(|o| Cow::Owned(o.to_string())),
+            )
+        },
         || {
             let h = |n: header::HeaderName| {
                 req.headers()

@@ -25,6 +25,7 @@ mod handoff;
 mod respond;
 
 pub use handoff::Rewind;
+use std::borrow::Cow;
 
 use super::pool::{Pool, RawConn};
 use super::proxy::{self, Compiled, Peer};
@@ -338,7 +339,14 @@ impl Conn {
         let d = decide(policy_headers.policy(), &view);
         self.count(&d);
         let report_only = compiled.policy.report_only;
-        let log = proxy::AccessLog::begin(&d, report_only, method, path, || {
+        let names = || {
+            (
+                Cow::Borrowed(method),
+                Cow::Borrowed(path),
+                d.origin.map(Cow::Borrowed),
+            )
+        };
+        let log = proxy::AccessLog::begin(&d, report_only, names, || {
             let mut agent = (None, None);
             for (name, value) in head.headers() {
                 let v = || Some(String::from_utf8_lossy(value).into_owned());
