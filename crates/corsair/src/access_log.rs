@@ -197,25 +197,37 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
         }
         match format {
             Format::Text => {
-                let _ = write!(
-                    b,
-                    "{} {} {} {} {} {}.{:03}ms",
-                    n.1,
-                    e.client,
-                    e.method,
-                    e.path,
-                    e.status,
-                    e.micros / 1000,
-                    e.micros % 1000
-                );
+                // Written piece by piece (no formatting machinery): the default format is on
+                // every request's path.
+                let mut num = itoa::Buffer::new();
+                b.extend_from_slice(n.1.as_bytes());
+                for part in [e.client, e.method, e.path] {
+                    b.push(b' ');
+                    b.extend_from_slice(part.as_bytes());
+                }
+                b.push(b' ');
+                b.extend_from_slice(num.format(e.status).as_bytes());
+                b.push(b' ');
+                b.extend_from_slice(num.format(e.micros / 1000).as_bytes());
+                let frac = e.micros % 1000;
+                b.extend_from_slice(&[
+                    b'.',
+                    b'0' + (frac / 100) as u8,
+                    b'0' + (frac / 10 % 10) as u8,
+                    b'0' + (frac % 10) as u8,
+                ]);
+                b.extend_from_slice(b"ms");
                 if let Some(kind) = e.cors {
-                    let _ = write!(
-                        b,
-                        " cors={kind} origin={} allowed={} reason={}",
-                        e.origin.unwrap_or("-"),
-                        e.allowed,
-                        e.reason
-                    );
+                    b.extend_from_slice(b" cors=");
+                    b.extend_from_slice(kind.as_bytes());
+                    b.extend_from_slice(b" origin=");
+                    b.extend_from_slice(e.origin.unwrap_or("-").as_bytes());
+                    b.extend_from_slice(if e.allowed {
+                        b" allowed=true reason="
+                    } else {
+                        b" allowed=false reason="
+                    });
+                    b.extend_from_slice(e.reason.as_bytes());
                 }
                 b.push(b'\n');
             }
