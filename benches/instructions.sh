@@ -7,6 +7,8 @@
 #
 #   bash benches/instructions.sh                          this build
 #   BASELINE_BIN=/path/to/older/corsair bash benches/instructions.sh   and another, side by side
+#   ACCESS_LOG=off bash benches/instructions.sh   with [gateway] access_log = false (default: the
+#                                                 access log on, as a user starts it)
 #   N1=500 N2=5500 by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,7 +54,9 @@ wait_port "$UP"
 total() {
   local bin=$1 kind=$2 n=$3 port
   port=$(free_port)
-  { echo "listen = \"127.0.0.1:$port\""; echo "upstream = \"http://127.0.0.1:$UP\""; cat benches/policy.toml; } > "$work/c.toml"
+  { echo "listen = \"127.0.0.1:$port\""; echo "upstream = \"http://127.0.0.1:$UP\""
+    [ "${ACCESS_LOG:-on}" = off ] && printf '[gateway]\naccess_log = false\n'
+    cat benches/policy.toml; } > "$work/c.toml"
   CORSAIR_LOG=warn valgrind --tool=callgrind --callgrind-out-file="$work/cg.out" "$bin" serve --workers 1 --config "$work/c.toml" >/dev/null 2>"$work/vg.txt" &
   local gw=$!
   wait_port "$port"
