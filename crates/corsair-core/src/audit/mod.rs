@@ -360,6 +360,67 @@ pub struct Probe {
     pub class: Option<Class>,
     /// The Origin header.
     pub origin: String,
+    /// How the origin's host stands to the trusted host, known from how the probe was built.
+    #[serde(skip)]
+    pub relation: Relation,
+}
+
+/// How a probe origin's host stands to the trusted host H and its site S (H itself when it has
+/// none), set where the probe is built from them: what a server's flawed check would see, so
+/// that root causes are told apart without reading the host back as text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Relation {
+    /// The host is H.
+    pub is_host: bool,
+    /// H appears in the host (`xHx.attacker`, `H.attacker`, `sub.H`).
+    pub contains_host: bool,
+    /// S appears in the host.
+    pub contains_site: bool,
+    /// The host starts with H.
+    pub starts_with_host: bool,
+    /// The host ends with S, at a label boundary or not (`attackerS`).
+    pub ends_with_site: bool,
+    /// The host is part of H (`H` minus a character, S minus a character, H itself).
+    pub part_of_host: bool,
+    /// The host is S or a name under it, label by label.
+    pub within_site: bool,
+}
+
+impl Relation {
+    /// H itself (another scheme or port).
+    const HOST: Relation = Relation {
+        is_host: true,
+        contains_host: true,
+        contains_site: true,
+        starts_with_host: true,
+        ends_with_site: true,
+        part_of_host: true,
+        within_site: true,
+    };
+    /// H followed by other text (`H.attacker`, `H_.attacker`, `Hattacker`).
+    const PREFIXED: Relation = Relation {
+        contains_host: true,
+        contains_site: true,
+        starts_with_host: true,
+        ..Relation::NONE
+    };
+    /// A name under S, label by label.
+    const UNDER_SITE: Relation = Relation {
+        contains_site: true,
+        ends_with_site: true,
+        within_site: true,
+        ..Relation::NONE
+    };
+    /// Nothing in common.
+    const NONE: Relation = Relation {
+        is_host: false,
+        contains_host: false,
+        contains_site: false,
+        starts_with_host: false,
+        ends_with_site: false,
+        part_of_host: false,
+        within_site: false,
+    };
 }
 
 /// The method and header a [`ProbeKind::PreflightReflect`] probe asks for.
@@ -402,8 +463,9 @@ const ATTACKER: &str = "corsair-attacker.example";
 
 /// The probes for `subject`, in a fixed order.
 pub fn probes(s: &Subject) -> Vec<Probe> {
+    use Class::*;
     let mut out = Vec::new();
-    let mut origin = |class: Option<Class>, origin: String| {
+    let mut origin = |class: Option<Class>, origin: String, relation: Relation| {
         if !out
             .iter()
             .any(|p: &Probe| p.origin == origin && p.kind == ProbeKind::Origin)
@@ -412,148 +474,187 @@ pub fn probes(s: &Subject) -> Vec<Probe> {
                 kind: ProbeKind::Origin,
                 class,
                 origin,
+                relation,
             });
         }
     };
-    origin(None, s.trusted.clone());
-    origin(Some(Class::ReflectOrigin), s.with_host(ATTACKER));
-    origin(Some(Class::NullOrigin), "null".into());
-    origin(
-        Some(Class::PrefixBypass),
-        s.with_host(&format!("{}.{ATTACKER}", s.host)),
-    );
-    origin(
-        Some(Class::PrefixBypass),
-        s.with_host(&format!("{}corsair-attacker.example", s.host)),
-    );
-    // The trusted host inside an attacker's host: a "contains" check.
-    origin(
-        Some(Class::SubstringBypass),
-        s.with_host(&format!("x{}x.{ATTACKER}", s.host)),
-    );
-    if let Some(site) = s.site.as_ref().filter(|site| **site != s.host) {
-        origin(
-            Some(Class::SubstringBypass),
-            s.with_host(&format!("x{site}x.{ATTACKER}")),
-        );
+    let h = &s.host;
+    let none = Relation::NONE;
+    origin(None, s.trusted.clone(), Relation::HOST);
+    origin(Some(ReflectOrigin), s.with_host(ATTACKER), none);
+    origin(Some(NullOrigin), "null".into(), none);
+    for host in [
+        format!("{h}.{ATTACKER}"),
+        format!("{h}corsair-attacker.example"),
+    ] {
+        origin(Some(PrefixBypass), s.with_host(&host), Relation::PREFIXED);
     }
+    // The trusted host inside an attacker's host: a "contains" check.
+    let contains_host = Relation {
+        contains_host: true,
+        contains_site: true,
+        ..none
+    };
+    origin(
+        Some(SubstringBypass),
+        s.with_host(&format!("x{h}x.{ATTACKER}")),
+        contains_host,
+    );
     if let Some(site) = &s.site {
+        let contains_site = Relation {
+            contains_site: true,
+            ..none
+        };
+        if site != h {
+            origin(
+                Some(SubstringBypass),
+                s.with_host(&format!("x{site}x.{ATTACKER}")),
+                contains_site,
+            );
+        }
+        let glued = Relation {
+            ends_with_site: true,
+            contains_host: site == h,
+            ..contains_site
+        };
         origin(
-            Some(Class::SuffixBypass),
+            Some(SuffixBypass),
             s.with_host(&format!("corsairattacker{site}")),
+            glued,
         );
         origin(
-            Some(Class::SuffixBypass),
+            Some(SuffixBypass),
             format!("http://corsairattacker{site}"),
+            glued,
         );
-        if *site != s.host {
+        if site != h {
             // An `endsWith(host)` check (Corsy's pre-domain wildcard). Under a registrable
             // domain of the site's own, that name is a subdomain of the site: an attacker needs
             // one, so it is `any-subdomain`, not a name anyone can register.
+            let under = Relation {
+                contains_host: true,
+                ..Relation::UNDER_SITE
+            };
             origin(
-                Some(Class::AnySubdomain),
-                s.with_host(&format!("corsairattacker{}", s.host)),
+                Some(AnySubdomain),
+                s.with_host(&format!("corsairattacker{h}")),
+                under,
             );
         }
+        let part = Relation {
+            part_of_host: true,
+            ..none
+        };
         if site.len() > 1 {
-            origin(Some(Class::SubstringBypass), s.with_host(&site[1..]));
+            origin(Some(SubstringBypass), s.with_host(&site[1..]), part);
         }
-    }
-    if s.host.len() > 1 && s.site.is_some() {
-        origin(
-            Some(Class::SubstringBypass),
-            s.with_host(&s.host[..s.host.len() - 1]),
-        );
-    }
-    if s.site.is_some() {
-        for (i, _) in s.host.match_indices('.') {
-            let mut h = s.host.clone();
-            h.replace_range(i..i + 1, "x");
-            origin(Some(Class::UnescapedDot), s.with_host(&h));
+        if h.len() > 1 {
+            origin(Some(SubstringBypass), s.with_host(&h[..h.len() - 1]), part);
+        }
+        // Each dot replaced: the host still ends with S when the dot was before S's labels.
+        // (`site_starts` is where S begins in H: S is H's last labels.)
+        let site_starts = h.len() - site.len();
+        for (i, _) in h.match_indices('.') {
+            let mut replaced = h.clone();
+            replaced.replace_range(i..i + 1, "x");
+            let relation = Relation {
+                ends_with_site: i < site_starts,
+                contains_site: i < site_starts,
+                // Still a name under S when the dot was not the one just before S's labels.
+                within_site: i + 1 < site_starts,
+                ..none
+            };
+            origin(Some(UnescapedDot), s.with_host(&replaced), relation);
         }
         // Every dot at once (nuclei's payload).
-        origin(
-            Some(Class::UnescapedDot),
-            s.with_host(&s.host.replace('.', "x")),
-        );
+        origin(Some(UnescapedDot), s.with_host(&h.replace('.', "x")), none);
     }
     for c in SPECIAL_CHARS {
         origin(
-            Some(Class::SpecialCharBypass),
-            s.with_host(&format!("{}{c}.{ATTACKER}", s.host)),
+            Some(SpecialCharBypass),
+            s.with_host(&format!("{h}{c}.{ATTACKER}")),
+            Relation::PREFIXED,
         );
     }
     for c in LABEL_CHARS {
         origin(
-            Some(Class::SpecialCharBypass),
-            s.with_host(&format!("{}.{c}.{ATTACKER}", s.host)),
+            Some(SpecialCharBypass),
+            s.with_host(&format!("{h}.{c}.{ATTACKER}")),
+            Relation::PREFIXED,
         );
     }
-    if s.site.is_some() {
+    if let Some(site) = &s.site {
+        let under_host = Relation {
+            contains_host: true,
+            ..Relation::UNDER_SITE
+        };
+        // When H is S, a name under S is also one containing H.
+        let under_site = Relation {
+            contains_host: *site == *h,
+            ..Relation::UNDER_SITE
+        };
         origin(
-            Some(Class::AnySubdomain),
-            s.with_host(&format!("corsair-attacker.{}", s.host)),
+            Some(AnySubdomain),
+            s.with_host(&format!("corsair-attacker.{h}")),
+            under_host,
         );
-        if let Some(site) = &s.site {
-            origin(
-                Some(Class::AnySubdomain),
-                s.with_host(&format!("corsair-attacker.{site}")),
-            );
-            origin(
-                Some(Class::AnySubdomain),
-                format!("http://corsair-attacker.{site}"),
-            );
-        }
+        origin(
+            Some(AnySubdomain),
+            s.with_host(&format!("corsair-attacker.{site}")),
+            under_site,
+        );
+        origin(
+            Some(AnySubdomain),
+            format!("http://corsair-attacker.{site}"),
+            under_site,
+        );
     }
     // A development allowance for localhost that is not anchored.
-    if s.host != "localhost" {
+    if h != "localhost" {
         origin(
-            Some(Class::LocalhostBypass),
+            Some(LocalhostBypass),
             format!("https://localhost.{ATTACKER}"),
+            none,
         );
         origin(
-            Some(Class::LocalhostBypass),
+            Some(LocalhostBypass),
             format!("http://localhost.{ATTACKER}"),
+            none,
         );
     }
     // The front end is https (whatever the API's own scheme): its http twin is an origin an
     // attacker on the network can serve.
     if s.scheme == "https" {
-        origin(Some(Class::HttpOriginTrusted), format!("http://{}", s.host));
+        origin(
+            Some(HttpOriginTrusted),
+            format!("http://{h}"),
+            Relation::HOST,
+        );
     }
     for t in THIRD_PARTY {
-        origin(Some(Class::ThirdPartyOrigin), t.to_string());
+        origin(Some(ThirdPartyOrigin), t.to_string(), none);
     }
     let other_port = match s.port {
         Some(p) => p.wrapping_add(1).max(1),
         None => 8443,
     };
     origin(
-        Some(Class::PortIgnored),
-        format!("{}://{}:{other_port}", s.scheme, s.host),
+        Some(PortIgnored),
+        format!("{}://{h}:{other_port}", s.scheme),
+        Relation::HOST,
     );
+    let trusted = |kind: ProbeKind, class: Option<Class>| Probe {
+        kind,
+        class,
+        origin: s.trusted.clone(),
+        relation: Relation::HOST,
+    };
     if !s.headers.is_empty() {
-        out.push(Probe {
-            kind: ProbeKind::Anonymous,
-            class: None,
-            origin: s.trusted.clone(),
-        });
+        out.push(trusted(ProbeKind::Anonymous, None));
     }
-    out.push(Probe {
-        kind: ProbeKind::Preflight,
-        class: Some(Class::PreflightAuth),
-        origin: s.trusted.clone(),
-    });
-    out.push(Probe {
-        kind: ProbeKind::PreflightReflect,
-        class: Some(Class::PreflightReflect),
-        origin: s.trusted.clone(),
-    });
-    out.push(Probe {
-        kind: ProbeKind::PreflightGet,
-        class: None,
-        origin: s.trusted.clone(),
-    });
+    out.push(trusted(ProbeKind::Preflight, Some(PreflightAuth)));
+    out.push(trusted(ProbeKind::PreflightReflect, Some(PreflightReflect)));
+    out.push(trusted(ProbeKind::PreflightGet, None));
     out
 }
 
@@ -1051,7 +1152,14 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         add(finding(Class::PrivateNetworkHeader, p, r, Severity::Info, "The server sends Access-Control-Allow-Private-Network: true, the opt-in of the Private Network Access preflight. Current Chromium (142 and later) no longer sends that preflight: under Local Network Access a public page reaches this machine or the LAN only with the user's permission, and no header grants it. It helps only older Chromium and Electron builds.".to_string()));
     }
 
-    fold(s, &mut found);
+    // Each origin probe's relation to the trusted host, by its origin (each is sent once).
+    let relation = |origin: &str| {
+        answers
+            .iter()
+            .find(|(p, _)| p.kind == ProbeKind::Origin && p.origin == origin)
+            .map_or(Relation::NONE, |(p, _)| p.relation)
+    };
+    fold(&relation, &mut found);
     found.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.class.cmp(&b.class)));
     found
 }
@@ -1123,47 +1231,24 @@ fn accepted(f: &Finding) -> impl Iterator<Item = &str> {
     std::iter::once(f.probe.origin.as_str()).chain(f.also_allowed.iter().map(String::as_str))
 }
 
-/// The host of a probe origin as the flawed check sees it: the text between `://` and the
-/// port. This models a server's text comparison (what the misconfiguration does); corsair's
-/// own decisions read parsed origins.
-fn probe_host(origin: &str) -> Option<&str> {
-    let rest = origin.split_once("://")?.1;
-    Some(match rest.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => rest,
-    })
-}
-
-/// Whether the flawed check `root` shows (with the origins it accepted) also accepts `origin`.
-fn explains(root: &Finding, s: &Subject, origin: &str) -> bool {
-    let site = s.site.as_deref().unwrap_or(&s.host);
-    let host = probe_host(origin);
+/// Whether the flawed check `root` shows (with the origins it accepted) also accepts an origin
+/// whose host stands to the trusted host as `r` says.
+fn explains(root: &Finding, relation: &dyn Fn(&str) -> Relation, r: Relation) -> bool {
     match root.class {
         Class::ReflectOrigin => true,
         Class::SubstringBypass => {
-            let Some(host) = host else { return false };
             // Which direction(s) the accepted origins showed.
-            let shown =
-                |test: &dyn Fn(&str) -> bool| accepted(root).filter_map(probe_host).any(test);
-            let contains_host = shown(&|h| h != s.host && h.contains(&s.host));
-            let contains_site = shown(&|h| h != site && h.contains(site) && !h.contains(&s.host));
-            let within = shown(&|h| h != s.host && s.host.contains(h));
-            (contains_host && host.contains(&s.host))
-                || (contains_site && host.contains(site))
-                || (within && !host.is_empty() && s.host.contains(host))
+            let shown = |test: fn(Relation) -> bool| accepted(root).map(relation).any(test);
+            let contains_host = shown(|a| a.contains_host && !a.is_host);
+            let contains_site = shown(|a| a.contains_site && !a.contains_host);
+            let within = shown(|a| a.part_of_host && !a.is_host);
+            (contains_host && r.contains_host)
+                || (contains_site && r.contains_site)
+                || (within && r.part_of_host)
         }
-        Class::PrefixBypass => host.is_some_and(|h| h.starts_with(&s.host)),
-        Class::SuffixBypass => host.is_some_and(|h| h.ends_with(site)),
-        Class::AnySubdomain => {
-            let domain = |h: &str| match crate::host::Host::parse(h) {
-                Ok(crate::host::Host::Domain(d)) => Some(d),
-                _ => None,
-            };
-            match (host.and_then(domain), domain(site)) {
-                (Some(h), Some(site)) => h.is_within(&site),
-                _ => false,
-            }
-        }
+        Class::PrefixBypass => r.starts_with_host,
+        Class::SuffixBypass => r.ends_with_site,
+        Class::AnySubdomain => r.within_site,
         _ => false,
     }
 }
@@ -1181,7 +1266,7 @@ const LOOSE: [Class; 5] = [
 /// Folds each finding whose accepted origins a root cause's flawed check explains into that
 /// root cause: its origins join `also_allowed`, its class `implied`, and the root takes the
 /// higher severity. Then the loose comparisons left fold into the most general of them.
-fn fold(s: &Subject, found: &mut Vec<Finding>) {
+fn fold(relation: &dyn Fn(&str) -> Relation, found: &mut Vec<Finding>) {
     for root_class in ROOTS {
         fold_into(found, root_class, |f, root| {
             f.class.attacker_sends_origin()
@@ -1189,7 +1274,7 @@ fn fold(s: &Subject, found: &mut Vec<Finding>) {
                     f.class,
                     Class::WildcardCredentials | Class::WildcardSensitive | Class::WildcardPublic
                 )
-                && accepted(f).all(|o| explains(root, s, o))
+                && accepted(f).all(|o| explains(root, relation, relation(o)))
         });
     }
     if let Some(general) = LOOSE
@@ -1362,6 +1447,44 @@ mod tests {
         assert_eq!(classes(&f), ["suffix-bypass"], "{f:#?}");
         assert!(f[0].implied.contains(&Class::AnySubdomain));
         assert!(f[0].implied.contains(&Class::UnescapedDot));
+    }
+
+    /// Each probe's relation, set where it is built, is what its host says when read back as
+    /// text (the oracle here; the audit itself never reads it back).
+    #[test]
+    fn each_probes_relation_matches_its_host() {
+        for url in [
+            "https://api.fleet.test/me",
+            "https://fleet.test/me",
+            "https://a.b.fleet.co.uk/",
+            "http://127.0.0.1:8080/",
+        ] {
+            let s = Subject::new(url, None, vec![]).unwrap();
+            let site = s.site.clone().unwrap_or_else(|| s.host.clone());
+            for p in probes(&s).iter().filter(|p| p.kind == ProbeKind::Origin) {
+                let Some(rest) = p.origin.split_once("://").map(|(_, r)| r) else {
+                    assert_eq!(p.relation, Relation::NONE, "{}", p.origin);
+                    continue;
+                };
+                let host = match rest.rsplit_once(':') {
+                    Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+                    _ => rest,
+                };
+                let r = p.relation;
+                let o = &p.origin;
+                assert_eq!(r.is_host, host == s.host, "{o}");
+                assert_eq!(r.contains_host, host.contains(&s.host), "{o}");
+                assert_eq!(r.contains_site, host.contains(&site), "{o}");
+                assert_eq!(r.starts_with_host, host.starts_with(&s.host), "{o}");
+                assert_eq!(r.ends_with_site, host.ends_with(&site), "{o}");
+                assert_eq!(r.part_of_host, s.host.contains(host), "{o}");
+                let within = matches!(
+                    (crate::host::Host::parse(host), crate::host::Host::parse(&site)),
+                    (Ok(crate::host::Host::Domain(a)), Ok(crate::host::Host::Domain(b))) if a.is_within(&b)
+                );
+                assert_eq!(r.within_site, within || host == site, "{o}");
+            }
+        }
     }
 
     #[test]
