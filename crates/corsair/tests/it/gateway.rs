@@ -24,6 +24,15 @@ fn temp_dir(name: &str) -> PathBuf {
     d
 }
 
+/// Whether the gateway at `addr` answers a GET from `origin` with Access-Control-Allow-Origin.
+fn allows(addr: &str, origin: &str) -> bool {
+    !all(
+        &http(addr, "GET", "/items", &[("Origin", origin)]).1,
+        "access-control-allow-origin",
+    )
+    .is_empty()
+}
+
 fn write_config(dir: &Path, upstream: &str, extra_policy: &str, tail: &str) -> PathBuf {
     let p = dir.join("corsair.toml");
     std::fs::write(
@@ -265,13 +274,7 @@ fn reloads_on_change_and_sighup_and_refuses_a_broken_file() {
     let cfg = write_config(&dir, &up.origin(0), "", "");
     let gw = Gateway::start(&cfg, &[]);
     let newcomer = "https://partner.example.net";
-    let allowed = || {
-        !all(
-            &http(&gw.addr, "GET", "/items", &[("Origin", newcomer)]).1,
-            "access-control-allow-origin",
-        )
-        .is_empty()
-    };
+    let allowed = || allows(&gw.addr, newcomer);
     assert!(!allowed());
     // A broken file is refused; the old policy keeps serving.
     std::fs::write(&cfg, "[policy]\norigins = [\"*\"]\ncredentials = true\n").unwrap();
@@ -788,13 +791,7 @@ fn reloads_when_a_configmap_swaps_its_data_symlink() {
     symlink(v1.file_name().unwrap(), dir.join("..data")).unwrap();
     symlink("..data/corsair.toml", dir.join("corsair.toml")).unwrap();
     let gw = Gateway::start(&dir.join("corsair.toml"), &[]);
-    let allowed = || {
-        !all(
-            &http(&gw.addr, "GET", "/items", &[("Origin", newcomer)]).1,
-            "access-control-allow-origin",
-        )
-        .is_empty()
-    };
+    let allowed = || allows(&gw.addr, newcomer);
     assert!(!allowed());
     // The kubelet's update: a new directory, a new symlink, renamed over `..data`.
     std::thread::sleep(Duration::from_millis(50));
