@@ -5,10 +5,14 @@
 #      upstream keepalive), and a no-CORS hyper proxy as the baseline;
 #   2. the same axum app without CORS, with corsair-tower, and with tower-http's CorsLayer.
 # Servers (proxy and upstream) are pinned to core 0, wrk to core 1; rounds are interleaved.
+# Besides req/s and p99: the server's and the upstream's CPU time per request, the server's
+# context switches and the machine's TCP segments per request, and perf's counters where readable.
 # Installs nginx and wrk with apt if missing. Bounded: ROUNDS x DURATION per measurement.
 #
 #   bash benches/gateway.sh            ROUNDS=3 DURATION=5 CONNECTIONS=64 by default
 #   ONLY="corsair nginx" bash benches/gateway.sh   measures only the servers named
+#   UPSTREAM_CPU=1 bash benches/gateway.sh   the upstream on wrk's core: CPU 0 is the proxy's alone
+#   UPSTREAM_BATCH=1 bash benches/gateway.sh   the upstream's wake-ups do not preempt the proxy
 #   BASELINE_BIN=/path/to/older/corsair bash benches/gateway.sh
 #       also measures another corsair build ("corsair-base") with the same config, interleaved
 set -euo pipefail
@@ -18,11 +22,17 @@ DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-64}
 SERVER_CPU=${SERVER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
+# The upstream shares the servers' core by default, so requests/s count its work too, the same
+# for every proxy; UPSTREAM_CPU=1 moves it to wrk's core, leaving CPU 0 to the proxy alone.
+UPSTREAM_CPU=${UPSTREAM_CPU:-$SERVER_CPU}
+# UPSTREAM_BATCH=1 runs the upstream under SCHED_BATCH (chrt -b 0): its wake-ups no longer
+# preempt the proxy on their shared core, so each side handles more requests per turn.
+up_sched=(); [ -n "${UPSTREAM_BATCH:-}" ] && up_sched=(chrt -b 0)
 source benches/common.sh
 need wrk nginx:/usr/sbin/nginx nghttp2-client:/usr/bin/h2load openssl
 rss_kib() { local total=0; for p in "$@"; do total=$((total + $(awk '/VmRSS/{print $2}' /proc/"$p"/status 2>/dev/null || echo 0))); done; echo "$total"; }
 
-UP=$(free_port); taskset -c "$SERVER_CPU" "$SERVERS" upstream "$UP" & pids+=($!); wait_port "$UP"
+UP=$(free_port); taskset -c "$UPSTREAM_CPU" "${up_sched[@]}" "$SERVERS" upstream "$UP" & up_pid=$!; pids+=($up_pid); wait_port "$UP"
 
 # corsair serve, access log off ("corsair"), and as a user starts it: the default access log
 # (text, on standard error), here into a file ("corsair-log")
@@ -155,7 +165,7 @@ for port in $CS $CL $NG $NL $AX1 $AX2 $AX3; do
     || { echo "port $port does not answer the request correctly" >&2; exit 1; }
 done
 
-declare -A rps p99 cpu ins insu sys core pidof
+declare -A rps p99 cpu upcpu csw tseg ins insu sys core pidof
 # Instructions per request (user + kernel) from perf, when the machine allows it: unlike
 # requests/s, they do not move with the other load on a shared machine.
 use_perf=""
@@ -167,12 +177,13 @@ if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | 
 pidof[corsair-tls]=$ct_pid; pidof[nginx-tls]="$nt_pid $(pgrep -P "$nt_pid" | tr '\n' ' ')"
 pidof[corsair]=$cs_pid; pidof[corsair-log]=$cl_pid; pidof[corsair-base]=$cb_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[nginx-log]="$nl_pid $(pgrep -P "$nl_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
 pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-handler-headers]=$ax5_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
+switches() { local t=0; for p in "$@"; do t=$((t + $(awk '/ctxt_switches/{s += $2} END{print s}' /proc/"$p"/status))); done; echo "$t"; }
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
 measure() { # name port script
   if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $1 "* ]]; then return 0; fi
-  local out before after
-  before=$(ticks ${pidof[$1]})
+  local out before after up_before up_after cs_before cs_after
+  before=$(ticks ${pidof[$1]}); up_before=$(ticks $up_pid); cs_before=$(switches ${pidof[$1]})
   local perf_pid=""
   if [ -n "$use_perf" ]; then
     perf stat -x, -e "$perf_events" -p "$(echo ${pidof[$1]} | tr ' ' ',')" -o "$work/perf.txt" -- sleep "$DURATION" & perf_pid=$!
@@ -180,8 +191,12 @@ measure() { # name port script
     # them, which is what requests/s on that core comes down to.
     perf stat -x, -a -C "$SERVER_CPU" -e cycles -o "$work/core.txt" -- sleep "$DURATION" & core_pid=$!
   fi
+  command -v nstat >/dev/null && nstat -n >/dev/null 2>&1
   out=$(taskset -c "$LOAD_CPU" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s "$work/$3.lua" "${scheme[$1]:-http}://127.0.0.1:$2/api/items")
-  after=$(ticks ${pidof[$1]})
+  # TCP segments sent on the machine per request (all on loopback): 4 is the floor for a
+  # proxied request on kept-alive connections, 2 for a preflight; more means pure ACKs or reconnects.
+  local segs=""; command -v nstat >/dev/null && segs=$(nstat 2>/dev/null | awk '$1=="TcpOutSegs"{print $2}')
+  after=$(ticks ${pidof[$1]}); up_after=$(ticks $up_pid); cs_after=$(switches ${pidof[$1]})
   if [ -n "$perf_pid" ]; then
     wait "$perf_pid" "$core_pid" || true
     local n_req; n_req=$(echo "$out" | awk '/requests in/{print $1}')
@@ -196,6 +211,11 @@ measure() { # name port script
   n=$(echo "$out" | awk '/requests in/{print $1}')
   # CPU time the server (not the load generator) spent per request, in microseconds.
   cpu["$1/$3"]="${cpu["$1/$3"]:-} $(awk -v d=$((after - before)) -v n="$n" -v hz="$HZ" 'BEGIN{printf "%.2f", d / hz * 1e6 / n}')"
+  # The same for the upstream all proxies share (on the same core): what the proxy's way of
+  # talking to it costs there. And the proxy's context switches per request.
+  upcpu["$1/$3"]="${upcpu["$1/$3"]:-} $(awk -v d=$((up_after - up_before)) -v n="$n" -v hz="$HZ" 'BEGIN{printf "%.2f", d / hz * 1e6 / n}')"
+  [ -n "$segs" ] && tseg["$1/$3"]="${tseg["$1/$3"]:-} $(awk -v s="$segs" -v n="$n" 'BEGIN{printf "%.2f", s / n}')"
+  csw["$1/$3"]="${csw["$1/$3"]:-} $(awk -v d=$((cs_after - cs_before)) -v n="$n" 'BEGIN{printf "%.3f", d / n}')"
   if echo "$out" | grep -q "Non-2xx"; then echo "$1 $3: non-2xx responses" >&2; echo "$out" >&2; exit 1; fi
   rps["$1/$3"]="${rps["$1/$3"]:-} $r"
   p99["$1/$3"]="${p99["$1/$3"]:-} $l"
@@ -240,13 +260,13 @@ for round in $(seq "$ROUNDS"); do
   done
 done
 
-echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
+echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, the upstream on CPU $UPSTREAM_CPU${UPSTREAM_BATCH:+ (SCHED_BATCH)}, wrk on CPU $LOAD_CPU"
 echo "$(/usr/sbin/nginx -v 2>&1); $(wrk --version 2>&1 | head -n1 | cut -c1-40)"
-printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req instr/req user_instr/req syscalls/req core_cycles/req
+printf '%-19s %-10s %12s %10s %14s %14s %12s %12s %14s %14s %12s %15s\n' server request req/s p99_ms server_us/req upstream_us/req ctxsw/req tcp_segs/req instr/req user_instr/req syscalls/req core_cycles/req
 for name in corsair corsair-log corsair-tls corsair-base nginx nginx-log nginx-tls baseline axum-none axum-handler-headers axum-static-headers axum-corsair axum-corsair-outer axum-tower-http; do
   for kind in actual preflight h2-actual h2-preflight; do
     [ -n "${rps["$name/$kind"]:-}" ] || continue
-    printf '%-19s %-10s %12s %10s %14s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]:-}")" "$(median "${cpu["$name/$kind"]:-}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
+    printf '%-19s %-10s %12s %10s %14s %14s %12s %12s %14s %14s %12s %15s\n' "$name" "$kind" "$(median "${rps["$name/$kind"]}")" "$(ms "${p99["$name/$kind"]:-}")" "$(median "${cpu["$name/$kind"]:-}")" "$(median "${upcpu["$name/$kind"]:-}")" "$(median "${csw["$name/$kind"]:-}")" "$(median "${tseg["$name/$kind"]:-}")" "$(median "${ins["$name/$kind"]:-n/a}")" "$(median "${insu["$name/$kind"]:-n/a}")" "$(median "${sys["$name/$kind"]:-n/a}")" "$(median "${core["$name/$kind"]:-n/a}")"
   done
 done
 ratio() { [ -n "${rps["$1"]:-}" ] && [ -n "${rps["$2"]:-}" ] || { printf "n/a "; return; }; awk -v a="$(median "${rps["$1"]}")" -v b="$(median "${rps["$2"]}")" 'BEGIN{printf "%.2f", a/b}'; }
