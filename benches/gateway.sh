@@ -177,7 +177,7 @@ if [ -n "$use_perf" ] && perf stat -x, -e raw_syscalls:sys_enter -- true 2>&1 | 
 pidof[corsair-tls]=$ct_pid; pidof[nginx-tls]="$nt_pid $(pgrep -P "$nt_pid" | tr '\n' ' ')"
 pidof[corsair]=$cs_pid; pidof[corsair-log]=$cl_pid; pidof[corsair-base]=$cb_pid; pidof[nginx]="$ng_pid $(pgrep -P "$ng_pid" | tr '\n' ' ')"; pidof[nginx-log]="$nl_pid $(pgrep -P "$nl_pid" | tr '\n' ' ')"; pidof[baseline]=$bl_pid
 pidof[axum-none]=$ax0_pid; pidof[axum-static-headers]=$ax4_pid; pidof[axum-handler-headers]=$ax5_pid; pidof[axum-corsair]=$ax1_pid; pidof[axum-tower-http]=$ax2_pid; pidof[axum-corsair-outer]=$ax3_pid
-switches() { local t=0; for p in "$@"; do t=$((t + $(awk '/ctxt_switches/{s += $2} END{print s}' /proc/"$p"/status))); done; echo "$t"; }
+switches() { local t=0; for p in "$@"; do t=$((t + $(cat /proc/"$p"/task/*/status 2>/dev/null | awk '/ctxt_switches/{s += $2} END{print s + 0}'))); done; echo "$t"; }
 ticks() { local t=0; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' /proc/"$p"/stat))); done; echo "$t"; }
 HZ=$(getconf CLK_TCK)
 measure() { # name port script
