@@ -549,7 +549,8 @@ pub struct AuditArgs {
     pub per_host_rate: f64,
     /// Keep a journal in FILE (JSON lines, as --format jsonl writes them): targets it records
     /// as done are skipped, and each target that finishes is appended as it finishes, so an
-    /// interrupted audit of a long --input list picks up where it stopped.
+    /// interrupted audit of a long --input list picks up where it stopped. A journal written
+    /// with other --origin, -H or --resolve options is refused.
     #[arg(long, value_name = "FILE")]
     pub resume: Option<std::path::PathBuf>,
     /// Seconds to wait for each response.

@@ -127,8 +127,46 @@ fn targets(
     Ok(rx)
 }
 
-/// The targets a --resume journal records as done (lines with `"done": true`).
-fn journal_done(path: &std::path::Path) -> Result<std::collections::HashSet<String>, String> {
+/// What a target's findings depend on besides its URL: `--origin`, the `-H` headers and the
+/// `--resolve` entries. Each target's line carries it as a fingerprint (SHA-256, so a session
+/// cookie given with -H is never written out), and a --resume journal written with other options
+/// is refused rather than half reused.
+fn options_fingerprint(
+    origin: Option<&str>,
+    headers: &[(String, String)],
+    resolve: &[crate::client::Resolve],
+) -> String {
+    let mut text = format!("origin {}\n", origin.map(str::trim).unwrap_or(""));
+    for (name, value) in headers {
+        text += &format!("header {}: {}\n", name.to_ascii_lowercase(), value.trim());
+    }
+    let mut entries: Vec<String> = resolve
+        .iter()
+        .map(|r| {
+            format!(
+                "resolve {}:{}:{}\n",
+                r.host.to_ascii_lowercase(),
+                r.port,
+                r.addr
+            )
+        })
+        .collect();
+    entries.sort();
+    text.extend(entries);
+    let digest = ring::digest::digest(&ring::digest::SHA256, text.as_bytes());
+    let hex: String = digest.as_ref()[..8]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("sha256:{hex}")
+}
+
+/// The targets a --resume journal records as done (lines with `"done": true`). A journal whose
+/// lines record other options (`options`, see [`options_fingerprint`]) is an error.
+fn journal_done(
+    path: &std::path::Path,
+    options: &str,
+) -> Result<std::collections::HashSet<String>, String> {
     let mut done = std::collections::HashSet::new();
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
@@ -141,6 +179,16 @@ fn journal_done(path: &std::path::Path) -> Result<std::collections::HashSet<Stri
         let Ok(v) = serde_json::from_str::<serde_json::Value>(&line) else {
             continue;
         };
+        if let Some(theirs) = v["options"].as_str() {
+            if theirs != options {
+                return Err(format!(
+                    "--resume {}: the journal records an audit with other --origin, -H or --resolve \
+                     options ({theirs} there, {options} here), so its findings do not answer this \
+                     one; resume with the options it was started with, or give a new --resume FILE",
+                    path.display()
+                ));
+            }
+        }
         if v["done"] == true {
             if let Some(u) = v["url"].as_str() {
                 done.insert(u.to_string());
@@ -165,8 +213,9 @@ fn run_inner(args: &AuditArgs) -> Result<u8, String> {
             ));
         }
     }
+    let options = options_fingerprint(args.origin.as_deref(), &headers, &resolve);
     let done = match &args.resume {
-        Some(p) => journal_done(p)?,
+        Some(p) => journal_done(p, &options)?,
         None => Default::default(),
     };
     let journal = match &args.resume {
@@ -213,7 +262,7 @@ fn run_inner(args: &AuditArgs) -> Result<u8, String> {
         let _rt = runtime.enter();
         targets(args, &headers)?
     };
-    let outcome = runtime.block_on(scan(args, Arc::new(client), input, done, journal));
+    let outcome = runtime.block_on(scan(args, Arc::new(client), input, done, journal, &options));
     let elapsed = started.elapsed();
     Ok(report(args, &outcome, elapsed))
 }
@@ -363,6 +412,7 @@ async fn scan(
     mut input: mpsc::Receiver<Target>,
     done: std::collections::HashSet<String>,
     mut journal: Option<std::fs::File>,
+    options: &str,
 ) -> Outcome {
     let global = Arc::new(Semaphore::new(args.concurrency));
     // Targets in flight: enough to keep `concurrency` requests going over several hosts.
@@ -377,10 +427,10 @@ async fn scan(
     let mut finished = |i: usize, r: TargetResult, outcome: &mut Outcome| {
         // The journal first: whatever a reader of stdout has seen is already recorded.
         if let Some(j) = journal.as_mut() {
-            stream_lines(j, &r);
+            stream_lines(j, &r, options);
         }
         if args.format == AuditFormat::Jsonl {
-            stream_lines(&mut std::io::stdout().lock(), &r);
+            stream_lines(&mut std::io::stdout().lock(), &r, options);
         }
         if let Some(b) = &bar {
             b.inc(1);
@@ -510,7 +560,7 @@ fn progress(args: &AuditArgs) -> Option<indicatif::ProgressBar> {
 /// JSON lines: one line a finding, then the target's own line (its URL, `done`, counts and
 /// errors), written as the target finishes. `done` is false when a probe got no answer (a
 /// network error, worth retrying: --resume does), true otherwise.
-fn stream_lines(out: &mut impl std::io::Write, r: &TargetResult) {
+fn stream_lines(out: &mut impl std::io::Write, r: &TargetResult, options: &str) {
     let mut buf = Vec::new();
     for f in &r.findings {
         let _ = serde_json::to_writer(&mut buf, f);
@@ -518,7 +568,7 @@ fn stream_lines(out: &mut impl std::io::Write, r: &TargetResult) {
     }
     let _ = serde_json::to_writer(
         &mut buf,
-        &json!({"url": r.url, "done": r.errors.is_empty() || r.requests == 0, "trusted_origin": r.trusted_origin, "findings": r.findings.len(), "requests": r.requests, "errors": r.errors}),
+        &json!({"url": r.url, "done": r.errors.is_empty() || r.requests == 0, "trusted_origin": r.trusted_origin, "findings": r.findings.len(), "requests": r.requests, "errors": r.errors, "options": options}),
     );
     buf.push(b'\n');
     // One write a target, so a line is never split between two targets.

@@ -874,6 +874,34 @@ fn long_lists_stream_resume_and_keep_per_host_rates() {
     // A third run has nothing left to do.
     let o = corsair(&args, None);
     assert_eq!(done_in(&String::from_utf8_lossy(&o.stdout)).len(), 0);
+    // Resuming with other options (a credential, or another trusted origin) would mix two audits
+    // in one journal: refused, the journal untouched, and the credential nowhere in it.
+    let before = std::fs::read(&journal).unwrap();
+    for extra in [
+        ["-H", "Cookie: session=resume-secret"],
+        ["--origin", "https://other.fleet.test"],
+    ] {
+        let mut other = args.clone();
+        other.extend(extra.iter().map(|s| s.to_string()));
+        let o = corsair(&other, None);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {err}");
+        assert!(
+            err.contains("other --origin, -H or --resolve options") && err.contains("sha256:"),
+            "{err}"
+        );
+        assert!(o.stdout.is_empty());
+        assert_eq!(std::fs::read(&journal).unwrap(), before, "{extra:?}");
+    }
+    assert!(!String::from_utf8_lossy(&before).contains("resume-secret"));
+    // Every target's line records the options it was audited with.
+    let recorded: std::collections::HashSet<String> = String::from_utf8_lossy(&before)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v.get("done").is_some())
+        .map(|v| v["options"].as_str().unwrap_or("none").to_string())
+        .collect();
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
 
     // --per-host-rate: no host gets more than R requests in any second, and one host waiting
     // for its turn holds none of the global places (--concurrency 4): the second host's probes
