@@ -370,7 +370,7 @@ pub struct DemoArgs {
     #[arg(long)]
     pub serve: bool,
     /// With --serve, stop after this many seconds instead of waiting for Ctrl-C.
-    #[arg(long, value_name = "S", requires = "serve")]
+    #[arg(long, value_name = "S", requires = "serve", value_parser = seconds)]
     pub serve_for: Option<f64>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
@@ -576,11 +576,20 @@ pub struct UiArgs {
     #[arg(long)]
     pub open: bool,
     /// Stop after S seconds instead of at Ctrl-C.
-    #[arg(long, value_name = "S")]
+    #[arg(long, value_name = "S", value_parser = seconds)]
     pub serve_for: Option<f64>,
     /// Also serve the Live page at your app's own origin (a loopback origin with its port, e.g.
     /// http://localhost:5173), so Live mode fetches from the origin your API really allows. The
     /// port must be free: stop the dev server on it while you test.
     #[arg(long, value_name = "ORIGIN")]
     pub live_origin: Option<String>,
+}
+
+/// A number of seconds for a flag such as --serve-for: above 0 and at most a year (a negative,
+/// infinite or NaN value would panic where it becomes a `Duration`).
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v > 0.0 && v <= 365.0 * 86_400.0 => Ok(v),
+        _ => Err(format!("{s} is not a number of seconds above 0 (e.g. 30)")),
+    }
 }

@@ -56,17 +56,20 @@ pub struct GatewaySettings {
     /// Seconds the other side of any read or write may stall: a client sending its request
     /// head (or a body), a client not taking its response, an upstream going silent mid-body.
     /// Also how long an idle keep-alive connection stays open.
-    #[serde(alias = "header_read_timeout")]
+    #[serde(alias = "header_read_timeout", deserialize_with = "timeout")]
     pub stall_timeout: f64,
     /// Seconds to connect to the upstream.
+    #[serde(deserialize_with = "timeout")]
     pub upstream_connect_timeout: f64,
     /// Seconds to wait for the upstream's response head.
+    #[serde(deserialize_with = "timeout")]
     pub upstream_timeout: f64,
     /// Largest request head accepted, in bytes.
     pub max_header_bytes: usize,
     /// Largest request body accepted, in bytes (413 above it).
     pub max_body_bytes: u64,
     /// Seconds to let requests in flight finish on shutdown.
+    #[serde(deserialize_with = "grace")]
     pub shutdown_grace: f64,
     /// Which HTTP/1.1 implementation serves clients.
     pub http1: Http1,
@@ -76,6 +79,34 @@ pub struct GatewaySettings {
     pub access_log_format: crate::access_log::Format,
     /// Where the lines go; standard error when absent.
     pub access_log_path: Option<String>,
+}
+
+/// The longest `[gateway]` duration accepted, in seconds: a day.
+const MAX_SECONDS: f64 = 86_400.0;
+/// What a bad duration's message says, so that the diagnostic can name the fix.
+const NOT_SECONDS: &str = "is not a number of seconds";
+
+/// A `[gateway]` timeout: more than 0 and at most a day. Zero, a negative number, `inf` or `nan`
+/// would time out everything at once or never, or panic where it becomes a `Duration`.
+fn timeout<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    seconds(d, f64::MIN_POSITIVE)
+}
+
+/// `shutdown_grace`: 0 (no grace) up to a day.
+fn grace<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    seconds(d, 0.0)
+}
+
+fn seconds<'de, D: serde::Deserializer<'de>>(d: D, min: f64) -> Result<f64, D::Error> {
+    let v = f64::deserialize(d)?;
+    if v >= min && v <= MAX_SECONDS {
+        Ok(v)
+    } else {
+        let from = if min > 0.0 { "above 0" } else { "from 0" };
+        Err(serde::de::Error::custom(format!(
+            "{v} {NOT_SECONDS} {from} and at most {MAX_SECONDS} (a day)"
+        )))
+    }
 }
 
 /// `[gateway] http1`: which HTTP/1.1 implementation `corsair serve` uses for clients.
@@ -148,6 +179,16 @@ fn serve_part(text: &str) -> (Serve, Vec<Diagnostic>) {
     }
     let raw: RawServe = match toml::from_str(text) {
         Ok(r) => r,
+        Err(e) if e.message().contains(NOT_SECONDS) => {
+            diags.push(Diagnostic::error(
+                text,
+                e.span().unwrap_or(0..0),
+                "gateway",
+                e.message().trim().to_string(),
+                "write a number of seconds in that range, e.g. upstream_timeout = 60",
+            ));
+            return (Serve::default(), diags);
+        }
         Err(e) => {
             diags.push(Diagnostic::of_toml(text, &e));
             return (Serve::default(), diags);
@@ -281,6 +322,34 @@ mod tests {
         .unwrap_err();
         let keys: Vec<(&str, usize)> = d.iter().map(|d| (d.key.as_str(), d.line)).collect();
         assert_eq!(keys, [("listen", 1), ("mode", 2), ("upstream", 3)]);
+    }
+
+    #[test]
+    fn durations_are_finite_and_in_range() {
+        // Each of these once reached Duration::from_secs_f64 and panicked, at start-up or in
+        // the reload watcher, which then never reloaded again.
+        for bad in [
+            "upstream_timeout = -1",
+            "upstream_timeout = 0",
+            "stall_timeout = inf",
+            "upstream_connect_timeout = nan",
+            "upstream_timeout = 1e300",
+            "header_read_timeout = -0.5",
+            "shutdown_grace = -1",
+        ] {
+            let d = parse(&format!("[gateway]\n{bad}\n{POLICY}"), None).unwrap_err();
+            assert_eq!(d.len(), 1, "{bad}: {d:?}");
+            assert_eq!(d[0].line, 2, "{bad}");
+            assert!(
+                d[0].message.contains("is not a number of seconds"),
+                "{bad}: {}",
+                d[0].message
+            );
+            assert!(d[0].fix.contains("e.g. upstream_timeout = 60"), "{bad}");
+        }
+        let (c, _) = parse(&format!("[gateway]\nshutdown_grace = 0\nupstream_timeout = 86400\nstall_timeout = 0.25\n{POLICY}"), None).unwrap();
+        assert_eq!(c.serve.gateway.shutdown_grace, 0.0);
+        assert_eq!(c.serve.gateway.upstream_timeout, 86_400.0);
     }
 
     #[test]

@@ -17,13 +17,8 @@ pub fn run(args: UiArgs) -> u8 {
             return EXIT_ERROR;
         }
     };
-    let serve_for = match args.serve_for {
-        Some(s) if !(s > 0.0 && s < 1e7) => {
-            eprintln!("{BAD}error:{BAD:#} --serve-for {s} must be a positive number of seconds");
-            return EXIT_ERROR;
-        }
-        s => s.map(Duration::from_secs_f64),
-    };
+    // clap has checked the range (cli::seconds).
+    let serve_for = args.serve_for.map(Duration::from_secs_f64);
     let app_origin = match args.live_origin.as_deref().map(crate::ui::app_origin) {
         None => None,
         Some(Ok(a)) => Some(a),

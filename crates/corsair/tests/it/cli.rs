@@ -51,6 +51,15 @@ const PAGE: &str = "http://127.0.0.1:1";
 fn usage_errors_exit_2_with_a_fix() {
     let cases: &[(&[&str], &str)] = &[
         (&["check", "not a url", "--origin", PAGE], "not a valid URL"),
+        // These reached Duration::from_secs_f64 and panicked (exit 101).
+        (
+            &["demo", "--serve", "--serve-for=-1"],
+            "-1 is not a number of seconds above 0",
+        ),
+        (
+            &["ui", "--serve-for", "nan"],
+            "nan is not a number of seconds",
+        ),
         (
             &["check", "ftp://x/", "--origin", PAGE],
             "http:// and https://",

@@ -563,6 +563,31 @@ fn slow_body(engine: &str) {
         assert_eq!(g.body.clone().unwrap(), b"01234567");
         assert!(t.elapsed() > Duration::from_millis(1000));
     });
+    // Each chunk goes out as it arrives (server-sent events, long polls): the head and the first
+    // chunk reach the client long before the upstream sends its last (at 1.2 s). The own path
+    // once held a chunked body back until 16 KiB or its end.
+    let mut s = TcpStream::connect(&gw.addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let t = std::time::Instant::now();
+    s.write_all(b"GET /drip HTTP/1.1\r\nHost: a\r\n\r\n")
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let first: &[u8] = b"\r\n\r\n1\r\n0\r\n";
+    while !got.windows(first.len()).any(|w| w == first) {
+        let n = s.read(&mut buf).unwrap();
+        assert!(
+            n > 0,
+            "{engine}: closed after {:?}",
+            String::from_utf8_lossy(&got)
+        );
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(
+        t.elapsed() < Duration::from_millis(900),
+        "{engine}: the first chunk took {:?}",
+        t.elapsed()
+    );
 }
 
 #[test]

@@ -196,7 +196,8 @@ impl Conn {
         Ok(())
     }
 
-    /// Sends the head in `self.out` and a chunked body, decoded and re-encoded.
+    /// Sends the head in `self.out` and a chunked body, decoded and re-encoded, one write for
+    /// each read from the upstream.
     async fn copy_chunked(&mut self, conn: &mut RawConn) -> Result<Chunks, Broken> {
         let mut dec = Chunked::default();
         let mut sent = false;
@@ -217,7 +218,9 @@ impl Conn {
                     };
                 }
             };
-            if done || self.out.len() >= READ_SIZE {
+            // Everything read so far is decoded: send it before waiting for more, so that each
+            // chunk reaches the client as it arrives (server-sent events, long polls).
+            if !self.out.is_empty() {
                 self.clock.write(&mut self.stream, &self.out).await?;
                 self.out.clear();
                 sent = true;
