@@ -26,7 +26,7 @@ pub enum Format {
     Text,
     /// One JSON object a line.
     Json,
-    /// nginx's `combined`: `CLIENT - - [TIME] "METHOD PATH HTTP/1.1" STATUS BYTES "REFERER" "UA"`.
+    /// nginx's `combined`: `CLIENT - - [TIME] "METHOD PATH PROTOCOL" STATUS BYTES "REFERER" "UA"`.
     Combined,
 }
 
@@ -110,6 +110,8 @@ pub struct Entry<'a> {
     pub client: &'a str,
     pub method: &'a str,
     pub path: &'a str,
+    /// `HTTP/1.1`, `HTTP/2.0` (as nginx spells it) or `HTTP/1.0`.
+    pub protocol: &'a str,
     pub status: u16,
     /// Body bytes sent to the client, when known.
     pub bytes: Option<u64>,
@@ -166,6 +168,37 @@ pub fn flush_thread() {
     }
 }
 
+/// Hands this thread's lines to the writer at shutdown: waits (up to 5 s) for room in the
+/// queue rather than dropping them.
+pub fn flush_thread_at_exit() {
+    let Some(sink) = SINK.get() else {
+        return;
+    };
+    let Some(mut chunk) = BUF.with(|b| {
+        let mut b = b.borrow_mut();
+        (!b.is_empty()).then(|| std::mem::take(&mut *b))
+    }) else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        match sink.tx.try_send(Message::Lines(chunk)) {
+            Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+            Err(TrySendError::Full(Message::Lines(c))) if std::time::Instant::now() < deadline => {
+                chunk = c;
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(TrySendError::Full(m)) => {
+                if let Message::Lines(c) = m {
+                    let lines = c.iter().filter(|&&b| b == b'\n').count() as u64;
+                    sink.dropped.fetch_add(lines, Ordering::Relaxed);
+                }
+                return;
+            }
+        }
+    }
+}
+
 /// Hands this worker's lines over every [`FLUSH_EVERY`]; runs until the worker's runtime ends.
 pub async fn flusher() {
     loop {
@@ -203,7 +236,7 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
                 b.extend_from_slice(n.1.as_bytes());
                 for part in [e.client, e.method, e.path] {
                     b.push(b' ');
-                    b.extend_from_slice(part.as_bytes());
+                    escape_into(b, part, Quoting::Bare);
                 }
                 b.push(b' ');
                 b.extend_from_slice(num.format(e.status).as_bytes());
@@ -221,7 +254,7 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
                     b.extend_from_slice(b" cors=");
                     b.extend_from_slice(kind.as_bytes());
                     b.extend_from_slice(b" origin=");
-                    b.extend_from_slice(e.origin.unwrap_or("-").as_bytes());
+                    escape_into(b, e.origin.unwrap_or("-"), Quoting::Bare);
                     b.extend_from_slice(if e.allowed {
                         b" allowed=true reason="
                     } else {
@@ -237,6 +270,7 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
                     "client": e.client,
                     "method": e.method,
                     "path": e.path,
+                    "protocol": e.protocol,
                     "status": e.status,
                     "bytes": e.bytes,
                     "ms": e.micros as f64 / 1000.0,
@@ -249,22 +283,61 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
                 b.push(b'\n');
             }
             Format::Combined => {
-                let q = |s: Option<&str>| s.unwrap_or("-").replace('"', "\\\"");
-                let _ = writeln!(
-                    b,
-                    "{} - - [{}] \"{} {} HTTP/1.1\" {} {} \"{}\" \"{}\"",
-                    e.client,
-                    n.2,
-                    e.method,
-                    e.path,
-                    e.status,
-                    e.bytes.unwrap_or(0),
-                    q(e.referer),
-                    q(e.user_agent)
-                );
+                // As nginx writes it: a quoted field escapes `"`, `\` and control bytes as
+                // `\xHH`; an unknown size is `-` (Apache's `%b`).
+                escape_into(b, e.client, Quoting::Bare);
+                b.extend_from_slice(b" - - [");
+                b.extend_from_slice(n.2.as_bytes());
+                b.extend_from_slice(b"] \"");
+                escape_into(b, e.method, Quoting::Quoted);
+                b.push(b' ');
+                escape_into(b, e.path, Quoting::Quoted);
+                b.push(b' ');
+                escape_into(b, e.protocol, Quoting::Quoted);
+                let _ = write!(b, "\" {} ", e.status);
+                match e.bytes {
+                    Some(n) => {
+                        let _ = write!(b, "{n}");
+                    }
+                    None => b.push(b'-'),
+                }
+                b.extend_from_slice(b" \"");
+                escape_into(b, e.referer.unwrap_or("-"), Quoting::Quoted);
+                b.extend_from_slice(b"\" \"");
+                escape_into(b, e.user_agent.unwrap_or("-"), Quoting::Quoted);
+                b.extend_from_slice(b"\"\n");
             }
         }
     });
+}
+
+/// Where a field stands in a line: on its own between spaces (text's `key=value`, a client
+/// address), or inside double quotes (`combined`).
+#[derive(Clone, Copy, PartialEq)]
+enum Quoting {
+    Bare,
+    Quoted,
+}
+
+/// Appends `s`, each byte a parser could misread written as `\xHH` as nginx does: `"`, `\`,
+/// control bytes and bytes above 0x7e, and a space when the field is bare (an `Origin: a b
+/// allowed=true` must not forge a field). Bytes from the request (path, Origin, Referer,
+/// User-Agent) are the client's; nothing it sends can end a line or a field.
+fn escape_into(b: &mut Vec<u8>, s: &str, quoting: Quoting) {
+    let plain = |c: u8| c > b' ' && c < 0x7f && c != b'"' && c != b'\\';
+    let keep = |c: u8| plain(c) || (c == b' ' && quoting == Quoting::Quoted);
+    if s.bytes().all(keep) {
+        b.extend_from_slice(s.as_bytes());
+        return;
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for c in s.bytes() {
+        if keep(c) {
+            b.push(c);
+        } else {
+            b.extend_from_slice(&[b'\\', b'x', HEX[(c >> 4) as usize], HEX[(c & 15) as usize]]);
+        }
+    }
 }
 
 /// The civil date (UTC) of a day count since 1970-01-01 (Howard Hinnant's algorithm).
@@ -317,6 +390,47 @@ mod tests {
     }
 
     #[test]
+    fn what_the_client_sends_cannot_forge_a_field() {
+        let e = Entry {
+            client: "127.0.0.1",
+            method: "GET",
+            path: "/a\"b\\c",
+            protocol: "HTTP/2.0",
+            status: 403,
+            bytes: None,
+            micros: 1,
+            cors: Some("actual"),
+            origin: Some("https://x allowed=true reason=allowed"),
+            allowed: false,
+            reason: "origin-not-allowed",
+            referer: Some("x\\"),
+            user_agent: Some("Mozilla/5.0 (X11) \u{7f}é"),
+        };
+        let line = |f| {
+            let mut b = Vec::new();
+            format_into(&mut b, f, &e);
+            String::from_utf8(b).unwrap()
+        };
+        let text = line(Format::Text);
+        assert!(
+            text.ends_with(" 127.0.0.1 GET /a\\x22b\\x5Cc 403 0.001ms cors=actual origin=https://x\\x20allowed=true\\x20reason=allowed allowed=false reason=origin-not-allowed\n"),
+            "{text}"
+        );
+        assert_eq!(text.matches(" allowed=").count(), 1, "{text}");
+        let combined = line(Format::Combined);
+        assert!(
+            combined.ends_with("] \"GET /a\\x22b\\x5Cc HTTP/2.0\" 403 - \"x\\x5C\" \"Mozilla/5.0 (X11) \\x7F\\xC3\\xA9\"\n"),
+            "{combined}"
+        );
+        // Every quote in the line is one of the six that delimit its fields.
+        assert_eq!(combined.matches('"').count(), 6, "{combined}");
+        let v: serde_json::Value = serde_json::from_str(&line(Format::Json)).unwrap();
+        assert_eq!(v["path"], "/a\"b\\c");
+        assert_eq!(v["protocol"], "HTTP/2.0");
+        assert_eq!(v["bytes"], serde_json::Value::Null);
+    }
+
+    #[test]
     fn each_format_is_one_line() {
         let e = Entry {
             client: "127.0.0.1",
@@ -331,6 +445,7 @@ mod tests {
             reason: "allowed",
             referer: Some("https://app.example.com/\"x\""),
             user_agent: None,
+            protocol: "HTTP/1.1",
         };
         for f in [Format::Text, Format::Json, Format::Combined] {
             let mut b = Vec::new();
@@ -348,7 +463,7 @@ mod tests {
                 }
                 Format::Combined => assert!(
                     line.starts_with("127.0.0.1 - - [")
-                        && line.ends_with("] \"GET /items HTTP/1.1\" 200 12 \"https://app.example.com/\\\"x\\\"\" \"-\"\n"),
+                        && line.ends_with("] \"GET /items HTTP/1.1\" 200 12 \"https://app.example.com/\\x22x\\x22\" \"-\"\n"),
                     "{line}"
                 ),
             }

@@ -265,7 +265,7 @@ async fn worker(
         );
     }
     flusher.abort();
-    crate::access_log::flush_thread();
+    crate::access_log::flush_thread_at_exit();
 }
 
 /// Serves a connection with hyper (HTTP/1.1 or HTTP/2) until it ends, until it stays silent

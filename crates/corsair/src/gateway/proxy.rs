@@ -180,6 +180,7 @@ pub struct AccessLog<'a> {
     allowed: bool,
     reason: corsair_core::policy::Reason,
     report_only: bool,
+    protocol: &'static str,
     /// `Referer` and `User-Agent`, for the `combined` format only.
     agent: Option<(Option<String>, Option<String>)>,
 }
@@ -192,6 +193,7 @@ impl<'a> AccessLog<'a> {
     pub fn begin(
         d: &Decision<'_>,
         report_only: bool,
+        protocol: &'static str,
         names: impl FnOnce() -> LogNames<'a>,
         agent: impl FnOnce() -> (Option<String>, Option<String>),
     ) -> Option<Self> {
@@ -210,6 +212,7 @@ impl<'a> AccessLog<'a> {
                 allowed: d.allowed,
                 reason: d.reason,
                 report_only,
+                protocol,
                 agent: crate::access_log::wants_agent().then(agent),
             }
         })
@@ -234,6 +237,7 @@ impl<'a> AccessLog<'a> {
             client: client.to_str().unwrap_or("-"),
             method: &self.method,
             path: &self.path,
+            protocol: self.protocol,
             status,
             bytes,
             micros,
@@ -245,6 +249,39 @@ impl<'a> AccessLog<'a> {
             user_agent: user_agent.as_deref(),
         });
     }
+}
+
+/// A request's protocol as an access line spells it (nginx's `$server_protocol`).
+pub fn protocol_name(v: hyper::Version) -> &'static str {
+    match v {
+        hyper::Version::HTTP_2 => "HTTP/2.0",
+        hyper::Version::HTTP_10 => "HTTP/1.0",
+        hyper::Version::HTTP_09 => "HTTP/0.9",
+        _ => "HTTP/1.1",
+    }
+}
+
+/// The line for a request refused before any decision (a malformed or ambiguous head, a body
+/// over the limit): its status, and no CORS fields.
+pub fn log_refused(client: &HeaderValue, method: &str, path: &str, protocol: &str, status: u16) {
+    if !crate::access_log::enabled() {
+        return;
+    }
+    crate::access_log::record(&crate::access_log::Entry {
+        client: client.to_str().unwrap_or("-"),
+        method,
+        path,
+        protocol,
+        status,
+        bytes: None,
+        micros: 0,
+        cors: None,
+        origin: None,
+        allowed: false,
+        reason: "",
+        referer: None,
+        user_agent: None,
+    });
 }
 
 pub async fn handle(
@@ -268,6 +305,14 @@ pub async fn handle(
             .iter()
             .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes())),
     ) {
+        let protocol = protocol_name(req.version());
+        log_refused(
+            &peer.forwarded_for,
+            req.method().as_str(),
+            req.uri().path(),
+            protocol,
+            r.status,
+        );
         let mut resp = plain(
             StatusCode::from_u16(r.status).unwrap_or(StatusCode::BAD_REQUEST),
             r.text,
@@ -288,6 +333,7 @@ pub async fn handle(
     let log = AccessLog::begin(
         &d,
         report_only,
+        protocol_name(req.version()),
         || {
             // Owned: the request goes to the upstream before the line is written.
             (

@@ -4,6 +4,7 @@
 //! refused, graceful SIGTERM, HTTP/2, and `corsair policy lint`.
 
 use crate::support::{cert, http, Gateway, Resp, Route, Server, SAMPLE_POLICY};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -570,6 +571,20 @@ fn access_log_formats_and_off() {
         assert_eq!(st, 200);
         let (st, _, _) = http(&gw.addr, "GET", "/items", &[]);
         assert_eq!(st, 200);
+        // What a client sends cannot forge a field or break a quoted one, and a request refused
+        // before any decision gets its line too.
+        let raw = |bytes: &str| {
+            let mut s = TcpStream::connect(&gw.addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.write_all(bytes.as_bytes()).unwrap();
+            let mut got = String::new();
+            let _ = s.read_to_string(&mut got);
+            got
+        };
+        let refused = raw("GET /items HTTP/1.1\r\nHost: a\r\nOrigin: https://a.example\r\nOrigin: https://b.example\r\n\r\n");
+        assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
+        let odd = raw(&format!("GET /it\"ems HTTP/1.1\r\nHost: a\r\nOrigin: {APP} allowed=true\r\nConnection: close\r\n\r\n"));
+        assert!(odd.starts_with("HTTP/1.1 "), "{odd}");
         let (_, _, metrics) = http(&gw.admin, "GET", "/metrics", &[]);
         assert!(
             metrics.contains("corsair_access_log_dropped_total 0"),
@@ -591,7 +606,7 @@ fn access_log_formats_and_off() {
             assert!(lines.is_empty(), "{what}");
             continue;
         }
-        assert_eq!(lines.len(), 3, "{what}");
+        assert_eq!(lines.len(), 5, "{what}");
         // Workers buffer their own lines: across connections, the order is not kept.
         let find = |pred: &dyn Fn(&str) -> bool| -> &str {
             lines
@@ -608,6 +623,11 @@ fn access_log_formats_and_off() {
                 });
                 find(&|l| l.contains(" GET /items 200 ") && l.contains("cors=actual"));
                 find(&|l| l.contains(" GET /items 200 ") && !l.contains("cors="));
+                find(&|l| l.ends_with(" 127.0.0.1 GET /items 400 0.000ms"));
+                find(&|l| {
+                    l.contains(" GET /it\\x22ems ")
+                        && l.contains(&format!(" origin={APP}\\x20allowed=true allowed=false "))
+                });
             }
             "json" => {
                 let v: Vec<serde_json::Value> = lines
@@ -616,12 +636,19 @@ fn access_log_formats_and_off() {
                     .collect();
                 let pre = v.iter().find(|x| x["cors"] == "preflight").expect(&what);
                 assert_eq!(pre["status"], 204, "{what}");
-                let actual = v.iter().find(|x| x["cors"] == "actual").expect(&what);
+                let actual = v
+                    .iter()
+                    .find(|x| x["cors"] == "actual" && x["status"] == 200)
+                    .expect(&what);
                 assert_eq!(actual["origin"], APP, "{what}");
                 assert_eq!(actual["allowed"], true, "{what}");
                 let plain = v.iter().find(|x| x["cors"].is_null()).expect(&what);
                 assert_eq!(plain["client"], "127.0.0.1", "{what}");
                 assert_eq!(plain["allowed"], serde_json::Value::Null, "{what}");
+                let refused = v.iter().find(|x| x["status"] == 400).expect(&what);
+                assert_eq!(refused["path"], "/items", "{what}");
+                let odd = v.iter().find(|x| x["path"] == "/it\"ems").expect(&what);
+                assert_eq!(odd["origin"], format!("{APP} allowed=true"), "{what}");
             }
             _ => {
                 let pre = find(&|l| l.contains("\"OPTIONS /items HTTP/1.1\""));
@@ -634,6 +661,9 @@ fn access_log_formats_and_off() {
                     l.contains("\"GET /items HTTP/1.1\" 200 ")
                         && l.ends_with(" \"https://app.example.com/list\" \"corsair-test/1\"")
                 });
+                find(&|l| l.contains("] \"GET /items HTTP/1.1\" 400 - \"-\" \"-\""));
+                let odd = find(&|l| l.contains("\"GET /it\\x22ems HTTP/1.1\" "));
+                assert_eq!(odd.matches('"').count(), 6, "{what}");
             }
         }
     }

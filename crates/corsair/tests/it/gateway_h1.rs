@@ -935,11 +935,33 @@ fn an_error_answer_before_a_large_body_is_read_arrives_whole() {
 #[test]
 fn a_close_delimited_body_the_upstream_abandons_does_not_look_whole() {
     let up = Upstream::start();
-    let gw = gateway_with(&up, "until-stall", "stall_timeout = 0.5");
+    let log = std::env::temp_dir().join(format!("corsair-h1-cut-{}.log", std::process::id()));
+    let _ = std::fs::remove_file(&log);
+    let mut gw = gateway_with(
+        &up,
+        "until-stall",
+        &format!("stall_timeout = 0.5\naccess_log_path = {log:?}"),
+    );
     rt().block_on(async {
         let mut c = client(&gw.addr).await;
         let g = send(&mut c, "GET", "/until-stall", b"").await.unwrap();
         assert_eq!(g.status, 200);
         assert!(g.body.is_err(), "no last chunk: {:?}", g.body);
     });
+    // The request cut off mid-answer still gets its access line: the status that went out, no
+    // size (it once returned before the line was written).
+    gw.signal("-TERM");
+    let t = std::time::Instant::now();
+    while gw.child.try_wait().unwrap().is_none() {
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "the gateway did not exit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        text.lines().any(|l| l.contains(" GET /until-stall 200 ")),
+        "{text:?}"
+    );
 }

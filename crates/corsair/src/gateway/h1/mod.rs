@@ -91,13 +91,30 @@ enum ReadHead {
     /// Nothing more will come (the client closed, went silent, or the gateway is stopping).
     Gone,
     /// Answered with this status and text, then closed: 400 for a head that is not HTTP (or
-    /// a smuggling attempt), 431 for one over the limit.
-    Refused(u16, &'static str),
+    /// a smuggling attempt), 431 for one over the limit, 413 for a body over it. `parsed`:
+    /// whether `Conn::head` holds the request's head (its method and path are logged).
+    Refused {
+        status: u16,
+        text: &'static str,
+        parsed: bool,
+    },
 }
 
-const BAD: ReadHead = ReadHead::Refused(400, "corsair: malformed request\n");
-const TOO_LARGE: ReadHead = ReadHead::Refused(431, "corsair: request head too large\n");
-const TOO_BIG: ReadHead = ReadHead::Refused(413, "corsair: request body too large\n");
+const BAD: ReadHead = ReadHead::Refused {
+    status: 400,
+    text: "corsair: malformed request\n",
+    parsed: false,
+};
+const TOO_LARGE: ReadHead = ReadHead::Refused {
+    status: 431,
+    text: "corsair: request head too large\n",
+    parsed: false,
+};
+const TOO_BIG: ReadHead = ReadHead::Refused {
+    status: 413,
+    text: "corsair: request body too large\n",
+    parsed: true,
+};
 
 /// For an answer after which the connection closes.
 const CLOSING: RequestFacts = RequestFacts {
@@ -134,6 +151,9 @@ pub struct Conn {
     metric: Option<Metric>,
     /// The connection will close with client input unread (a refused head, a body not read).
     linger: bool,
+    /// The status of the answer whose head is going out to the client, 0 before one is: what
+    /// the access line of a request cut off mid-answer says.
+    answering: u16,
 }
 
 struct Metric {
@@ -196,6 +216,7 @@ impl Conn {
             upstream: None,
             metric: None,
             linger: false,
+            answering: 0,
         }
     }
 
@@ -236,7 +257,17 @@ impl Conn {
                 ReadHead::Ready(f) => f,
                 ReadHead::Handoff => return true,
                 ReadHead::Gone => return false,
-                ReadHead::Refused(status, text) => {
+                ReadHead::Refused {
+                    status,
+                    text,
+                    parsed,
+                } => {
+                    let (method, path) = if parsed {
+                        (self.head.method(), path_of(self.head.target()))
+                    } else {
+                        ("-", "-")
+                    };
+                    proxy::log_refused(&self.peer.forwarded_for, method, path, "HTTP/1.1", status);
                     self.linger = true;
                     encode::plain(&mut self.out, status, text, None, true);
                     let _ = self.clock.write(&mut self.stream, &self.out).await;
@@ -264,7 +295,11 @@ impl Conn {
                         // Requests no decision can be made on consistently, and bodies over
                         // the limit, are answered here and the connection closed.
                         if let Some(r) = refusal(self.head.method(), None, self.head.headers()) {
-                            return ReadHead::Refused(r.status, r.text);
+                            return ReadHead::Refused {
+                                status: r.status,
+                                text: r.text,
+                                parsed: true,
+                            };
                         }
                         if facts.content_length > self.max_body {
                             return TOO_BIG;
@@ -322,11 +357,7 @@ impl Conn {
                 *slot = Some(value);
             }
         }
-        let path = target
-            .as_bytes()
-            .iter()
-            .position(|&b| b == b'?')
-            .map_or(target, |i| &target[..i]);
+        let path = path_of(target);
         let generation = self
             .state
             .generation
@@ -346,7 +377,7 @@ impl Conn {
                 d.origin.map(Cow::Borrowed),
             )
         };
-        let log = proxy::AccessLog::begin(&d, report_only, names, || {
+        let log = proxy::AccessLog::begin(&d, report_only, "HTTP/1.1", names, || {
             let mut agent = (None, None);
             for (name, value) in head.headers() {
                 let v = || Some(String::from_utf8_lossy(value).into_owned());
@@ -359,15 +390,34 @@ impl Conn {
             agent
         });
 
+        self.answering = 0;
         let answered = if d.kind == RequestKind::Preflight && !report_only {
-            self.preflight(&d, facts).await?
+            self.preflight(&d, facts).await
         } else {
-            self.forward(head, &d, &compiled, facts).await?
+            self.forward(head, &d, &compiled, facts).await
         };
-        if let Some(log) = log {
-            log.end(&self.peer.forwarded_for, answered.status, answered.bytes);
+        match answered {
+            Ok(answered) => {
+                if let Some(log) = log {
+                    log.end(&self.peer.forwarded_for, answered.status, answered.bytes);
+                }
+                Ok(answered.next)
+            }
+            Err(Broken) => {
+                // Cut off mid-answer (the client went, or the upstream broke mid-body): the
+                // line carries the status that went out, or nginx's 499 when none did, and no
+                // size.
+                if let Some(log) = log {
+                    let status = if self.answering == 0 {
+                        499
+                    } else {
+                        self.answering
+                    };
+                    log.end(&self.peer.forwarded_for, status, None);
+                }
+                Err(Broken)
+            }
         }
-        Ok(answered.next)
     }
 
     /// Answers a preflight here; a small request body is read and dropped first.
@@ -380,6 +430,7 @@ impl Conn {
         let close = facts.close || !discard;
         self.linger |= !discard;
         encode::preflight(&mut self.out, d, close);
+        self.answering = d.status;
         let drained = !discard || self.discard_body(facts.content_length).await;
         self.clock.write(&mut self.stream, &self.out).await?;
         Ok(Answered {
@@ -450,6 +501,7 @@ impl Conn {
         let close = facts.close || facts.content_length > 0;
         self.linger |= facts.content_length > 0;
         encode::plain(&mut self.out, status, text, cors, close);
+        self.answering = status;
         self.clock.write(&mut self.stream, &self.out).await?;
         Ok(Answered {
             status,
@@ -457,4 +509,9 @@ impl Conn {
             bytes: Some(text.len() as u64),
         })
     }
+}
+
+/// A request target's path: what comes before its query.
+fn path_of(target: &str) -> &str {
+    target.split_once('?').map_or(target, |(path, _)| path)
 }

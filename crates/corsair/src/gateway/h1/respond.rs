@@ -2,7 +2,7 @@
 //! plan, shared with hyper's path and corsair-tower), the body re-framed as RFC 9112 §6.3 says
 //! it is delimited.
 
-use super::clock::{Broken, READ_SIZE};
+use super::clock::Broken;
 use super::{encode, Answered, Conn, Next, CLOSING};
 use crate::gateway::pool::RawConn;
 use crate::gateway::proxy::Compiled;
@@ -142,6 +142,7 @@ impl Conn {
         // connection stays open, and an upstream failure mid-body shows as a missing last chunk.
         let client_close = facts.close;
         client_head(&mut self.out, resp, &head, &plan, d, client_close);
+        self.answering = status;
         let complete = match head.framing {
             Framing::None => {
                 self.clock.write(&mut self.stream, &self.out).await?;
