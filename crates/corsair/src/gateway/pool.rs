@@ -14,12 +14,16 @@ use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// Idle connections kept per upstream.
 const MAX_IDLE: usize = 1024;
+/// How long a connection still sending a request body the upstream has already answered may
+/// take before it is dropped instead of returned to the pool.
+const BODY_DRAIN: Duration = Duration::from_secs(30);
 
 /// Most workers a pool keeps separate idle lists for.
 const MAX_WORKERS: usize = 64;
@@ -94,6 +98,23 @@ impl Pool {
         None
     }
 
+    /// Returns a connection whose response is read. While its request body is still going up
+    /// (the upstream answered before reading it all: a 401 to a large upload), it is returned
+    /// only once hyper is done sending, so the next request never waits behind that body.
+    fn checkin_after(self: &Arc<Self>, s: SendRequest<ClientBody>, sent: &AtomicBool) {
+        if sent.load(Ordering::Acquire) {
+            self.checkin(s);
+            return;
+        }
+        let pool = self.clone();
+        let mut s = s;
+        tokio::spawn(async move {
+            if let Ok(Ok(())) = tokio::time::timeout(BODY_DRAIN, s.ready()).await {
+                pool.checkin(s);
+            }
+        });
+    }
+
     fn checkin(&self, s: SendRequest<ClientBody>) {
         if s.is_closed() {
             return;
@@ -158,6 +179,7 @@ impl Pool {
         req: Request<ClientBody>,
     ) -> Result<Response<PooledBody>, UpstreamError> {
         let mut req = req;
+        let sent = req.body().sent.clone();
         let mut reused = true;
         loop {
             let mut sender = match self.checkout() {
@@ -179,7 +201,7 @@ impl Pool {
                 Ok(resp) => {
                     // An empty body may never be polled; the connection is free already.
                     let sender = if resp.body().is_end_stream() {
-                        self.checkin(sender);
+                        self.checkin_after(sender, &sent);
                         None
                     } else {
                         Some(sender)
@@ -187,6 +209,7 @@ impl Pool {
                     return Ok(resp.map(|body| PooledBody {
                         body,
                         sender,
+                        sent,
                         pool: self.clone(),
                     }));
                 }
@@ -217,14 +240,18 @@ pub struct ClientBody {
     body: Incoming,
     left: u64,
     fault: Arc<std::sync::atomic::AtomicU8>,
+    /// Set once the body has been read to its end (at once for a request without one).
+    sent: Arc<AtomicBool>,
 }
 
 impl ClientBody {
     pub fn new(body: Incoming, limit: u64, fault: Arc<std::sync::atomic::AtomicU8>) -> Self {
+        let sent = Arc::new(AtomicBool::new(body.is_end_stream()));
         ClientBody {
             body,
             left: limit,
             fault,
+            sent,
         }
     }
 }
@@ -250,7 +277,14 @@ impl Body for ClientBody {
                     ));
                 }
                 this.left -= len;
+                if this.body.is_end_stream() {
+                    this.sent.store(true, Ordering::Release);
+                }
                 Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(None) => {
+                this.sent.store(true, Ordering::Release);
+                Poll::Ready(None)
             }
             Poll::Ready(Some(Err(e))) => {
                 set(&this.fault, fault::MALFORMED);
@@ -273,6 +307,8 @@ impl Body for ClientBody {
 pub struct PooledBody {
     body: Incoming,
     sender: Option<SendRequest<ClientBody>>,
+    /// Whether the request's body is all sent ([`ClientBody::sent`]).
+    sent: Arc<AtomicBool>,
     pool: Arc<Pool>,
 }
 
@@ -290,7 +326,7 @@ impl Body for PooledBody {
         // stops polling then).
         if matches!(r, Poll::Ready(None)) || this.body.is_end_stream() {
             if let Some(s) = this.sender.take() {
-                this.pool.checkin(s);
+                this.pool.checkin_after(s, &this.sent);
             }
         }
         r

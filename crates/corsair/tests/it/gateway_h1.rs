@@ -155,6 +155,12 @@ impl Upstream {
                             .collect();
                         let get =
                             |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+                        // Answers before reading the body (a 401 to an upload), then reads it.
+                        if path == "/early-401" {
+                            let _ = s.write_all(
+                                b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+                            );
+                        }
                         let body = if get("transfer-encoding").is_some() {
                             match read_chunked(&mut s, &mut buf) {
                                 Some(b) => b,
@@ -169,6 +175,9 @@ impl Upstream {
                             }
                             buf.drain(..len).collect()
                         };
+                        if path == "/early-401" {
+                            continue;
+                        }
                         let (bytes, close) = answer(&path, &method, &body);
                         log.lock().unwrap().push(Seen {
                             conn,
@@ -930,6 +939,60 @@ fn an_error_answer_before_a_large_body_is_read_arrives_whole() {
         text.contains("access-control-allow-origin: https://app.example.com"),
         "{text}"
     );
+}
+
+#[test]
+fn a_connection_still_sending_an_answered_upload_is_not_lent_out() {
+    // hyper's path: the upstream answers 401 to an upload before reading it; while the client
+    // is still sending the body, the next request on the same worker gets another connection
+    // (it once waited behind the upload and got a 504 after upstream_timeout).
+    let up = Upstream::start();
+    let dir = std::env::temp_dir().join(format!("corsair-h1-early-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("corsair.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "upstream = \"http://127.0.0.1:{}\"\n[gateway]\nhttp1 = \"hyper\"\nupstream_timeout = 2.0\n[policy]\norigins = [\"{APP}\"]\n",
+            up.port
+        ),
+    )
+    .unwrap();
+    let gw = Gateway::start(&cfg, &["--workers", "1"]);
+    let mut upload = TcpStream::connect(&gw.addr).unwrap();
+    upload
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    upload
+        .write_all(
+            b"POST /early-401 HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\nfirst bytes",
+        )
+        .unwrap();
+    let mut got = [0u8; 64];
+    let n = upload.read(&mut got).unwrap();
+    assert!(
+        got[..n].starts_with(b"HTTP/1.1 401"),
+        "{:?}",
+        String::from_utf8_lossy(&got[..n])
+    );
+    let t = std::time::Instant::now();
+    let plain = raw(
+        &gw.addr,
+        b"GET /plain HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
+    assert!(
+        t.elapsed() < Duration::from_millis(1500),
+        "{:?}",
+        t.elapsed()
+    );
+    // The upload ends; its connection is usable again afterwards.
+    upload.write_all(&vec![b'x'; 100000 - 11]).unwrap();
+    let plain = raw(
+        &gw.addr,
+        b"GET /plain HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    );
+    assert!(plain.starts_with("HTTP/1.1 200"), "{plain}");
 }
 
 #[test]
