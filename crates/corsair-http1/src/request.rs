@@ -95,7 +95,10 @@ const fn refuse(status: u16, text: &'static str) -> Option<Refusal> {
 ///   upstream would get both;
 /// - a `Connection` option naming a field the decision reads (`Origin`, `Host`,
 ///   `Access-Control-Request-*`): a hop-by-hop strip would remove it after the decision;
-/// - a `Content-Length` of digits too large for 64 bits.
+/// - a `Content-Length` of digits too large for 64 bits;
+/// - a transfer coding other than one `chunked` (501, as nginx answers): hyper decodes only
+///   `chunked`, so a body sent as `gzip, chunked` would go upstream still gzipped but labelled
+///   plain chunked.
 ///
 /// `authority` is the HTTP/2 `:authority`, `None` for HTTP/1.1.
 pub fn refusal<'a>(
@@ -106,7 +109,7 @@ pub fn refusal<'a>(
     if method.eq_ignore_ascii_case("CONNECT") {
         return refuse(405, "corsair: CONNECT is not proxied\n");
     }
-    let (mut hosts, mut origins, mut methods) = (0, 0, 0);
+    let (mut hosts, mut origins, mut methods, mut chunked) = (0, 0, 0, 0);
     let mut host: Option<&[u8]> = None;
     for (n, v) in headers {
         if name_is(n, "host") {
@@ -129,6 +132,16 @@ pub fn refusal<'a>(
                     "corsair: Connection names a field the CORS decision reads\n",
                 );
             }
+        } else if name_is(n, "transfer-encoding") {
+            for coding in tokens(v) {
+                if !name_is(coding, "chunked") {
+                    return refuse(
+                        501,
+                        "corsair: only the chunked transfer coding is supported\n",
+                    );
+                }
+                chunked += 1;
+            }
         } else if name_is(n, "content-length")
             && v.iter().all(u8::is_ascii_digit)
             && !v.is_empty()
@@ -139,6 +152,9 @@ pub fn refusal<'a>(
         {
             return refuse(400, "corsair: Content-Length is too large\n");
         }
+    }
+    if chunked > 1 {
+        return refuse(400, "corsair: chunked applied more than once\n");
     }
     if origins > 1 || methods > 1 {
         return refuse(
@@ -300,6 +316,19 @@ mod tests {
         assert_eq!(r("GET", None, &[("Host", "api.example.com:8443")]), None);
         assert_eq!(r("GET", None, &[("Host", "[::1]:8080")]), None);
         assert_eq!(r("CONNECT", None, &[host]), Some(405));
+        let te = |v| ("Transfer-Encoding", v);
+        assert_eq!(r("POST", None, &[host, te("chunked")]), None);
+        assert_eq!(r("POST", None, &[host, te(" Chunked ")]), None);
+        assert_eq!(r("POST", None, &[host, te("gzip, chunked")]), Some(501));
+        assert_eq!(
+            r("POST", None, &[host, te("gzip"), te("chunked")]),
+            Some(501)
+        );
+        assert_eq!(r("POST", None, &[host, te("chunked, chunked")]), Some(400));
+        assert_eq!(
+            r("POST", None, &[host, te("chunked"), te("chunked")]),
+            Some(400)
+        );
         assert_eq!(r("GET", None, &[]), Some(400));
         assert_eq!(r("GET", None, &[host, host]), Some(400));
         for bad in ["", "a b", "a/b", "user@a", "a:b", "[::1", "a:123456"] {

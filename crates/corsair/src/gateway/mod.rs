@@ -325,12 +325,19 @@ async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
             if config.serve.listen != old.serve.listen {
                 tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
             }
-            let (new, was) = (&config.serve.gateway, &old.serve.gateway);
-            if (new.access_log, new.access_log_format, &new.access_log_path)
-                != (was.access_log, was.access_log_format, &was.access_log_path)
-            {
-                tracing::warn!("the new file changes the access log; that takes a restart and is ignored until then");
+            // Of `[gateway]`, a reload takes `max_body_bytes` only; the other keys (timeouts,
+            // limits, http1, the access log) keep their values until a restart, on both paths.
+            let was = &old.serve.gateway;
+            let kept = GatewaySettings {
+                max_body_bytes: config.serve.gateway.max_body_bytes,
+                ..was.clone()
+            };
+            if config.serve.gateway != kept {
+                tracing::warn!(
+                    "the new file changes [gateway] keys other than max_body_bytes (timeouts, limits, http1, the access log); those take a restart and are ignored until then"
+                );
             }
+            config.serve.gateway = kept;
             let compiled = proxy::Compiled::new(config, Some(&old));
             state.config.store(Arc::new(compiled));
             state

@@ -393,6 +393,12 @@ async fn forward(
             }
         }
     };
+    // Over HTTP/2 the client's host is the `:authority` (a `host` field, when sent too, was
+    // checked to be the same): it becomes X-Forwarded-Host like an HTTP/1.1 Host.
+    let authority = req
+        .uri()
+        .authority()
+        .and_then(|a| HeaderValue::from_str(a.as_str()).ok());
     // Origin-form (`/path?query`): hyper's connection-level client writes the target as given.
     *req.uri_mut() = Uri::from(pq);
     *req.version_mut() = hyper::Version::HTTP_11;
@@ -413,7 +419,7 @@ async fn forward(
     }
     // The client's own X-Forwarded-Host never reaches the upstream, Host or not.
     h.remove(HeaderName::from_static("x-forwarded-host"));
-    if let Some(host) = h.insert(header::HOST, up.host.clone()) {
+    if let Some(host) = h.insert(header::HOST, up.host.clone()).or(authority) {
         h.insert(HeaderName::from_static("x-forwarded-host"), host);
     }
     h.insert(

@@ -325,6 +325,57 @@ fn reloads_on_change_and_sighup_and_refuses_a_broken_file() {
 }
 
 #[test]
+fn a_reload_takes_max_body_bytes_on_both_paths_and_keeps_the_other_gateway_keys() {
+    let up = upstream();
+    for engine in ["corsair", "hyper"] {
+        let dir = temp_dir(&format!("reload-body-{engine}"));
+        let cfg = dir.join("corsair.toml");
+        let write = |max: u32, stall: f64| {
+            std::fs::write(
+                &cfg,
+                format!(
+                    "upstream = \"{}\"\n[gateway]\nhttp1 = \"{engine}\"\nmax_body_bytes = {max}\nstall_timeout = {stall}\n{SAMPLE_POLICY}",
+                    up.origin(0)
+                ),
+            )
+            .unwrap()
+        };
+        write(1000, 10.0);
+        let gw = Gateway::start(&cfg, &[]);
+        let post = || {
+            let mut s = TcpStream::connect(&gw.addr).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let body = "x".repeat(2000);
+            s.write_all(format!("POST /items HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\nConnection: close\r\n\r\n{body}").as_bytes()).unwrap();
+            let mut got = String::new();
+            let _ = s.read_to_string(&mut got);
+            got.split(' ').nth(1).unwrap_or("").to_string()
+        };
+        assert_eq!(post(), "413", "{engine}");
+        let before = gw.logs().matches("policy reloaded").count();
+        write(5000, 3.0);
+        // SIGHUP: the watcher compares modification times, which may not have moved yet.
+        gw.signal("-HUP");
+        let t = Instant::now();
+        while gw.logs().matches("policy reloaded").count() == before {
+            assert!(
+                t.elapsed() < Duration::from_secs(5),
+                "{engine}: {}",
+                gw.logs()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert_ne!(post(), "413", "{engine}: the new max_body_bytes applies");
+        assert!(
+            gw.logs()
+                .contains("take a restart and are ignored until then"),
+            "{engine}: stall_timeout changed too: {}",
+            gw.logs()
+        );
+    }
+}
+
+#[test]
 fn sigterm_lets_requests_in_flight_finish() {
     let up = upstream();
     let dir = temp_dir("term");
@@ -416,6 +467,19 @@ fn speaks_http2_to_clients() {
     });
     assert_eq!(status, 200);
     assert_eq!(acao.as_deref(), Some(APP));
+    // The upstream learns the client's host from :authority, as from an HTTP/1.1 Host.
+    let seen = up.take_log();
+    assert_eq!(
+        seen.len(),
+        1,
+        "the refused requests must not reach the upstream"
+    );
+    assert_eq!(
+        seen[0].header("x-forwarded-host"),
+        gw.addr,
+        "{:?}",
+        seen[0].headers
+    );
     assert_eq!(refused[0].0, 400);
     assert!(
         refused[0].1.contains("host differs from :authority"),

@@ -205,7 +205,8 @@ impl Conn {
             clock: Clock::new(stall.min(upstream_timeout), stall),
             head_timeout: stall,
             max_head: gateway.max_header_bytes.max(8192),
-            max_body: gateway.max_body_bytes,
+            // From the loaded config, which a reload may have changed since the start.
+            max_body: config.1.serve.gateway.max_body_bytes,
             peer,
             state,
             stopped: Box::pin(stop.notify.clone().notified_owned()),
@@ -301,6 +302,7 @@ impl Conn {
                                 parsed: true,
                             };
                         }
+                        self.refresh_config();
                         if facts.content_length > self.max_body {
                             return TOO_BIG;
                         }
@@ -358,13 +360,6 @@ impl Conn {
             }
         }
         let path = path_of(target);
-        let generation = self
-            .state
-            .generation
-            .load(std::sync::atomic::Ordering::Acquire);
-        if generation != self.config.0 {
-            self.config = (generation, self.state.config.load_full());
-        }
         let compiled = Arc::clone(&self.config.1);
         let policy_headers = compiled.headers_for(path);
         let d = decide(policy_headers.policy(), &view);
@@ -417,6 +412,19 @@ impl Conn {
                 }
                 Err(Broken)
             }
+        }
+    }
+
+    /// Takes the reloaded config, when there is one: its policy, and `max_body_bytes` (the one
+    /// `[gateway]` key a reload changes).
+    fn refresh_config(&mut self) {
+        let generation = self
+            .state
+            .generation
+            .load(std::sync::atomic::Ordering::Acquire);
+        if generation != self.config.0 {
+            self.config = (generation, self.state.config.load_full());
+            self.max_body = self.config.1.serve.gateway.max_body_bytes;
         }
     }
 
