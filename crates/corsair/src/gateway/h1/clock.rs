@@ -77,17 +77,22 @@ impl Clock {
         .await
     }
 
-    /// Writes all of `bytes` to the other side, which may stall for at most the stall timeout.
+    /// Writes all of `bytes` to the other side, which may stall for at most the stall timeout:
+    /// each write that takes some of them starts the count again, so a slow reader that keeps
+    /// reading is never cut off.
     pub async fn write<W: AsyncWrite + Unpin>(
         &mut self,
         io: &mut W,
-        bytes: &[u8],
+        mut bytes: &[u8],
     ) -> Result<(), Broken> {
-        self.start(self.stall);
-        match self.within(io.write_all(bytes)).await {
-            Some(Ok(())) => Ok(()),
-            _ => Err(Broken),
+        while !bytes.is_empty() {
+            self.start(self.stall);
+            match self.within(io.write(bytes)).await {
+                Some(Ok(n)) if n > 0 => bytes = &bytes[n..],
+                _ => return Err(Broken),
+            }
         }
+        Ok(())
     }
 
     /// Reads more of a body into `buf`, waiting at most the stall timeout; `Ok(0)` at the end of
@@ -195,5 +200,27 @@ mod tests {
         while c.more(&mut b, &mut buf).await {}
         assert_eq!(&buf[..], b"xxxxx", "75 ms in all, but never 20 ms silent");
         writer.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_but_steady_reader_is_not_a_stall() {
+        // 64 bytes of room and a reader taking 64 bytes every 15 ms: a 4 KiB write takes about
+        // a second in all, never 20 ms without progress. One deadline for the whole write once
+        // cut such a reader off.
+        let mut c = Clock::new(10 * MS, 20 * MS);
+        let (mut a, mut b) = tokio::io::duplex(64);
+        let reader = tokio::spawn(async move {
+            let mut got = 0;
+            let mut buf = [0u8; 64];
+            while got < 4096 {
+                tokio::time::sleep(15 * MS).await;
+                got += b.read(&mut buf).await.unwrap();
+            }
+            got
+        });
+        let started = tokio::time::Instant::now();
+        assert_eq!(c.write(&mut a, &[7u8; 4096]).await, Ok(()));
+        assert!(started.elapsed() > 500 * MS);
+        assert_eq!(reader.await.unwrap(), 4096);
     }
 }
