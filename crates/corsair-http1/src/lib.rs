@@ -18,7 +18,7 @@ pub mod response;
 
 pub use chunked::{chunk, Chunked, MAX_CHUNK_EXTRA};
 pub use head::{parse_request, parse_response, Head, RequestParse, ResponseParse, MAX_HEADERS};
-pub use request::{refusal, route_request, Refusal, RequestFacts, RequestRoute};
+pub use request::{path_refusal, refusal, route_request, Refusal, RequestFacts, RequestRoute};
 pub use response::{inspect_response, Framing, ResponseFacts};
 
 /// Whether header name `a` is `b` (given in lowercase).

@@ -173,6 +173,54 @@ pub fn refusal<'a>(
     }
 }
 
+/// Whether a gateway must refuse a request target whose path the upstream could resolve to
+/// another route than the gateway chose it by: a dot segment (`.` or `..`, also written `%2e`
+/// or followed by `;parameters`, as Tomcat and Jetty resolve `/public/..;/admin` to `/admin`),
+/// or a backslash (some servers read it as `/`). Browsers resolve dot segments and turn `\`
+/// into `/` before they send a URL, and so does curl, so no client a policy serves sends
+/// either (400).
+pub fn path_refusal(target: &[u8]) -> Option<Refusal> {
+    let path = match target.iter().position(|&b| b == b'?' || b == b'#') {
+        Some(i) => &target[..i],
+        None => target,
+    };
+    if path.contains(&b'\\') {
+        return refuse(400, "corsair: the path has a backslash\n");
+    }
+    let dot_segment = path.split(|&b| b == b'/').any(|segment| {
+        // The segment as a server resolving dot segments reads it: parameters dropped, `%2e`
+        // decoded.
+        let name = match segment.iter().position(|&b| b == b';') {
+            Some(i) => &segment[..i],
+            None => segment,
+        };
+        let mut dots = 0;
+        let mut rest = name;
+        while !rest.is_empty() {
+            if rest[0] == b'.' {
+                rest = &rest[1..];
+            } else if rest.len() >= 3
+                && rest[0] == b'%'
+                && rest[1] == b'2'
+                && rest[2] | 0x20 == b'e'
+            {
+                rest = &rest[3..];
+            } else {
+                return false;
+            }
+            dots += 1;
+        }
+        dots == 1 || dots == 2
+    });
+    if dot_segment {
+        return refuse(
+            400,
+            "corsair: the path has a dot segment (. or ..): send it resolved\n",
+        );
+    }
+    None
+}
+
 /// `host[:port]` as RFC 9110 §7.2 allows it: a reg-name or IPv4 (unreserved, sub-delims and
 /// `%`), or a bracketed IPv6 literal, then an optional port of digits.
 fn is_authority(v: &[u8]) -> bool {
@@ -298,6 +346,37 @@ mod tests {
                 RequestRoute::Elsewhere,
                 "{head:?} {minor} {method} {target}"
             );
+        }
+    }
+
+    #[test]
+    fn paths_the_upstream_could_route_elsewhere_are_refused() {
+        let refused = |t: &str| path_refusal(t.as_bytes()).map(|r| r.status);
+        for ok in [
+            "/",
+            "/items?page=..",
+            "/a.b/c..d/...",
+            "/v1.2/items",
+            "/%2e%2e%2e",
+            "/.well-known/openid-configuration",
+            "/a;b/c",
+            "/file.tar.gz",
+        ] {
+            assert_eq!(refused(ok), None, "{ok}");
+        }
+        for bad in [
+            "/public/../admin",
+            "/public/..;/admin",
+            "/public/..;jsessionid=x/admin",
+            "/public/%2e%2e/admin",
+            "/public/.%2E/admin",
+            "/public/./admin",
+            "/public/%2e/admin",
+            "/public/..",
+            "/public\\..\\admin",
+            "/a\\b",
+        ] {
+            assert_eq!(refused(bad), Some(400), "{bad}");
         }
     }
 

@@ -298,13 +298,15 @@ pub async fn handle(
         hyper::Version::HTTP_10 if !req.headers().contains_key(header::HOST) => Some(&b""[..]),
         _ => None,
     };
-    if let Some(r) = corsair_http1::refusal(
+    let refused = corsair_http1::refusal(
         req.method().as_str(),
         authority,
         req.headers()
             .iter()
             .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes())),
-    ) {
+    )
+    .or_else(|| corsair_http1::path_refusal(req.uri().path().as_bytes()));
+    if let Some(r) = refused {
         let protocol = protocol_name(req.version());
         log_refused(
             &peer.forwarded_for,

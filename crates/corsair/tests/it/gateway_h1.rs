@@ -690,6 +690,10 @@ fn smuggling(engine: &str) {
         ("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\nabcd", "413"),
         ("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\nabcd", "413"),
         ("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabcd\r\n0\r\n\r\n", "400"),
+        // A path a Tomcat upstream reads as /admin while the route was chosen for /public.
+        ("GET /public/..;/admin HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
+        ("GET /public/%2e%2e/admin HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
+        ("GET /public\\..\\admin HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
         // A coding hyper does not decode would reach the upstream labelled plain chunked.
         ("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n", "501"),
     ];

@@ -33,7 +33,9 @@ use super::State;
 use bytes::{Buf, BytesMut};
 use clock::{Broken, Clock, HEAD_READ_SIZE};
 use corsair_core::policy::{decide, Decision, RequestKind, RequestView};
-use corsair_http1::{name_is, parse_request, refusal, Head, RequestFacts, RequestParse};
+use corsair_http1::{
+    name_is, parse_request, path_refusal, refusal, Head, RequestFacts, RequestParse,
+};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -295,7 +297,9 @@ impl Conn {
                         self.buf.advance(len);
                         // Requests no decision can be made on consistently, and bodies over
                         // the limit, are answered here and the connection closed.
-                        if let Some(r) = refusal(self.head.method(), None, self.head.headers()) {
+                        let refused = refusal(self.head.method(), None, self.head.headers())
+                            .or_else(|| path_refusal(self.head.target().as_bytes()));
+                        if let Some(r) = refused {
                             return ReadHead::Refused {
                                 status: r.status,
                                 text: r.text,
