@@ -44,6 +44,17 @@ fuzz_target!(|data: &[u8]| {
         (a, b) => panic!("whole {a:?} but split {b:?}"),
     }
 
+    // A request target: a path with a `..` segment as a server resolving them reads it (a
+    // `;` and what follows dropped, `%2e` decoded) is always refused.
+    let refused = corsair_http1::path_refusal(rest).is_some();
+    let path = rest.split(|&b| b == b'?' || b == b'#').next().unwrap_or(&[]);
+    let resolved_dots = path.split(|&b| b == b'/').any(|seg| {
+        let name = seg.split(|&b| b == b';').next().unwrap_or(&[]);
+        let text = String::from_utf8_lossy(name).to_ascii_lowercase().replace("%2e", ".");
+        text == "." || text == ".."
+    });
+    assert!(!resolved_dots || refused, "a dot segment passed: {:?}", String::from_utf8_lossy(rest));
+
     // Heads: lines of `name: value`.
     let Ok(text) = std::str::from_utf8(rest) else { return };
     let pairs: Vec<(&[u8], &[u8])> = text
