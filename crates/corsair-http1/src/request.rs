@@ -179,11 +179,28 @@ pub fn refusal<'a>(
 /// or a backslash (some servers read it as `/`). Browsers resolve dot segments and turn `\`
 /// into `/` before they send a URL, and so does curl, so no client a policy serves sends
 /// either (400).
+#[inline]
 pub fn path_refusal(target: &[u8]) -> Option<Refusal> {
-    let path = match target.iter().position(|&b| b == b'?' || b == b'#') {
-        Some(i) => &target[..i],
-        None => target,
-    };
+    // One pass to the query: most paths have no `.`, `%` or `\` at all.
+    let mut end = target.len();
+    let mut suspect = false;
+    for (i, &b) in target.iter().enumerate() {
+        match b {
+            b'?' | b'#' => {
+                end = i;
+                break;
+            }
+            b'.' | b'%' | b'\\' => suspect = true,
+            _ => {}
+        }
+    }
+    if !suspect {
+        return None;
+    }
+    dot_or_backslash(&target[..end])
+}
+
+fn dot_or_backslash(path: &[u8]) -> Option<Refusal> {
     if path.contains(&b'\\') {
         return refuse(400, "corsair: the path has a backslash\n");
     }

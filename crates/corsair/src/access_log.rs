@@ -234,10 +234,14 @@ fn format_into(b: &mut Vec<u8>, format: Format, e: &Entry<'_>) {
                 // every request's path.
                 let mut num = itoa::Buffer::new();
                 b.extend_from_slice(n.1.as_bytes());
-                for part in [e.client, e.method, e.path] {
+                // The client is an address corsair wrote and the method an HTTP token (no
+                // space, quote, backslash or control byte): only the path needs escaping.
+                for part in [e.client, e.method] {
                     b.push(b' ');
-                    escape_into(b, part, Quoting::Bare);
+                    b.extend_from_slice(part.as_bytes());
                 }
+                b.push(b' ');
+                escape_into(b, e.path, Quoting::Bare);
                 b.push(b' ');
                 b.extend_from_slice(num.format(e.status).as_bytes());
                 b.push(b' ');
@@ -319,13 +323,31 @@ enum Quoting {
     Quoted,
 }
 
+/// The bytes a field keeps as they are (a table: this runs on every field of every line).
+const KEEP_BARE: [bool; 256] = keep_table(false);
+const KEEP_QUOTED: [bool; 256] = keep_table(true);
+
+const fn keep_table(space: bool) -> [bool; 256] {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 256 {
+        let b = c as u8;
+        t[c] = (b > b' ' && b < 0x7f && b != b'"' && b != b'\\') || (space && b == b' ');
+        c += 1;
+    }
+    t
+}
+
 /// Appends `s`, each byte a parser could misread written as `\xHH` as nginx does: `"`, `\`,
 /// control bytes and bytes above 0x7e, and a space when the field is bare (an `Origin: a b
 /// allowed=true` must not forge a field). Bytes from the request (path, Origin, Referer,
 /// User-Agent) are the client's; nothing it sends can end a line or a field.
 fn escape_into(b: &mut Vec<u8>, s: &str, quoting: Quoting) {
-    let plain = |c: u8| c > b' ' && c < 0x7f && c != b'"' && c != b'\\';
-    let keep = |c: u8| plain(c) || (c == b' ' && quoting == Quoting::Quoted);
+    let table = match quoting {
+        Quoting::Bare => &KEEP_BARE,
+        Quoting::Quoted => &KEEP_QUOTED,
+    };
+    let keep = |c: u8| table[c as usize];
     if s.bytes().all(keep) {
         b.extend_from_slice(s.as_bytes());
         return;
