@@ -59,52 +59,7 @@ fi
 
 # nginx with the equivalent hand-written CORS configuration
 NG=$(free_port)
-mkdir -p "$work/nginx"
-cat > "$work/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-worker_cpu_affinity auto;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
-  upstream api { server 127.0.0.1:$UP; keepalive 256; }
-  map \$http_origin \$cors_origin {
-    default "";
-    "https://app.example.com" \$http_origin;
-    "https://admin.example.com" \$http_origin;
-  }
-  map \$cors_origin \$cors_credentials { default ""; "~." "true"; }
-  server {
-    listen 127.0.0.1:$NG;
-    location / {
-      if (\$request_method = OPTIONS) {
-        add_header Access-Control-Allow-Origin \$cors_origin always;
-        add_header Access-Control-Allow-Credentials \$cors_credentials always;
-        add_header Access-Control-Allow-Methods "GET, POST, PUT, DELETE" always;
-        add_header Access-Control-Allow-Headers "Content-Type, Authorization" always;
-        add_header Access-Control-Max-Age 600 always;
-        add_header Vary "Origin, Access-Control-Request-Method, Access-Control-Request-Headers" always;
-        return 204;
-      }
-      proxy_hide_header Access-Control-Allow-Origin;
-      add_header Access-Control-Allow-Origin \$cors_origin always;
-      add_header Access-Control-Allow-Credentials \$cors_credentials always;
-      add_header Access-Control-Expose-Headers "X-Total-Count" always;
-      add_header Vary Origin always;
-      proxy_pass http://api;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      # What corsair serve sends the upstream too, so both do the same work.
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_set_header X-Forwarded-Host \$host;
-    }
-  }
-}
-NGINX
+nginx_cors_conf "$work/nginx" "$NG" "$UP" off
 taskset -c "$SERVER_CPU" /usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & ng_pid=$!; pids+=($ng_pid); wait_port "$NG"
 # Over TLS, one certificate for both (ECDSA P-256, for localhost and 127.0.0.1), access logs
 # off on both: "corsair-tls" (corsair serve with [tls]) and "nginx-tls" (`listen ... ssl

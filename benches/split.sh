@@ -18,37 +18,8 @@ CS=$(free_port)
 { printf 'listen = "127.0.0.1:%s"\nupstream = "http://127.0.0.1:%s"\n' "$CS" "$UP"; cat benches/policy.toml; } > "$work/corsair.toml"
 taskset -c 0 "$BIN" serve --workers 1 --config "$work/corsair.toml" > /dev/null 2> "$work/corsair-access.log" & cs_pid=$!; pids+=($cs_pid); wait_port "$CS"
 
-NG=$(free_port); mkdir -p "$work/nginx"
-cat > "$work/nginx/nginx.conf" <<NGINX
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log $work/nginx/access.log combined buffer=64k flush=1s;
-  client_body_temp_path $work/nginx/body; proxy_temp_path $work/nginx/proxy;
-  fastcgi_temp_path $work/nginx/fcgi; uwsgi_temp_path $work/nginx/uwsgi; scgi_temp_path $work/nginx/scgi;
-  upstream api { server 127.0.0.1:$UP; keepalive 256; }
-  map \$http_origin \$cors_origin { default ""; "https://app.example.com" \$http_origin; "https://admin.example.com" \$http_origin; }
-  map \$cors_origin \$cors_credentials { default ""; "~." "true"; }
-  server {
-    listen 127.0.0.1:$NG;
-    location / {
-      proxy_hide_header Access-Control-Allow-Origin;
-      add_header Access-Control-Allow-Origin \$cors_origin always;
-      add_header Access-Control-Allow-Credentials \$cors_credentials always;
-      add_header Access-Control-Expose-Headers "X-Total-Count" always;
-      add_header Vary Origin always;
-      proxy_pass http://api;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
-      proxy_set_header X-Forwarded-Proto \$scheme;
-      proxy_set_header X-Forwarded-Host \$host;
-    }
-  }
-}
-NGINX
+NG=$(free_port)
+nginx_cors_conf "$work/nginx" "$NG" "$UP" "$work/nginx/access.log combined buffer=64k flush=1s"
 taskset -c 0 /usr/sbin/nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -g 'daemon off;' & ng_pid=$!; pids+=($ng_pid); wait_port "$NG"
 ng_worker=""; for _ in $(seq 50); do ng_worker=$(pgrep -P "$ng_pid" | head -n1) && [ -n "$ng_worker" ] && break; sleep 0.1; done
 [ -n "$ng_worker" ] || { echo "nginx started no worker" >&2; exit 1; }

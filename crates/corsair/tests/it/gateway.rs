@@ -654,15 +654,7 @@ fn access_log_formats_and_off() {
             metrics.contains("corsair_access_log_dropped_total 0"),
             "{metrics}"
         );
-        gw.signal("-TERM");
-        let t = Instant::now();
-        while gw.child.try_wait().unwrap().is_none() {
-            assert!(
-                t.elapsed() < Duration::from_secs(10),
-                "the gateway did not exit"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        gw.terminate_and_wait();
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         let what = format!("{engine} {format}: {text:?}");

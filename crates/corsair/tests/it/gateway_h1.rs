@@ -1019,15 +1019,7 @@ fn a_close_delimited_body_the_upstream_abandons_does_not_look_whole() {
     });
     // The request cut off mid-answer still gets its access line: the status that went out, no
     // size (it once returned before the line was written).
-    gw.signal("-TERM");
-    let t = std::time::Instant::now();
-    while gw.child.try_wait().unwrap().is_none() {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "the gateway did not exit"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    gw.terminate_and_wait();
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
         text.lines().any(|l| l.contains(" GET /until-stall 200 ")),

@@ -332,6 +332,19 @@ impl Gateway {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// SIGTERM, then waits (up to 10 s) for the gateway to exit.
+    pub fn terminate_and_wait(&mut self) {
+        self.signal("-TERM");
+        let t = std::time::Instant::now();
+        while self.child.try_wait().unwrap().is_none() {
+            assert!(
+                t.elapsed() < std::time::Duration::from_secs(10),
+                "the gateway did not exit"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     pub fn signal(&self, sig: &str) {
         Command::new("kill")
             .args([sig, &self.child.id().to_string()])
