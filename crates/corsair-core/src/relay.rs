@@ -731,13 +731,21 @@ pub fn forwards_request_header(name: &str) -> bool {
                 | "x-forwarded-for"
                 | "x-forwarded-host"
                 | "x-forwarded-proto"
+                // Client-address headers an upstream may trust as much as X-Forwarded-For.
+                | "x-real-ip"
+                | "true-client-ip"
+                | "x-client-ip"
+                | "cf-connecting-ip"
         )
         || n.starts_with("access-control-request-")
         || n.starts_with("sec-"))
 }
 
-/// Whether an upstream response header goes back to the page: not hop-by-hop, no cookies, and
-/// none of the upstream's own CORS headers (the proxy's policy sets those).
+/// Whether an upstream response header goes back to the page: not hop-by-hop, no cookies, none
+/// of the upstream's own CORS headers (the proxy's policy sets those), and none that act on the
+/// proxy's whole origin rather than on this response (`Clear-Site-Data` could log the page's
+/// users out of a site the proxy shares, `Strict-Transport-Security`, reporting endpoints,
+/// `Alt-Svc`, a service worker's scope).
 pub fn forwards_response_header(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     !(is_hop_by_hop(&n)
@@ -746,11 +754,29 @@ pub fn forwards_response_header(name: &str) -> bool {
             "set-cookie"
                 | "set-cookie2"
                 | "content-length"
-                | "vary"
                 | "x-content-type-options"
                 | "content-security-policy"
+                | "clear-site-data"
+                | "strict-transport-security"
+                | "nel"
+                | "report-to"
+                | "reporting-endpoints"
+                | "alt-svc"
+                | "refresh"
+                | "service-worker-allowed"
         )
         || n.starts_with("access-control-"))
+}
+
+/// The header names a message's `Connection` fields list: hop-by-hop for that message too
+/// (RFC 9110 §7.6.1), lower-cased.
+pub fn connection_options<'a>(values: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
+    values
+        .flat_map(|v| v.split(|&b| b == b','))
+        .filter_map(|t| std::str::from_utf8(t).ok())
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 /// A fixed-window rate limiter over `now_ms` (any monotonic clock the caller has). It keeps
@@ -1009,6 +1035,8 @@ mod tests {
             "Sec-Fetch-Mode",
             "Access-Control-Request-Method",
             "X-Forwarded-For",
+            "X-Real-IP",
+            "True-Client-IP",
         ] {
             assert!(!forwards_request_header(h), "{h}");
         }
@@ -1019,10 +1047,21 @@ mod tests {
             "Set-Cookie",
             "Access-Control-Allow-Origin",
             "Transfer-Encoding",
-            "Vary",
+            "Clear-Site-Data",
+            "Strict-Transport-Security",
+            "Report-To",
+            "NEL",
+            "Alt-Svc",
         ] {
             assert!(!forwards_response_header(h), "{h}");
         }
         assert!(forwards_response_header("Content-Type") && forwards_response_header("ETag"));
+        // The upstream's Vary goes on (the proxy adds Origin to it): a cache must not reuse an
+        // answer across the headers it depends on.
+        assert!(forwards_response_header("Vary"));
+        assert_eq!(
+            connection_options([&b"keep-alive, X-Secret"[..], b"close"].into_iter()),
+            ["keep-alive", "x-secret", "close"]
+        );
     }
 }

@@ -415,13 +415,13 @@ async fn answer(
         }
         return b.body(full(Bytes::new())).expect("valid preflight answer");
     }
-    if let Some(retry) = rate_limited(state, relay, origin, peer.ip()).await {
+    if let Some(retry) = rate_limited(state, relay, peer.ip()).await {
         m.rate_limited.fetch_add(1, Ordering::Relaxed);
         let mut h = cors.clone();
         h.push(("retry-after", retry.div_ceil(1000).to_string()));
         return json(
             429,
-            serde_json::json!({"error": "rate-limited", "retry_after_ms": retry, "rule": "[proxy] rate_limit, per origin and client address"}),
+            serde_json::json!({"error": "rate-limited", "retry_after_ms": retry, "rule": "[proxy] rate_limit, per client address"}),
             &h,
         );
     }
@@ -439,16 +439,37 @@ async fn answer(
     if declared.is_some_and(|n| n > relay.max_body_bytes) {
         return too_big(&cors);
     }
-    let (parts, body) = req.into_parts();
-    // The request body is read whole (up to max_body_bytes) so a 307/308 can send it again.
-    let body = match Limited::new(body, relay.max_body_bytes as usize)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(_) => return too_big(&cors),
-    };
+    let (mut parts, body) = req.into_parts();
     let timeout = Duration::from_secs_f64(relay.timeout);
+    // The request body is read whole (up to max_body_bytes) so a 307/308 can send it again,
+    // within `timeout`: a client that stalls mid-body holds nothing for longer.
+    let body = match tokio::time::timeout(
+        timeout,
+        Limited::new(body, relay.max_body_bytes as usize).collect(),
+    )
+    .await
+    {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => return too_big(&cors),
+        Err(_) => {
+            return json(
+                408,
+                serde_json::json!({"error": "request-body-timeout", "timeout_s": relay.timeout}),
+                &cors,
+            )
+        }
+    };
+    // The page's headers, without those its Connection field names (hop-by-hop for it).
+    let mut page_headers = std::mem::take(&mut parts.headers);
+    let named = relay::connection_options(
+        page_headers
+            .get_all(hyper::header::CONNECTION)
+            .iter()
+            .map(|v| v.as_bytes()),
+    );
+    for n in &named {
+        page_headers.remove(n.as_str());
+    }
     let mut method = parts.method.clone();
     let mut body = (!body.is_empty()).then_some(body);
     let mut url = url;
@@ -456,7 +477,7 @@ async fn answer(
     let upstream = loop {
         let sent = tokio::time::timeout(
             timeout,
-            send(state, relay, &url, &method, &parts.headers, body.clone()),
+            send(state, relay, &url, &method, &page_headers, body.clone()),
         )
         .await;
         let resp = match sent {
@@ -515,6 +536,11 @@ async fn answer(
             m.refused_target.fetch_add(1, Ordering::Relaxed);
             return refusal(&r, &cors);
         }
+        // As the Fetch standard has a browser do: the page's Authorization does not follow a
+        // redirect to another origin (injected secrets are chosen again for each hop).
+        if next.origin() != url.origin() {
+            page_headers.remove(hyper::header::AUTHORIZATION);
+        }
         if status == 303 || (matches!(status, 301 | 302) && method == hyper::Method::POST) {
             if method != hyper::Method::HEAD {
                 method = hyper::Method::GET;
@@ -527,8 +553,17 @@ async fn answer(
     let (up, up_body) = upstream.into_parts();
     let mut b = Response::builder().status(up.status);
     let mut exposed = Vec::new();
+    let named = relay::connection_options(
+        up.headers
+            .get_all(hyper::header::CONNECTION)
+            .iter()
+            .map(|v| v.as_bytes()),
+    );
     for (n, v) in up.headers.iter() {
-        if !relay::forwards_response_header(n.as_str()) || relay.echoes_secret(v.as_bytes()) {
+        if !relay::forwards_response_header(n.as_str())
+            || relay.echoes_secret(v.as_bytes())
+            || named.iter().any(|c| c == n.as_str())
+        {
             continue;
         }
         if !matches!(
@@ -577,14 +612,26 @@ fn refusal(r: &Refusal, cors: &[(&'static str, String)]) -> Response<Body> {
 /// `Some(ms until the window ends)` when the client's budget is spent. With Redis, every
 /// replica counts in the same window (wall-clock windows, one key per client and window); when
 /// Redis does not answer, the request goes on and the error is logged and counted.
-async fn rate_limited(state: &State, relay: &Relay, origin: &str, ip: IpAddr) -> Option<u64> {
+async fn rate_limited(state: &State, relay: &Relay, ip: IpAddr) -> Option<u64> {
     let rate = relay.rate?;
+    // The client is its address, never the Origin it sends (any non-browser client picks one
+    // per request); an IPv6 client is its /64, which one host usually has whole.
+    let client = match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    };
     if let Some(mut conn) = state.redis.clone() {
         let now = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as u64);
         let window = now / rate.per_ms;
-        let key = format!("corsair:proxy:{origin} {ip}:{}:{window}", rate.per_ms);
+        let key = format!("corsair:proxy:{client}:{}:{window}", rate.per_ms);
         let mut pipe = redis::pipe();
         pipe.atomic()
             .incr(&key, 1u64)
@@ -611,7 +658,7 @@ async fn rate_limited(state: &State, relay: &Relay, origin: &str, ip: IpAddr) ->
     if limiter.len() > 100_000 {
         limiter.sweep(now);
     }
-    limiter.hit(&format!("{origin} {ip}"), now).err()
+    limiter.hit(&client, now).err()
 }
 
 enum Failure {

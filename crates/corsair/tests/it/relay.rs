@@ -506,3 +506,138 @@ fn the_file_reloads_and_a_broken_one_is_refused() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
 }
+
+/// Issue 17's review of the proxy: the rate limit counts the client, not the Origin it sends;
+/// the page's Authorization stops at a redirect to another origin; headers that act on the
+/// proxy's whole origin never reach the page; client-address headers and the names a
+/// Connection field lists never go upstream; a client stalling mid-body is cut off.
+#[test]
+fn the_limit_counts_clients_and_nothing_crosses_origins_it_should_not() {
+    let up = Server::start(1);
+    let p = up.ports[0];
+    up.route(
+        p,
+        "/data",
+        Route {
+            preflight: Resp::new(204),
+            actual: Resp::new(200)
+                .h("Vary", "Accept-Encoding")
+                .h("Clear-Site-Data", "\"cookies\"")
+                .h("Strict-Transport-Security", "max-age=31536000")
+                .h("Connection", "X-Upstream-Private")
+                .h("X-Upstream-Private", "1")
+                .body("ok"),
+        },
+    );
+    for (path, to) in [
+        ("/to-cdn", format!("http://cdn.test:{p}/data")),
+        ("/to-self", "/data".to_string()),
+    ] {
+        up.route(
+            p,
+            path,
+            Route {
+                preflight: Resp::new(204),
+                actual: Resp::new(302).h("Location", to),
+            },
+        );
+    }
+    let config = write_config(
+        "review",
+        &format!(
+            r#"admin = "127.0.0.1:0"
+[proxy]
+origins = ["https://*.app.example.com"]
+targets = ["http://api.test:{p}", "http://cdn.test:{p}"]
+allow_private = ["api.test:{p}", "cdn.test:{p}"]
+rate_limit = "6/minute"
+timeout = 1
+"#
+        ),
+    );
+    let resolve: Vec<String> = ["api", "cdn"]
+        .iter()
+        .map(|h| format!("{h}.test:{p}:127.0.0.1"))
+        .collect();
+    let proxy = spawn_proxy(&config, &resolve, &[]);
+    let a = proxy.addr.as_str();
+    let page = |i: usize| format!("https://p{i}.app.example.com");
+
+    // A cross-origin redirect drops the page's Authorization; a same-origin one keeps it.
+    for (path, want) in [("/to-cdn", "-"), ("/to-self", "Bearer page-token")] {
+        let (status, _, body) = http(
+            a,
+            "GET",
+            &format!("/http://api.test:{p}{path}"),
+            &[
+                ("Origin", page(0).as_str()),
+                ("Authorization", "Bearer page-token"),
+                ("X-Real-IP", "10.9.9.9"),
+                ("Connection", "X-Page-Private"),
+                ("X-Page-Private", "1"),
+            ],
+        );
+        assert_eq!(status, 200, "{path}: {body}");
+        let seen = up.take_log();
+        assert_eq!(seen.len(), 2, "{path}");
+        assert_eq!(seen[0].header("authorization"), "Bearer page-token");
+        assert_eq!(seen[1].header("authorization"), want, "{path}");
+        for s in &seen {
+            assert_eq!(s.header("x-real-ip"), "-");
+            assert_eq!(s.header("x-page-private"), "-");
+        }
+    }
+    // What acts on the proxy's whole origin stays out; the upstream's Vary goes on.
+    let (_, hs, _) = http(
+        a,
+        "GET",
+        &format!("/http://api.test:{p}/data"),
+        &[("Origin", page(0).as_str())],
+    );
+    for h in [
+        "clear-site-data",
+        "strict-transport-security",
+        "x-upstream-private",
+    ] {
+        assert_eq!(header(&hs, h), None, "{h}: {hs:?}");
+    }
+    let vary: Vec<&str> = hs
+        .iter()
+        .filter(|(n, _)| n == "vary")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert!(
+        vary.iter().any(|v| v.contains("Accept-Encoding"))
+            && vary.iter().any(|v| v.contains("Origin")),
+        "{vary:?}"
+    );
+    // A body that stops coming is cut off after `timeout` (1 s).
+    let mut s = std::net::TcpStream::connect(a).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let head = format!(
+        "POST /http://api.test:{p}/data HTTP/1.1\r\nHost: {a}\r\nOrigin: {}\r\nContent-Length: 1000\r\n\r\nfirst",
+        page(9)
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    let t = std::time::Instant::now();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    let out = String::from_utf8_lossy(&out);
+    assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+    assert!(t.elapsed() < std::time::Duration::from_secs(5));
+    // Four requests so far from this client; two more fit the budget of six, whatever Origin
+    // each claims, and the next is refused.
+    let statuses: Vec<u16> = (1..=3)
+        .map(|i| {
+            http(
+                a,
+                "GET",
+                &format!("/http://api.test:{p}/data"),
+                &[("Origin", page(i).as_str())],
+            )
+            .0
+        })
+        .collect();
+    assert_eq!(statuses, [200, 200, 429]);
+}
