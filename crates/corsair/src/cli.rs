@@ -344,6 +344,11 @@ pub struct DevArgs {
     /// PREFIX=URL: requests under PREFIX go to URL, path unchanged. Repeat for more.
     #[arg(long = "route", value_name = "PREFIX=URL")]
     pub routes: Vec<String>,
+    /// Also answer requests for this host name (besides localhost, *.localhost and IP
+    /// addresses), e.g. a name in /etc/hosts. Any other Host is refused: a page whose name
+    /// resolves to this machine (DNS rebinding) cannot read the dev server. Repeat for more.
+    #[arg(long = "allow-host", value_name = "NAME")]
+    pub allow_hosts: Vec<String>,
 }
 
 #[derive(Args, Debug)]

@@ -69,9 +69,45 @@ pub fn upstream(text: &str, flag: &str) -> Result<Url, String> {
 pub struct Dev {
     routes: Vec<DevRoute>,
     front: Url,
-    /// The origin the browser uses, for rewritten `Location`s.
+    /// The listen address's origin, for rewritten `Location`s when a request has no `Host`.
     origin: String,
+    /// Host names answered besides localhost, `*.localhost` and IP addresses (`--allow-host`).
+    allowed: Vec<String>,
     tls: tokio_rustls::TlsConnector,
+}
+
+/// An `--allow-host` name, checked: a host name, lower-cased.
+pub fn allowed_host(name: &str) -> Result<String, String> {
+    match Url::parse(&format!("http://{name}/"))
+        .ok()
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    {
+        Some(url::Host::Domain(d)) if !name.contains([':', '/', '@']) => Ok(d),
+        _ => Err(format!(
+            "--allow-host '{name}' is not a host name (no scheme or port), e.g. myapp.test"
+        )),
+    }
+}
+
+/// Whether a request's `Host` names this machine as the browser reached it: an IP address (a
+/// name no DNS can rebind), `localhost` or a name under it, or an `--allow-host` name. A page
+/// on a name that an attacker's DNS turned to 127.0.0.1 sends its own name, and is refused:
+/// the front end's own host check (Vite's `allowedHosts`) only ever sees the rewritten Host.
+fn host_is_allowed(host: &str, allowed: &[String]) -> bool {
+    let Some(parsed) = Url::parse(&format!("http://{host}/"))
+        .ok()
+        .filter(|u| u.username().is_empty() && u.path() == "/")
+        .and_then(|u| u.host().map(|h| h.to_owned()))
+    else {
+        return false;
+    };
+    match parsed {
+        url::Host::Ipv4(_) | url::Host::Ipv6(_) => true,
+        url::Host::Domain(d) => {
+            let d = d.trim_end_matches('.');
+            d.rsplit('.').next() == Some("localhost") || allowed.iter().any(|a| a == d)
+        }
+    }
 }
 
 impl Dev {
@@ -92,7 +128,12 @@ impl Dev {
 }
 
 /// Runs the dev server until Ctrl-C or SIGTERM.
-pub fn run(listen: SocketAddr, front: Url, mut routes: Vec<DevRoute>) -> Result<(), String> {
+pub fn run(
+    listen: SocketAddr,
+    front: Url,
+    mut routes: Vec<DevRoute>,
+    allowed: Vec<String>,
+) -> Result<(), String> {
     routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.trim_end_matches('/').len()));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -127,6 +168,7 @@ pub fn run(listen: SocketAddr, front: Url, mut routes: Vec<DevRoute>) -> Result<
             routes,
             front,
             origin,
+            allowed,
             tls: crate::client::tls_connector(None, false)?,
         });
         let shutdown = tokio::signal::ctrl_c();
@@ -134,7 +176,14 @@ pub fn run(listen: SocketAddr, front: Url, mut routes: Vec<DevRoute>) -> Result<
         loop {
             let (stream, peer) = tokio::select! {
                 _ = &mut shutdown => break,
-                a = listener.accept() => match a { Ok(x) => x, Err(_) => continue },
+                a = listener.accept() => match a {
+                    Ok(x) => x,
+                    // Out of file descriptors, say: wait rather than spin.
+                    Err(_) => {
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
             };
             let dev = dev.clone();
             tokio::spawn(async move {
@@ -169,22 +218,40 @@ async fn forward(
     peer: SocketAddr,
     dev: &Dev,
 ) -> Response<Body> {
+    // The origin the browser is on, when its Host names this machine; else refused.
+    let browser_origin = match req.headers().get(HOST).map(|h| h.to_str()) {
+        None => dev.origin.clone(),
+        Some(Ok(h)) if host_is_allowed(h, &dev.allowed) => format!("http://{h}"),
+        Some(h) => {
+            let h = h.unwrap_or("?");
+            let text = format!(
+                "corsair dev: Host '{h}' is not this machine's address, so the request is refused (a page whose name resolves here must not read the dev server). Open {}/ instead, or start corsair dev with --allow-host NAME.\n",
+                dev.origin
+            );
+            return Response::builder()
+                .status(403)
+                .header("content-type", "text/plain; charset=utf-8")
+                .body(Full::new(Bytes::from(text)).map_err(|e| match e {}).boxed())
+                .expect("valid answer");
+        }
+    };
     let path = req
         .uri()
         .path_and_query()
         .map_or("/", |p| p.as_str())
         .to_string();
     let target = dev.target(req.uri().path()).clone();
-    let host = target
-        .host_str()
-        .unwrap_or_default()
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .to_string();
+    // For the socket, the bare address; for Host, the authority as written (IPv6 bracketed).
+    let host = match target.host() {
+        Some(url::Host::Ipv6(a)) => a.to_string(),
+        _ => target.host_str().unwrap_or_default().to_string(),
+    };
     let port = target.port_or_known_default().unwrap_or(80);
-    let stream = match TcpStream::connect((host.as_str(), port)).await {
-        Ok(s) => s,
-        Err(e) => return bad_gateway(&target, e),
+    let connect = TcpStream::connect((host.as_str(), port));
+    let stream = match tokio::time::timeout(std::time::Duration::from_secs(10), connect).await {
+        Ok(Ok(s)) => s,
+        Ok(Err(e)) => return bad_gateway(&target, e),
+        Err(_) => return bad_gateway(&target, "no connection within 10 s"),
     };
     let _ = stream.set_nodelay(true);
     let upgrade = req.headers().contains_key(hyper::header::UPGRADE);
@@ -192,10 +259,7 @@ async fn forward(
     let (mut parts, body) = req.into_parts();
     let dev_host = parts.headers.get(HOST).cloned();
     // The upstream sees its own host (Vite's changeOrigin), and the dev origin in X-Forwarded-*.
-    let authority = match target.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.clone(),
-    };
+    let authority = authority(&target);
     parts.uri = path.parse().unwrap_or_default();
     if let Ok(v) = HeaderValue::from_str(&authority) {
         parts.headers.insert(HOST, v);
@@ -247,8 +311,18 @@ async fn forward(
         );
     }
     crate::serving::strip_hop_by_hop(resp.headers_mut());
-    rewrite(&mut resp, &target, &dev.origin);
+    rewrite(&mut resp, &target, &browser_origin);
     resp.map(|b| b.boxed())
+}
+
+/// The upstream's `Host`: its host as a URL writes it (an IPv6 address in brackets) and its
+/// port when the URL gives one.
+fn authority(target: &Url) -> String {
+    let host = target.host_str().unwrap_or_default();
+    match target.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_string(),
+    }
 }
 
 /// Keeps the browser on the dev origin: a `Location` on the upstream's origin is moved to the
@@ -315,6 +389,7 @@ mod tests {
             routes,
             front: Url::parse("http://127.0.0.1:5173").unwrap(),
             origin: "http://127.0.0.1:3000".into(),
+            allowed: Vec::new(),
             tls: crate::client::tls_connector(None, false).unwrap(),
         }
     }
@@ -384,5 +459,40 @@ mod tests {
             "https://login.example/x",
             "another origin is left alone"
         );
+    }
+
+    #[test]
+    fn hosts_that_name_this_machine_and_the_upstreams_host() {
+        let allowed = vec!["myapp.test".to_string()];
+        for ok in [
+            "localhost:3000",
+            "LOCALHOST",
+            "app.localhost:3000",
+            "127.0.0.1:3000",
+            "[::1]:3000",
+            "0.0.0.0:3000",
+            "192.168.1.20:3000",
+            "myapp.test:3000",
+            "localhost.:3000",
+        ] {
+            assert!(host_is_allowed(ok, &allowed), "{ok}");
+        }
+        for bad in [
+            "rebind.evil.example:3000",
+            "localhost.evil.example",
+            "evil.example@localhost",
+            "localhost/x",
+            "",
+            "myapp.test.evil:3000",
+        ] {
+            assert!(!host_is_allowed(bad, &allowed), "{bad}");
+        }
+        assert_eq!(allowed_host("MyApp.Test"), Ok("myapp.test".into()));
+        assert!(allowed_host("http://myapp.test").is_err());
+        assert!(allowed_host("myapp.test:3000").is_err());
+        let u = |s: &str| Url::parse(s).unwrap();
+        assert_eq!(authority(&u("http://[::1]:8080/")), "[::1]:8080");
+        assert_eq!(authority(&u("http://127.0.0.1:8080/")), "127.0.0.1:8080");
+        assert_eq!(authority(&u("https://api.example.com/")), "api.example.com");
     }
 }

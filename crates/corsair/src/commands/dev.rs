@@ -20,9 +20,15 @@ pub fn run(args: DevArgs) -> u8 {
             .iter()
             .map(|r| r.parse::<DevRoute>())
             .collect::<Result<Vec<_>, _>>()?;
-        Ok((listen, front, routes))
+        let allowed = args
+            .allow_hosts
+            .iter()
+            .map(|h| dev::allowed_host(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((listen, front, routes, allowed))
     })();
-    let result = parsed.and_then(|(listen, front, routes)| dev::run(listen, front, routes));
+    let result = parsed
+        .and_then(|(listen, front, routes, allowed)| dev::run(listen, front, routes, allowed));
     match result {
         Ok(()) => EXIT_OK,
         Err(e) => {

@@ -182,6 +182,8 @@ fn one_origin_for_the_front_end_and_the_apis() {
         "127.0.0.1:0".into(),
         "--to".into(),
         to,
+        "--allow-host".into(),
+        "myapp.test".into(),
     ];
     for r in u
         .routes()
@@ -204,6 +206,45 @@ fn one_origin_for_the_front_end_and_the_apis() {
         .find(|(k, _)| k == "x-forwarded-host")
         .map(|(_, v)| v.clone());
     assert_eq!(fwd.as_deref(), Some(a));
+    // DNS rebinding: a page on a name that resolves here sends its own name as Host, and is
+    // refused; localhost, IP addresses and --allow-host names are served. A redirect follows
+    // the host the browser is on (the listen address would be another origin).
+    let port = a.rsplit(':').next().unwrap();
+    let raw = |host: &str, path: &str| {
+        let mut c = TcpStream::connect(a).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c.write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = c.read_to_string(&mut out);
+        out
+    };
+    let refused = raw(&format!("rebind.evil.example:{port}"), "/app.js");
+    assert!(
+        refused.starts_with("HTTP/1.1 403") && refused.contains("--allow-host"),
+        "{refused}"
+    );
+    assert!(
+        u.s.take_log().is_empty(),
+        "a refused request reaches no upstream"
+    );
+    for host in [format!("localhost:{port}"), format!("myapp.test:{port}")] {
+        let ok = raw(&host, "/app.js");
+        assert!(
+            ok.starts_with("HTTP/1.1 200") && ok.ends_with("front"),
+            "{host}: {ok}"
+        );
+    }
+    let moved = raw(&format!("localhost:{port}"), "/api/login");
+    assert!(
+        moved
+            .to_ascii_lowercase()
+            .contains(&format!("location: http://localhost:{port}/api/items")),
+        "{moved}"
+    );
+    let _ = u.s.take_log();
     // An upstream that is down: a 502 that says which and asks whether it runs.
     let (status, _, body) = http(a, "GET", "/down/x", &[]);
     assert_eq!(status, 502);
