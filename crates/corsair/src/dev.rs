@@ -191,7 +191,10 @@ pub fn run(
                     let dev = dev.clone();
                     async move { Ok::<_, std::convert::Infallible>(forward(req, peer, &dev).await) }
                 });
+                // A client has 10 s for each request head (hyper counts it only with a timer).
                 let _ = hyper::server::conn::http1::Builder::new()
+                    .timer(hyper_util::rt::TokioTimer::new())
+                    .header_read_timeout(std::time::Duration::from_secs(10))
                     .serve_connection(TokioIo::new(stream), svc)
                     .with_upgrades()
                     .await;

@@ -245,6 +245,20 @@ fn one_origin_for_the_front_end_and_the_apis() {
         "{moved}"
     );
     let _ = u.s.take_log();
+    // A client that never finishes its request head is cut off (10 s), not held for ever.
+    let mut slow = TcpStream::connect(a).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    slow.write_all(b"GET /app.js HTTP/1.1\r\nHost: localhost\r\n")
+        .unwrap();
+    let t = std::time::Instant::now();
+    let mut rest = Vec::new();
+    let _ = slow.read_to_end(&mut rest);
+    assert!(
+        t.elapsed() < Duration::from_secs(20),
+        "the half-sent head was held for {:?}",
+        t.elapsed()
+    );
     // An upstream that is down: a 502 that says which and asks whether it runs.
     let (status, _, body) = http(a, "GET", "/down/x", &[]);
     assert_eq!(status, 502);
