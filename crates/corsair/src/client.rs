@@ -189,13 +189,14 @@ impl Client {
                     });
                 match found {
                     Ok(addrs) => {
-                        if !fetch
-                            .connected_at(self.address_space(&out.url, addrs[0]), Some(addrs[0]))
-                        {
+                        let space = self.address_space(&out.url, addrs[0]);
+                        if !fetch.connected_at(space, Some(addrs[0])) {
                             // Local Network Access refused the connection: nothing was sent.
                             continue;
                         }
-                        Some(addrs)
+                        // Only to addresses of the space judged: a name with a public and a
+                        // loopback address must not reach loopback under a public verdict.
+                        Some(in_space(addrs, space, |a| self.address_space(&out.url, a)))
                     }
                     Err(e) => {
                         fetch.network_error(&e.code, &e.detail);
@@ -510,6 +511,18 @@ pub async fn lookup(
     Ok(addrs)
 }
 
+/// The addresses of `addrs` in `space`, in their order (the first always is).
+fn in_space(
+    addrs: Vec<SocketAddr>,
+    space: AddressSpace,
+    space_of: impl Fn(SocketAddr) -> AddressSpace,
+) -> Vec<SocketAddr> {
+    addrs
+        .into_iter()
+        .filter(|&a| space_of(a) == space)
+        .collect()
+}
+
 /// A TCP connection to the first of `addrs` that accepts it.
 async fn connect_to(addrs: &[SocketAddr]) -> Result<TcpStream, NetError> {
     let mut last_err = net("ERR_NAME_NOT_RESOLVED", "no address".to_string());
@@ -808,5 +821,26 @@ mod tests {
         );
         // The order list stays proportionate to the hosts it tracks.
         assert!(idle.order.len() <= 4 * idle.by_host.len() + 64 + 1);
+    }
+
+    #[test]
+    fn only_addresses_of_the_judged_space_are_dialled() {
+        let a = |s: &str| s.parse::<SocketAddr>().unwrap();
+        let addrs = vec![
+            a("203.0.113.9:80"),
+            a("127.0.0.1:80"),
+            a("198.51.100.7:80"),
+            a("[::1]:80"),
+        ];
+        let space_of = |x: SocketAddr| AddressSpace::of_ip(x.ip());
+        let space = space_of(addrs[0]);
+        assert_eq!(
+            in_space(addrs.clone(), space, space_of),
+            [a("203.0.113.9:80"), a("198.51.100.7:80")]
+        );
+        assert_eq!(
+            in_space(addrs, AddressSpace::Loopback, space_of),
+            [a("127.0.0.1:80"), a("[::1]:80")]
+        );
     }
 }
