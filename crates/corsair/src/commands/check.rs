@@ -707,9 +707,9 @@ impl Report<'_> {
             return self.lna_blocked(b);
         }
         if let Some(e) = &o.net_error {
-            println!("{BAD}UNREACHABLE{BAD:#} {}: {}", e.code, e.detail);
+            println!("{BAD}UNREACHABLE{BAD:#} {}: {}", e.code, shown(&e.detail));
             if let Some(c) = o.console() {
-                println!("\n{HEAD}Console ({}){HEAD:#}\n  {c}", o.browser);
+                println!("\n{HEAD}Console ({}){HEAD:#}\n  {}", o.browser, shown(&c));
             }
             return;
         }
@@ -737,7 +737,7 @@ impl Report<'_> {
             );
             print_console(o);
             if let Some(c) = o.cause() {
-                println!("\n{HEAD}Cause{HEAD:#}\n  {c}");
+                println!("\n{HEAD}Cause{HEAD:#}\n  {}", shown(&c));
             }
             if let Some(fx) = self.fix() {
                 super::print_fix(&fx, self.args.stack);
@@ -869,9 +869,29 @@ fn print_console(o: &Outcome) {
     if let Some(text) = o.console() {
         println!("\n{HEAD}Console ({}){HEAD:#}", o.browser);
         for line in text.lines() {
-            println!("  {BAD}{line}{BAD:#}");
+            println!("  {BAD}{}{BAD:#}", shown(line));
         }
     }
+}
+
+/// Text that quotes a server's bytes, safe for a terminal: control characters (C0 but the line
+/// break and tab, DEL, and C1 such as U+009B, an escape sequence's introducer on some terminals)
+/// are written as `\u{9b}`.
+fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(bad) {
+        return text.into();
+    }
+    text.chars()
+        .map(|c| {
+            if bad(c) {
+                format!("\\u{{{:x}}}", c as u32)
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
 }
 
 /// The API or element in words.

@@ -327,6 +327,35 @@ fn hostile_servers_get_a_verdict_or_a_clear_error_never_a_panic() {
 }
 
 #[test]
+fn a_servers_control_bytes_never_reach_the_terminal() {
+    // 0x9B is an 8-bit CSI on some terminals; httparse lets it through as obs-text, and the
+    // model reads header bytes as Latin-1 (U+009B).
+    let mut reply =
+        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nAccess-Control-Allow-Origin: x".to_vec();
+    reply.extend_from_slice(b"\x9b2J\r\n\r\n");
+    for browser in ["chromium", "firefox", "safari"] {
+        let port = raw_server(reply.clone(), Duration::from_millis(10), 1);
+        let o = corsair(&[
+            "check",
+            &format!("http://127.0.0.1:{port}/"),
+            "--origin",
+            PAGE,
+            "--browser",
+            browser,
+            "--timeout",
+            "5",
+        ]);
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert_eq!(o.status.code(), Some(1), "{browser}: {out}");
+        assert!(
+            !out.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\u{1b}'),
+            "{browser}: {out:?}"
+        );
+    }
+}
+
+#[test]
 fn a_silent_server_is_cut_off_by_the_timeout() {
     let port = raw_server(Vec::new(), Duration::from_secs(5), 1);
     let t = Instant::now();
