@@ -768,17 +768,6 @@ pub fn forwards_response_header(name: &str) -> bool {
         || n.starts_with("access-control-"))
 }
 
-/// The header names a message's `Connection` fields list: hop-by-hop for that message too
-/// (RFC 9110 §7.6.1), lower-cased.
-pub fn connection_options<'a>(values: impl Iterator<Item = &'a [u8]>) -> Vec<String> {
-    values
-        .flat_map(|v| v.split(|&b| b == b','))
-        .filter_map(|t| std::str::from_utf8(t).ok())
-        .map(|t| t.trim().to_ascii_lowercase())
-        .filter(|t| !t.is_empty())
-        .collect()
-}
-
 /// A fixed-window rate limiter over `now_ms` (any monotonic clock the caller has). It keeps
 /// one counter per key; `sweep` drops windows that ended.
 #[derive(Debug)]
@@ -1059,9 +1048,5 @@ mod tests {
         // The upstream's Vary goes on (the proxy adds Origin to it): a cache must not reuse an
         // answer across the headers it depends on.
         assert!(forwards_response_header("Vary"));
-        assert_eq!(
-            connection_options([&b"keep-alive, X-Secret"[..], b"close"].into_iter()),
-            ["keep-alive", "x-secret", "close"]
-        );
     }
 }

@@ -459,17 +459,9 @@ async fn answer(
             )
         }
     };
-    // The page's headers, without those its Connection field names (hop-by-hop for it).
+    // The page's headers, without the hop-by-hop ones and those its Connection field names.
     let mut page_headers = std::mem::take(&mut parts.headers);
-    let named = relay::connection_options(
-        page_headers
-            .get_all(hyper::header::CONNECTION)
-            .iter()
-            .map(|v| v.as_bytes()),
-    );
-    for n in &named {
-        page_headers.remove(n.as_str());
-    }
+    crate::serving::strip_hop_by_hop(&mut page_headers);
     let mut method = parts.method.clone();
     let mut body = (!body.is_empty()).then_some(body);
     let mut url = url;
@@ -550,20 +542,12 @@ async fn answer(
         url = next;
     };
     m.proxied.fetch_add(1, Ordering::Relaxed);
-    let (up, up_body) = upstream.into_parts();
+    let (mut up, up_body) = upstream.into_parts();
+    crate::serving::strip_hop_by_hop(&mut up.headers);
     let mut b = Response::builder().status(up.status);
     let mut exposed = Vec::new();
-    let named = relay::connection_options(
-        up.headers
-            .get_all(hyper::header::CONNECTION)
-            .iter()
-            .map(|v| v.as_bytes()),
-    );
     for (n, v) in up.headers.iter() {
-        if !relay::forwards_response_header(n.as_str())
-            || relay.echoes_secret(v.as_bytes())
-            || named.iter().any(|c| c == n.as_str())
-        {
+        if !relay::forwards_response_header(n.as_str()) || relay.echoes_secret(v.as_bytes()) {
             continue;
         }
         if !matches!(
