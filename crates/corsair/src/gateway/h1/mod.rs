@@ -134,8 +134,6 @@ pub struct Conn {
     /// How long a client has for a request head (and an idle connection stays open).
     head_timeout: Duration,
     max_head: usize,
-    /// `[gateway] max_body_bytes`.
-    max_body: u64,
     state: Arc<State>,
     peer: Arc<Peer>,
     stop: Arc<Stop>,
@@ -207,8 +205,6 @@ impl Conn {
             clock: Clock::new(stall.min(upstream_timeout), stall),
             head_timeout: stall,
             max_head: gateway.max_header_bytes.max(8192),
-            // From the loaded config, which a reload may have changed since the start.
-            max_body: config.1.serve.gateway.max_body_bytes,
             peer,
             state,
             stopped: Box::pin(stop.notify.clone().notified_owned()),
@@ -307,7 +303,7 @@ impl Conn {
                             };
                         }
                         self.refresh_config();
-                        if facts.content_length > self.max_body {
+                        if facts.content_length > self.config.1.serve.gateway.max_body_bytes {
                             return TOO_BIG;
                         }
                         return ReadHead::Ready(facts);
@@ -420,7 +416,7 @@ impl Conn {
     }
 
     /// Takes the reloaded config, when there is one: its policy, and `max_body_bytes` (the one
-    /// `[gateway]` key a reload changes).
+    /// `[gateway]` key a reload changes, read from it where the body is checked).
     fn refresh_config(&mut self) {
         let generation = self
             .state
@@ -428,7 +424,6 @@ impl Conn {
             .load(std::sync::atomic::Ordering::Acquire);
         if generation != self.config.0 {
             self.config = (generation, self.state.config.load_full());
-            self.max_body = self.config.1.serve.gateway.max_body_bytes;
         }
     }
 
