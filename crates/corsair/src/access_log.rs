@@ -148,39 +148,28 @@ pub fn record(e: &Entry<'_>) {
 
 /// Hands this thread's buffered lines to the writer.
 pub fn flush_thread() {
-    let Some(sink) = SINK.get() else {
-        return;
-    };
-    let chunk = BUF.with(|b| {
-        let mut b = b.borrow_mut();
-        if b.is_empty() {
-            None
-        } else {
-            Some(std::mem::replace(&mut *b, Vec::with_capacity(CHUNK + 1024)))
-        }
-    });
-    let Some(chunk) = chunk else {
-        return;
-    };
-    if let Err(TrySendError::Full(Message::Lines(c))) = sink.tx.try_send(Message::Lines(chunk)) {
-        let lines = c.iter().filter(|&&b| b == b'\n').count() as u64;
-        sink.dropped.fetch_add(lines, Ordering::Relaxed);
-    }
+    hand_over(Duration::ZERO);
 }
 
 /// Hands this thread's lines to the writer at shutdown: waits (up to 5 s) for room in the
 /// queue rather than dropping them.
 pub fn flush_thread_at_exit() {
+    hand_over(Duration::from_secs(5));
+}
+
+/// Sends this thread's buffer to the writer, waiting up to `patience` for room in the queue;
+/// lines that still find none are dropped and counted.
+fn hand_over(patience: Duration) {
     let Some(sink) = SINK.get() else {
         return;
     };
     let Some(mut chunk) = BUF.with(|b| {
         let mut b = b.borrow_mut();
-        (!b.is_empty()).then(|| std::mem::take(&mut *b))
+        (!b.is_empty()).then(|| std::mem::replace(&mut *b, Vec::with_capacity(CHUNK + 1024)))
     }) else {
         return;
     };
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + patience;
     loop {
         match sink.tx.try_send(Message::Lines(chunk)) {
             Ok(()) | Err(TrySendError::Disconnected(_)) => return,
