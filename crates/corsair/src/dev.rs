@@ -5,6 +5,7 @@
 //! are rewritten so the browser stays on the dev origin.
 
 use bytes::Bytes;
+use corsair_core::host::Host;
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::header::{HeaderValue, HOST};
 use hyper::{Request, Response};
@@ -76,13 +77,10 @@ pub struct Dev {
     tls: tokio_rustls::TlsConnector,
 }
 
-/// An `--allow-host` name, checked: a host name, lower-cased.
+/// An `--allow-host` name, checked: a host name (no scheme, port or address), lower-cased.
 pub fn allowed_host(name: &str) -> Result<String, String> {
-    match Url::parse(&format!("http://{name}/"))
-        .ok()
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    {
-        Some(url::Host::Domain(d)) if !name.contains([':', '/', '@']) => Ok(d),
+    match Host::parse(name) {
+        Ok(Host::Domain(d)) => Ok(d.as_str().to_string()),
         _ => Err(format!(
             "--allow-host '{name}' is not a host name (no scheme or port), e.g. myapp.test"
         )),
@@ -94,19 +92,15 @@ pub fn allowed_host(name: &str) -> Result<String, String> {
 /// on a name that an attacker's DNS turned to 127.0.0.1 sends its own name, and is refused:
 /// the front end's own host check (Vite's `allowedHosts`) only ever sees the rewritten Host.
 fn host_is_allowed(host: &str, allowed: &[String]) -> bool {
-    let Some(parsed) = Url::parse(&format!("http://{host}/"))
+    // The URL parser splits `host[:port]`; the host is then read as the parsed value.
+    let parsed = Url::parse(&format!("http://{host}/"))
         .ok()
         .filter(|u| u.username().is_empty() && u.path() == "/")
-        .and_then(|u| u.host().map(|h| h.to_owned()))
-    else {
-        return false;
-    };
+        .and_then(|u| u.host_str().map(Host::parse));
     match parsed {
-        url::Host::Ipv4(_) | url::Host::Ipv6(_) => true,
-        url::Host::Domain(d) => {
-            let d = d.trim_end_matches('.');
-            d.rsplit('.').next() == Some("localhost") || allowed.iter().any(|a| a == d)
-        }
+        Some(Ok(h)) if h.is_ip() || h.is_loopback() => true,
+        Some(Ok(Host::Domain(d))) => allowed.iter().any(|a| a == d.as_str()),
+        _ => false,
     }
 }
 
