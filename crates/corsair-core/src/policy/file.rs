@@ -23,6 +23,7 @@
 //! origins = ["http://localhost:5173"]
 //! ```
 
+use super::route::Ambiguous;
 use super::schema::{RawPolicy, Spans};
 use super::validate::{Field, Problem, Severity};
 use super::{keys, Policy};
@@ -66,20 +67,19 @@ pub struct PolicyFile {
 }
 
 impl PolicyFile {
-    /// The policy for a request path: the longest matching route prefix, else `[policy]`.
-    pub fn policy_for(&self, path: &str) -> &Policy {
-        self.route_for(path)
-            .map_or(&self.policy, |i| &self.routes[i].policy)
+    /// The policy for a request path (without its query): the longest matching route prefix,
+    /// else `[policy]`; or why the path's route cannot be told (see [`super::route`]).
+    pub fn policy_for(&self, path: &str) -> Result<&Policy, Ambiguous> {
+        Ok(self
+            .route_for(path)?
+            .map_or(&self.policy, |i| &self.routes[i].policy))
     }
 
-    /// The index of the route whose prefix matches `path` (the longest), if any.
-    pub fn route_for(&self, path: &str) -> Option<usize> {
-        self.routes.iter().position(|r| {
-            path == r.prefix
-                || (path.starts_with(&r.prefix)
-                    && (r.prefix.ends_with('/')
-                        || path.as_bytes().get(r.prefix.len()) == Some(&b'/')))
-        })
+    /// The index of the route a request path (without its query) falls under as every upstream
+    /// reads it (the longest prefix), `None` for `[policy]`, or why the path's readings
+    /// disagree: a gateway answers those 400.
+    pub fn route_for(&self, path: &str) -> Result<Option<usize>, Ambiguous> {
+        super::route::choose(&self.routes, path)
     }
 }
 
@@ -322,12 +322,23 @@ pub fn load(
     )];
     for (i, r) in raw.routes.iter().enumerate() {
         let prefix = r.path.get_ref().clone();
-        if !prefix.starts_with('/') {
+        if let Some((message, fix)) = super::route::prefix_problem(&prefix) {
+            error(r.path.span(), &format!("routes[{i}].path"), message, fix);
+        }
+        // Servers that ignore case, or a trailing slash, would serve both under one name.
+        let same = |p: &str| p.trim_end_matches('/').to_ascii_lowercase();
+        if let Some(j) = raw.routes[..i]
+            .iter()
+            .position(|o| same(o.path.get_ref()) == same(&prefix))
+        {
             error(
                 r.path.span(),
                 &format!("routes[{i}].path"),
-                format!("path = \"{prefix}\" does not start with '/'"),
-                "write a path prefix such as \"/api\"",
+                format!(
+                    "path = \"{prefix}\" is the same route as routes[{j}] (\"{}\") to servers that ignore letter case or a final /",
+                    raw.routes[j].path.get_ref()
+                ),
+                "merge the two routes into one",
             );
         }
         jobs.push(Job::new(
@@ -505,11 +516,13 @@ origins = ["http://localhost:5173"]
         let (c, _) = load(text, None).unwrap();
         assert!(c
             .policy_for("/public/x")
+            .unwrap()
             .allows_origin("https://anything.example"));
         assert!(!c
             .policy_for("/publicx")
+            .unwrap()
             .allows_origin("https://anything.example"));
-        assert!(c.policy_for("/public/private/1").credentials());
+        assert!(c.policy_for("/public/private/1").unwrap().credentials());
         assert!(!c.policy.allows_origin("http://localhost:5173"));
         let (c, _) = load(text, Some("development")).unwrap();
         assert!(c.policy.allows_origin("http://localhost:5173"));

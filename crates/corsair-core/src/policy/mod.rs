@@ -13,6 +13,7 @@ pub mod merge;
 pub mod pattern;
 pub mod proof;
 pub mod regex_scope;
+pub mod route;
 mod schema;
 mod validate;
 
@@ -23,6 +24,7 @@ pub use decide::{
 pub use file::{load, Diagnostic, PolicyFile, Route, UpstreamCors};
 pub use merge::{Merge, Upstream, Writes};
 pub use pattern::{OriginPattern, PortRule};
+pub use route::Ambiguous;
 pub use schema::{Key, PolicySpec};
 pub use validate::{Field, Problem, Severity};
 

@@ -6,7 +6,7 @@ use super::State;
 use crate::config::{ConfigFile, Serve};
 use crate::serving::strip_hop_by_hop;
 use bytes::Bytes;
-use corsair_core::policy::{decide, Decision, PolicyFile, RequestKind};
+use corsair_core::policy::{decide, Ambiguous, Decision, PolicyFile, RequestKind};
 use corsair_tower::PolicyHeaders;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
@@ -94,14 +94,16 @@ impl Compiled {
         self.timeout
     }
 
-    /// The prepared policy for a request path (its route's, or the default).
-    pub fn headers_for(&self, path: &str) -> &PolicyHeaders {
+    /// The prepared policy for a request path without its query (its route's, or the
+    /// default), or why the path's route cannot be told: the request is answered 400.
+    pub fn headers_for(&self, path: &str) -> Result<&PolicyHeaders, Ambiguous> {
         if self.routes.is_empty() {
-            return &self.default;
+            return Ok(&self.default);
         }
-        self.policy
-            .route_for(path)
-            .map_or(&self.default, |i| &self.routes[i])
+        Ok(self
+            .policy
+            .route_for(path)?
+            .map_or(&self.default, |i| &self.routes[i]))
     }
 }
 
@@ -327,7 +329,25 @@ pub async fn handle(
     }
     // A borrowed snapshot: no reference count is touched unless the request is forwarded.
     let compiled = state.config.load();
-    let headers = compiled.headers_for(req.uri().path());
+    let headers = match compiled.headers_for(req.uri().path()) {
+        Ok(h) => h,
+        // A path that upstreams read as different routes (see corsair_core::policy::route).
+        Err(a) => {
+            log_refused(
+                &peer.forwarded_for,
+                req.method().as_str(),
+                req.uri().path(),
+                protocol_name(req.version()),
+                400,
+            );
+            let mut resp = plain(StatusCode::BAD_REQUEST, a.answer());
+            if !h2 {
+                resp.headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            return Ok(resp);
+        }
+    };
     let (view, origin) = corsair_tower::view_with_origin(&req);
     let d = decide(headers.policy(), &view);
     let report_only = compiled.policy.report_only;

@@ -303,6 +303,16 @@ impl Conn {
                             };
                         }
                         self.refresh_config();
+                        // A path that upstreams read as different routes (see
+                        // corsair_core::policy::route).
+                        let path = path_of(self.head.target());
+                        if let Err(a) = self.config.1.headers_for(path) {
+                            return ReadHead::Refused {
+                                status: 400,
+                                text: a.answer(),
+                                parsed: true,
+                            };
+                        }
                         if facts.content_length > self.config.1.serve.gateway.max_body_bytes {
                             return TOO_BIG;
                         }
@@ -361,7 +371,11 @@ impl Conn {
         }
         let path = path_of(target);
         let compiled = Arc::clone(&self.config.1);
-        let policy_headers = compiled.headers_for(path);
+        // Checked when the head was read, against this same config: a path whose route
+        // cannot be told was answered 400 there, and is never forwarded.
+        let Ok(policy_headers) = compiled.headers_for(path) else {
+            return Err(Broken);
+        };
         let d = decide(policy_headers.policy(), &view);
         self.count(&d);
         let report_only = compiled.policy.report_only;
