@@ -74,10 +74,10 @@ if [ ! -d .test-deps/angular/node_modules/@angular/cli ]; then
 fi
 export CORSAIR_ANGULAR="$root/.test-deps/angular/node_modules"
 
-step "python packages (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner), marionette-driver (Firefox), jsonschema (the Gateway API schema)"
-if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner, marionette_driver, jsonschema" 2>/dev/null; then
+step "python packages (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner), marionette-driver (Firefox), jsonschema (the Gateway API schema), httpbin (an echo service for corsair proxy)"
+if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner, marionette_driver, jsonschema, httpbin" 2>/dev/null; then
   python3 -m venv .test-deps/venv || { sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .test-deps/venv; }
-  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors django django-cors-headers pyyaml cors marionette-driver jsonschema
+  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors django django-cors-headers pyyaml cors marionette-driver jsonschema httpbin
 fi
 export CORSAIR_NODE_MODULES="$root/.test-deps/node_modules"
 export CORSAIR_CHROMIUM=/usr/bin/chromium
@@ -114,4 +114,24 @@ for target in origin header_list decision policy audit http1 closed_loop import 
 done
 
 step "tests (unit, CLI, TLS, browser differential)"
-cargo test --workspace --locked -- --nocapture
+# Every process the tests start inherits this mark; any still alive once they end was left
+# running by a test (a server, a dev server's child, a browser), and fails the run.
+marker="corsair-test-run-$$-$RANDOM"
+CORSAIR_TEST_RUN=$marker cargo test --workspace --locked -- --nocapture
+
+step "nothing the tests started is still running"
+left=()
+for d in /proc/[0-9]*; do
+  pid=${d#/proc/}
+  if tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -qx "CORSAIR_TEST_RUN=$marker"; then
+    left+=("$pid")
+  fi
+done
+if [ ${#left[@]} -gt 0 ]; then
+  for pid in "${left[@]}"; do
+    echo "left running by the tests: $pid $(tr '\0' ' ' < /proc/$pid/cmdline 2>/dev/null)" >&2
+  done
+  kill -KILL "${left[@]}" 2>/dev/null || true
+  exit 1
+fi
+echo "ok: no process of the tests is left"

@@ -442,23 +442,85 @@ fn run_chromium_doc(doc: &serde_json::Value) -> serde_json::Value {
 }
 
 /// A spawned server, stopped with SIGTERM first (nginx's master then stops its workers;
-/// SIGKILL would orphan them) and killed if it lingers.
+/// SIGKILL would orphan them) and killed if it lingers, with every process it started: a
+/// launcher such as `react-scripts start` runs the dev server as a child that would outlive
+/// it (`scripts/test.sh` fails the run if any process of the tests is left).
 pub struct Proc(pub Child);
 impl Drop for Proc {
     fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
+        // The tree is read before anything is signalled: an orphan is adopted by init and
+        // could no longer be found from here.
+        let tree = descendants(self.0.id());
+        let signal = |sig: &str, pids: &[u32]| {
+            if !pids.is_empty() {
+                let _ = Command::new("kill")
+                    .arg(sig)
+                    .args(pids.iter().map(u32::to_string))
+                    .stderr(Stdio::null())
+                    .status();
+            }
+        };
+        signal("-TERM", &[self.0.id()]);
+        signal("-TERM", &tree);
         let t = Instant::now();
+        let mut exited = false;
         while t.elapsed() < Duration::from_secs(3) {
             if let Ok(Some(_)) = self.0.try_wait() {
-                return;
+                exited = true;
+                break;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        if !exited {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+        let alive: Vec<u32> = tree
+            .into_iter()
+            .filter(|p| Path::new(&format!("/proc/{p}")).exists())
+            .collect();
+        if !alive.is_empty() {
+            std::thread::sleep(Duration::from_millis(300));
+            signal("-KILL", &alive);
+        }
     }
+}
+
+/// Every process below `pid` (children, their children, ...), from `/proc`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(dir) = std::fs::read_dir("/proc") {
+        for e in dir.flatten() {
+            let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            // `pid (comm) state ppid ...`: comm may hold spaces, so read after its last ')'.
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+                continue;
+            };
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                parents.push((p, ppid));
+            }
+        }
+    }
+    let mut found = vec![pid];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found.remove(0);
+    found
 }
 
 /// A loopback port free at the time of asking.
