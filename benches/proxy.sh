@@ -3,7 +3,8 @@
 # on 127.0.0.1: the same upstream, the same proxied GET with an allowed Origin, the same load.
 # Both check the page's origin against an allowlist and strip cookies. corsair proxy is measured
 # as a user starts it (an access line per request on stderr) and with its access log off
-# (CORSAIR_LOG=warn); CORS Anywhere logs nothing. Servers are pinned to core 0, wrk to core 1;
+# (CORSAIR_LOG=warn), and with a secret injected (`corsair-inject`: every response header and
+# the body scanned for the secret's forms, access log on); CORS Anywhere logs nothing. Servers are pinned to core 0, wrk to core 1;
 # rounds are interleaved. Reports requests/s, p99, server CPU per request and memory (RSS after
 # the load, and its peak), and the ratios.
 #
@@ -27,7 +28,7 @@ PAGE=https://app.example.com
 declare -A port pidof
 
 # corsair proxy, as started by a user (access log on), and with the log off.
-for variant in corsair corsair-nolog; do
+for variant in corsair corsair-nolog corsair-inject; do
   p=$(free_port)
   cat > "$work/$variant.toml" <<TOML
 listen = "127.0.0.1:$p"
@@ -36,8 +37,11 @@ origins = ["$PAGE"]
 targets = ["http://127.0.0.1:$UP"]
 allow_private = ["127.0.0.1:$UP"]
 TOML
+  if [ $variant = corsair-inject ]; then
+    printf '[[proxy.inject]]\ntarget = "http://127.0.0.1:%s"\nheader = "Authorization"\nvalue_env = "BENCH_TOKEN"\n' "$UP" >> "$work/$variant.toml"
+  fi
   if [ $variant = corsair ]; then log=info; else log=warn; fi
-  CORSAIR_LOG=$log taskset -c "$SERVER_CPU" "$BIN" proxy --config "$work/$variant.toml" > /dev/null 2>&1 & pidof[$variant]=$!; pids+=($!)
+  BENCH_TOKEN="Bearer 2f9c1a7e4b8d6f03a5c2e1b9d7f4a6c8" CORSAIR_LOG=$log taskset -c "$SERVER_CPU" "$BIN" proxy --config "$work/$variant.toml" > /dev/null 2>&1 & pidof[$variant]=$!; pids+=($!)
   port[$variant]=$p; wait_port "$p"
 done
 
@@ -49,7 +53,7 @@ require('cors-anywhere').createServer({originWhitelist: ['$PAGE'], removeHeaders
 port[cors-anywhere]=$CA; wait_port "$CA"
 
 path="/http://127.0.0.1:$UP/api/items"
-for name in corsair corsair-nolog cors-anywhere; do
+for name in corsair corsair-nolog corsair-inject cors-anywhere; do
   curl -sf -o /dev/null -D - "http://127.0.0.1:${port[$name]}$path" -H "Origin: $PAGE" | grep -qi "^access-control-allow-origin: \(https://app.example.com\|\*\)" \
     || { echo "$name does not proxy the request with CORS headers" >&2; exit 1; }
 done
@@ -79,17 +83,18 @@ ms() { printf '%s\n' $1 | sed -E 's/us$/e-3/; s/ms$//; s/([0-9.]+)s$/\1e3/' | so
 mem() { awk -v k="$2" '$1==k":"{printf "%.1f", $2/1024}' /proc/"${pidof[$1]}"/status; }
 
 for round in $(seq "$ROUNDS"); do
-  for name in corsair corsair-nolog cors-anywhere; do measure "$name"; done
+  for name in corsair corsair-nolog corsair-inject cors-anywhere; do measure "$name"; done
 done
 
 echo "# wrk -t1 -c$CONNECTIONS -d${DURATION}s, proxied GET with Origin and a Cookie, median of $ROUNDS interleaved rounds; servers on CPU $SERVER_CPU, wrk on CPU $LOAD_CPU"
 echo "# node $(node --version), cors-anywhere $(node -p "require('$PWD/$mods/cors-anywhere/package.json').version")"
 printf '%-15s %12s %10s %14s %10s %12s\n' server req/s p99_ms server_us/req rss_MiB peak_rss_MiB
-for name in corsair corsair-nolog cors-anywhere; do
+for name in corsair corsair-nolog corsair-inject cors-anywhere; do
   printf '%-15s %12s %10s %14s %10s %12s\n' "$name" "$(median "${rps[$name]}")" "$(ms "${p99[$name]}")" "$(median "${cpu[$name]}")" "$(mem "$name" VmRSS)" "$(mem "$name" VmHWM)"
 done
 r() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
 echo
-for name in corsair corsair-nolog; do
+echo "corsair-inject / corsair (the secret scan, both with the access log on): $(r "$(median "${rps[corsair-inject]}")" "$(median "${rps[corsair]}")")x requests/s, $(r "$(median "${cpu[corsair-inject]}")" "$(median "${cpu[corsair]}")")x CPU per request"
+for name in corsair corsair-nolog corsair-inject; do
   echo "$name / cors-anywhere: $(r "$(median "${rps[$name]}")" "$(median "${rps[cors-anywhere]}")")x requests/s, $(r "$(mem "$name" VmHWM)" "$(mem cors-anywhere VmHWM)")x peak memory, $(r "$(ms "${p99[$name]}")" "$(ms "${p99[cors-anywhere]}")")x p99, $(r "$(median "${cpu[$name]}")" "$(median "${cpu[cors-anywhere]}")")x CPU per request"
 done

@@ -285,7 +285,8 @@ pub struct CheckArgs {
     /// The targetAddressSpace option of fetch(): the space the page declares the target is in.
     #[arg(long, value_enum, value_name = "public|local|loopback")]
     pub target_address_space: Option<SpaceArg>,
-    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve). Repeat for more.
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve: ADDR1,ADDR2
+    /// for several; entries for the same HOST:PORT add up). Repeat for more.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
     /// Trust the CA certificates in this PEM file (in addition to the built-in roots).
@@ -321,8 +322,10 @@ pub struct ProxyArgs {
     /// Listen address, overriding the file's `listen` (default 127.0.0.1:8787).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,
-    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve); the
-    /// address still passes the private-address guard. Repeat for more.
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve: ADDR1,ADDR2
+    /// for several; entries for the same HOST:PORT add up). Every address still passes the
+    /// private-address guard: one private address among public ones refuses the name. Repeat
+    /// for more.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
     /// Trust the CA certificates in this PEM file for https targets (besides the web's roots).
@@ -524,7 +527,8 @@ pub struct AuditArgs {
     /// The origin the endpoints trust. Default: https:// + each URL's host.
     #[arg(long, value_name = "TRUSTED_ORIGIN")]
     pub origin: Option<String>,
-    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve). Repeat for more.
+    /// Connect to ADDR for HOST:PORT instead of resolving HOST (like curl --resolve: ADDR1,ADDR2
+    /// for several; entries for the same HOST:PORT add up). Repeat for more.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
     /// A header sent with every GET probe, 'Name: value' (a session cookie or token: findings

@@ -21,27 +21,37 @@ use tokio_rustls::TlsConnector;
 /// (`ERR_RESPONSE_HEADERS_TOO_BIG` at 256 KiB).
 const MAX_HEAD: usize = 256 * 1024;
 
-/// One `--resolve HOST:PORT:ADDR` entry.
+/// One `--resolve HOST:PORT:ADDR[,ADDR...]` entry, as curl takes it: several addresses, and
+/// entries for the same HOST:PORT add up.
 #[derive(Clone, Debug)]
 pub struct Resolve {
     pub host: String,
     pub port: u16,
-    pub addr: IpAddr,
+    pub addrs: Vec<IpAddr>,
 }
 
 impl std::str::FromStr for Resolve {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let usage = || {
-            format!("--resolve '{s}' must be HOST:PORT:ADDR, e.g. api.example.com:443:127.0.0.1")
+            format!("--resolve '{s}' must be HOST:PORT:ADDR[,ADDR...], e.g. api.example.com:443:127.0.0.1")
         };
         let (host, rest) = s.split_once(':').ok_or_else(usage)?;
-        let (port, addr) = rest.split_once(':').ok_or_else(usage)?;
-        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        let (port, addrs) = rest.split_once(':').ok_or_else(usage)?;
+        let addrs = addrs
+            .split(',')
+            .map(|a| {
+                a.trim()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<IpAddr>()
+                    .map_err(|_| usage())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Resolve {
             host: host.to_ascii_lowercase(),
             port: port.parse().map_err(|_| usage())?,
-            addr: addr.parse().map_err(|_| usage())?,
+            addrs,
         })
     }
 }
@@ -484,12 +494,19 @@ pub async fn lookup(
     port: u16,
 ) -> Result<Vec<SocketAddr>, NetError> {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs: Vec<SocketAddr> = match resolve
-        .iter()
-        .find(|r| r.host == bare.to_ascii_lowercase() && r.port == port)
-    {
-        Some(r) => vec![SocketAddr::new(r.addr, port)],
-        None => match bare.parse::<IpAddr>() {
+    let lower = bare.to_ascii_lowercase();
+    let mut given: Vec<SocketAddr> = Vec::new();
+    for r in resolve.iter().filter(|r| r.host == lower && r.port == port) {
+        for a in &r.addrs {
+            let a = SocketAddr::new(*a, port);
+            if !given.contains(&a) {
+                given.push(a);
+            }
+        }
+    }
+    let addrs: Vec<SocketAddr> = match given.is_empty() {
+        false => given,
+        true => match bare.parse::<IpAddr>() {
             Ok(ip) => vec![SocketAddr::new(ip, port)],
             Err(_) => tokio::net::lookup_host((bare, port))
                 .await

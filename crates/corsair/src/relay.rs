@@ -9,7 +9,7 @@ use crate::client::Resolve;
 use arc_swap::ArcSwap;
 use bytes::Bytes;
 use corsair_core::policy::{self, Diagnostic, RequestKind, RequestView, Severity};
-use corsair_core::relay::{self, Limiter, Refusal, Relay, RelaySpec};
+use corsair_core::relay::{self, Leak, Limiter, Refusal, Relay, RelaySpec, Scanner, Secrets};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
 use hyper::{HeaderMap, Request, Response};
 use hyper_util::rt::TokioIo;
@@ -138,6 +138,10 @@ struct Metrics {
     redis_errors: AtomicU64,
     reloads_ok: AtomicU64,
     reloads_failed: AtomicU64,
+    /// Responses withheld or cut off because they carried an injected secret.
+    secret_cuts: Arc<AtomicU64>,
+    /// Requests refused because the proxy and the upstream could read them differently.
+    ambiguous: AtomicU64,
 }
 
 impl Metrics {
@@ -151,6 +155,7 @@ impl Metrics {
             ("refused_address", &self.refused_address),
             ("rate_limited", &self.rate_limited),
             ("upstream_error", &self.upstream_errors),
+            ("ambiguous", &self.ambiguous),
         ] {
             s.push_str(&format!(
                 "corsair_proxy_requests_total{{outcome=\"{name}\"}} {}\n",
@@ -160,6 +165,10 @@ impl Metrics {
         s.push_str(&format!(
             "# HELP corsair_proxy_redis_errors_total Rate-limit checks Redis could not answer (the request went on).\n# TYPE corsair_proxy_redis_errors_total counter\ncorsair_proxy_redis_errors_total {}\n",
             self.redis_errors.load(Ordering::Relaxed)
+        ));
+        s.push_str(&format!(
+            "# HELP corsair_proxy_secret_cuts_total Responses withheld or cut off because they carried an injected secret.\n# TYPE corsair_proxy_secret_cuts_total counter\ncorsair_proxy_secret_cuts_total {}\n",
+            self.secret_cuts.load(Ordering::Relaxed)
         ));
         s.push_str("# TYPE corsair_proxy_reloads_total counter\n");
         s.push_str(&format!(
@@ -376,6 +385,24 @@ async fn answer(
     path: &str,
 ) -> Response<Body> {
     let m = &state.metrics;
+    // What the proxy could decide on differently from what the upstream sees: several Origin
+    // or Host fields, an absolute-form target whose host is not the Host, a Connection option
+    // naming a field the decision reads (hyper refuses conflicting Content-Length itself).
+    let authority = req.uri().authority().map(|a| a.as_str().as_bytes());
+    if let Some(r) = corsair_http1::refusal(
+        req.method().as_str(),
+        authority,
+        req.headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().as_bytes(), v.as_bytes())),
+    ) {
+        m.ambiguous.fetch_add(1, Ordering::Relaxed);
+        return json(
+            r.status,
+            serde_json::json!({"error": "ambiguous-request", "detail": r.text.trim_start_matches("corsair: ").trim_end()}),
+            &[],
+        );
+    }
     // The page first: no CORS header at all for an origin that is not on the list, preflights
     // included, so nothing of the proxy's answer is readable to it.
     let Some(origin) = origin.filter(|o| relay.policy.allows_origin(o)) else {
@@ -517,11 +544,17 @@ async fn answer(
         let next = match url.join(&location) {
             Ok(n) if matches!(n.scheme(), "http" | "https") => n,
             _ => {
+                // The Location is the upstream's: it could carry a secret back.
+                let location = if relay.echoes_secret(location.as_bytes()) {
+                    "(withheld: it carries an injected secret)".to_string()
+                } else {
+                    location
+                };
                 return json(
                     502,
                     serde_json::json!({"error": "bad-redirect", "location": location}),
                     &cors,
-                )
+                );
             }
         };
         if let Err(r) = relay.check_target(&next) {
@@ -544,10 +577,32 @@ async fn answer(
     m.proxied.fetch_add(1, Ordering::Relaxed);
     let (mut up, up_body) = upstream.into_parts();
     crate::serving::strip_hop_by_hop(&mut up.headers);
+    // A body is scanned for the injected secrets as it streams, which needs its bytes as they
+    // are: the upstream was asked for `identity`, and one that encodes anyway is not relayed.
+    let scan = !relay.secrets.is_empty();
+    if scan {
+        let encoded = up
+            .headers
+            .get_all("content-encoding")
+            .iter()
+            .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+        if encoded {
+            m.secret_cuts.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(target: "corsair::proxy", url = %url, "withheld a response with Content-Encoding: with injected secrets, only identity bodies can be scanned");
+            return json(
+                502,
+                serde_json::json!({"error": "encoded-response", "rule": "with [[proxy.inject]], the upstream must answer Accept-Encoding: identity, so the body can be scanned for the secret"}),
+                &cors,
+            );
+        }
+    }
     let mut b = Response::builder().status(up.status);
     let mut exposed = Vec::new();
     for (n, v) in up.headers.iter() {
-        if !relay::forwards_response_header(n.as_str()) || relay.echoes_secret(v.as_bytes()) {
+        if !relay::forwards_response_header(n.as_str())
+            || relay.echoes_secret(n.as_str().as_bytes())
+            || relay.echoes_secret(v.as_bytes())
+        {
             continue;
         }
         if !matches!(
@@ -573,9 +628,19 @@ async fn answer(
     b = b
         .header("x-content-type-options", "nosniff")
         .header("content-security-policy", "sandbox");
-    let limited = Limited::new(up_body, relay.max_response_bytes as usize)
+    let mut limited = Limited::new(up_body, relay.max_response_bytes as usize)
         .map_err(|e| -> Box<dyn std::error::Error + Send + Sync> { e })
         .boxed();
+    if scan {
+        limited = Scanned {
+            inner: limited,
+            secrets: relay.secrets.clone(),
+            scanner: Some(Scanner::new()),
+            cuts: m.secret_cuts.clone(),
+            target: url.to_string(),
+        }
+        .boxed();
+    }
     b.body(limited).unwrap_or_else(|_| {
         json(
             502,
@@ -690,6 +755,7 @@ async fn send(
     let injected: Vec<(&str, &str)> = relay.injected(url).collect();
     for (n, v) in headers.iter() {
         if relay::forwards_request_header(n.as_str())
+            && (n != hyper::header::ACCEPT_ENCODING || relay.secrets.is_empty())
             && !injected
                 .iter()
                 .any(|(i, _)| i.eq_ignore_ascii_case(n.as_str()))
@@ -699,6 +765,10 @@ async fn send(
     }
     for (n, v) in &injected {
         b = b.header(*n, *v);
+    }
+    if !relay.secrets.is_empty() {
+        // The body is scanned for the secrets: it must come as it is (see `answer`).
+        b = b.header("accept-encoding", "identity");
     }
     let mut req = b
         .body(Full::new(body.unwrap_or_default()))
@@ -821,6 +891,77 @@ impl Pool {
         if list.len() < MAX_IDLE {
             list.push(s);
         }
+    }
+}
+
+/// A response body on its way to the page, scanned for the injected secrets as it streams
+/// (`corsair_core::relay::Scanner`): it goes out as it comes but for the few bytes that could
+/// begin a secret, and is cut off (the connection closed mid-body, logged and counted) the
+/// moment a secret shows. Trailers are dropped: a page cannot read them, and they are not
+/// scanned.
+struct Scanned {
+    inner: Body,
+    secrets: Arc<Secrets>,
+    /// `None` once the body has ended or was cut off.
+    scanner: Option<Scanner>,
+    cuts: Arc<AtomicU64>,
+    target: String,
+}
+
+impl hyper::body::Body for Scanned {
+    type Data = Bytes;
+    type Error = Box<dyn std::error::Error + Send + Sync>;
+
+    fn poll_frame(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<hyper::body::Frame<Bytes>, Self::Error>>> {
+        use std::task::Poll;
+        let this = self.get_mut();
+        loop {
+            let Some(scanner) = this.scanner.as_mut() else {
+                return Poll::Ready(None);
+            };
+            let frame = match std::pin::Pin::new(&mut this.inner).poll_frame(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Some(Err(e))) => {
+                    this.scanner = None;
+                    return Poll::Ready(Some(Err(e)));
+                }
+                Poll::Ready(None) => {
+                    let held = this.scanner.take().map(Scanner::finish).unwrap_or_default();
+                    if held.is_empty() {
+                        return Poll::Ready(None);
+                    }
+                    return Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from(held)))));
+                }
+                Poll::Ready(Some(Ok(frame))) => frame,
+            };
+            let Ok(data) = frame.into_data() else {
+                continue;
+            };
+            match scanner.push(&this.secrets, &data) {
+                Ok(out) if out.is_empty() => {}
+                Ok(out) => {
+                    return Poll::Ready(Some(Ok(hyper::body::Frame::data(Bytes::from(out)))))
+                }
+                Err(Leak) => {
+                    this.scanner = None;
+                    this.cuts.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(target: "corsair::proxy", url = %this.target, "cut off a response body that carried an injected secret");
+                    return Poll::Ready(Some(Err(Box::new(Leak))));
+                }
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.scanner.is_none()
+    }
+
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        // Every byte that is not cut off goes out: the upstream's length stands.
+        self.inner.size_hint()
     }
 }
 

@@ -6,6 +6,10 @@
 //!
 //! Request form (CORS Anywhere's): `GET http://PROXY/https://api.example.com/path?q`.
 
+pub mod secret;
+
+pub use secret::{Leak, Scanner, Secrets};
+
 use crate::host::{Domain, Host};
 use crate::policy::{Policy, PolicySpec, Severity};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -222,6 +226,8 @@ pub struct Relay {
     pub redis: Option<String>,
     /// Headers to inject, by target; values come from the caller.
     pub inject: Vec<(Target, String, String)>,
+    /// Every form of the injected values, searched in what goes back to the page.
+    pub secrets: std::sync::Arc<Secrets>,
     /// Largest request body.
     pub max_body_bytes: u64,
     /// Largest response body.
@@ -307,12 +313,34 @@ pub fn build(
             .rsplit_once(':')
             .and_then(|(h, p)| Some((h, p.parse::<u16>().ok()?)))
         {
-            Some((h, p)) if !h.is_empty() => allow_private.push((
-                h.trim_start_matches('[')
+            Some((h, p)) if !h.is_empty() => {
+                let host = h
+                    .trim_start_matches('[')
                     .trim_end_matches(']')
-                    .to_ascii_lowercase(),
-                p,
-            )),
+                    .to_ascii_lowercase();
+                // An exemption applies to a target URL's own host and port: one that no target
+                // can name (an address where the target is named by host) exempts nothing.
+                let named = ["http", "https"].iter().any(|scheme| {
+                    let shown = if host.contains(':') {
+                        format!("[{host}]")
+                    } else {
+                        host.clone()
+                    };
+                    Url::parse(&format!("{scheme}://{shown}:{p}/"))
+                        .is_ok_and(|u| targets.iter().any(|t| t.matches(&u)))
+                });
+                if !named && !targets.is_empty() {
+                    lints.push(error(
+                        format!("allow_private[{i}]"),
+                        format!("'{a}' matches no target, so it exempts nothing"),
+                        format!(
+                            "name a target's host and port as it is written in targets ({})",
+                            spec.targets.join(", ")
+                        ),
+                    ));
+                }
+                allow_private.push((host, p));
+            }
             _ => lints.push(error(
                 format!("allow_private[{i}]"),
                 format!("'{a}' is not HOST:PORT"),
@@ -410,6 +438,23 @@ pub fn build(
         }
         match env(&j.value_env) {
             Some(v) if !v.is_empty() && crate::header::validate(&j.header, &v).is_ok() => {
+                // The credential, without an auth scheme: what an echo would carry.
+                let credential = v.split_once(' ').map_or(v.as_str(), |(_, c)| c.trim());
+                if credential.len() < secret::MIN_SECRET_LEN {
+                    lints.push(error(
+                        format!("{key}.value_env"),
+                        format!(
+                            "${} is {} bytes: too short to tell apart from ordinary text in a response, so the proxy could not keep it from the page",
+                            j.value_env,
+                            credential.len()
+                        ),
+                        format!(
+                            "use a credential of at least {} bytes",
+                            secret::MIN_SECRET_LEN
+                        ),
+                    ));
+                    continue;
+                }
                 inject.push((target, j.header.clone(), v))
             }
             Some(_) => lints.push(error(
@@ -465,6 +510,7 @@ pub fn build(
             allow_private,
             rate,
             redis: spec.redis.clone(),
+            secrets: std::sync::Arc::new(Secrets::new(inject.iter().map(|(_, _, v)| v.as_str()))),
             inject,
             max_body_bytes,
             max_response_bytes,
@@ -621,11 +667,10 @@ impl Relay {
             .map(|(_, h, v)| (h.as_str(), v.as_str()))
     }
 
-    /// Whether a response header would echo an injected secret back to the page.
+    /// Whether a response header (its name or value) would carry an injected secret back to the
+    /// page, in any of its forms (see [`secret`]).
     pub fn echoes_secret(&self, value: &[u8]) -> bool {
-        self.inject
-            .iter()
-            .any(|(_, _, v)| value.windows(v.len()).any(|w| w == v.as_bytes()))
+        self.secrets.found_in(value)
     }
 }
 
@@ -724,6 +769,7 @@ pub fn forwards_request_header(name: &str) -> bool {
             n.as_str(),
             "host"
                 | "cookie"
+                | "cookie2"
                 | "origin"
                 | "referer"
                 | "content-length"
@@ -970,7 +1016,17 @@ mod tests {
         let e = relay("origins = [\"app.example.com\"]\ntargets = [\"https://api.example.com\"]\nrate_limit = \"fast\"\n").unwrap_err();
         assert!(e.iter().any(|l| l.key.starts_with("origins")), "{e:?}");
         assert!(e.iter().any(|l| l.key == "rate_limit"), "{e:?}");
-        let (r, _) = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\"]\nallow_private = [\"localhost:8080\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader = \"X-Api-Key\"\nvalue_env = \"TOKEN\"\n").unwrap();
+        // An exemption that no target names exempts nothing: an error with the fix.
+        let e = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.internal:8443\"]\nallow_private = [\"10.0.0.5:8443\", \"api.internal:443\"]\n").unwrap_err();
+        let dead: Vec<&str> = e
+            .iter()
+            .filter(|l| l.message.contains("matches no target"))
+            .map(|l| l.key.as_str())
+            .collect();
+        assert_eq!(dead, ["allow_private[0]", "allow_private[1]"], "{e:?}");
+        assert!(e[0].fix.contains("https://api.internal:8443"), "{e:?}");
+        assert!(relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.internal:8443\", \"http://[::1]:9000\", \"https://*.corp.test\"]\nallow_private = [\"api.internal:8443\", \"[::1]:9000\", \"db.corp.test:443\"]\n").is_ok());
+        let (r, _) = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\", \"http://localhost:8080\"]\nallow_private = [\"localhost:8080\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader = \"X-Api-Key\"\nvalue_env = \"TOKEN\"\n").unwrap();
         let u = Url::parse("https://api.example.com/x").unwrap();
         assert_eq!(
             r.injected(&u).collect::<Vec<_>>(),

@@ -147,7 +147,11 @@ fn options_fingerprint(
                 "resolve {}:{}:{}\n",
                 r.host.to_ascii_lowercase(),
                 r.port,
-                r.addr
+                r.addrs
+                    .iter()
+                    .map(std::net::IpAddr::to_string)
+                    .collect::<Vec<_>>()
+                    .join(",")
             )
         })
         .collect();

@@ -1,7 +1,7 @@
 //! corsair's integration tests, in one binary (one link, one process; `cargo test --test it`).
 //!
 //! - the CLI and the gateway against servers started here: `cli`, `demo`, `explain`, `audit`,
-//!   `gateway`, `gateway_h1`, `gateway_load`, `gateway_routes`, `tls`;
+//!   `gateway`, `gateway_h1`, `gateway_load`, `gateway_routes`, `relay`, `relay_secrets`, `tls`;
 //! - `browser::`: the suites that drive headless Chromium (the differential, the demo, the
 //!   gateway and the ui in a real browser);
 //! - `peers::`: the suites that start real peer servers (nginx, Apache, Caddy, Express, the
@@ -25,5 +25,6 @@ mod gateway_routes;
 mod golden;
 mod peers;
 mod relay;
+mod relay_secrets;
 mod support;
 mod tls;
