@@ -100,7 +100,7 @@ echo "ok: no IO in corsair-core"
 
 step "fuzz: ${fuzz_seconds}s per target (cargo fuzz, stable toolchain, no sanitizer)"
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
-for target in origin header_list decision policy audit http1 closed_loop import explain relay; do
+for target in origin header_list decision policy audit http1 closed_loop import explain relay route; do
   corpus=$(mktemp -d)
   cp fuzz/seeds/$target/* "$corpus"/
   log=$(mktemp)

@@ -1,10 +1,11 @@
 //! The CORS relay's parsers and decisions never panic: a target read from any request path, a
 //! `targets` item, a rate, the guard over any address, and the header rules. A target that
 //! parses is http(s) with a host and no credentials; a `targets` item that parses matches what
-//! it names and nothing with another scheme.
+//! it names and nothing with another scheme. A body scanned for injected secrets in two reads
+//! is delivered whole when no form of a secret is in it, and cut off when one is.
 #![no_main]
 
-use corsair_core::relay::{forbidden_range, forwards_request_header, forwards_response_header, target_of, Rate, Target};
+use corsair_core::relay::{forbidden_range, forwards_request_header, forwards_response_header, target_of, Rate, Scanner, Secrets, Target};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -19,6 +20,29 @@ fuzz_target!(|data: &[u8]| {
             if other.scheme() != u.scheme() && other.port_or_known_default() == u.port_or_known_default() {
                 assert!(!t.matches(&other), "{other}");
             }
+        }
+    }
+    // Line 1: a secret; the rest: a body, split where its first byte says.
+    if let Some((secret, body)) = text.split_once('\n') {
+        let secrets = Secrets::new([secret]);
+        let cut = body.len().min(data[0] as usize);
+        let whole = secrets.found_in(body.as_bytes());
+        let mut scan = Scanner::new();
+        let mut out = Vec::new();
+        let mut leaked = false;
+        for part in [&body.as_bytes()[..cut], &body.as_bytes()[cut..]] {
+            match scan.push(&secrets, part) {
+                Ok(o) => out.extend(o),
+                Err(_) => {
+                    leaked = true;
+                    break;
+                }
+            }
+        }
+        assert_eq!(leaked, whole, "{secret:?} in {body:?}");
+        if !leaked {
+            out.extend(scan.finish());
+            assert_eq!(out, body.as_bytes());
         }
     }
     let _ = Target::parse(text);
