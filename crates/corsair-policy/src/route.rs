@@ -313,8 +313,10 @@ fn decode_unreserved(p: &str) -> String {
                 i += 3;
             }
             _ => {
-                // `p` is a str and `%` is ASCII: copy up to the next `%`.
-                let next = p[i + 1..].find('%').map_or(b.len(), |j| i + 1 + j);
+                // `i` is on a char boundary (the start, after an ASCII escape, or on a `%`):
+                // copy up to the next `%`.
+                let from = if b[i] == b'%' { i + 1 } else { i };
+                let next = p[from..].find('%').map_or(b.len(), |j| from + j);
                 out.push_str(&p[i..next]);
                 i = next;
             }
