@@ -1,44 +1,24 @@
-//! corsair-core: the CORS engine with no IO.
+//! corsair-core: the whole sans-IO CORS engine behind one name. It re-exports, under the module
+//! names the `corsair` binary uses:
 //!
-//! Everything here is decided from values: an origin string, a request description, the status and
-//! headers of a response. Nothing opens a socket, reads a file or looks at a clock; callers push
-//! responses in and pull decisions out (see [`fetch::Fetch`]). The authority is the WHATWG Fetch
-//! standard (<https://fetch.spec.whatwg.org/>); where a browser departs from it, [`Browser`] says so
-//! and the model follows the browser, because the browser is what users meet.
+//! - the browser model (`corsair-model`): origins, hosts, request classification, the CORS and
+//!   preflight checks, redirects, the preflight cache, the failure catalogue, the fetch state
+//!   machine, Local Network Access;
+//! - the server policy (`corsair-policy`) as [`policy`];
+//! - configuration generation (`corsair-gen`) as [`gen`];
+//! - diagnosis (`corsair-diagnose`): [`explain`], [`import`], [`fix`];
+//! - the audit (`corsair-audit`) as [`audit`];
+//! - the relay rules of `corsair proxy` (`corsair-relay`) as [`relay`].
 //!
-//! Out of scope: HTTP parsing (the gateway's HTTP/1.1 framing is the `corsair-http1` crate), TLS, DNS
-//! and timers. The `corsair` binary does those.
+//! Each of those crates depends only on the ones listed before it, and none does IO: no socket,
+//! file or clock (CI checks each). A library that needs less depends on less: `corsair-tower`
+//! takes the model and the policy only.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod audit;
-pub mod browser;
-pub mod cache;
-pub mod catalogue;
-pub mod check;
-pub mod chromium_order;
-pub mod explain;
-pub mod failure;
-pub mod fetch;
-pub mod fix;
-pub mod gen;
-pub mod header;
-pub mod host;
-pub mod import;
-pub mod lna;
-pub mod method;
-pub mod mime;
-pub mod origin;
-pub mod policy;
-pub mod preflight;
-pub mod redirect;
-pub mod relay;
-pub mod request;
-pub mod response;
-
-pub use browser::Browser;
-pub use failure::{Failure, FailureKind, Stage};
-pub use fetch::{Fetch, Next, Outcome};
-pub use origin::Origin;
-pub use request::{Api, Credentials, RequestSpec};
-pub use response::ResponseHead;
+pub use corsair_audit as audit;
+pub use corsair_diagnose::{explain, fix, import};
+pub use corsair_gen as gen;
+pub use corsair_model::*;
+pub use corsair_policy as policy;
+pub use corsair_relay as relay;

@@ -29,7 +29,7 @@ fn inner() -> impl Service<Request<()>, Response = Response<()>, Error = Infalli
 /// The benchmarks' policy, `benches/policy.toml`.
 fn corsair_layer() -> corsair_tower::CorsLayer {
     let text = include_str!("../../../benches/policy.toml");
-    let (file, _) = corsair_core::policy::load(text, None, &Default::default()).unwrap();
+    let (file, _) = corsair_policy::load(text, None, &Default::default()).unwrap();
     corsair_tower::CorsLayer::new(file.policy)
 }
 

@@ -7,7 +7,7 @@
 
 use axum::routing::get;
 use axum::Router;
-use corsair_core::policy::PolicySpec;
+use corsair_policy::PolicySpec;
 use corsair_tower::CorsLayer;
 
 #[tokio::main]

@@ -153,7 +153,7 @@ async fn axum_app(listener: tokio::net::TcpListener, cors: &str) {
     // The benchmarks' policy, `benches/policy.toml`.
     let policy = || {
         let text = include_str!("../../../benches/policy.toml");
-        corsair_core::policy::load(text, None, &Default::default())
+        corsair_policy::load(text, None, &Default::default())
             .unwrap()
             .0
             .policy

@@ -1,10 +1,8 @@
 //! Turning a decision into response headers without allocating: the policy's header values are
 //! built once, the echoed origin is the request's own `HeaderValue` (a reference-counted clone).
 
-use corsair_core::header::CORS_RESPONSE_HEADERS;
-use corsair_core::policy::{
-    Decision, Merge, Policy, Upstream, UpstreamCors, Writes, PREFLIGHT_VARY,
-};
+use corsair_model::header::CORS_RESPONSE_HEADERS;
+use corsair_policy::{Decision, Merge, Policy, Upstream, UpstreamCors, Writes, PREFLIGHT_VARY};
 use http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -284,7 +282,7 @@ pub fn merge_vary(out: &mut HeaderMap, token: &'static str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use corsair_core::policy::PolicySpec;
+    use corsair_policy::PolicySpec;
 
     fn policy(max_age: i64) -> Policy {
         PolicySpec {

@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! use axum::{routing::get, Router};
-//! use corsair_core::policy::PolicySpec;
+//! use corsair_policy::PolicySpec;
 //! use corsair_tower::CorsLayer;
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -35,7 +35,7 @@
 //! wrap the router: `axum::serve(listener, CorsLayer::new(p).layer(router).into_make_service())`
 //! with `tower_layer::Layer` and `axum::ServiceExt` in scope.
 //!
-//! The policy is a [`corsair_core::policy::Policy`], which can only be obtained by validation: a
+//! The policy is a [`corsair_policy::Policy`], which can only be obtained by validation: a
 //! wildcard with credentials, the `null` origin, a public-suffix wildcard and the like are
 //! errors when the policy is built, never a panic when a request comes in.
 //!
@@ -60,7 +60,7 @@ pub mod headers;
 
 pub use headers::PolicyHeaders;
 
-use corsair_core::policy::{decide, Policy, RequestKind, RequestView};
+use corsair_policy::{decide, Policy, RequestKind, RequestView};
 use http::{HeaderMap, HeaderValue, Request, Response};
 use pin_project_lite::pin_project;
 use std::future::Future;
@@ -229,7 +229,7 @@ pub fn strip_cors_headers(headers: &mut HeaderMap) {
     {
         return;
     }
-    for name in corsair_core::header::CORS_RESPONSE_HEADERS {
+    for name in corsair_model::header::CORS_RESPONSE_HEADERS {
         headers.remove(name);
     }
 }

@@ -1,7 +1,7 @@
 //! The allowed path allocates nothing beyond what the inner service allocates: the decision
 //! borrows, the header values are prepared once, the echoed origin is the request's own value.
 
-use corsair_core::policy::PolicySpec;
+use corsair_policy::PolicySpec;
 use http::{HeaderValue, Request, Response};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::convert::Infallible;

@@ -17,7 +17,7 @@ const APP: &str = "https://app.example.com";
 /// The sample policy of the tests (`tests/fixtures/sample-policy.toml`).
 fn layer() -> CorsLayer {
     let text = include_str!("../../../../tests/fixtures/sample-policy.toml");
-    let (file, warnings) = corsair_core::policy::load(text, None, &Default::default()).unwrap();
+    let (file, warnings) = corsair_policy::load(text, None, &Default::default()).unwrap();
     assert!(warnings.is_empty(), "{warnings:?}");
     CorsLayer::new(file.policy)
 }

@@ -2,11 +2,11 @@
 //! of an inner service that sets hostile CORS headers of its own: it reflects any origin with
 //! credentials and allows every method and header) are fed to corsair-core's browser model for
 //! Chromium, Firefox and Safari, which must allow exactly what the policy's decisions allow
-//! (`corsair_core::policy::proof::run_against`). A layer that kept the inner service's headers,
+//! (`corsair_policy::proof::run_against`). A layer that kept the inner service's headers,
 //! or answered a refused preflight with a list an engine reads leniently, fails here.
 
-use corsair_core::policy::{proof, PolicySpec};
-use corsair_core::{Browser, Credentials, RequestSpec, ResponseHead};
+use corsair_model::{Browser, Credentials, RequestSpec, ResponseHead};
+use corsair_policy::{proof, PolicySpec};
 use corsair_tower::CorsLayer;
 use http::{Request, Response};
 use std::convert::Infallible;

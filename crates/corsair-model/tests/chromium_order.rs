@@ -6,7 +6,7 @@
 //!   Chromium named in "Request header field ... is not allowed by Access-Control-Allow-Headers
 //!   in preflight response."
 
-use corsair_core::chromium_order::{chromium_cors_header_order, chromium_header_order};
+use corsair_model::chromium_order::{chromium_cors_header_order, chromium_header_order};
 
 fn cases(text: &str) -> Vec<serde_json::Value> {
     serde_json::from_str(text).expect("vector file is JSON")
@@ -22,7 +22,7 @@ fn strings(v: &serde_json::Value) -> Vec<String> {
 
 #[test]
 fn every_observed_wire_order() {
-    let cases = cases(include_str!("../vectors/chromium_header_order.json"));
+    let cases = cases(include_str!("vectors/chromium_header_order.json"));
     assert_eq!(cases.len(), 67);
     for case in &cases {
         let set = strings(&case["set_order"]);
@@ -47,7 +47,7 @@ fn every_observed_wire_order() {
 
 #[test]
 fn every_observed_cors_error_names_the_first_header_in_map_order() {
-    let cases = cases(include_str!("../vectors/chromium_cors_error_header.json"));
+    let cases = cases(include_str!("vectors/chromium_cors_error_header.json"));
     assert_eq!(cases.len(), 6);
     for case in &cases {
         let names = strings(&case["names"]);

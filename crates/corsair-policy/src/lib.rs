@@ -3,8 +3,14 @@
 //!
 //! [`PolicySpec`] is the plain description (what a `corsair.toml` `[policy]` table holds);
 //! [`PolicySpec::build`] checks it and returns every problem at once, or a [`Policy`], which is
-//! the only thing [`decide`] accepts. There is no way to make a `Policy` that sends `*` with
+//! the only thing [`decide()`] accepts. There is no way to make a `Policy` that sends `*` with
 //! credentials, reflects any origin, or trusts `null`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// The browser model and the crates below this one, under the paths this code has always used.
+use crate as policy;
+use corsair_model::{browser, fetch, header, host, method, origin, request, response, Browser};
 
 pub mod decide;
 pub mod file;
@@ -28,7 +34,7 @@ pub use route::Ambiguous;
 pub use schema::{Key, PolicySpec};
 pub use validate::{Field, Problem, Severity};
 
-/// A validated policy: the only input [`decide`] takes.
+/// A validated policy: the only input [`decide()`] takes.
 #[derive(Clone, Debug)]
 pub struct Policy {
     pub(crate) any_origin: bool,
@@ -91,6 +97,22 @@ impl Policy {
     /// The `Access-Control-Max-Age` value, if set.
     pub fn max_age(&self) -> Option<&str> {
         self.max_age.as_deref()
+    }
+
+    /// Whether any origin is allowed (`origins = ["*"]`).
+    pub fn any_origin(&self) -> bool {
+        self.any_origin
+    }
+
+    /// The exact origins allowed, in no particular order.
+    pub fn exact_origins(&self) -> impl Iterator<Item = &str> {
+        self.exact_list.iter().map(String::as_str)
+    }
+
+    /// The origin patterns allowed (subdomain and port wildcards, regular expressions), in the
+    /// order they are tried.
+    pub fn patterns(&self) -> &[OriginPattern] {
+        &self.patterns
     }
 
     /// Whether credentials are allowed.

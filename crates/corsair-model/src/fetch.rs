@@ -8,7 +8,7 @@
 //! [`Fetch::network_error`]). When `poll` says [`Next::Done`], [`Fetch::finish`] gives the verdict.
 //!
 //! ```
-//! use corsair_core::{Browser, Fetch, Next, RequestSpec, ResponseHead};
+//! use corsair_model::{Browser, Fetch, Next, RequestSpec, ResponseHead};
 //! let spec = RequestSpec {
 //!     url: "https://api.example/items".into(),
 //!     origin: "https://app.example".into(),

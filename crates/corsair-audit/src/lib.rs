@@ -10,13 +10,18 @@
 //! the trusted host also accepts `TRUSTED.attacker.example`), the finding is the root cause,
 //! whose fix closes them all, and the others are listed as `implied` with their origins in
 //! `also_allowed`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// The browser model and the crates below this one, under the paths this code has always used.
+use corsair_model::{browser, fetch, header, host, Origin};
 
 pub mod exposure;
 
 use crate::browser::Browser;
 use crate::fetch::{ExchangeKind, Outgoing};
-use crate::lna::{self, AddressSpace};
-use crate::ResponseHead;
+use corsair_model::lna::{self, AddressSpace};
+use corsair_model::ResponseHead;
 use serde::Serialize;
 use url::Url;
 
@@ -1518,7 +1523,7 @@ mod tests {
             let (h, st) = (labels(&trusted), labels(&site));
             for p in probes(&s).iter().filter(|p| p.kind == ProbeKind::Origin) {
                 let o = &p.origin;
-                let host = crate::origin::Origin::parse(o)
+                let host = corsair_model::origin::Origin::parse(o)
                     .ok()
                     .and_then(|parsed| parsed.tuple().map(|t| t.host.clone()))
                     .map(|h| Host::parse(&h).unwrap_or_else(|e| panic!("{o}: {e}")));

@@ -377,7 +377,7 @@ pub fn explain(text: &str) -> Vec<Explained> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::console_message;
+    use corsair_model::catalogue::console_message;
 
     /// Every message the catalogue writes, for every browser and API, is read back to its kind.
     #[test]

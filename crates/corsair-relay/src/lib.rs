@@ -5,6 +5,12 @@
 //! time by the caller), and which headers cross in each direction.
 //!
 //! Request form (CORS Anywhere's): `GET http://PROXY/https://api.example.com/path?q`.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// The browser model and the crates below this one, under the paths this code has always used.
+use corsair_model::{header, host};
+use corsair_policy as policy;
 
 pub mod secret;
 

@@ -6,8 +6,8 @@
 //! the server.
 //!
 //! Two parts: [`check`] decides, for one connection, what Chromium does (the model `corsair
-//! check` runs, proven against headless Chromium by the LNA differential), and [`refusal`] /
-//! [`legacy`] read a pasted console message back (what `corsair explain` runs).
+//! check` runs, proven against headless Chromium by the LNA differential), and [`refusal`]
+//! reads a pasted console message back, in every era's wording (what `corsair explain` runs).
 //!
 //! Address spaces follow Chromium's `IPAddressToIPAddressSpace`: loopback (127.0.0.0/8, ::1),
 //! local (RFC 1918, link-local, CGNAT 100.64.0.0/10, unique-local fc00::/7, fe80::/10, and the

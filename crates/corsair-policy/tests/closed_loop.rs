@@ -1,10 +1,10 @@
 //! The closed loop, over generated policies and requests: for every policy that validates and
 //! every request a page can make, corsair-core's browser model (Chromium, Firefox, Safari) must
 //! allow exactly what the policy's decisions allow, and by the Fetch standard, not by an engine's
-//! leniency (see `corsair_core::policy::proof`).
+//! leniency (see `corsair_policy::proof`).
 
-use corsair_core::policy::{proof, PolicySpec};
-use corsair_core::{Credentials, RequestSpec};
+use corsair_model::{Credentials, RequestSpec};
+use corsair_policy::{proof, PolicySpec};
 use proptest::prelude::*;
 use proptest::sample::{select, subsequence};
 

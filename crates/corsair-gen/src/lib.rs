@@ -4,6 +4,12 @@
 //! origins are compared exactly, subdomain patterns become anchored, escaped regular
 //! expressions, credentials echo a validated origin (never `*`), preflights are answered before
 //! anything else, and `Vary: Origin` is sent.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+// The browser model and the crates below this one, under the paths this code has always used.
+use corsair_model::{header, method};
+use corsair_policy as policy;
 
 mod apache;
 mod axum;
@@ -208,16 +214,16 @@ pub(crate) fn wildcard_origins(
     let (policy, _) = spec
         .build()
         .map_err(|p| format!("the policy is not valid: {}", p[0].message))?;
-    if policy.any_origin {
+    if policy.any_origin() {
         return Ok((vec!["*".to_string()], false));
     }
-    let mut v: Vec<String> = policy.exact.iter().cloned().collect();
+    let mut v: Vec<String> = policy.exact_origins().map(str::to_string).collect();
     v.sort();
     let mut subdomains = false;
     let no_port_wildcard = |o: &str| {
         format!("{field} has no port wildcard, so `{o}` cannot be written; list the ports, or serve the policy with `corsair serve`")
     };
-    for p in &policy.patterns {
+    for p in policy.patterns() {
         v.push(match p {
             OriginPattern::Exact(e) => e.clone(),
             OriginPattern::Subdomain {
@@ -311,14 +317,14 @@ pub(crate) fn origins(spec: &PolicySpec) -> Result<Origins, String> {
         )
     })?;
     let mut o = Origins {
-        any: policy.any_origin,
+        any: policy.any_origin(),
         exact: Vec::new(),
         regexes: Vec::new(),
     };
-    let mut exact: Vec<String> = policy.exact.iter().cloned().collect();
+    let mut exact: Vec<String> = policy.exact_origins().map(str::to_string).collect();
     exact.sort();
     o.exact = exact;
-    for p in &policy.patterns {
+    for p in policy.patterns() {
         o.regexes.push(match p {
             OriginPattern::Exact(e) => format!("^{}$", escape(e)),
             OriginPattern::Subdomain {
@@ -421,7 +427,7 @@ mod tests {
     /// The sample policy of the tests (`tests/fixtures/sample-policy.toml`), and any port of
     /// localhost.
     fn spec() -> PolicySpec {
-        let text = include_str!("../../../../tests/fixtures/sample-policy.toml");
+        let text = include_str!("../../../tests/fixtures/sample-policy.toml");
         let (file, _) = crate::policy::load(text, None, &Default::default()).unwrap();
         let mut spec = file.policy.spec().clone();
         spec.origins.push("http://localhost:*".into());
