@@ -175,16 +175,27 @@ pub fn fix_for(failure: &Failure, known: &Need) -> Fix {
     build(failure, need, notes)
 }
 
+/// Why no policy can be written for a request.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NoPolicy {
+    /// The page's origin is not known (Firefox's and Safari's messages leave it out).
+    #[error("The message does not name the page's origin (Firefox's and Safari's wordings leave it out): pass --origin ORIGIN for a policy and snippets.")]
+    NoOrigin,
+    /// The request carried `Origin: null`, which no policy corsair accepts allows.
+    #[error("The request carried 'Origin: null' (a sandboxed iframe, a file: page, or a redirect across origins): no policy corsair accepts allows null, because any page can send it. Give the page a real origin, or call the final URL directly.")]
+    NullOrigin,
+    /// What the request needs fails the policy's validation (the errors, one per item).
+    #[error("No policy corsair accepts allows this request: {}", .0.join("; "))]
+    Refused(Vec<String>),
+}
+
 /// The policy that allows `need` and nothing more, validated, with what it had to assume; or
 /// why no policy corsair accepts can allow it.
-pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), String> {
+pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), NoPolicy> {
     let origin = match need.origin.as_deref() {
-        None | Some("") => {
-            return Err("The message does not name the page's origin (Firefox's and Safari's wordings leave it out): pass --origin ORIGIN for a policy and snippets.".into())
-        }
-        Some("null") => {
-            return Err("The request carried 'Origin: null' (a sandboxed iframe, a file: page, or a redirect across origins): no policy corsair accepts allows null, because any page can send it. Give the page a real origin, or call the final URL directly.".into())
-        }
+        None | Some("") => return Err(NoPolicy::NoOrigin),
+        Some("null") => return Err(NoPolicy::NullOrigin),
         Some(o) => o,
     };
     let mut spec = PolicySpec {
@@ -217,10 +228,7 @@ pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), String> {
             .filter(|p| p.severity == Severity::Error)
             .map(|p| p.message)
             .collect();
-        return Err(format!(
-            "No policy corsair accepts allows this request: {}",
-            why.join("; ")
-        ));
+        return Err(NoPolicy::Refused(why));
     }
     Ok((spec, notes))
 }
@@ -311,7 +319,7 @@ fn build(failure: &Failure, need: Need, mut notes: Vec<String>) -> Fix {
             (Some(policy_toml(&spec)), snippets)
         }
         Err(why) => {
-            notes.push(why);
+            notes.push(why.to_string());
             (None, Vec::new())
         }
     };

@@ -173,29 +173,81 @@ pub struct Generated {
     pub warnings: Vec<String>,
 }
 
+/// Why a target cannot be written: what the policy says that the target cannot express
+/// safely, and what to do instead (`Display` gives the whole sentence).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    kind: ErrorKind,
+    message: String,
+}
+
+/// What kind of [`Error`] it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The file has `[[routes]]`, and the target writes no per-route policy.
+    Routes,
+    /// The policy (or the upstream or listen address given) says something the target cannot
+    /// express safely: a pattern it has no form for, credentials it cannot scope, an address
+    /// it cannot take.
+    Unsupported,
+}
+
+impl Error {
+    fn unsupported(message: String) -> Error {
+        Error {
+            kind: ErrorKind::Unsupported,
+            message,
+        }
+    }
+
+    /// What kind of error it is.
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The reason and the fix, as one sentence.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+}
+
 /// Writes `input` for `target`, or says why the target cannot express the policy safely.
-pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, String> {
+pub fn generate(target: Target, input: &Input<'_>) -> Result<Generated, Error> {
     if !input.routes.is_empty()
         && !matches!(target, Target::Nginx | Target::Caddy | Target::Express)
     {
-        return Err(format!("the file has [[routes]]; `corsair gen {}` does not write per-route policies yet (nginx, caddy and express do), and applying [policy] alone could be less strict than a route. Generate for one of those, generate without routes, or serve the file with `corsair serve`", target.name()));
+        return Err(Error {
+            kind: ErrorKind::Routes,
+            message: format!(
+                concat!(
+                    "the file has [[routes]]; `corsair gen {}` does not write per-route policies ",
+                    "yet (nginx, caddy and express do), and applying [policy] alone could be less ",
+                    "strict than a route. Generate for one of those, generate without routes, or ",
+                    "serve the file with `corsair serve`"
+                ),
+                target.name()
+            ),
+        });
     }
-    let (text, warnings) = match target {
-        Target::Nginx => nginx::generate(input)?,
-        Target::Apache => apache::generate(input)?,
-        Target::Caddy => caddy::generate(input)?,
-        Target::Express => express::generate(input)?,
-        Target::Starlette => starlette::generate(input)?,
-        Target::Flask => flask::generate(input)?,
-        Target::Django => django::generate(input)?,
-        Target::Spring => spring::generate(input)?,
-        Target::Axum => axum::generate_tower(input)?,
-        Target::TowerHttp => axum::generate_tower_http(input)?,
-        Target::Traefik => traefik::generate(input)?,
-        Target::Envoy => envoy::generate(input)?,
-        Target::GatewayApi => gateway_api::generate(input)?,
-        Target::IngressNginx => ingress_nginx::generate(input)?,
+    let written = match target {
+        Target::Nginx => nginx::generate(input),
+        Target::Apache => apache::generate(input),
+        Target::Caddy => caddy::generate(input),
+        Target::Express => express::generate(input),
+        Target::Starlette => starlette::generate(input),
+        Target::Flask => flask::generate(input),
+        Target::Django => django::generate(input),
+        Target::Spring => spring::generate(input),
+        Target::Axum => axum::generate_tower(input),
+        Target::TowerHttp => axum::generate_tower_http(input),
+        Target::Traefik => traefik::generate(input),
+        Target::Envoy => envoy::generate(input),
+        Target::GatewayApi => gateway_api::generate(input),
+        Target::IngressNginx => ingress_nginx::generate(input),
     };
+    let (text, warnings) = written.map_err(Error::unsupported)?;
     Ok(Generated {
         target,
         text,
@@ -435,6 +487,26 @@ mod tests {
     }
 
     #[test]
+    fn errors_say_their_kind() {
+        let spec = spec();
+        let input = Input {
+            spec: &spec,
+            listen: "127.0.0.1:8080",
+            upstream: None,
+            routes: vec![("/public", &spec)],
+        };
+        let e = generate(Target::Flask, &input).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Routes);
+        assert!(
+            e.to_string()
+                .contains("serve the file with `corsair serve`"),
+            "{e}"
+        );
+        let boxed: Box<dyn std::error::Error> = Box::new(e);
+        assert!(boxed.to_string().starts_with("the file has [[routes]]"));
+    }
+
+    #[test]
     fn subdomain_patterns_become_anchored_escaped_regexes() {
         let o = origins(&spec()).unwrap();
         assert_eq!(o.exact, vec!["https://app.example.com"]);
@@ -461,7 +533,10 @@ mod tests {
             if matches!(t, Target::GatewayApi | Target::IngressNginx) {
                 // It cannot say `http://localhost:*`: refused with the reason, never widened.
                 let e = generate(t, &input).unwrap_err();
-                assert!(e.contains("no port wildcard"), "{e}");
+                assert!(
+                    e.message().contains("no port wildcard") && e.kind() == ErrorKind::Unsupported,
+                    "{e}"
+                );
                 continue;
             }
             let g = generate(t, &input).unwrap();
@@ -514,7 +589,7 @@ mod tests {
                     | Target::IngressNginx
             );
             match generate(t, &without) {
-                Err(e) => assert!(proxies && e.contains("upstream"), "{t:?}: {e}"),
+                Err(e) => assert!(proxies && e.message().contains("upstream"), "{t:?}: {e}"),
                 Ok(_) => assert!(!proxies, "{t:?} needs an upstream"),
             }
         }

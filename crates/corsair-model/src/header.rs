@@ -415,18 +415,26 @@ where
 /// Whether `name` is a valid header name and `value` a valid header value
 /// (<https://fetch.spec.whatwg.org/#header-name>, <https://fetch.spec.whatwg.org/#header-value>):
 /// `fetch()` throws a TypeError otherwise.
-pub fn validate(name: &str, value: &str) -> Result<(), String> {
+pub fn validate(name: &str, value: &str) -> Result<(), InvalidHeader> {
     if !is_token(name) {
-        return Err(format!(
-            "'{name}' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~ only"
-        ));
+        return Err(InvalidHeader::Name(name.to_string()));
     }
     if value.bytes().any(|b| b == 0 || b == b'\r' || b == b'\n') {
-        return Err(format!(
-            "the value of header '{name}' contains NUL, CR or LF, which fetch() refuses"
-        ));
+        return Err(InvalidHeader::Value(name.to_string()));
     }
     Ok(())
+}
+
+/// Why [`validate`] refuses a header: what `fetch()` would throw a TypeError for.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum InvalidHeader {
+    /// The name is not a token.
+    #[error("'{0}' is not a valid header name: use letters, digits and !#$%&'*+-.^_`|~ only")]
+    Name(String),
+    /// The value (of the header named) holds NUL, CR or LF.
+    #[error("the value of header '{0}' contains NUL, CR or LF, which fetch() refuses")]
+    Value(String),
 }
 
 #[cfg(test)]

@@ -160,9 +160,15 @@ fn err(kind: FailureKind, hint: Option<String>) -> PreflightError {
     }
 }
 
+/// An item of an `Access-Control-Allow-Methods`/`-Headers` list that is not a token: the
+/// item, as the engines quote it in their console message.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a token")]
+pub struct NotAToken(pub String);
+
 /// Splits an `Access-Control-Allow-Methods`/`-Headers` value: items separated by `,`, trimmed
 /// of spaces and tabs, empty items skipped, each a token. Returns the first bad item on failure.
-pub fn parse_list(value: &str) -> Result<Vec<String>, String> {
+pub fn parse_list(value: &str) -> Result<Vec<String>, NotAToken> {
     let mut out = Vec::new();
     for item in value.split(',') {
         let item = item.trim_matches([' ', '\t']);
@@ -170,7 +176,7 @@ pub fn parse_list(value: &str) -> Result<Vec<String>, String> {
             continue;
         }
         if !is_token(item) {
-            return Err(item.to_string());
+            return Err(NotAToken(item.to_string()));
         }
         out.push(item.to_string());
     }
@@ -194,14 +200,13 @@ pub fn check_response(
         return Err(status_err());
     }
     let methods = match resp.get("access-control-allow-methods") {
-        Some(j) => {
-            parse_list(&j.value).map_err(|bad| err(FailureKind::InvalidAllowMethods, Some(bad)))?
-        }
+        Some(j) => parse_list(&j.value)
+            .map_err(|bad| err(FailureKind::InvalidAllowMethods, Some(bad.0)))?,
         None => Vec::new(),
     };
     let headers: Vec<String> = match resp.get("access-control-allow-headers") {
         Some(j) => parse_list(&j.value)
-            .map_err(|bad| err(FailureKind::InvalidAllowHeaders, Some(bad)))?
+            .map_err(|bad| err(FailureKind::InvalidAllowHeaders, Some(bad.0)))?
             .into_iter()
             .map(|h| h.to_ascii_lowercase())
             .collect(),

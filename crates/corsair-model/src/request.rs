@@ -202,8 +202,8 @@ pub enum RequestError {
     )]
     ForbiddenMethod(String),
     /// A header name or value is malformed.
-    #[error("{0}")]
-    BadHeader(String),
+    #[error(transparent)]
+    BadHeader(#[from] header::InvalidHeader),
     /// An element asked for something only fetch and XHR can do.
     #[error("{0}")]
     Element(String),
@@ -343,7 +343,7 @@ impl RequestSpec {
         let mut headers = Vec::new();
         let mut dropped = Vec::new();
         for (name, value) in &self.headers {
-            header::validate(name, value).map_err(RequestError::BadHeader)?;
+            header::validate(name, value)?;
             let value = value.trim_matches([' ', '\t']).to_string();
             match header::forbidden(name, &value, browser) {
                 Some(why) => dropped.push(Dropped {

@@ -109,8 +109,9 @@ enum TargetHost {
 
 impl Target {
     /// Parses a `targets` item: `https://api.example.com`, `https://*.partner.example:8443`.
-    pub fn parse(text: &str) -> Result<Target, String> {
+    pub fn parse(text: &str) -> Result<Target, TargetError> {
         let t = text.trim();
+        let item = || t.to_string();
         if t == "*" {
             return Ok(Target {
                 scheme: String::new(),
@@ -119,40 +120,35 @@ impl Target {
             });
         }
         if !t.contains("://") {
-            return Err(format!("'{t}' has no scheme; did you mean 'https://{t}'?"));
+            return Err(TargetError::NoScheme(item()));
         }
         let (wild, rest) = match t.split_once("://*.") {
             Some((scheme, rest)) => (true, format!("{scheme}://{rest}")),
             None => (false, t.to_string()),
         };
-        let url = Url::parse(&rest).map_err(|e| format!("'{t}' is not a URL ({e})"))?;
+        let url = Url::parse(&rest).map_err(|e| TargetError::NotAUrl(item(), e))?;
         if !matches!(url.scheme(), "http" | "https") {
-            return Err(format!(
-                "'{t}' uses '{}'; targets are http:// or https://",
-                url.scheme()
-            ));
+            return Err(TargetError::Scheme(item(), url.scheme().to_string()));
         }
         if url.path() != "/"
             || url.query().is_some()
             || url.fragment().is_some()
             || rest.ends_with('/')
         {
-            return Err(format!(
-                "'{t}' has a path; a target is an origin (scheme, host, port): write '{}'",
-                url.origin().ascii_serialization()
+            return Err(TargetError::Path(
+                item(),
+                url.origin().ascii_serialization(),
             ));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(format!(
-                "'{t}' has a user name or password; use [[proxy.inject]] for credentials"
-            ));
+            return Err(TargetError::Credentials(item()));
         }
         let host_text = url.host_str().unwrap_or_default().to_string();
         let host = if wild {
             match Host::parse(&host_text) {
                 Ok(Host::Domain(d)) if !d.is_public_suffix() => TargetHost::Under(d),
-                Ok(Host::Domain(_)) => return Err(format!("'{t}' covers every name under a public suffix; name the registrable domain, e.g. https://*.example.com")),
-                _ => return Err(format!("'{t}': a wildcard needs a domain name after '*.'")),
+                Ok(Host::Domain(_)) => return Err(TargetError::PublicSuffix(item())),
+                _ => return Err(TargetError::WildcardNotDomain(item())),
             }
         } else {
             TargetHost::Exact(host_text)
@@ -197,14 +193,12 @@ pub struct Rate {
 
 impl Rate {
     /// Parses `120/minute`, `10/second`, `1000/hour`, `5000/day` (also `s`, `m`, `h`, `d`).
-    pub fn parse(text: &str) -> Result<Rate, String> {
-        let usage = || {
-            format!("'{text}' is not a rate; write COUNT/UNIT, e.g. \"120/minute\" (second, minute, hour, day)")
-        };
+    pub fn parse(text: &str) -> Result<Rate, RateError> {
+        let usage = || RateError::NotARate(text.to_string());
         let (n, unit) = text.trim().split_once('/').ok_or_else(usage)?;
         let count: u32 = n.trim().parse().map_err(|_| usage())?;
         if count == 0 {
-            return Err(format!("'{text}' allows nothing; remove rate_limit to have no limit, or give a count above 0"));
+            return Err(RateError::Zero(text.to_string()));
         }
         let per_ms = match unit.trim() {
             "second" | "s" | "sec" => 1_000,
@@ -215,6 +209,47 @@ impl Rate {
         };
         Ok(Rate { count, per_ms })
     }
+}
+
+/// Why a `targets` item is refused (each message ends with the fix).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TargetError {
+    /// No `scheme://`.
+    #[error("'{0}' has no scheme; did you mean 'https://{0}'?")]
+    NoScheme(String),
+    /// Not a URL at all.
+    #[error("'{0}' is not a URL ({1})")]
+    NotAUrl(String, url::ParseError),
+    /// A scheme other than http and https.
+    #[error("'{0}' uses '{1}'; targets are http:// or https://")]
+    Scheme(String, String),
+    /// A path, query or fragment: a target is an origin (the second field).
+    #[error("'{0}' has a path; a target is an origin (scheme, host, port): write '{1}'")]
+    Path(String, String),
+    /// A user name or password in the URL.
+    #[error("'{0}' has a user name or password; use [[proxy.inject]] for credentials")]
+    Credentials(String),
+    /// `*.` over a public suffix.
+    #[error("'{0}' covers every name under a public suffix; name the registrable domain, e.g. https://*.example.com")]
+    PublicSuffix(String),
+    /// `*.` before something that is not a domain name.
+    #[error("'{0}': a wildcard needs a domain name after '*.'")]
+    WildcardNotDomain(String),
+}
+
+/// Why a `rate_limit` is refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RateError {
+    /// Not `COUNT/UNIT`.
+    #[error(
+        "'{0}' is not a rate; write COUNT/UNIT, e.g. \"120/minute\" (second, minute, hour, day)"
+    )]
+    NotARate(String),
+    /// A count of 0.
+    #[error("'{0}' allows nothing; remove rate_limit to have no limit, or give a count above 0")]
+    Zero(String),
 }
 
 /// A validated `[proxy]`.
@@ -303,7 +338,7 @@ pub fn build(
                 "list the APIs, e.g. targets = [\"https://api.example.com\"], or set dangerously_open_relay = true if that is really meant",
             )),
             Ok(t) => targets.push(t),
-            Err(e) => lints.push(error(format!("targets[{i}]"), e, "write an origin: https://api.example.com or https://*.example.com")),
+            Err(e) => lints.push(error(format!("targets[{i}]"), e.to_string(), "write an origin: https://api.example.com or https://*.example.com")),
         }
     }
     if spec.targets.is_empty() {
@@ -357,7 +392,11 @@ pub fn build(
     let rate = match spec.rate_limit.as_deref().map(Rate::parse) {
         Some(Ok(r)) => Some(r),
         Some(Err(e)) => {
-            lints.push(error("rate_limit", e, "e.g. rate_limit = \"120/minute\""));
+            lints.push(error(
+                "rate_limit",
+                e.to_string(),
+                "e.g. rate_limit = \"120/minute\"",
+            ));
             None
         }
         None => None,
@@ -404,7 +443,7 @@ pub fn build(
             Err(e) => {
                 lints.push(error(
                     format!("{key}.target"),
-                    e,
+                    e.to_string(),
                     "one of the targets, e.g. \"https://api.example.com\"",
                 ));
                 continue;
@@ -963,15 +1002,23 @@ mod tests {
         assert!(t.matches(&u("https://api.example.com:443/v1?q=1")));
         assert!(!t.matches(&u("https://api.example.com.evil.net/")));
         assert!(!t.matches(&u("https://xapi.example.com/")));
-        assert!(Target::parse("api.example.com")
-            .unwrap_err()
+        let e = Target::parse("api.example.com").unwrap_err();
+        assert!(matches!(e, TargetError::NoScheme(_)));
+        assert!(e
+            .to_string()
             .contains("did you mean 'https://api.example.com'"));
-        assert!(Target::parse("https://api.example.com/v1")
-            .unwrap_err()
-            .contains("has a path"));
-        assert!(Target::parse("https://*.com")
-            .unwrap_err()
-            .contains("public suffix"));
+        let e = Target::parse("https://api.example.com/v1").unwrap_err();
+        assert_eq!(
+            e,
+            TargetError::Path(
+                "https://api.example.com/v1".into(),
+                "https://api.example.com".into()
+            )
+        );
+        assert!(e.to_string().contains("has a path"));
+        let e = Target::parse("https://*.com").unwrap_err();
+        assert!(matches!(e, TargetError::PublicSuffix(_)), "{e}");
+        assert!(matches!(Rate::parse("0/minute"), Err(RateError::Zero(_))));
         assert!(Target::parse("ftp://x.example").is_err());
     }
 

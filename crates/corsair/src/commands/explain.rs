@@ -165,7 +165,7 @@ fn known(args: &ExplainArgs) -> Result<Known, String> {
     let mut parsed = Vec::new();
     for h in &args.headers {
         let (name, value) = super::check::parse_header(h)?;
-        corsair_core::header::validate(&name, &value)?;
+        corsair_core::header::validate(&name, &value).map_err(|e| e.to_string())?;
         parsed.push((name, value));
     }
     let headers = corsair_core::header::unsafe_names(

@@ -87,7 +87,8 @@ fn run_inner(args: &GenArgs) -> Result<(), String> {
                 .map(|r| (r.prefix.as_str(), r.policy.spec()))
                 .collect(),
         },
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     for w in &g.warnings {
         eprintln!("{WARN}warning:{WARN:#} {w}");
     }

@@ -293,7 +293,9 @@ pub fn policy_for(c: &Case, page: &str) -> Result<corsair_core::policy::PolicySp
         .classify(corsair_core::Browser::Chromium)
         .map_err(|e| e.to_string())?;
     let need = corsair_core::fix::Need::of(&req, page);
-    corsair_core::fix::policy_for(&need).map(|(spec, _)| spec)
+    corsair_core::fix::policy_for(&need)
+        .map(|(spec, _)| spec)
+        .map_err(|e| e.to_string())
 }
 
 impl Case {

@@ -572,7 +572,7 @@ fn policy(body: &[u8]) -> Result<Value, String> {
                 },
             ) {
                 Ok(g) => json!({"file": t.file_name(), "text": g.text, "warnings": g.warnings}),
-                Err(e) => json!({"error": e}),
+                Err(e) => json!({"error": e.to_string()}),
             };
             generated.insert(t.name().to_string(), v);
         }
