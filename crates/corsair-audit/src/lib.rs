@@ -28,6 +28,7 @@ use url::Url;
 /// A misconfiguration class. The ids are stable: JSON, SARIF and `--fail-on` users rely on them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Class {
     /// Any origin is echoed back.
     ReflectOrigin,

@@ -1,5 +1,6 @@
 //! Cost of one browser decision: classify a request and run the CORS check, and a whole
 //! preflighted fetch through the state machine.
+#![allow(missing_docs)] // criterion's and the examples' generated items
 
 use corsair_core::check::cors_check;
 use corsair_core::{Browser, Fetch, Next, Origin, RequestSpec, ResponseHead};

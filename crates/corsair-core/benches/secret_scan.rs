@@ -1,6 +1,7 @@
 //! Cost of keeping injected secrets from the page (`corsair proxy`): a 1 MiB JSON body scanned
 //! in 16 KiB reads for every form of two secrets, against copying the same reads (what the
 //! proxy does with the body when nothing is injected).
+#![allow(missing_docs)] // criterion's and the examples' generated items
 
 use corsair_core::relay::{Scanner, Secrets};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};

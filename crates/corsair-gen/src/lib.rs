@@ -32,6 +32,7 @@ use serde::Serialize;
 /// A generation target.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Target {
     /// Apache httpd: a complete `<VirtualHost>` proxying to the upstream.
     Apache,

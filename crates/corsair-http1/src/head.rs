@@ -114,7 +114,12 @@ fn uninit_headers<'b>() -> [std::mem::MaybeUninit<httparse::Header<'b>>; MAX_HEA
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RequestParse {
     /// A whole request head of `len` bytes that the proxy path takes, now in the [`Head`].
-    Ready { len: usize, facts: RequestFacts },
+    Ready {
+        /// The head's length in bytes, to consume from the buffer.
+        len: usize,
+        /// What the head says of the body and the connection.
+        facts: RequestFacts,
+    },
     /// Not all of the head has arrived.
     Partial,
     /// A request for another implementation (HTTP/2's preface, or a head

@@ -78,7 +78,9 @@ pub fn route_request<'a>(
 /// A request a gateway refuses before deciding on it: the status and a one-line text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Refusal {
+    /// The status to answer with.
     pub status: u16,
+    /// The answer's body: `corsair: ` and what is wrong, one line.
     pub text: &'static str,
 }
 

@@ -9,6 +9,8 @@ use serde::Serialize;
 /// can be checked for completeness and `explain` can match messages back to kinds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+// Not `#[non_exhaustive]`: corsair-diagnose matches every kind, so a new kind cannot land
+// without its fix.
 pub enum FailureKind {
     /// `Access-Control-Allow-Origin: *` on a request with credentials.
     WildcardOriginNotAllowed,

@@ -55,6 +55,7 @@ pub enum Rule {
 /// Why a decision came out as it did; a stable label for logs and metrics.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Reason {
     /// Allowed.
     Allowed,

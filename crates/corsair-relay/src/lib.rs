@@ -583,6 +583,7 @@ fn field_name(f: &crate::policy::Field) -> String {
 /// Why a request is refused before anything is sent upstream.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "error", rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Refusal {
     /// The path does not carry a target URL.
     NoTarget {

@@ -3,6 +3,7 @@
 //! (a megabyte of commas). Requests are built outside the timed section.
 //!
 //! cargo bench -p corsair-tower --bench layer
+#![allow(missing_docs)] // criterion's and the examples' generated items
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use http::{HeaderValue, Method, Request, Response};

@@ -4,6 +4,7 @@
 //! cargo run -p corsair-tower --example axum
 //! corsair check http://127.0.0.1:3000/items --origin https://app.example.com -X PUT -H 'Authorization: Bearer x' --credentials
 //! ```
+#![allow(missing_docs)] // criterion's and the examples' generated items
 
 use axum::routing::get;
 use axum::Router;

@@ -10,6 +10,7 @@
 //!   decision: the floor for any CORS layer).
 //!
 //! cargo run --release -p corsair-tower --example bench_servers -- upstream 9000
+#![allow(missing_docs)] // criterion's and the examples' generated items
 
 use axum::routing::get;
 use axum::Router;

@@ -6,6 +6,7 @@
 //! standard input closes.
 //!
 //!   cargo run --release -p corsair --example audit_fleet -- 9000 100
+#![allow(missing_docs)] // criterion's and the examples' generated items
 
 use bytes::Bytes;
 use http_body_util::Full;
