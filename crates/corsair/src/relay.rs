@@ -256,8 +256,12 @@ async fn serve(settings: Settings) -> Result<(), String> {
             Arc::new(move || metrics.metrics.render()),
         ));
     }
+    tokio::spawn(watch(
+        state.clone(),
+        settings.path,
+        crate::serving::hangups(),
+    ));
     tracing::info!(listen = %local, "corsair proxy ready");
-    tokio::spawn(watch(state.clone(), settings.path));
     let shutdown = crate::serving::shutdown_signal();
     tokio::pin!(shutdown);
     loop {
@@ -287,9 +291,9 @@ async fn serve(settings: Settings) -> Result<(), String> {
 
 /// Reloads the file on SIGHUP and when it changes; a file that does not check keeps the old
 /// relay serving.
-async fn watch(state: Arc<State>, path: PathBuf) {
+async fn watch(state: Arc<State>, path: PathBuf, hup: Option<tokio::signal::unix::Signal>) {
     let file = path.clone();
-    crate::serving::watch_file(path, move |reason| match load(&file) {
+    crate::serving::watch_file(path, hup, move |reason| match load(&file) {
         Ok((relay, _, warnings)) => {
             for w in warnings {
                 tracing::warn!("{w}");

@@ -39,15 +39,24 @@ fn mtime(path: &Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-/// Calls `reload` with the reason ("SIGHUP" or "file changed") each time `path` should be read
-/// again. Never returns.
-pub async fn watch_file(path: PathBuf, mut reload: impl FnMut(&'static str)) {
-    #[cfg(unix)]
-    let mut hup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
+/// SIGHUP, caught from now on. A server takes it before it says it is ready: until a handler
+/// is installed SIGHUP ends the process, and a reload asked for early would kill the server
+/// instead (a test that signalled right after "ready" saw it under load). Call it inside the
+/// runtime that will run [`watch_file`].
+pub fn hangups() -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok()
+}
+
+/// Calls `reload` with the reason ("SIGHUP" on `hup`, taken from [`hangups`], or "file
+/// changed") each time `path` should be read again. Never returns.
+pub async fn watch_file(
+    path: PathBuf,
+    mut hup: Option<tokio::signal::unix::Signal>,
+    mut reload: impl FnMut(&'static str),
+) {
     let mut last = mtime(&path);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
-        #[cfg(unix)]
         let by_signal = async {
             match hup.as_mut() {
                 Some(h) => {
@@ -56,8 +65,6 @@ pub async fn watch_file(path: PathBuf, mut reload: impl FnMut(&'static str)) {
                 None => std::future::pending::<()>().await,
             }
         };
-        #[cfg(not(unix))]
-        let by_signal = std::future::pending::<()>();
         let reason = tokio::select! {
             _ = by_signal => "SIGHUP",
             _ = tick.tick() => {

@@ -87,6 +87,20 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
         }
         None => None,
     };
+    // The main runtime, and SIGHUP caught in it, before the gateway says it is ready.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
+    let (policy_hup, tls_hups) = rt.block_on(async {
+        let tls = tls_files.as_ref().map_or(Vec::new(), |f| {
+            f.watched()
+                .iter()
+                .map(|_| crate::serving::hangups())
+                .collect()
+        });
+        (crate::serving::hangups(), tls)
+    });
     tracing::info!(listen = %local, workers, upstream = state.config.load().serve.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
     // The address lines are for scripts that start the gateway on port 0.
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -135,18 +149,15 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), String> {
             })
             .map_err(|e| e.to_string())?;
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     rt.block_on(async {
         if let (Some(files), Some(acceptor)) = (tls_files, tls) {
-            tokio::spawn(tls::watch(files, acceptor));
+            tokio::spawn(tls::watch(files, acceptor, tls_hups));
         }
         tokio::spawn(watch_policy(
             state.clone(),
             settings.config_path.clone(),
             settings.env.clone(),
+            policy_hup,
         ));
         tokio::spawn(async move {
             crate::serving::shutdown_signal().await;
@@ -311,9 +322,14 @@ async fn serve_hyper<I>(
 
 /// Reloads the policy on SIGHUP and when the file's modification time changes (checked every
 /// second). A file that does not validate is refused and logged; the old policy stays.
-async fn watch_policy(state: Arc<State>, path: PathBuf, env: Option<String>) {
+async fn watch_policy(
+    state: Arc<State>,
+    path: PathBuf,
+    env: Option<String>,
+    hup: Option<tokio::signal::unix::Signal>,
+) {
     let file = path.clone();
-    crate::serving::watch_file(path, move |reason| match config::load(&file, env.as_deref()) {
+    crate::serving::watch_file(path, hup, move |reason| match config::load(&file, env.as_deref()) {
         Ok((mut config, warnings)) => {
             if let Some(u) = &state.upstream_override {
                 config.serve.upstream = Some(u.clone());

@@ -92,11 +92,16 @@ impl Files {
 
 /// Reloads `acceptor` from `files` when one of them changes or on SIGHUP; a pair that does not
 /// load is refused and logged, and the old one keeps serving.
-pub async fn watch(files: Files, acceptor: Arc<ArcSwap<TlsAcceptor>>) {
-    for path in files.watched() {
+pub async fn watch(
+    files: Files,
+    acceptor: Arc<ArcSwap<TlsAcceptor>>,
+    hups: Vec<Option<tokio::signal::unix::Signal>>,
+) {
+    for (path, hup) in files.watched().into_iter().zip(hups) {
         let (files, acceptor) = (files.clone(), acceptor.clone());
         tokio::spawn(crate::serving::watch_file(
             path,
+            hup,
             move |reason| match files.load() {
                 Ok(a) => {
                     acceptor.store(Arc::new(a));
