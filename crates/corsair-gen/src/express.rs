@@ -69,7 +69,17 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         t.push_str(&format!("// [[routes]] {prefix}\n"));
         t.push_str(&options(spec, &format!("route{}Options", i + 1))?);
     }
-    t.push_str("const app = express();\n// First: preflights are answered here, before routes or authentication.\n");
+    t.push_str("const app = express();\n");
+    // The cors package adds `Vary: Origin` only beside an echoed origin: an answer to a refused
+    // origin could be cached and served to an allowed one, without its CORS headers.
+    let mut dynamic = !origins(default)?.any;
+    for (_, spec) in &routes {
+        dynamic |= !origins(spec)?.any;
+    }
+    if dynamic {
+        t.push_str("// Every answer depends on the Origin, refused ones included: caches must key on it.\napp.use((req, res, next) => {\n  res.vary('Origin');\n  next();\n});\n");
+    }
+    t.push_str("// First: preflights are answered here, before routes or authentication.\n");
     if routes.is_empty() {
         t.push_str("app.use(cors(corsOptions));\n\n");
     } else {

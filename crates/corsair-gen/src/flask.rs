@@ -32,6 +32,11 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         if spec.credentials { "True" } else { "False" },
         spec.max_age.map(|m| format!("    max_age={m},\n")).unwrap_or_default()
     ));
+    if !o.any {
+        // flask-cors adds `Vary: Origin` only beside an echoed origin: an answer to a refused
+        // origin could be cached and served to an allowed one, without its CORS headers.
+        t.push_str("@app.after_request\ndef vary_on_origin(response):\n    # Every answer depends on the Origin, refused ones included: caches must key on it.\n    response.vary.add(\"Origin\")\n    return response\n\n\n");
+    }
     t.push_str("@app.route(\"/api/items\", methods=[\"GET\", \"HEAD\", \"POST\", \"PUT\", \"PATCH\", \"DELETE\"])\ndef items():\n    resp = jsonify([1, 2, 3])\n    resp.headers[\"X-Total-Count\"] = \"3\"\n    return resp\n\n\n");
     t.push_str(&format!(
         "if __name__ == \"__main__\":\n    app.run(host={}, port={port})\n",

@@ -5,7 +5,7 @@
 //! upstream's Host, Location and Set-Cookie on the dev origin, a WebSocket both ways).
 
 use crate::dev::Upstreams;
-use crate::support::{free_port, wait_port, workspace_root, Proc};
+use crate::support::{free_port, wait_port_for, workspace_root, Proc};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -75,7 +75,8 @@ fn start(dir: &Path, args: &[&str], env: &[(&str, String)], port: u16, what: &st
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    wait_port(port, what, &mut child);
+    // Angular's and Create React App's first build takes tens of seconds on two busy cores.
+    wait_port_for(port, what, &mut child, 90);
     Proc(child)
 }
 

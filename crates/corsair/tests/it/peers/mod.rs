@@ -3,3 +3,4 @@
 mod dev_gen;
 mod fix_snippets;
 mod gen;
+mod gen_errors;

@@ -534,14 +534,19 @@ pub fn free_port() -> u16 {
 
 /// Waits until something listens on `port`, failing if `child` exits first or after 20 s.
 pub fn wait_port(port: u16, what: &str, child: &mut Child) {
+    wait_port_for(port, what, child, 20);
+}
+
+/// [`wait_port`] with a limit of `secs` (a dev server compiles the app before it listens).
+pub fn wait_port_for(port: u16, what: &str, child: &mut Child, secs: u64) {
     let t = Instant::now();
     while TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited before listening: {status:?}");
         }
         assert!(
-            t.elapsed() < Duration::from_secs(20),
-            "{what} did not start listening on {port}"
+            t.elapsed() < Duration::from_secs(secs),
+            "{what} did not start listening on {port} within {secs} s"
         );
         std::thread::sleep(Duration::from_millis(50));
     }
