@@ -122,7 +122,8 @@ step "tests (unit, CLI, TLS, browser differential)"
 # Every process the tests start inherits this mark; any still alive once they end was left
 # running by a test (a server, a dev server's child, a browser), and fails the run.
 marker="corsair-test-run-$$-$RANDOM"
-CORSAIR_TEST_RUN=$marker cargo test --workspace --locked -- --nocapture
+tests=0
+CORSAIR_TEST_RUN=$marker cargo test --workspace --locked -- --nocapture || tests=$?
 
 step "nothing the tests started is still running"
 left=()
@@ -140,3 +141,4 @@ if [ ${#left[@]} -gt 0 ]; then
   exit 1
 fi
 echo "ok: no process of the tests is left"
+exit "$tests"

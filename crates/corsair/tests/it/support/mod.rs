@@ -544,10 +544,20 @@ pub fn wait_port_for(port: u16, what: &str, child: &mut Child, secs: u64) {
         if let Ok(Some(status)) = child.try_wait() {
             panic!("{what} exited before listening: {status:?}");
         }
-        assert!(
-            t.elapsed() < Duration::from_secs(secs),
-            "{what} did not start listening on {port} within {secs} s"
-        );
+        if t.elapsed() > Duration::from_secs(secs) {
+            // The caller never gets to wrap it in a `Proc`: stop it and all it started here.
+            let tree = descendants(child.id());
+            let _ = child.kill();
+            let _ = child.wait();
+            if !tree.is_empty() {
+                let _ = Command::new("kill")
+                    .arg("-KILL")
+                    .args(tree.iter().map(u32::to_string))
+                    .stderr(Stdio::null())
+                    .status();
+            }
+            panic!("{what} did not start listening on {port} within {secs} s");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
