@@ -66,7 +66,7 @@ fn gen(target: &str, port: u16, u: &Upstreams) -> String {
 }
 
 fn start(dir: &Path, args: &[&str], env: &[(&str, String)], port: u16, what: &str) -> Proc {
-    let mut child = Command::new("node")
+    let child = Command::new("node")
         .args(args)
         .current_dir(dir)
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
@@ -75,9 +75,34 @@ fn start(dir: &Path, args: &[&str], env: &[(&str, String)], port: u16, what: &st
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    // Angular's and Create React App's first build takes tens of seconds on two busy cores.
-    wait_port_for(port, what, &mut child, 90);
-    Proc(child)
+    let mut p = Proc(child);
+    // Angular's and Create React App's first build takes tens of seconds on two busy cores,
+    // and ng serve opens its port before it answers (it reset the first request under load).
+    wait_port_for(port, what, &mut p.0, 90);
+    let t = std::time::Instant::now();
+    while !answers(port) {
+        assert!(
+            t.elapsed().as_secs() < 90,
+            "{what} listens on {port} but never answers"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    p
+}
+
+/// Whether the server on `port` answers a GET with an HTTP status line.
+fn answers(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let req = format!("GET / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
 }
 
 #[test]
