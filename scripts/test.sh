@@ -129,7 +129,7 @@ step "nothing the tests started is still running"
 left=()
 for d in /proc/[0-9]*; do
   pid=${d#/proc/}
-  if tr '\0' '\n' < "$d/environ" 2>/dev/null | grep -qx "CORSAIR_TEST_RUN=$marker"; then
+  if { tr '\0' '\n' < "$d/environ"; } 2>/dev/null | grep -qx "CORSAIR_TEST_RUN=$marker"; then
     left+=("$pid")
   fi
 done
