@@ -87,6 +87,8 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # The library crates' docs: no broken or ambiguous intra-doc link.
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --workspace --exclude corsair
+# Every library crate packages and builds from its own package (publishable as it is).
+cargo package --workspace --exclude corsair --locked --quiet
 
 step "the decision crates stay sans-IO (model, policy, gen, diagnose, audit, relay, and the core facade)"
 decision_crates="corsair-model corsair-policy corsair-gen corsair-diagnose corsair-audit corsair-relay corsair-core"
