@@ -1,0 +1,663 @@
+//! Unit tests of the audit.
+
+use super::*;
+
+fn subject() -> Subject {
+    Subject::new("http://api.fleet.test:8080/me", None, vec![]).unwrap()
+}
+
+fn answer(s: &Subject, server: impl Fn(&Probe) -> Vec<(&'static str, String)>) -> Vec<Finding> {
+    answer_full(s, |p| (200, server(p), String::new()))
+}
+
+/// Each probe's status, headers and body from `server`.
+fn answer_full(
+    s: &Subject,
+    server: impl Fn(&Probe) -> (u16, Vec<(&'static str, String)>, String),
+) -> Vec<Finding> {
+    let answers: Vec<(Probe, Result<Reply, String>)> = probes(s)
+        .into_iter()
+        .map(|p| {
+            let (status, headers, body) = server(&p);
+            let headers = headers
+                .into_iter()
+                .map(|(n, v)| (n.to_string(), v.into_bytes()))
+                .collect();
+            let r = Reply {
+                head: ResponseHead { status, headers },
+                body: body.into_bytes(),
+            };
+            (p, Ok(r))
+        })
+        .collect();
+    assess(s, &answers)
+}
+
+/// A server that allows the origins `allows` accepts, with credentials and Vary.
+fn allowing(s: &Subject, allows: impl Fn(&str) -> bool) -> Vec<Finding> {
+    answer(s, |p| {
+        if p.origin == s.trusted || allows(&p.origin) {
+            vec![
+                ("Access-Control-Allow-Origin", p.origin.clone()),
+                ("Access-Control-Allow-Credentials", "true".into()),
+                ("Vary", "Origin".into()),
+            ]
+        } else {
+            vec![("Vary", "Origin".into())]
+        }
+    })
+}
+
+#[test]
+fn a_contains_check_is_one_substring_finding_that_implies_the_rest() {
+    let s = subject();
+    let f = allowing(&s, |o| o.contains("api.fleet.test"));
+    assert_eq!(classes(&f), ["substring-bypass"], "{f:#?}");
+    assert_eq!(f[0].severity, Severity::High);
+    assert_eq!(
+        f[0].probe.origin,
+        "https://xapi.fleet.testx.corsair-attacker.example"
+    );
+    for implied in [
+        Class::PrefixBypass,
+        Class::SpecialCharBypass,
+        Class::AnySubdomain,
+        Class::PortIgnored,
+        Class::HttpOriginTrusted,
+    ] {
+        assert!(
+            f[0].implied.contains(&implied),
+            "{implied:?}: {:?}",
+            f[0].implied
+        );
+    }
+    assert!(f[0]
+        .also_allowed
+        .contains(&"https://api.fleet.test.corsair-attacker.example".to_string()));
+    // The site inside an attacker's host: the suffix probe is explained too.
+    let f = allowing(&s, |o| o.contains("fleet.test"));
+    assert_eq!(classes(&f), ["substring-bypass"], "{f:#?}");
+    assert!(f[0].implied.contains(&Class::SuffixBypass));
+    // A prefix check is not a substring one: its own root, implying special characters.
+    let f = allowing(&s, |o| o.starts_with("https://api.fleet.test"));
+    assert_eq!(classes(&f), ["prefix-bypass"], "{f:#?}");
+    assert!(f[0].implied.contains(&Class::SpecialCharBypass));
+    assert!(f[0].implied.contains(&Class::PortIgnored));
+    // Corsy's pre-domain wildcard: a suffix check on the host, not the site, lets in only
+    // names under the site (corsairattackerapi.fleet.test): a subdomain is needed.
+    let f = allowing(&s, |o| o.ends_with("api.fleet.test"));
+    assert_eq!(classes(&f), ["any-subdomain"], "{f:#?}");
+    assert!(accepted(&f[0]).any(|o| o == "https://corsairattackerapi.fleet.test"));
+    // A suffix check implies the subdomain and loose-dot probes it also accepts.
+    let f = allowing(&s, |o| o.ends_with("fleet.test"));
+    assert_eq!(classes(&f), ["suffix-bypass"], "{f:#?}");
+    assert!(f[0].implied.contains(&Class::AnySubdomain));
+    assert!(f[0].implied.contains(&Class::UnescapedDot));
+}
+
+/// Each probe's relation, set where it is built, is what its host says when read back as
+/// text (the oracle here; the audit itself never reads it back).
+#[test]
+fn each_probes_relation_matches_its_host() {
+    use crate::host::Host;
+    // A host as the labels a server's check on the Origin text sees: a name's labels, an
+    // IPv4 address's four numbers.
+    fn labels(h: &Host) -> Vec<String> {
+        match h {
+            Host::Domain(d) => d.labels().map(str::to_string).collect(),
+            Host::Ipv4(a) => a.octets().iter().map(u8::to_string).collect(),
+            Host::Ipv6(_) => vec![h.to_string()],
+        }
+    }
+    // Whether the labels `h` stand at label `i` of `p`, the first fused with characters on
+    // its left and the last with characters on its right (`xapi.fleet.testx` holds
+    // `api.fleet.test` at 0): how a name appears inside another's text.
+    fn at(p: &[String], i: usize, h: &[String]) -> bool {
+        let n = h.len();
+        if i + n > p.len() {
+            return false;
+        }
+        if n == 1 {
+            return p[i].contains(h[0].as_str());
+        }
+        p[i].ends_with(h[0].as_str())
+            && p[i + 1..i + n - 1] == h[1..n - 1]
+            && p[i + n - 1].starts_with(h[n - 1].as_str())
+    }
+    let holds = |p: &[String], h: &[String]| (0..p.len()).any(|i| at(p, i, h));
+    // `h` at the very start of `p`: its first label whole, unless it is the only one.
+    let starts = |p: &[String], h: &[String]| {
+        at(p, 0, h) && (h.len() == 1 && p[0].starts_with(h[0].as_str()) || p[0] == h[0])
+    };
+    // `h` at the very end of `p`: its last label whole, unless it is the only one.
+    let ends = |p: &[String], h: &[String]| {
+        let (n, m) = (h.len(), p.len());
+        m >= n
+            && at(p, m - n, h)
+            && (n == 1 && p[m - 1].ends_with(h[0].as_str()) || p[m - 1] == h[n - 1])
+    };
+    // The oracle itself, on hosts spelled out label by label.
+    let v = |l: &[&str]| l.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let (h, st) = (v(&["api", "fleet", "test"]), v(&["fleet", "test"]));
+    assert!(starts(
+        &v(&["api", "fleet", "testcorsair-attacker", "example"]),
+        &h
+    ));
+    assert!(!starts(&v(&["xapi", "fleet", "testx", "attacker"]), &h));
+    assert!(holds(&v(&["xapi", "fleet", "testx", "attacker"]), &h));
+    assert!(!holds(&v(&["api", "fleetx", "test"]), &h));
+    assert!(ends(&v(&["attackerfleet", "test"]), &st));
+    assert!(!ends(&v(&["fleet", "test", "attacker"]), &st));
+    assert!(holds(&h, &v(&["pi", "fleet", "tes"])));
+    for url in [
+        "https://api.fleet.test/me",
+        "https://fleet.test/me",
+        "https://a.b.fleet.co.uk/",
+        "http://127.0.0.1:8080/",
+    ] {
+        let s = Subject::new(url, None, vec![]).unwrap();
+        let trusted = Host::parse(&s.host).unwrap();
+        let site = match &s.site {
+            Some(site) => Host::parse(site).unwrap(),
+            None => trusted.clone(),
+        };
+        let (h, st) = (labels(&trusted), labels(&site));
+        for p in probes(&s).iter().filter(|p| p.kind == ProbeKind::Origin) {
+            let o = &p.origin;
+            let host = corsair_model::origin::Origin::parse(o)
+                .ok()
+                .and_then(|parsed| parsed.tuple().map(|t| t.host.clone()))
+                .map(|h| Host::parse(&h).unwrap_or_else(|e| panic!("{o}: {e}")));
+            let ph = match &host {
+                Some(host) => labels(host),
+                // No URL parser takes the host (`api.fleet.test^.attacker`: a character
+                // no browser sends, only a scanner): its labels are what a server's check
+                // on the header text splits at the dots.
+                None => match o.split_once("://") {
+                    Some((_, authority)) => authority
+                        .rsplit_once(':')
+                        .filter(|(_, port)| port.bytes().all(|b| b.is_ascii_digit()))
+                        .map_or(authority, |(name, _)| name)
+                        .split('.')
+                        .map(str::to_string)
+                        .collect(),
+                    // `null` and the like: no host to stand in any relation.
+                    None => {
+                        assert_eq!(p.relation, Relation::NONE, "{o}");
+                        continue;
+                    }
+                },
+            };
+            let r = p.relation;
+            assert_eq!(r.is_host, host.as_ref() == Some(&trusted), "{o}");
+            assert_eq!(r.contains_host, holds(&ph, &h), "{o}");
+            assert_eq!(r.contains_site, holds(&ph, &st), "{o}");
+            assert_eq!(r.starts_with_host, starts(&ph, &h), "{o}");
+            assert_eq!(r.ends_with_site, ends(&ph, &st), "{o}");
+            assert_eq!(r.part_of_host, holds(&h, &ph), "{o}");
+            let within = match &host {
+                Some(host) => {
+                    host == &site
+                        || matches!((host.domain(), site.domain()), (Some(a), Some(b)) if a.is_within(b))
+                }
+                None => false,
+            };
+            assert_eq!(r.within_site, within, "{o}");
+        }
+    }
+}
+
+#[test]
+fn the_http_twin_of_the_front_end_is_probed_whatever_the_targets_scheme() {
+    for url in ["http://api.fleet.test/me", "https://api.fleet.test/me"] {
+        let s = Subject::new(url, None, vec![]).unwrap();
+        let f = allowing(&s, |o| o == "http://api.fleet.test");
+        assert_eq!(classes(&f), ["http-origin-trusted"], "{url}");
+        assert_eq!(f[0].severity, Severity::Medium);
+    }
+    // A front end that is itself http has no https twin to protect.
+    let s = Subject::new(
+        "http://api.fleet.test/me",
+        Some("http://app.fleet.test"),
+        vec![],
+    )
+    .unwrap();
+    assert!(!probes(&s)
+        .iter()
+        .any(|p| p.class == Some(Class::HttpOriginTrusted)));
+}
+
+#[test]
+fn secrets_behind_a_wildcard_are_medium_with_field_names_only() {
+    let s = subject();
+    let body = r#"{"user":{"email":"alice@fleet.test","api_key":"k-123456abc"},"items":[]}"#;
+    let f = answer_full(&s, |_| {
+        (
+            200,
+            vec![("Access-Control-Allow-Origin", "*".into())],
+            body.into(),
+        )
+    });
+    assert_eq!(classes(&f), ["wildcard-sensitive"]);
+    assert_eq!(f[0].severity, Severity::Medium);
+    let fields: Vec<&str> = f[0].exposed.iter().map(|e| e.field.as_str()).collect();
+    assert_eq!(fields, ["user.api_key", "user.email"]);
+    let json = serde_json::to_string(&f[0]).unwrap();
+    assert!(!json.contains("alice") && !json.contains("k-123"), "{json}");
+    // The same wildcard on public data stays informational.
+    let f = answer_full(&s, |_| {
+        (
+            200,
+            vec![("Access-Control-Allow-Origin", "*".into())],
+            r#"{"items":[1,2]}"#.into(),
+        )
+    });
+    assert_eq!(classes(&f), ["wildcard-public"]);
+}
+
+#[test]
+fn a_preflight_refused_by_authentication_is_low() {
+    let s = subject();
+    let with = |status: u16, www: bool| {
+        answer_full(&s, move |p| {
+            let mut h = vec![("Vary", "Origin".into())];
+            if matches!(p.kind, ProbeKind::Preflight | ProbeKind::PreflightGet) {
+                if www {
+                    h.push(("WWW-Authenticate", "Bearer".into()));
+                }
+                return (status, h, String::new());
+            }
+            if p.origin == "https://api.fleet.test" {
+                h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+            }
+            (200, h, String::new())
+        })
+    };
+    for (status, www) in [(401, false), (403, true), (403, false), (407, false)] {
+        let f = with(status, www);
+        assert_eq!(classes(&f), ["preflight-auth"], "{status} {www}");
+        assert_eq!(f[0].severity, Severity::Low);
+    }
+    // Spring, S3 and others refuse a method they do not allow with 403 and no CORS headers:
+    // the GET preflight is answered, so the 403 is the method's, not authentication's.
+    let f = answer_full(&s, |p| {
+        let mut h = vec![("Vary", "Origin".into())];
+        if p.kind == ProbeKind::Preflight {
+            return (403, h, String::new());
+        }
+        if p.origin == "https://api.fleet.test" {
+            h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+        }
+        (200, h, String::new())
+    });
+    assert_eq!(classes(&f), Vec::<&str>::new(), "{f:#?}");
+    // A 403 to an origin the GET does not allow either is a CORS refusal, not auth.
+    let f = answer_full(&s, |p| {
+        let status = if p.kind == ProbeKind::Preflight {
+            403
+        } else {
+            200
+        };
+        (status, vec![("Vary", "Origin".into())], String::new())
+    });
+    assert_eq!(classes(&f), Vec::<&str>::new());
+}
+
+#[test]
+fn peers_probes_localhost_backtick_and_label_characters() {
+    let s = subject();
+    let f = allowing(&s, |o| {
+        o.starts_with("https://localhost") || o.starts_with("http://localhost")
+    });
+    assert_eq!(classes(&f), ["localhost-bypass"]);
+    assert_eq!(f[0].severity, Severity::High);
+    // Corsy's broken parser: %60 decoded and echoed as a backtick.
+    let f = answer(&s, |p| {
+        let mut h = vec![("Vary", "Origin".into())];
+        if p.origin == s.trusted {
+            h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+        } else if p.origin.contains("%60") {
+            h.push(("Access-Control-Allow-Origin", p.origin.replace("%60", "`")));
+        }
+        h
+    });
+    assert_eq!(classes(&f), ["special-char-bypass"]);
+    assert!(f[0].detail.contains("decoded %60"), "{}", f[0].detail);
+    // nuclei's label characters.
+    let f = allowing(&s, |o| {
+        o == "https://api.fleet.test.$.corsair-attacker.example"
+    });
+    assert_eq!(classes(&f), ["special-char-bypass"]);
+    assert!(probes(&s)
+        .iter()
+        .any(|p| p.origin == "https://apixfleetxtest"));
+}
+
+#[test]
+fn allow_origin_values_no_browser_accepts() {
+    let s = subject();
+    for (value, lines, why) in [
+        (
+            "https://api.fleet.test, https://app.fleet.test",
+            1,
+            "a list",
+        ),
+        ("https://api.fleet.test/", 1, "not an origin"),
+        ("api.fleet.test", 1, "not an origin"),
+        (
+            "https://api.fleet.test",
+            2,
+            "2 Access-Control-Allow-Origin lines",
+        ),
+    ] {
+        let f = answer(&s, |_| {
+            let mut h = vec![("Vary", "Origin".into())];
+            for _ in 0..lines {
+                h.push(("Access-Control-Allow-Origin", value.to_string()));
+            }
+            h
+        });
+        let invalid: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.class == Class::InvalidAllowOrigin)
+            .collect();
+        assert_eq!(invalid.len(), 1, "{value}: {f:#?}");
+        assert!(invalid[0].detail.contains(why), "{}", invalid[0].detail);
+        assert_eq!(invalid[0].severity, Severity::Low);
+    }
+}
+
+#[test]
+fn a_fixed_allow_origin_on_shared_hosting_is_a_third_party_origin() {
+    let s = subject();
+    let f = answer(&s, |_| {
+        vec![
+            (
+                "Access-Control-Allow-Origin",
+                "https://fleet-docs.github.io".into(),
+            ),
+            ("Access-Control-Allow-Credentials", "true".into()),
+            ("Vary", "Origin".into()),
+        ]
+    });
+    assert_eq!(classes(&f), ["third-party-origin"], "{f:#?}");
+    // One fixed name: only its holder reads; the finding asks to check it is yours.
+    assert_eq!(f[0].severity, Severity::Low);
+    assert!(
+        f[0].fix.contains("https://fleet-docs.github.io"),
+        "{}",
+        f[0].fix
+    );
+    // The trusted origin itself on shared hosting is not a finding.
+    let heroku = Subject::new("https://myapp.herokuapp.com/api", None, vec![]).unwrap();
+    let f = answer(&heroku, |_| {
+        vec![
+            (
+                "Access-Control-Allow-Origin",
+                "https://myapp.herokuapp.com".into(),
+            ),
+            ("Access-Control-Allow-Credentials", "true".into()),
+            ("Vary", "Origin".into()),
+        ]
+    });
+    assert_eq!(classes(&f), Vec::<&str>::new(), "{f:#?}");
+    // A fixed origin of the site's own is not.
+    let f = answer(&s, |_| {
+        vec![
+            (
+                "Access-Control-Allow-Origin",
+                "https://app.fleet.test".into(),
+            ),
+            ("Vary", "Origin".into()),
+        ]
+    });
+    assert_eq!(classes(&f), Vec::<&str>::new());
+}
+
+fn classes(f: &[Finding]) -> Vec<&'static str> {
+    f.iter().map(|f| f.class.id()).collect()
+}
+
+#[test]
+fn the_trusted_origin_is_inferred_and_the_probes_are_fixed() {
+    let s = subject();
+    assert_eq!(s.trusted, "https://api.fleet.test");
+    assert_eq!(s.site.as_deref(), Some("fleet.test"));
+    let p = probes(&s);
+    assert_eq!(p[0].origin, "https://api.fleet.test");
+    assert_eq!(p, probes(&s), "deterministic");
+    let origins: Vec<&str> = p.iter().map(|p| p.origin.as_str()).collect();
+    for o in [
+        "https://corsair-attacker.example",
+        "null",
+        "https://api.fleet.test.corsair-attacker.example",
+        "https://corsairattackerfleet.test",
+        "https://leet.test",
+        "https://apixfleet.test",
+        "https://api.fleetxtest",
+        "https://api.fleet.test_.corsair-attacker.example",
+        "https://corsair-attacker.api.fleet.test",
+        "https://api.fleet.test:8443",
+    ] {
+        assert!(origins.contains(&o), "{o} missing from {origins:?}");
+    }
+    // http-origin-trusted follows the trusted origin (https), not the target's scheme.
+    assert!(origins.contains(&"http://api.fleet.test"));
+}
+
+#[test]
+fn the_private_network_opt_in_is_reported_as_dead_configuration() {
+    let s = subject();
+    let f = answer(&s, |p| {
+        let mut h = vec![("Vary", "Origin".into())];
+        if p.origin == "https://api.fleet.test" {
+            h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+        }
+        h.push(("Access-Control-Allow-Private-Network", "true".into()));
+        h
+    });
+    assert_eq!(classes(&f), ["private-network-header"]);
+    assert_eq!(f[0].severity, Severity::Info);
+    assert!(
+        f[0].detail.contains("no header grants it"),
+        "{}",
+        f[0].detail
+    );
+}
+
+#[test]
+fn an_exact_allowlist_gives_nothing() {
+    let s = subject();
+    let f = answer(&s, |p| {
+        if p.origin == "https://api.fleet.test" {
+            vec![
+                ("Access-Control-Allow-Origin", p.origin.clone()),
+                ("Access-Control-Allow-Credentials", "true".into()),
+                ("Vary", "Origin".into()),
+            ]
+        } else {
+            vec![("Vary", "Origin".into())]
+        }
+    });
+    assert!(f.is_empty(), "{f:#?}");
+}
+
+#[test]
+fn reflection_is_one_high_finding_covering_the_mutations() {
+    let s = subject();
+    let f = answer(&s, |p| {
+        vec![
+            ("Access-Control-Allow-Origin", p.origin.clone()),
+            ("Access-Control-Allow-Credentials", "true".into()),
+            ("Vary", "Origin".into()),
+        ]
+    });
+    assert_eq!(classes(&f), ["reflect-origin"]);
+    assert_eq!(f[0].severity, Severity::High);
+    assert!(f[0].also_allowed.contains(&"null".to_string()));
+}
+
+#[test]
+fn a_suffix_check_is_found_once_and_a_regex_with_a_loose_dot_separately() {
+    let s = subject();
+    let suffix = answer(&s, |p| {
+        if p.origin.ends_with("fleet.test") {
+            vec![
+                ("Access-Control-Allow-Origin", p.origin.clone()),
+                ("Vary", "Origin".into()),
+            ]
+        } else {
+            vec![]
+        }
+    });
+    assert_eq!(classes(&suffix), ["suffix-bypass"]);
+    assert_eq!(suffix[0].severity, Severity::Low, "no credentials");
+    let re = regex::Regex::new(r"^https?://api.fleet.test$").unwrap();
+    let dot = answer(&s, |p| {
+        if re.is_match(&p.origin) {
+            vec![
+                ("Access-Control-Allow-Origin", p.origin.clone()),
+                ("Access-Control-Allow-Credentials", "true".into()),
+                ("Vary", "Origin".into()),
+            ]
+        } else {
+            vec![]
+        }
+    });
+    // `https?` is a second flaw of the same regex: the http twin is trusted too.
+    assert_eq!(classes(&dot), ["unescaped-dot", "http-origin-trusted"]);
+    assert_eq!(dot[0].severity, Severity::High);
+}
+
+#[test]
+fn an_origin_no_browser_can_send_is_informational_and_the_worst_probe_is_shown() {
+    let s = subject();
+    let only = |accepted: &'static [&'static str]| {
+        answer(&s, move |p| {
+            if p.origin == "https://api.fleet.test"
+                || accepted.iter().any(|c| {
+                    p.origin == format!("https://api.fleet.test{c}.corsair-attacker.example")
+                })
+            {
+                vec![
+                    ("Access-Control-Allow-Origin", p.origin.clone()),
+                    ("Access-Control-Allow-Credentials", "true".into()),
+                    ("Vary", "Origin".into()),
+                ]
+            } else {
+                vec![("Vary", "Origin".into())]
+            }
+        })
+    };
+    // '^' and '|' are forbidden in hosts: browsers cannot send these origins.
+    let f = only(&["^", "|"]);
+    assert_eq!(classes(&f), ["special-char-bypass"]);
+    assert_eq!(f[0].severity, Severity::Info, "{:?}", f[0].detail);
+    // With '~' too (probed after '^'), the finding is high and shows the '~' probe.
+    let f = only(&["^", "~"]);
+    assert_eq!(f[0].severity, Severity::High);
+    assert_eq!(
+        f[0].probe.origin,
+        "https://api.fleet.test~.corsair-attacker.example"
+    );
+    assert!(f[0]
+        .also_allowed
+        .contains(&"https://api.fleet.test^.corsair-attacker.example".to_string()));
+}
+
+#[test]
+fn wildcards_credentials_and_sensitivity() {
+    let s = subject();
+    let public = answer(&s, |_| vec![("Access-Control-Allow-Origin", "*".into())]);
+    assert_eq!(classes(&public), ["wildcard-public"]);
+    assert_eq!(public[0].severity, Severity::Info);
+    let creds = answer(&s, |_| {
+        vec![
+            ("Access-Control-Allow-Origin", "*".into()),
+            ("Access-Control-Allow-Credentials", "true".into()),
+        ]
+    });
+    assert_eq!(classes(&creds), ["wildcard-credentials"]);
+    // With the user's headers the answer is longer: user data behind *.
+    let s = Subject::new(
+        "http://api.fleet.test/me",
+        None,
+        vec![("Authorization".into(), "Bearer t".into())],
+    )
+    .unwrap();
+    let sensitive = answer(&s, |p| {
+        let len = if p.kind == ProbeKind::Anonymous {
+            "2"
+        } else {
+            "40"
+        };
+        vec![
+            ("Access-Control-Allow-Origin", "*".into()),
+            ("Content-Length", len.into()),
+        ]
+    });
+    assert_eq!(classes(&sensitive), ["wildcard-sensitive"]);
+}
+
+#[test]
+fn preflights_and_vary() {
+    let s = subject();
+    let f = answer(&s, |p| {
+        let mut h = vec![];
+        if p.origin == "https://api.fleet.test" {
+            h.push(("Access-Control-Allow-Origin", p.origin.clone()));
+        }
+        if p.kind == ProbeKind::PreflightReflect {
+            h.push(("Access-Control-Allow-Methods", PROBE_METHOD.into()));
+            h.push(("Access-Control-Allow-Headers", PROBE_HEADER.into()));
+        }
+        h
+    });
+    assert_eq!(classes(&f), ["preflight-reflect", "missing-vary"]);
+}
+
+#[test]
+fn bad_targets_are_refused_with_the_reason() {
+    assert!(Subject::new("api.example.com", None, vec![])
+        .unwrap_err()
+        .contains("not a URL"));
+    assert!(Subject::new("ftp://x.example", None, vec![]).is_err());
+    assert!(Subject::new("https://x.example", Some("null"), vec![]).is_err());
+    let ip = Subject::new("http://127.0.0.1:8080/", None, vec![]).unwrap();
+    assert!(ip.site.is_none());
+    assert!(probes(&ip).len() > 20);
+}
+
+/// Local Network Access makes Chromium differ from the other engines on a local target.
+#[test]
+fn engines_differ_on_local_targets_only() {
+    let reach = |t, same| {
+        engine_reach(t, same)
+            .into_iter()
+            .map(|e| (e.browser.name(), e.direct))
+            .collect::<Vec<_>>()
+    };
+    let all = vec![("chromium", true), ("firefox", true), ("safari", true)];
+    assert_eq!(reach(Some(AddressSpace::Public), false), all);
+    assert_eq!(reach(None, false), all);
+    assert_eq!(
+        reach(Some(AddressSpace::Local), false),
+        [("chromium", false), ("firefox", false), ("safari", true)]
+    );
+    // Another service on the same loopback host is in the target's space: no gate.
+    assert_eq!(reach(Some(AddressSpace::Loopback), true), all);
+    let s = subject();
+    let mut local = s.clone();
+    local.target_space = Some(AddressSpace::Local);
+    let reflect = |sub: &Subject| {
+        answer(sub, |p| {
+            vec![("Access-Control-Allow-Origin", p.origin.clone())]
+        })
+    };
+    assert!(reflect(&local)[0].engines_differ());
+    assert!(!reflect(&s)[0].engines_differ());
+    assert!(reflect(&local)
+        .iter()
+        .filter(|f| f.class == Class::MissingVary)
+        .all(|f| f.engines.is_empty()));
+}
