@@ -1,19 +1,11 @@
 //! corsair: the command-line front end. Thin by design: argument definitions live in `cli`,
-//! each subcommand in `commands/`, the outgoing HTTP client in `client`; every CORS decision is made by
-//! `corsair-core`.
+//! each subcommand in `commands/`; every CORS decision is made by `corsair-core`'s crates, and
+//! the servers are libraries of their own (`corsair-gateway`, `corsair-proxy`, `corsair-dev`,
+//! `corsair-ui`, `corsair-demo`, over `corsair-net`).
 
-mod access_log;
 mod cli;
-mod client;
 mod commands;
-mod config;
-mod demo;
-mod dev;
-mod gateway;
-mod relay;
-mod serving;
 mod style;
-mod ui;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -3,13 +3,13 @@
 //! answers, and reports every finding as text, JSON, JSON lines (as targets complete) or SARIF.
 
 use crate::cli::{AuditArgs, AuditFormat, FailOn};
-use crate::client::Client;
 use crate::style::{BAD, DIM, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::audit::{
     assess, probes, Class, Finding, Probe, ProbeKind, Reply, Severity, Subject, BODY_SAMPLE,
 };
+use corsair_net::client::Client;
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -134,7 +134,7 @@ fn targets(
 fn options_fingerprint(
     origin: Option<&str>,
     headers: &[(String, String)],
-    resolve: &[crate::client::Resolve],
+    resolve: &[corsair_net::client::Resolve],
 ) -> String {
     let mut text = format!("origin {}\n", origin.map(str::trim).unwrap_or(""));
     for (name, value) in headers {
@@ -251,10 +251,11 @@ fn run_inner(args: &AuditArgs) -> Result<u8, String> {
         args.cacert.as_deref(),
         args.insecure,
         Duration::from_secs_f64(args.timeout),
-    )?
+    )
+    .map_err(|e| e.to_string())?
     .with_keep_alive();
     if let Some(p) = &args.proxy {
-        client = client.with_proxy(p)?;
+        client = client.with_proxy(p).map_err(|e| e.to_string())?;
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

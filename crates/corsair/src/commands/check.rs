@@ -2,7 +2,6 @@
 //! message, the cause and the fix.
 
 use crate::cli::{CheckArgs, CrossOriginArg, Format};
-use crate::client::Client;
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
@@ -11,6 +10,7 @@ use corsair_core::fix;
 use corsair_core::lna::{self, Permission};
 use corsair_core::request::{CrossOrigin, LnaOptions, Mode};
 use corsair_core::{Api, Browser, Credentials, Fetch, Next, Outcome, RequestSpec};
+use corsair_net::client::Client;
 use serde_json::{json, Value};
 use std::time::Duration;
 
@@ -194,7 +194,8 @@ async fn evaluate(args: &CheckArgs, browser: Browser) -> Result<Evaluated, Strin
         args.cacert.as_deref(),
         args.insecure,
         Duration::from_secs_f64(args.timeout),
-    )?;
+    )
+    .map_err(|e| e.to_string())?;
     if let Some(space) = args.target_space {
         client = client.with_space(&fetch.url(), space.into());
     }

@@ -3,12 +3,12 @@
 //! passing against a fixed server.
 
 use crate::cli::{DemoArgs, Format};
-use crate::client::Client;
-use crate::demo::{cases, server};
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::{fix, Browser, Fetch, Outcome, RequestSpec};
+use corsair_demo::{cases, server};
+use corsair_net::client::Client;
 use serde_json::json;
 use std::time::Duration;
 
@@ -217,7 +217,7 @@ fn print_case(
     }
     let policy = match cases::policy_for(c, &r.origin.to_string()) {
         Ok(p) => fix::policy_toml(&p),
-        Err(e) => e,
+        Err(e) => e.to_string(),
     };
     println!("  {HEAD}policy that fixes it{HEAD:#} (corsair.toml, enforced by `corsair serve` or corsair-tower):");
     for line in policy.lines() {

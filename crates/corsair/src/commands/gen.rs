@@ -2,11 +2,11 @@
 //! framework, ready to load or run.
 
 use crate::cli::GenArgs;
-use crate::config;
 use crate::style::{BAD, WARN};
 use crate::{EXIT_ERROR, EXIT_OK};
 use anstream::eprintln;
 use corsair_core::gen::{generate, Input, Target};
+use corsair_gateway::config;
 use std::str::FromStr;
 
 pub fn run(args: GenArgs) -> u8 {
@@ -23,17 +23,19 @@ pub fn run(args: GenArgs) -> u8 {
 fn dev(args: &GenArgs) -> Result<String, String> {
     use corsair_core::gen::dev::{generate, DevRoute, DevTarget};
     let target: DevTarget = args.target.parse()?;
-    let front = crate::dev::upstream(args.to.as_deref().unwrap_or_default(), "--to")?;
+    let front = corsair_dev::upstream(args.to.as_deref().unwrap_or_default(), "--to")
+        .map_err(|e| e.to_string())?;
     let routes = args
         .routes
         .iter()
         .map(|r| {
-            r.parse::<crate::dev::DevRoute>().map(|r| DevRoute {
+            r.parse::<corsair_dev::DevRoute>().map(|r| DevRoute {
                 prefix: r.prefix,
                 to: r.to.origin().ascii_serialization(),
             })
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
     let host = front
         .host_str()
         .unwrap_or("127.0.0.1")
@@ -67,7 +69,7 @@ fn run_inner(args: &GenArgs) -> Result<(), String> {
     }
     let target: Target = args.target.parse()?;
     let env = std::env::var("CORSAIR_ENV").ok().filter(|e| !e.is_empty());
-    let (config, _) = config::load(&args.config, env.as_deref())?;
+    let (config, _) = config::load(&args.config, env.as_deref()).map_err(|e| e.to_string())?;
     let listen = args
         .listen
         .clone()

@@ -112,15 +112,16 @@ pub(crate) fn connection_options(
     headers: &[String],
     resolve: &[String],
     timeout: f64,
-) -> Result<(Headers, Vec<crate::client::Resolve>), String> {
+) -> Result<(Headers, Vec<corsair_net::client::Resolve>), String> {
     let headers = headers
         .iter()
         .map(|h| check::parse_header(h))
         .collect::<Result<Vec<_>, _>>()?;
     let resolve = resolve
         .iter()
-        .map(|r| r.parse::<crate::client::Resolve>())
-        .collect::<Result<Vec<_>, _>>()?;
+        .map(|r| r.parse::<corsair_net::client::Resolve>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
     if !(timeout > 0.0 && timeout <= 3600.0) {
         return Err(format!(
             "--timeout {timeout} must be between 0 and 3600 seconds"

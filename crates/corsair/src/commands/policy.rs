@@ -2,11 +2,11 @@
 //! column, what is wrong and the fix.
 
 use crate::cli::{Format, PolicyArgs, PolicyCommand};
-use crate::config;
 use crate::style::{BAD, GOOD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
 use corsair_core::policy::Severity;
+use corsair_gateway::config;
 
 pub fn run(args: PolicyArgs) -> u8 {
     match args.command {

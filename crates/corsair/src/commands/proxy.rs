@@ -1,4 +1,4 @@
-//! `corsair proxy`: check the file, then run the relay (`crate::relay`).
+//! `corsair proxy`: check the file, then run the relay (`corsair_proxy`).
 
 use crate::cli::ProxyArgs;
 use crate::style::{BAD, GOOD, WARN};
@@ -7,7 +7,7 @@ use anstream::{eprintln, println};
 use std::net::SocketAddr;
 
 pub fn run(args: ProxyArgs) -> u8 {
-    let (relay, file, warnings) = match crate::relay::load(&args.config) {
+    let (relay, file, warnings) = match corsair_proxy::load(&args.config) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("{BAD}{e}{BAD:#}");
@@ -40,7 +40,7 @@ pub fn run(args: ProxyArgs) -> u8 {
         text.parse()
             .map_err(|_| format!("{what} '{text}' is not ADDR:PORT, e.g. 127.0.0.1:8787"))
     };
-    let settings = (|| -> Result<crate::relay::Settings, String> {
+    let settings = (|| -> Result<corsair_proxy::Settings, String> {
         let listen = args
             .listen
             .as_deref()
@@ -49,9 +49,10 @@ pub fn run(args: ProxyArgs) -> u8 {
         let resolve = args
             .resolve
             .iter()
-            .map(|r| r.parse::<crate::client::Resolve>())
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(crate::relay::Settings {
+            .map(|r| r.parse::<corsair_net::client::Resolve>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| e.to_string())?;
+        Ok(corsair_proxy::Settings {
             path: args.config.clone(),
             relay,
             listen: addr("listen", listen)?,
@@ -72,7 +73,7 @@ pub fn run(args: ProxyArgs) -> u8 {
         }
     };
     super::serve::init_logging(args.log_format);
-    match crate::relay::run(settings) {
+    match corsair_proxy::run(settings) {
         Ok(()) => EXIT_OK,
         Err(e) => {
             eprintln!("{BAD}error:{BAD:#} {e}");

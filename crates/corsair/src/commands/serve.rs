@@ -1,11 +1,11 @@
 //! `corsair serve`: load and validate the policy file, then run the gateway.
 
 use crate::cli::{LogFormat, ServeArgs};
-use crate::config;
-use crate::gateway::{self, Settings};
 use crate::style::{BAD, WARN};
 use crate::{EXIT_ERROR, EXIT_OK};
 use anstream::eprintln;
+use corsair_gateway::config;
+use corsair_gateway::{self as gateway, Settings};
 use std::net::SocketAddr;
 
 pub fn run(args: ServeArgs) -> u8 {
