@@ -43,17 +43,23 @@ pub fn canonical_reason(status: u16) -> &'static [u8] {
 }
 
 /// Hop-by-hop headers, never forwarded in either direction (RFC 9110 §7.6.1; the framing headers
-/// are written anew by the proxy).
+/// are written anew by the proxy), in lower case. The one list every corsair server strips:
+/// `serve`'s two paths, `dev`, and `proxy` (which also keeps `Proxy-Authorization` to itself).
+pub const HOP_BY_HOP: [&str; 8] = [
+    "connection",
+    "keep-alive",
+    "te",
+    "trailer",
+    "upgrade",
+    "transfer-encoding",
+    "proxy-connection",
+    "proxy-authenticate",
+];
+
+/// Whether `n` is one of [`HOP_BY_HOP`], in any case.
 #[inline]
 pub fn is_hop_by_hop(n: &[u8]) -> bool {
-    name_is(n, "connection")
-        || name_is(n, "keep-alive")
-        || name_is(n, "te")
-        || name_is(n, "trailer")
-        || name_is(n, "upgrade")
-        || name_is(n, "transfer-encoding")
-        || name_is(n, "proxy-connection")
-        || name_is(n, "proxy-authenticate")
+    HOP_BY_HOP.iter().any(|h| name_is(n, h))
 }
 
 #[cfg(test)]

@@ -114,19 +114,8 @@ pub async fn admin_server(listener: TcpListener, metrics: Arc<dyn Fn() -> String
     }
 }
 
-const HOP_BY_HOP: [HeaderName; 5] = [
-    header::CONNECTION,
-    HeaderName::from_static("keep-alive"),
-    header::TE,
-    header::TRAILER,
-    header::UPGRADE,
-];
-
 fn is_hop_by_hop(n: &HeaderName) -> bool {
-    HOP_BY_HOP.contains(n)
-        || n == header::TRANSFER_ENCODING
-        || n == header::PROXY_AUTHENTICATE
-        || n.as_str() == "proxy-connection"
+    corsair_http1::is_hop_by_hop(n.as_str().as_bytes())
 }
 
 /// Removes the headers that describe one connection (RFC 9110 §7.6.1), and those its
@@ -148,12 +137,9 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     for name in listed {
         h.remove(name);
     }
-    for n in &HOP_BY_HOP {
+    for n in corsair_http1::HOP_BY_HOP {
         h.remove(n);
     }
-    h.remove(header::TRANSFER_ENCODING);
-    h.remove(header::PROXY_AUTHENTICATE);
-    h.remove(HeaderName::from_static("proxy-connection"));
 }
 
 #[cfg(test)]

@@ -1,19 +1,11 @@
 //! Which headers cross the proxy, in each direction.
 
-/// Hop-by-hop headers (RFC 9110 §7.6.1), never forwarded.
+/// Headers that never cross the relay in either direction: the hop-by-hop ones every corsair
+/// server strips ([`corsair_http1::HOP_BY_HOP`], RFC 9110 §7.6.1), and `Proxy-Authorization`,
+/// which carries credentials for a proxy and so stays with the relay (RFC 9110 §11.7.2).
 pub fn is_hop_by_hop(name: &str) -> bool {
-    matches!(
-        name.to_ascii_lowercase().as_str(),
-        "connection"
-            | "keep-alive"
-            | "proxy-connection"
-            | "proxy-authenticate"
-            | "proxy-authorization"
-            | "te"
-            | "trailer"
-            | "transfer-encoding"
-            | "upgrade"
-    )
+    corsair_http1::is_hop_by_hop(name.as_bytes())
+        || name.eq_ignore_ascii_case("proxy-authorization")
 }
 
 /// Whether a page's request header goes upstream: not hop-by-hop, not `Host`, and none of the
@@ -68,4 +60,23 @@ pub fn forwards_response_header(name: &str) -> bool {
                 | "service-worker-allowed"
         )
         || n.starts_with("access-control-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_servers_one_hop_by_hop_list_and_proxy_credentials_never_cross() {
+        for name in corsair_http1::HOP_BY_HOP
+            .iter()
+            .copied()
+            .chain(["Proxy-Authorization", "TRANSFER-ENCODING"])
+        {
+            assert!(is_hop_by_hop(name), "{name}");
+            assert!(!forwards_request_header(name), "{name} went upstream");
+            assert!(!forwards_response_header(name), "{name} came back");
+        }
+        assert!(!is_hop_by_hop("content-type") && forwards_request_header("content-type"));
+    }
 }
