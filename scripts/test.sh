@@ -87,7 +87,9 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # The library crates' docs: no broken or ambiguous intra-doc link.
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --workspace --exclude corsair
-# Every library crate packages and builds from its own package (publishable as it is).
+# Every library crate packages and builds from its own package (publishable as it is). The
+# packages of an earlier run go first: same version, so cargo would verify against the old ones.
+rm -rf target/package
 cargo package --workspace --exclude corsair --locked --quiet
 
 step "the decision crates stay sans-IO (model, policy, gen, diagnose, audit, relay, and the core facade)"
