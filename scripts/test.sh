@@ -87,10 +87,11 @@ cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
 # The library crates' docs: no broken or ambiguous intra-doc link.
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --workspace --exclude corsair
-# Every library crate packages and builds from its own package (publishable as it is). The
-# packages of an earlier run go first: same version, so cargo would verify against the old ones.
-rm -rf target/package
-cargo package --workspace --exclude corsair --locked --quiet
+# Every library crate packages and builds from its own package (publishable as it is). Each run
+# starts from nothing: cargo takes a registry crate of an unchanged version as unchanged, so an
+# earlier run's build of a sibling package would be used instead of today's.
+rm -rf target/package target/package-check "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/corsair-*
+cargo package --workspace --exclude corsair --locked --quiet --target-dir target/package-check
 
 step "the decision crates stay sans-IO (model, policy, gen, diagnose, audit, relay, and the core facade)"
 decision_crates="corsair-model corsair-policy corsair-gen corsair-diagnose corsair-audit corsair-relay corsair-core"
