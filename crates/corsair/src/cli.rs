@@ -47,8 +47,8 @@ pub enum Command {
     /// Exit status: 0 recognised, 1 not recognised, 2 unreadable input.
     Explain(ExplainArgs),
     /// Write the policy of a corsair.toml for another server or framework: nginx, apache, caddy,
-    /// traefik, envoy, express, starlette (FastAPI), flask, django, spring, axum (corsair-tower),
-    /// tower-http.
+    /// traefik, envoy, Kubernetes (gateway-api, ingress-nginx), express, starlette (FastAPI),
+    /// flask, django, spring, axum (corsair-tower), tower-http.
     ///
     /// Exit status: 0 written, 2 when the target cannot express the policy safely or on bad input.
     Gen(GenArgs),
@@ -465,8 +465,9 @@ pub struct ExplainArgs {
 
 #[derive(Args, Debug)]
 pub struct GenArgs {
-    /// nginx, apache, caddy, traefik, envoy, express, starlette (or fastapi), flask, django,
-    /// spring, axum (corsair-tower), tower-http (axum with tower-http's CorsLayer).
+    /// nginx, apache, caddy, traefik, envoy, gateway-api (a Kubernetes HTTPRoute), ingress-nginx
+    /// (an Ingress), express, starlette (or fastapi), flask, django, spring, axum
+    /// (corsair-tower), tower-http (axum with tower-http's CorsLayer).
     pub target: String,
     /// The policy file.
     #[arg(long, short = 'c', value_name = "FILE", default_value = "corsair.toml")]

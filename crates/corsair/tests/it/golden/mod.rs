@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Runs corsair and returns what a user sees (stdout, then stderr) and the exit status.
-fn run(args: &[&str], stdin: Option<&str>) -> String {
+pub(super) fn run(args: &[&str], stdin: Option<&str>) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args(args)
         .env_remove("CORSAIR_ENV")
@@ -32,20 +32,29 @@ fn run(args: &[&str], stdin: Option<&str>) -> String {
 }
 
 macro_rules! golden {
-    ($name:literal, $text:expr) => {
+    ($name:expr, $text:expr) => {
         insta::with_settings!({
             filters => vec![
                 (r"127\.0\.0\.1:\d+", "127.0.0.1:[port]"),
                 (r"localhost:\d+", "localhost:[port]"),
                 (r"api\.fleet\.test:\d+", "api.fleet.test:[port]"),
                 (r"in \d+(\.\d+)? ?(ms|s)\b", "in [time]"),
+                (r"[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT", "[date]"),
+                (r#""options": ?"sha256:[0-9a-f]+""#, r#""options":"sha256:[fingerprint]""#),
+                (r#""seconds": ?\d+(\.\d+)?"#, r#""seconds": "[time]""#),
             ],
             prepend_module_to_snapshot => false,
+            snapshot_path => "../snapshots",
         }, {
             insta::assert_snapshot!($name, $text);
         });
     };
 }
+
+// After the macro, so that they can use it.
+mod gen;
+mod help;
+mod json;
 
 #[test]
 fn demo_text() {
