@@ -2,7 +2,7 @@
 # Runs every corsair test on a Debian machine with Rust, installing what the tests need first:
 # Chromium, Firefox ESR, WebKitGTK (MiniBrowser, Xvfb), nginx, Apache and Caddy (apt); playwright-core, express and cors (npm, into
 # .test-deps/); the Python frameworks, PyYAML and CORScanner (pip, into .test-deps/venv);
-# cargo-fuzz (crates.io).
+# cargo-fuzz and mdBook (crates.io).
 # Nothing is skipped: a missing dependency that cannot be installed fails the run.
 #
 #   bash scripts/test.sh            everything (about 6 minutes on 2 cores once dependencies are built)
@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 root=$PWD
 fuzz_seconds=${FUZZ_SECONDS:-15}
 playwright_version=1.65.1
+mdbook_version=0.5.4
 
 step() { printf '\n==> %s\n' "$*"; }
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -92,6 +93,13 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --workspace --ex
 # earlier run's build of a sibling package would be used instead of today's.
 rm -rf target/package target/package-check "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/corsair-*
 cargo package --workspace --exclude corsair --locked --quiet --target-dir target/package-check
+
+step "the book (mdBook ${mdbook_version}, into docs/book; its examples and links are tested by book::)"
+if ! mdbook --version 2>/dev/null | grep -qx "mdbook v$mdbook_version"; then
+  # Without the serve and watch features: the build only (about 2 minutes on 2 cores).
+  cargo install mdbook --version "$mdbook_version" --locked --quiet --no-default-features --features search
+fi
+mdbook build docs >/dev/null
 
 step "the decision crates stay sans-IO (model, policy, gen, diagnose, audit, relay, and the core facade)"
 decision_crates="corsair-model corsair-policy corsair-gen corsair-diagnose corsair-audit corsair-relay corsair-core"

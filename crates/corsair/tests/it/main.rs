@@ -12,6 +12,7 @@
 
 mod audit;
 mod audit_fleet;
+mod book;
 mod browser;
 mod cli;
 mod demo;
