@@ -31,6 +31,16 @@ impl Browser {
         }
     }
 
+    /// The other names the engine goes by, accepted wherever a browser is named (the command
+    /// line, the ui): its browsers and its engine.
+    pub fn aliases(self) -> &'static [&'static str] {
+        match self {
+            Browser::Chromium => &["chrome", "edge"],
+            Browser::Firefox => &["gecko"],
+            Browser::Safari => &["webkit"],
+        }
+    }
+
     /// Seconds a preflight result is cached when the response has no usable
     /// `Access-Control-Max-Age` (<https://fetch.spec.whatwg.org/#http-access-control-max-age>: 5).
     /// Firefox 153 does not cache a preflight without the header (observed by the Firefox
@@ -151,16 +161,44 @@ impl std::fmt::Display for Browser {
     }
 }
 
+/// A name that is none of the modelled browsers' (nor their aliases).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown browser '{0}': use chromium, firefox or safari")]
+pub struct UnknownBrowser(pub String);
+
+/// The one reading of a browser's name: its [`name`](Browser::name) or one of its
+/// [`aliases`](Browser::aliases), in any case.
 impl std::str::FromStr for Browser {
-    type Err = String;
+    type Err = UnknownBrowser;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "chromium" | "chrome" | "edge" => Ok(Browser::Chromium),
-            "firefox" | "gecko" => Ok(Browser::Firefox),
-            "safari" | "webkit" => Ok(Browser::Safari),
-            other => Err(format!(
-                "unknown browser '{other}': use chromium, firefox or safari"
-            )),
+        let lower = s.trim().to_ascii_lowercase();
+        Browser::ALL
+            .into_iter()
+            .find(|b| b.name() == lower || b.aliases().contains(&lower.as_str()))
+            .ok_or(UnknownBrowser(lower))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_browser_is_read_by_its_name_or_an_alias_in_any_case() {
+        for b in Browser::ALL {
+            assert_eq!(b.name().parse(), Ok(b));
+            assert_eq!(b.name().to_uppercase().parse(), Ok(b));
+            for alias in b.aliases() {
+                assert_eq!(alias.parse(), Ok(b));
+            }
         }
+        assert_eq!(
+            "Opera".parse::<Browser>(),
+            Err(UnknownBrowser("opera".into()))
+        );
+        assert_eq!(
+            UnknownBrowser("opera".into()).to_string(),
+            "unknown browser 'opera': use chromium, firefox or safari"
+        );
     }
 }

@@ -33,7 +33,7 @@ pub mod redirect;
 pub mod request;
 pub mod response;
 
-pub use browser::Browser;
+pub use browser::{Browser, UnknownBrowser};
 pub use failure::{Failure, FailureKind, Stage};
 pub use fetch::{Fetch, Next, Outcome};
 pub use origin::Origin;

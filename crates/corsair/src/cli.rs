@@ -100,7 +100,9 @@ pub enum Format {
     Json,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+/// `--browser`: one engine, by the names the model reads ([`corsair_core::Browser`]'s name and
+/// aliases), or `all`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BrowserArg {
     Chromium,
     Firefox,
@@ -108,6 +110,28 @@ pub enum BrowserArg {
     /// Every engine, each sending its own requests: one verdict per engine, and which fails
     /// first.
     All,
+}
+
+impl ValueEnum for BrowserArg {
+    fn value_variants<'a>() -> &'a [Self] {
+        &[
+            BrowserArg::Chromium,
+            BrowserArg::Firefox,
+            BrowserArg::Safari,
+            BrowserArg::All,
+        ]
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        use clap::builder::PossibleValue;
+        Some(match self.engines().as_slice() {
+            [one] => PossibleValue::new(one.name()).aliases(one.aliases().iter().copied()),
+            _ => PossibleValue::new("all").help(
+                "Every engine, each sending its own requests: one verdict per engine, and which \
+                 fails first",
+            ),
+        })
+    }
 }
 
 impl BrowserArg {

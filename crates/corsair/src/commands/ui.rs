@@ -155,8 +155,13 @@ fn import(body: &[u8]) -> Result<Value, String> {
 }
 
 async fn check(body: &[u8]) -> Result<Value, String> {
+    crate::commands::check::check_json(&check_args(body)?).await
+}
+
+/// The check form's fields as `corsair check`'s arguments, read as the command line reads them.
+fn check_args(body: &[u8]) -> Result<CheckArgs, String> {
     let c: CheckIn = serde_json::from_slice(body).map_err(|e| format!("bad check request: {e}"))?;
-    let args = CheckArgs {
+    Ok(CheckArgs {
         url: Some(c.url),
         origin: Some(c.origin),
         from_curl: None,
@@ -173,12 +178,8 @@ async fn check(body: &[u8]) -> Result<Value, String> {
             .collect(),
         credentials: c.credentials,
         data: c.data.filter(|d| !d.is_empty()),
-        browser: match c.browser.as_deref() {
-            Some("firefox") => BrowserArg::Firefox,
-            Some("safari") => BrowserArg::Safari,
-            Some("all") => BrowserArg::All,
-            _ => BrowserArg::Chromium,
-        },
+        // An unknown name is an error, as on the command line, never Chromium in its place.
+        browser: flag("browser", c.browser)?.unwrap_or(BrowserArg::Chromium),
         api: flag("api", c.api)?.unwrap_or(ApiArg::Fetch),
         crossorigin: flag("crossorigin", c.crossorigin)?,
         page_space: flag("page space", c.page_space)?,
@@ -197,8 +198,7 @@ async fn check(body: &[u8]) -> Result<Value, String> {
         timeout: 10.0,
         format: Format::Json,
         stack: None,
-    };
-    crate::commands::check::check_json(&args).await
+    })
 }
 
 #[derive(Deserialize)]
@@ -259,4 +259,30 @@ fn policy(body: &[u8]) -> Result<Value, String> {
         }
     }
     Ok(json!({"valid": config.is_some(), "diagnostics": diags, "generated": generated}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn browser(name: Option<&str>) -> Result<BrowserArg, String> {
+        let body = json!({"url": "https://api.example.com/", "origin": "https://app.example.com",
+            "browser": name});
+        check_args(body.to_string().as_bytes()).map(|a| a.browser)
+    }
+
+    #[test]
+    fn the_check_form_reads_browser_names_as_the_command_line_does() {
+        assert_eq!(browser(None), Ok(BrowserArg::Chromium));
+        assert_eq!(browser(Some("")), Ok(BrowserArg::Chromium));
+        assert_eq!(browser(Some("firefox")), Ok(BrowserArg::Firefox));
+        assert_eq!(browser(Some("WebKit")), Ok(BrowserArg::Safari));
+        assert_eq!(browser(Some("edge")), Ok(BrowserArg::Chromium));
+        assert_eq!(browser(Some("all")), Ok(BrowserArg::All));
+        // Was silently Chromium.
+        assert_eq!(
+            browser(Some("opera")),
+            Err("'opera' is not a valid browser".to_string())
+        );
+    }
 }
