@@ -10,8 +10,12 @@ use crate::request::Classified;
 use serde::Serialize;
 
 /// A server stack that snippets are written for.
+///
+/// Each is named as its `corsair gen` target is, so `--stack axum` and `gen axum` write the same
+/// thing (axum behind corsair-tower), and tower-http's layer is `tower-http` in both.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum Stack {
     /// Node.js Express with the `cors` package.
     Express,
@@ -21,18 +25,21 @@ pub enum Stack {
     Nginx,
     /// Apache httpd with mod_headers.
     Apache,
-    /// axum with tower-http's `CorsLayer`.
+    /// axum behind corsair-tower (as `corsair gen axum`).
     Axum,
+    /// axum with tower-http's `CorsLayer` (as `corsair gen tower-http`).
+    TowerHttp,
 }
 
 impl Stack {
     /// Every stack, in display order.
-    pub const ALL: [Stack; 5] = [
+    pub const ALL: [Stack; 6] = [
         Stack::Express,
         Stack::Fastapi,
         Stack::Nginx,
         Stack::Apache,
         Stack::Axum,
+        Stack::TowerHttp,
     ];
 
     /// Lowercase name.
@@ -43,6 +50,7 @@ impl Stack {
             Stack::Nginx => "nginx",
             Stack::Apache => "apache",
             Stack::Axum => "axum",
+            Stack::TowerHttp => "tower-http",
         }
     }
 }
@@ -55,7 +63,8 @@ impl Stack {
             Stack::Fastapi => Target::Starlette,
             Stack::Nginx => Target::Nginx,
             Stack::Apache => Target::Apache,
-            Stack::Axum => Target::TowerHttp,
+            Stack::Axum => Target::Axum,
+            Stack::TowerHttp => Target::TowerHttp,
         }
     }
 }

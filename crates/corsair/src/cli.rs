@@ -244,7 +244,10 @@ pub enum StackArg {
     Fastapi,
     Nginx,
     Apache,
+    /// axum behind corsair-tower, as `corsair gen axum`.
     Axum,
+    /// axum with tower-http's CorsLayer, as `corsair gen tower-http`.
+    TowerHttp,
     All,
 }
 

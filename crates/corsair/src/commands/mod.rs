@@ -47,6 +47,7 @@ pub(crate) fn print_snippets(fix: &Fix, stack: Option<StackArg>) {
         Some(StackArg::Nginx) => vec![Stack::Nginx],
         Some(StackArg::Apache) => vec![Stack::Apache],
         Some(StackArg::Axum) => vec![Stack::Axum],
+        Some(StackArg::TowerHttp) => vec![Stack::TowerHttp],
     };
     for sn in fix.snippets.iter().filter(|s| stacks.contains(&s.stack)) {
         println!("\n  {HEAD}{}{HEAD:#}", sn.stack.name());
@@ -55,7 +56,7 @@ pub(crate) fn print_snippets(fix: &Fix, stack: Option<StackArg>) {
         }
     }
     if stacks.is_empty() {
-        println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|all prints it as code){DIM:#}");
+        println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|tower-http|all prints it as code){DIM:#}");
     }
 }
 

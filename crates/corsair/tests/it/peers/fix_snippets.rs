@@ -2,7 +2,8 @@
 //! user meets them: `corsair demo` (the fix `corsair check` prints for each classic failure, with
 //! the request that failed) and `corsair explain` (for a console message of every failure kind,
 //! in Chromium's and Firefox's wording, with the `corsair check` command it prints to reproduce
-//! it). Each fix's snippet for Express, FastAPI (Starlette), nginx, Apache and axum (tower-http)
+//! it). Each fix's snippet for Express, FastAPI (Starlette), nginx, Apache and axum (behind
+//! corsair-tower and behind tower-http)
 //! must be `corsair gen` output for the fix's policy; that output is started on the real server
 //! and the failing request, re-run with `corsair check`, must pass.
 
@@ -15,13 +16,17 @@ use std::path::Path;
 use std::process::Command;
 
 /// (the stack's name in a fix, the `corsair gen` target that writes it).
-const STACKS: [(&str, &str); 5] = [
+const STACKS: [(&str, &str); 6] = [
     ("express", "express"),
     ("fastapi", "starlette"),
     ("nginx", "nginx"),
     ("apache", "apache"),
-    ("axum", "tower-http"),
+    ("axum", "axum"),
+    ("tower-http", "tower-http"),
 ];
+
+/// The stacks that are compiled Rust apps rather than configurations a server loads.
+const COMPILED: [&str; 2] = ["axum", "tower-http"];
 
 const PAGE: &str = "http://localhost:5173";
 
@@ -262,7 +267,7 @@ fn every_printed_fix_passes_on_the_real_server() {
     std::fs::create_dir_all(&dir).unwrap();
     let up = peers::items_upstream();
 
-    // Each distinct policy: its file, and its axum app, all built in one background build.
+    // Each distinct policy: its file, and its two axum apps, all built in one background build.
     let mut groups = Vec::new();
     let mut bins = Vec::new();
     for (i, (policy, (snippets, requests))) in fixes.iter().enumerate() {
@@ -282,11 +287,16 @@ fn every_printed_fix_passes_on_the_real_server() {
                 .unwrap_or_else(|| panic!("{policy}: no {stack} snippet"));
             assert_is_gen_output(&dir, &config, stack, target, code);
         }
-        let port = free_port();
-        let src = dir.join(format!("fix_{i}.rs.gen"));
-        peers::gen("tower-http", &config, &format!("127.0.0.1:{port}"), &src);
-        bins.push((format!("fix_{i}"), std::fs::read_to_string(&src).unwrap()));
-        groups.push((config, port, requests));
+        let mut ports = Vec::new();
+        for target in COMPILED {
+            let port = free_port();
+            let name = format!("fix_{i}_{}", target.replace('-', "_"));
+            let src = dir.join(format!("{name}.rs.gen"));
+            peers::gen(target, &config, &format!("127.0.0.1:{port}"), &src);
+            bins.push((name, std::fs::read_to_string(&src).unwrap()));
+            ports.push(port);
+        }
+        groups.push((config, ports, requests));
     }
     let build = peers::start_axum_build(
         &crate::support::workspace_root().join("target/gen-axum-fixes"),
@@ -305,15 +315,18 @@ fn every_printed_fix_passes_on_the_real_server() {
         }
     };
     for (config, _, requests) in &groups {
-        for (stack, target) in STACKS.iter().filter(|(_, t)| *t != "tower-http") {
+        for (stack, target) in STACKS.iter().filter(|(_, t)| !COMPILED.contains(t)) {
             let (_proc, base) = peers::start_generated(target, config, &dir);
             run(stack, &base, requests);
         }
     }
     peers::finish_axum_build(build);
-    for (i, (_, port, requests)) in groups.iter().enumerate() {
-        let _proc = peers::start_axum_bin(&format!("fix_{i}"), *port);
-        run("axum", &format!("http://127.0.0.1:{port}"), requests);
+    for (i, (_, ports, requests)) in groups.iter().enumerate() {
+        for (target, port) in COMPILED.iter().zip(ports) {
+            let name = format!("fix_{i}_{}", target.replace('-', "_"));
+            let _proc = peers::start_axum_bin(&name, *port);
+            run(target, &format!("http://127.0.0.1:{port}"), requests);
+        }
     }
     println!(
         "fixes: {} policies from {from_demo} demo cases and {from_explain} explained messages, {checked} checks on real servers",
