@@ -86,8 +86,8 @@ export CORSAIR_CHROMIUM=/usr/bin/chromium
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --all-targets --locked -- -D warnings
-# The library crates' docs: no broken or ambiguous intra-doc link.
-RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --workspace --exclude corsair
+# The library crates' docs, private items included: no broken or ambiguous intra-doc link.
+RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --workspace --exclude corsair --document-private-items
 # Every library crate packages and builds from its own package (publishable as it is). Each run
 # starts from nothing: cargo takes a registry crate of an unchanged version as unchanged, so an
 # earlier run's build of a sibling package would be used instead of today's.

@@ -5,7 +5,7 @@
 //! is delivered whole when no form of a secret is in it, and cut off when one is.
 #![no_main]
 
-use corsair_core::relay::{forbidden_range, forwards_request_header, forwards_response_header, target_of, Rate, Scanner, Secrets, Target};
+use corsair_core::relay::{forbidden_range, forwards_request_header, forwards_response_header, target_of, Rate, Scanner, Secrets, AllowedTarget};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -13,7 +13,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(u) = target_of(text) {
         assert!(matches!(u.scheme(), "http" | "https") && u.host_str().is_some());
         assert!(u.username().is_empty() && u.password().is_none());
-        if let Ok(t) = Target::parse(&u.origin().ascii_serialization()) {
+        if let Ok(t) = AllowedTarget::parse(&u.origin().ascii_serialization()) {
             assert!(t.matches(&u), "{u}");
             let mut other = u.clone();
             let _ = other.set_scheme(if u.scheme() == "http" { "https" } else { "http" });
@@ -45,7 +45,7 @@ fuzz_target!(|data: &[u8]| {
             assert_eq!(out, body.as_bytes());
         }
     }
-    let _ = Target::parse(text);
+    let _ = AllowedTarget::parse(text);
     let _ = Rate::parse(text);
     let _ = forwards_request_header(text);
     let _ = forwards_response_header(text);

@@ -27,7 +27,7 @@ pub enum Kind {
 }
 
 /// A field name that carries a secret or personal data.
-pub struct Field {
+pub struct SensitiveField {
     /// The detector's id, shown in the evidence.
     pub id: &'static str,
     /// Secret or personal.
@@ -52,9 +52,9 @@ pub enum Shape {
     Digits,
 }
 
-/// Field names, by what their value is.
-pub const FIELDS: &[Field] = &[
-    Field {
+/// SensitiveField names, by what their value is.
+pub const FIELDS: &[SensitiveField] = &[
+    SensitiveField {
         id: "api-key",
         kind: Kind::Secret,
         names: &[
@@ -68,7 +68,7 @@ pub const FIELDS: &[Field] = &[
         ],
         shape: Shape::Opaque,
     },
-    Field {
+    SensitiveField {
         id: "token",
         kind: Kind::Secret,
         names: &[
@@ -87,7 +87,7 @@ pub const FIELDS: &[Field] = &[
         ],
         shape: Shape::Opaque,
     },
-    Field {
+    SensitiveField {
         id: "secret",
         kind: Kind::Secret,
         names: &[
@@ -102,7 +102,7 @@ pub const FIELDS: &[Field] = &[
         ],
         shape: Shape::Text,
     },
-    Field {
+    SensitiveField {
         id: "session-id",
         kind: Kind::Secret,
         names: &[
@@ -115,19 +115,19 @@ pub const FIELDS: &[Field] = &[
         ],
         shape: Shape::Opaque,
     },
-    Field {
+    SensitiveField {
         id: "email",
         kind: Kind::Personal,
         names: &["email", "emailaddress", "useremail"],
         shape: Shape::Email,
     },
-    Field {
+    SensitiveField {
         id: "phone",
         kind: Kind::Personal,
         names: &["phone", "phonenumber", "mobile", "telephone", "msisdn"],
         shape: Shape::Digits,
     },
-    Field {
+    SensitiveField {
         id: "government-id",
         kind: Kind::Personal,
         names: &[
@@ -139,19 +139,19 @@ pub const FIELDS: &[Field] = &[
         ],
         shape: Shape::Digits,
     },
-    Field {
+    SensitiveField {
         id: "payment-card",
         kind: Kind::Personal,
         names: &["creditcard", "cardnumber", "ccnumber", "iban", "cvv"],
         shape: Shape::Digits,
     },
-    Field {
+    SensitiveField {
         id: "birth-date",
         kind: Kind::Personal,
         names: &["dateofbirth", "dob", "birthdate", "birthday"],
         shape: Shape::Text,
     },
-    Field {
+    SensitiveField {
         id: "address",
         kind: Kind::Personal,
         names: &["homeaddress", "streetaddress", "postaladdress"],
@@ -325,7 +325,7 @@ fn push(out: &mut Vec<Exposed>, field: String, detector: &'static str, kind: Kin
 }
 
 /// The field table's entry for a JSON key.
-fn field_named(key: &str) -> Option<&'static Field> {
+fn field_named(key: &str) -> Option<&'static SensitiveField> {
     let norm: String = key
         .chars()
         .filter(|c| !matches!(c, '_' | '-' | '.' | ' '))

@@ -307,7 +307,8 @@ impl Subject {
         }
         let trusted = match trusted {
             Some(t) => {
-                let o = crate::Origin::parse(t).map_err(|e| format!("--origin '{t}': {e}"))?;
+                let o =
+                    crate::Origin::parse_lenient(t).map_err(|e| format!("--origin '{t}': {e}"))?;
                 if o.is_opaque() {
                     return Err("--origin must be the site's own origin, not null".into());
                 }
@@ -1009,7 +1010,7 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         // Only an origin a browser can send is an attack: one whose host the URL standard
         // refuses (`^`, `|`, `%` ...) shows a loose check, nothing more.
         let sendable = allowed_as == "null"
-            || crate::Origin::parse(allowed_as).is_ok_and(|o| o.to_string() == allowed_as);
+            || crate::Origin::parse_lenient(allowed_as).is_ok_and(|o| o.to_string() == allowed_as);
         let severity = match (class.attacker(), creds) {
             _ if !sendable => Severity::Info,
             (Attacker::Anyone, true) if unlocks => Severity::Critical,
@@ -1181,7 +1182,7 @@ fn invalid_allow_origin(r: &ResponseHead) -> Option<String> {
     match values.as_slice() {
         [] => None,
         [v] if v == "*" || v == "null" => None,
-        [v] if crate::Origin::parse(v).is_ok_and(|o| !o.is_opaque() && o.to_string() == *v) => {
+        [v] if crate::Origin::parse_lenient(v).is_ok_and(|o| !o.is_opaque() && o.to_string() == *v) => {
             None
         }
         [v] if v.contains(',') || v.contains(' ') => Some(format!(
@@ -1205,7 +1206,7 @@ fn same_site(s: &Subject, value: &str) -> bool {
         Ok(crate::host::Host::Domain(d)) => d.registrable().map(str::to_string),
         _ => None,
     };
-    let theirs = crate::Origin::parse(value)
+    let theirs = crate::Origin::parse_lenient(value)
         .ok()
         .and_then(|o| o.tuple().and_then(|t| site_of(&t.host)));
     theirs.is_some() && theirs == site_of(&s.host)
@@ -1214,7 +1215,7 @@ fn same_site(s: &Subject, value: &str) -> bool {
 /// Whether an allowed origin is a page on shared hosting (a public suffix list private-section
 /// domain such as github.io), read from the parsed host.
 fn on_shared_hosting(value: &str) -> bool {
-    crate::Origin::parse(value).is_ok_and(|o| {
+    crate::Origin::parse_lenient(value).is_ok_and(|o| {
         o.tuple()
             .is_some_and(|t| match crate::host::Host::parse(&t.host) {
                 Ok(crate::host::Host::Domain(d)) => d.on_shared_hosting(),

@@ -164,7 +164,7 @@ fn each_probes_relation_matches_its_host() {
         let (h, st) = (labels(&trusted), labels(&site));
         for p in probes(&s).iter().filter(|p| p.kind == ProbeKind::Origin) {
             let o = &p.origin;
-            let host = corsair_model::origin::Origin::parse(o)
+            let host = corsair_model::origin::Origin::parse_lenient(o)
                 .ok()
                 .and_then(|parsed| parsed.tuple().map(|t| t.host.clone()))
                 .map(|h| Host::parse(&h).unwrap_or_else(|e| panic!("{o}: {e}")));

@@ -29,7 +29,7 @@ fn bench(c: &mut Criterion) {
             ("X-Request-Id", "42"),
         ],
     );
-    let origin = Origin::parse("https://app.example.com").unwrap();
+    let origin = Origin::parse_lenient("https://app.example.com").unwrap();
     let ok = ResponseHead::new(
         200,
         [

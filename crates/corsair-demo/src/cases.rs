@@ -1,7 +1,7 @@
 //! The classic CORS failures, each as a request a page makes and the broken server answer that
 //! causes it. The fixed server is the same for every case: a correct CORS implementation.
 
-use corsair_model::{Api, FailureKind};
+use corsair_model::{FailureKind, RequestApi};
 
 /// A response the demo servers send.
 #[derive(Clone, Debug, Default)]
@@ -63,7 +63,7 @@ pub struct Case {
     /// The request body, if any.
     pub body: Option<&'static str>,
     /// What makes the request: fetch, or an element such as a font.
-    pub api: Api,
+    pub api: RequestApi,
     /// The page counts as public (`--page-space public`): Local Network Access applies to the
     /// loopback API. The broken variant has a fresh profile's undecided permission, the fixed
     /// one the user's grant.
@@ -102,7 +102,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
         broken: |_| ok(),
@@ -114,7 +114,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: true,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::WildcardOriginNotAllowed),
         broken: |_| ok().h("Access-Control-Allow-Origin", "*").h("Access-Control-Allow-Credentials", "true"),
@@ -126,7 +126,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("http://", "https://", 1)),
@@ -138,7 +138,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", format!("{}/", a.page)),
@@ -150,7 +150,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", other_port(a.page)),
@@ -162,7 +162,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::AllowOriginMismatch),
         broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("://", "://www.", 1)),
@@ -174,7 +174,7 @@ pub const CASES: &[Case] = &[
         headers: JSON,
         credentials: false,
         body: Some("{\"name\":\"demo\"}"),
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
         broken: |a| if a.method == "OPTIONS" { Reply::new(404) } else { ok().h("Access-Control-Allow-Origin", a.page) },
@@ -186,7 +186,7 @@ pub const CASES: &[Case] = &[
         headers: JSON,
         credentials: false,
         body: Some("{\"name\":\"demo\"}"),
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::PreflightInvalidStatus),
         broken: |a| {
@@ -201,7 +201,7 @@ pub const CASES: &[Case] = &[
         headers: AUTH,
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
         broken: |a| {
@@ -219,7 +219,7 @@ pub const CASES: &[Case] = &[
         headers: AUTH_JSON,
         credentials: false,
         body: Some("{}"),
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::HeaderNotAllowed),
         broken: |a| {
@@ -235,7 +235,7 @@ pub const CASES: &[Case] = &[
         headers: JSON,
         credentials: false,
         body: Some("{}"),
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::MethodNotAllowed),
         broken: |a| {
@@ -251,7 +251,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: true,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::InvalidAllowCredentials),
         broken: |a| ok().h("Access-Control-Allow-Origin", a.page).h("Vary", "Origin"),
@@ -263,7 +263,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::PreflightDisallowedRedirect),
         broken: |a| Reply::new(301).h("Location", format!("{}/", a.path)).h("Access-Control-Allow-Origin", a.page),
@@ -275,7 +275,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Font,
+        api: RequestApi::Font,
         public_page: false,
         expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
         broken: |_| Reply::new(200).h("Content-Type", "font/ttf"),
@@ -287,7 +287,7 @@ pub const CASES: &[Case] = &[
         headers: &[],
         credentials: false,
         body: None,
-        api: Api::Fetch,
+        api: RequestApi::Fetch,
         public_page: true,
         expect: Expect::Lna,
         // A correct CORS answer: the browser never asks for it.

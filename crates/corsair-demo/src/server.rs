@@ -107,7 +107,7 @@ fn api(req: &hyper::Request<hyper::body::Incoming>, ctx: &Ctx) -> hyper::Respons
         _ => Reply::new(404),
     };
     let mut b = hyper::Response::builder().status(reply.status);
-    let font = case.is_some_and(|c| c.api == corsair_model::Api::Font);
+    let font = case.is_some_and(|c| c.api == corsair_model::RequestApi::Font);
     for (n, v) in &reply.headers {
         if font && n.eq_ignore_ascii_case("content-type") {
             continue;

@@ -5,7 +5,7 @@
 
 use crate::browser::Browser;
 use crate::failure::{Failure, FailureKind, Stage};
-use crate::request::Api;
+use crate::request::RequestApi;
 use regex::Regex;
 use serde::Serialize;
 use std::sync::OnceLock;
@@ -23,7 +23,7 @@ pub struct Explained {
     /// Whether the preflight failed, when the message says.
     pub stage: Option<Stage>,
     /// fetch or XHR, when the message says.
-    pub api: Option<Api>,
+    pub api: Option<RequestApi>,
     /// The URL concerned, when the message names it.
     pub url: Option<String>,
     /// The URL first requested, when a redirect is mentioned.
@@ -276,10 +276,10 @@ pub fn explain(text: &str) -> Vec<Explained> {
                         .or(caps.get(5))
                         .map(|m| m.as_str())
                     {
-                        Some("XMLHttpRequest") => Api::Xhr,
-                        Some("image") => Api::Image,
-                        Some("script") => Api::Script,
-                        _ => Api::Fetch,
+                        Some("XMLHttpRequest") => RequestApi::Xhr,
+                        Some("image") => RequestApi::Image,
+                        Some("script") => RequestApi::Script,
+                        _ => RequestApi::Fetch,
                     },
                 );
             }
@@ -309,12 +309,12 @@ pub fn explain(text: &str) -> Vec<Explained> {
             Browser::Chromium => {
                 if let Some(c) = chromium_prefix().captures(line) {
                     e.api = Some(match &c[1] {
-                        "XMLHttpRequest" => Api::Xhr,
-                        "font" => Api::Font,
-                        "image" => Api::Image,
-                        "script" => Api::Script,
-                        "CSS stylesheet" => Api::Stylesheet,
-                        _ => Api::Fetch,
+                        "XMLHttpRequest" => RequestApi::Xhr,
+                        "font" => RequestApi::Font,
+                        "image" => RequestApi::Image,
+                        "script" => RequestApi::Script,
+                        "CSS stylesheet" => RequestApi::Stylesheet,
+                        _ => RequestApi::Fetch,
                     });
                     e.url = Some(c[2].to_string());
                     e.initial_url = c.get(3).map(|m| m.as_str().to_string());
@@ -343,7 +343,7 @@ pub fn explain(text: &str) -> Vec<Explained> {
                     e.stage = Some(Stage::Preflight);
                 }
                 if line.contains("withCredentials attribute") {
-                    e.api = Some(Api::Xhr);
+                    e.api = Some(RequestApi::Xhr);
                 }
             }
             Browser::Firefox => {
@@ -392,7 +392,7 @@ mod tests {
                     {
                         continue;
                     }
-                    for api in Api::ALL {
+                    for api in RequestApi::ALL {
                         let f = Failure {
                             kind,
                             stage,
@@ -441,7 +441,11 @@ mod tests {
                                 assert_eq!(e.url.as_deref(), Some("https://api.example/items"));
                                 assert_eq!(e.origin.as_deref(), Some("https://app.example"));
                                 // A module script's message says "script".
-                                let read_as = if api == Api::Module { Api::Script } else { api };
+                                let read_as = if api == RequestApi::Module {
+                                    RequestApi::Script
+                                } else {
+                                    api
+                                };
                                 assert_eq!(e.api, Some(read_as));
                                 let preflight_words =
                                     message.contains("Response to preflight request");
@@ -536,7 +540,7 @@ Request header field X-Zeta is not allowed by Access-Control-Allow-Headers.
 XMLHttpRequest cannot load http://api.test/x due to access control checks.
 Access-Control-Allow-Origin cannot contain more than one origin.";
         let found = explain(text);
-        let got: Vec<(FailureKind, Option<Api>, Option<&str>)> = found
+        let got: Vec<(FailureKind, Option<RequestApi>, Option<&str>)> = found
             .iter()
             .map(|e| (e.kind, e.api, e.url.as_deref()))
             .collect();
@@ -546,16 +550,20 @@ Access-Control-Allow-Origin cannot contain more than one origin.";
             [
                 (
                     AllowOriginMismatch,
-                    Some(Api::Fetch),
+                    Some(RequestApi::Fetch),
                     Some("http://api.test/start")
                 ),
                 (
                     AllowOriginMismatch,
-                    Some(Api::Image),
+                    Some(RequestApi::Image),
                     Some("http://api.test/i")
                 ),
-                (WildcardOriginNotAllowed, Some(Api::Script), None),
-                (HeaderNotAllowed, Some(Api::Xhr), Some("http://api.test/x")),
+                (WildcardOriginNotAllowed, Some(RequestApi::Script), None),
+                (
+                    HeaderNotAllowed,
+                    Some(RequestApi::Xhr),
+                    Some("http://api.test/x")
+                ),
                 (MultipleAllowOriginValues, None, None),
             ]
         );

@@ -5,7 +5,7 @@
 
 use crate::failure::{Failure, FailureKind, Stage};
 use crate::gen::{generate, Input, Target};
-use crate::policy::{PolicySpec, Severity};
+use crate::policy::{Level, PolicySpec};
 use crate::request::Classified;
 use serde::Serialize;
 
@@ -234,7 +234,7 @@ pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), NoPolicy> {
     if let Err(problems) = spec.build() {
         let why: Vec<String> = problems
             .into_iter()
-            .filter(|p| p.severity == Severity::Error)
+            .filter(|p| p.severity == Level::Error)
             .map(|p| p.message)
             .collect();
         return Err(NoPolicy::Refused(why));

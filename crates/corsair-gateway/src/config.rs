@@ -6,7 +6,7 @@
 
 use corsair_policy::file::{self, Diagnostic};
 use corsair_policy::keys::Others;
-use corsair_policy::{PolicyFile, Severity};
+use corsair_policy::{Level, PolicyFile};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 use toml::Spanned;
@@ -259,7 +259,7 @@ pub fn parse(
     };
     diags.sort_by_key(|d| (d.line, d.column));
     match policy {
-        Some(policy) if !diags.iter().any(|d| d.severity == Severity::Error) => {
+        Some(policy) if !diags.iter().any(|d| d.severity == Level::Error) => {
             Ok((ConfigFile { policy, serve }, diags))
         }
         _ => Err(diags),
@@ -284,8 +284,8 @@ pub fn load(
 /// `FILE:line:col: error [key]: message` and the fix on the next line.
 pub fn render(path: &Path, d: &Diagnostic) -> String {
     let sev = match d.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
+        Level::Error => "error",
+        Level::Warning => "warning",
     };
     let key = if d.key.is_empty() {
         String::new()

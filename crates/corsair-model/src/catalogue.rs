@@ -8,7 +8,7 @@
 
 use crate::browser::Browser;
 use crate::failure::{Failure, FailureKind, Stage};
-use crate::request::Api;
+use crate::request::RequestApi;
 use crate::response::encode_hint;
 
 const NO_CORS_HINT: &str = " Have the server send the header with a valid value.";
@@ -16,7 +16,7 @@ const XHR_CREDENTIALS: &str =
     " The credentials mode of requests initiated by the XMLHttpRequest is controlled by the withCredentials attribute.";
 
 /// The console message `browser` prints for `failure` when the page used `api`.
-pub fn console_message(failure: &Failure, api: Api, browser: Browser) -> String {
+pub fn console_message(failure: &Failure, api: RequestApi, browser: Browser) -> String {
     match browser {
         Browser::Chromium => chromium(failure, api),
         Browser::Firefox => firefox(failure),
@@ -36,7 +36,7 @@ fn chromium_preflight_prefix(f: &Failure) -> bool {
             ))
 }
 
-fn chromium(f: &Failure, api: Api) -> String {
+fn chromium(f: &Failure, api: RequestApi) -> String {
     let resource = api.chromium_resource();
     let hint = encode_hint(f.hint.as_deref().unwrap_or(""));
     let mut s = format!("Access to {resource} at '{}' ", f.url);
@@ -50,8 +50,16 @@ fn chromium(f: &Failure, api: Api) -> String {
     if chromium_preflight_prefix(f) {
         s.push_str("Response to preflight request doesn't pass access control check: ");
     }
-    let fetch_hint = if api == Api::Fetch { NO_CORS_HINT } else { "" };
-    let xhr_hint = if api == Api::Xhr { XHR_CREDENTIALS } else { "" };
+    let fetch_hint = if api == RequestApi::Fetch {
+        NO_CORS_HINT
+    } else {
+        ""
+    };
+    let xhr_hint = if api == RequestApi::Xhr {
+        XHR_CREDENTIALS
+    } else {
+        ""
+    };
     let body = match f.kind {
         FailureKind::WildcardOriginNotAllowed => format!("The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.{xhr_hint}"),
         FailureKind::MissingAllowOriginHeader => "No 'Access-Control-Allow-Origin' header is present on the requested resource.".to_string(),
@@ -136,7 +144,7 @@ fn firefox(f: &Failure) -> String {
 /// The console text `browser` words a network error with itself, when it does: WebKit reports
 /// a 21st redirect as an access-control error (`NetworkLoadChecker::checkRedirection`, observed
 /// by the WebKit differential), naming the URL that redirected last.
-pub fn network_console(browser: Browser, code: &str, url: &str, api: Api) -> Option<String> {
+pub fn network_console(browser: Browser, code: &str, url: &str, api: RequestApi) -> Option<String> {
     match (browser, code) {
         (Browser::Safari, "ERR_TOO_MANY_REDIRECTS") => Some(safari_second_line(
             "Load cannot follow more than 20 redirections".to_string(),
@@ -150,12 +158,14 @@ pub fn network_console(browser: Browser, code: &str, url: &str, api: Api) -> Opt
 /// WebKit's reason line followed by the line the loader of `api` adds, when it adds one
 /// (observed by the WebKit differentials): fetch, XHR and images name the URL, a classic script
 /// says it was denied, a module script and a stylesheet add nothing.
-fn safari_second_line(first: String, url: &str, api: Api) -> String {
+fn safari_second_line(first: String, url: &str, api: RequestApi) -> String {
     let second = match api {
-        Api::Fetch => format!("Fetch API cannot load {url} due to access control checks."),
-        Api::Xhr => format!("XMLHttpRequest cannot load {url} due to access control checks."),
-        Api::Image => format!("Cannot load image {url} due to access control checks."),
-        Api::Script => {
+        RequestApi::Fetch => format!("Fetch API cannot load {url} due to access control checks."),
+        RequestApi::Xhr => {
+            format!("XMLHttpRequest cannot load {url} due to access control checks.")
+        }
+        RequestApi::Image => format!("Cannot load image {url} due to access control checks."),
+        RequestApi::Script => {
             "Cross-origin script load denied by Cross-Origin Resource Sharing policy.".to_string()
         }
         _ => return first,
@@ -163,7 +173,7 @@ fn safari_second_line(first: String, url: &str, api: Api) -> String {
     format!("{first}\n{second}")
 }
 
-fn safari(f: &Failure, api: Api) -> String {
+fn safari(f: &Failure, api: RequestApi) -> String {
     let hint = f.hint.as_deref().unwrap_or("");
     let status = f.status.unwrap_or(0);
     let first = match f.kind {
@@ -300,7 +310,7 @@ mod tests {
             for stage in [Stage::Preflight, Stage::Actual] {
                 let f = failure(kind, stage, Some("x"));
                 for b in Browser::ALL {
-                    for api in Api::ALL {
+                    for api in RequestApi::ALL {
                         let m = console_message(&f, api, b);
                         // Safari's reason alone (an element's line) can be short.
                         assert!(m.len() > 20, "{kind:?} {b} {m}");
@@ -319,13 +329,13 @@ mod tests {
             None,
         );
         assert_eq!(
-            console_message(&f, Api::Fetch, Browser::Chromium),
+            console_message(&f, RequestApi::Fetch, Browser::Chromium),
             "Access to fetch at 'http://api.test/x' from origin 'http://app.test' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
         );
         let mut f = failure(FailureKind::MethodNotAllowed, Stage::Preflight, Some("PUT"));
         f.initial_url = Some("http://api.test/start".into());
         assert_eq!(
-            console_message(&f, Api::Xhr, Browser::Chromium),
+            console_message(&f, RequestApi::Xhr, Browser::Chromium),
             "Access to XMLHttpRequest at 'http://api.test/x' (redirected from 'http://api.test/start') from origin 'http://app.test' has been blocked by CORS policy: Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."
         );
         let f = failure(
@@ -333,7 +343,7 @@ mod tests {
             Stage::Actual,
             Some("http://é"),
         );
-        assert!(console_message(&f, Api::Fetch, Browser::Chromium)
+        assert!(console_message(&f, RequestApi::Fetch, Browser::Chromium)
             .ends_with("has a value 'http://\\u00E9' that is not equal to the supplied origin. Have the server send the header with a valid value."));
     }
 
@@ -341,7 +351,7 @@ mod tests {
     fn firefox_wording() {
         let f = failure(FailureKind::MissingAllowOriginHeader, Stage::Actual, None);
         assert_eq!(
-            console_message(&f, Api::Fetch, Browser::Firefox),
+            console_message(&f, RequestApi::Fetch, Browser::Firefox),
             "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://api.test/x. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 404."
         );
     }

@@ -93,7 +93,7 @@ mod tests {
             200,
             headers.iter().map(|(n, v)| (n.to_string(), v.to_string())),
         );
-        let o = Origin::parse("https://app.example").unwrap();
+        let o = Origin::parse_lenient("https://app.example").unwrap();
         cors_check(&r, &o, credentials, browser).map_err(|e| e.kind)
     }
 

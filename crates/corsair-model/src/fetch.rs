@@ -702,8 +702,8 @@ impl Outcome {
             .find(|h| h.space.is_more_private_than(report.page_space))?;
         let page = format!("{}/", self.request.origin);
         let via = match self.request.api {
-            crate::request::Api::Fetch => "fetch",
-            crate::request::Api::Xhr => "xhr",
+            crate::request::RequestApi::Fetch => "fetch",
+            crate::request::RequestApi::Xhr => "xhr",
             _ => "http",
         };
         let target = format!(

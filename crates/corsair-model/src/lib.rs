@@ -37,5 +37,5 @@ pub use browser::{Browser, UnknownBrowser};
 pub use failure::{Failure, FailureKind, Stage};
 pub use fetch::{Fetch, Next, Outcome};
 pub use origin::Origin;
-pub use request::{Api, Credentials, RequestSpec};
+pub use request::{Credentials, RequestApi, RequestSpec};
 pub use response::ResponseHead;

@@ -89,7 +89,7 @@ pub enum OriginError {
 }
 
 /// The origin `text` means when a user left out the scheme (`localhost:5173`,
-/// `app.example.com`), if it reads as host[:port][/path].
+/// `app.example.com`), if it reads as `host[:port][/path]`.
 fn without_scheme(text: &str) -> Option<String> {
     let url = Url::parse(&format!("http://{text}")).ok()?;
     let host = crate::host::Host::parse(url.host_str()?).ok()?;
@@ -168,7 +168,7 @@ impl Origin {
 
     /// Parses anything a user may type for an origin: `null`, a serialised origin, or a whole URL
     /// (whose path and query are ignored). Use [`Origin::spelling`] to learn what was normalised.
-    pub fn parse(input: &str) -> Result<Origin, OriginError> {
+    pub fn parse_lenient(input: &str) -> Result<Origin, OriginError> {
         let trimmed = input.trim();
         if trimmed.is_empty() {
             return Err(OriginError::Empty);
@@ -241,7 +241,7 @@ impl Origin {
     /// The differences between how `input` is written and the origin's serialisation, each a
     /// reason a strict comparison (`Access-Control-Allow-Origin`, an allowlist) would fail.
     pub fn spelling(input: &str) -> Result<(Origin, Vec<Spelling>), OriginError> {
-        let origin = Origin::parse(input)?;
+        let origin = Origin::parse_lenient(input)?;
         let trimmed = input.trim();
         let serial = origin.to_string();
         if serial == trimmed {
@@ -391,7 +391,7 @@ mod tests {
     use super::*;
 
     fn ser(s: &str) -> String {
-        Origin::parse(s).unwrap().to_string()
+        Origin::parse_lenient(s).unwrap().to_string()
     }
 
     #[test]
@@ -415,24 +415,24 @@ mod tests {
 
     #[test]
     fn rejects_non_urls() {
-        assert_eq!(Origin::parse(""), Err(OriginError::Empty));
+        assert_eq!(Origin::parse_lenient(""), Err(OriginError::Empty));
         assert!(matches!(
-            Origin::parse("example.com"),
+            Origin::parse_lenient("example.com"),
             Err(OriginError::MissingScheme { .. })
         ));
         assert!(matches!(
-            Origin::parse("http://exa mple.com"),
+            Origin::parse_lenient("http://exa mple.com"),
             Err(OriginError::Invalid { .. })
         ));
         assert!(matches!(
-            Origin::parse("http://"),
+            Origin::parse_lenient("http://"),
             Err(OriginError::Invalid { .. })
         ));
     }
 
     #[test]
     fn same_origin_names_the_differing_part() {
-        let a = Origin::parse("https://example.com").unwrap();
+        let a = Origin::parse_lenient("https://example.com").unwrap();
         let cases = [
             ("https://example.com:443/x", vec![]),
             ("http://example.com", vec![Part::Scheme, Part::Port]),
@@ -440,7 +440,7 @@ mod tests {
             ("https://example.com:8443", vec![Part::Port]),
         ];
         for (other, parts) in cases {
-            let b = Origin::parse(other).unwrap();
+            let b = Origin::parse_lenient(other).unwrap();
             assert_eq!(a.differences(&b), parts, "{other}");
             assert_eq!(a.same_origin(&b), parts.is_empty(), "{other}");
         }
@@ -474,7 +474,7 @@ mod tests {
             ("app.example.com:8443/x", "https://app.example.com:8443"),
         ] {
             assert_eq!(
-                Origin::parse(input),
+                Origin::parse_lenient(input),
                 Err(OriginError::MissingScheme {
                     input: input.into(),
                     suggestion: suggestion.into()

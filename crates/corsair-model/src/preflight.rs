@@ -276,7 +276,7 @@ mod tests {
             status,
             headers.iter().map(|(n, v)| (n.to_string(), v.to_string())),
         );
-        let origin = Origin::parse(O).unwrap();
+        let origin = Origin::parse_lenient(O).unwrap();
         let hs: Vec<String> = req_headers.iter().map(|s| s.to_string()).collect();
         let ask = Ask {
             origin: &origin,
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn request_headers_are_formatted_like_chromium() {
-        let origin = Origin::parse(O).unwrap();
+        let origin = Origin::parse_lenient(O).unwrap();
         let hs = vec!["content-type".to_string(), "x-a".to_string()];
         let h = request_headers(&Ask {
             origin: &origin,

@@ -13,7 +13,7 @@ use url::Url;
 /// mode and console wording ("Access to font at ...").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
-pub enum Api {
+pub enum RequestApi {
     /// `fetch()`.
     #[default]
     Fetch,
@@ -31,56 +31,56 @@ pub enum Api {
     Stylesheet,
 }
 
-impl Api {
+impl RequestApi {
     /// Every API, in a stable order.
-    pub const ALL: [Api; 7] = [
-        Api::Fetch,
-        Api::Xhr,
-        Api::Font,
-        Api::Image,
-        Api::Script,
-        Api::Module,
-        Api::Stylesheet,
+    pub const ALL: [RequestApi; 7] = [
+        RequestApi::Fetch,
+        RequestApi::Xhr,
+        RequestApi::Font,
+        RequestApi::Image,
+        RequestApi::Script,
+        RequestApi::Module,
+        RequestApi::Stylesheet,
     ];
 
     /// The name on the command line and in JSON.
     pub fn name(self) -> &'static str {
         match self {
-            Api::Fetch => "fetch",
-            Api::Xhr => "xhr",
-            Api::Font => "font",
-            Api::Image => "image",
-            Api::Script => "script",
-            Api::Module => "module",
-            Api::Stylesheet => "stylesheet",
+            RequestApi::Fetch => "fetch",
+            RequestApi::Xhr => "xhr",
+            RequestApi::Font => "font",
+            RequestApi::Image => "image",
+            RequestApi::Script => "script",
+            RequestApi::Module => "module",
+            RequestApi::Stylesheet => "stylesheet",
         }
     }
 
     /// Whether it is an element's request (GET, no headers, no body, no page-set credentials).
     pub fn is_element(self) -> bool {
-        !matches!(self, Api::Fetch | Api::Xhr)
+        !matches!(self, RequestApi::Fetch | RequestApi::Xhr)
     }
 
     /// What Chromium's console calls it: "Access to {this} at ...".
     pub fn chromium_resource(self) -> &'static str {
         match self {
-            Api::Fetch => "fetch",
-            Api::Xhr => "XMLHttpRequest",
-            Api::Font => "font",
-            Api::Image => "image",
-            Api::Script | Api::Module => "script",
-            Api::Stylesheet => "CSS stylesheet",
+            RequestApi::Fetch => "fetch",
+            RequestApi::Xhr => "XMLHttpRequest",
+            RequestApi::Font => "font",
+            RequestApi::Image => "image",
+            RequestApi::Script | RequestApi::Module => "script",
+            RequestApi::Stylesheet => "CSS stylesheet",
         }
     }
 
     /// The request's destination (`Sec-Fetch-Dest`).
     pub fn destination(self) -> &'static str {
         match self {
-            Api::Fetch | Api::Xhr => "empty",
-            Api::Font => "font",
-            Api::Image => "image",
-            Api::Script | Api::Module => "script",
-            Api::Stylesheet => "style",
+            RequestApi::Fetch | RequestApi::Xhr => "empty",
+            RequestApi::Font => "font",
+            RequestApi::Image => "image",
+            RequestApi::Script | RequestApi::Module => "script",
+            RequestApi::Stylesheet => "style",
         }
     }
 
@@ -88,20 +88,20 @@ impl Api {
     /// the destinations differential: without `crossorigin` the element loads in no-cors mode).
     pub fn page_note(self) -> Option<&'static str> {
         match self {
-            Api::Fetch | Api::Xhr => None,
-            Api::Font => Some("Fonts are always fetched with CORS (@font-face, FontFace), so the font's server must grant the page's origin; or serve the font from the page's own origin."),
-            Api::Image => Some("If the page does not read the pixels (canvas getImageData or toDataURL, WebGL textures), drop the crossorigin attribute: the image then loads in no-cors mode and CORS does not apply."),
-            Api::Script => Some("If the page needs neither the script's error details nor integrity= (SRI), drop the crossorigin attribute: a classic script then loads in no-cors mode."),
-            Api::Module => Some("Module scripts are always fetched with CORS, so the server must grant the page's origin; or serve the module from the page's own origin."),
-            Api::Stylesheet => Some("If the page does not read the stylesheet's rules (CSSOM cssRules), drop the crossorigin attribute: it then loads in no-cors mode."),
+            RequestApi::Fetch | RequestApi::Xhr => None,
+            RequestApi::Font => Some("Fonts are always fetched with CORS (@font-face, FontFace), so the font's server must grant the page's origin; or serve the font from the page's own origin."),
+            RequestApi::Image => Some("If the page does not read the pixels (canvas getImageData or toDataURL, WebGL textures), drop the crossorigin attribute: the image then loads in no-cors mode and CORS does not apply."),
+            RequestApi::Script => Some("If the page needs neither the script's error details nor integrity= (SRI), drop the crossorigin attribute: a classic script then loads in no-cors mode."),
+            RequestApi::Module => Some("Module scripts are always fetched with CORS, so the server must grant the page's origin; or serve the module from the page's own origin."),
+            RequestApi::Stylesheet => Some("If the page does not read the stylesheet's rules (CSSOM cssRules), drop the crossorigin attribute: it then loads in no-cors mode."),
         }
     }
 
     /// The `Accept` header Chromium sends for this destination.
     pub fn accept(self) -> &'static str {
         match self {
-            Api::Image => "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
-            Api::Stylesheet => "text/css,*/*;q=0.1",
+            RequestApi::Image => "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8",
+            RequestApi::Stylesheet => "text/css,*/*;q=0.1",
             _ => "*/*",
         }
     }
@@ -169,7 +169,7 @@ pub struct RequestSpec {
     /// A request body, if any.
     pub body: Option<String>,
     /// The API or element making the request.
-    pub api: Api,
+    pub api: RequestApi,
     /// An element's `crossorigin` attribute (ignored for fetch and XHR).
     #[serde(default)]
     pub crossorigin: Option<CrossOrigin>,
@@ -289,7 +289,7 @@ pub struct Classified {
     /// Whether the request has a body.
     pub body: bool,
     /// The API or element making the request.
-    pub api: Api,
+    pub api: RequestApi,
     /// CORS or no-cors.
     pub mode: Mode,
 }
@@ -331,7 +331,7 @@ impl RequestSpec {
         }
         let method = method::normalize(raw_method).into_owned();
         let (mode, credentials) = self.element_modes(&method, browser)?;
-        if self.lna.target_address_space.is_some() && self.api != Api::Fetch {
+        if self.lna.target_address_space.is_some() && self.api != RequestApi::Fetch {
             return Err(RequestError::Element(format!(
                 "targetAddressSpace is an option of fetch() only; {} cannot set it: drop --target-address-space or use --api fetch",
                 self.api.name()
@@ -438,11 +438,11 @@ impl RequestSpec {
             return refuse("credentials come from the crossorigin attribute; use --crossorigin use-credentials instead of --credentials");
         }
         match (api, self.crossorigin) {
-            (Api::Font, Some(CrossOrigin::UseCredentials)) => Err(RequestError::Element(
+            (RequestApi::Font, Some(CrossOrigin::UseCredentials)) => Err(RequestError::Element(
                 "fonts are always fetched in CORS mode with credentials only same-origin (like crossorigin=anonymous); drop --crossorigin use-credentials".into(),
             )),
-            (Api::Font, _) if !browser.fonts_use_cors() => Ok((Mode::NoCors, false)),
-            (Api::Font | Api::Module, None) => Ok((Mode::Cors, false)),
+            (RequestApi::Font, _) if !browser.fonts_use_cors() => Ok((Mode::NoCors, false)),
+            (RequestApi::Font | RequestApi::Module, None) => Ok((Mode::Cors, false)),
             (_, None) => Ok((Mode::NoCors, false)),
             (_, Some(CrossOrigin::Anonymous)) => Ok((Mode::Cors, false)),
             (_, Some(CrossOrigin::UseCredentials)) => Ok((Mode::Cors, true)),

@@ -239,7 +239,7 @@ impl Client {
         Ok((head, body))
     }
 
-    /// [`Client::send`], connecting to `addrs` (the host already resolved) when given.
+    /// [`Client::send_reading`]'s exchange, connecting to `addrs` (the host already resolved) when given.
     async fn send_to(
         &self,
         out: &Outgoing,

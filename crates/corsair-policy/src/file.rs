@@ -25,7 +25,7 @@
 
 use super::route::Ambiguous;
 use super::schema::{RawPolicy, Spans};
-use super::validate::{Field, Problem, Severity};
+use super::validate::{Field, Level, Problem};
 use super::{keys, Policy};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -87,7 +87,7 @@ impl PolicyFile {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     /// Error or warning.
-    pub severity: Severity,
+    pub severity: Level,
     /// 1-based line.
     pub line: usize,
     /// 1-based column.
@@ -105,7 +105,7 @@ impl Diagnostic {
     pub fn at(
         text: &str,
         span: &Range<usize>,
-        severity: Severity,
+        severity: Level,
         key: String,
         message: String,
         fix: String,
@@ -125,14 +125,7 @@ impl Diagnostic {
 
     /// An error at `span`.
     pub fn error(text: &str, span: Range<usize>, key: &str, message: String, fix: &str) -> Self {
-        Diagnostic::at(
-            text,
-            &span,
-            Severity::Error,
-            key.into(),
-            message,
-            fix.into(),
-        )
+        Diagnostic::at(text, &span, Level::Error, key.into(), message, fix.into())
     }
 
     /// A TOML syntax or type error, where the parser found it.
@@ -159,7 +152,7 @@ impl Diagnostic {
                 format!("remove it, or use one of: {}", u.known.join(", ")),
             ),
         };
-        Diagnostic::at(text, &u.span, Severity::Error, u.path, message, fix)
+        Diagnostic::at(text, &u.span, Level::Error, u.path, message, fix)
     }
 }
 
@@ -359,7 +352,7 @@ pub fn load(
             Err(problems) => diags.extend(problems.into_iter().map(|p| job.locate(text, p))),
         }
     }
-    if diags.iter().any(|d| d.severity == Severity::Error) {
+    if diags.iter().any(|d| d.severity == Level::Error) {
         diags.sort_by_key(|d| (d.line, d.column));
         return Err(diags);
     }
@@ -433,7 +426,7 @@ max_age = 99999
         let diags = load(text, None).unwrap_err();
         let errors: Vec<&Diagnostic> = diags
             .iter()
-            .filter(|d| d.severity == Severity::Error)
+            .filter(|d| d.severity == Level::Error)
             .collect();
         assert_eq!(errors.len(), 6, "{diags:#?}");
         assert_eq!(
@@ -445,7 +438,7 @@ max_age = 99999
         assert!(errors[2].fix.contains("\"https://app.example.com\""));
         assert!(diags
             .iter()
-            .any(|d| d.severity == Severity::Warning && d.line == 5));
+            .any(|d| d.severity == Level::Warning && d.line == 5));
     }
 
     #[test]

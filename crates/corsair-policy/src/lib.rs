@@ -32,7 +32,7 @@ pub use merge::{Merge, Upstream, Writes};
 pub use pattern::{OriginPattern, PortRule};
 pub use route::Ambiguous;
 pub use schema::{Key, PolicySpec};
-pub use validate::{Field, Problem, Severity};
+pub use validate::{Field, Level, Problem};
 
 /// A validated policy: the only input [`decide()`] takes.
 #[derive(Clone, Debug)]

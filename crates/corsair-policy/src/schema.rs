@@ -1,4 +1,4 @@
-//! The policy's keys, declared once. Each line of [`policy_keys!`]'s table names a key, its
+//! The policy's keys, declared once. Each line of `policy_keys!`'s table names a key, its
 //! kind and its [`Key`] variant; from it come the [`PolicySpec`] field, the raw form the file
 //! loader reads with positions, the route merge (a route's key wins over `[policy]`'s), the
 //! spans that place a problem on its line and column, and the list of known keys that catches

@@ -2,7 +2,7 @@
 //! every problem placed at its line and column.
 
 use crate::LoadError;
-use corsair_policy::{Diagnostic, Severity};
+use corsair_policy::{Diagnostic, Level};
 use corsair_relay::{self as relay, Relay, RelaySpec};
 use serde::Deserialize;
 use std::path::Path;
@@ -41,8 +41,8 @@ pub fn load(path: &Path) -> Result<(Relay, ProxyFile, Vec<String>), LoadError> {
     let env = |k: &str| std::env::var(k).ok();
     let render = |l: &relay::Lint| {
         let sev = match l.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
+            Level::Error => "error",
+            Level::Warning => "warning",
         };
         let at = position(&text, &l.key)
             .map(|(line, col)| format!("{line}:{col}:"))
@@ -105,7 +105,7 @@ fn position(text: &str, key: &str) -> Option<(usize, usize)> {
     let d = Diagnostic::at(
         text,
         &span?,
-        Severity::Error,
+        Level::Error,
         String::new(),
         String::new(),
         String::new(),

@@ -24,7 +24,7 @@ pub use limiter::Limiter;
 pub use secret::{Leak, Scanner, Secrets};
 
 use crate::host::{Domain, Host};
-use crate::policy::{Policy, PolicySpec, Severity};
+use crate::policy::{Level, Policy, PolicySpec};
 use core::net::IpAddr;
 use serde::{Deserialize, Serialize};
 use url::Url;
@@ -76,7 +76,7 @@ pub struct InjectSpec {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Lint {
     /// Error or warning.
-    pub severity: Severity,
+    pub severity: Level,
     /// The key, e.g. `targets[1]`.
     pub key: String,
     /// What is wrong.
@@ -87,7 +87,7 @@ pub struct Lint {
 
 fn error(key: impl Into<String>, message: impl Into<String>, fix: impl Into<String>) -> Lint {
     Lint {
-        severity: Severity::Error,
+        severity: Level::Error,
         key: key.into(),
         message: message.into(),
         fix: fix.into(),
@@ -97,7 +97,7 @@ fn error(key: impl Into<String>, message: impl Into<String>, fix: impl Into<Stri
 /// An upstream the proxy may reach: a scheme, a host (exact, or every name under a domain) and
 /// a port.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Target {
+pub struct AllowedTarget {
     scheme: String,
     host: TargetHost,
     port: u16,
@@ -113,13 +113,13 @@ enum TargetHost {
     Under(Domain),
 }
 
-impl Target {
+impl AllowedTarget {
     /// Parses a `targets` item: `https://api.example.com`, `https://*.partner.example:8443`.
-    pub fn parse(text: &str) -> Result<Target, TargetError> {
+    pub fn parse(text: &str) -> Result<AllowedTarget, TargetError> {
         let t = text.trim();
         let item = || t.to_string();
         if t == "*" {
-            return Ok(Target {
+            return Ok(AllowedTarget {
                 scheme: String::new(),
                 host: TargetHost::Any,
                 port: 0,
@@ -159,7 +159,7 @@ impl Target {
         } else {
             TargetHost::Exact(host_text)
         };
-        Ok(Target {
+        Ok(AllowedTarget {
             scheme: url.scheme().to_string(),
             host,
             port: url.port_or_known_default().unwrap_or(0),
@@ -264,7 +264,7 @@ pub struct Relay {
     /// The CORS policy pages get: the origins, any method, the headers.
     pub policy: Policy,
     /// Where the proxy may go.
-    pub targets: Vec<Target>,
+    pub targets: Vec<AllowedTarget>,
     /// `(host, port)` exceptions to the guard.
     pub allow_private: Vec<(String, u16)>,
     /// The per-client limit.
@@ -272,7 +272,7 @@ pub struct Relay {
     /// `redis://` URL for shared limits.
     pub redis: Option<String>,
     /// Headers to inject, by target; values come from the caller.
-    pub inject: Vec<(Target, String, String)>,
+    pub inject: Vec<(AllowedTarget, String, String)>,
     /// Every form of the injected values, searched in what goes back to the page.
     pub secrets: std::sync::Arc<Secrets>,
     /// Largest request body.
@@ -317,7 +317,7 @@ pub fn build(
         Ok((p, warnings)) => {
             for w in warnings {
                 lints.push(Lint {
-                    severity: Severity::Warning,
+                    severity: Level::Warning,
                     key: field_name(&w.field),
                     message: w.message,
                     fix: w.fix,
@@ -326,10 +326,7 @@ pub fn build(
             Some(p)
         }
         Err(problems) => {
-            for p in problems
-                .into_iter()
-                .filter(|p| p.severity == Severity::Error)
-            {
+            for p in problems.into_iter().filter(|p| p.severity == Level::Error) {
                 lints.push(error(field_name(&p.field), p.message, p.fix));
             }
             None
@@ -337,7 +334,7 @@ pub fn build(
     };
     let mut targets = Vec::new();
     for (i, t) in spec.targets.iter().enumerate() {
-        match Target::parse(t) {
+        match AllowedTarget::parse(t) {
             Ok(t) if t.is_any() && !spec.dangerously_open_relay => lints.push(error(
                 format!("targets[{i}]"),
                 "'*' lets any page on `origins` reach any server through the proxy: an open relay",
@@ -418,7 +415,7 @@ pub fn build(
         }
         if rate.is_none() {
             lints.push(Lint {
-                severity: Severity::Warning,
+                severity: Level::Warning,
                 key: "redis".into(),
                 message: "redis is set but there is no rate_limit to share".into(),
                 fix: "add rate_limit, or remove redis".into(),
@@ -436,7 +433,7 @@ pub fn build(
                 "list the pages' origins instead of '*'",
             ));
         }
-        let target = match Target::parse(&j.target) {
+        let target = match AllowedTarget::parse(&j.target) {
             Ok(t) if !t.is_any() => t,
             Ok(_) => {
                 lints.push(error(
@@ -483,7 +480,7 @@ pub fn build(
             lints.push(error(
                 format!("{key}.header"),
                 format!("'{}' cannot be injected", j.header),
-                "a request header name such as \"Authorization\" or \"X-Api-Key\"",
+                "a request header name such as \"Authorization\" or \"X-RequestApi-Key\"",
             ));
             continue;
         }
@@ -550,7 +547,7 @@ pub fn build(
             "at most 20",
         ));
     }
-    if lints.iter().any(|l| l.severity == Severity::Error) {
+    if lints.iter().any(|l| l.severity == Level::Error) {
         return Err(lints);
     }
     let policy = policy.expect("no error means a policy");

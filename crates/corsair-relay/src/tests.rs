@@ -76,7 +76,7 @@ fn the_guard_reads_addresses_not_text() {
 
 #[test]
 fn targets_match_by_parsed_host_scheme_and_port() {
-    let t = Target::parse("https://*.partner.example").unwrap();
+    let t = AllowedTarget::parse("https://*.partner.example").unwrap();
     let u = |s: &str| Url::parse(s).unwrap();
     assert!(t.matches(&u("https://a.partner.example/x")));
     assert!(t.matches(&u("https://b.a.partner.example/")));
@@ -88,16 +88,16 @@ fn targets_match_by_parsed_host_scheme_and_port() {
     assert!(!t.matches(&u("https://evilpartner.example/")));
     assert!(!t.matches(&u("http://a.partner.example/")), "scheme");
     assert!(!t.matches(&u("https://a.partner.example:8443/")), "port");
-    let t = Target::parse("https://api.example.com").unwrap();
+    let t = AllowedTarget::parse("https://api.example.com").unwrap();
     assert!(t.matches(&u("https://api.example.com:443/v1?q=1")));
     assert!(!t.matches(&u("https://api.example.com.evil.net/")));
     assert!(!t.matches(&u("https://xapi.example.com/")));
-    let e = Target::parse("api.example.com").unwrap_err();
+    let e = AllowedTarget::parse("api.example.com").unwrap_err();
     assert!(matches!(e, TargetError::NoScheme(_)));
     assert!(e
         .to_string()
         .contains("did you mean 'https://api.example.com'"));
-    let e = Target::parse("https://api.example.com/v1").unwrap_err();
+    let e = AllowedTarget::parse("https://api.example.com/v1").unwrap_err();
     assert_eq!(
         e,
         TargetError::Path(
@@ -106,10 +106,10 @@ fn targets_match_by_parsed_host_scheme_and_port() {
         )
     );
     assert!(e.to_string().contains("has a path"));
-    let e = Target::parse("https://*.com").unwrap_err();
+    let e = AllowedTarget::parse("https://*.com").unwrap_err();
     assert!(matches!(e, TargetError::PublicSuffix(_)), "{e}");
     assert!(matches!(Rate::parse("0/minute"), Err(RateError::Zero(_))));
-    assert!(Target::parse("ftp://x.example").is_err());
+    assert!(AllowedTarget::parse("ftp://x.example").is_err());
 }
 
 #[test]
@@ -169,11 +169,11 @@ fn the_lint_refuses_open_relays_and_spendable_secrets() {
     assert_eq!(dead, ["allow_private[0]", "allow_private[1]"], "{e:?}");
     assert!(e[0].fix.contains("https://api.internal:8443"), "{e:?}");
     assert!(relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.internal:8443\", \"http://[::1]:9000\", \"https://*.corp.test\"]\nallow_private = [\"api.internal:8443\", \"[::1]:9000\", \"db.corp.test:443\"]\n").is_ok());
-    let (r, _) = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\", \"http://localhost:8080\"]\nallow_private = [\"localhost:8080\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader = \"X-Api-Key\"\nvalue_env = \"TOKEN\"\n").unwrap();
+    let (r, _) = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\", \"http://localhost:8080\"]\nallow_private = [\"localhost:8080\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader = \"X-RequestApi-Key\"\nvalue_env = \"TOKEN\"\n").unwrap();
     let u = Url::parse("https://api.example.com/x").unwrap();
     assert_eq!(
         r.injected(&u).collect::<Vec<_>>(),
-        [("X-Api-Key", "s3cret-token")]
+        [("X-RequestApi-Key", "s3cret-token")]
     );
     assert!(r.echoes_secret(b"Bearer s3cret-token"));
     assert!(
@@ -228,7 +228,12 @@ fn headers_cross_as_a_cors_proxy_needs() {
     ] {
         assert!(!forwards_request_header(h), "{h}");
     }
-    for h in ["Authorization", "Content-Type", "Accept", "X-Api-Version"] {
+    for h in [
+        "Authorization",
+        "Content-Type",
+        "Accept",
+        "X-RequestApi-Version",
+    ] {
         assert!(forwards_request_header(h), "{h}");
     }
     for h in [

@@ -165,17 +165,17 @@ pub enum ApiArg {
     Stylesheet,
 }
 
-impl From<ApiArg> for corsair_core::Api {
-    fn from(a: ApiArg) -> corsair_core::Api {
-        use corsair_core::Api;
+impl From<ApiArg> for corsair_core::RequestApi {
+    fn from(a: ApiArg) -> corsair_core::RequestApi {
+        use corsair_core::RequestApi;
         match a {
-            ApiArg::Fetch => Api::Fetch,
-            ApiArg::Xhr => Api::Xhr,
-            ApiArg::Font => Api::Font,
-            ApiArg::Image => Api::Image,
-            ApiArg::Script => Api::Script,
-            ApiArg::Module => Api::Module,
-            ApiArg::Stylesheet => Api::Stylesheet,
+            ApiArg::Fetch => RequestApi::Fetch,
+            ApiArg::Xhr => RequestApi::Xhr,
+            ApiArg::Font => RequestApi::Font,
+            ApiArg::Image => RequestApi::Image,
+            ApiArg::Script => RequestApi::Script,
+            ApiArg::Module => RequestApi::Module,
+            ApiArg::Stylesheet => RequestApi::Stylesheet,
         }
     }
 }

@@ -159,7 +159,7 @@ fn the_decision_follows_chromium_156s_order() {
 
 #[test]
 fn page_spaces_come_from_parsed_hosts() {
-    let of = |o: &str| AddressSpace::of_origin(&crate::Origin::parse(o).unwrap());
+    let of = |o: &str| AddressSpace::of_origin(&crate::Origin::parse_lenient(o).unwrap());
     assert_eq!(of("http://127.0.0.1:3000"), AddressSpace::Loopback);
     assert_eq!(of("http://localhost:3000"), AddressSpace::Loopback);
     assert_eq!(of("http://app.localhost"), AddressSpace::Loopback);

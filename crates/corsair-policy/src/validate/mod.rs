@@ -13,7 +13,7 @@ use serde::Serialize;
 /// How bad a problem is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Severity {
+pub enum Level {
     /// The policy is refused.
     Error,
     /// The policy works, but probably not as intended.
@@ -56,7 +56,7 @@ impl Field {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Problem {
     /// Error or warning.
-    pub severity: Severity,
+    pub severity: Level,
     /// The value concerned.
     pub field: Field,
     /// What is wrong.
@@ -67,7 +67,7 @@ pub struct Problem {
 
 fn err(field: Field, message: String, fix: impl Into<String>) -> Problem {
     Problem {
-        severity: Severity::Error,
+        severity: Level::Error,
         field,
         message,
         fix: fix.into(),
@@ -76,7 +76,7 @@ fn err(field: Field, message: String, fix: impl Into<String>) -> Problem {
 
 fn warn(field: Field, message: String, fix: impl Into<String>) -> Problem {
     Problem {
-        severity: Severity::Warning,
+        severity: Level::Warning,
         field,
         message,
         fix: fix.into(),
@@ -132,7 +132,7 @@ pub(super) fn build(spec: &PolicySpec) -> Result<(Policy, Vec<Problem>), Vec<Pro
     let exposed = expose_headers(spec, p);
     let max_age = max_age(spec, p);
     let preflight_status = preflight_status(spec, p);
-    if problems.iter().any(|p| p.severity == Severity::Error) {
+    if problems.iter().any(|p| p.severity == Level::Error) {
         return Err(problems);
     }
     Ok((
@@ -349,7 +349,7 @@ mod tests {
             Ok(_) => Vec::new(),
             Err(ps) => ps
                 .into_iter()
-                .filter(|p| p.severity == Severity::Error)
+                .filter(|p| p.severity == Level::Error)
                 .map(|p| p.message)
                 .collect(),
         }

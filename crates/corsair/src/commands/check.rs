@@ -9,7 +9,7 @@ use corsair_core::fetch::{Exchange, ExchangeKind, Outgoing};
 use corsair_core::fix;
 use corsair_core::lna::{self, Permission};
 use corsair_core::request::{CrossOrigin, LnaOptions, Mode};
-use corsair_core::{Api, Browser, Credentials, Fetch, Next, Outcome, RequestSpec};
+use corsair_core::{Browser, Credentials, Fetch, Next, Outcome, RequestApi, RequestSpec};
 use corsair_net::client::Client;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -896,15 +896,15 @@ fn shown(text: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// The API or element in words.
-fn api_words(api: Api) -> &'static str {
+fn api_words(api: RequestApi) -> &'static str {
     match api {
-        Api::Fetch => "fetch",
-        Api::Xhr => "XMLHttpRequest",
-        Api::Font => "font",
-        Api::Image => "image",
-        Api::Script => "script",
-        Api::Module => "module script",
-        Api::Stylesheet => "stylesheet",
+        RequestApi::Fetch => "fetch",
+        RequestApi::Xhr => "XMLHttpRequest",
+        RequestApi::Font => "font",
+        RequestApi::Image => "image",
+        RequestApi::Script => "script",
+        RequestApi::Module => "module script",
+        RequestApi::Stylesheet => "stylesheet",
     }
 }
 

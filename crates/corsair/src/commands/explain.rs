@@ -232,11 +232,13 @@ fn reproduce(e: &Explained, known: &Known) -> Option<Reproduce> {
     if let Some(api) = e.api.filter(|a| a.is_element()) {
         // An element makes a plain GET; its credentials come from its crossorigin attribute.
         command.push_str(&format!(" --api {}", api.name()));
-        if need.credentials && api != corsair_core::Api::Font {
+        if need.credentials && api != corsair_core::RequestApi::Font {
             command.push_str(" --crossorigin use-credentials");
         } else if matches!(
             api,
-            corsair_core::Api::Image | corsair_core::Api::Script | corsair_core::Api::Stylesheet
+            corsair_core::RequestApi::Image
+                | corsair_core::RequestApi::Script
+                | corsair_core::RequestApi::Stylesheet
         ) {
             command.push_str(" --crossorigin anonymous");
         }

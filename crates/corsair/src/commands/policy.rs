@@ -5,7 +5,7 @@ use crate::cli::{Format, PolicyArgs, PolicyCommand};
 use crate::style::{BAD, GOOD, WARN};
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, println};
-use corsair_core::policy::Severity;
+use corsair_core::policy::Level;
 use corsair_gateway::config;
 
 pub fn run(args: PolicyArgs) -> u8 {
@@ -25,10 +25,7 @@ pub fn run(args: PolicyArgs) -> u8 {
                 Ok((_, w)) => (true, w),
                 Err(d) => (false, d),
             };
-            let errors = diags
-                .iter()
-                .filter(|d| d.severity == Severity::Error)
-                .count();
+            let errors = diags.iter().filter(|d| d.severity == Level::Error).count();
             let warnings = diags.len() - errors;
             match format {
                 Format::Json => println!(
@@ -37,7 +34,7 @@ pub fn run(args: PolicyArgs) -> u8 {
                 ),
                 Format::Text => {
                     for d in &diags {
-                        let style = if d.severity == Severity::Error { BAD } else { WARN };
+                        let style = if d.severity == Level::Error { BAD } else { WARN };
                         println!("{style}{}{style:#}", config::render(&file, d));
                     }
                     if ok {

@@ -141,7 +141,7 @@ fn shapes() -> Vec<Shape> {
                     ("X-Token", "1"),
                     ("X-Request-Id", "2"),
                     ("Authorization", "Bearer t"),
-                    ("X-Api-Key", "k"),
+                    ("X-RequestApi-Key", "k"),
                     ("If-Match", "\"e\""),
                     ("Content-Type", "application/json"),
                 ],

@@ -9,7 +9,7 @@
 
 use crate::support::free_port;
 use crate::support::peers;
-use corsair_core::{catalogue, Api, Browser, Failure, FailureKind, Stage};
+use corsair_core::{catalogue, Browser, Failure, FailureKind, RequestApi, Stage};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -152,7 +152,7 @@ fn explain_fixes(fixes: &mut BTreeMap<String, (Value, Vec<Request>)>) -> usize {
                 sent_origin: PAGE.into(),
             };
             for browser in [Browser::Chromium, Browser::Firefox] {
-                let message = catalogue::console_message(&failure, Api::Fetch, browser);
+                let message = catalogue::console_message(&failure, RequestApi::Fetch, browser);
                 // Firefox reports this one as a network failure ("CORS request did not
                 // succeed"), which names no CORS cause to fix. (Its other messages can end with
                 // that line too, after the reason.)
