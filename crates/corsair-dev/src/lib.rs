@@ -269,14 +269,13 @@ async fn forward(
     if let Ok(v) = HeaderValue::from_str(&authority) {
         parts.headers.insert(HOST, v);
     }
-    if let Some(h) = dev_host {
-        parts.headers.insert("x-forwarded-host", h);
-    }
-    parts
-        .headers
-        .insert("x-forwarded-proto", HeaderValue::from_static("http"));
     if let Ok(v) = HeaderValue::from_str(&peer.ip().to_string()) {
-        parts.headers.insert("x-forwarded-for", v);
+        corsair_net::serving::set_forwarded(
+            &mut parts.headers,
+            dev_host,
+            HeaderValue::from_static("http"),
+            v,
+        );
     }
     if !upgrade {
         corsair_net::serving::strip_hop_by_hop(&mut parts.headers);

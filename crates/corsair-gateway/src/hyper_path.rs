@@ -5,12 +5,12 @@ use super::pool::{Pool, PooledBody};
 use super::State;
 use crate::config::{ConfigFile, Serve};
 use bytes::Bytes;
-use corsair_net::serving::strip_hop_by_hop;
+use corsair_net::serving::{set_forwarded, strip_hop_by_hop};
 use corsair_policy::{decide, Ambiguous, Decision, PolicyFile, RequestKind};
 use corsair_tower::PolicyHeaders;
 use http_body_util::{Either, Full};
 use hyper::body::Incoming;
-use hyper::header::{self, HeaderName, HeaderValue};
+use hyper::header::{self, HeaderValue};
 use hyper::http::uri::{Authority, PathAndQuery};
 use hyper::{Request, Response, StatusCode, Uri};
 use std::borrow::Cow;
@@ -440,18 +440,8 @@ async fn forward(
         );
     }
     // The client's own X-Forwarded-Host never reaches the upstream, Host or not.
-    h.remove(HeaderName::from_static("x-forwarded-host"));
-    if let Some(host) = h.insert(header::HOST, up.host.clone()).or(authority) {
-        h.insert(HeaderName::from_static("x-forwarded-host"), host);
-    }
-    h.insert(
-        HeaderName::from_static("x-forwarded-proto"),
-        peer.proto.clone(),
-    );
-    h.append(
-        HeaderName::from_static("x-forwarded-for"),
-        peer.forwarded_for.clone(),
-    );
+    let host = h.insert(header::HOST, up.host.clone()).or(authority);
+    set_forwarded(h, host, peer.proto.clone(), peer.forwarded_for.clone());
     let max_body = compiled.serve.gateway.max_body_bytes;
     if req
         .headers()

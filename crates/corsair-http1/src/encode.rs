@@ -56,6 +56,21 @@ pub const HOP_BY_HOP: [&str; 8] = [
     "proxy-authenticate",
 ];
 
+/// The `X-Forwarded-*` headers a proxy sets itself, for the one client it serves: a client's own
+/// values are dropped, never passed on (they would let it claim another host or scheme).
+/// `X-Forwarded-For` is not among them: it is [`FORWARDED_CHAIN`], appended to.
+pub const FORWARDED_BY_PROXY: [&str; 2] = ["x-forwarded-host", "x-forwarded-proto"];
+
+/// The header every proxy on the way appends its client's address to: the chain a client sent
+/// is kept (what the upstream trusts of it is the upstream's choice), and this hop's peer added.
+pub const FORWARDED_CHAIN: &str = "x-forwarded-for";
+
+/// Whether `n` is one of [`FORWARDED_BY_PROXY`], in any case.
+#[inline]
+pub fn is_forwarded_by_proxy(n: &[u8]) -> bool {
+    FORWARDED_BY_PROXY.iter().any(|h| name_is(n, h))
+}
+
 /// Whether `n` is one of [`HOP_BY_HOP`], in any case.
 #[inline]
 pub fn is_hop_by_hop(n: &[u8]) -> bool {

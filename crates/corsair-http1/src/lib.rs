@@ -17,7 +17,9 @@ pub mod request;
 pub mod response;
 
 pub use chunked::{chunk, Chunked, MAX_CHUNK_EXTRA};
-pub use encode::{is_hop_by_hop, HOP_BY_HOP};
+pub use encode::{
+    is_forwarded_by_proxy, is_hop_by_hop, FORWARDED_BY_PROXY, FORWARDED_CHAIN, HOP_BY_HOP,
+};
 pub use head::{parse_request, parse_response, Head, RequestParse, ResponseParse, MAX_HEADERS};
 pub use request::{path_refusal, refusal, route_request, Refusal, RequestFacts, RequestRoute};
 pub use response::{inspect_response, Framing, ResponseFacts};

@@ -3,7 +3,7 @@
 //! time, checked every second), and the admin server for `/metrics`, `/healthz` and `/readyz`.
 
 use bytes::Bytes;
-use hyper::header::{self, HeaderMap, HeaderName};
+use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper_util::rt::TokioIo;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -118,6 +118,30 @@ fn is_hop_by_hop(n: &HeaderName) -> bool {
     corsair_http1::is_hop_by_hop(n.as_str().as_bytes())
 }
 
+/// Tells the upstream about the client, by the one rule of [`corsair_http1::FORWARDED_BY_PROXY`]
+/// and [`corsair_http1::FORWARDED_CHAIN`] (`corsair serve`'s own HTTP/1.1 path writes the same
+/// bytes): the client's `X-Forwarded-Host` and `X-Forwarded-Proto` are replaced by `host` (the
+/// `Host` the client sent, when it sent one) and `proto`, and `peer` is appended to
+/// `X-Forwarded-For`.
+pub fn set_forwarded(
+    h: &mut HeaderMap,
+    host: Option<HeaderValue>,
+    proto: HeaderValue,
+    peer: HeaderValue,
+) {
+    for name in corsair_http1::FORWARDED_BY_PROXY {
+        h.remove(name);
+    }
+    if let Some(host) = host {
+        h.insert(HeaderName::from_static("x-forwarded-host"), host);
+    }
+    h.insert(HeaderName::from_static("x-forwarded-proto"), proto);
+    h.append(
+        HeaderName::from_static(corsair_http1::FORWARDED_CHAIN),
+        peer,
+    );
+}
+
 /// Removes the headers that describe one connection (RFC 9110 §7.6.1), and those its
 /// `Connection` lines name: each side of a proxy has its own. `corsair serve` and `corsair dev`
 /// both forward through it.
@@ -173,5 +197,27 @@ mod tests {
         let before = plain.clone();
         strip_hop_by_hop(&mut plain);
         assert_eq!(plain, before);
+    }
+
+    #[test]
+    fn the_proxy_sets_forwarded_host_and_proto_and_appends_to_the_chain() {
+        let mut h = hyper::HeaderMap::new();
+        h.insert("x-forwarded-host", HeaderValue::from_static("evil.example"));
+        h.insert("X-Forwarded-Proto", HeaderValue::from_static("https"));
+        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.9"));
+        let v = HeaderValue::from_static;
+        set_forwarded(&mut h, Some(v("app.test:5173")), v("http"), v("127.0.0.1"));
+        let all = |n: &str| {
+            h.get_all(n)
+                .iter()
+                .map(|v| v.to_str().unwrap())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(all("x-forwarded-host"), ["app.test:5173"]);
+        assert_eq!(all("x-forwarded-proto"), ["http"]);
+        assert_eq!(all("x-forwarded-for"), ["203.0.113.9", "127.0.0.1"]);
+        // No Host from the client: its X-Forwarded-Host is still dropped.
+        set_forwarded(&mut h, None, v("http"), v("127.0.0.1"));
+        assert!(h.get("x-forwarded-host").is_none());
     }
 }

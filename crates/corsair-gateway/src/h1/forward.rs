@@ -7,7 +7,7 @@ use super::{Answered, Conn, CLOSING};
 use crate::hyper_path::Compiled;
 use crate::pool::{RawConn, UpstreamError};
 use bytes::Buf;
-use corsair_http1::encode::{is_hop_by_hop, line};
+use corsair_http1::encode::{is_forwarded_by_proxy, is_hop_by_hop, line};
 use corsair_http1::{name_is, parse_response, Head, RequestFacts, ResponseParse};
 use corsair_policy::Decision;
 use std::sync::Arc;
@@ -52,10 +52,7 @@ pub(super) fn upstream_head(
                 line(r, b"x-forwarded-host", value);
                 forwarded_host = true;
             }
-        } else if !(is_hop_by_hop(n)
-            || name_is(n, "x-forwarded-host")
-            || name_is(n, "x-forwarded-proto"))
-        {
+        } else if !(is_hop_by_hop(n) || is_forwarded_by_proxy(n)) {
             line(r, n, value);
         }
     }

@@ -197,15 +197,30 @@ fn one_origin_for_the_front_end_and_the_apis() {
     let a = dev.addr.as_str();
     assert_eq!(http(a, "GET", "/app.js", &[]).2, "front");
     u.assert_one_origin(a, "corsair dev");
-    // corsair dev also names the dev origin in X-Forwarded-Host.
-    let _ = http(a, "GET", "/api/items", &[]);
+    // corsair dev also names the dev origin in X-Forwarded-Host, by serve's rule: a client's
+    // own X-Forwarded-Host and -Proto are replaced, its X-Forwarded-For chain appended to.
+    let _ = http(
+        a,
+        "GET",
+        "/api/items",
+        &[
+            ("X-Forwarded-Host", "evil.example"),
+            ("X-Forwarded-Proto", "https"),
+            ("X-Forwarded-For", "203.0.113.9"),
+        ],
+    );
     let seen = u.s.take_log();
-    let fwd = seen[0]
-        .headers
-        .iter()
-        .find(|(k, _)| k == "x-forwarded-host")
-        .map(|(_, v)| v.clone());
-    assert_eq!(fwd.as_deref(), Some(a));
+    let all = |n: &str| {
+        seen[0]
+            .headers
+            .iter()
+            .filter(|(k, _)| k == n)
+            .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(all("x-forwarded-host"), [a]);
+    assert_eq!(all("x-forwarded-proto"), ["http"]);
+    assert_eq!(all("x-forwarded-for"), ["203.0.113.9", "127.0.0.1"]);
     // DNS rebinding: a page on a name that resolves here sends its own name as Host, and is
     // refused; localhost, IP addresses and --allow-host names are served. A redirect follows
     // the host the browser is on (the listen address would be another origin).
