@@ -7,57 +7,9 @@ use std::net::SocketAddr;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ArgError {
-    /// A `--route` without `=`.
-    #[error("--route '{0}' must be PREFIX=URL, e.g. /api=http://127.0.0.1:8080")]
-    RouteForm(String),
-    /// A `--route` whose prefix does not start with `/`.
-    #[error("--route '{route}': the prefix '{prefix}' must start with '/', e.g. /{prefix}={to}")]
-    RoutePrefix {
-        /// The whole argument.
-        route: String,
-        /// Its prefix.
-        prefix: String,
-        /// Its URL.
-        to: String,
-    },
-    /// An upstream without `scheme://`.
-    #[error("{flag} '{text}' has no scheme; did you mean http://{text}?")]
-    NoScheme {
-        /// The flag (`--to`, `--route`).
-        flag: String,
-        /// The value.
-        text: String,
-    },
-    /// An upstream the URL parser refuses.
-    #[error("{flag} '{text}' is not a URL ({reason})")]
-    NotUrl {
-        /// The flag.
-        flag: String,
-        /// The value.
-        text: String,
-        /// The parser's reason.
-        reason: url::ParseError,
-    },
-    /// An upstream that is not http(s) with a host.
-    #[error("{flag} '{text}' must be an http:// or https:// URL with a host")]
-    Scheme {
-        /// The flag.
-        flag: String,
-        /// The value.
-        text: String,
-    },
-    /// An upstream with a path or query: the path is forwarded unchanged.
-    #[error(
-        "{flag} '{text}': the path is forwarded unchanged, so give the server alone, e.g. {origin}"
-    )]
-    HasPath {
-        /// The flag.
-        flag: String,
-        /// The value.
-        text: String,
-        /// The server alone.
-        origin: String,
-    },
+    /// A `--route` or `--to` that cannot work (its message names the form that does).
+    #[error(transparent)]
+    Route(#[from] corsair_gen::dev::RouteError),
     /// An `--allow-host` that is not a host name.
     #[error("--allow-host '{0}' is not a host name (no scheme or port), e.g. myapp.test")]
     AllowHost(String),

@@ -21,58 +21,7 @@ use url::Url;
 
 type Body = BoxBody<Bytes, hyper::Error>;
 
-/// One route: requests whose path starts with `prefix` go to `to`.
-#[derive(Clone, Debug)]
-pub struct DevRoute {
-    /// The path prefix, matched on a segment boundary.
-    pub prefix: String,
-    /// The server those requests go to.
-    pub to: Url,
-}
-
-impl std::str::FromStr for DevRoute {
-    type Err = ArgError;
-    fn from_str(s: &str) -> Result<DevRoute, ArgError> {
-        let (prefix, to) = s
-            .split_once('=')
-            .ok_or_else(|| ArgError::RouteForm(s.to_string()))?;
-        if !prefix.starts_with('/') {
-            return Err(ArgError::RoutePrefix {
-                route: s.to_string(),
-                prefix: prefix.to_string(),
-                to: to.to_string(),
-            });
-        }
-        Ok(DevRoute {
-            prefix: prefix.to_string(),
-            to: upstream(to, "--route")?,
-        })
-    }
-}
-
-/// An upstream URL: http(s), a host, no path beyond `/`.
-pub fn upstream(text: &str, flag: &str) -> Result<Url, ArgError> {
-    let (flag, text_) = (flag.to_string(), text.to_string());
-    if !text.contains("://") {
-        return Err(ArgError::NoScheme { flag, text: text_ });
-    }
-    let u = Url::parse(text).map_err(|reason| ArgError::NotUrl {
-        flag: flag.clone(),
-        text: text_.clone(),
-        reason,
-    })?;
-    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-        return Err(ArgError::Scheme { flag, text: text_ });
-    }
-    if u.path() != "/" || u.query().is_some() {
-        return Err(ArgError::HasPath {
-            flag,
-            text: text_,
-            origin: u.origin().ascii_serialization(),
-        });
-    }
-    Ok(u)
-}
+pub use corsair_gen::dev::{longest_first, upstream, DevRoute, RouteError};
 
 /// The dev server's routes, longest prefix first.
 pub struct Dev {
@@ -116,13 +65,7 @@ impl Dev {
     pub fn target(&self, path: &str) -> &Url {
         self.routes
             .iter()
-            .find(|r| {
-                let p = r.prefix.trim_end_matches('/');
-                path == p
-                    || path.starts_with(&format!("{p}/"))
-                    || (p.is_empty() && path.starts_with('/'))
-                    || path.starts_with(&format!("{p}?"))
-            })
+            .find(|r| r.covers(path))
             .map_or(&self.front, |r| &r.to)
     }
 }
@@ -134,7 +77,7 @@ pub fn run(
     mut routes: Vec<DevRoute>,
     allowed: Vec<String>,
 ) -> Result<(), StartError> {
-    routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.trim_end_matches('/').len()));
+    longest_first(&mut routes);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -388,7 +331,7 @@ mod tests {
 
     fn dev(routes: &[&str]) -> Dev {
         let mut routes: Vec<DevRoute> = routes.iter().map(|r| r.parse().unwrap()).collect();
-        routes.sort_by_key(|r| std::cmp::Reverse(r.prefix.trim_end_matches('/').len()));
+        longest_first(&mut routes);
         Dev {
             routes,
             front: Url::parse("http://127.0.0.1:5173").unwrap(),

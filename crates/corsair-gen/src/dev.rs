@@ -5,6 +5,8 @@
 //! All four hand these options to http-proxy (Vite and Angular's application builder directly,
 //! webpack-dev-server and Create React App through http-proxy-middleware).
 
+use url::Url;
+
 /// A dev server whose proxy configuration corsair writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DevTarget {
@@ -34,13 +36,140 @@ impl std::str::FromStr for DevTarget {
     }
 }
 
-/// One route: a path prefix (starting with `/`) and the upstream origin it goes to.
+/// One route of `corsair dev` (and of the setups `gen --dev` writes): requests whose path is
+/// under `prefix`, on a segment boundary, go to the server `to`. Read from `PREFIX=URL`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DevRoute {
-    /// The prefix, e.g. `/api`.
+    /// The prefix, starting with `/`, e.g. `/api`.
     pub prefix: String,
-    /// The upstream, e.g. `http://127.0.0.1:8080`.
-    pub to: String,
+    /// The server those requests go to: http(s), a host, no path (see [`upstream`]).
+    pub to: Url,
+}
+
+/// What is wrong with a `--route` or an upstream URL; each message names the flag, the value and
+/// the form that works.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RouteError {
+    /// A `--route` without `=`.
+    #[error("--route '{0}' must be PREFIX=URL, e.g. /api=http://127.0.0.1:8080")]
+    Form(String),
+    /// A `--route` whose prefix does not start with `/`.
+    #[error("--route '{route}': the prefix '{prefix}' must start with '/', e.g. /{prefix}={to}")]
+    Prefix {
+        /// The whole argument.
+        route: String,
+        /// Its prefix.
+        prefix: String,
+        /// Its URL.
+        to: String,
+    },
+    /// An upstream without `scheme://`.
+    #[error("{flag} '{text}' has no scheme; did you mean http://{text}?")]
+    NoScheme {
+        /// The flag (`--to`, `--route`).
+        flag: String,
+        /// The value.
+        text: String,
+    },
+    /// An upstream the URL parser refuses.
+    #[error("{flag} '{text}' is not a URL ({reason})")]
+    NotUrl {
+        /// The flag.
+        flag: String,
+        /// The value.
+        text: String,
+        /// The parser's reason.
+        reason: url::ParseError,
+    },
+    /// An upstream that is not http(s) with a host.
+    #[error("{flag} '{text}' must be an http:// or https:// URL with a host")]
+    Scheme {
+        /// The flag.
+        flag: String,
+        /// The value.
+        text: String,
+    },
+    /// An upstream with a path or query: the path is forwarded unchanged.
+    #[error(
+        "{flag} '{text}': the path is forwarded unchanged, so give the server alone, e.g. {origin}"
+    )]
+    HasPath {
+        /// The flag.
+        flag: String,
+        /// The value.
+        text: String,
+        /// The server alone.
+        origin: String,
+    },
+}
+
+impl std::str::FromStr for DevRoute {
+    type Err = RouteError;
+    fn from_str(s: &str) -> Result<DevRoute, RouteError> {
+        let (prefix, to) = s
+            .split_once('=')
+            .ok_or_else(|| RouteError::Form(s.to_string()))?;
+        if !prefix.starts_with('/') {
+            return Err(RouteError::Prefix {
+                route: s.to_string(),
+                prefix: prefix.to_string(),
+                to: to.to_string(),
+            });
+        }
+        Ok(DevRoute {
+            prefix: prefix.to_string(),
+            to: upstream(to, "--route")?,
+        })
+    }
+}
+
+impl DevRoute {
+    /// Whether `path` (with its query) is under this route's prefix, on a segment boundary:
+    /// `/api` covers `/api`, `/api/items` and `/api?x`, never `/apis`.
+    pub fn covers(&self, path: &str) -> bool {
+        let p = bare(&self.prefix);
+        (p.is_empty() && path.starts_with('/'))
+            || path == p
+            || path
+                .strip_prefix(p)
+                .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
+    }
+
+    /// The upstream's origin, as the dev servers' configurations name it.
+    pub fn to_origin(&self) -> String {
+        self.to.origin().ascii_serialization()
+    }
+}
+
+/// Orders routes longest prefix first, so the first that [`covers`](DevRoute::covers) a path
+/// is the longest: the order `corsair dev` matches in and every generated setup lists.
+pub fn longest_first(routes: &mut [DevRoute]) {
+    routes.sort_by_key(|r| std::cmp::Reverse(bare(&r.prefix).len()));
+}
+
+/// An upstream URL: http(s), a host, no path beyond `/`. `flag` names where it was given.
+pub fn upstream(text: &str, flag: &str) -> Result<Url, RouteError> {
+    let (flag, text_) = (flag.to_string(), text.to_string());
+    if !text.contains("://") {
+        return Err(RouteError::NoScheme { flag, text: text_ });
+    }
+    let u = Url::parse(text).map_err(|reason| RouteError::NotUrl {
+        flag: flag.clone(),
+        text: text_.clone(),
+        reason,
+    })?;
+    if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
+        return Err(RouteError::Scheme { flag, text: text_ });
+    }
+    if u.path() != "/" || u.query().is_some() {
+        return Err(RouteError::HasPath {
+            flag,
+            text: text_,
+            origin: u.origin().ascii_serialization(),
+        });
+    }
+    Ok(u)
 }
 
 /// A JavaScript string literal (JSON's, which JavaScript reads the same).
@@ -54,9 +183,9 @@ fn bare(prefix: &str) -> &str {
 }
 
 /// The routes, longest prefix first (each dev server takes the first that matches).
-fn ordered(routes: &[DevRoute]) -> Vec<&DevRoute> {
-    let mut r: Vec<&DevRoute> = routes.iter().collect();
-    r.sort_by_key(|r| std::cmp::Reverse(bare(&r.prefix).len()));
+fn ordered(routes: &[DevRoute]) -> Vec<DevRoute> {
+    let mut r = routes.to_vec();
+    longest_first(&mut r);
     r
 }
 
@@ -102,7 +231,7 @@ pub fn generate(
                 out.push_str(&format!(
                     "      {}: {{ target: {}, {OPTIONS} }},\n",
                     js(&key),
-                    js(&r.to)
+                    js(&r.to_origin())
                 ));
             }
             out.push_str("    },\n  },\n});\n");
@@ -119,7 +248,7 @@ pub fn generate(
                 out.push_str(&format!(
                     "      {{ context: under({}), target: {}, {OPTIONS} }},\n",
                     js(bare(&r.prefix)),
-                    js(&r.to)
+                    js(&r.to_origin())
                 ));
             }
             out.push_str("    ],\n  },\n};\n");
@@ -136,7 +265,7 @@ pub fn generate(
                 out.push_str(&format!(
                     "  app.use(createProxyMiddleware(under({}), {{ target: {}, {OPTIONS} }}));\n",
                     js(bare(&r.prefix)),
-                    js(&r.to)
+                    js(&r.to_origin())
                 ));
             }
             out.push_str("};\n");
@@ -152,7 +281,7 @@ pub fn generate(
                 entries.push(format!(
                     "  {}: {{ \"target\": {}, \"changeOrigin\": true, \"ws\": true, \"autoRewrite\": true, \"cookieDomainRewrite\": \"\" }}",
                     js(&key),
-                    js(&r.to)
+                    js(&r.to_origin())
                 ));
             }
             out.push_str(&format!("{{\n{}\n}}\n", entries.join(",\n")));
@@ -167,14 +296,8 @@ mod tests {
 
     fn routes() -> Vec<DevRoute> {
         vec![
-            DevRoute {
-                prefix: "/api".into(),
-                to: "http://127.0.0.1:8080".into(),
-            },
-            DevRoute {
-                prefix: "/api/v2/".into(),
-                to: "http://127.0.0.1:8082".into(),
-            },
+            "/api=http://127.0.0.1:8080".parse().unwrap(),
+            "/api/v2/=http://127.0.0.1:8082".parse().unwrap(),
         ]
     }
 
@@ -211,9 +334,10 @@ mod tests {
 
     #[test]
     fn text_is_quoted_so_it_cannot_break_out() {
+        // The upstream is a checked origin; the prefix is the user's text.
         let r = vec![DevRoute {
             prefix: "/a'\"b".into(),
-            to: "http://127.0.0.1:1/\"x".into(),
+            to: upstream("http://127.0.0.1:1", "--route").unwrap(),
         }];
         for t in [
             DevTarget::Vite,
@@ -222,7 +346,36 @@ mod tests {
             DevTarget::Angular,
         ] {
             let out = generate(t, "127.0.0.1", 1, &r).unwrap();
-            assert!(out.contains("\\\"b") && out.contains("1/\\\"x"), "{out}");
+            assert!(out.contains("\\\"b"), "{out}");
         }
+    }
+
+    #[test]
+    fn a_route_covers_its_prefix_on_a_segment_boundary() {
+        let api: DevRoute = "/api/=http://127.0.0.1:8080".parse().unwrap();
+        for path in ["/api", "/api/", "/api/items", "/api?x=1"] {
+            assert!(api.covers(path), "{path}");
+        }
+        for path in ["/apis", "/ap", "/", "/other/api"] {
+            assert!(!api.covers(path), "{path}");
+        }
+        let root: DevRoute = "/=http://127.0.0.1:8080".parse().unwrap();
+        assert!(root.covers("/anything"));
+        let mut both = vec![root, api];
+        longest_first(&mut both);
+        assert_eq!(both[0].prefix, "/api/");
+    }
+
+    #[test]
+    fn a_route_or_upstream_that_cannot_work_is_refused_with_the_form_that_does() {
+        let err = |s: &str| s.parse::<DevRoute>().unwrap_err().to_string();
+        assert_eq!(
+            err("/api"),
+            "--route '/api' must be PREFIX=URL, e.g. /api=http://127.0.0.1:8080"
+        );
+        assert!(err("api=http://x").contains("e.g. /api=http://x"));
+        assert!(err("/api=127.0.0.1:8080").contains("did you mean http://127.0.0.1:8080?"));
+        assert!(err("/api=http://127.0.0.1:8080/v1").contains("e.g. http://127.0.0.1:8080"));
+        assert!(err("/api=ftp://x").contains("http:// or https://"));
     }
 }

@@ -21,19 +21,14 @@ pub fn run(args: GenArgs) -> u8 {
 
 /// `corsair gen vite|webpack|cra --dev --to URL --route PREFIX=URL...`.
 fn dev(args: &GenArgs) -> Result<String, String> {
-    use corsair_core::gen::dev::{generate, DevRoute, DevTarget};
+    use corsair_core::gen::dev::{generate, upstream, DevRoute, DevTarget};
     let target: DevTarget = args.target.parse()?;
-    let front = corsair_dev::upstream(args.to.as_deref().unwrap_or_default(), "--to")
-        .map_err(|e| e.to_string())?;
+    let front =
+        upstream(args.to.as_deref().unwrap_or_default(), "--to").map_err(|e| e.to_string())?;
     let routes = args
         .routes
         .iter()
-        .map(|r| {
-            r.parse::<corsair_dev::DevRoute>().map(|r| DevRoute {
-                prefix: r.prefix,
-                to: r.to.origin().ascii_serialization(),
-            })
-        })
+        .map(|r| r.parse::<DevRoute>())
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| e.to_string())?;
     let host = front
