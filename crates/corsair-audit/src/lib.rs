@@ -318,10 +318,9 @@ impl Subject {
         };
         let t = Url::parse(&trusted).map_err(|e| format!("--origin '{trusted}': {e}"))?;
         let host = t.host_str().unwrap_or_default().to_string();
-        let site = match crate::host::Host::parse(&host) {
-            Ok(crate::host::Host::Domain(d)) => d.registrable().map(str::to_string),
-            _ => None,
-        };
+        let site = crate::host::Host::parse(&host)
+            .ok()
+            .and_then(|h| h.registrable_domain().map(str::to_string));
         Ok(Subject {
             scheme: t.scheme().to_string(),
             host,
@@ -1202,14 +1201,11 @@ fn invalid_allow_origin(r: &ResponseHead) -> Option<String> {
 /// Whether `value` is an origin of the trusted origin's own site (same registrable domain, by
 /// the public suffix list, private section included).
 fn same_site(s: &Subject, value: &str) -> bool {
-    let site_of = |host: &str| match crate::host::Host::parse(host) {
-        Ok(crate::host::Host::Domain(d)) => d.registrable().map(str::to_string),
-        _ => None,
-    };
-    let theirs = crate::Origin::parse_lenient(value)
-        .ok()
-        .and_then(|o| o.tuple().and_then(|t| site_of(&t.host)));
-    theirs.is_some() && theirs == site_of(&s.host)
+    let theirs = crate::Origin::parse_lenient(value).ok().and_then(|o| {
+        let host = crate::host::Host::parse(&o.tuple()?.host).ok()?;
+        host.registrable_domain().map(str::to_string)
+    });
+    theirs.is_some() && theirs == s.site
 }
 
 /// Whether an allowed origin is a page on shared hosting (a public suffix list private-section

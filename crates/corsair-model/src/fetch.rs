@@ -30,6 +30,7 @@ use crate::catalogue;
 use crate::check::cors_check;
 use crate::failure::{Failure, FailureKind, Stage};
 use crate::header;
+use crate::host::Host;
 use crate::lna::{self, AddressSpace};
 use crate::origin::Origin;
 use crate::preflight::{self, Ask, Grant};
@@ -334,9 +335,7 @@ impl Fetch {
                 self.req.origin.tuple(),
                 Origin::of_url(&self.url).tuple().cloned(),
             ) {
-                (Some(a), Some(b))
-                    if a.scheme == b.scheme && registrable(&a.host) == registrable(&b.host) =>
-                {
+                (Some(a), Some(b)) if a.scheme == b.scheme && same_site(&a.host, &b.host) => {
                     "same-site"
                 }
                 _ => "cross-site",
@@ -632,8 +631,12 @@ impl Fetch {
     }
 }
 
-fn registrable(host: &str) -> String {
-    psl::domain_str(host).unwrap_or(host).to_string()
+/// Whether two serialised hosts are the same site ([`Host::same_site`]), read as hosts.
+fn same_site(a: &str, b: &str) -> bool {
+    match (Host::parse(a), Host::parse(b)) {
+        (Ok(a), Ok(b)) => a.same_site(&b),
+        _ => a == b,
+    }
 }
 
 impl Outcome {

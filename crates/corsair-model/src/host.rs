@@ -102,6 +102,27 @@ impl Host {
         }
     }
 
+    /// The registrable domain (public suffix plus one label) of a name that has one; `None` for
+    /// an address, or a name that is itself a public suffix (`com`, `localhost`). The one
+    /// reading of the public suffix list on a parsed host: an address's text never reaches it
+    /// (the list's default rule would make `127.0.0.1`'s registrable domain `0.1`).
+    pub fn registrable_domain(&self) -> Option<&str> {
+        match self {
+            Host::Domain(d) => d.registrable(),
+            _ => None,
+        }
+    }
+
+    /// Whether two hosts are the same site, as the HTML standard's "schemelessly same site"
+    /// says (<https://html.spec.whatwg.org/#schemelessly-same-site>): the same host, or names
+    /// with the same registrable domain. Two addresses are the same site only when equal.
+    pub fn same_site(&self, other: &Host) -> bool {
+        self == other
+            || self
+                .registrable_domain()
+                .is_some_and(|r| other.registrable_domain() == Some(r))
+    }
+
     /// The site this host belongs to, for grouping origins: the registrable domain for a name
     /// under a public suffix (`app.example.com` → `example.com`), the name itself where the
     /// public suffix list has no registrable part (`localhost`, `com`), or the address.
@@ -109,7 +130,7 @@ impl Host {
         match self {
             // Every name under localhost is this machine: one site.
             Host::Domain(_) if self.is_loopback() => "localhost".to_string(),
-            Host::Domain(d) => d.registrable().unwrap_or(d.as_str()).to_string(),
+            Host::Domain(d) => self.registrable_domain().unwrap_or(d.as_str()).to_string(),
             other => other.to_string(),
         }
     }
@@ -268,5 +289,28 @@ mod tests {
         assert_eq!(host("127.0.0.1").site(), "127.0.0.1");
         assert_eq!(host("[::1]").site(), "[::1]");
         assert_eq!(host("a.b.localhost").site(), "localhost");
+    }
+
+    #[test]
+    fn same_site_is_the_registrable_domain_for_names_and_equality_for_addresses() {
+        let same = |a: &str, b: &str| host(a).same_site(&host(b));
+        assert!(same("app.example.com", "api.example.com"));
+        assert!(same("example.co.uk", "a.example.co.uk"));
+        assert!(
+            !same("a.github.io", "b.github.io"),
+            "a private-section suffix"
+        );
+        assert!(same("127.0.0.1", "127.0.0.1"));
+        // Read as text, the public suffix list made both of these "0.1".
+        assert!(!same("127.0.0.1", "10.0.0.1"));
+        assert!(!same("127.0.0.1", "127.0.0.2"));
+        assert!(!same("localhost", "127.0.0.1"));
+        assert!(same("a.localhost", "a.localhost"));
+        assert!(!same("[::1]", "127.0.0.1"));
+        assert_eq!(host("127.0.0.1").registrable_domain(), None);
+        assert_eq!(
+            host("a.b.example.com").registrable_domain(),
+            Some("example.com")
+        );
     }
 }

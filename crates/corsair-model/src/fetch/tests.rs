@@ -268,3 +268,38 @@ fn webkit_words_too_many_redirects() {
         .unwrap()
         .ends_with("net::ERR_TOO_MANY_REDIRECTS"));
 }
+
+#[test]
+fn sec_fetch_site_reads_hosts_not_their_text() {
+    let site = |page: &str, url: &str| {
+        let s = RequestSpec {
+            url: url.into(),
+            origin: page.into(),
+            ..spec("GET", &[], false)
+        };
+        let (_, sent) = drive(&s, vec![resp(200, &[("Access-Control-Allow-Origin", "*")])]);
+        sent[0]
+            .headers
+            .iter()
+            .find(|(n, _)| n == "Sec-Fetch-Site")
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(
+        site("https://app.example.com", "https://api.example.com/r"),
+        "same-site"
+    );
+    assert_eq!(
+        site("http://app.example.com", "https://api.example.com/r"),
+        "cross-site"
+    );
+    // The public suffix list's default rule gave both addresses the registrable domain "0.1".
+    assert_eq!(
+        site("http://127.0.0.1:5173", "http://127.0.0.2/r"),
+        "cross-site"
+    );
+    assert_eq!(
+        site("http://127.0.0.1:5173", "http://127.0.0.1:8080/r"),
+        "same-site"
+    );
+}
