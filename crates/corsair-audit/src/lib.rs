@@ -840,16 +840,15 @@ pub const BODY_SAMPLE: usize = 64 * 1024;
 /// The answers to one target's probes, in probe order: a reply, or a network error.
 pub type Answers<'a> = &'a [(Probe, Result<Reply, String>)];
 
-fn header<'r>(r: &'r ResponseHead, name: &str) -> Option<&'r str> {
-    r.headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .and_then(|(_, v)| std::str::from_utf8(v).ok())
-        .map(str::trim)
+/// A header's value as a browser reads it: every line of that name, joined with `, `
+/// ([`ResponseHead::get`], the reading `check` and the browser model use). Two
+/// `Access-Control-Allow-Origin` lines are one list, never the first line alone.
+fn header(r: &ResponseHead, name: &str) -> Option<String> {
+    r.get(name).map(|j| j.value)
 }
 
 fn credentials(r: &ResponseHead) -> bool {
-    header(r, "access-control-allow-credentials") == Some("true")
+    header(r, "access-control-allow-credentials").as_deref() == Some("true")
 }
 
 fn evidence(p: &Probe, s: &Subject, r: &ResponseHead) -> Evidence {
@@ -924,13 +923,7 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
     // The user's credentials unlock something: the authenticated and anonymous answers differ.
     let unlocks = match (trusted_get, anonymous) {
         (Some(a), Some(b)) => {
-            let key = |r: &ResponseHead| {
-                (
-                    r.status,
-                    header(r, "content-length").map(str::to_string),
-                    header(r, "etag").map(str::to_string),
-                )
-            };
+            let key = |r: &ResponseHead| (r.status, header(r, "content-length"), header(r, "etag"));
             key(a) != key(b)
         }
         _ => false,
@@ -980,6 +973,7 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
             continue;
         }
         let acao = header(r, "access-control-allow-origin");
+        let acao = acao.as_deref();
         if p.class.is_none() && invalid.is_none() {
             invalid = invalid_allow_origin(r).map(|why| (p, r, why));
         }
@@ -1141,7 +1135,7 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
     if let Some((p, r)) = answers.iter().find_map(|(p, r)| {
         let r = &r.as_ref().ok()?.head;
         (p.kind == ProbeKind::Origin
-            && header(r, "access-control-allow-origin") == Some(p.origin.as_str())
+            && header(r, "access-control-allow-origin").as_deref() == Some(p.origin.as_str())
             && cacheable_without_vary(r))
         .then_some((p, r))
     }) {

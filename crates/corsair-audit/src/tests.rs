@@ -661,3 +661,20 @@ fn engines_differ_on_local_targets_only() {
         .filter(|f| f.class == Class::MissingVary)
         .all(|f| f.engines.is_empty()));
 }
+
+#[test]
+fn an_origin_echoed_on_two_lines_is_read_as_browsers_read_it_one_list_never_a_grant() {
+    // Browsers join the lines ("o, o") and refuse the value: no page reads this response, so
+    // it is no reflection, only a value no browser accepts. The first line alone said
+    // reflect-origin.
+    let s = subject();
+    let f = answer(&s, |p| {
+        vec![
+            ("Access-Control-Allow-Origin", p.origin.clone()),
+            ("Access-Control-Allow-Origin", p.origin.clone()),
+            ("Access-Control-Allow-Credentials", "true".into()),
+            ("Vary", "Origin".into()),
+        ]
+    });
+    assert_eq!(classes(&f), ["invalid-allow-origin"], "{f:#?}");
+}
