@@ -1002,8 +1002,8 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         let creds = credentials(r);
         // Only an origin a browser can send is an attack: one whose host the URL standard
         // refuses (`^`, `|`, `%` ...) shows a loose check, nothing more.
-        let sendable = allowed_as == "null"
-            || crate::Origin::parse_lenient(allowed_as).is_ok_and(|o| o.to_string() == allowed_as);
+        // (What an `Origin` header can carry: a serialised origin, or `null`.)
+        let sendable = crate::Origin::parse_serialized(allowed_as).is_ok();
         let severity = match (class.attacker(), creds) {
             _ if !sendable => Severity::Info,
             (Attacker::Anyone, true) if unlocks => Severity::Critical,
@@ -1175,9 +1175,7 @@ fn invalid_allow_origin(r: &ResponseHead) -> Option<String> {
     match values.as_slice() {
         [] => None,
         [v] if v == "*" || v == "null" => None,
-        [v] if crate::Origin::parse_lenient(v).is_ok_and(|o| !o.is_opaque() && o.to_string() == *v) => {
-            None
-        }
+        [v] if crate::Origin::parse_serialized(v).is_ok() => None,
         [v] if v.contains(',') || v.contains(' ') => Some(format!(
             "Access-Control-Allow-Origin: {v}, a list of origins"
         )),
