@@ -25,8 +25,8 @@ pub enum StartError {
         source: std::io::Error,
     },
     /// The `[tls]` files cannot be used; the message names the file and what is wrong with it.
-    #[error("{0}")]
-    Tls(String),
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
     /// The access log file cannot be opened.
     #[error("cannot open the access log {}: {source}", path.display())]
     AccessLog {

@@ -32,6 +32,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+pub use tls::TlsError;
 use tokio::net::{TcpListener, TcpStream};
 
 /// Everything a request handler needs, shared by all connections.

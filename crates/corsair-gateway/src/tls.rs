@@ -12,6 +12,49 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_rustls::TlsAcceptor;
 
+/// Why the `[tls]` files cannot be used: each names the file and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TlsError {
+    /// The certificate file is unreadable, not PEM, or holds no certificate.
+    #[error("[tls] cert {}: {reason}", path.display())]
+    Cert {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The key file is unreadable or holds no private key in PEM.
+    #[error("[tls] key {}: {reason}", path.display())]
+    Key {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The key is not the certificate's.
+    #[error("[tls] the key {} does not go with the certificate {}: {reason}", key.display(), cert.display())]
+    Mismatch {
+        /// The key file.
+        key: PathBuf,
+        /// The certificate file.
+        cert: PathBuf,
+        /// rustls's reason.
+        reason: String,
+    },
+    /// The client CA file (`client_ca`) is unreadable or holds no usable CA certificate.
+    #[error("[tls] client_ca {}: {reason}", path.display())]
+    ClientCa {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// rustls refused the protocol settings.
+    #[error("[tls]: {0}")]
+    Rustls(String),
+}
+
 /// The files of `[tls]`, resolved against the config file's directory.
 #[derive(Clone, Debug)]
 pub struct Files {
@@ -31,47 +74,53 @@ impl Files {
     }
 
     /// Builds an acceptor from the files as they are now.
-    pub fn load(&self) -> Result<TlsAcceptor, String> {
+    pub fn load(&self) -> Result<TlsAcceptor, TlsError> {
+        let cert = |e: &dyn std::fmt::Display| TlsError::Cert {
+            path: self.cert.clone(),
+            reason: e.to_string(),
+        };
         let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&self.cert)
-            .map_err(|e| format!("[tls] cert {}: {e}", self.cert.display()))?
+            .map_err(|e| cert(&e))?
             .collect::<Result<_, _>>()
-            .map_err(|e| format!("[tls] cert {}: {e}", self.cert.display()))?;
+            .map_err(|e| cert(&e))?;
         if chain.is_empty() {
-            return Err(format!(
-                "[tls] cert {}: no certificate in it (a PEM file with -----BEGIN CERTIFICATE-----)",
-                self.cert.display()
+            return Err(cert(
+                &"no certificate in it (a PEM file with -----BEGIN CERTIFICATE-----)",
             ));
         }
-        let key = PrivateKeyDer::from_pem_file(&self.key)
-            .map_err(|e| format!("[tls] key {}: {e}", self.key.display()))?;
+        let key = PrivateKeyDer::from_pem_file(&self.key).map_err(|e| TlsError::Key {
+            path: self.key.clone(),
+            reason: e.to_string(),
+        })?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         // Refuses a key that is not the certificate's.
         let certified =
             rustls::sign::CertifiedKey::from_der(chain, key, &provider).map_err(|e| {
-                format!(
-                    "[tls] the key {} does not go with the certificate {}: {e}",
-                    self.key.display(),
-                    self.cert.display()
-                )
+                TlsError::Mismatch {
+                    key: self.key.clone(),
+                    cert: self.cert.clone(),
+                    reason: e.to_string(),
+                }
             })?;
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
             .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
-            .map_err(|e| format!("[tls]: {e}"))?;
+            .map_err(|e| TlsError::Rustls(e.to_string()))?;
         let builder = match &self.client_ca {
             Some(ca) => {
+                let client_ca = |e: &dyn std::fmt::Display| TlsError::ClientCa {
+                    path: ca.clone(),
+                    reason: e.to_string(),
+                };
                 let mut roots = rustls::RootCertStore::empty();
-                for c in CertificateDer::pem_file_iter(ca)
-                    .map_err(|e| format!("[tls] client_ca {}: {e}", ca.display()))?
-                {
-                    let c = c.map_err(|e| format!("[tls] client_ca {}: {e}", ca.display()))?;
+                for c in CertificateDer::pem_file_iter(ca).map_err(|e| client_ca(&e))? {
                     roots
-                        .add(c)
-                        .map_err(|e| format!("[tls] client_ca {}: {e}", ca.display()))?;
+                        .add(c.map_err(|e| client_ca(&e))?)
+                        .map_err(|e| client_ca(&e))?;
                 }
                 let verifier =
                     WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
                         .build()
-                        .map_err(|e| format!("[tls] client_ca {}: {e}", ca.display()))?;
+                        .map_err(|e| client_ca(&e))?;
                 builder.with_client_cert_verifier(verifier)
             }
             None => builder.with_no_client_auth(),
