@@ -1,7 +1,5 @@
 //! What can be wrong in `corsair dev`'s arguments, or in starting it.
 
-use std::net::SocketAddr;
-
 /// An argument that cannot be used; each message names the flag, the value and the form that
 /// works.
 #[derive(Debug, thiserror::Error)]
@@ -19,14 +17,9 @@ pub enum ArgError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// The listening address cannot be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        /// The address.
-        addr: SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
+    /// An address cannot be bound (in use, or not an address of this host).
+    #[error(transparent)]
+    Bind(#[from] corsair_net::serving::BindError),
     /// The TLS client for https upstreams cannot be built.
     #[error(transparent)]
     Client(#[from] corsair_net::SettingError),

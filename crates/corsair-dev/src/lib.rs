@@ -10,6 +10,7 @@ pub use error::{ArgError, StartError};
 
 use bytes::Bytes;
 use corsair_model::host::Host;
+use corsair_net::serving::{BindError, Listener};
 use http_body_util::{combinators::BoxBody, BodyExt, Full};
 use hyper::header::{HeaderValue, HOST};
 use hyper::{Request, Response};
@@ -84,10 +85,7 @@ pub fn run(
     rt.block_on(async move {
         let listener = TcpListener::bind(listen)
             .await
-            .map_err(|source| StartError::Listen {
-                addr: listen,
-                source,
-            })?;
+            .map_err(BindError::on(Listener::Main, listen))?;
         let local = listener.local_addr()?;
         let origin = format!("http://{local}");
         // A server keeps serving when nobody reads its stdout any more.

@@ -1,29 +1,15 @@
 //! Why the gateway could not start, or its file could not be loaded.
 
 use corsair_policy::file::Diagnostic;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// The gateway did not start.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// The listening address cannot be bound (in use, or not an address of this host).
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        /// The address.
-        addr: SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
-    /// The admin address cannot be bound.
-    #[error("cannot listen on admin address {addr}: {source}")]
-    Admin {
-        /// The address.
-        addr: SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
+    /// An address cannot be bound (in use, or not an address of this host).
+    #[error(transparent)]
+    Bind(#[from] corsair_net::serving::BindError),
     /// The `[tls]` files cannot be used; the message names the file and what is wrong with it.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),

@@ -24,6 +24,7 @@ mod watchdog;
 use crate::config::{ConfigFile, GatewaySettings, Http1};
 pub use access_log::Format as AccessLogFormat;
 use arc_swap::ArcSwap;
+use corsair_net::serving::{BindError, Listener};
 pub use error::{LoadError, StartError};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
@@ -93,17 +94,13 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), StartError> {
             gateway.access_log_path.as_deref().map(std::path::Path::new),
         )?;
     }
-    let listener =
-        std::net::TcpListener::bind(settings.listen).map_err(|source| StartError::Listen {
-            addr: settings.listen,
-            source,
-        })?;
+    let listener = std::net::TcpListener::bind(settings.listen)
+        .map_err(BindError::on(Listener::Main, settings.listen))?;
     listener.set_nonblocking(true)?;
     let local = listener.local_addr()?;
     let admin = match settings.admin {
         Some(a) => {
-            let l = std::net::TcpListener::bind(a)
-                .map_err(|source| StartError::Admin { addr: a, source })?;
+            let l = std::net::TcpListener::bind(a).map_err(BindError::on(Listener::Admin, a))?;
             l.set_nonblocking(true)?;
             Some(l)
         }

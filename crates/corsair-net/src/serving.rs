@@ -10,6 +10,43 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 use tokio::net::TcpListener;
 
+/// Which of a server's addresses a [`BindError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Listener {
+    /// The address clients connect to (`listen`).
+    Main,
+    /// The admin address (`/metrics`, `/healthz`).
+    Admin,
+}
+
+/// A listening address that cannot be bound (in use, or not an address of this host): the one
+/// error `corsair serve`, `proxy` and `dev` start with.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {}{addr}: {source}", if *.listener == Listener::Admin { "admin address " } else { "" })]
+pub struct BindError {
+    /// Which address.
+    pub listener: Listener,
+    /// The address.
+    pub addr: std::net::SocketAddr,
+    /// The operating system's error.
+    pub source: std::io::Error,
+}
+
+impl BindError {
+    /// A `map_err` for binding `addr` as `listener`.
+    pub fn on(
+        listener: Listener,
+        addr: std::net::SocketAddr,
+    ) -> impl FnOnce(std::io::Error) -> BindError {
+        move |source| BindError {
+            listener,
+            addr,
+            source,
+        }
+    }
+}
+
 /// Set once the server is stopping: `/readyz` then answers 503, so a load balancer stops
 /// sending while requests in flight finish.
 static STOPPING: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -219,5 +256,28 @@ mod tests {
         // No Host from the client: its X-Forwarded-Host is still dropped.
         set_forwarded(&mut h, None, v("http"), v("127.0.0.1"));
         assert!(h.get("x-forwarded-host").is_none());
+    }
+
+    #[test]
+    fn a_taken_address_names_itself_and_which_listener_it_was() {
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = taken.local_addr().unwrap();
+        let main = std::net::TcpListener::bind(addr)
+            .map_err(BindError::on(Listener::Main, addr))
+            .unwrap_err();
+        assert!(
+            main.to_string()
+                .starts_with(&format!("cannot listen on {addr}: ")),
+            "{main}"
+        );
+        let admin = std::net::TcpListener::bind(addr)
+            .map_err(BindError::on(Listener::Admin, addr))
+            .unwrap_err();
+        assert!(
+            admin
+                .to_string()
+                .starts_with(&format!("cannot listen on admin address {addr}: ")),
+            "{admin}"
+        );
     }
 }

@@ -1,6 +1,5 @@
 //! Why the proxy's file cannot be used, or the proxy could not start.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// A proxy file that cannot be served.
@@ -38,22 +37,9 @@ pub enum LoadError {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StartError {
-    /// The listening address cannot be bound.
-    #[error("cannot listen on {addr}: {source}")]
-    Listen {
-        /// The address.
-        addr: SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
-    /// The admin address cannot be bound.
-    #[error("cannot listen on admin address {addr}: {source}")]
-    Admin {
-        /// The address.
-        addr: SocketAddr,
-        /// The operating system's error.
-        source: std::io::Error,
-    },
+    /// An address cannot be bound (in use, or not an address of this host).
+    #[error(transparent)]
+    Bind(#[from] corsair_net::serving::BindError),
     /// The TLS client settings (`--cacert`) cannot be used.
     #[error(transparent)]
     Client(#[from] corsair_net::SettingError),

@@ -17,6 +17,7 @@ use arc_swap::ArcSwap;
 use body::Scanned;
 use bytes::Bytes;
 use corsair_net::client::Resolve;
+use corsair_net::serving::{BindError, Listener};
 use corsair_policy::{self as policy, RequestKind, RequestView};
 use corsair_relay::{self as relay, Limiter, Refusal, Relay, Scanner};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
@@ -159,19 +160,15 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         epoch: Instant::now(),
         pool: Arc::new(Pool::default()),
     });
-    let listener =
-        TcpListener::bind(settings.listen)
-            .await
-            .map_err(|source| StartError::Listen {
-                addr: settings.listen,
-                source,
-            })?;
+    let listener = TcpListener::bind(settings.listen)
+        .await
+        .map_err(BindError::on(Listener::Main, settings.listen))?;
     let local = listener.local_addr()?;
     println!("listening on http://{local}");
     if let Some(a) = settings.admin {
         let l = TcpListener::bind(a)
             .await
-            .map_err(|source| StartError::Admin { addr: a, source })?;
+            .map_err(BindError::on(Listener::Admin, a))?;
         println!("metrics on http://{}/metrics", l.local_addr()?);
         let metrics = state.clone();
         tokio::spawn(corsair_net::serving::admin_server(
