@@ -114,22 +114,10 @@ pub fn run(
             allowed,
             tls: corsair_net::client::tls_connector(None, false)?,
         });
-        let shutdown = tokio::signal::ctrl_c();
-        tokio::pin!(shutdown);
-        loop {
-            let (stream, peer) = tokio::select! {
-                _ = &mut shutdown => break,
-                a = listener.accept() => match a {
-                    Ok(x) => x,
-                    // Out of file descriptors, say: wait rather than spin.
-                    Err(_) => {
-                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-                        continue;
-                    }
-                },
-            };
+        let stop = corsair_net::serving::shutdown_signal();
+        corsair_net::serving::accept_until(&listener, stop, |stream, peer| {
             let dev = dev.clone();
-            tokio::spawn(async move {
+            async move {
                 let svc = hyper::service::service_fn(move |req| {
                     let dev = dev.clone();
                     async move { Ok::<_, std::convert::Infallible>(forward(req, peer, &dev).await) }
@@ -141,8 +129,9 @@ pub fn run(
                     .serve_connection(TokioIo::new(stream), svc)
                     .with_upgrades()
                     .await;
-            });
-        }
+            }
+        })
+        .await;
         Ok(())
     })
 }

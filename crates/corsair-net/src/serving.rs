@@ -57,6 +57,32 @@ pub async fn shutdown_signal() {
     STOPPING.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Accepts connections on `listener` until `stop` resolves, each handed to `on_conn` on a task
+/// of its own: the accept loop of `corsair proxy`, `dev`, `ui` and the demo's servers. An
+/// accept error (out of file descriptors, say) waits 50 ms and tries again: it neither spins
+/// nor stops serving.
+pub async fn accept_until<F, Fut>(
+    listener: &tokio::net::TcpListener,
+    stop: impl std::future::Future<Output = ()>,
+    mut on_conn: F,
+) where
+    F: FnMut(tokio::net::TcpStream, std::net::SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            _ = &mut stop => break,
+            a = listener.accept() => match a {
+                Ok((stream, peer)) => {
+                    tokio::spawn(on_conn(stream, peer));
+                }
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            },
+        }
+    }
+}
+
 async fn wait_for_signal() {
     #[cfg(unix)]
     {
@@ -279,5 +305,33 @@ mod tests {
                 .starts_with(&format!("cannot listen on admin address {addr}: ")),
             "{admin}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_accept_loop_hands_each_connection_over_and_ends_when_told() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+        let (seen_tx, mut seen_rx) = tokio::sync::mpsc::unbounded_channel();
+        let server = tokio::spawn(async move {
+            let stop = async {
+                let _ = stop_rx.await;
+            };
+            accept_until(&listener, stop, move |_, peer| {
+                let seen = seen_tx.clone();
+                async move {
+                    let _ = seen.send(peer);
+                }
+            })
+            .await;
+        });
+        let client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let peer = seen_rx.recv().await.unwrap();
+        assert_eq!(peer, client.local_addr().unwrap());
+        stop_tx.send(()).unwrap();
+        tokio::time::timeout(std::time::Duration::from_secs(5), server)
+            .await
+            .expect("the loop ends once stop resolves")
+            .unwrap();
     }
 }

@@ -182,18 +182,10 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
         corsair_net::serving::hangups(),
     ));
     tracing::info!(listen = %local, "corsair proxy ready");
-    let shutdown = corsair_net::serving::shutdown_signal();
-    tokio::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            _ = &mut shutdown => break,
-            a = listener.accept() => match a {
-                Ok(x) => x,
-                Err(_) => continue,
-            },
-        };
+    let stop = corsair_net::serving::shutdown_signal();
+    corsair_net::serving::accept_until(&listener, stop, |stream, peer| {
         let state = state.clone();
-        tokio::spawn(async move {
+        async move {
             let svc = hyper::service::service_fn(move |req| {
                 let state = state.clone();
                 async move { Ok::<_, std::convert::Infallible>(handle(req, peer, &state).await) }
@@ -203,8 +195,9 @@ async fn serve(settings: Settings) -> Result<(), StartError> {
                 .timer(hyper_util::rt::TokioTimer::new())
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
-        });
-    }
+        }
+    })
+    .await;
     tracing::info!("corsair proxy stopped");
     Ok(())
 }

@@ -295,9 +295,10 @@ where
     F: Fn(Request<hyper::body::Incoming>) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = Resp> + Send + 'static,
 {
-    while let Ok((stream, _)) = listener.accept().await {
+    let stop = corsair_net::serving::shutdown_signal();
+    corsair_net::serving::accept_until(&listener, stop, |stream, _| {
         let handler = handler.clone();
-        tokio::spawn(async move {
+        async move {
             let svc = hyper::service::service_fn(move |req| {
                 let handler = handler.clone();
                 async move { Ok::<_, std::convert::Infallible>(handler(req).await) }
@@ -307,8 +308,9 @@ where
                 .timer(hyper_util::rt::TokioTimer::new())
                 .serve_connection(hyper_util::rt::TokioIo::new(stream), svc)
                 .await;
-        });
-    }
+        }
+    })
+    .await;
 }
 
 fn header<'a>(req: &'a Request<hyper::body::Incoming>, name: &str) -> Option<&'a str> {
