@@ -1,5 +1,17 @@
 //! One module per subcommand.
 
+/// Writes a line of a text report into a `String` (`out!(w)` an empty one): reports are values
+/// rendered to text, printed once by their command.
+macro_rules! out {
+    ($w:expr) => {
+        $w.push('\n')
+    };
+    ($w:expr, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($w, $($arg)*);
+    }};
+}
+
 pub mod audit;
 pub mod check;
 pub mod demo;
@@ -15,30 +27,37 @@ pub mod ui;
 
 use crate::cli::StackArg;
 use crate::style::{CORS, DIM, HEAD, WARN};
-use anstream::println;
+use anstream::print;
 use corsair_core::fix::{Fix, Stack};
 
-/// Prints a fix: the summary, the headers, what it assumes, the policy, and the snippets
-/// `--stack` chose.
+/// Prints a fix ([`write_fix`]).
 pub(crate) fn print_fix(fix: &Fix, stack: Option<StackArg>) {
-    println!("\n{HEAD}Fix{HEAD:#}\n  {}", fix.summary);
-    for (n, v) in &fix.headers {
-        println!("    {CORS}{n}: {v}{CORS:#}");
-    }
-    for note in &fix.notes {
-        println!("  {WARN}note{WARN:#} {note}");
-    }
-    if let Some(p) = &fix.policy {
-        println!("  {DIM}as a corsair policy (corsair serve / corsair gen TARGET --config corsair.toml):{DIM:#}");
-        for line in p.lines() {
-            println!("    {line}");
-        }
-    }
-    print_snippets(fix, stack);
+    let mut w = String::new();
+    write_fix(&mut w, fix, stack);
+    print!("{w}");
 }
 
-/// Prints the fix's snippets for the stacks `--stack` chose, or a hint about `--stack`.
-pub(crate) fn print_snippets(fix: &Fix, stack: Option<StackArg>) {
+/// Writes a fix: the summary, the headers, what it assumes, the policy, and the snippets
+/// `--stack` chose.
+pub(crate) fn write_fix(w: &mut String, fix: &Fix, stack: Option<StackArg>) {
+    out!(w, "\n{HEAD}Fix{HEAD:#}\n  {}", fix.summary);
+    for (n, v) in &fix.headers {
+        out!(w, "    {CORS}{n}: {v}{CORS:#}");
+    }
+    for note in &fix.notes {
+        out!(w, "  {WARN}note{WARN:#} {note}");
+    }
+    if let Some(p) = &fix.policy {
+        out!(w, "  {DIM}as a corsair policy (corsair serve / corsair gen TARGET --config corsair.toml):{DIM:#}");
+        for line in p.lines() {
+            out!(w, "    {line}");
+        }
+    }
+    write_snippets(w, fix, stack);
+}
+
+/// Writes the fix's snippets for the stacks `--stack` chose, or a hint about `--stack`.
+fn write_snippets(w: &mut String, fix: &Fix, stack: Option<StackArg>) {
     let stacks: Vec<Stack> = match stack {
         None => vec![],
         Some(StackArg::All) => Stack::ALL.to_vec(),
@@ -50,13 +69,13 @@ pub(crate) fn print_snippets(fix: &Fix, stack: Option<StackArg>) {
         Some(StackArg::TowerHttp) => vec![Stack::TowerHttp],
     };
     for sn in fix.snippets.iter().filter(|s| stacks.contains(&s.stack)) {
-        println!("\n  {HEAD}{}{HEAD:#}", sn.stack.name());
+        out!(w, "\n  {HEAD}{}{HEAD:#}", sn.stack.name());
         for line in sn.code.lines() {
-            println!("    {line}");
+            out!(w, "    {line}");
         }
     }
     if stacks.is_empty() {
-        println!("  {DIM}(--stack express|fastapi|nginx|apache|axum|tower-http|all prints it as code){DIM:#}");
+        out!(w, "  {DIM}(--stack express|fastapi|nginx|apache|axum|tower-http|all prints it as code){DIM:#}");
     }
 }
 

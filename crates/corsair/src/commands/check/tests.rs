@@ -1,0 +1,131 @@
+//! The report as a value: evaluated offline (the browser model driven with canned responses,
+//! nothing sent), then rendered as JSON and as text.
+
+use super::*;
+use clap::Parser;
+use corsair_core::response::ResponseHead;
+
+/// `corsair check` parsed from its command line, as a user types it.
+fn args(extra: &[&str]) -> CheckArgs {
+    let mut argv = vec![
+        "corsair",
+        "check",
+        "https://api.example.com/items",
+        "--origin",
+        "https://app.example.com",
+    ];
+    argv.extend_from_slice(extra);
+    match crate::cli::Cli::try_parse_from(argv).unwrap().command {
+        crate::cli::Command::Check(a) => a,
+        other => panic!("{other:?}"),
+    }
+}
+
+fn head(status: u16, headers: &[(&str, &str)]) -> ResponseHead {
+    ResponseHead::new(
+        status,
+        headers.iter().map(|(n, v)| (*n, v.as_bytes().to_vec())),
+    )
+}
+
+/// The check `args` describes, answered by `responses` in turn.
+fn evaluated(args: &CheckArgs, mut responses: Vec<ResponseHead>) -> Evaluated {
+    let (spec, _) = request_spec(args).unwrap();
+    let browser = args.browser.engines()[0];
+    let mut fetch = Fetch::new(&spec, browser).unwrap();
+    responses.reverse();
+    while let Next::Send(_) = fetch.poll() {
+        fetch.receive(responses.pop().expect("a response for each request"));
+    }
+    Evaluated::new(&spec, fetch.finish(), None, args.preflight_only)
+}
+
+fn text(e: &Evaluated, args: &CheckArgs) -> String {
+    let mut w = String::new();
+    e.report(args, None).text(&mut w);
+    w
+}
+
+#[test]
+fn an_allowed_request_is_allowed_in_both_renderings() {
+    let a = args(&["--target-space", "public"]);
+    let e = evaluated(
+        &a,
+        vec![head(
+            200,
+            &[("Access-Control-Allow-Origin", "https://app.example.com")],
+        )],
+    );
+    let json = e.report(&a, None).json();
+    assert_eq!(json["allowed"], true);
+    assert_eq!(json["preflight"], false);
+    assert_eq!(json["console"], Value::Null);
+    assert_eq!(json["exchanges"].as_array().unwrap().len(), 1);
+    assert!(json["exchanges"][0]["curl"]
+        .as_str()
+        .unwrap()
+        .starts_with("curl -i"));
+    let t = text(&e, &a);
+    assert!(t.contains("ALLOWED"), "{t}");
+    assert!(!t.contains("Console"), "{t}");
+}
+
+#[test]
+fn a_refused_preflight_has_its_console_cause_fix_and_the_other_engines() {
+    let a = args(&[
+        "-X",
+        "PUT",
+        "-H",
+        "Authorization: Bearer x",
+        "--credentials",
+    ]);
+    let e = evaluated(
+        &a,
+        vec![head(
+            204,
+            &[
+                ("Access-Control-Allow-Origin", "https://app.example.com"),
+                ("Access-Control-Allow-Credentials", "true"),
+                ("Access-Control-Allow-Methods", "GET, POST"),
+            ],
+        )],
+    );
+    let json = e.report(&a, None).json();
+    assert_eq!(json["allowed"], false);
+    assert_eq!(json["preflight"], true);
+    assert_eq!(json["kind"], "method-not-allowed");
+    let console = json["console"].as_str().unwrap();
+    assert!(
+        console.contains("Method PUT is not allowed by Access-Control-Allow-Methods"),
+        "{console}"
+    );
+    assert!(json["fix"]["policy"].as_str().unwrap().contains("PUT"));
+    // The same responses replayed through Firefox and Safari.
+    assert_eq!(json["other_browsers"]["firefox"]["allowed"], false);
+    assert_eq!(json["other_browsers"]["safari"]["allowed"], false);
+    let t = text(&e, &a);
+    for part in ["BLOCKED", "Console (chromium)", "Cause", "Fix", console] {
+        assert!(t.contains(part), "{part}: {t}");
+    }
+}
+
+#[test]
+fn a_header_the_browser_sets_itself_is_a_warning_in_both_renderings() {
+    let a = args(&["-H", "Cookie: a=1", "--target-space", "public"]);
+    let e = evaluated(&a, vec![head(200, &[("Access-Control-Allow-Origin", "*")])]);
+    let json = e.report(&a, None).json();
+    let warnings = json["warnings"].as_array().unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].as_str().unwrap().contains("is not sent"),
+        "{warnings:?}"
+    );
+    assert!(text(&e, &a).contains("warning"));
+}
+
+#[test]
+fn server_text_is_shown_safe_for_a_terminal() {
+    assert_eq!(report::shown("plain"), "plain");
+    assert_eq!(report::shown("a\u{1b}[2Jb\u{9b}c"), "a\\u{1b}[2Jb\\u{9b}c");
+    assert_eq!(report::shown("tab\tand\nline"), "tab\tand\nline");
+}
