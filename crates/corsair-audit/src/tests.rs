@@ -1,6 +1,7 @@
 //! Unit tests of the audit.
 
 use super::*;
+use crate::findings::accepted;
 
 fn subject() -> Subject {
     Subject::new("http://api.fleet.test:8080/me", None, vec![]).unwrap()
