@@ -19,6 +19,14 @@ use tokio_rustls::TlsConnector;
 
 pub use crate::error::SettingError;
 
+mod errors;
+#[cfg(test)]
+mod tests;
+mod tls;
+
+use errors::{connect_error, net, response_error, tls_error};
+pub use tls::tls_connector;
+
 /// Response headers larger than this are refused, as Chromium refuses them
 /// (`ERR_RESPONSE_HEADERS_TOO_BIG` at 256 KiB).
 const MAX_HEAD: usize = 256 * 1024;
@@ -638,11 +646,3 @@ fn build_request(
         )
     })
 }
-
-mod errors;
-#[cfg(test)]
-mod tests;
-mod tls;
-
-use errors::{connect_error, net, response_error, tls_error};
-pub use tls::tls_connector;
