@@ -216,14 +216,7 @@ fn over_http2_too() {
         .build()
         .unwrap();
     let answers = rt.block_on(async move {
-        let stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
-        let (mut send, conn) = hyper::client::conn::http2::handshake(
-            hyper_util::rt::TokioExecutor::new(),
-            hyper_util::rt::TokioIo::new(stream),
-        )
-        .await
-        .unwrap();
-        tokio::spawn(conn);
+        let mut send = crate::support::h2_client(&addr).await;
         let mut answers = Vec::new();
         for path in [
             "/admin/users",

@@ -644,3 +644,19 @@ pub fn spki_hash(cert_pem: &str) -> String {
     let out = child.wait_with_output().unwrap();
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
+
+/// An HTTP/2 connection (prior knowledge, no TLS) to `addr`, driven on the current runtime:
+/// the sender for its requests.
+pub async fn h2_client(
+    addr: &str,
+) -> hyper::client::conn::http2::SendRequest<http_body_util::Empty<bytes::Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let (send, conn) = hyper::client::conn::http2::handshake(
+        hyper_util::rt::TokioExecutor::new(),
+        hyper_util::rt::TokioIo::new(stream),
+    )
+    .await
+    .unwrap();
+    tokio::spawn(conn);
+    send
+}
