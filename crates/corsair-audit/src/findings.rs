@@ -99,7 +99,8 @@ pub fn engine_reach(target: Option<AddressSpace>, same_host: bool) -> Vec<Engine
                 && target.is_some_and(|t| lna::needs_permission(page, t));
             let how = match target {
                 Some(t) if gated => format!(
-                    "Local Network Access: the target is in the {} address space, so a page on the internet needs the user's {} permission first (the browser asks)",
+                    "Local Network Access: the target is in the {} address space, so a page on the \
+                        internet needs the user's {} permission first (the browser asks)",
                     t.name(),
                     lna::Permissions::default().for_space(t).1
                 ),
@@ -321,7 +322,8 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         };
         let what = if creds {
             if unlocks {
-                "with credentials, and your headers unlock different data: the user's data is readable"
+                "with credentials, and your headers unlock different data: the user's data is \
+                    readable"
             } else {
                 "with credentials: the user's cookies are sent and the answer is readable"
             }
@@ -339,32 +341,80 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         let detail = if sendable {
             format!("{allowed_as}{decoded_note} is allowed {what}; {who}.")
         } else {
-            format!("{} is allowed, but no browser sends that origin (its host is not a valid domain name), so the loose check is not exploitable from a page as it stands.", p.origin)
+            format!(
+                "{} is allowed, but no browser sends that origin (its host is not a valid \
+                domain name), so the loose check is not exploitable from a page as it stands.",
+                p.origin
+            )
         };
         add(finding(class, p, r, severity, detail));
     }
     if let Some((p, r, why)) = invalid {
-        add(finding(Class::InvalidAllowOrigin, p, r, Severity::Low, format!("The answer to {} carries {why}. Browsers accept only one origin, exactly as the page sent it, or *: every cross-origin read from your own front end fails.", p.origin)));
+        add(finding(
+            Class::InvalidAllowOrigin,
+            p,
+            r,
+            Severity::Low,
+            format!(
+                "The answer to {} \
+            carries {why}. Browsers accept only one origin, exactly as the page sent it, or *: \
+            every cross-origin read from your own front end fails.",
+                p.origin
+            ),
+        ));
     }
     if let Some((p, r, v)) = shared_hosting {
         // One fixed name: only its owner reads, unless the name lapses or is not yours.
-        let mut f = finding(Class::ThirdPartyOrigin, p, r, Severity::Low, format!("Access-Control-Allow-Origin: {v} is fixed and names a page on shared hosting (a public suffix list private-section domain){}: whoever holds that name reads what it is granted. Check that your organization owns it and keeps it: a lapsed or deleted account's name can be registered by anyone.", if credentials(r) { ", with credentials" } else { "" }));
+        let mut f = finding(Class::ThirdPartyOrigin, p, r, Severity::Low, format!("Access-Control-Allow-Origin: {v} is fixed and names a page on shared hosting (a public suffix list private-section domain){}: whoever holds that name reads what it is granted. Check that your organization owns it and keeps it: a lapsed or deleted account's name can be registered by anyone.", if credentials(r) { ", \
+            with credentials" } else { "" }));
         f.fix = fix(Class::ThirdPartyOrigin, s, &v);
         add(f);
     }
     if let Some((p, r)) = wildcard {
         let (class, severity, detail) = if credentials(r) {
-            (Class::WildcardCredentials, Severity::Low, "Access-Control-Allow-Origin: * with Access-Control-Allow-Credentials: true: browsers refuse credentialed reads, so anonymous data is readable by anyone and credentialed calls from your own pages fail.".to_string())
+            (
+                Class::WildcardCredentials,
+                Severity::Low,
+                "Access-Control-Allow-Origin: * with \
+                Access-Control-Allow-Credentials: true: browsers refuse credentialed reads, so \
+                anonymous data is readable by anyone and credentialed calls from your own pages \
+                fail."
+                    .to_string(),
+            )
         } else if !exposed.is_empty() {
             let fields: Vec<String> = exposed
                 .iter()
                 .map(|e| format!("{} ({})", e.field, e.detector))
                 .collect();
-            (Class::WildcardSensitive, Severity::Medium, format!("Access-Control-Allow-Origin: * on a body that carries what looks like secrets or personal data: {} (values not shown). Any page reads what this request gets, including what a network position or an IP allowlist grants.", fields.join(", ")))
+            (
+                Class::WildcardSensitive,
+                Severity::Medium,
+                format!(
+                    "Access-Control-Allow-Origin: * \
+                on a body that carries what looks like secrets or personal data: {} (values not \
+                shown). Any page reads what this request gets, including what a network position \
+                or an IP allowlist grants.",
+                    fields.join(", ")
+                ),
+            )
         } else if unlocks {
-            (Class::WildcardSensitive, Severity::Medium, "Access-Control-Allow-Origin: * on an endpoint whose answer changes with your headers: anything granted without cookies (network position, IP allowlists) is readable by any page.".to_string())
+            (
+                Class::WildcardSensitive,
+                Severity::Medium,
+                "Access-Control-Allow-Origin: * on an \
+                endpoint whose answer changes with your headers: anything granted without cookies \
+                (network position, IP allowlists) is readable by any page."
+                    .to_string(),
+            )
         } else {
-            (Class::WildcardPublic, Severity::Info, "Access-Control-Allow-Origin: * without credentials: any page can read what an anonymous request gets. Fine for public data.".to_string())
+            (
+                Class::WildcardPublic,
+                Severity::Info,
+                "Access-Control-Allow-Origin: * without \
+                credentials: any page can read what an anonymous request gets. Fine for public \
+                data."
+                    .to_string(),
+            )
         };
         let mut f = finding(class, p, r, severity, detail);
         if class == Class::WildcardSensitive {
@@ -408,7 +458,20 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
                 } else {
                     ""
                 };
-                add(finding(Class::PreflightAuth, p, r, Severity::Low, format!("The preflight got {}{bare}: authentication runs before CORS. Browsers never send credentials on a preflight, so every credentialed call from {} that needs one (PUT, DELETE, JSON bodies, Authorization) fails: the API is unavailable to your own front end.", r.status, p.origin)));
+                add(finding(
+                    Class::PreflightAuth,
+                    p,
+                    r,
+                    Severity::Low,
+                    format!(
+                        "The preflight got \
+                    {}{bare}: authentication runs before CORS. Browsers never send credentials on \
+                    a preflight, so every credentialed call from {} that needs one (PUT, DELETE, \
+                    JSON bodies, Authorization) fails: the API is unavailable to your own front \
+                    end.",
+                        r.status, p.origin
+                    ),
+                ));
             }
             ProbeKind::PreflightReflect => {
                 let methods = header(r, "access-control-allow-methods").unwrap_or_default();
@@ -423,7 +486,18 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
                         (true, false) => "method",
                         _ => "header",
                     };
-                    add(finding(Class::PreflightReflect, p, r, Severity::Low, format!("The preflight answer echoes the requested {echoed} ({PROBE_METHOD}, {PROBE_HEADER}): every method and header an allowed origin asks for is granted.")));
+                    add(finding(
+                        Class::PreflightReflect,
+                        p,
+                        r,
+                        Severity::Low,
+                        format!(
+                            "The \
+                        preflight answer echoes the requested {echoed} ({PROBE_METHOD}, \
+                        {PROBE_HEADER}): every method and header an allowed origin asks for is \
+                        granted."
+                        ),
+                    ));
                 }
             }
             _ => {}
@@ -438,7 +512,19 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
             && cacheable_without_vary(r))
         .then_some((p, r))
     }) {
-        add(finding(Class::MissingVary, p, r, Severity::Low, format!("Access-Control-Allow-Origin: {} depends on the Origin, but the response has no Vary: Origin and may be cached: a shared cache can serve one origin's answer to another (broken CORS, or a cache-poisoned allowance).", p.origin)));
+        add(finding(
+            Class::MissingVary,
+            p,
+            r,
+            Severity::Low,
+            format!(
+                "Access-Control-Allow-Origin: \
+            {} depends on the Origin, but the response has no Vary: Origin and may be cached: a \
+            shared cache can serve one origin's answer to another (broken CORS, or a \
+            cache-poisoned allowance).",
+                p.origin
+            ),
+        ));
     }
 
     // The Private Network Access opt-in: dead configuration in current Chromium.
@@ -448,7 +534,19 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
             .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"))
             .then_some((p, r))
     }) {
-        add(finding(Class::PrivateNetworkHeader, p, r, Severity::Info, "The server sends Access-Control-Allow-Private-Network: true, the opt-in of the Private Network Access preflight. Current Chromium (142 and later) no longer sends that preflight: under Local Network Access a public page reaches this machine or the LAN only with the user's permission, and no header grants it. It helps only older Chromium and Electron builds.".to_string()));
+        add(finding(
+            Class::PrivateNetworkHeader,
+            p,
+            r,
+            Severity::Info,
+            "The server sends \
+            Access-Control-Allow-Private-Network: true, the opt-in of the Private Network Access \
+            preflight. Current Chromium (142 and later) no longer sends that preflight: under \
+            Local Network Access a public page reaches this machine or the LAN only with the \
+            user's permission, and no header grants it. It helps only older Chromium and Electron \
+            builds."
+                .to_string(),
+        ));
     }
 
     // Each origin probe's relation to the trusted host, by its origin (each is sent once).
@@ -479,7 +577,8 @@ fn invalid_allow_origin(r: &ResponseHead) -> Option<String> {
             "Access-Control-Allow-Origin: {v}, a list of origins"
         )),
         [v] => Some(format!(
-            "Access-Control-Allow-Origin: {v}, which is not an origin (scheme://host[:port], nothing after)"
+            "Access-Control-Allow-Origin: {v}, which is not an origin (scheme://host[:port], \
+                nothing after)"
         )),
         many => Some(format!(
             "{} Access-Control-Allow-Origin lines ({}), which browsers join into one list",
@@ -627,21 +726,79 @@ pub fn fix(class: Class, s: &Subject, probe_origin: &str) -> String {
     let trusted = &s.trusted;
     let site = s.site.clone().unwrap_or_else(|| s.host.clone());
     match class {
-        Class::ReflectOrigin => format!("List the origins that may read this endpoint instead of echoing the Origin: [policy] origins = [\"{trusted}\"]. corsair serve never echoes an unlisted origin."),
-        Class::NullOrigin => "Remove \"null\" from the allowed origins: sandboxed iframes, data: and file: pages all send it, so anyone can. `corsair policy lint` refuses it.".to_string(),
-        Class::PrefixBypass | Class::SuffixBypass | Class::SubstringBypass | Class::UnescapedDot | Class::SpecialCharBypass => format!("Compare origins exactly, or with patterns anchored on label boundaries: [policy] origins = [\"{trusted}\", \"https://*.{site}\"]. corsair's patterns never match {probe_origin}."),
-        Class::LocalhostBypass => "Trust development origins exactly, and only in development: [policy] origins = [\"http://localhost:5173\"] (with the port). A pattern that only checks the start of the origin also lets https://localhost.attacker.example in.".to_string(),
-        Class::InvalidAllowOrigin => format!("Send exactly one origin, the page's own when it is allowed (with Vary: Origin), or \"*\" for public data: [policy] origins = [\"{trusted}\"]. corsair serve and corsair-tower write one origin per answer."),
-        Class::AnySubdomain => format!("Trust only the subdomains you run: [policy] origins = [\"{trusted}\"] rather than a pattern over every subdomain of {site}; keep \"https://*.{site}\" only if no subdomain can be taken over or hosts others' content."),
-        Class::HttpOriginTrusted => format!("Drop the http:// origin: [policy] origins = [\"{trusted}\"]. corsair refuses plain-http origins with credentials."),
-        Class::ThirdPartyOrigin => format!("Remove shared-hosting origins ({probe_origin}) from [policy] origins: anyone can publish a page there."),
-        Class::PortIgnored => format!("List each origin with its port: [policy] origins = [\"{trusted}\"]; keep \"host:*\" forms for development only."),
-        Class::WildcardCredentials => format!("\"*\" never works with credentials; list the origins: [policy] origins = [\"{trusted}\"], credentials = true. corsair refuses \"*\" with credentials at load."),
-        Class::WildcardSensitive => format!("Serve user-specific data to listed origins only: [policy] origins = [\"{trusted}\"] instead of \"*\"."),
-        Class::WildcardPublic => format!("Nothing to do for public data. If this endpoint ever serves user data, list the origins: [policy] origins = [\"{trusted}\"]."),
-        Class::PreflightReflect => "List what you accept: [policy] methods = [\"GET\", \"POST\"], request_headers = [\"Content-Type\", \"Authorization\"]. corsair never echoes Access-Control-Request-Method or -Headers.".to_string(),
-        Class::PreflightAuth => "Answer preflights before authentication: corsair serve and corsair-tower answer them before the service behind them sees the request.".to_string(),
-        Class::MissingVary => "Send Vary: Origin whenever Access-Control-Allow-Origin depends on the Origin (corsair always does), or mark the response Cache-Control: private or no-store.".to_string(),
-        Class::PrivateNetworkHeader => "Nothing to gain from it in current Chromium: drop it unless you support old Chromium or Electron builds. For pages that must reach a local service, see `corsair explain` on the \"Permission was denied ... address space\" message: the user's permission, the same address space or a dev proxy, targetAddressSpace.".to_string(),
+        Class::ReflectOrigin => format!(
+            "List the origins that may read this endpoint instead of \
+            echoing the Origin: [policy] origins = [\"{trusted}\"]. corsair serve never echoes an \
+            unlisted origin."
+        ),
+        Class::NullOrigin => "Remove \"null\" from the allowed origins: sandboxed iframes, data: \
+            and file: pages all send it, so anyone can. `corsair policy lint` refuses it."
+            .to_string(),
+        Class::PrefixBypass
+        | Class::SuffixBypass
+        | Class::SubstringBypass
+        | Class::UnescapedDot
+        | Class::SpecialCharBypass => format!(
+            "Compare \
+            origins exactly, or with patterns anchored on label boundaries: [policy] origins = \
+            [\"{trusted}\", \"https://*.{site}\"]. corsair's patterns never match {probe_origin}."
+        ),
+        Class::LocalhostBypass => "Trust development origins exactly, and only in development: \
+            [policy] origins = [\"http://localhost:5173\"] (with the port). A pattern that only \
+            checks the start of the origin also lets https://localhost.attacker.example in."
+            .to_string(),
+        Class::InvalidAllowOrigin => format!(
+            "Send exactly one origin, the page's own when it is \
+            allowed (with Vary: Origin), or \"*\" for public data: [policy] origins = \
+            [\"{trusted}\"]. corsair serve and corsair-tower write one origin per answer."
+        ),
+        Class::AnySubdomain => format!(
+            "Trust only the subdomains you run: [policy] origins = \
+            [\"{trusted}\"] rather than a pattern over every subdomain of {site}; \
+            keep \"https://*.{site}\" only if no subdomain can be taken over or hosts others' \
+            content."
+        ),
+        Class::HttpOriginTrusted => format!(
+            "Drop the http:// origin: [policy] origins = \
+            [\"{trusted}\"]. corsair refuses plain-http origins with credentials."
+        ),
+        Class::ThirdPartyOrigin => format!(
+            "Remove shared-hosting origins ({probe_origin}) from \
+            [policy] origins: anyone can publish a page there."
+        ),
+        Class::PortIgnored => format!(
+            "List each origin with its port: [policy] origins = \
+            [\"{trusted}\"]; keep \"host:*\" forms for development only."
+        ),
+        Class::WildcardCredentials => format!(
+            "\"*\" never works with credentials; list the \
+            origins: [policy] origins = [\"{trusted}\"], credentials = true. corsair refuses \"*\" \
+            with credentials at load."
+        ),
+        Class::WildcardSensitive => format!(
+            "Serve user-specific data to listed origins only: \
+            [policy] origins = [\"{trusted}\"] instead of \"*\"."
+        ),
+        Class::WildcardPublic => format!(
+            "Nothing to do for public data. If this endpoint ever \
+            serves user data, list the origins: [policy] origins = [\"{trusted}\"]."
+        ),
+        Class::PreflightReflect => "List what you accept: [policy] methods = [\"GET\", \"POST\"], \
+            request_headers = [\"Content-Type\", \"Authorization\"]. corsair never echoes \
+            Access-Control-Request-Method or -Headers."
+            .to_string(),
+        Class::PreflightAuth => "Answer preflights before authentication: corsair serve and \
+            corsair-tower answer them before the service behind them sees the request."
+            .to_string(),
+        Class::MissingVary => "Send Vary: Origin whenever Access-Control-Allow-Origin depends on \
+            the Origin (corsair always does), or mark the response Cache-Control: private or \
+            no-store."
+            .to_string(),
+        Class::PrivateNetworkHeader => "Nothing to gain from it in current Chromium: drop it \
+            unless you support old Chromium or Electron builds. For pages that must reach a local \
+            service, see `corsair explain` on the \"Permission was denied ... address space\" \
+            message: the user's permission, the same address space or a dev proxy, \
+            targetAddressSpace."
+            .to_string(),
     }
 }

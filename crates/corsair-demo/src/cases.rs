@@ -117,7 +117,10 @@ pub const CASES: &[Case] = &[
         api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::WildcardOriginNotAllowed),
-        broken: |_| ok().h("Access-Control-Allow-Origin", "*").h("Access-Control-Allow-Credentials", "true"),
+        broken: |_| {
+            ok().h("Access-Control-Allow-Origin", "*")
+                .h("Access-Control-Allow-Credentials", "true")
+        },
     },
     Case {
         name: "mismatch-scheme",
@@ -129,7 +132,12 @@ pub const CASES: &[Case] = &[
         api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::AllowOriginMismatch),
-        broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("http://", "https://", 1)),
+        broken: |a| {
+            ok().h(
+                "Access-Control-Allow-Origin",
+                a.page.replacen("http://", "https://", 1),
+            )
+        },
     },
     Case {
         name: "mismatch-trailing-slash",
@@ -165,7 +173,12 @@ pub const CASES: &[Case] = &[
         api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::AllowOriginMismatch),
-        broken: |a| ok().h("Access-Control-Allow-Origin", a.page.replacen("://", "://www.", 1)),
+        broken: |a| {
+            ok().h(
+                "Access-Control-Allow-Origin",
+                a.page.replacen("://", "://www.", 1),
+            )
+        },
     },
     Case {
         name: "preflight-404",
@@ -177,7 +190,13 @@ pub const CASES: &[Case] = &[
         api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::MissingAllowOriginHeader),
-        broken: |a| if a.method == "OPTIONS" { Reply::new(404) } else { ok().h("Access-Control-Allow-Origin", a.page) },
+        broken: |a| {
+            if a.method == "OPTIONS" {
+                Reply::new(404)
+            } else {
+                ok().h("Access-Control-Allow-Origin", a.page)
+            }
+        },
     },
     Case {
         name: "preflight-405",
@@ -190,13 +209,18 @@ pub const CASES: &[Case] = &[
         public_page: false,
         expect: Expect::Cors(FailureKind::PreflightInvalidStatus),
         broken: |a| {
-            let r = if a.method == "OPTIONS" { Reply::new(405).h("Allow", "GET, PUT") } else { ok() };
+            let r = if a.method == "OPTIONS" {
+                Reply::new(405).h("Allow", "GET, PUT")
+            } else {
+                ok()
+            };
             r.h("Access-Control-Allow-Origin", a.page)
         },
     },
     Case {
         name: "preflight-401-auth",
-        title: "authentication runs before CORS and rejects the preflight (which never has credentials)",
+        title: "authentication runs before CORS and rejects the preflight (which never has \
+            credentials)",
         method: "GET",
         headers: AUTH,
         credentials: false,
@@ -246,7 +270,8 @@ pub const CASES: &[Case] = &[
     },
     Case {
         name: "credentials-without-allow-credentials",
-        title: "cookies are sent but the server does not say Access-Control-Allow-Credentials: true",
+        title:
+            "cookies are sent but the server does not say Access-Control-Allow-Credentials: true",
         method: "GET",
         headers: &[],
         credentials: true,
@@ -254,7 +279,10 @@ pub const CASES: &[Case] = &[
         api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::InvalidAllowCredentials),
-        broken: |a| ok().h("Access-Control-Allow-Origin", a.page).h("Vary", "Origin"),
+        broken: |a| {
+            ok().h("Access-Control-Allow-Origin", a.page)
+                .h("Vary", "Origin")
+        },
     },
     Case {
         name: "preflight-redirect",
@@ -266,7 +294,11 @@ pub const CASES: &[Case] = &[
         api: RequestApi::Fetch,
         public_page: false,
         expect: Expect::Cors(FailureKind::PreflightDisallowedRedirect),
-        broken: |a| Reply::new(301).h("Location", format!("{}/", a.path)).h("Access-Control-Allow-Origin", a.page),
+        broken: |a| {
+            Reply::new(301)
+                .h("Location", format!("{}/", a.path))
+                .h("Access-Control-Allow-Origin", a.page)
+        },
     },
     Case {
         name: "font-no-allow-origin",
@@ -291,7 +323,10 @@ pub const CASES: &[Case] = &[
         public_page: true,
         expect: Expect::Lna,
         // A correct CORS answer: the browser never asks for it.
-        broken: |a| ok().h("Access-Control-Allow-Origin", a.page).h("Vary", "Origin"),
+        broken: |a| {
+            ok().h("Access-Control-Allow-Origin", a.page)
+                .h("Vary", "Origin")
+        },
     },
 ];
 

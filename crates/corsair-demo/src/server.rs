@@ -161,7 +161,10 @@ fn page(api: &str) -> hyper::Response<Full<Bytes>> {
             "api": c.api.name(),
         });
         rows.push_str(&format!(
-            "<tr><td><code>{name}</code><br><small>{title}</small></td><td><button data-url=\"{api}/broken/{name}\" data-init='{init}'>broken</button></td><td><button data-url=\"{api}/fixed/{name}\" data-init='{init}'>fixed</button></td><td class=out></td></tr>",
+            "<tr><td><code>{name}</code><br><small>{title}</small></td><td><button \
+                data-url=\"{api}/broken/{name}\" \
+                data-init='{init}'>broken</button></td><td><button data-url=\"{api}/fixed/{name}\" \
+                data-init='{init}'>fixed</button></td><td class=out></td></tr>",
             name = c.name,
             title = c.title,
         ));

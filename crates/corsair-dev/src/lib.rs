@@ -160,7 +160,9 @@ async fn forward(
         Some(h) => {
             let h = h.unwrap_or("?");
             let text = format!(
-                "corsair dev: Host '{h}' is not this machine's address, so the request is refused (a page whose name resolves here must not read the dev server). Open {}/ instead, or start corsair dev with --allow-host NAME.\n",
+                "corsair dev: Host '{h}' is not this machine's address, so the request is refused \
+                    (a page whose name resolves here must not read the dev server). Open {}/ \
+                    instead, or start corsair dev with --allow-host NAME.\n",
                 dev.origin
             );
             return Response::builder()

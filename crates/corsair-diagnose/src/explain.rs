@@ -96,22 +96,29 @@ const BARE: &[BareError] = &[
     BareError {
         message: "Failed to fetch",
         browser: Some(Browser::Chromium),
-        reason_in: "DevTools' Console, a red line above it starting \"Access to fetch at\" (a CORS error) or naming net::ERR_... (a network error); the Network panel shows the request as \"CORS error\" or \"(failed)\"",
+        reason_in:
+            "DevTools' Console, a red line above it starting \"Access to fetch at\" (a CORS \
+            error) or naming net::ERR_... (a network error); the Network panel shows the request \
+            as \"CORS error\" or \"(failed)\"",
     },
     BareError {
         message: "NetworkError when attempting to fetch resource",
         browser: Some(Browser::Firefox),
-        reason_in: "the Web Console, a line starting \"Cross-Origin Request Blocked\" with a (Reason: ...) at its end",
+        reason_in: "the Web Console, a line starting \"Cross-Origin Request Blocked\" with a \
+            (Reason: ...) at its end",
     },
     BareError {
         message: "Load failed",
         browser: Some(Browser::Safari),
-        reason_in: "Web Inspector's Console, a line such as \"Origin ... is not allowed by Access-Control-Allow-Origin.\" before \"Fetch API cannot load ...\"",
+        reason_in: "Web Inspector's Console, a line such as \"Origin ... is not allowed by \
+            Access-Control-Allow-Origin.\" before \"Fetch API cannot load ...\"",
     },
     BareError {
         message: "Network Error",
         browser: None,
-        reason_in: "the browser's console (axios and XMLHttpRequest report status 0 for every CORS and network failure): the line the browser wrote about the same request",
+        reason_in:
+            "the browser's console (axios and XMLHttpRequest report status 0 for every CORS \
+            and network failure): the line the browser wrote about the same request",
     },
 ];
 
@@ -128,19 +135,27 @@ pub fn bare_error(text: &str) -> Option<BareError> {
 /// A readable list of the messages `explain` knows, for an unrecognised input.
 pub const KNOWN: &[&str] = &[
     "No 'Access-Control-Allow-Origin' header is present on the requested resource.",
-    "The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.",
-    "The 'Access-Control-Allow-Origin' header contains multiple values '...', but only one is allowed.",
+    "The value of the 'Access-Control-Allow-Origin' header in the response must not be the \
+        wildcard '*' when the request's credentials mode is 'include'.",
+    "The 'Access-Control-Allow-Origin' header contains multiple values '...', but only one is \
+        allowed.",
     "The 'Access-Control-Allow-Origin' header contains the invalid value '...'.",
-    "The 'Access-Control-Allow-Origin' header has a value '...' that is not equal to the supplied origin.",
-    "The value of the 'Access-Control-Allow-Credentials' header in the response is '...' which must be 'true' ...",
-    "Response to preflight request doesn't pass access control check: It does not have HTTP ok status.",
+    "The 'Access-Control-Allow-Origin' header has a value '...' that is not equal to the supplied \
+        origin.",
+    "The value of the 'Access-Control-Allow-Credentials' header in the response is '...' which \
+        must be 'true' ...",
+    "Response to preflight request doesn't pass access control check: It does not have HTTP ok \
+        status.",
     "Redirect is not allowed for a preflight request.",
-    "Cannot parse Access-Control-Allow-Methods / -Headers response header field in preflight response.",
+    "Cannot parse Access-Control-Allow-Methods / -Headers response header field in preflight \
+        response.",
     "Method X is not allowed by Access-Control-Allow-Methods in preflight response.",
     "Request header field X is not allowed by Access-Control-Allow-Headers in preflight response.",
     "Redirect location '...' contains a username and password ...",
-    "Firefox: Cross-Origin Request Blocked: ... (Reason: CORS header 'Access-Control-Allow-Origin' missing / does not match / ...)",
-    "Safari: Origin X is not allowed by Access-Control-Allow-Origin. / Preflight response is not successful. / ... due to access control checks.",
+    "Firefox: Cross-Origin Request Blocked: ... (Reason: CORS header 'Access-Control-Allow-Origin' \
+        missing / does not match / ...)",
+    "Safari: Origin X is not allowed by Access-Control-Allow-Origin. / Preflight response is not \
+        successful. / ... due to access control checks.",
 ];
 
 struct Pattern {
@@ -485,7 +500,10 @@ mod tests {
             None
         );
         // A whole console block: the CORS line is found among the others.
-        let block = "GET https://api.example/items net::ERR_FAILED 200 (OK)\nAccess to fetch at 'https://api.example/items' from origin 'https://app.example' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.\nUncaught (in promise) TypeError: Failed to fetch\n    at load (app.js:3:9)";
+        let block = "GET https://api.example/items net::ERR_FAILED 200 (OK)\nAccess to fetch at \
+            'https://api.example/items' from origin 'https://app.example' has been blocked by CORS \
+            policy: No 'Access-Control-Allow-Origin' header is present on the requested \
+            resource.\nUncaught (in promise) TypeError: Failed to fetch\n    at load (app.js:3:9)";
         let found = explain(block);
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].kind, FailureKind::MissingAllowOriginHeader);
@@ -496,20 +514,39 @@ mod tests {
     fn real_world_variants() {
         let cases: &[(&str, FailureKind)] = &[
             // Older Chromium, with the no-cors advice and a redirect.
-            ("Access to fetch at 'https://api.x.io/v1' (redirected from 'http://api.x.io/v1') from origin 'http://localhost:3000' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource. If an opaque response serves your needs, set the request's mode to 'no-cors' to fetch the resource with CORS disabled.", FailureKind::MissingAllowOriginHeader),
+            ("Access to fetch at 'https://api.x.io/v1' (redirected from 'http://api.x.io/v1') from \
+                origin 'http://localhost:3000' has been blocked by CORS policy: No \
+                'Access-Control-Allow-Origin' header is present on the requested resource. If an \
+                opaque response serves your needs, set the request's mode to 'no-cors' to fetch \
+                the resource with CORS disabled.", FailureKind::MissingAllowOriginHeader),
             // Just the body, as people paste it.
-            ("Response to preflight request doesn't pass access control check: It does not have HTTP ok status.", FailureKind::PreflightInvalidStatus),
-            ("Request header field authorization is not allowed by Access-Control-Allow-Headers in preflight response.", FailureKind::HeaderNotAllowed),
+            ("Response to preflight request doesn't pass access control check: It does not have \
+                HTTP ok status.", FailureKind::PreflightInvalidStatus),
+            ("Request header field authorization is not allowed by Access-Control-Allow-Headers in \
+                preflight response.", FailureKind::HeaderNotAllowed),
             // Firefox with straight quotes and a status code.
-            ("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.x.io/v1. (Reason: CORS header 'Access-Control-Allow-Origin' missing). Status code: 404.", FailureKind::MissingAllowOriginHeader),
-            ("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.x.io/v1. (Reason: CORS header ‘Access-Control-Allow-Origin’ does not match ‘https://app.x.io/’).", FailureKind::AllowOriginMismatch),
+            ("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote \
+                resource at https://api.x.io/v1. (Reason: CORS header \
+                'Access-Control-Allow-Origin' missing). Status code: 404.", FailureKind::MissingAllowOriginHeader),
+            ("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote \
+                resource at https://api.x.io/v1. (Reason: CORS header \
+                ‘Access-Control-Allow-Origin’ does not match ‘https://app.x.io/’).", FailureKind::AllowOriginMismatch),
             // Safari, both lines.
-            ("[Error] Origin http://localhost:3000 is not allowed by Access-Control-Allow-Origin. Status code: 200\n[Error] Fetch API cannot load https://api.x.io/v1 due to access control checks.", FailureKind::AllowOriginMismatch),
+            ("[Error] Origin http://localhost:3000 is not allowed by Access-Control-Allow-Origin. \
+                Status code: 200\n[Error] Fetch API cannot load https://api.x.io/v1 due to access \
+                control checks.", FailureKind::AllowOriginMismatch),
             // XHR with its credentials sentence.
-            ("Access to XMLHttpRequest at 'https://api.x.io/' from origin 'https://app.x.io' has been blocked by CORS policy: The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'. The credentials mode of requests initiated by the XMLHttpRequest is controlled by the withCredentials attribute.", FailureKind::WildcardOriginNotAllowed),
+            ("Access to XMLHttpRequest at 'https://api.x.io/' from origin 'https://app.x.io' has \
+                been blocked by CORS policy: The value of the 'Access-Control-Allow-Origin' header \
+                in the response must not be the wildcard '*' when the request's credentials mode \
+                is 'include'. The credentials mode of requests initiated by the XMLHttpRequest is \
+                controlled by the withCredentials attribute.", FailureKind::WildcardOriginNotAllowed),
         ];
         for (text, kind) in cases {
-            let found = explain(&format!("GET https://api.x.io/v1 net::ERR_FAILED 200 (OK)\n{text}\nUncaught (in promise) TypeError: Failed to fetch"));
+            let found = explain(&format!(
+                "GET https://api.x.io/v1 net::ERR_FAILED 200 \
+                (OK)\n{text}\nUncaught (in promise) TypeError: Failed to fetch"
+            ));
             assert_eq!(found.len(), 1, "{text}");
             assert_eq!(found[0].kind, *kind, "{text}");
         }
@@ -573,7 +610,8 @@ Access-Control-Allow-Origin cannot contain more than one origin.";
         );
         assert_eq!(found[0].stage, Some(Stage::Actual));
         assert_eq!(found[3].hint.as_deref(), Some("X-Zeta"));
-        let looped = "Load cannot follow more than 20 redirections\nFetch API cannot load http://api.test/hop20 due to access control checks.";
+        let looped = "Load cannot follow more than 20 redirections\nFetch API cannot load \
+            http://api.test/hop20 due to access control checks.";
         assert!(explain(looped).is_empty());
         assert!(is_network_failure(looped) && is_redirect_loop(looped));
     }

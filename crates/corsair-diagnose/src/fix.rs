@@ -167,7 +167,12 @@ pub fn need_for(failure: &Failure, known: &Need) -> (Need, Vec<String>) {
     }
     if failure.stage == Stage::Preflight && method.is_none() && headers.is_empty() {
         headers.push("content-type".into());
-        notes.push("The message does not say why the browser sent a preflight; the policy allows Content-Type (JSON bodies), the usual reason. Pass -X METHOD and -H 'Name: value' for what the page really sends.".into());
+        notes.push(
+            "The message does not say why the browser sent a preflight; the policy allows \
+            Content-Type (JSON bodies), the usual reason. Pass -X METHOD and -H 'Name: value' for \
+            what the page really sends."
+                .into(),
+        );
     }
     let need = Need {
         origin,
@@ -189,10 +194,17 @@ pub fn fix_for(failure: &Failure, known: &Need) -> Fix {
 #[non_exhaustive]
 pub enum NoPolicy {
     /// The page's origin is not known (Firefox's and Safari's messages leave it out).
-    #[error("The message does not name the page's origin (Firefox's and Safari's wordings leave it out): pass --origin ORIGIN for a policy and snippets.")]
+    #[error(
+        "The message does not name the page's origin (Firefox's and Safari's wordings leave it \
+        out): pass --origin ORIGIN for a policy and snippets."
+    )]
     NoOrigin,
     /// The request carried `Origin: null`, which no policy corsair accepts allows.
-    #[error("The request carried 'Origin: null' (a sandboxed iframe, a file: page, or a redirect across origins): no policy corsair accepts allows null, because any page can send it. Give the page a real origin, or call the final URL directly.")]
+    #[error(
+        "The request carried 'Origin: null' (a sandboxed iframe, a file: page, or a redirect \
+        across origins): no policy corsair accepts allows null, because any page can send it. Give \
+        the page a real origin, or call the final URL directly."
+    )]
     NullOrigin,
     /// What the request needs fails the policy's validation (the errors, one per item).
     #[error("No policy corsair accepts allows this request: {}", .0.join("; "))]
@@ -229,7 +241,11 @@ pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), NoPolicy> {
     });
     if plain_http && need.credentials {
         spec.dangerously_allow_insecure_origins = true;
-        notes.push(format!("'{origin}' is plain http and the request sends credentials: anyone on the network path can impersonate that origin. The policy sets dangerously_allow_insecure_origins = true; serve the page over https instead."));
+        notes.push(format!(
+            "'{origin}' is plain http and the request sends credentials: anyone on \
+            the network path can impersonate that origin. The policy sets \
+            dangerously_allow_insecure_origins = true; serve the page over https instead."
+        ));
     }
     if let Err(problems) = spec.build() {
         let why: Vec<String> = problems
@@ -275,19 +291,42 @@ pub fn policy_toml(spec: &PolicySpec) -> String {
 fn build(failure: &Failure, need: Need, mut notes: Vec<String>) -> Fix {
     let o = need.origin.as_deref().unwrap_or("the page's origin");
     let summary = match failure.kind {
-        FailureKind::WildcardOriginNotAllowed => format!("Echo the caller's exact origin instead of '*': send 'Access-Control-Allow-Origin: {o}' (checked against an allowlist, never blindly reflected), 'Access-Control-Allow-Credentials: true' and 'Vary: Origin'. Or, if the data is public, drop credentials on the client."),
-        FailureKind::MissingAllowOriginHeader if failure.stage == Stage::Preflight && !(200..300).contains(&failure.status.unwrap_or(200)) => format!("Answer OPTIONS preflights with 204 and the CORS headers ('Access-Control-Allow-Origin: {o}', the methods and headers below) before routing and authentication run."),
-        FailureKind::MissingAllowOriginHeader => format!("Send 'Access-Control-Allow-Origin: {o}' on {} (from an allowlist, with 'Vary: Origin'). If the header is set only on 2xx responses, set it on errors too (nginx: add_header ... always).", stage_words(failure.stage)),
-        FailureKind::MultipleAllowOriginValues => format!("Send exactly one origin: 'Access-Control-Allow-Origin: {o}'. Look for two layers both adding the header (app and proxy), or a list pasted into it; pick the caller's origin from an allowlist instead."),
-        FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => format!("Send the origin exactly as the browser does: 'Access-Control-Allow-Origin: {o}' (scheme, host and port as shown, lowercase, no trailing slash, no path)."),
-        FailureKind::InvalidAllowCredentials => "Send 'Access-Control-Allow-Credentials: true' (exactly, lowercase) with the exact origin, or stop sending credentials from the client.".to_string(),
-        FailureKind::PreflightInvalidStatus => "Answer OPTIONS preflights with 204 (or 200) and the CORS headers before routing and authentication run: browsers never send cookies or Authorization on a preflight.".to_string(),
-        FailureKind::PreflightDisallowedRedirect => "Make the URL answer the preflight itself, without redirecting: call the final URL directly (https, exact trailing slash, no login redirect).".to_string(),
-        FailureKind::InvalidAllowMethods => "Send Access-Control-Allow-Methods as a comma-separated list of method names, e.g. 'GET, POST, PUT'.".to_string(),
-        FailureKind::InvalidAllowHeaders => "Send Access-Control-Allow-Headers as a comma-separated list of header names, e.g. 'Content-Type, Authorization'.".to_string(),
-        FailureKind::MethodNotAllowed => format!("Add {} to Access-Control-Allow-Methods (exact case: methods other than DELETE, GET, HEAD, OPTIONS, POST, PUT are sent as written).", failure.hint.as_deref().unwrap_or("the method")),
-        FailureKind::HeaderNotAllowed => format!("Add {} to Access-Control-Allow-Headers{}.", failure.hint.as_deref().unwrap_or("the header"), if failure.hint.as_deref() == Some("authorization") { " by name ('*' does not cover Authorization)" } else { "" }),
-        FailureKind::RedirectContainsCredentials => "Redirect to a URL without user:password@; send credentials in an Authorization header instead.".to_string(),
+        FailureKind::WildcardOriginNotAllowed => format!("Echo the caller's exact origin instead \
+            of '*': send 'Access-Control-Allow-Origin: {o}' (checked against an allowlist, never \
+            blindly reflected), 'Access-Control-Allow-Credentials: true' and 'Vary: Origin'. Or, \
+            if the data is public, drop credentials on the client."),
+        FailureKind::MissingAllowOriginHeader if failure.stage == Stage::Preflight && !(200..300).contains(&failure.status.unwrap_or(200)) => format!("Answer \
+            OPTIONS preflights with 204 and the CORS headers ('Access-Control-Allow-Origin: {o}', \
+            the methods and headers below) before routing and authentication run."),
+        FailureKind::MissingAllowOriginHeader => format!("Send 'Access-Control-Allow-Origin: {o}' \
+            on {} (from an allowlist, with 'Vary: Origin'). If the header is set only on 2xx \
+            responses, set it on errors too (nginx: add_header ... always).", stage_words(failure.stage)),
+        FailureKind::MultipleAllowOriginValues => format!("Send exactly one origin: \
+            'Access-Control-Allow-Origin: {o}'. Look for two layers both adding the header (app \
+            and proxy), or a list pasted into it; pick the caller's origin from an allowlist \
+            instead."),
+        FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => format!("Send \
+            the origin exactly as the browser does: 'Access-Control-Allow-Origin: {o}' (scheme, \
+            host and port as shown, lowercase, no trailing slash, no path)."),
+        FailureKind::InvalidAllowCredentials => "Send 'Access-Control-Allow-Credentials: true' \
+            (exactly, lowercase) with the exact origin, or stop sending credentials from the \
+            client.".to_string(),
+        FailureKind::PreflightInvalidStatus => "Answer OPTIONS preflights with 204 (or 200) and \
+            the CORS headers before routing and authentication run: browsers never send cookies or \
+            Authorization on a preflight.".to_string(),
+        FailureKind::PreflightDisallowedRedirect => "Make the URL answer the preflight itself, \
+            without redirecting: call the final URL directly (https, exact trailing slash, no \
+            login redirect).".to_string(),
+        FailureKind::InvalidAllowMethods => "Send Access-Control-Allow-Methods as a \
+            comma-separated list of method names, e.g. 'GET, POST, PUT'.".to_string(),
+        FailureKind::InvalidAllowHeaders => "Send Access-Control-Allow-Headers as a \
+            comma-separated list of header names, e.g. 'Content-Type, Authorization'.".to_string(),
+        FailureKind::MethodNotAllowed => format!("Add {} to Access-Control-Allow-Methods (exact case: methods other than DELETE, GET, HEAD, OPTIONS, POST, PUT are sent as written).", failure.hint.as_deref().unwrap_or("the \
+            method")),
+        FailureKind::HeaderNotAllowed => format!("Add {} to Access-Control-Allow-Headers{}.", failure.hint.as_deref().unwrap_or("the header"), if failure.hint.as_deref() == Some("authorization") { " \
+            by name ('*' does not cover Authorization)" } else { "" }),
+        FailureKind::RedirectContainsCredentials => "Redirect to a URL without user:password@; \
+            send credentials in an Authorization header instead.".to_string(),
     };
     let mut headers = Vec::new();
     if let Some(origin) = &need.origin {

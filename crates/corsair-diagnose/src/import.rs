@@ -55,9 +55,17 @@ fn browser_set(name: &str, value: &str) -> Option<&'static str> {
         "user-agent" => return Some("set by the browser"),
         "priority" => return Some("set by Chromium"),
         "origin" => return Some("set by the browser (read as the page's origin)"),
-        "referer" => return Some("set by the browser (the page's origin is read from it when there is no Origin)"),
+        "referer" => {
+            return Some(
+                "set by the browser (the page's origin is read from it when there \
+            is no Origin)",
+            )
+        }
         "cache-control" | "pragma" if value.trim().eq_ignore_ascii_case("no-cache") => {
-            return Some("set by the browser while DevTools' \"Disable cache\" is on (pass it with -H if the page sets it)")
+            return Some(
+                "set by the browser while DevTools' \"Disable cache\" is on (pass it with \
+                -H if the page sets it)",
+            )
         }
         _ => {}
     }
@@ -173,7 +181,8 @@ pub fn from_curl(text: &str) -> Result<Imported, ImportError> {
             }
             "-A" | "--user-agent" => {
                 value(&w)?;
-                out.dropped.push(("User-Agent".into(), "set by the browser"));
+                out.dropped
+                    .push(("User-Agent".into(), "set by the browser"));
             }
             "-e" | "--referer" => raw.push(("Referer".into(), value(&w)?)),
             "-u" | "--user" => {
@@ -188,7 +197,8 @@ pub fn from_curl(text: &str) -> Result<Imported, ImportError> {
             f if f.starts_with('-') && f.len() > 1 => {
                 return Err(error(
                     format!("the curl option `{f}` is not one DevTools writes"),
-                    "paste DevTools' \"Copy as cURL\" unchanged, or give the request with -X, -H and -d",
+                    "paste DevTools' \"Copy as cURL\" unchanged, or give the request with -X, -H \
+                        and -d",
                 ))
             }
             _ if url.is_none() => url = Some(w),

@@ -429,13 +429,20 @@ mod tests {
         };
         let text = line(Format::Text);
         assert!(
-            text.ends_with(" 127.0.0.1 GET /a\\x22b\\x5Cc 403 0.001ms cors=actual origin=https://x\\x20allowed=true\\x20reason=allowed allowed=false reason=origin-not-allowed\n"),
+            text.ends_with(
+                " 127.0.0.1 GET /a\\x22b\\x5Cc 403 0.001ms cors=actual \
+                origin=https://x\\x20allowed=true\\x20reason=allowed allowed=false \
+                reason=origin-not-allowed\n"
+            ),
             "{text}"
         );
         assert_eq!(text.matches(" allowed=").count(), 1, "{text}");
         let combined = line(Format::Combined);
         assert!(
-            combined.ends_with("] \"GET /a\\x22b\\x5Cc HTTP/2.0\" 403 - \"x\\x5C\" \"Mozilla/5.0 (X11) \\x7F\\xC3\\xA9\"\n"),
+            combined.ends_with(
+                "] \"GET /a\\x22b\\x5Cc HTTP/2.0\" 403 - \"x\\x5C\" \"Mozilla/5.0 \
+                (X11) \\x7F\\xC3\\xA9\"\n"
+            ),
             "{combined}"
         );
         // Every quote in the line is one of the six that delimit its fields.
@@ -470,7 +477,8 @@ mod tests {
             assert_eq!(line.matches('\n').count(), 1, "{line}");
             match f {
                 Format::Text => assert!(line.ends_with(
-                    " 127.0.0.1 GET /items 200 0.413ms cors=actual origin=https://app.example.com allowed=true reason=allowed\n"
+                    " 127.0.0.1 GET /items 200 0.413ms cors=actual origin=https://app.example.com \
+                        allowed=true reason=allowed\n"
                 )),
                 Format::Json => {
                     let v: serde_json::Value = serde_json::from_str(&line).unwrap();
@@ -479,7 +487,10 @@ mod tests {
                 }
                 Format::Combined => assert!(
                     line.starts_with("127.0.0.1 - - [")
-                        && line.ends_with("] \"GET /items HTTP/1.1\" 200 12 \"https://app.example.com/\\x22x\\x22\" \"-\"\n"),
+                        && line.ends_with(
+                            "] \"GET /items HTTP/1.1\" 200 \
+                            12 \"https://app.example.com/\\x22x\\x22\" \"-\"\n"
+                        ),
                     "{line}"
                 ),
             }

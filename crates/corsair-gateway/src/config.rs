@@ -310,7 +310,11 @@ mod tests {
 
     #[test]
     fn both_parts_are_read_and_their_problems_come_back_together_in_order() {
-        let text = format!("listen = \"127.0.0.1:8080\"\nupstream = \"http://127.0.0.1:9000\"\nadmin = \"127.0.0.1:9090\"\n[gateway]\nstall_timeout = 3.5\nhttp1 = \"hyper\"\n{POLICY}");
+        let text = format!(
+            "listen = \"127.0.0.1:8080\"\nupstream \
+            = \"http://127.0.0.1:9000\"\nadmin = \"127.0.0.1:9090\"\n[gateway]\nstall_timeout = \
+            3.5\nhttp1 = \"hyper\"\n{POLICY}"
+        );
         let (c, warnings) = parse(&text, None).unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(c.serve.listen.as_deref(), Some("127.0.0.1:8080"));
@@ -351,7 +355,14 @@ mod tests {
             );
             assert!(d[0].fix.contains("e.g. upstream_timeout = 60"), "{bad}");
         }
-        let (c, _) = parse(&format!("[gateway]\nshutdown_grace = 0\nupstream_timeout = 86400\nstall_timeout = 0.25\n{POLICY}"), None).unwrap();
+        let (c, _) = parse(
+            &format!(
+                "[gateway]\nshutdown_grace = 0\nupstream_timeout = \
+            86400\nstall_timeout = 0.25\n{POLICY}"
+            ),
+            None,
+        )
+        .unwrap();
         assert_eq!(c.serve.gateway.shutdown_grace, 0.0);
         assert_eq!(c.serve.gateway.upstream_timeout, 86_400.0);
     }

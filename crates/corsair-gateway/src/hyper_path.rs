@@ -232,7 +232,8 @@ impl<'a> AccessLog<'a> {
                 self.reason,
             );
             let ms = micros as f64 / 1000.0;
-            tracing::warn!(target: "access", method, path, status, ms, origin, reason = reason.id(), "report-only: would refuse ({})", reason.describe());
+            tracing::warn!(target: "access", method, path, status, ms, origin, reason = reason.id(), "report-only: \
+                would refuse ({})", reason.describe());
         }
         let (referer, user_agent) = self.agent.unwrap_or_default();
         crate::access_log::record(&crate::access_log::Entry {
@@ -489,7 +490,8 @@ async fn forward(
         }
         Err(_) => {
             state.metrics.upstream_error("timeout");
-            tracing::warn!(upstream = up.pool.addr(), timeout = ?compiled.timeout, "upstream timed out");
+            tracing::warn!(upstream = up.pool.addr(), timeout = ?compiled.timeout, "upstream timed \
+                out");
             plain(
                 StatusCode::GATEWAY_TIMEOUT,
                 "corsair: the upstream took too long\n",

@@ -119,7 +119,8 @@ pub fn run(settings: Settings, workers: usize) -> Result<(), StartError> {
         });
         (corsair_net::serving::hangups(), tls)
     });
-    tracing::info!(listen = %local, workers, upstream = state.config.load().serve.upstream.as_deref().unwrap_or("-"), "corsair serve ready");
+    tracing::info!(listen = %local, workers, upstream = state.config.load().serve.upstream.as_deref().unwrap_or("-"), "corsair \
+        serve ready");
     // The address lines are for scripts that start the gateway on port 0.
     let scheme = if tls.is_some() { "https" } else { "http" };
     println!("listening on {scheme}://{local}");
@@ -345,45 +346,52 @@ async fn watch_policy(
     hup: Option<tokio::signal::unix::Signal>,
 ) {
     let file = path.clone();
-    corsair_net::serving::watch_file(path, hup, move |reason| match crate::config::load(&file, env.as_deref()) {
-        Ok((mut config, warnings)) => {
-            if let Some(u) = &state.upstream_override {
-                config.serve.upstream = Some(u.clone());
+    corsair_net::serving::watch_file(path, hup, move |reason| {
+        match crate::config::load(&file, env.as_deref()) {
+            Ok((mut config, warnings)) => {
+                if let Some(u) = &state.upstream_override {
+                    config.serve.upstream = Some(u.clone());
+                }
+                for w in &warnings {
+                    tracing::warn!("{}", config::render(&file, w));
+                }
+                let old = state.config.load();
+                if config.serve.listen != old.serve.listen {
+                    tracing::warn!(
+                        "the new file changes `listen`; that takes a restart and is ignored \
+                    until then"
+                    );
+                }
+                // Of `[gateway]`, a reload takes `max_body_bytes` only; the other keys (timeouts,
+                // limits, http1, the access log) keep their values until a restart, on both paths.
+                let was = &old.serve.gateway;
+                let kept = GatewaySettings {
+                    max_body_bytes: config.serve.gateway.max_body_bytes,
+                    ..was.clone()
+                };
+                if config.serve.gateway != kept {
+                    tracing::warn!(
+                        "the new file changes [gateway] keys other than max_body_bytes (timeouts, \
+                        limits, http1, the access log); those take a restart and are ignored until \
+                        then"
+                    );
+                }
+                config.serve.gateway = kept;
+                let compiled = hyper_path::Compiled::new(config, Some(&old));
+                state.config.store(Arc::new(compiled));
+                state
+                    .generation
+                    .fetch_add(1, std::sync::atomic::Ordering::Release);
+                state.metrics.reload(true);
+                tracing::info!(reason, file = %file.display(), "policy reloaded");
             }
-            for w in &warnings {
-                tracing::warn!("{}", config::render(&file, w));
-            }
-            let old = state.config.load();
-            if config.serve.listen != old.serve.listen {
-                tracing::warn!("the new file changes `listen`; that takes a restart and is ignored until then");
-            }
-            // Of `[gateway]`, a reload takes `max_body_bytes` only; the other keys (timeouts,
-            // limits, http1, the access log) keep their values until a restart, on both paths.
-            let was = &old.serve.gateway;
-            let kept = GatewaySettings {
-                max_body_bytes: config.serve.gateway.max_body_bytes,
-                ..was.clone()
-            };
-            if config.serve.gateway != kept {
-                tracing::warn!(
-                    "the new file changes [gateway] keys other than max_body_bytes (timeouts, limits, http1, the access log); those take a restart and are ignored until then"
+            Err(errors) => {
+                state.metrics.reload(false);
+                tracing::error!(
+                    reason,
+                    "policy reload refused; the previous policy keeps serving:\n{errors}"
                 );
             }
-            config.serve.gateway = kept;
-            let compiled = hyper_path::Compiled::new(config, Some(&old));
-            state.config.store(Arc::new(compiled));
-            state
-                .generation
-                .fetch_add(1, std::sync::atomic::Ordering::Release);
-            state.metrics.reload(true);
-            tracing::info!(reason, file = %file.display(), "policy reloaded");
-        }
-        Err(errors) => {
-            state.metrics.reload(false);
-            tracing::error!(
-                reason,
-                "policy reload refused; the previous policy keeps serving:\n{errors}"
-            );
         }
     })
     .await

@@ -94,7 +94,10 @@ impl Metrics {
 
     pub fn render(&self) -> String {
         let mut out = String::new();
-        out.push_str("# HELP corsair_cors_requests_total CORS requests by kind, result, reason and origin.\n# TYPE corsair_cors_requests_total counter\n");
+        out.push_str(
+            "# HELP corsair_cors_requests_total CORS requests by kind, result, reason and \
+            origin.\n# TYPE corsair_cors_requests_total counter\n",
+        );
         let m = self.decisions.lock().unwrap_or_else(|e| e.into_inner());
         let mut rows: Vec<_> = m
             .iter()
@@ -112,10 +115,20 @@ impl Metrics {
             .collect();
         rows.sort();
         for (kind, result, reason, origin, n) in rows {
-            let _ = writeln!(out, "corsair_cors_requests_total{{kind=\"{kind}\",result=\"{result}\",reason=\"{reason}\",origin=\"{}\"}} {n}", escape(origin));
+            let _ = writeln!(out, "corsair_cors_requests_total{{kind=\"{kind}\",result=\"{result}\",reason=\"{reason}\",origin=\"{}\"}} \
+                {n}", escape(origin));
         }
-        let _ = writeln!(out, "# HELP corsair_access_log_dropped_total Access log lines dropped because the writer could not keep up.\n# TYPE corsair_access_log_dropped_total counter\ncorsair_access_log_dropped_total {}", crate::access_log::dropped());
-        out.push_str("# HELP corsair_upstream_errors_total Requests the upstream did not answer.\n# TYPE corsair_upstream_errors_total counter\n");
+        let _ = writeln!(
+            out,
+            "# HELP corsair_access_log_dropped_total Access log lines dropped \
+            because the writer could not keep up.\n# TYPE corsair_access_log_dropped_total \
+            counter\ncorsair_access_log_dropped_total {}",
+            crate::access_log::dropped()
+        );
+        out.push_str(
+            "# HELP corsair_upstream_errors_total Requests the upstream did not \
+            answer.\n# TYPE corsair_upstream_errors_total counter\n",
+        );
         for (kind, n) in self
             .upstream_errors
             .lock()
@@ -125,7 +138,14 @@ impl Metrics {
             let _ = writeln!(out, "corsair_upstream_errors_total{{kind=\"{kind}\"}} {n}");
         }
         let r = *self.reloads.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = writeln!(out, "# HELP corsair_policy_reloads_total Policy reloads by result.\n# TYPE corsair_policy_reloads_total counter\ncorsair_policy_reloads_total{{result=\"ok\"}} {}\ncorsair_policy_reloads_total{{result=\"refused\"}} {}", r.0, r.1);
+        let _ = writeln!(
+            out,
+            "# HELP corsair_policy_reloads_total Policy reloads by result.\n# \
+            TYPE corsair_policy_reloads_total \
+            counter\ncorsair_policy_reloads_total{{result=\"ok\"}} \
+            {}\ncorsair_policy_reloads_total{{result=\"refused\"}} {}",
+            r.0, r.1
+        );
         out
     }
 }

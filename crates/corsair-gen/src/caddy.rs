@@ -27,7 +27,11 @@ fn parts(spec: &PolicySpec, n: &str, up_addr: &str, indent: &str) -> Result<Part
         format!("^(?:{})$", o.alternatives().join("|"))
     };
     if pattern.contains('`') || pattern.contains('{') || pattern.contains('}') {
-        return Err(format!("caddy: the origin pattern {pattern} contains a backquote or a brace, which a Caddyfile would read as a placeholder; write the origins as exact origins or `*.` patterns"));
+        return Err(format!(
+            "caddy: the origin pattern {pattern} contains a backquote or a brace, \
+            which a Caddyfile would read as a placeholder; write the origins as exact origins or \
+            `*.` patterns"
+        ));
     }
     let acao = if o.any {
         "*"
@@ -69,7 +73,10 @@ fn parts(spec: &PolicySpec, n: &str, up_addr: &str, indent: &str) -> Result<Part
     m.push_str(&format!(
         "\t@corsair_origin{n} header_regexp Origin `{pattern}`\n"
     ));
-    m.push_str(&format!("\t@corsair_preflight_allowed{n} {{\n\t\tmethod OPTIONS\n\t\theader_regexp Access-Control-Request-Method .\n\t\theader_regexp Origin `{pattern}`\n\t}}\n"));
+    m.push_str(&format!(
+        "\t@corsair_preflight_allowed{n} {{\n\t\tmethod OPTIONS\n\t\theader_regexp \
+        Access-Control-Request-Method .\n\t\theader_regexp Origin `{pattern}`\n\t}}\n"
+    ));
 
     let mut r = format!("{i}route {{\n");
     r.push_str(&format!(
@@ -79,7 +86,10 @@ fn parts(spec: &PolicySpec, n: &str, up_addr: &str, indent: &str) -> Result<Part
         "{i}\theader @corsair_preflight_allowed{n} {{\n{}{i}\t}}\n",
         block(&format!("{i}\t"), &preflight)
     ));
-    r.push_str(&format!("{i}\theader @corsair_preflight Vary \"Origin, Access-Control-Request-Method, Access-Control-Request-Headers\"\n"));
+    r.push_str(&format!(
+        "{i}\theader @corsair_preflight Vary \"Origin, \
+        Access-Control-Request-Method, Access-Control-Request-Headers\"\n"
+    ));
     r.push_str(&format!(
         "{i}\trespond @corsair_preflight {}\n\n",
         spec.preflight_status.unwrap_or(204)
@@ -137,14 +147,23 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     t.push_str("# caddy run --config Caddyfile --adapter caddyfile\n");
     t.push_str("{\n\tadmin off\n\tauto_https off\n}\n\n");
     t.push_str(&format!("http://{} {{\n", input.listen));
-    t.push_str("\t# The Origin, validated against the allowlist (exact, anchored): only a match is echoed.\n");
-    t.push_str("\t@corsair_preflight {\n\t\tmethod OPTIONS\n\t\theader_regexp Access-Control-Request-Method .\n\t}\n");
+    t.push_str(
+        "\t# The Origin, validated against the allowlist (exact, anchored): only a match is \
+        echoed.\n",
+    );
+    t.push_str(
+        "\t@corsair_preflight {\n\t\tmethod OPTIONS\n\t\theader_regexp \
+        Access-Control-Request-Method .\n\t}\n",
+    );
     if routes.is_empty() {
         let p = parts(default, "", &up_addr, "\t")?;
         t.push_str(&p.matchers);
         t.push('\n');
         t.push_str(&p.route);
-        t.push_str("\n\t# Caddy's own errors (such as 502 when the upstream is down) carry them as well.\n\thandle_errors {\n");
+        t.push_str(
+            "\n\t# Caddy's own errors (such as 502 when the upstream is down) carry them as \
+            well.\n\thandle_errors {\n",
+        );
         t.push_str(&p.errors.replace("\n\t", "\n\t\t").replacen('\t', "\t\t", 1));
         t.push_str(
             "\t\trespond \"{err.status_code} {err.status_text}\" {err.status_code}\n\t}\n}\n",
@@ -172,7 +191,10 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         }
     }
     t.push_str(&format!("\thandle {{\n{}\t}}\n\n", fallback.route));
-    t.push_str("\t# Caddy's own errors (such as 502 when the upstream is down) carry them as well.\n\thandle_errors {\n");
+    t.push_str(
+        "\t# Caddy's own errors (such as 502 when the upstream is down) carry them as \
+        well.\n\thandle_errors {\n",
+    );
     for (paths, p) in &all {
         for path in paths {
             t.push_str(&format!(

@@ -214,13 +214,19 @@ pub fn generate(
     let mut out = String::new();
     let header = |tool: &str| {
         format!(
-            "// Written by `corsair gen {tool} --dev`: the API routes under the dev server's own origin, as\n// `corsair dev` serves them (longest prefix first, on a segment boundary; the upstream's Host;\n// WebSockets; Location and Set-Cookie kept on the dev origin).\n"
+            "// Written by `corsair gen {tool} --dev`: the API routes under the dev server's own \
+                origin, as\n// `corsair dev` serves them (longest prefix first, on a segment \
+                boundary; the upstream's Host;\n// WebSockets; Location and Set-Cookie kept on the \
+                dev origin).\n"
         )
     };
     match target {
         DevTarget::Vite => {
             out.push_str(&header("vite"));
-            out.push_str("import { defineConfig } from 'vite';\n\nexport default defineConfig({\n  server: {\n");
+            out.push_str(
+                "import { defineConfig } from 'vite';\n\nexport default defineConfig({\n  \
+                server: {\n",
+            );
             out.push_str(&format!(
                 "    host: {},\n    port: {port},\n    strictPort: true,\n    proxy: {{\n",
                 js(host)
@@ -238,7 +244,10 @@ pub fn generate(
         }
         DevTarget::Webpack => {
             out.push_str(&header("webpack"));
-            out.push_str("const under = (prefix) => (path) => path === prefix || path.startsWith(prefix + '/');\n\n");
+            out.push_str(
+                "const under = (prefix) => (path) => path === prefix || \
+                path.startsWith(prefix + '/');\n\n",
+            );
             out.push_str("module.exports = {\n  mode: 'development',\n  devServer: {\n");
             out.push_str(&format!(
                 "    host: {},\n    port: {port},\n    proxy: [\n",
@@ -259,7 +268,10 @@ pub fn generate(
                 "// Save as src/setupProxy.js; start with HOST={host} PORT={port} npm start.\n"
             ));
             out.push_str("const { createProxyMiddleware } = require('http-proxy-middleware');\n\n");
-            out.push_str("const under = (prefix) => (path) => path === prefix || path.startsWith(prefix + '/');\n\n");
+            out.push_str(
+                "const under = (prefix) => (path) => path === prefix || \
+                path.startsWith(prefix + '/');\n\n",
+            );
             out.push_str("module.exports = function (app) {\n");
             for r in ordered(routes) {
                 out.push_str(&format!(
@@ -279,7 +291,8 @@ pub fn generate(
             for r in ordered(routes) {
                 let key = format!("{}{{,/**}}", bare(&r.prefix));
                 entries.push(format!(
-                    "  {}: {{ \"target\": {}, \"changeOrigin\": true, \"ws\": true, \"autoRewrite\": true, \"cookieDomainRewrite\": \"\" }}",
+                    "  {}: {{ \"target\": {}, \"changeOrigin\": true, \"ws\": \
+                        true, \"autoRewrite\": true, \"cookieDomainRewrite\": \"\" }}",
                     js(&key),
                     js(&r.to_origin())
                 ));

@@ -24,16 +24,32 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     t.push_str("# envoy -c corsair.envoy.yaml\n");
     t.push_str("# Envoy's CORS filter answers preflights with 200 (browsers accept any 2xx).\n");
     if spec.preflight_status.unwrap_or(204) != 200 {
-        warnings.push("Envoy answers preflights with 200, not the policy's preflight_status (browsers accept any 2xx)".to_string());
+        warnings.push(
+            "Envoy answers preflights with 200, not the policy's preflight_status \
+            (browsers accept any 2xx)"
+                .to_string(),
+        );
     }
     t.push_str("static_resources:\n  listeners:\n    - name: corsair\n      address:\n");
     t.push_str(&format!(
         "        socket_address: {{ address: {}, port_value: {port} }}\n",
         yaml_str(host.trim_start_matches('[').trim_end_matches(']'))
     ));
-    t.push_str("      filter_chains:\n        - filters:\n            - name: envoy.filters.network.http_connection_manager\n              typed_config:\n                \"@type\": type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n                stat_prefix: corsair\n");
-    t.push_str("                route_config:\n                  virtual_hosts:\n                    - name: corsair\n                      domains: [\"*\"]\n");
-    t.push_str("                      typed_per_filter_config:\n                        envoy.filters.http.cors:\n                          \"@type\": type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy\n");
+    t.push_str("      filter_chains:\n        - filters:\n            - name: \
+        envoy.filters.network.http_connection_manager\n              \
+        typed_config:\n                \"@type\": \
+        type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager\n                \
+        stat_prefix: corsair\n");
+    t.push_str(
+        "                route_config:\n                  \
+        virtual_hosts:\n                    - name: corsair\n                      domains: \
+        [\"*\"]\n",
+    );
+    t.push_str(
+        "                      typed_per_filter_config:\n                        \
+        envoy.filters.http.cors:\n                          \"@type\": \
+        type.googleapis.com/envoy.extensions.filters.http.cors.v3.CorsPolicy\n",
+    );
     t.push_str("                          allow_origin_string_match:\n");
     let m = "                            - ";
     if o.any {
@@ -70,15 +86,41 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         t.push_str(&format!("{f}max_age: \"{age}\"\n"));
     }
     t.push_str(&format!("{f}allow_credentials: {}\n", spec.credentials));
-    t.push_str("                      routes:\n                        - match: { prefix: \"/\" }\n                          route: { cluster: corsair_upstream }\n");
-    t.push_str("                          # One source of truth: the upstream's own CORS headers are dropped.\n                          response_headers_to_remove:\n");
+    t.push_str(
+        "                      routes:\n                        - match: { prefix: \"/\" \
+        }\n                          route: { cluster: corsair_upstream }\n",
+    );
+    t.push_str(
+        "                          # One source of truth: the upstream's own CORS headers \
+        are dropped.\n                          response_headers_to_remove:\n",
+    );
     for h in super::cors_response_headers() {
         t.push_str(&format!("                            - {h}\n"));
     }
     if !o.any {
-        t.push_str("                          response_headers_to_add:\n                            - header: { key: Vary, value: Origin }\n                              append_action: APPEND_IF_EXISTS_OR_ADD\n");
+        t.push_str(
+            "                          \
+            response_headers_to_add:\n                            - header: { key: Vary, value: \
+            Origin }\n                              append_action: APPEND_IF_EXISTS_OR_ADD\n",
+        );
     }
-    t.push_str("                http_filters:\n                  # First: preflights are answered before the router or any authentication filter.\n                  - name: envoy.filters.http.cors\n                    typed_config:\n                      \"@type\": type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors\n                  - name: envoy.filters.http.router\n                    typed_config:\n                      \"@type\": type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n");
-    t.push_str(&format!("  clusters:\n    - name: corsair_upstream\n      type: STRICT_DNS\n      connect_timeout: 5s\n      load_assignment:\n        cluster_name: corsair_upstream\n        endpoints:\n          - lb_endpoints:\n              - endpoint:\n                  address:\n                    socket_address: {{ address: {}, port_value: {up_port} }}\n", yaml_str(&up_host)));
+    t.push_str(
+        "                http_filters:\n                  # First: preflights are answered \
+        before the router or any authentication filter.\n                  - name: \
+        envoy.filters.http.cors\n                    \
+        typed_config:\n                      \"@type\": \
+        type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors\n                  - name: \
+        envoy.filters.http.router\n                    \
+        typed_config:\n                      \"@type\": \
+        type.googleapis.com/envoy.extensions.filters.http.router.v3.Router\n",
+    );
+    t.push_str(&format!(
+        "  clusters:\n    - name: corsair_upstream\n      type: STRICT_DNS\n      \
+        connect_timeout: 5s\n      load_assignment:\n        cluster_name: \
+        corsair_upstream\n        endpoints:\n          - lb_endpoints:\n              - \
+        endpoint:\n                  address:\n                    socket_address: {{ address: {}, \
+        port_value: {up_port} }}\n",
+        yaml_str(&up_host)
+    ));
     Ok((t, warnings))
 }

@@ -22,7 +22,11 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     let mut warnings = Vec::new();
     let (origins, subdomains) = super::wildcard_origins(spec, "ingress-nginx's cors-allow-origin")?;
     if subdomains {
-        warnings.push("ingress-nginx's `*.` stands for one DNS label: a pattern such as https://*.example.com lets a.example.com in, not a.b.example.com".to_string());
+        warnings.push(
+            "ingress-nginx's `*.` stands for one DNS label: a pattern such as \
+            https://*.example.com lets a.example.com in, not a.b.example.com"
+                .to_string(),
+        );
     }
     let methods = super::methods(spec);
     if let Some(m) = methods
@@ -36,7 +40,11 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
     let headers = if spec.request_headers.is_empty() {
         SAFELISTED.to_string()
     } else if spec.request_headers.iter().any(|h| h == "*") {
-        return Err("ingress-nginx's cors-allow-headers takes no `*`: list the request headers in the policy".into());
+        return Err(
+            "ingress-nginx's cors-allow-headers takes no `*`: list the request headers in \
+            the policy"
+                .into(),
+        );
     } else {
         spec.request_headers.join(", ")
     };
@@ -49,9 +57,16 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'*')
         })
     {
-        return Err(format!("ingress-nginx's header annotations take letters, digits, - and _ only, so `{h}` cannot be written"));
+        return Err(format!(
+            "ingress-nginx's header annotations take letters, digits, - and _ only, \
+            so `{h}` cannot be written"
+        ));
     }
-    warnings.push("ingress-nginx sends no Vary: Origin (adding it takes a configuration snippet, which ingress-nginx disables by default): keep shared caches from storing these responses".to_string());
+    warnings.push(
+        "ingress-nginx sends no Vary: Origin (adding it takes a configuration snippet, \
+        which ingress-nginx disables by default): keep shared caches from storing these responses"
+            .to_string(),
+    );
     let (service, port) = super::service_of(&upstream);
     let a = "nginx.ingress.kubernetes.io";
     let mut t = String::new();
@@ -62,7 +77,10 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         "# ingress-nginx's CORS annotations, every one set (its defaults are wide). The backend\n",
     );
     t.push_str("# is the Service the upstream URL's host names.\n");
-    t.push_str("apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: corsair\n  annotations:\n");
+    t.push_str(
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: corsair\n  \
+        annotations:\n",
+    );
     t.push_str(&format!("    {a}/enable-cors: \"true\"\n"));
     t.push_str(&format!(
         "    {a}/cors-allow-origin: {}\n",
@@ -92,7 +110,10 @@ pub(super) fn generate(input: &Input<'_>) -> Result<(String, Vec<String>), Strin
         "    {a}/cors-max-age: \"{}\"\n",
         spec.max_age.unwrap_or(5)
     ));
-    t.push_str("spec:\n  ingressClassName: nginx\n  rules:\n    - http:\n        paths:\n          - path: /\n            pathType: Prefix\n            backend:\n              service:\n");
+    t.push_str(
+        "spec:\n  ingressClassName: nginx\n  rules:\n    - http:\n        paths:\n          \
+        - path: /\n            pathType: Prefix\n            backend:\n              service:\n",
+    );
     t.push_str(&format!(
         "                name: {}\n                port:\n                  number: {port}\n",
         yaml_str(&service)

@@ -142,7 +142,8 @@ impl std::str::FromStr for Target {
             "gateway-api" | "httproute" => Ok(Target::GatewayApi),
             "ingress-nginx" => Ok(Target::IngressNginx),
             other => Err(format!(
-                "no generator for '{other}': the targets are {} (fastapi is starlette, httpd is apache)",
+                "no generator for '{other}': the targets are {} (fastapi is starlette, httpd is \
+                    apache)",
                 Target::ALL.map(Target::name).join(", ")
             )),
         }
@@ -274,7 +275,10 @@ pub(crate) fn wildcard_origins(
     v.sort();
     let mut subdomains = false;
     let no_port_wildcard = |o: &str| {
-        format!("{field} has no port wildcard, so `{o}` cannot be written; list the ports, or serve the policy with `corsair serve`")
+        format!(
+            "{field} has no port wildcard, so `{o}` cannot be written; list the ports, or \
+            serve the policy with `corsair serve`"
+        )
     };
     for p in policy.patterns() {
         v.push(match p {
@@ -288,13 +292,21 @@ pub(crate) fn wildcard_origins(
                 match port {
                     PortRule::Default => format!("{scheme}://*.{suffix}"),
                     PortRule::Exact(n) => format!("{scheme}://*.{suffix}:{n}"),
-                    PortRule::Any => return Err(no_port_wildcard(&format!("{scheme}://*.{suffix}:*"))),
+                    PortRule::Any => {
+                        return Err(no_port_wildcard(&format!("{scheme}://*.{suffix}:*")))
+                    }
                 }
             }
             OriginPattern::AnyPort { scheme, host } => {
                 return Err(no_port_wildcard(&format!("{scheme}://{host}:*")))
             }
-            OriginPattern::Regex(r) => return Err(format!("{field} takes no regular expression (`{}`); use exact origins or a *.domain pattern", r.as_str())),
+            OriginPattern::Regex(r) => {
+                return Err(format!(
+                    "{field} takes no regular expression \
+                (`{}`); use exact origins or a *.domain pattern",
+                    r.as_str()
+                ))
+            }
         });
     }
     Ok((v, subdomains))
@@ -312,7 +324,10 @@ pub(crate) fn service_of(upstream: &url::Url) -> (String, u16) {
 /// The upstream a proxying target forwards to, parsed.
 pub(crate) fn upstream(input: &Input<'_>, target: &str) -> Result<url::Url, String> {
     let u = input.upstream.ok_or_else(|| {
-        format!("{target} needs an upstream to proxy to: set upstream = \"http://...\" or pass --upstream")
+        format!(
+            "{target} needs an upstream to proxy to: set upstream = \"http://...\" or pass \
+            --upstream"
+        )
     })?;
     url::Url::parse(u).map_err(|e| format!("upstream '{u}': {e}"))
 }
@@ -333,7 +348,10 @@ pub(crate) fn split_routes<'a>(
                 .chars()
                 .any(|c| c.is_whitespace() || unsafe_chars.contains(c))
         {
-            return Err(format!("{target}: the route path '{prefix}' cannot be written in its configuration; use a plain path such as /api"));
+            return Err(format!(
+                "{target}: the route path '{prefix}' cannot be written in its \
+                configuration; use a plain path such as /api"
+            ));
         }
     }
     let default = input

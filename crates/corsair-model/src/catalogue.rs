@@ -13,7 +13,8 @@ use crate::response::encode_hint;
 
 const NO_CORS_HINT: &str = " Have the server send the header with a valid value.";
 const XHR_CREDENTIALS: &str =
-    " The credentials mode of requests initiated by the XMLHttpRequest is controlled by the withCredentials attribute.";
+    " The credentials mode of requests initiated by the XMLHttpRequest is controlled by the \
+        withCredentials attribute.";
 
 /// The console message `browser` prints for `failure` when the page used `api`.
 pub fn console_message(failure: &Failure, api: RequestApi, browser: Browser) -> String {
@@ -61,20 +62,53 @@ fn chromium(f: &Failure, api: RequestApi) -> String {
         ""
     };
     let body = match f.kind {
-        FailureKind::WildcardOriginNotAllowed => format!("The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.{xhr_hint}"),
-        FailureKind::MissingAllowOriginHeader => "No 'Access-Control-Allow-Origin' header is present on the requested resource.".to_string(),
-        FailureKind::MultipleAllowOriginValues => format!("The 'Access-Control-Allow-Origin' header contains multiple values '{hint}', but only one is allowed.{fetch_hint}"),
-        FailureKind::InvalidAllowOriginValue => format!("The 'Access-Control-Allow-Origin' header contains the invalid value '{hint}'.{fetch_hint}"),
-        FailureKind::AllowOriginMismatch => format!("The 'Access-Control-Allow-Origin' header has a value '{hint}' that is not equal to the supplied origin.{fetch_hint}"),
-        FailureKind::InvalidAllowCredentials => format!("The value of the 'Access-Control-Allow-Credentials' header in the response is '{hint}' which must be 'true' when the request's credentials mode is 'include'.{xhr_hint}"),
+        FailureKind::WildcardOriginNotAllowed => format!(
+            "The value of the \
+            'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when \
+            the request's credentials mode is 'include'.{xhr_hint}"
+        ),
+        FailureKind::MissingAllowOriginHeader => "No 'Access-Control-Allow-Origin' header is \
+            present on the requested resource."
+            .to_string(),
+        FailureKind::MultipleAllowOriginValues => format!(
+            "The 'Access-Control-Allow-Origin' \
+            header contains multiple values '{hint}', but only one is allowed.{fetch_hint}"
+        ),
+        FailureKind::InvalidAllowOriginValue => format!(
+            "The 'Access-Control-Allow-Origin' header \
+            contains the invalid value '{hint}'.{fetch_hint}"
+        ),
+        FailureKind::AllowOriginMismatch => format!(
+            "The 'Access-Control-Allow-Origin' header has \
+            a value '{hint}' that is not equal to the supplied origin.{fetch_hint}"
+        ),
+        FailureKind::InvalidAllowCredentials => format!(
+            "The value of the \
+            'Access-Control-Allow-Credentials' header in the response is '{hint}' which must be \
+            'true' when the request's credentials mode is 'include'.{xhr_hint}"
+        ),
         FailureKind::PreflightInvalidStatus => "It does not have HTTP ok status.".to_string(),
-        FailureKind::PreflightDisallowedRedirect => "Redirect is not allowed for a preflight request.".to_string(),
-        FailureKind::InvalidAllowMethods => "Cannot parse Access-Control-Allow-Methods response header field in preflight response.".to_string(),
-        FailureKind::InvalidAllowHeaders => "Cannot parse Access-Control-Allow-Headers response header field in preflight response.".to_string(),
-        FailureKind::MethodNotAllowed => format!("Method {hint} is not allowed by Access-Control-Allow-Methods in preflight response."),
-        FailureKind::HeaderNotAllowed => format!("Request header field {hint} is not allowed by Access-Control-Allow-Headers in preflight response."),
+        FailureKind::PreflightDisallowedRedirect => "Redirect is not allowed for a preflight \
+            request."
+            .to_string(),
+        FailureKind::InvalidAllowMethods => "Cannot parse Access-Control-Allow-Methods response \
+            header field in preflight response."
+            .to_string(),
+        FailureKind::InvalidAllowHeaders => "Cannot parse Access-Control-Allow-Headers response \
+            header field in preflight response."
+            .to_string(),
+        FailureKind::MethodNotAllowed => format!(
+            "Method {hint} is not allowed by \
+            Access-Control-Allow-Methods in preflight response."
+        ),
+        FailureKind::HeaderNotAllowed => format!(
+            "Request header field {hint} is not allowed by \
+            Access-Control-Allow-Headers in preflight response."
+        ),
         // Chromium 156 leaves the location out of this message (it prints '').
-        FailureKind::RedirectContainsCredentials => "Redirect location '' contains a username and password, which is disallowed for cross-origin requests.".to_string(),
+        FailureKind::RedirectContainsCredentials => "Redirect location '' contains a username and \
+            password, which is disallowed for cross-origin requests."
+            .to_string(),
     };
     s.push_str(&body);
     s
@@ -83,7 +117,10 @@ fn chromium(f: &Failure, api: RequestApi) -> String {
 /// Firefox's line for a request that got no usable response (a network error, a refused
 /// redirect, a refusal before sending): "CORS request did not succeed" with no status.
 pub(crate) fn firefox_not_succeeded(url: &str) -> String {
-    format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. (Reason: CORS request did not succeed). Status code: (null).")
+    format!(
+        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote \
+        resource at {url}. (Reason: CORS request did not succeed). Status code: (null)."
+    )
 }
 
 fn firefox(f: &Failure) -> String {
@@ -99,24 +136,56 @@ fn firefox(f: &Failure) -> String {
     });
     let hint = utf8.as_deref().unwrap_or("");
     let prefix = format!(
-        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at {url}. (Reason: "
+        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote \
+            resource at {url}. (Reason: "
     );
     let reason = match f.kind {
         // This one names the URL in quotes.
-        FailureKind::WildcardOriginNotAllowed => format!("Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at ‘{url}’. (Reason: Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’)."),
-        FailureKind::MissingAllowOriginHeader => format!("CORS header ‘Access-Control-Allow-Origin’ missing). Status code: {status}."),
-        FailureKind::MultipleAllowOriginValues if f.allow_origin_lines > 1 => "Multiple CORS header ‘Access-Control-Allow-Origin’ not allowed).".to_string(),
-        FailureKind::MultipleAllowOriginValues | FailureKind::InvalidAllowOriginValue | FailureKind::AllowOriginMismatch => {
+        FailureKind::WildcardOriginNotAllowed => format!(
+            "Cross-Origin Request Blocked: The Same \
+            Origin Policy disallows reading the remote resource at ‘{url}’. (Reason: Credential is \
+            not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’)."
+        ),
+        FailureKind::MissingAllowOriginHeader => format!(
+            "CORS header \
+            ‘Access-Control-Allow-Origin’ missing). Status code: {status}."
+        ),
+        FailureKind::MultipleAllowOriginValues if f.allow_origin_lines > 1 => "Multiple CORS \
+            header ‘Access-Control-Allow-Origin’ not allowed)."
+            .to_string(),
+        FailureKind::MultipleAllowOriginValues
+        | FailureKind::InvalidAllowOriginValue
+        | FailureKind::AllowOriginMismatch => {
             format!("CORS header ‘Access-Control-Allow-Origin’ does not match ‘{hint}’).")
         }
-        FailureKind::InvalidAllowCredentials => "expected ‘true’ in CORS header ‘Access-Control-Allow-Credentials’).".to_string(),
-        FailureKind::PreflightInvalidStatus => format!("CORS preflight response did not succeed). Status code: {status}."),
-        FailureKind::PreflightDisallowedRedirect => "CORS request external redirect not allowed).".to_string(),
-        FailureKind::InvalidAllowMethods => format!("invalid token ‘{hint}’ in CORS header ‘Access-Control-Allow-Methods’)."),
-        FailureKind::InvalidAllowHeaders => format!("invalid token ‘{hint}’ in CORS header ‘Access-Control-Allow-Headers’)."),
-        FailureKind::MethodNotAllowed => "Did not find method in CORS header ‘Access-Control-Allow-Methods’).".to_string(),
-        FailureKind::HeaderNotAllowed => format!("header ‘{hint}’ is not allowed according to header ‘Access-Control-Allow-Headers’ from CORS preflight response)."),
-        FailureKind::RedirectContainsCredentials => "CORS request did not succeed). Status code: (null).".to_string(),
+        FailureKind::InvalidAllowCredentials => "expected ‘true’ in CORS header \
+            ‘Access-Control-Allow-Credentials’)."
+            .to_string(),
+        FailureKind::PreflightInvalidStatus => format!(
+            "CORS preflight response did not succeed). \
+            Status code: {status}."
+        ),
+        FailureKind::PreflightDisallowedRedirect => {
+            "CORS request external redirect not allowed).".to_string()
+        }
+        FailureKind::InvalidAllowMethods => format!(
+            "invalid token ‘{hint}’ in CORS header \
+            ‘Access-Control-Allow-Methods’)."
+        ),
+        FailureKind::InvalidAllowHeaders => format!(
+            "invalid token ‘{hint}’ in CORS header \
+            ‘Access-Control-Allow-Headers’)."
+        ),
+        FailureKind::MethodNotAllowed => "Did not find method in CORS header \
+            ‘Access-Control-Allow-Methods’)."
+            .to_string(),
+        FailureKind::HeaderNotAllowed => format!(
+            "header ‘{hint}’ is not allowed according to \
+            header ‘Access-Control-Allow-Headers’ from CORS preflight response)."
+        ),
+        FailureKind::RedirectContainsCredentials => "CORS request did not succeed). Status code: \
+            (null)."
+            .to_string(),
     };
     // Firefox logs more after some reasons (observed in Firefox 153 by the Firefox
     // differential): a failed preflight is followed by "CORS request did not succeed" with no
@@ -131,7 +200,8 @@ fn firefox(f: &Failure) -> String {
     match (f.kind, f.stage) {
         (FailureKind::RedirectContainsCredentials, _) => first,
         (FailureKind::PreflightDisallowedRedirect, Stage::Preflight) => format!(
-            "{first}\n{prefix}CORS preflight response did not succeed). Status code: {status}.\n{failed}"
+            "{first}\n{prefix}CORS preflight response did not succeed). Status code: \
+                {status}.\n{failed}"
         ),
         (_, Stage::Preflight) => format!("{first}\n{failed}"),
         (_, Stage::Actual) if (300..400).contains(&f.status.unwrap_or(0)) => {
@@ -223,7 +293,8 @@ fn safari(f: &Failure, api: RequestApi) -> String {
     // A refused redirect is worded by `NetworkLoadChecker::checkRedirection`.
     let first = match &f.redirect_to {
         Some(to) if f.stage == Stage::Actual => format!(
-            "Cross-origin redirection to {to} denied by Cross-Origin Resource Sharing policy: {first}"
+            "Cross-origin redirection to {to} denied by Cross-Origin Resource Sharing policy: \
+                {first}"
         ),
         _ => first,
     };
@@ -241,32 +312,56 @@ pub fn cause(f: &Failure) -> String {
     };
     let origin = &f.sent_origin;
     match f.kind {
-        FailureKind::WildcardOriginNotAllowed => format!("The request is sent with credentials (cookies, HTTP auth) and {which} answers 'Access-Control-Allow-Origin: *'; a wildcard never grants access to a credentialed request."),
+        FailureKind::WildcardOriginNotAllowed => format!("The request is sent with credentials \
+            (cookies, HTTP auth) and {which} answers 'Access-Control-Allow-Origin: *'; a wildcard \
+            never grants access to a credentialed request."),
         FailureKind::MissingAllowOriginHeader if f.stage == Stage::Preflight && !(200..300).contains(&f.status.unwrap_or(200)) => {
             let status = f.status.unwrap_or(0);
             let who = match status {
-                401 | 403 => "authentication or an access rule rejected it before CORS could answer (a preflight never carries cookies or Authorization)",
+                401 | 403 => "authentication or an access rule rejected it before CORS could \
+                    answer (a preflight never carries cookies or Authorization)",
                 404 | 405 | 501 => "the route or framework does not handle OPTIONS",
                 _ => "something in front of the CORS handling answered it",
             };
-            format!("The preflight (OPTIONS) was answered with status {status} and no Access-Control-Allow-Origin: {who}.")
+            format!("The preflight (OPTIONS) was answered with status {status} and no \
+                Access-Control-Allow-Origin: {who}.")
         }
-        FailureKind::MissingAllowOriginHeader => format!("{} carries no Access-Control-Allow-Origin header, so the server did not grant {origin} access{}.", capital(which), f.status.map(|s| format!(" (status {s})")).unwrap_or_default()),
-        FailureKind::MultipleAllowOriginValues => format!("{} lists several origins in Access-Control-Allow-Origin ('{hint}'); the header must hold exactly one origin, so the server has to pick the one that asked.", capital(which)),
-        FailureKind::InvalidAllowOriginValue => format!("{} sends Access-Control-Allow-Origin '{hint}', which is not an origin at all.", capital(which)),
-        FailureKind::AllowOriginMismatch => format!("{} allows '{hint}', but the request came from '{origin}'; the comparison is exact, byte for byte (scheme, host, port, no trailing slash).", capital(which)),
+        FailureKind::MissingAllowOriginHeader => format!("{} carries no Access-Control-Allow-Origin header, so the server did not grant {origin} access{}.", capital(which), f.status.map(|s| format!(" \
+            (status {s})")).unwrap_or_default()),
+        FailureKind::MultipleAllowOriginValues => format!("{} lists several origins in \
+            Access-Control-Allow-Origin ('{hint}'); the header must hold exactly one origin, so \
+            the server has to pick the one that asked.", capital(which)),
+        FailureKind::InvalidAllowOriginValue => format!("{} sends Access-Control-Allow-Origin \
+            '{hint}', which is not an origin at all.", capital(which)),
+        FailureKind::AllowOriginMismatch => format!("{} allows '{hint}', but the request came from \
+            '{origin}'; the comparison is exact, byte for byte (scheme, host, port, no trailing \
+            slash).", capital(which)),
         FailureKind::InvalidAllowCredentials => if hint.is_empty() {
-            format!("The request is sent with credentials, and {which} lacks 'Access-Control-Allow-Credentials: true'.")
+            format!("The request is sent with credentials, and {which} lacks \
+                'Access-Control-Allow-Credentials: true'.")
         } else {
-            format!("The request is sent with credentials, and {which} says 'Access-Control-Allow-Credentials: {hint}'; only the exact lowercase value 'true' counts.")
+            format!("The request is sent with credentials, and {which} says \
+                'Access-Control-Allow-Credentials: {hint}'; only the exact lowercase value 'true' \
+                counts.")
         },
-        FailureKind::PreflightInvalidStatus => format!("The preflight (OPTIONS) was answered with {}; a preflight must get a 2xx, usually because the route does not handle OPTIONS or authentication runs before CORS.", status_words(f.status)),
-        FailureKind::PreflightDisallowedRedirect => format!("The preflight (OPTIONS) was answered with a redirect ({}); browsers never follow redirects on a preflight (often http->https, a trailing-slash redirect, or a login redirect).", status_words(f.status)),
-        FailureKind::InvalidAllowMethods => format!("The preflight's Access-Control-Allow-Methods is not a comma-separated list of method names (bad item '{hint}')."),
-        FailureKind::InvalidAllowHeaders => format!("The preflight's Access-Control-Allow-Headers is not a comma-separated list of header names (bad item '{hint}')."),
-        FailureKind::MethodNotAllowed => format!("The request uses method {hint}, and the preflight's Access-Control-Allow-Methods does not list it (matching is case-sensitive; '*' does not apply with credentials)."),
-        FailureKind::HeaderNotAllowed => format!("The request sets header '{hint}', and the preflight's Access-Control-Allow-Headers does not list it ('*' covers nothing when credentials are sent, and never Authorization in the Fetch standard)."),
-        FailureKind::RedirectContainsCredentials => format!("A redirect points to '{hint}', a URL with a user name or password, which a cross-origin request may not follow."),
+        FailureKind::PreflightInvalidStatus => format!("The preflight (OPTIONS) was answered with \
+            {}; a preflight must get a 2xx, usually because the route does not handle OPTIONS or \
+            authentication runs before CORS.", status_words(f.status)),
+        FailureKind::PreflightDisallowedRedirect => format!("The preflight (OPTIONS) was answered \
+            with a redirect ({}); browsers never follow redirects on a preflight (often \
+            http->https, a trailing-slash redirect, or a login redirect).", status_words(f.status)),
+        FailureKind::InvalidAllowMethods => format!("The preflight's Access-Control-Allow-Methods \
+            is not a comma-separated list of method names (bad item '{hint}')."),
+        FailureKind::InvalidAllowHeaders => format!("The preflight's Access-Control-Allow-Headers \
+            is not a comma-separated list of header names (bad item '{hint}')."),
+        FailureKind::MethodNotAllowed => format!("The request uses method {hint}, and the \
+            preflight's Access-Control-Allow-Methods does not list it (matching is case-sensitive; \
+            '*' does not apply with credentials)."),
+        FailureKind::HeaderNotAllowed => format!("The request sets header '{hint}', and the \
+            preflight's Access-Control-Allow-Headers does not list it ('*' covers nothing when \
+            credentials are sent, and never Authorization in the Fetch standard)."),
+        FailureKind::RedirectContainsCredentials => format!("A redirect points to '{hint}', a URL \
+            with a user name or password, which a cross-origin request may not follow."),
     }
 }
 
@@ -330,21 +425,30 @@ mod tests {
         );
         assert_eq!(
             console_message(&f, RequestApi::Fetch, Browser::Chromium),
-            "Access to fetch at 'http://api.test/x' from origin 'http://app.test' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: No 'Access-Control-Allow-Origin' header is present on the requested resource."
+            "Access to fetch at 'http://api.test/x' from origin 'http://app.test' has been blocked \
+                by CORS policy: Response to preflight request doesn't pass access control check: \
+                No 'Access-Control-Allow-Origin' header is present on the requested resource."
         );
         let mut f = failure(FailureKind::MethodNotAllowed, Stage::Preflight, Some("PUT"));
         f.initial_url = Some("http://api.test/start".into());
         assert_eq!(
             console_message(&f, RequestApi::Xhr, Browser::Chromium),
-            "Access to XMLHttpRequest at 'http://api.test/x' (redirected from 'http://api.test/start') from origin 'http://app.test' has been blocked by CORS policy: Method PUT is not allowed by Access-Control-Allow-Methods in preflight response."
+            "Access to XMLHttpRequest at 'http://api.test/x' (redirected from \
+                'http://api.test/start') from origin 'http://app.test' has been blocked by CORS \
+                policy: Method PUT is not allowed by Access-Control-Allow-Methods in preflight \
+                response."
         );
         let f = failure(
             FailureKind::AllowOriginMismatch,
             Stage::Actual,
             Some("http://é"),
         );
-        assert!(console_message(&f, RequestApi::Fetch, Browser::Chromium)
-            .ends_with("has a value 'http://\\u00E9' that is not equal to the supplied origin. Have the server send the header with a valid value."));
+        assert!(
+            console_message(&f, RequestApi::Fetch, Browser::Chromium).ends_with(
+                "has a value 'http://\\u00E9' that is not equal to the supplied origin. \
+                Have the server send the header with a valid value."
+            )
+        );
     }
 
     #[test]
@@ -352,7 +456,9 @@ mod tests {
         let f = failure(FailureKind::MissingAllowOriginHeader, Stage::Actual, None);
         assert_eq!(
             console_message(&f, RequestApi::Fetch, Browser::Firefox),
-            "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at http://api.test/x. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 404."
+            "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote \
+                resource at http://api.test/x. (Reason: CORS header ‘Access-Control-Allow-Origin’ \
+                missing). Status code: 404."
         );
     }
 }

@@ -135,8 +135,15 @@ impl std::str::FromStr for AddressSpace {
             "loopback" => Ok(AddressSpace::Loopback),
             "local" => Ok(AddressSpace::Local),
             "public" => Ok(AddressSpace::Public),
-            "private" => Err("'private' is the old name of the local space (Chromium before 142 called the LAN 'private' and this machine 'local'): use local for a LAN address, loopback for this machine".into()),
-            other => Err(format!("unknown address space '{other}': use public, local or loopback")),
+            "private" => Err(
+                "'private' is the old name of the local space (Chromium before 142 \
+                called the LAN 'private' and this machine 'local'): use local for a LAN address, \
+                loopback for this machine"
+                    .into(),
+            ),
+            other => Err(format!(
+                "unknown address space '{other}': use public, local or loopback"
+            )),
         }
     }
 }
@@ -238,12 +245,14 @@ impl Blocked {
     pub fn reason(&self) -> String {
         match self {
             Blocked::TargetSpaceMismatch { declared, actual } => format!(
-                "Request had a target IP address space of `{}` yet the resource is in address space `{}`.",
+                "Request had a target IP address space of `{}` yet the resource is in address \
+                    space `{}`.",
                 declared.name(),
                 actual.name()
             ),
             Blocked::InsecureContext { space } => format!(
-                "The request client is not a secure context and the resource is in more-private address space `{}`.",
+                "The request client is not a secure context and the resource is in more-private \
+                    address space `{}`.",
                 space.name()
             ),
             Blocked::PermissionDenied { space, .. } => format!(
@@ -257,22 +266,32 @@ impl Blocked {
     pub fn cause(&self, page: &str) -> String {
         match self {
             Blocked::TargetSpaceMismatch { declared, actual } => format!(
-                "The page passed targetAddressSpace: \"{}\" to fetch(), but the server's address is in the {} space; Chromium refuses a request whose declared space is wrong, before it is sent.",
+                "The page passed targetAddressSpace: \"{}\" to fetch(), but the server's address \
+                    is in the {} space; Chromium refuses a request whose declared space is wrong, \
+                    before it is sent.",
                 declared.name(),
                 actual.name()
             ),
             Blocked::InsecureContext { space } => format!(
-                "Local Network Access: {page} is a public page that is not a secure context (plain http, not localhost), and the target is on {}. Chromium never lets such a page reach a more private space, and cannot even ask the user. The request was not sent, so no response header can fix it.",
+                "Local Network Access: {page} is a public page that is not a secure context (plain \
+                    http, not localhost), and the target is on {}. Chromium never lets such a page \
+                    reach a more private space, and cannot even ask the user. The request was not \
+                    sent, so no response header can fix it.",
                 space_words(*space)
             ),
             Blocked::PermissionDenied { space, undecided } => {
                 let who = if *undecided {
-                    "the permission is undecided (a fresh profile): a desktop browser shows the prompt and holds the request until the user answers; headless and automated Chromium deny it at once"
+                    "the permission is undecided (a fresh profile): a desktop browser shows the \
+                        prompt and holds the request until the user answers; headless and \
+                        automated Chromium deny it at once"
                 } else {
                     "the user has blocked it"
                 };
                 format!(
-                    "Local Network Access (Chromium 142 and later): {page} is a public page and the target is on {}, which needs the page's {} permission; {who}. The request was not sent, so no response header (CORS, or the old Access-Control-Allow-Private-Network) can fix this.",
+                    "Local Network Access (Chromium 142 and later): {page} is a public page and \
+                        the target is on {}, which needs the page's {} permission; {who}. The \
+                        request was not sent, so no response header (CORS, or the old \
+                        Access-Control-Allow-Private-Network) can fix this.",
                     space_words(*space),
                     Permissions::default().for_space(*space).1
                 )
@@ -286,12 +305,15 @@ impl Blocked {
         match (self, browser) {
             (Blocked::PermissionDenied { space, undecided }, Browser::Firefox) => {
                 let who = if *undecided {
-                    "the permission is undecided, so Firefox shows its prompt and holds the request until the user answers (headless, it waits for good)"
+                    "the permission is undecided, so Firefox shows its prompt and holds the \
+                        request until the user answers (headless, it waits for good)"
                 } else {
                     "the user has blocked it"
                 };
                 format!(
-                    "Local Network Access (Firefox, observed in ESR 153): {page} is a public page and the target is on {}, which needs the page's {} permission; {who}. The request was not sent, so no response header can fix this.",
+                    "Local Network Access (Firefox, observed in ESR 153): {page} is a public page \
+                        and the target is on {}, which needs the page's {} permission; {who}. The \
+                        request was not sent, so no response header can fix this.",
                     space_words(*space),
                     Permissions::default().for_space(*space).1
                 )
@@ -304,8 +326,13 @@ impl Blocked {
     pub fn fixes_in(&self, page: &str, browser: Browser) -> Vec<String> {
         match (self, browser) {
             (Blocked::PermissionDenied { .. }, Browser::Firefox) => vec![
-                format!("Allow it when Firefox asks on {page}, or later in the site's permissions (the icon left of the address bar): Firefox keeps a loopback-network and a local-network permission per site."),
-                "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
+                format!("Allow it when Firefox asks on {page}, or later in the site's permissions \
+                    (the icon left of the address bar): Firefox keeps a loopback-network and a \
+                    local-network permission per site."),
+                "Serve the page from the same address space as the API during development (open it \
+                    at http://localhost:PORT), or put both behind one origin with a dev proxy \
+                    (Vite's server.proxy, webpack's devServer.proxy): the rule does not apply \
+                    within one space.".to_string(),
             ],
             _ => self.fixes(page),
         }
@@ -315,14 +342,28 @@ impl Blocked {
     pub fn fixes(&self, page: &str) -> Vec<String> {
         match self {
             Blocked::TargetSpaceMismatch { actual, .. } => vec![
-                format!("Pass the space the address is really in, targetAddressSpace: \"{}\", or leave the option out (it is only needed to reach a plain-http device from an https page).", actual.name()),
-                "Derive the space from the address (127.0.0.0/8 and ::1 are loopback; 10/8, 172.16/12, 192.168/16, 169.254/16, 100.64/10, fc00::/7 and fe80::/10 are local) instead of hard-coding it.".to_string(),
+                format!(
+                    "Pass the space the address is really in, targetAddressSpace: \"{}\", or \
+                    leave the option out (it is only needed to reach a plain-http device from an \
+                    https page).",
+                    actual.name()
+                ),
+                "Derive the space from the address (127.0.0.0/8 and ::1 are loopback; 10/8, \
+                    172.16/12, 192.168/16, 169.254/16, 100.64/10, fc00::/7 and fe80::/10 are \
+                    local) instead of hard-coding it."
+                    .to_string(),
             ],
-            Blocked::InsecureContext { .. } => vec![
-                format!("Serve {page} over https (or open it at http://localhost during development): only a secure context can ask for local network access."),
-                "Or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): same-space requests need no permission.".to_string(),
-                "In a managed browser, an administrator can allow the origin with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
-            ],
+            Blocked::InsecureContext { .. } => {
+                vec![
+                format!("Serve {page} over https (or open it at http://localhost during \
+                    development): only a secure context can ask for local network access."),
+                "Or put the page and the API behind one origin with a dev proxy (Vite's \
+                    server.proxy, webpack's devServer.proxy): same-space requests need no \
+                    permission.".to_string(),
+                "In a managed browser, an administrator can allow the origin with the enterprise \
+                    policy LocalNetworkAccessAllowedForUrls.".to_string(),
+            ]
+            }
             Blocked::PermissionDenied { space, .. } => lna_fixes(page, *space),
         }
     }
@@ -331,22 +372,52 @@ impl Blocked {
 fn space_words(space: AddressSpace) -> &'static str {
     match space {
         AddressSpace::Loopback => "this machine (localhost, 127.0.0.1)",
-        AddressSpace::Local => "the local network (a LAN, VPN or CGNAT address such as 192.168.x.x, 10.x.x.x or 100.64.x.x)",
+        AddressSpace::Local => {
+            "the local network (a LAN, VPN or CGNAT address such as \
+            192.168.x.x, 10.x.x.x or 100.64.x.x)"
+        }
         AddressSpace::Public => "the public internet",
-        AddressSpace::Unknown => "an address space Chromium could not determine (often a proxy, or an address resolved late)",
+        AddressSpace::Unknown => {
+            "an address space Chromium could not determine (often a proxy, or \
+            an address resolved late)"
+        }
     }
 }
 
 fn lna_fixes(page: &str, space: AddressSpace) -> Vec<String> {
     let mut fixes = vec![
-        format!("Allow it in the browser: click the icon left of the address bar on {page}, open Site settings, and allow local network access (devices on your network, or apps on this device). A page can only ask from a secure context (https://), and the prompt shows on the first such request."),
-        "Serve the page from the same address space as the API during development (open it at http://localhost:PORT), or put both behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): the rule does not apply within one space.".to_string(),
-        "From an https page to a plain-http device or service, pass the target's space to fetch, fetch(url, { targetAddressSpace: \"local\" }) (or \"loopback\"), or the request is also blocked as mixed content; the space must be the one the address really is in, or the request fails.".to_string(),
-        "In a managed browser, an administrator can allow origins with the enterprise policy LocalNetworkAccessAllowedForUrls.".to_string(),
-        "From an iframe, the top-level page's permission decides: allow the top-level site. Chromium 156 did not need <iframe allow=\"local-network-access\"> for it; Chrome's documentation asks for the attribute, so set it on cross-origin iframes that call the local network.".to_string(),
+        format!(
+            "Allow it in the browser: click the icon left of the address bar on {page}, open \
+            Site settings, and allow local network access (devices on your network, or apps on \
+            this device). A page can only ask from a secure context (https://), and the prompt \
+            shows on the first such request."
+        ),
+        "Serve the page from the same address space as the API during development (open it at \
+            http://localhost:PORT), or put both behind one origin with a dev proxy (Vite's \
+            server.proxy, webpack's devServer.proxy): the rule does not apply within one space."
+            .to_string(),
+        "From an https page to a plain-http device or service, pass the target's space to fetch, \
+            fetch(url, { targetAddressSpace: \"local\" }) (or \"loopback\"), or the request is \
+            also blocked as mixed content; the space must be the one the address really is in, or \
+            the request fails."
+            .to_string(),
+        "In a managed browser, an administrator can allow origins with the enterprise policy \
+            LocalNetworkAccessAllowedForUrls."
+            .to_string(),
+        "From an iframe, the top-level page's permission decides: allow the top-level site. \
+            Chromium 156 did not need <iframe allow=\"local-network-access\"> for it; Chrome's \
+            documentation asks for the attribute, so set it on cross-origin iframes that call the \
+            local network."
+            .to_string(),
     ];
     if space == AddressSpace::Unknown {
-        fixes.insert(0, "Find out what the URL resolves to: a proxy or PAC file makes Chromium treat the space as unknown; try without the proxy, or use the IP address the API really has.".to_string());
+        fixes.insert(
+            0,
+            "Find out what the URL resolves to: a proxy or PAC file makes Chromium \
+            treat the space as unknown; try without the proxy, or use the IP address the API \
+            really has."
+                .to_string(),
+        );
     }
     fixes
 }
@@ -539,18 +610,33 @@ pub fn refusal(text: &str) -> Option<LnaRefusal> {
     let ambiguous = kind == RefusalKind::InsecureContext && names[0] == "local";
     let (cause, fixes) = match kind {
         RefusalKind::PermissionDenied | RefusalKind::PermissionPending => {
-            let b = Blocked::PermissionDenied { space, undecided: false };
+            let b = Blocked::PermissionDenied {
+                space,
+                undecided: false,
+            };
             let cause = format!(
-                "Local Network Access (Chromium 142 and later): {page} is in a less private address space than the target, which is on {}, and the user has not allowed {page} to reach it (or, headless or automated, nobody could). The request never reached the server, so no response header (CORS, or the old Access-Control-Allow-Private-Network) can fix this.",
+                "Local Network Access (Chromium 142 and later): {page} is in a less private \
+                    address space than the target, which is on {}, and the user has not allowed \
+                    {page} to reach it (or, headless or automated, nobody could). The request \
+                    never reached the server, so no response header (CORS, or the old \
+                    Access-Control-Allow-Private-Network) can fix this.",
                 space_words(space)
             );
             (cause, b.fixes(&page))
         }
         RefusalKind::TargetSpaceMismatch => {
-            let b = Blocked::TargetSpaceMismatch { declared: declared.unwrap_or(AddressSpace::Unknown), actual: space };
+            let b = Blocked::TargetSpaceMismatch {
+                declared: declared.unwrap_or(AddressSpace::Unknown),
+                actual: space,
+            };
             let mut cause = b.cause(&page);
             if declared == Some(AddressSpace::Unknown) {
-                cause = format!("The request was made without a target address space Chromium could use (older builds print `unknown` here), and the server is on {}: a Private Network Access rule of Chromium before 142 refused it before sending.", space_words(space));
+                cause = format!(
+                    "The request was made without a target address space Chromium \
+                    could use (older builds print `unknown` here), and the server is on {}: a \
+                    Private Network Access rule of Chromium before 142 refused it before sending.",
+                    space_words(space)
+                );
             }
             (cause, b.fixes(&page))
         }
@@ -558,38 +644,95 @@ pub fn refusal(text: &str) -> Option<LnaRefusal> {
             let b = Blocked::InsecureContext { space };
             let mut cause = b.cause(&page);
             if ambiguous {
-                cause.push_str(" Which space `local` means depends on the version: the local network (LAN) in Chromium 142 and later, this machine (loopback) in the older Private Network Access naming.");
+                cause.push_str(
+                    " Which space `local` means depends on the version: the local \
+                    network (LAN) in Chromium 142 and later, this machine (loopback) in the older \
+                    Private Network Access naming.",
+                );
             }
             (cause, b.fixes(&page))
         }
         RefusalKind::NoTargetSpace => (
-            format!("Private Network Access (Chromium before 142, or an Electron build on one): the request reached an address on {} that the page did not declare; the older rule refused it before sending.", space_words(space)),
+            format!(
+                "Private Network Access (Chromium before 142, or an Electron build on one): \
+                the request reached an address on {} that the page did not declare; the older rule \
+                refused it before sending.",
+                space_words(space)
+            ),
             vec![
-                "Update the browser: Chromium 142 and later replace this rule with the Local Network Access permission.".to_string(),
-                format!("In the old builds, declare the space: fetch(url, {{ targetAddressSpace: \"{}\" }}) with that version's names (private for a LAN address, local for this machine).", if space == AddressSpace::Loopback { "local" } else { "private" }),
-                "Or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy).".to_string(),
+                "Update the browser: Chromium 142 and later replace this rule with the Local \
+                    Network Access permission."
+                    .to_string(),
+                format!(
+                    "In the old builds, declare the space: fetch(url, {{ \
+                    targetAddressSpace: \"{}\" }}) with that version's names (private for a LAN \
+                    address, local for this machine).",
+                    if space == AddressSpace::Loopback {
+                        "local"
+                    } else {
+                        "private"
+                    }
+                ),
+                "Or put the page and the API behind one origin with a dev proxy (Vite's \
+                    server.proxy, webpack's devServer.proxy)."
+                    .to_string(),
             ],
         ),
-        RefusalKind::PreflightMissingAllowPrivateNetwork | RefusalKind::PreflightInvalidAllowPrivateNetwork => (
-            format!("Private Network Access preflight (Chromium 104 to 141, Electron builds on them): the page reached {} and the browser sent a preflight with Access-Control-Request-Private-Network: true; the answer did not carry Access-Control-Allow-Private-Network: true.", space_words(space)),
+        RefusalKind::PreflightMissingAllowPrivateNetwork
+        | RefusalKind::PreflightInvalidAllowPrivateNetwork => (
+            format!(
+                "Private Network Access preflight (Chromium 104 to 141, Electron builds on \
+                them): the page reached {} and the browser sent a preflight with \
+                Access-Control-Request-Private-Network: true; the answer did not carry \
+                Access-Control-Allow-Private-Network: true.",
+                space_words(space)
+            ),
             vec![
-                "For those browsers, answer the preflight with Access-Control-Allow-Private-Network: true (exactly 'true'), besides the usual Access-Control-Allow-Origin and -Methods/-Headers.".to_string(),
-                "Chromium 142 and later ignore the header and ask the user instead (Local Network Access): plan for the permission prompt, https pages and targetAddressSpace.".to_string(),
-                "Or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy): same-origin requests need none of this.".to_string(),
+                "For those browsers, answer the preflight with \
+                    Access-Control-Allow-Private-Network: true (exactly 'true'), besides the usual \
+                    Access-Control-Allow-Origin and -Methods/-Headers."
+                    .to_string(),
+                "Chromium 142 and later ignore the header and ask the user instead (Local Network \
+                    Access): plan for the permission prompt, https pages and targetAddressSpace."
+                    .to_string(),
+                "Or put the page and the API behind one origin with a dev proxy (Vite's \
+                    server.proxy, webpack's devServer.proxy): same-origin requests need none of \
+                    this."
+                    .to_string(),
             ],
         ),
         RefusalKind::PreflightMissingDeviceHeader => (
-            format!("Private Network Access permission trial (Chromium about 117 to 141): a non-secure page asked to reach a device on {}; the device's preflight answer must name itself with Private-Network-Access-Id and Private-Network-Access-Name.", space_words(space)),
+            format!(
+                "Private Network Access permission trial (Chromium about 117 to 141): a \
+                non-secure page asked to reach a device on {}; the device's preflight answer must \
+                name itself with Private-Network-Access-Id and Private-Network-Access-Name.",
+                space_words(space)
+            ),
             vec![
-                "For those builds, answer the preflight with Private-Network-Access-Id (the device's MAC-like id) and Private-Network-Access-Name (a display name), plus Access-Control-Allow-Private-Network: true.".to_string(),
-                "Chromium 142 and later dropped this in favour of the Local Network Access permission: serve the page over https and let the user allow it.".to_string(),
+                "For those builds, answer the preflight with Private-Network-Access-Id (the \
+                    device's MAC-like id) and Private-Network-Access-Name (a display name), plus \
+                    Access-Control-Allow-Private-Network: true."
+                    .to_string(),
+                "Chromium 142 and later dropped this in favour of the Local Network Access \
+                    permission: serve the page over https and let the user allow it."
+                    .to_string(),
             ],
         ),
         RefusalKind::PermissionUnavailable => (
-            format!("Private Network Access (Chromium before 142): the browser could not show a permission prompt for {} (no window, a background context, or the feature turned off).", space_words(space)),
+            format!(
+                "Private Network Access (Chromium before 142): the browser could not show a \
+                permission prompt for {} (no window, a background context, or the feature turned \
+                off).",
+                space_words(space)
+            ),
             vec![
-                "Update the browser: Chromium 142 and later use the Local Network Access permission prompt.".to_string(),
-                "Make the request from a visible top-level page, or put the page and the API behind one origin with a dev proxy (Vite's server.proxy, webpack's devServer.proxy).".to_string(),
+                "Update the browser: Chromium 142 and later use the Local Network Access \
+                    permission prompt."
+                    .to_string(),
+                "Make the request from a visible top-level page, or put the page and the API \
+                    behind one origin with a dev proxy (Vite's server.proxy, webpack's \
+                    devServer.proxy)."
+                    .to_string(),
             ],
         ),
     };

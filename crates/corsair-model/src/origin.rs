@@ -60,7 +60,10 @@ pub enum OriginError {
     #[error("the origin is empty: give a URL such as https://app.example.com")]
     Empty,
     /// The URL parser refused the input.
-    #[error("'{input}' is not a URL ({reason}): write it as scheme://host[:port], e.g. https://app.example.com")]
+    #[error(
+        "'{input}' is not a URL ({reason}): write it as scheme://host[:port], e.g. \
+        https://app.example.com"
+    )]
     Invalid {
         /// What was given.
         input: String,
@@ -77,7 +80,10 @@ pub enum OriginError {
         suggestion: String,
     },
     /// The input names an origin but is not its serialisation, which is what browsers send.
-    #[error("'{input}' {problems}, so it is not an origin as browsers send it; did you mean {canonical}?")]
+    #[error(
+        "'{input}' {problems}, so it is not an origin as browsers send it; did you mean \
+        {canonical}?"
+    )]
     NotSerialized {
         /// What was given.
         input: String,

@@ -101,7 +101,10 @@ pub fn max_age(value: Option<&str>, browser: Browser) -> MaxAge {
     match parsed {
         None => MaxAge {
             seconds: default,
-            reason: format!("Access-Control-Max-Age '{v}' is not an integer: {browser} uses its default of {default} s"),
+            reason: format!(
+                "Access-Control-Max-Age '{v}' is not an integer: {browser} uses its \
+                default of {default} s"
+            ),
         },
         Some(n) if n < 0 => MaxAge {
             seconds: 0,

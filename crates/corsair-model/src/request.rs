@@ -89,11 +89,29 @@ impl RequestApi {
     pub fn page_note(self) -> Option<&'static str> {
         match self {
             RequestApi::Fetch | RequestApi::Xhr => None,
-            RequestApi::Font => Some("Fonts are always fetched with CORS (@font-face, FontFace), so the font's server must grant the page's origin; or serve the font from the page's own origin."),
-            RequestApi::Image => Some("If the page does not read the pixels (canvas getImageData or toDataURL, WebGL textures), drop the crossorigin attribute: the image then loads in no-cors mode and CORS does not apply."),
-            RequestApi::Script => Some("If the page needs neither the script's error details nor integrity= (SRI), drop the crossorigin attribute: a classic script then loads in no-cors mode."),
-            RequestApi::Module => Some("Module scripts are always fetched with CORS, so the server must grant the page's origin; or serve the module from the page's own origin."),
-            RequestApi::Stylesheet => Some("If the page does not read the stylesheet's rules (CSSOM cssRules), drop the crossorigin attribute: it then loads in no-cors mode."),
+            RequestApi::Font => Some(
+                "Fonts are always fetched with CORS (@font-face, FontFace), \
+                so the font's server must grant the page's origin; or serve the font from the \
+                page's own origin.",
+            ),
+            RequestApi::Image => Some(
+                "If the page does not read the pixels (canvas getImageData \
+                or toDataURL, WebGL textures), drop the crossorigin attribute: the image then \
+                loads in no-cors mode and CORS does not apply.",
+            ),
+            RequestApi::Script => Some(
+                "If the page needs neither the script's error details nor \
+                integrity= (SRI), drop the crossorigin attribute: a classic script then loads in \
+                no-cors mode.",
+            ),
+            RequestApi::Module => Some(
+                "Module scripts are always fetched with CORS, so the server \
+                must grant the page's origin; or serve the module from the page's own origin.",
+            ),
+            RequestApi::Stylesheet => Some(
+                "If the page does not read the stylesheet's rules \
+                (CSSOM cssRules), drop the crossorigin attribute: it then loads in no-cors mode.",
+            ),
         }
     }
 
@@ -188,7 +206,10 @@ pub enum RequestError {
     #[error("'{0}' uses the scheme '{1}'; corsair checks http:// and https:// URLs")]
     NotHttp(String, String),
     /// The URL has a user name or password, which `fetch()` refuses.
-    #[error("'{0}' includes credentials (user:password@); fetch() refuses such URLs: send an Authorization header instead")]
+    #[error(
+        "'{0}' includes credentials (user:password@); fetch() refuses such URLs: send an \
+        Authorization header instead"
+    )]
     UrlCredentials(String),
     /// The origin does not parse.
     #[error("bad --origin: {0}")]
@@ -333,7 +354,8 @@ impl RequestSpec {
         let (mode, credentials) = self.element_modes(&method, browser)?;
         if self.lna.target_address_space.is_some() && self.api != RequestApi::Fetch {
             return Err(RequestError::Element(format!(
-                "targetAddressSpace is an option of fetch() only; {} cannot set it: drop --target-address-space or use --api fetch",
+                "targetAddressSpace is an option of fetch() only; {} cannot set it: drop \
+                    --target-address-space or use --api fetch",
                 self.api.name()
             )));
         }
@@ -435,11 +457,16 @@ impl RequestSpec {
             return refuse("an element sends no body; drop --data or use --api fetch");
         }
         if self.credentials == Credentials::Include {
-            return refuse("credentials come from the crossorigin attribute; use --crossorigin use-credentials instead of --credentials");
+            return refuse(
+                "credentials come from the crossorigin attribute; use --crossorigin \
+                use-credentials instead of --credentials",
+            );
         }
         match (api, self.crossorigin) {
             (RequestApi::Font, Some(CrossOrigin::UseCredentials)) => Err(RequestError::Element(
-                "fonts are always fetched in CORS mode with credentials only same-origin (like crossorigin=anonymous); drop --crossorigin use-credentials".into(),
+                "fonts are always fetched in CORS mode with credentials only same-origin (like \
+                    crossorigin=anonymous); drop --crossorigin use-credentials"
+                    .into(),
             )),
             (RequestApi::Font, _) if !browser.fonts_use_cors() => Ok((Mode::NoCors, false)),
             (RequestApi::Font | RequestApi::Module, None) => Ok((Mode::Cors, false)),
@@ -460,7 +487,8 @@ pub fn why_unsafe(lower: &str, value: &str) -> String {
     }
     match lower {
         "content-type" => format!(
-            "is '{value}', and only application/x-www-form-urlencoded, multipart/form-data and text/plain are safelisted"
+            "is '{value}', and only application/x-www-form-urlencoded, multipart/form-data and \
+                text/plain are safelisted"
         ),
         "accept" | "accept-language" | "content-language" => {
             format!("has the value '{value}' with characters the safelist does not allow")

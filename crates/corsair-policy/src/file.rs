@@ -328,7 +328,8 @@ pub fn load(
                 r.path.span(),
                 &format!("routes[{i}].path"),
                 format!(
-                    "path = \"{prefix}\" is the same route as routes[{j}] (\"{}\") to servers that ignore letter case or a final /",
+                    "path = \"{prefix}\" is the same route as routes[{j}] (\"{}\") to servers that \
+                        ignore letter case or a final /",
                     raw.routes[j].path.get_ref()
                 ),
                 "merge the two routes into one",
@@ -453,7 +454,8 @@ max_age = 99999
         assert_eq!((typo.line, typo.column), (2, 1));
         // Issue 11, finding 8: a misspelled key does not hide the file's other problems.
         let d = load(
-            "[policy]\norigins = [\"http://app.example\"]\nrequest_header = [\"X-A\"]\ncredentials = true\nmethods = [\"TRACE\"]\n",
+            "[policy]\norigins = [\"http://app.example\"]\nrequest_header = [\"X-A\"]\ncredentials \
+                = true\nmethods = [\"TRACE\"]\n",
             None,
         )
         .unwrap_err();
@@ -466,7 +468,8 @@ max_age = 99999
         );
         assert!(messages[2].contains("forbidden method"), "{messages:?}");
         let d = load(
-            "mode = \"maybe\"\nupstream_cors = \"merge\"\n[policy]\norigins = [\"https://a.example\"]\n",
+            "mode = \"maybe\"\nupstream_cors = \"merge\"\n[policy]\norigins = \
+                [\"https://a.example\"]\n",
             None,
         )
         .unwrap_err();
@@ -519,7 +522,12 @@ origins = ["http://localhost:5173"]
         assert!(!c.policy.allows_origin("http://localhost:5173"));
         let (c, _) = load(text, Some("development")).unwrap();
         assert!(c.policy.allows_origin("http://localhost:5173"));
-        let d = load("[policy]\norigins = [\"https://a.example\"]\n[[routes]]\npath = \"x\"\npolicy = { credentials = true, origins = [\"*\"] }\n", None).unwrap_err();
+        let d = load(
+            "[policy]\norigins = [\"https://a.example\"]\n[[routes]]\npath \
+            = \"x\"\npolicy = { credentials = true, origins = [\"*\"] }\n",
+            None,
+        )
+        .unwrap_err();
         assert_eq!(d.len(), 2, "{d:#?}");
     }
 }

@@ -133,7 +133,9 @@ mod tests {
 
     #[test]
     fn every_unknown_key_with_a_suggestion() {
-        let text = "listn = \"x\"\n[policy]\norigins = []\nrequest_header = []\n[gateway]\nhttp = \"hyper\"\n[[routes]]\npath = \"/a\"\npolicy = { credential = true }\n[env.dev]\norigin = []\n";
+        let text = "listn = \"x\"\n[policy]\norigins = []\nrequest_header = []\n[gateway]\nhttp \
+            = \"hyper\"\n[[routes]]\npath = \"/a\"\npolicy = { credential = true \
+            }\n[env.dev]\norigin = []\n";
         let others = Others {
             top: &["listen", "gateway"],
             tables: &[("gateway", &["http1", "stall_timeout"])],

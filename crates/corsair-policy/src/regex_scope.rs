@@ -171,7 +171,8 @@ fn shortest(must: &[&Lang], must_not: &[&Lang]) -> Result<Option<String>, TooCom
             if seen.insert(next.clone()) {
                 if nodes.len() >= MAX_PRODUCT_STATES {
                     return Err(TooComplex(format!(
-                        "its intersection with the origins browsers send has more than {MAX_PRODUCT_STATES} states"
+                        "its intersection with the origins browsers send has more than \
+                            {MAX_PRODUCT_STATES} states"
                     )));
                 }
                 nodes.push((next, i, b));
@@ -201,7 +202,8 @@ fn first_origin(
     match checked {
         Some(host) => Ok(Some((w, host))),
         None => Err(TooComplex(format!(
-            "it matches '{w}', which is not an origin browsers send, so what else it matches cannot be enumerated"
+            "it matches '{w}', which is not an origin browsers send, so what else it matches \
+                cannot be enumerated"
         ))),
     }
 }

@@ -93,29 +93,37 @@ impl Ambiguous {
     pub fn answer(self) -> &'static str {
         match self {
             Ambiguous::ControlByte => {
-                "corsair: the path has a percent-encoded control byte, which some servers cut the path at\n"
+                "corsair: the path has a percent-encoded control byte, which some servers cut the \
+                    path at\n"
             }
             Ambiguous::NotUtf8 => {
-                "corsair: the path's percent-encoded bytes are not UTF-8 (an overlong form?): encode the path as UTF-8\n"
+                "corsair: the path's percent-encoded bytes are not UTF-8 (an overlong form?): \
+                    encode the path as UTF-8\n"
             }
             Ambiguous::Reading(r) => match r {
                 Reading::AsSent | Reading::Normalized => {
-                    "corsair: the path falls under another route once %XX of letters, digits or -._~ are decoded or // merged: send it normalised\n"
+                    "corsair: the path falls under another route once %XX of letters, digits or \
+                        -._~ are decoded or // merged: send it normalised\n"
                 }
                 Reading::AsSentIgnoringCase | Reading::NormalizedIgnoringCase => {
-                    "corsair: the path falls under another route when letter case is ignored, as Express and IIS do: send the route's own case\n"
+                    "corsair: the path falls under another route when letter case is ignored, as \
+                        Express and IIS do: send the route's own case\n"
                 }
                 Reading::Decoded | Reading::DecodedResolved | Reading::DecodedTwice => {
-                    "corsair: the path falls under another route once percent-decoded, as nginx and ASGI/WSGI servers read it: send it decoded\n"
+                    "corsair: the path falls under another route once percent-decoded, as nginx \
+                        and ASGI/WSGI servers read it: send it decoded\n"
                 }
                 Reading::WithoutParameters => {
-                    "corsair: the path falls under another route without its ;parameters, as Tomcat and Jetty read it\n"
+                    "corsair: the path falls under another route without its ;parameters, as \
+                        Tomcat and Jetty read it\n"
                 }
                 Reading::WithoutExtension => {
-                    "corsair: the path falls under another route without its .extension, as Rails reads it\n"
+                    "corsair: the path falls under another route without its .extension, as Rails \
+                        reads it\n"
                 }
                 Reading::Everything => {
-                    "corsair: the path falls under another route once decoded, without ;parameters and ignoring case: send it normalised\n"
+                    "corsair: the path falls under another route once decoded, without ;parameters \
+                        and ignoring case: send it normalised\n"
                 }
             },
         }
@@ -448,8 +456,11 @@ pub(crate) fn prefix_problem(prefix: &str) -> Option<(String, &'static str)> {
         .find(|c| !(c.is_ascii_alphanumeric() || "/-._~!$&'()*+,=:@".contains(*c)))
     {
         return Some((
-            format!("path = \"{prefix}\" has {c:?}, which servers decode, split or drop differently"),
-            "write the prefix as the decoded path, with letters, digits and - . _ ~ ! $ & ' ( ) * + , = : @ only",
+            format!(
+                "path = \"{prefix}\" has {c:?}, which servers decode, split or drop differently"
+            ),
+            "write the prefix as the decoded path, with letters, digits and - . _ ~ ! $ & ' ( ) * \
+                + , = : @ only",
         ));
     }
     if prefix.contains("//") {

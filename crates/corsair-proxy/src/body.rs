@@ -61,7 +61,8 @@ impl hyper::body::Body for Scanned {
                 Err(Leak) => {
                     this.scanner = None;
                     this.cuts.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(target: "corsair::proxy", url = %this.target, "cut off a response body that carried an injected secret");
+                    tracing::warn!(target: "corsair::proxy", url = %this.target, "cut off a \
+                        response body that carried an injected secret");
                     return Poll::Ready(Some(Err(Box::new(Leak))));
                 }
             }

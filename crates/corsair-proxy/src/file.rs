@@ -132,7 +132,8 @@ mod tests {
     fn a_good_file_loads_with_its_addresses() {
         let (relay, file, warnings) = load_text(
             "good",
-            "listen = \"127.0.0.1:8787\"\nadmin = \"127.0.0.1:9191\"\n[proxy]\norigins = [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\"]\n",
+            "listen = \"127.0.0.1:8787\"\nadmin = \"127.0.0.1:9191\"\n[proxy]\norigins = \
+                [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\"]\n",
         )
         .unwrap();
         assert_eq!(file.listen.as_deref(), Some("127.0.0.1:8787"));
@@ -174,7 +175,8 @@ mod tests {
 
     #[test]
     fn positions_follow_array_indexes_and_nested_keys() {
-        let text = "[proxy]\norigins = [\"a\"]\ntargets = [\"x\", \"y\"]\n\n[[proxy.inject]]\nheader = \"X-Key\"\nvalue_env = \"K\"\n";
+        let text = "[proxy]\norigins = [\"a\"]\ntargets = \
+            [\"x\", \"y\"]\n\n[[proxy.inject]]\nheader = \"X-Key\"\nvalue_env = \"K\"\n";
         assert_eq!(position(text, "targets[1]"), Some((3, 17)));
         assert_eq!(position(text, "inject[0].value_env"), Some((7, 13)));
         // A key that is not written: the closest thing that is (here the array of tables).

@@ -54,7 +54,10 @@ struct Metrics {
 
 impl Metrics {
     fn render(&self) -> String {
-        let mut s = String::from("# HELP corsair_proxy_requests_total Requests by outcome.\n# TYPE corsair_proxy_requests_total counter\n");
+        let mut s = String::from(
+            "# HELP corsair_proxy_requests_total Requests by outcome.\n# TYPE \
+            corsair_proxy_requests_total counter\n",
+        );
         for (name, v) in [
             ("proxied", &self.proxied),
             ("preflight", &self.preflights),
@@ -71,16 +74,21 @@ impl Metrics {
             ));
         }
         s.push_str(&format!(
-            "# HELP corsair_proxy_redis_errors_total Rate-limit checks Redis could not answer (the request went on).\n# TYPE corsair_proxy_redis_errors_total counter\ncorsair_proxy_redis_errors_total {}\n",
+            "# HELP corsair_proxy_redis_errors_total Rate-limit checks Redis could not answer (the \
+                request went on).\n# TYPE corsair_proxy_redis_errors_total \
+                counter\ncorsair_proxy_redis_errors_total {}\n",
             self.redis_errors.load(Ordering::Relaxed)
         ));
         s.push_str(&format!(
-            "# HELP corsair_proxy_secret_cuts_total Responses withheld or cut off because they carried an injected secret.\n# TYPE corsair_proxy_secret_cuts_total counter\ncorsair_proxy_secret_cuts_total {}\n",
+            "# HELP corsair_proxy_secret_cuts_total Responses withheld or cut off because they \
+                carried an injected secret.\n# TYPE corsair_proxy_secret_cuts_total \
+                counter\ncorsair_proxy_secret_cuts_total {}\n",
             self.secret_cuts.load(Ordering::Relaxed)
         ));
         s.push_str("# TYPE corsair_proxy_reloads_total counter\n");
         s.push_str(&format!(
-            "corsair_proxy_reloads_total{{result=\"ok\"}} {}\ncorsair_proxy_reloads_total{{result=\"failed\"}} {}\n",
+            "corsair_proxy_reloads_total{{result=\"ok\"}} \
+                {}\ncorsair_proxy_reloads_total{{result=\"failed\"}} {}\n",
             self.reloads_ok.load(Ordering::Relaxed),
             self.reloads_failed.load(Ordering::Relaxed)
         ));
@@ -326,7 +334,8 @@ async fn answer(
         m.refused_origin.fetch_add(1, Ordering::Relaxed);
         return json(
             403,
-            serde_json::json!({"error": "origin-not-allowed", "origin": origin, "rule": "the request's Origin must be on [proxy] origins"}),
+            serde_json::json!({"error": "origin-not-allowed", "origin": origin, "rule": "the \
+                request's Origin must be on [proxy] origins"}),
             &[],
         );
     };
@@ -365,7 +374,8 @@ async fn answer(
         h.push(("retry-after", retry.div_ceil(1000).to_string()));
         return json(
             429,
-            serde_json::json!({"error": "rate-limited", "retry_after_ms": retry, "rule": "[proxy] rate_limit, per client address"}),
+            serde_json::json!({"error": "rate-limited", "retry_after_ms": retry, "rule": "[proxy] \
+                rate_limit, per client address"}),
             &h,
         );
     }
@@ -505,10 +515,13 @@ async fn answer(
             .any(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
         if encoded {
             m.secret_cuts.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(target: "corsair::proxy", url = %url, "withheld a response with Content-Encoding: with injected secrets, only identity bodies can be scanned");
+            tracing::warn!(target: "corsair::proxy", url = %url, "withheld a response with \
+                Content-Encoding: with injected secrets, only identity bodies can be scanned");
             return json(
                 502,
-                serde_json::json!({"error": "encoded-response", "rule": "with [[proxy.inject]], the upstream must answer Accept-Encoding: identity, so the body can be scanned for the secret"}),
+                serde_json::json!({"error": "encoded-response", "rule": "with [[proxy.inject]], \
+                    the upstream must answer Accept-Encoding: identity, so the body can be scanned \
+                    for the secret"}),
                 &cors,
             );
         }

@@ -239,7 +239,10 @@ pub enum TargetError {
     #[error("'{0}' has a user name or password; use [[proxy.inject]] for credentials")]
     Credentials(String),
     /// `*.` over a public suffix.
-    #[error("'{0}' covers every name under a public suffix; name the registrable domain, e.g. https://*.example.com")]
+    #[error(
+        "'{0}' covers every name under a public suffix; name the registrable domain, e.g. \
+        https://*.example.com"
+    )]
     PublicSuffix(String),
     /// `*.` before something that is not a domain name.
     #[error("'{0}': a wildcard needs a domain name after '*.'")]

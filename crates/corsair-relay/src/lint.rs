@@ -55,10 +55,16 @@ pub fn build(
             Ok(t) if t.is_any() && !spec.dangerously_open_relay => lints.push(error(
                 format!("targets[{i}]"),
                 "'*' lets any page on `origins` reach any server through the proxy: an open relay",
-                "list the APIs, e.g. targets = [\"https://api.example.com\"], or set dangerously_open_relay = true if that is really meant",
+                "list the APIs, e.g. targets = [\"https://api.example.com\"], or set \
+                    dangerously_open_relay = true if that is really meant",
             )),
             Ok(t) => targets.push(t),
-            Err(e) => lints.push(error(format!("targets[{i}]"), e.to_string(), "write an origin: https://api.example.com or https://*.example.com")),
+            Err(e) => lints.push(error(
+                format!("targets[{i}]"),
+                e.to_string(),
+                "write an origin: \
+                https://api.example.com or https://*.example.com",
+            )),
         }
     }
     if spec.targets.is_empty() {
@@ -209,7 +215,8 @@ pub fn build(
                     lints.push(error(
                         format!("{key}.value_env"),
                         format!(
-                            "${} is {} bytes: too short to tell apart from ordinary text in a response, so the proxy could not keep it from the page",
+                            "${} is {} bytes: too short to tell apart from ordinary text in a \
+                                response, so the proxy could not keep it from the page",
                             j.value_env,
                             credential.len()
                         ),

@@ -144,23 +144,41 @@ fn targets_are_read_from_the_path() {
 fn the_lint_refuses_open_relays_and_spendable_secrets() {
     let e = relay("origins = [\"https://app.example.com\"]\ntargets = [\"*\"]\n").unwrap_err();
     assert!(e[0].message.contains("open relay"), "{e:?}");
-    assert!(relay("origins = [\"https://app.example.com\"]\ntargets = [\"*\"]\ndangerously_open_relay = true\n").is_ok());
-    let e = relay("origins = [\"*\"]\ntargets = [\"https://api.example.com\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader = \"Authorization\"\nvalue_env = \"TOKEN\"\n").unwrap_err();
+    assert!(relay(
+        "origins = [\"https://app.example.com\"]\ntargets = \
+        [\"*\"]\ndangerously_open_relay = true\n"
+    )
+    .is_ok());
+    let e = relay(
+        "origins = [\"*\"]\ntargets = [\"https://api.example.com\"]\n[[inject]]\ntarget \
+        = \"https://api.example.com\"\nheader = \"Authorization\"\nvalue_env = \"TOKEN\"\n",
+    )
+    .unwrap_err();
     assert!(
         e.iter()
             .any(|l| l.message.contains("any web page can spend")),
         "{e:?}"
     );
-    let e = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader = \"Authorization\"\nvalue_env = \"MISSING\"\n").unwrap_err();
+    let e = relay(
+        "origins = [\"https://app.example.com\"]\ntargets = \
+        [\"https://api.example.com\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader \
+        = \"Authorization\"\nvalue_env = \"MISSING\"\n",
+    )
+    .unwrap_err();
     assert!(
         e.iter().any(|l| l.message.contains("$MISSING is not set")),
         "{e:?}"
     );
-    let e = relay("origins = [\"app.example.com\"]\ntargets = [\"https://api.example.com\"]\nrate_limit = \"fast\"\n").unwrap_err();
+    let e = relay(
+        "origins = [\"app.example.com\"]\ntargets = \
+        [\"https://api.example.com\"]\nrate_limit = \"fast\"\n",
+    )
+    .unwrap_err();
     assert!(e.iter().any(|l| l.key.starts_with("origins")), "{e:?}");
     assert!(e.iter().any(|l| l.key == "rate_limit"), "{e:?}");
     // An exemption that no target names exempts nothing: an error with the fix.
-    let e = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.internal:8443\"]\nallow_private = [\"10.0.0.5:8443\", \"api.internal:443\"]\n").unwrap_err();
+    let e = relay("origins = [\"https://app.example.com\"]\ntargets = \
+        [\"https://api.internal:8443\"]\nallow_private = [\"10.0.0.5:8443\", \"api.internal:443\"]\n").unwrap_err();
     let dead: Vec<&str> = e
         .iter()
         .filter(|l| l.message.contains("matches no target"))
@@ -168,8 +186,16 @@ fn the_lint_refuses_open_relays_and_spendable_secrets() {
         .collect();
     assert_eq!(dead, ["allow_private[0]", "allow_private[1]"], "{e:?}");
     assert!(e[0].fix.contains("https://api.internal:8443"), "{e:?}");
-    assert!(relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.internal:8443\", \"http://[::1]:9000\", \"https://*.corp.test\"]\nallow_private = [\"api.internal:8443\", \"[::1]:9000\", \"db.corp.test:443\"]\n").is_ok());
-    let (r, _) = relay("origins = [\"https://app.example.com\"]\ntargets = [\"https://api.example.com\", \"http://localhost:8080\"]\nallow_private = [\"localhost:8080\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader = \"X-RequestApi-Key\"\nvalue_env = \"TOKEN\"\n").unwrap();
+    assert!(relay("origins = [\"https://app.example.com\"]\ntargets = \
+        [\"https://api.internal:8443\", \"http://[::1]:9000\", \"https://*.corp.test\"]\nallow_private \
+        = [\"api.internal:8443\", \"[::1]:9000\", \"db.corp.test:443\"]\n").is_ok());
+    let (r, _) = relay(
+        "origins = [\"https://app.example.com\"]\ntargets = \
+        [\"https://api.example.com\", \"http://localhost:8080\"]\nallow_private = \
+        [\"localhost:8080\"]\n[[inject]]\ntarget = \"https://api.example.com\"\nheader \
+        = \"X-RequestApi-Key\"\nvalue_env = \"TOKEN\"\n",
+    )
+    .unwrap();
     let u = Url::parse("https://api.example.com/x").unwrap();
     assert_eq!(
         r.injected(&u).collect::<Vec<_>>(),

@@ -25,7 +25,8 @@ const BODY: &[u8] = b"{\"items\":[1,2,3]}";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let usage = "usage: bench_servers upstream PORT | proxy PORT UPSTREAM_PORT | axum PORT none|corsair|tower-http";
+    let usage = "usage: bench_servers upstream PORT | proxy PORT UPSTREAM_PORT | axum PORT \
+        none|corsair|tower-http";
     let port: u16 = args.get(1).and_then(|p| p.parse().ok()).expect(usage);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)

@@ -159,7 +159,8 @@ where
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let (view, origin) = view_with_origin(&req);
         let d = decide(self.headers.policy(), &view);
-        tracing::debug!(outcome = ?d.kind, allowed = d.allowed, reason = d.reason.id(), origin = d.origin, "cors decision");
+        tracing::debug!(outcome = ?d.kind, allowed = d.allowed, reason = d.reason.id(), origin = d.origin, "cors \
+            decision");
         if d.kind == RequestKind::Preflight {
             let mut resp = Response::new(ResB::default());
             *resp.status_mut() =

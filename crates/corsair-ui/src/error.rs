@@ -18,10 +18,16 @@ pub enum LiveOriginError {
     #[error("the origin is opaque (null); give your app's origin, e.g. http://localhost:5173")]
     Opaque,
     /// Not `http:`.
-    #[error("'{0}' is not http: the ui serves the live page over plain http on loopback; give e.g. http://localhost:5173")]
+    #[error(
+        "'{0}' is not http: the ui serves the live page over plain http on loopback; give e.g. \
+        http://localhost:5173"
+    )]
     NotHttp(String),
     /// Not on loopback.
-    #[error("'{0}' is not on this machine: give a loopback origin (localhost, 127.0.0.1 or [::1]) with its port, e.g. http://localhost:5173")]
+    #[error(
+        "'{0}' is not on this machine: give a loopback origin (localhost, 127.0.0.1 or [::1]) \
+        with its port, e.g. http://localhost:5173"
+    )]
     NotLoopback(String),
     /// No port.
     #[error("'{0}' has no port: give the port your app is served on, e.g. http://localhost:5173")]
@@ -66,7 +72,9 @@ pub enum StartError {
 
 fn app_origin_reason(e: &std::io::Error) -> String {
     if e.kind() == std::io::ErrorKind::AddrInUse {
-        "its port is in use (is your app running there? stop it while you test, or leave out --live-origin to use the second origin)".into()
+        "its port is in use (is your app running there? stop it while you test, or leave out \
+            --live-origin to use the second origin)"
+            .into()
     } else {
         e.to_string()
     }

@@ -356,13 +356,21 @@ async fn handle(g: &Guard, req: Request<hyper::body::Incoming>) -> Resp {
     if !g.host_ok(host.as_deref(), g.port) {
         return refuse(
             StatusCode::MISDIRECTED_REQUEST,
-            "this Host is not the corsair ui's address (DNS rebinding protection): open the URL corsair ui printed",
+            "this Host is not the corsair ui's address (DNS rebinding protection): open the URL \
+                corsair ui printed",
         );
     }
     let host = host.unwrap_or_default();
     let path = req.uri().path().to_string();
-    let page_csp = format!("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-src 'self' {} {}; frame-ancestors 'none'; base-uri 'none'; form-action 'self'", g.live_origin, g.app_origin.as_deref().unwrap_or(""));
-    let live_csp = "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors 'self'; base-uri 'none'";
+    let page_csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src \
+        'self' data:; connect-src 'self'; frame-src 'self' {} {}; frame-ancestors 'none'; base-uri \
+        'none'; form-action 'self'",
+        g.live_origin,
+        g.app_origin.as_deref().unwrap_or("")
+    );
+    let live_csp = "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors 'self'; \
+        base-uri 'none'";
     match (req.method(), path.as_str()) {
         (&Method::GET, "/") | (&Method::GET, "/index.html") => {
             asset("text/html; charset=utf-8", INDEX, &page_csp)
@@ -390,7 +398,8 @@ async fn api(g: &Guard, req: Request<hyper::body::Incoming>, host: &str, path: &
     if !g.token_ok(header(&req, "x-corsair-token")) {
         return refuse(
             StatusCode::UNAUTHORIZED,
-            "the ui listens beyond loopback: send the token printed by corsair ui (open the URL it printed)",
+            "the ui listens beyond loopback: send the token printed by corsair ui (open the URL it \
+                printed)",
         );
     }
     let json_type = header(&req, "content-type")
@@ -445,7 +454,8 @@ fn live_page(g: &Guard, req: Request<hyper::body::Incoming>, port: u16) -> Resp 
     // CSP has no syntax for an IPv6 literal host (Chromium logs an error and ignores one), so
     // the ui's IPv4 and name origins are listed.
     let csp = format!(
-        "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors http://127.0.0.1:{0} http://localhost:{0}; base-uri 'none'",
+        "default-src 'self'; script-src 'self'; connect-src *; frame-ancestors \
+            http://127.0.0.1:{0} http://localhost:{0}; base-uri 'none'",
         g.port
     );
     match (req.method(), req.uri().path()) {

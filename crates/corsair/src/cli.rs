@@ -218,22 +218,35 @@ impl std::str::FromStr for LnaPermissionArg {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         use corsair_core::lna::Permission;
-        let state = |v: &str| {
-            match v {
+        let state = |v: &str| match v {
             "granted" => Ok(Permission::Granted),
             "denied" => Ok(Permission::Denied),
             "prompt" => Ok(Permission::Prompt),
-            other => Err(format!("'{other}' is not a permission state: use granted or denied (or leave the flag out for a fresh profile's undecided permission)")),
-        }
+            other => Err(format!(
+                "'{other}' is not a permission state: use granted or denied (or \
+                leave the flag out for a fresh profile's undecided permission)"
+            )),
         };
         match s.split_once('=') {
             None => {
                 let p = state(s)?;
-                Ok(LnaPermissionArg { loopback: Some(p), local: Some(p) })
+                Ok(LnaPermissionArg {
+                    loopback: Some(p),
+                    local: Some(p),
+                })
             }
-            Some(("loopback-network", v)) => Ok(LnaPermissionArg { loopback: Some(state(v)?), local: None }),
-            Some(("local-network", v)) => Ok(LnaPermissionArg { loopback: None, local: Some(state(v)?) }),
-            Some((name, _)) => Err(format!("'{name}' is not a Local Network Access permission: use loopback-network=STATE or local-network=STATE, or granted/denied for both")),
+            Some(("loopback-network", v)) => Ok(LnaPermissionArg {
+                loopback: Some(state(v)?),
+                local: None,
+            }),
+            Some(("local-network", v)) => Ok(LnaPermissionArg {
+                loopback: None,
+                local: Some(state(v)?),
+            }),
+            Some((name, _)) => Err(format!(
+                "'{name}' is not a Local Network Access permission: use \
+                loopback-network=STATE or local-network=STATE, or granted/denied for both"
+            )),
         }
     }
 }

@@ -57,7 +57,11 @@ fn chromium_curl_bash_and_cmd_give_the_same_request() {
 
 #[test]
 fn the_origin_comes_from_the_referer_when_there_is_no_origin_header() {
-    let r = from_curl("curl 'http://localhost:8080/api' -H 'Referer: http://localhost:5173/app/page?x=1' -H 'Cache-Control: no-cache' -H 'Pragma: no-cache'").unwrap();
+    let r = from_curl(
+        "curl 'http://localhost:8080/api' -H 'Referer: \
+        http://localhost:5173/app/page?x=1' -H 'Cache-Control: no-cache' -H 'Pragma: no-cache'",
+    )
+    .unwrap();
     assert_eq!(r.origin.as_deref(), Some("http://localhost:5173"));
     assert_eq!(r.origin_from, Some("Referer"));
     assert_eq!((r.method.as_str(), r.credentials), ("GET", false));

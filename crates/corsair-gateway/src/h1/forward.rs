@@ -166,7 +166,8 @@ impl Conn {
                 }
                 Answer::TimedOut => {
                     self.state.metrics.upstream_error("timeout");
-                    tracing::warn!(upstream = pool.addr(), timeout = ?compiled.timeout(), "upstream timed out");
+                    tracing::warn!(upstream = pool.addr(), timeout = ?compiled.timeout(), "upstream \
+                        timed out");
                     let text = "corsair: the upstream took too long\n";
                     return self.error(504, text, d, compiled, &CLOSING).await;
                 }
@@ -256,7 +257,9 @@ mod tests {
     #[test]
     fn the_upstream_gets_its_host_and_the_forwarded_headers_and_no_hop_by_hop_ones() {
         let mut head = Head::default();
-        let wire = b"GET /items?x=1 HTTP/1.1\r\nHost: gw.example\r\nX-Forwarded-Host: evil\r\nX-Forwarded-Proto: https\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\nOrigin: https://app.example\r\nHost: second\r\n\r\n";
+        let wire = b"GET /items?x=1 HTTP/1.1\r\nHost: gw.example\r\nX-Forwarded-Host: \
+            evil\r\nX-Forwarded-Proto: https\r\nConnection: keep-alive\r\nKeep-Alive: 5\r\nOrigin: \
+            https://app.example\r\nHost: second\r\n\r\n";
         assert!(matches!(
             parse_request(wire, 8192, &mut head),
             RequestParse::Ready { .. }
@@ -265,7 +268,9 @@ mod tests {
         upstream_head(&mut out, &head, "/api", b"127.0.0.1:9000", b"10.0.0.7");
         assert_eq!(
             String::from_utf8(out).unwrap(),
-            "GET /api/items?x=1 HTTP/1.1\r\nhost: 127.0.0.1:9000\r\nx-forwarded-host: gw.example\r\nOrigin: https://app.example\r\nx-forwarded-proto: http\r\nx-forwarded-for: 10.0.0.7\r\n\r\n"
+            "GET /api/items?x=1 HTTP/1.1\r\nhost: 127.0.0.1:9000\r\nx-forwarded-host: \
+                gw.example\r\nOrigin: https://app.example\r\nx-forwarded-proto: \
+                http\r\nx-forwarded-for: 10.0.0.7\r\n\r\n"
         );
     }
 }

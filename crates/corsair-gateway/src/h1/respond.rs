@@ -324,13 +324,16 @@ mod tests {
     #[test]
     fn the_policy_replaces_the_upstreams_cors_headers_and_vary_is_merged() {
         let head = relay(
-            b"HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 10:00:00 GMT\r\nAccess-Control-Allow-Origin: *\r\nVary: Accept-Encoding\r\nConnection: keep-alive, X-Secret\r\nX-Secret: 1\r\nContent-Length: 2\r\n\r\n",
+            b"HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 10:00:00 \
+                GMT\r\nAccess-Control-Allow-Origin: *\r\nVary: Accept-Encoding\r\nConnection: \
+                keep-alive, X-Secret\r\nX-Secret: 1\r\nContent-Length: 2\r\n\r\n",
             UpstreamCors::Override,
             false,
         );
         assert_eq!(
             head,
-            "HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 10:00:00 GMT\r\nVary: Accept-Encoding, Origin\r\naccess-control-allow-origin: https://app.example\r\ncontent-length: 2\r\n\r\n"
+            "HTTP/1.1 200 OK\r\nDate: Thu, 26 Nov 2026 10:00:00 GMT\r\nVary: Accept-Encoding, \
+                Origin\r\naccess-control-allow-origin: https://app.example\r\ncontent-length: 2\r\n\r\n"
         );
     }
 
@@ -341,7 +344,13 @@ mod tests {
             UpstreamCors::Preserve,
             true,
         );
-        assert!(head.starts_with("HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: https://app.example\r\nvary: Origin\r\ndate: "), "{head}");
+        assert!(
+            head.starts_with(
+                "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: \
+            https://app.example\r\nvary: Origin\r\ndate: "
+            ),
+            "{head}"
+        );
         assert!(
             head.ends_with("\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"),
             "{head}"

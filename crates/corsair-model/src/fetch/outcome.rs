@@ -97,7 +97,8 @@ impl Outcome {
                 String::new()
             };
             return Some(format!(
-                "Access to {} at '{}' {redirected}from origin '{}' has been blocked by CORS policy: {}",
+                "Access to {} at '{}' {redirected}from origin '{}' has been blocked by CORS \
+                    policy: {}",
                 self.request.api.chromium_resource(),
                 self.final_url,
                 self.request.origin,
@@ -167,14 +168,22 @@ impl Outcome {
             undecided: true, ..
         }) = report.blocked
         {
-            return Some(Some(format!("Local Network Access permission required: top-level site “{page}”, initiator “{page}”, attempting to access target {target} via {via}. Secure context: {secure}")));
+            return Some(Some(format!(
+                "Local Network Access permission required: top-level site \
+                “{page}”, initiator “{page}”, attempting to access target {target} via {via}. \
+                Secure context: {secure}"
+            )));
         }
         let action = match (report.blocked.is_some(), report.permission_needed) {
             (true, _) => "auto_deny",
             (false, true) => "auto_allow",
             (false, false) => "(null)",
         };
-        let detected = format!("Local Network Access detected: top-level site “{page}”, initiator “{page}”, accessing target {target} via {via}. Secure context: {secure}, prompt action: {action}");
+        let detected = format!(
+            "Local Network Access detected: top-level site “{page}”, initiator \
+            “{page}”, accessing target {target} via {via}. Secure context: {secure}, prompt \
+            action: {action}"
+        );
         if report.blocked.is_some() {
             // Refused before it was sent: a CORS request reads as one that did not succeed.
             if self.request.mode == Mode::NoCors {

@@ -215,7 +215,8 @@ fn webkit_preflights_again_after_a_preflighted_hop() {
     assert_eq!(acrh.map(|(_, v)| v.as_str()), Some("content-type"));
     assert_eq!(
         safari.console().unwrap(),
-        "Preflight response is not successful. Status code: 404\nFetch API cannot load http://api.test/final due to access control checks."
+        "Preflight response is not successful. Status code: 404\nFetch API cannot load \
+            http://api.test/final due to access control checks."
     );
 }
 
@@ -227,7 +228,9 @@ fn webkit_words_a_refused_redirect() {
     let (o, _) = drive_as(&sp, vec![redirect], Browser::Safari);
     assert_eq!(
         o.console().unwrap(),
-        "Cross-origin redirection to http://api.test/next denied by Cross-Origin Resource Sharing policy: Origin http://app.test is not allowed by Access-Control-Allow-Origin. Status code: 302\nFetch API cannot load http://api.test/r due to access control checks."
+        "Cross-origin redirection to http://api.test/next denied by Cross-Origin Resource Sharing \
+            policy: Origin http://app.test is not allowed by Access-Control-Allow-Origin. Status \
+            code: 302\nFetch API cannot load http://api.test/r due to access control checks."
     );
     let redirect = resp(
         302,
@@ -239,7 +242,8 @@ fn webkit_words_a_refused_redirect() {
     let (o, _) = drive_as(&sp, vec![redirect], Browser::Safari);
     assert_eq!(
         o.console().unwrap().lines().next().unwrap(),
-        "Cross-origin redirection to http://api.test/next denied by Cross-Origin Resource Sharing policy: redirection URL http://u:p@api.test/next has credentials"
+        "Cross-origin redirection to http://api.test/next denied by Cross-Origin Resource Sharing \
+            policy: redirection URL http://u:p@api.test/next has credentials"
     );
 }
 
@@ -260,7 +264,8 @@ fn webkit_words_too_many_redirects() {
     assert_eq!(sent.len(), 21);
     assert_eq!(
         o.console().unwrap(),
-        "Load cannot follow more than 20 redirections\nFetch API cannot load http://api.test/hop20 due to access control checks."
+        "Load cannot follow more than 20 redirections\nFetch API cannot load http://api.test/hop20 \
+            due to access control checks."
     );
     let (o, _) = drive_as(&sp, (1..=21).map(hop).collect(), Browser::Chromium);
     assert!(o

@@ -194,7 +194,8 @@ fn route_prefixes_must_be_their_own_normal_form() {
         ("/a\\b", "'\\\\'"),
     ] {
         let text = format!(
-            "[policy]\norigins = [\"https://a.example\"]\n[[routes]]\npath = \"{}\"\npolicy = {{ origins = [\"https://b.example\"] }}\n",
+            "[policy]\norigins = [\"https://a.example\"]\n[[routes]]\npath = \"{}\"\npolicy = {{ \
+                origins = [\"https://b.example\"] }}\n",
             prefix.replace('\\', "\\\\")
         );
         let diags = load(&text, None).unwrap_err();
@@ -205,7 +206,9 @@ fn route_prefixes_must_be_their_own_normal_form() {
             "{prefix}: {diags:?}"
         );
     }
-    let text = "[policy]\norigins = [\"https://a.example\"]\n[[routes]]\npath = \"/Admin\"\npolicy = {}\n[[routes]]\npath = \"/admin/\"\npolicy = {}\n";
+    let text =
+        "[policy]\norigins = [\"https://a.example\"]\n[[routes]]\npath = \"/Admin\"\npolicy \
+        = {}\n[[routes]]\npath = \"/admin/\"\npolicy = {}\n";
     let diags = load(text, None).unwrap_err();
     assert!(
         diags

@@ -172,7 +172,8 @@ fn methods(spec: &PolicySpec, problems: &mut Vec<Problem>) -> (Vec<String>, bool
         }
         if m == "*" {
             if spec.credentials {
-                problems.push(err(Field::item(Key::Methods, i), "'*' in methods with credentials: browsers read it as a method literally named '*'".into(), "list the methods, e.g. [\"GET\", \"POST\", \"PUT\", \"DELETE\"]"));
+                problems.push(err(Field::item(Key::Methods, i), "'*' in methods with credentials: browsers read it as a method literally named '*'".into(), "list \
+                    the methods, e.g. [\"GET\", \"POST\", \"PUT\", \"DELETE\"]"));
             } else {
                 any_method = true;
             }
@@ -191,7 +192,14 @@ fn methods(spec: &PolicySpec, problems: &mut Vec<Problem>) -> (Vec<String>, bool
         } else {
             let normal = crate::method::normalize(m).into_owned();
             if normal != *m {
-                problems.push(warn(Field::item(Key::Methods, i), format!("'{m}' is sent by browsers as '{normal}', and the comparison is case-sensitive"), format!("write \"{normal}\"")));
+                problems.push(warn(
+                    Field::item(Key::Methods, i),
+                    format!(
+                        "'{m}' is sent by \
+                    browsers as '{normal}', and the comparison is case-sensitive"
+                    ),
+                    format!("write \"{normal}\""),
+                ));
             }
             if !methods.contains(&normal) {
                 methods.push(normal);
@@ -215,7 +223,8 @@ fn request_headers(spec: &PolicySpec, problems: &mut Vec<Problem>) -> (Vec<Strin
         let lower = h.to_ascii_lowercase();
         if h == "*" {
             if spec.credentials {
-                problems.push(err(Field::item(Key::RequestHeaders, i), "'*' in request_headers with credentials: browsers read it as a header literally named '*'".into(), "list the headers, e.g. [\"Content-Type\", \"Authorization\"]"));
+                problems.push(err(Field::item(Key::RequestHeaders, i), "'*' in request_headers with credentials: browsers read it as a header literally named '*'".into(), "list \
+                    the headers, e.g. [\"Content-Type\", \"Authorization\"]"));
             } else {
                 any_header = true;
                 if !spec
@@ -223,7 +232,8 @@ fn request_headers(spec: &PolicySpec, problems: &mut Vec<Problem>) -> (Vec<Strin
                     .iter()
                     .any(|x| x.eq_ignore_ascii_case("authorization"))
                 {
-                    problems.push(warn(Field::item(Key::RequestHeaders, i), "'*' does not cover Authorization in the Fetch standard (Chromium, Firefox and Safari still let it through, for now)".into(), "add \"Authorization\" explicitly if clients send it"));
+                    problems.push(warn(Field::item(Key::RequestHeaders, i), "'*' does not cover Authorization in the Fetch standard (Chromium, Firefox and Safari still let it through, for now)".into(), "add \"Authorization\" \
+                        explicitly if clients send it"));
                 }
             }
         } else if !is_token(h) {
@@ -233,9 +243,11 @@ fn request_headers(spec: &PolicySpec, problems: &mut Vec<Problem>) -> (Vec<Strin
                 "use letters, digits and !#$%&'*+-.^_`|~ only",
             ));
         } else if is_cors_protocol_header(&lower) {
-            problems.push(err(Field::item(Key::RequestHeaders, i), format!("'{h}' is a CORS protocol header: the server sends Access-Control-Allow-* and the browser sends Access-Control-Request-* itself; a page that sets it only triggers a preflight"), "remove it here, and remove the code in the page that sets it"));
+            problems.push(err(Field::item(Key::RequestHeaders, i), format!("'{h}' is a CORS protocol header: the server sends Access-Control-Allow-* and the browser sends Access-Control-Request-* itself; a page that sets it only triggers a preflight"), "remove \
+                it here, and remove the code in the page that sets it"));
         } else if crate::header::forbidden(h, "", crate::Browser::Firefox).is_some() {
-            problems.push(err(Field::item(Key::RequestHeaders, i), format!("'{h}' is a forbidden request header: pages cannot set it, so allowing it does nothing"), "remove it"));
+            problems.push(err(Field::item(Key::RequestHeaders, i), format!("'{h}' is a forbidden request header: pages cannot set it, so allowing it does nothing"), "remove \
+                it"));
         } else if !headers.contains(&lower) {
             headers.push(lower);
         }
@@ -265,7 +277,8 @@ fn expose_headers(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Vec<String>
                 "use letters, digits and !#$%&'*+-.^_`|~ only",
             ));
         } else if matches!(lower.as_str(), "set-cookie" | "set-cookie2") {
-            problems.push(err(Field::item(Key::ExposeHeaders, i), format!("'{h}' is a forbidden response header name: browsers never let a page read it, exposed or not"), "remove it; a page reads its cookies through document.cookie (not HttpOnly ones)"));
+            problems.push(err(Field::item(Key::ExposeHeaders, i), format!("'{h}' is a forbidden response header name: browsers never let a page read it, exposed or not"), "remove \
+                it; a page reads its cookies through document.cookie (not HttpOnly ones)"));
         } else if is_cors_protocol_header(&lower) {
             problems.push(err(
                 Field::item(Key::ExposeHeaders, i),
@@ -293,7 +306,8 @@ fn max_age(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Option<String> {
         }
         Some(n) => {
             if n > 7200 {
-                problems.push(warn(Field::value(Key::MaxAge), format!("max_age = {n}: Chromium caps preflight caching at 7200 s, Safari at 600 s, Firefox at 86400 s"), "7200 is the most that Chromium honours"));
+                problems.push(warn(Field::value(Key::MaxAge), format!("max_age = {n}: Chromium caps preflight caching at 7200 s, Safari at 600 s, Firefox at 86400 s"), "7200 \
+                    is the most that Chromium honours"));
             }
             Some(n.to_string())
         }
@@ -304,7 +318,8 @@ fn max_age(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Option<String> {
 fn preflight_status(spec: &PolicySpec, problems: &mut Vec<Problem>) -> u16 {
     let preflight_status = spec.preflight_status.unwrap_or(204);
     if !(200..300).contains(&preflight_status) {
-        problems.push(err(Field::value(Key::PreflightStatus), format!("preflight_status = {preflight_status}: browsers fail a preflight unless its status is 2xx"), "use 204 (or 200 for old clients)"));
+        problems.push(err(Field::value(Key::PreflightStatus), format!("preflight_status = {preflight_status}: browsers fail a preflight unless its status is 2xx"), "use \
+            204 (or 200 for old clients)"));
     }
     preflight_status
 }

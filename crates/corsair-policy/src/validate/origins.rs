@@ -26,7 +26,9 @@ pub(super) fn origins(spec: &PolicySpec, problems: &mut Vec<Problem>) -> Origins
         }
         if raw == "*" {
             if spec.credentials {
-                problems.push(err(Field::item(Key::Origins, i), "'*' with credentials = true: browsers refuse a wildcard on credentialed requests, and reflecting any origin instead would let every site read your users' data".into(), "list the origins that may call with credentials, or set credentials = false for public data"));
+                problems.push(err(Field::item(Key::Origins, i), "'*' with credentials = true: browsers refuse a wildcard on credentialed requests, and reflecting any origin instead would let every site read your users' data".into(), "list \
+                    the origins that may call with credentials, or set credentials = false for \
+                    public data"));
             } else {
                 any_origin = true;
             }
@@ -86,7 +88,8 @@ fn origin_pattern(
 ) -> Option<OriginPattern> {
     let field = Field::item(Key::Origins, i);
     if raw == "null" {
-        problems.push(err(field, "the origin 'null' is shared by every sandboxed iframe, data: URL and local file, so anyone can send it".into(), "remove it; give the sandboxed page a real origin instead"));
+        problems.push(err(field, "the origin 'null' is shared by every sandboxed iframe, data: URL and local file, so anyone can send it".into(), "remove \
+            it; give the sandboxed page a real origin instead"));
         return None;
     }
     if raw.contains('*') {
@@ -160,8 +163,12 @@ fn insecure_check(
     {
         problems.push(err(
             field,
-            format!("'{raw}' is plain http and credentials are allowed: anyone on the network path can impersonate that origin and read users' data"),
-            "serve that site over https and list the https origin, or set dangerously_allow_insecure_origins = true if you accept the risk",
+            format!(
+                "'{raw}' is plain http and credentials are allowed: anyone on the network path \
+                can impersonate that origin and read users' data"
+            ),
+            "serve that site over https and list the https origin, or set \
+                dangerously_allow_insecure_origins = true if you accept the risk",
         ));
     }
 }
@@ -173,7 +180,8 @@ fn wildcard_pattern(
     problems: &mut Vec<Problem>,
 ) -> Option<OriginPattern> {
     let field = Field::item(Key::Origins, i);
-    let usage = "write https://*.example.com (any subdomain), https://*.example.com:* (any port too) or http://localhost:* (any port)";
+    let usage = "write https://*.example.com (any subdomain), https://*.example.com:* (any port \
+        too) or http://localhost:* (any port)";
     let Some((scheme, rest)) = raw.split_once("://") else {
         problems.push(err(
             field,
@@ -283,7 +291,10 @@ fn wildcard_pattern(
         if domain.is_public_suffix() && !parsed.is_loopback() {
             problems.push(err(
                 field,
-                format!("'{raw}' trusts every site under the public suffix '{suffix}': anyone can register a subdomain there"),
+                format!(
+                    "'{raw}' trusts every site under the public suffix '{suffix}': anyone can \
+                    register a subdomain there"
+                ),
                 format!("list your own sites, e.g. \"{scheme}://yourname.{suffix}\""),
             ));
             return None;
@@ -296,7 +307,14 @@ fn wildcard_pattern(
         });
     }
     if wild_labels > 0 {
-        problems.push(err(field, format!("'{raw}': a '*' may only stand for whole leading labels ('*.example.com') or the port (':*')"), usage));
+        problems.push(err(
+            field,
+            format!(
+                "'{raw}': a '*' may only stand for whole leading labels \
+            ('*.example.com') or the port (':*')"
+            ),
+            usage,
+        ));
         return None;
     }
     if port_rule != PortRule::Any {
@@ -375,7 +393,10 @@ fn origin_regex(
         if spec.credentials && !spec.dangerously_allow_insecure_origins {
             problems.push(err(
                 field,
-                format!("'{re}' matches plain-http origins such as '{w}' and credentials are allowed: anyone on the network path can impersonate them"),
+                format!(
+                    "'{re}' matches plain-http origins such as '{w}' and credentials are \
+                    allowed: anyone on the network path can impersonate them"
+                ),
                 "require https:// (plain http only for localhost, 127.0.0.1 or [::1])",
             ));
         }
@@ -390,11 +411,14 @@ fn origin_regex(
         problems.push(err(
             field,
             format!(
-                "'{re}' matches origins on more than {} sites, e.g. {}: anyone can register one (an unescaped '.', a missing '\\.' before the domain, or a wildcard over a public suffix)",
+                "'{re}' matches origins on more than {} sites, e.g. {}: anyone can register one \
+                    (an unescaped '.', a missing '\\.' before the domain, or a wildcard over a \
+                    public suffix)",
                 regex_scope::MAX_SITES,
                 examples.join(", ")
             ),
-            "escape dots (\\\\.) and end on your own domain, e.g. ^https://([a-z0-9-]+\\\\.)*example\\\\.com$",
+            "escape dots (\\\\.) and end on your own domain, e.g. \
+                ^https://([a-z0-9-]+\\\\.)*example\\\\.com$",
         ));
     }
     Some(OriginPattern::Regex(r))

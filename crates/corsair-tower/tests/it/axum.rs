@@ -239,7 +239,15 @@ async fn over_a_real_socket() {
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move { axum::serve(listener, app()).await });
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
-    s.write_all(format!("OPTIONS /items HTTP/1.1\r\nHost: {addr}\r\nOrigin: {APP}\r\nAccess-Control-Request-Method: DELETE\r\nConnection: close\r\n\r\n").as_bytes()).await.unwrap();
+    s.write_all(
+        format!(
+            "OPTIONS /items HTTP/1.1\r\nHost: {addr}\r\nOrigin: \
+        {APP}\r\nAccess-Control-Request-Method: DELETE\r\nConnection: close\r\n\r\n"
+        )
+        .as_bytes(),
+    )
+    .await
+    .unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
     assert!(out.starts_with("HTTP/1.1 204"), "{out}");

@@ -109,7 +109,10 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
                 results.len() - failed,
                 results.len()
             );
-            println!("{DIM}Try one yourself: corsair check URL --origin ORIGIN; keep these servers up for a real browser: corsair demo --serve{DIM:#}");
+            println!(
+                "{DIM}Try one yourself: corsair check URL --origin ORIGIN; keep these servers \
+                up for a real browser: corsair demo --serve{DIM:#}"
+            );
         }
     }
     if args.serve {
@@ -121,7 +124,11 @@ async fn demo(args: DemoArgs, selected: Vec<&'static cases::Case>) -> u8 {
                 println!("{line}");
             }
         };
-        note(format!("\n{HEAD}Serving the demo{HEAD:#}: open {}/ in a browser and press the buttons (developer tools console open).", servers.page));
+        note(format!(
+            "\n{HEAD}Serving the demo{HEAD:#}: open {}/ in a browser and press the \
+            buttons (developer tools console open).",
+            servers.page
+        ));
         note(format!(
             "  API: {}/broken/CASE and {}/fixed/CASE",
             servers.api, servers.api
@@ -202,7 +209,10 @@ fn print_case(
             }
         }
         if let Some(b) = broken.lna_blocked() {
-            println!("  {HEAD}fix{HEAD:#}   no header: the server already answers correctly and is never asked.");
+            println!(
+                "  {HEAD}fix{HEAD:#}   no header: the server already answers correctly and is \
+                never asked."
+            );
             for f in b.fixes(&r.origin.to_string()).iter().take(2) {
                 println!("          - {f}");
             }
@@ -219,7 +229,10 @@ fn print_case(
         Ok(p) => fix::policy_toml(&p),
         Err(e) => e.to_string(),
     };
-    println!("  {HEAD}policy that fixes it{HEAD:#} (corsair.toml, enforced by `corsair serve` or corsair-tower):");
+    println!(
+        "  {HEAD}policy that fixes it{HEAD:#} (corsair.toml, enforced by `corsair serve` or \
+        corsair-tower):"
+    );
     for line in policy.lines() {
         println!("          {CORS}{line}{CORS:#}");
     }

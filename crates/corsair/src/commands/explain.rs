@@ -44,8 +44,15 @@ pub fn run(args: ExplainArgs) -> u8 {
                 serde_json::to_string_pretty(&explain_json(&text, &known)).expect("JSON")
             ),
             (Format::Text, _, _) if corsair_core::explain::is_redirect_loop(&text) => {
-                println!("{HEAD}Not a CORS header problem{HEAD:#}: the request was redirected more than 20 times (a redirect loop).");
-                println!("  Follow the chain with: curl -sIL --max-redirs 25 URL, and fix the rule that sends the request back (http/https or trailing-slash redirects that undo each other are the usual ones).");
+                println!(
+                    "{HEAD}Not a CORS header problem{HEAD:#}: the request was redirected more \
+                    than 20 times (a redirect loop)."
+                );
+                println!(
+                    "  Follow the chain with: curl -sIL --max-redirs 25 URL, and fix the rule \
+                    that sends the request back (http/https or trailing-slash redirects that undo \
+                    each other are the usual ones)."
+                );
                 println!(
                     "  Reproduce it with: corsair check URL --origin ORIGIN (it shows every hop)."
                 );
@@ -69,7 +76,10 @@ pub fn run(args: ExplainArgs) -> u8 {
                     println!("  declared targetAddressSpace {}", d.name());
                 }
                 if r.legacy {
-                    println!("  {DIM}an older build's names, read as today's: `local` was this machine (now loopback), `private` the LAN (now local){DIM:#}");
+                    println!(
+                        "  {DIM}an older build's names, read as today's: `local` was this \
+                        machine (now loopback), `private` the LAN (now local){DIM:#}"
+                    );
                 }
                 if let Some(d) = &r.destination {
                     println!("  from     {d}");
@@ -87,12 +97,25 @@ pub fn run(args: ExplainArgs) -> u8 {
                 }
             }
             (Format::Text, _, _) if network => {
-                println!("{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable response at all.");
-                println!("  The server is down or unreachable, DNS or TLS failed, the request timed out, or an extension blocked it.");
+                println!(
+                    "{HEAD}Not a CORS header problem{HEAD:#}: the browser got no usable \
+                    response at all."
+                );
+                println!(
+                    "  The server is down or unreachable, DNS or TLS failed, the request \
+                    timed out, or an extension blocked it."
+                );
                 if text.contains("CORS request did not succeed") {
-                    println!("  Firefox also words a redirect to a URL with a user name or password this way (Location: https://user:pass@...): take the credentials out of the Location.");
+                    println!(
+                        "  Firefox also words a redirect to a URL with a user name or \
+                        password this way (Location: https://user:pass@...): take the credentials \
+                        out of the Location."
+                    );
                 }
-                println!("  Reproduce it with: corsair check URL --origin ORIGIN (it reports the net::ERR_ code and why).");
+                println!(
+                    "  Reproduce it with: corsair check URL --origin ORIGIN (it reports the \
+                    net::ERR_ code and why)."
+                );
             }
             (Format::Text, None, Some(b)) => {
                 let who = match b.browser {
@@ -105,15 +128,24 @@ pub fn run(args: ExplainArgs) -> u8 {
                     "{HEAD}\"{}\" is what the page's JavaScript sees, not the reason{HEAD:#}",
                     b.message
                 );
-                println!("  {who} gets this same error for every CORS failure and every network failure: the browser keeps the reason from the page on purpose.");
+                println!(
+                    "  {who} gets this same error for every CORS failure and every network \
+                    failure: the browser keeps the reason from the page on purpose."
+                );
                 println!("  The reason is in {}.", b.reason_in);
                 println!(
                     "  Paste that line here (corsair explain '...'), or reproduce the request:"
                 );
-                println!("    in the Network panel, right-click the request, Copy, Copy as cURL, then: corsair check --from-curl -   (and paste)");
+                println!(
+                    "    in the Network panel, right-click the request, Copy, Copy as cURL, \
+                    then: corsair check --from-curl -   (and paste)"
+                );
             }
             (Format::Text, None, None) => {
-                eprintln!("{BAD}Not recognised as a CORS error.{BAD:#} Paste the whole console line. The messages corsair knows:");
+                eprintln!(
+                    "{BAD}Not recognised as a CORS error.{BAD:#} Paste the whole console \
+                    line. The messages corsair knows:"
+                );
                 for k in KNOWN {
                     eprintln!("  - {k}");
                 }
@@ -320,7 +352,10 @@ fn print_one(e: &Explained, stack: Option<StackArg>, known: &Known) {
     }
     match reproduce(e, known) {
         Some(r) => println!("\n{HEAD}Reproduce{HEAD:#}\n  {}", r.command),
-        None if e.url.is_some() => println!("\n{HEAD}Reproduce{HEAD:#}\n  {DIM}pass --origin ORIGIN (the page's origin) for the corsair check command{DIM:#}"),
+        None if e.url.is_some() => println!(
+            "\n{HEAD}Reproduce{HEAD:#}\n  {DIM}pass --origin \
+            ORIGIN (the page's origin) for the corsair check command{DIM:#}"
+        ),
         None => {}
     }
 }
@@ -330,48 +365,66 @@ fn checklist(kind: FailureKind) -> Vec<&'static str> {
     use FailureKind::*;
     match kind {
         MissingAllowOriginHeader => vec![
-            "Does the response (or the OPTIONS preflight) reach your CORS code at all? Errors, 404s and auth failures often skip it.",
+            "Does the response (or the OPTIONS preflight) reach your CORS code at all? Errors, \
+                404s and auth failures often skip it.",
             "Is the page's origin, exactly as printed, on the server's allowlist?",
-            "Does a proxy or CDN in front strip the header? Compare `curl -i` at the origin server and at the public URL.",
+            "Does a proxy or CDN in front strip the header? Compare `curl -i` at the origin server \
+                and at the public URL.",
             "nginx: add_header needs `always` to reach 4xx/5xx responses.",
         ],
         WildcardOriginNotAllowed => vec![
-            "Does the client need cookies or HTTP auth? If not, drop `credentials: 'include'` / `withCredentials`.",
-            "If it does, echo the exact origin from an allowlist (never `*`, never blind reflection) and send `Access-Control-Allow-Credentials: true`.",
+            "Does the client need cookies or HTTP auth? If not, drop `credentials: 'include'` / \
+                `withCredentials`.",
+            "If it does, echo the exact origin from an allowlist (never `*`, never blind \
+                reflection) and send `Access-Control-Allow-Credentials: true`.",
             "Add `Vary: Origin` so caches keep per-origin answers apart.",
         ],
         MultipleAllowOriginValues => vec![
             "Are two layers (app and proxy/CDN) both adding Access-Control-Allow-Origin?",
-            "Is a list of origins pasted into the header? Pick the one that matches the request's Origin.",
+            "Is a list of origins pasted into the header? Pick the one that matches the request's \
+                Origin.",
         ],
         InvalidAllowOriginValue | AllowOriginMismatch => vec![
-            "Compare the allowed value with the page's origin byte for byte: scheme (http/https), host (www or not), port, no trailing slash.",
+            "Compare the allowed value with the page's origin byte for byte: scheme (http/https), \
+                host (www or not), port, no trailing slash.",
             "Is the server echoing a configured value instead of the request's Origin?",
             "Is a cached response for another origin being served? Send `Vary: Origin`.",
         ],
         InvalidAllowCredentials => vec![
-            "Send `Access-Control-Allow-Credentials: true` (lowercase) on the response and on the preflight.",
+            "Send `Access-Control-Allow-Credentials: true` (lowercase) on the response and on the \
+                preflight.",
             "Or stop sending credentials from the client if the data is public.",
         ],
         PreflightInvalidStatus => vec![
-            "Does the route handle OPTIONS? Many frameworks answer 404/405 unless CORS middleware handles it.",
-            "Does authentication run before CORS? Preflights never carry cookies or Authorization: answer them first.",
+            "Does the route handle OPTIONS? Many frameworks answer 404/405 unless CORS middleware \
+                handles it.",
+            "Does authentication run before CORS? Preflights never carry cookies or Authorization: \
+                answer them first.",
         ],
         PreflightDisallowedRedirect => vec![
-            "Call the final URL directly: https instead of http, the exact trailing slash, the canonical host.",
+            "Call the final URL directly: https instead of http, the exact trailing slash, the \
+                canonical host.",
             "Does a login or locale redirect catch OPTIONS requests?",
         ],
-        InvalidAllowMethods | InvalidAllowHeaders => vec!["Send a comma-separated list of names, e.g. `GET, POST, PUT` or `Content-Type, Authorization`."],
+        InvalidAllowMethods | InvalidAllowHeaders => vec![
+            "Send a comma-separated list of names, \
+            e.g. `GET, POST, PUT` or `Content-Type, Authorization`.",
+        ],
         MethodNotAllowed => vec![
-            "Add the method to Access-Control-Allow-Methods, in the exact case the page sends (fetch sends `patch` as written).",
+            "Add the method to Access-Control-Allow-Methods, in the exact case the page sends \
+                (fetch sends `patch` as written).",
             "With credentials, `*` does not cover methods.",
         ],
         HeaderNotAllowed => vec![
             "Add the header to Access-Control-Allow-Headers (names are case-insensitive).",
             "With credentials `*` covers nothing; `*` never covers Authorization in the standard.",
-            "Does the client really need to send it? Content-Type: application/json and custom headers make requests preflighted.",
+            "Does the client really need to send it? Content-Type: application/json and custom \
+                headers make requests preflighted.",
         ],
-        RedirectContainsCredentials => vec!["Redirect to a URL without user:password@; send credentials in an Authorization header."],
+        RedirectContainsCredentials => vec![
+            "Redirect to a URL without user:password@; send \
+            credentials in an Authorization header.",
+        ],
     }
 }
 

@@ -48,7 +48,11 @@ pub(crate) fn write_fix(w: &mut String, fix: &Fix, stack: Option<StackArg>) {
         out!(w, "  {WARN}note{WARN:#} {note}");
     }
     if let Some(p) = &fix.policy {
-        out!(w, "  {DIM}as a corsair policy (corsair serve / corsair gen TARGET --config corsair.toml):{DIM:#}");
+        out!(
+            w,
+            "  {DIM}as a corsair policy (corsair serve / corsair gen TARGET --config \
+            corsair.toml):{DIM:#}"
+        );
         for line in p.lines() {
             out!(w, "    {line}");
         }
@@ -75,7 +79,11 @@ fn write_snippets(w: &mut String, fix: &Fix, stack: Option<StackArg>) {
         }
     }
     if stacks.is_empty() {
-        out!(w, "  {DIM}(--stack express|fastapi|nginx|apache|axum|tower-http|all prints it as code){DIM:#}");
+        out!(
+            w,
+            "  {DIM}(--stack express|fastapi|nginx|apache|axum|tower-http|all prints it as \
+            code){DIM:#}"
+        );
     }
 }
 

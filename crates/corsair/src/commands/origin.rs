@@ -46,7 +46,10 @@ pub fn run(args: OriginArgs) -> u8 {
                 if same == Some(true) {
                     println!("{GOOD}same-origin{GOOD:#}: CORS does not apply between them.");
                 } else if first.0.is_opaque() || other.0.is_opaque() {
-                    println!("{BAD}cross-origin{BAD:#}: an opaque origin (null) is never same-origin with anything.");
+                    println!(
+                        "{BAD}cross-origin{BAD:#}: an opaque origin (null) is never \
+                        same-origin with anything."
+                    );
                 } else {
                     let (a, b) = (first.0.tuple().unwrap(), other.0.tuple().unwrap());
                     let parts: Vec<String> = d
@@ -65,7 +68,12 @@ pub fn run(args: OriginArgs) -> u8 {
                             ),
                         })
                         .collect();
-                    println!("{BAD}cross-origin{BAD:#}: the {} differ{}; a request between them is a CORS request.", parts.join(", "), if parts.len() == 1 { "s" } else { "" });
+                    println!(
+                        "{BAD}cross-origin{BAD:#}: the {} differ{}; a request between them is \
+                        a CORS request.",
+                        parts.join(", "),
+                        if parts.len() == 1 { "s" } else { "" }
+                    );
                 }
             }
         }

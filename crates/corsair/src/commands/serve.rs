@@ -30,25 +30,39 @@ pub fn run(args: ServeArgs) -> u8 {
                 config.serve.upstream = Some(u.clone())
             }
             _ => {
-                eprintln!("{BAD}error:{BAD:#} --upstream '{u}' is not an http:// URL; write e.g. --upstream http://127.0.0.1:9000");
+                eprintln!(
+                    "{BAD}error:{BAD:#} --upstream '{u}' is not an http:// URL; write e.g. \
+                    --upstream http://127.0.0.1:9000"
+                );
                 return EXIT_ERROR;
             }
         }
     }
     if config.serve.upstream.is_none() {
-        eprintln!("{BAD}error:{BAD:#} no upstream: set upstream = \"http://127.0.0.1:9000\" in {} or pass --upstream", args.config.display());
+        eprintln!(
+            "{BAD}error:{BAD:#} no upstream: set upstream = \"http://127.0.0.1:9000\" in {} \
+            or pass --upstream",
+            args.config.display()
+        );
         return EXIT_ERROR;
     }
     let listen = match args.listen.as_deref().or(config.serve.listen.as_deref()) {
         Some(l) => match l.parse::<SocketAddr>() {
             Ok(a) => a,
             Err(_) => {
-                eprintln!("{BAD}error:{BAD:#} listen address '{l}' is not address:port; write e.g. 127.0.0.1:8080");
+                eprintln!(
+                    "{BAD}error:{BAD:#} listen address '{l}' is not address:port; write e.g. \
+                    127.0.0.1:8080"
+                );
                 return EXIT_ERROR;
             }
         },
         None => {
-            eprintln!("{BAD}error:{BAD:#} no listen address: set listen = \"127.0.0.1:8080\" in {} or pass --listen", args.config.display());
+            eprintln!(
+                "{BAD}error:{BAD:#} no listen address: set listen = \"127.0.0.1:8080\" in {} \
+                or pass --listen",
+                args.config.display()
+            );
             return EXIT_ERROR;
         }
     };
@@ -60,7 +74,10 @@ pub fn run(args: ServeArgs) -> u8 {
     {
         Some(Ok(a)) => Some(a),
         Some(Err(_)) => {
-            eprintln!("{BAD}error:{BAD:#} the admin address is not address:port; write e.g. 127.0.0.1:9090");
+            eprintln!(
+                "{BAD}error:{BAD:#} the admin address is not address:port; write e.g. \
+                127.0.0.1:9090"
+            );
             return EXIT_ERROR;
         }
         None => None,

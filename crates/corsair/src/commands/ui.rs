@@ -138,7 +138,11 @@ fn import(body: &[u8]) -> Result<Value, String> {
     } else if text.contains("fetch(") {
         ("fetch", corsair_core::import::from_fetch(text))
     } else {
-        return Err("paste DevTools' \"Copy as cURL\" (starting with `curl`) or \"Copy as fetch\" (a `fetch(...)` call)".into());
+        return Err(
+            "paste DevTools' \"Copy as cURL\" (starting with `curl`) or \"Copy as fetch\" \
+            (a `fetch(...)` call)"
+                .into(),
+        );
     };
     let r = read.map_err(|e| format!("{} (fix: {})", e.message, e.fix))?;
     Ok(json!({

@@ -23,7 +23,8 @@ fn manifests() -> Vec<Value> {
     let out = Command::new(&python)
         .args([
             "-c",
-            "import yaml, json, sys; print(json.dumps([d for f in sys.argv[1:] for d in yaml.safe_load_all(open(f))]))",
+            "import yaml, json, sys; print(json.dumps([d for f in sys.argv[1:] for d in \
+                yaml.safe_load_all(open(f))]))",
         ])
         .args(&files)
         .output()
@@ -173,9 +174,13 @@ fn gen_gateway_api_is_a_valid_httproute() {
     let dir = std::env::temp_dir().join(format!("corsair-gapi-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let policies = [
-        "origins = [\"https://app.example.com\", \"https://*.example.org\"]\nmethods = [\"GET\", \"PUT\", \"PATCH\"]\nrequest_headers = [\"Content-Type\", \"Authorization\"]\nexpose_headers = [\"X-Total-Count\"]\ncredentials = true\nmax_age = 600\n",
+        "origins = [\"https://app.example.com\", \"https://*.example.org\"]\nmethods = \
+            [\"GET\", \"PUT\", \"PATCH\"]\nrequest_headers = \
+            [\"Content-Type\", \"Authorization\"]\nexpose_headers = \
+            [\"X-Total-Count\"]\ncredentials = true\nmax_age = 600\n",
         "origins = [\"*\"]\ncredentials = false\n",
-        "origins = [\"http://localhost:5173\", \"https://*.example.org:8443\"]\nrequest_headers = [\"*\"]\ncredentials = false\nmax_age = 0\n",
+        "origins = [\"http://localhost:5173\", \"https://*.example.org:8443\"]\nrequest_headers = \
+            [\"*\"]\ncredentials = false\nmax_age = 0\n",
     ];
     let schema = workspace_root().join("tests/fixtures/gateway-api/httproute-v1.schema.json");
     let python = workspace_root().join(".test-deps/venv/bin/python");
@@ -273,7 +278,8 @@ fn gen_ingress_nginx_is_an_ingress_with_every_cors_annotation() {
     let cfg = dir.join("p.toml");
     std::fs::write(
         &cfg,
-        "upstream = \"http://api.default.svc:8000\"\n[policy]\norigins = [\"https://app.example.com\"]\ncredentials = true\n",
+        "upstream = \"http://api.default.svc:8000\"\n[policy]\norigins = \
+            [\"https://app.example.com\"]\ncredentials = true\n",
     )
     .unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_corsair"))

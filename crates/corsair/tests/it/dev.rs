@@ -21,7 +21,11 @@ fn echo_upgrade_server() -> u16 {
             }
             let text = String::from_utf8_lossy(&head).to_ascii_lowercase();
             assert!(text.contains("upgrade: websocket"), "{text}");
-            s.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n").unwrap();
+            s.write_all(
+                b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: \
+                Upgrade\r\n\r\n",
+            )
+            .unwrap();
             let mut buf = [0u8; 64];
             while let Ok(n) = s.read(&mut buf) {
                 if n == 0 || s.write_all(&buf[..n]).is_err() {
@@ -148,7 +152,15 @@ impl Upstreams {
         // A WebSocket passes through both ways.
         let mut c = TcpStream::connect(a).unwrap();
         c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        c.write_all(format!("GET /live/updates HTTP/1.1\r\nHost: {a}\r\nOrigin: http://{a}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n").as_bytes()).unwrap();
+        c.write_all(
+            format!(
+                "GET /live/updates HTTP/1.1\r\nHost: {a}\r\nOrigin: \
+            http://{a}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: \
+            13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
         let mut head = Vec::new();
         let mut b = [0u8; 1];
         while !head.ends_with(b"\r\n\r\n") {

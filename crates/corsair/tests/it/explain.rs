@@ -30,7 +30,9 @@ fn explain(args: &[&str], stdin: Option<&str>) -> (Option<i32>, String, String) 
     )
 }
 
-const CHROMIUM: &str = "Access to fetch at 'https://api.x.io/v1/items' from origin 'http://localhost:5173' has been blocked by CORS policy: Request header field authorization is not allowed by Access-Control-Allow-Headers in preflight response.";
+const CHROMIUM: &str = "Access to fetch at 'https://api.x.io/v1/items' from origin \
+    'http://localhost:5173' has been blocked by CORS policy: Request header field authorization is \
+    not allowed by Access-Control-Allow-Headers in preflight response.";
 
 #[test]
 fn explains_a_chromium_line_with_its_fix_for_a_stack() {
@@ -53,7 +55,10 @@ fn explains_a_chromium_line_with_its_fix_for_a_stack() {
 
 #[test]
 fn reads_stdin_with_extra_lines_and_firefox_quotes_as_json() {
-    let pasted = "GET https://api.x.io/ net::ERR_FAILED 200 (OK)\nCross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.x.io/v1. (Reason: Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is ‘*’).\nUncaught (in promise) TypeError: NetworkError when attempting to fetch resource.\n";
+    let pasted = "GET https://api.x.io/ net::ERR_FAILED 200 (OK)\nCross-Origin Request Blocked: \
+        The Same Origin Policy disallows reading the remote resource at https://api.x.io/v1. \
+        (Reason: Credential is not supported if the CORS header ‘Access-Control-Allow-Origin’ is \
+        ‘*’).\nUncaught (in promise) TypeError: NetworkError when attempting to fetch resource.\n";
     let (code, out, _) = explain(&["--format", "json"], Some(pasted));
     assert_eq!(code, Some(0));
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -72,7 +77,14 @@ fn unrecognised_input_lists_what_is_known() {
         err.contains("Not recognised") && err.contains("No 'Access-Control-Allow-Origin' header"),
         "{err}"
     );
-    let (code, out, _) = explain(&["Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://x/. (Reason: CORS request did not succeed). Status code: (null)."], None);
+    let (code, out, _) = explain(
+        &[
+            "Cross-Origin Request Blocked: The Same Origin Policy disallows \
+        reading the remote resource at https://x/. (Reason: CORS request did not succeed). Status \
+        code: (null).",
+        ],
+        None,
+    );
     assert_eq!(code, Some(1));
     assert!(out.contains("Not a CORS header problem"), "{out}");
 }
@@ -124,7 +136,10 @@ fn bare_errors_point_to_the_reason_and_eaten_quotes_still_read() {
         "{out}"
     );
     // A console block: the CORS line among the request line and the stack.
-    let block = format!("OPTIONS https://api.x.io/v1/items net::ERR_FAILED\n{CHROMIUM}\nUncaught (in promise) TypeError: Failed to fetch\n    at load (app.js:3:9)\n");
+    let block = format!(
+        "OPTIONS https://api.x.io/v1/items net::ERR_FAILED\n{CHROMIUM}\nUncaught \
+        (in promise) TypeError: Failed to fetch\n    at load (app.js:3:9)\n"
+    );
     let (code, out, _) = explain(&[], Some(&block));
     assert_eq!(code, Some(0), "{out}");
     assert!(out.contains("header-not-allowed"), "{out}");

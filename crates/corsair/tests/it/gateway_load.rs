@@ -70,7 +70,10 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("corsair.toml");
     let policy = |extra: &str| {
-        format!("upstream = \"http://127.0.0.1:{port}\"\n[policy]\norigins = [\"{APP}\"{extra}]\ncredentials = true\nmethods = [\"GET\", \"PUT\"]\n")
+        format!(
+            "upstream = \"http://127.0.0.1:{port}\"\n[policy]\norigins = \
+            [\"{APP}\"{extra}]\ncredentials = true\nmethods = [\"GET\", \"PUT\"]\n"
+        )
     };
     std::fs::write(&cfg, policy("")).unwrap();
     let mut gateway = Gateway::start_logging(&cfg, &[], "warn");
@@ -219,7 +222,8 @@ fn survives_upstream_restart_and_policy_reload_under_load() {
         unexpected.load(Ordering::Relaxed),
     );
     println!(
-        "gateway load: {ok} ok, {bg} 502 while the upstream was down, {un} unexpected; RSS {} KiB early on, {} KiB at the end",
+        "gateway load: {ok} ok, {bg} 502 while the upstream was down, {un} unexpected; RSS {} KiB \
+            early on, {} KiB at the end",
         rss_early, rss_late
     );
     assert_eq!(

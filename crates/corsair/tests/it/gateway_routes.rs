@@ -86,7 +86,8 @@ fn nginx(dir: &Path) -> (Proc, String) {
     let p = start_nginx(
         dir,
         &format!(
-            "server {{ listen 127.0.0.1:{port};\n  location /admin {{ return 200 \"admin\"; }}\n  location / {{ return 200 \"default\"; }}\n}}"
+            "server {{ listen 127.0.0.1:{port};\n  location /admin {{ return 200 \"admin\"; }}\n  \
+                location / {{ return 200 \"default\"; }}\n}}"
         ),
         port,
     );
@@ -99,7 +100,9 @@ fn express(dir: &Path) -> (Proc, String) {
     std::fs::write(
         &app,
         format!(
-            "const app = require('express')();\napp.use('/admin', (req, res) => res.send('admin'));\napp.use((req, res) => res.send('default'));\napp.listen({port}, '127.0.0.1');\n"
+            "const app = require('express')();\napp.use('/admin', (req, res) => \
+                res.send('admin'));\napp.use((req, res) => \
+                res.send('default'));\napp.listen({port}, '127.0.0.1');\n"
         ),
     )
     .unwrap();
@@ -119,7 +122,13 @@ fn starlette(dir: &Path) -> (Proc, String) {
     std::fs::write(
         &app,
         format!(
-            "import uvicorn\nfrom starlette.applications import Starlette\nfrom starlette.responses import PlainTextResponse\nfrom starlette.routing import Mount, Route\nasync def admin(r): return PlainTextResponse('admin')\nasync def default(r): return PlainTextResponse('default')\napp = Starlette(routes=[Mount('/admin', routes=[Route('/{{p:path}}', admin)]), Route('/admin', admin), Route('/{{p:path}}', default)])\nuvicorn.run(app, host='127.0.0.1', port={port}, log_level='error')\n"
+            "import uvicorn\nfrom starlette.applications import Starlette\nfrom \
+                starlette.responses import PlainTextResponse\nfrom starlette.routing import Mount, \
+                Route\nasync def admin(r): return PlainTextResponse('admin')\nasync def \
+                default(r): return PlainTextResponse('default')\napp = \
+                Starlette(routes=[Mount('/admin', routes=[Route('/{{p:path}}', admin)]), \
+                Route('/admin', admin), Route('/{{p:path}}', default)])\nuvicorn.run(app, \
+                host='127.0.0.1', port={port}, log_level='error')\n"
         ),
     )
     .unwrap();

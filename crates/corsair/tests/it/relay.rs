@@ -288,7 +288,8 @@ fn post(addr: &str, path: &str, body: &[u8]) -> u16 {
     s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: {PAGE}\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nOrigin: {PAGE}\r\nContent-Type: \
+            text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     s.write_all(head.as_bytes()).unwrap();
@@ -352,8 +353,12 @@ fn check(body: &str) -> (i32, String) {
 
 #[test]
 fn the_lint_refuses_open_relays_and_spendable_secrets() {
-    let inject = "[[proxy.inject]]\ntarget = \"https://api.example.com\"\nheader = \"Authorization\"\nvalue_env = \"CORSAIR_TEST_TOKEN\"\n";
-    let (code, out) = check(&format!("[proxy]\norigins = [\"{PAGE}\"]\ntargets = [\"https://api.example.com\"]\nrate_limit = \"120/minute\"\n{inject}"));
+    let inject = "[[proxy.inject]]\ntarget = \"https://api.example.com\"\nheader \
+        = \"Authorization\"\nvalue_env = \"CORSAIR_TEST_TOKEN\"\n";
+    let (code, out) = check(&format!(
+        "[proxy]\norigins = [\"{PAGE}\"]\ntargets = \
+        [\"https://api.example.com\"]\nrate_limit = \"120/minute\"\n{inject}"
+    ));
     assert_eq!(code, 0, "{out}");
     assert!(
         out.contains("ok:") && out.contains("1 injected header"),
@@ -616,7 +621,8 @@ timeout = 1
     s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
         .unwrap();
     let head = format!(
-        "POST /http://api.test:{p}/data HTTP/1.1\r\nHost: {a}\r\nOrigin: {}\r\nContent-Length: 1000\r\n\r\nfirst",
+        "POST /http://api.test:{p}/data HTTP/1.1\r\nHost: {a}\r\nOrigin: {}\r\nContent-Length: \
+            1000\r\n\r\nfirst",
         page(9)
     );
     s.write_all(head.as_bytes()).unwrap();

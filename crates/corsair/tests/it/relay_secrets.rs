@@ -111,7 +111,8 @@ impl Echo {
             _ => {}
         }
         let mut out = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n{encoding}{extra}\r\n"
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: \
+                chunked\r\nConnection: close\r\n{encoding}{extra}\r\n"
         )
         .into_bytes();
         let _ = s.write_all(&out);
@@ -334,7 +335,8 @@ fn ambiguous_requests_are_refused() {
     let mut s = TcpStream::connect(&proxy.addr).unwrap();
     write!(
         s,
-        "GET http://elsewhere.example{target} HTTP/1.1\r\nHost: {}\r\nOrigin: {PAGE}\r\nConnection: close\r\n\r\n",
+        "GET http://elsewhere.example{target} HTTP/1.1\r\nHost: {}\r\nOrigin: \
+            {PAGE}\r\nConnection: close\r\n\r\n",
         proxy.addr
     )
     .unwrap();
@@ -357,7 +359,8 @@ fn a_name_with_a_private_address_among_public_ones_is_refused_before_connecting(
     std::fs::write(
         dir.join("proxy.toml"),
         format!(
-            "[proxy]\norigins = [\"{PAGE}\"]\ntargets = [\"http://public.test:8080\", \"http://mixed1.test:8080\", \"http://mixed2.test:8080\", \"http://mixed3.test:8080\"]\n"
+            "[proxy]\norigins = [\"{PAGE}\"]\ntargets = \
+                [\"http://public.test:8080\", \"http://mixed1.test:8080\", \"http://mixed2.test:8080\", \"http://mixed3.test:8080\"]\n"
         ),
     )
     .unwrap();
@@ -376,7 +379,8 @@ up=$!
 px=$!
 for i in $(seq 100); do (echo > /dev/tcp/127.0.0.1/8787) 2>/dev/null && (echo > /dev/tcp/127.0.0.1/8080) 2>/dev/null && break; sleep 0.1; done
 for h in public mixed1 mixed2 mixed3; do
-  printf '%s %s\n' "$h" "$(curl -s -m 5 -o /dev/null -w '%{{http_code}}' -H 'Origin: {PAGE}' http://127.0.0.1:8787/http://$h.test:8080/)"
+  printf '%s %s\n' "$h" "$(curl -s -m 5 -o /dev/null -w '%{{http_code}}' -H 'Origin: {PAGE}' \
+      http://127.0.0.1:8787/http://$h.test:8080/)"
 done
 kill $px $up
 wait 2>/dev/null || true

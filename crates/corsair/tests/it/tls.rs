@@ -11,7 +11,10 @@ fn tls_server(page: &str) -> (u16, String) {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
-    let reply = format!("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nAccess-Control-Allow-Origin: {page}\r\nConnection: close\r\n\r\n");
+    let reply = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nAccess-Control-Allow-Origin: \
+        {page}\r\nConnection: close\r\n\r\n"
+    );
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()

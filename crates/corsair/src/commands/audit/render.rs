@@ -186,7 +186,8 @@ fn text(args: &AuditArgs, results: &[TargetResult], summary: &serde_json::Value)
         println!();
     }
     println!(
-        "{} targets, {} requests in {:.2} s: {} findings ({} critical, {} high, {} medium, {} low, {} info){}",
+        "{} targets, {} requests in {:.2} s: {} findings ({} critical, {} high, {} medium, {} low, \
+            {} info){}",
         summary["targets"],
         summary["requests"],
         summary["seconds"].as_f64().unwrap_or_default(),

@@ -142,7 +142,11 @@ pub(super) fn all_engines(
         Format::Text => {
             let (fails_first, agree) = compare_engines(&outcomes);
             let r = &outcomes[0].request;
-            out!(w, "{HEAD}corsair check{HEAD:#} {DIM}(every engine: chromium, firefox, safari; each sent its own requests){DIM:#}");
+            out!(
+                w,
+                "{HEAD}corsair check{HEAD:#} {DIM}(every engine: chromium, firefox, safari; \
+                each sent its own requests){DIM:#}"
+            );
             out!(w, "  page origin   {}", r.origin);
             out!(
                 w,
@@ -188,7 +192,11 @@ pub(super) fn all_engines(
                 out!(w, "\n{HEAD}Fails first{HEAD:#}: {}", said.join("; "));
             }
             if !agree {
-                out!(w, "  {WARN}The engines disagree{WARN:#}: a fix must satisfy each of them; see each one's cause below.");
+                out!(
+                    w,
+                    "  {WARN}The engines disagree{WARN:#}: a fix must satisfy each of them; \
+                    see each one's cause below."
+                );
             }
             let mut fixes_shown = Vec::new();
             for c in checked {

@@ -71,7 +71,11 @@ fn import(args: &mut CheckArgs) -> Result<Option<Import>, String> {
         (None, Some(t)) => ("fetch", t),
         (None, None) => {
             if args.origin.is_none() {
-                return Err("--origin is required: the origin of the page that makes the request, e.g. --origin https://app.example.com".into());
+                return Err(
+                    "--origin is required: the origin of the page that makes the request, \
+                    e.g. --origin https://app.example.com"
+                        .into(),
+                );
             }
             return Ok(None);
         }
@@ -104,7 +108,12 @@ fn import(args: &mut CheckArgs) -> Result<Option<Import>, String> {
                 origin_from = request.origin_from;
             }
             None => {
-                return Err("the copied request has no Origin or Referer header, so the page's origin is unknown; pass it with --origin, e.g. --origin https://app.example.com".into())
+                return Err(
+                    "the copied request has no Origin or Referer header, so the page's \
+                    origin is unknown; pass it with --origin, e.g. --origin \
+                    https://app.example.com"
+                        .into(),
+                )
             }
         }
     }
@@ -173,7 +182,11 @@ pub(crate) async fn check_json(args: &CheckArgs) -> Result<Value, String> {
 /// The check with each engine in turn (each sends its own requests).
 async fn evaluate_all(args: &CheckArgs, engines: &[Browser]) -> Result<Vec<Evaluated>, String> {
     if args.preflight_only {
-        return Err("--browser all compares whole exchanges; a preflight alone decides nothing: drop --preflight-only, or pick one browser".into());
+        return Err(
+            "--browser all compares whole exchanges; a preflight alone decides nothing: \
+            drop --preflight-only, or pick one browser"
+                .into(),
+        );
     }
     let mut checked = Vec::new();
     for &b in engines {
@@ -283,7 +296,11 @@ impl Evaluated {
             .is_some_and(|g| g.wildcard_covered_authorization)
         {
             let browser = outcome.browser;
-            warnings.push(format!("'*' in Access-Control-Allow-Headers was taken to cover Authorization, as {browser} does; the Fetch standard and Chromium do not: list Authorization by name"));
+            warnings.push(format!(
+                "'*' in Access-Control-Allow-Headers was taken to cover \
+                Authorization, as {browser} does; the Fetch standard and Chromium do not: list \
+                Authorization by name"
+            ));
         }
         // Other engines are compared on the whole exchange; a preflight alone is not one.
         let others = if preflight_only {

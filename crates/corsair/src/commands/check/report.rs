@@ -127,14 +127,20 @@ impl Report<'_> {
             return;
         };
         if o.preflight {
-            out!(w,
-                "{GOOD}PREFLIGHT PASSED{GOOD:#} (--preflight-only): the browser would now send {} {}. It was not sent.",
-                next.method, next.url
+            out!(
+                w,
+                "{GOOD}PREFLIGHT PASSED{GOOD:#} (--preflight-only): the browser would now send {} \
+                    {}. It was not sent.",
+                next.method,
+                next.url
             );
         } else {
-            out!(w,
-                "{GOOD}NO PREFLIGHT{GOOD:#} (--preflight-only): the browser sends {} {} directly. Nothing was sent.",
-                next.method, next.url
+            out!(
+                w,
+                "{GOOD}NO PREFLIGHT{GOOD:#} (--preflight-only): the browser sends {} {} directly. \
+                    Nothing was sent.",
+                next.method,
+                next.url
             );
         }
         let credentials = if o.request.credentials {
@@ -142,8 +148,10 @@ impl Report<'_> {
         } else {
             ""
         };
-        out!(w,
-            "  JavaScript can read its response only if that response carries Access-Control-Allow-Origin: {}{credentials}.",
+        out!(
+            w,
+            "  JavaScript can read its response only if that response carries \
+                Access-Control-Allow-Origin: {}{credentials}.",
             o.request.origin
         );
         out!(
@@ -193,7 +201,13 @@ impl Report<'_> {
             }
         );
         if r.mode == Mode::NoCors && r.cross_origin {
-            out!(w, "  cors          {DIM}no: without a crossorigin attribute the {} loads in no-cors mode; the page cannot read it (add --crossorigin anonymous to see what CORS says){DIM:#}", api_words(r.api));
+            out!(
+                w,
+                "  cors          {DIM}no: without a crossorigin attribute the {} loads in \
+                no-cors mode; the page cannot read it (add --crossorigin anonymous to see what \
+                CORS says){DIM:#}",
+                api_words(r.api)
+            );
         } else if !r.cross_origin {
             out!(
                 w,
@@ -218,9 +232,12 @@ impl Report<'_> {
             e.request.kind == ExchangeKind::Actual
                 && !matches!(e.request.method.as_str(), "GET" | "HEAD" | "OPTIONS")
         }) {
-            out!(w,
-                "  {WARN}note{WARN:#}          this sent a real {} to {}: the server may have acted on it (--preflight-only sends the preflight alone)",
-                sent.request.method, sent.request.url
+            out!(
+                w,
+                "  {WARN}note{WARN:#}          this sent a real {} to {}: the server may have \
+                    acted on it (--preflight-only sends the preflight alone)",
+                sent.request.method,
+                sent.request.url
             );
         }
         out!(w);
@@ -328,12 +345,17 @@ impl Report<'_> {
                 }
             )
         {
-            out!(w,
-                "{BAD}WAITING for the user (Local Network Access){BAD:#}: Firefox holds the request until the user answers its prompt; nothing was sent yet, and no response header can change that."
+            out!(
+                w,
+                "{BAD}WAITING for the user (Local Network Access){BAD:#}: Firefox holds the \
+                    request until the user answers its prompt; nothing was sent yet, and no \
+                    response header can change that."
             );
         } else {
-            out!(w,
-                "{BAD}BLOCKED by Local Network Access{BAD:#}: {} did not send the request; no response header can change that.",
+            out!(
+                w,
+                "{BAD}BLOCKED by Local Network Access{BAD:#}: {} did not send the request; no \
+                    response header can change that.",
                 if firefox { "Firefox" } else { "Chromium" }
             );
         }
@@ -353,17 +375,35 @@ impl Report<'_> {
         {
             let name = lna::Permissions::default().for_space(*space).1;
             out!(w, "\n{HEAD}The prompt{HEAD:#}");
-            out!(w, "  In a desktop Chromium the user is asked whether {origin} may reach {}; the request waits for the answer.", space.name());
-            out!(w, "  Allow: the request is sent and CORS decides as usual (run again with --lna-permission {name}=granted to see).");
+            out!(
+                w,
+                "  In a desktop Chromium the user is asked whether {origin} may reach {}; the \
+                request waits for the answer.",
+                space.name()
+            );
+            out!(
+                w,
+                "  Allow: the request is sent and CORS decides as usual (run again with \
+                --lna-permission {name}=granted to see)."
+            );
             out!(w, "  Block: this error, from now on, without asking again.");
-            out!(w, "  Headless and automated Chromium answer Block at once, which is what the verdict above shows.");
+            out!(
+                w,
+                "  Headless and automated Chromium answer Block at once, which is what the \
+                verdict above shows."
+            );
         }
         out!(w, "\n{HEAD}Fix{HEAD:#}");
         for f in b.fixes_in(&origin, o.browser) {
             out!(w, "  - {f}");
         }
         if !matches!(b, lna::Blocked::TargetSpaceMismatch { .. }) {
-            out!(w, "\n{DIM}To see the server's CORS answer anyway: --lna-permission granted (the user allowed it), or --target-space public (this address only stands in for an API on the internet).{DIM:#}");
+            out!(
+                w,
+                "\n{DIM}To see the server's CORS answer anyway: --lna-permission granted (the \
+                user allowed it), or --target-space public (this address only stands in for an API \
+                on the internet).{DIM:#}"
+            );
         }
     }
 

@@ -51,7 +51,11 @@ fn probes_go_through_a_proxy() {
 
 fn venv_python() -> std::path::PathBuf {
     let p = crate::support::workspace_root().join(".test-deps/venv/bin/python");
-    assert!(p.exists(), "the audit peers need .test-deps/venv (with cors, starlette, uvicorn): run `bash scripts/test.sh`");
+    assert!(
+        p.exists(),
+        "the audit peers need .test-deps/venv (with cors, starlette, uvicorn): run \
+        `bash scripts/test.sh`"
+    );
     p
 }
 
@@ -184,7 +188,11 @@ fn side_by_side_with_corscanner() {
             );
         }
     }
-    println!("classes expected {expected_total}: corsair found {our_tp} with {our_fp} false positives; CORScanner found {their_exact} exactly, {their_weaker} as a consequence corsair lists as implied, with {their_fp} false positives");
+    println!(
+        "classes expected {expected_total}: corsair found {our_tp} with {our_fp} false \
+        positives; CORScanner found {their_exact} exactly, {their_weaker} as a consequence corsair \
+        lists as implied, with {their_fp} false positives"
+    );
     assert_eq!(our_fp, 0);
     assert_eq!(our_tp, expected_total);
 
@@ -203,7 +211,8 @@ fn side_by_side_with_corscanner() {
     let requests = v["summary"]["requests"].as_u64().unwrap();
     let (_, theirs_s) = corscanner(&many);
     println!(
-        "throughput, {} targets: corsair audit {ours_s:.2} s ({requests} requests, {:.0} targets/s), CORScanner {theirs_s:.2} s ({:.0} targets/s): {:.1}x",
+        "throughput, {} targets: corsair audit {ours_s:.2} s ({requests} requests, {:.0} \
+            targets/s), CORScanner {theirs_s:.2} s ({:.0} targets/s): {:.1}x",
         many.len(),
         many.len() as f64 / ours_s,
         many.len() as f64 / theirs_s,
@@ -225,7 +234,18 @@ fn real_peers_misconfigured_as_users_do_it() {
 
     let express = free_port();
     let js = dir.join("express.js");
-    std::fs::write(&js, format!("const express = require('express');\nconst cors = require('cors');\nconst app = express();\napp.use('/api/me', cors({{ origin: true, credentials: true }}));\napp.use('/api/contains', cors({{ origin: /api\\.fleet\\.test/, credentials: true }}));\napp.get('/api/me', (req, res) => res.json({{ user: 'alice' }}));\napp.get('/api/contains', (req, res) => res.json({{ user: 'alice' }}));\napp.listen({express}, '127.0.0.1');\n")).unwrap();
+    std::fs::write(
+        &js,
+        format!(
+            "const express = require('express');\nconst cors = \
+        require('cors');\nconst app = express();\napp.use('/api/me', cors({{ origin: true, \
+        credentials: true }}));\napp.use('/api/contains', cors({{ origin: /api\\.fleet\\.test/, \
+        credentials: true }}));\napp.get('/api/me', (req, res) => res.json({{ user: 'alice' \
+        }}));\napp.get('/api/contains', (req, res) => res.json({{ user: 'alice' \
+        }}));\napp.listen({express}, '127.0.0.1');\n"
+        ),
+    )
+    .unwrap();
     procs.push(Proc(
         Command::new("node")
             .arg(&js)
@@ -237,7 +257,27 @@ fn real_peers_misconfigured_as_users_do_it() {
     let starlette = free_port();
     let starlette_public = free_port();
     let py = dir.join("starlette_app.py");
-    std::fs::write(&py, format!("import uvicorn\nfrom starlette.applications import Starlette\nfrom starlette.middleware import Middleware\nfrom starlette.middleware.cors import CORSMiddleware\nfrom starlette.responses import JSONResponse\nfrom starlette.routing import Route\n\nasync def me(request):\n    return JSONResponse({{'user': 'alice'}})\n\n# The dots are not escaped: 'https://.*.fleet.test' also matches https://attackerfleet.test.\napp = Starlette(routes=[Route('/api/me', me)], middleware=[Middleware(CORSMiddleware, allow_origin_regex='https://.*.fleet.test', allow_credentials=True, allow_methods=['*'], allow_headers=['*'])])\n\nasync def account(request):\n    return JSONResponse({{'account': {{'email': 'alice@fleet.test', 'api_key': 'k-4f1c9e'}}}})\n\n# '*' as the quick fix, on an endpoint that returns the account's key.\npublic = Starlette(routes=[Route('/api/account', account)], middleware=[Middleware(CORSMiddleware, allow_origins=['*'])])\n\nimport asyncio\nasync def main():\n    servers = [uvicorn.Server(uvicorn.Config(a, host='127.0.0.1', port=p, log_level='warning')) for a, p in [(app, {starlette}), (public, {starlette_public})]]\n    await asyncio.gather(*(s.serve() for s in servers))\nasyncio.run(main())\n")).unwrap();
+    std::fs::write(
+        &py,
+        format!(
+            "import uvicorn\nfrom starlette.applications import \
+        Starlette\nfrom starlette.middleware import Middleware\nfrom starlette.middleware.cors \
+        import CORSMiddleware\nfrom starlette.responses import JSONResponse\nfrom \
+        starlette.routing import Route\n\nasync def me(request):\n    return \
+        JSONResponse({{'user': 'alice'}})\n\n# The dots are not escaped: 'https://.*.fleet.test' \
+        also matches https://attackerfleet.test.\napp = Starlette(routes=[Route('/api/me', me)], \
+        middleware=[Middleware(CORSMiddleware, allow_origin_regex='https://.*.fleet.test', \
+        allow_credentials=True, allow_methods=['*'], allow_headers=['*'])])\n\nasync def \
+        account(request):\n    return JSONResponse({{'account': {{'email': 'alice@fleet.test', \
+        'api_key': 'k-4f1c9e'}}}})\n\n# '*' as the quick fix, on an endpoint that returns the \
+        account's key.\npublic = Starlette(routes=[Route('/api/account', account)], \
+        middleware=[Middleware(CORSMiddleware, allow_origins=['*'])])\n\nimport asyncio\nasync def \
+        main():\n    servers = [uvicorn.Server(uvicorn.Config(a, host='127.0.0.1', port=p, \
+        log_level='warning')) for a, p in [(app, {starlette}), (public, {starlette_public})]]\n    \
+        await asyncio.gather(*(s.serve() for s in servers))\nasyncio.run(main())\n"
+        ),
+    )
+    .unwrap();
     procs.push(Proc(
         Command::new(venv_python())
             .arg(&py)
@@ -253,7 +293,22 @@ fn real_peers_misconfigured_as_users_do_it() {
     std::fs::write(dir.join("htpasswd"), "alice:{PLAIN}secret\n").unwrap();
     // `/private/`: basic authentication before anything, so the preflight (which never carries
     // credentials) gets 401.
-    procs.push(crate::support::start_nginx(&dir, &format!("server {{\n    listen 127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin $http_origin always;\n      add_header Access-Control-Allow-Credentials true always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n    location /private/ {{\n      auth_basic \"api\";\n      auth_basic_user_file {}/htpasswd;\n      alias {}/;\n      default_type application/json;\n      add_header Access-Control-Allow-Origin https://api.fleet.test always;\n      add_header Access-Control-Allow-Credentials true always;\n      add_header Vary Origin always;\n    }}\n  }}", dir.display(), www.display()), nginx));
+    procs.push(crate::support::start_nginx(
+        &dir,
+        &format!(
+            "server {{\n    listen \
+        127.0.0.1:{nginx};\n    location / {{\n      add_header Access-Control-Allow-Origin \
+        $http_origin always;\n      add_header Access-Control-Allow-Credentials true \
+        always;\n      return 200 '{{\"user\":\"alice\"}}';\n    }}\n    location /private/ \
+        {{\n      auth_basic \"api\";\n      auth_basic_user_file {}/htpasswd;\n      alias \
+        {}/;\n      default_type application/json;\n      add_header Access-Control-Allow-Origin \
+        https://api.fleet.test always;\n      add_header Access-Control-Allow-Credentials true \
+        always;\n      add_header Vary Origin always;\n    }}\n  }}",
+            dir.display(),
+            www.display()
+        ),
+        nginx,
+    ));
     // In the order they were started; nginx is waited for as it starts.
     for (i, port, what) in [
         (0, express, "express"),

@@ -111,7 +111,17 @@ fn demo_cases_behave_in_a_real_browser_as_predicted() {
             "{name}: the fixed server was blocked in Chromium"
         );
         let predicted = c["broken"]["console"].as_str().unwrap();
-        assert!(console.contains(&predicted), "{name}: Chromium did not print the predicted message:\n  {predicted}\nit printed:\n  {}", console.iter().filter(|m| m.contains(&format!("/{name}"))).cloned().collect::<Vec<_>>().join("\n  "));
+        assert!(
+            console.contains(&predicted),
+            "{name}: Chromium did not print the predicted \
+            message:\n  {predicted}\nit printed:\n  {}",
+            console
+                .iter()
+                .filter(|m| m.contains(&format!("/{name}")))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n  ")
+        );
     }
     println!(
         "demo in Chromium {}: {} cases blocked as predicted and fixed",

@@ -132,7 +132,8 @@ pub fn run_webkit(server: &Server, scenarios: &[Value]) -> EngineRun {
     let input = json!({ "scenarios": scenarios }).to_string();
     // The runner page, on the page's origin: the scenarios, then the script that runs them.
     let html = format!(
-        "<!doctype html><meta charset=utf-8><title>corsair webkit runner</title><body><script>const INPUT = {};</script><script>{script}</script>",
+        "<!doctype html><meta charset=utf-8><title>corsair webkit \
+            runner</title><body><script>const INPUT = {};</script><script>{script}</script>",
         input.replace("</", "<\\/")
     );
     static RUN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);

@@ -49,7 +49,11 @@ fn browser_through_the_gateway_matches_corsair_check() {
     std::fs::write(
         &cfg,
         format!(
-            "upstream = \"http://127.0.0.1:{upstream_port}\"\n[policy]\norigins = [\"{allowed_page}\"]\nmethods = [\"GET\", \"POST\", \"PUT\", \"DELETE\"]\nrequest_headers = [\"Content-Type\", \"Authorization\", \"X-Custom\"]\nexpose_headers = [\"X-Total-Count\"]\ncredentials = true\nmax_age = 60\n"
+            "upstream = \"http://127.0.0.1:{upstream_port}\"\n[policy]\norigins = \
+                [\"{allowed_page}\"]\nmethods = \
+                [\"GET\", \"POST\", \"PUT\", \"DELETE\"]\nrequest_headers = \
+                [\"Content-Type\", \"Authorization\", \"X-Custom\"]\nexpose_headers = \
+                [\"X-Total-Count\"]\ncredentials = true\nmax_age = 60\n"
         ),
     )
     .unwrap();
@@ -58,7 +62,8 @@ fn browser_through_the_gateway_matches_corsair_check() {
     let scenarios = |tag: &str| {
         json!([
             {"id": format!("{tag}-get"), "url": format!("{url}?{tag}-get"), "method": "GET", "headers": [["X-Custom", "1"]], "credentials": true, "body": null, "api": "fetch"},
-            {"id": format!("{tag}-put"), "url": format!("{url}?{tag}-put"), "method": "PUT", "headers": [["Content-Type", "application/json"], ["Authorization", "Bearer t"]], "credentials": true, "body": "{}", "api": "fetch"},
+            {"id": format!("{tag}-put"), "url": format!("{url}?{tag}-put"), "method": "PUT", "headers": [["Content-Type", "application/json"], ["Authorization", "Bearer \
+                t"]], "credentials": true, "body": "{}", "api": "fetch"},
             {"id": format!("{tag}-patch"), "url": format!("{url}?{tag}-patch"), "method": "PATCH", "headers": [], "credentials": true, "body": "{}", "api": "fetch"},
         ])
     };
@@ -117,7 +122,11 @@ fn browser_through_the_gateway_matches_corsair_check() {
             "{id}: corsair check predicts a different message"
         );
     }
-    println!("browser through the gateway: Chromium {} agrees with corsair check on 2 allowed and 3 blocked requests", allowed["version"]);
+    println!(
+        "browser through the gateway: Chromium {} agrees with corsair check on 2 allowed and \
+        3 blocked requests",
+        allowed["version"]
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -151,7 +160,9 @@ fn chromium_over_https_and_http2() {
     std::fs::write(
         &cfg,
         format!(
-            "upstream = \"http://127.0.0.1:{upstream_port}\"\n[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n[policy]\norigins = [\"{allowed_page}\"]\nmethods = [\"GET\", \"PUT\"]\nrequest_headers = [\"Content-Type\"]\ncredentials = true\n"
+            "upstream = \"http://127.0.0.1:{upstream_port}\"\n[tls]\ncert = \"cert.pem\"\nkey \
+                = \"key.pem\"\n[policy]\norigins = [\"{allowed_page}\"]\nmethods = \
+                [\"GET\", \"PUT\"]\nrequest_headers = [\"Content-Type\"]\ncredentials = true\n"
         ),
     )
     .unwrap();

@@ -90,7 +90,10 @@ fn iframes_use_the_top_level_pages_permission() {
         },
     );
     let target_url = format!("http://127.0.0.1:{target}/x");
-    let frame_html = format!("<!doctype html><script>fetch('{target_url}').then(() => parent.postMessage('ok', '*'), () => parent.postMessage('err', '*'))</script>");
+    let frame_html = format!(
+        "<!doctype html><script>fetch('{target_url}').then(() => \
+        parent.postMessage('ok', '*'), () => parent.postMessage('err', '*'))</script>"
+    );
     s.route(
         frame,
         "/frame",
@@ -122,7 +125,11 @@ fn iframes_use_the_top_level_pages_permission() {
     };
     assert!(!ok("untouched") && !ok("untouched-allow"), "{r}");
     assert!(ok("granted") && ok("granted-allow"), "{r}");
-    let refused = format!("Access to fetch at '{target_url}' from origin 'http://localhost:{frame}' has been blocked by CORS policy: Permission was denied for this request to access the `loopback` address space.");
+    let refused = format!(
+        "Access to fetch at '{target_url}' from origin \
+        'http://localhost:{frame}' has been blocked by CORS policy: Permission was denied for this \
+        request to access the `loopback` address space."
+    );
     assert!(
         r["console"]
             .as_array()

@@ -37,7 +37,10 @@ fn allowed_pages_read_through_the_proxy_and_others_are_blocked() {
     let config = dir.join("proxy.toml");
     std::fs::write(
         &config,
-        format!("admin = \"127.0.0.1:0\"\n[proxy]\norigins = [\"{page}\"]\ntargets = [\"http://127.0.0.1:{api}\"]\nallow_private = [\"127.0.0.1:{api}\"]\n"),
+        format!(
+            "admin = \"127.0.0.1:0\"\n[proxy]\norigins = [\"{page}\"]\ntargets = \
+            [\"http://127.0.0.1:{api}\"]\nallow_private = [\"127.0.0.1:{api}\"]\n"
+        ),
     )
     .unwrap();
     let proxy = crate::relay::spawn_proxy(&config, &[], &[]);

@@ -115,7 +115,10 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
     );
     let url = format!("{}/items/7", api.origin(0));
     let curl = format!(
-        "curl '{url}' \\\n  -X 'PUT' \\\n  -H 'accept: */*' \\\n  -H 'authorization: Bearer x' \\\n  -H 'content-type: application/json' \\\n  -b 'session=abc' \\\n  -H 'origin: {page}' \\\n  -H 'sec-fetch-mode: cors' \\\n  -H 'user-agent: Mozilla/5.0' \\\n  --data-raw '{{\"n\":1}}'"
+        "curl '{url}' \\\n  -X 'PUT' \\\n  -H 'accept: */*' \\\n  -H 'authorization: Bearer \
+            x' \\\n  -H 'content-type: application/json' \\\n  -b 'session=abc' \\\n  -H 'origin: \
+            {page}' \\\n  -H 'sec-fetch-mode: cors' \\\n  -H 'user-agent: Mozilla/5.0' \\\n  \
+            --data-raw '{{\"n\":1}}'"
     );
     let seen = |o: &Output| {
         assert_eq!(o.status.code(), Some(0), "{}", text(o));
@@ -206,7 +209,10 @@ fn a_request_copied_from_devtools_is_checked_as_the_page_sent_it() {
 
     // Copy as fetch: the origin comes from the referrer.
     let fetch = format!(
-        "fetch(\"{url}\", {{\n  \"headers\": {{\n    \"accept\": \"*/*\",\n    \"authorization\": \"Bearer x\",\n    \"content-type\": \"application/json\",\n    \"sec-ch-ua\": \"x\"\n  }},\n  \"referrer\": \"{page}/orders\",\n  \"body\": \"{{\\\"n\\\":1}}\",\n  \"method\": \"PUT\",\n  \"mode\": \"cors\",\n  \"credentials\": \"include\"\n}});"
+        "fetch(\"{url}\", {{\n  \"headers\": \
+            {{\n    \"accept\": \"*/*\",\n    \"authorization\": \"Bearer \
+            x\",\n    \"content-type\": \"application/json\",\n    \"sec-ch-ua\": \"x\"\n  \
+            }},\n  \"referrer\": \"{page}/orders\",\n  \"body\": \"{{\\\"n\\\":1}}\",\n  \"method\": \"PUT\",\n  \"mode\": \"cors\",\n  \"credentials\": \"include\"\n}});"
     );
     let o = check_public(&["--from-fetch", &fetch]);
     assert_eq!(seen(&o), expected, "{}", text(&o));

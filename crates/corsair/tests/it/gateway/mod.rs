@@ -334,7 +334,8 @@ fn a_reload_takes_max_body_bytes_on_both_paths_and_keeps_the_other_gateway_keys(
             std::fs::write(
                 &cfg,
                 format!(
-                    "upstream = \"{}\"\n[gateway]\nhttp1 = \"{engine}\"\nmax_body_bytes = {max}\nstall_timeout = {stall}\n{SAMPLE_POLICY}",
+                    "upstream = \"{}\"\n[gateway]\nhttp1 = \"{engine}\"\nmax_body_bytes = \
+                        {max}\nstall_timeout = {stall}\n{SAMPLE_POLICY}",
                     up.origin(0)
                 ),
             )
@@ -346,7 +347,14 @@ fn a_reload_takes_max_body_bytes_on_both_paths_and_keeps_the_other_gateway_keys(
             let mut s = TcpStream::connect(&gw.addr).unwrap();
             s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
             let body = "x".repeat(2000);
-            s.write_all(format!("POST /items HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\nConnection: close\r\n\r\n{body}").as_bytes()).unwrap();
+            s.write_all(
+                format!(
+                    "POST /items HTTP/1.1\r\nHost: a\r\nContent-Length: \
+                2000\r\nConnection: close\r\n\r\n{body}"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
             let mut got = String::new();
             let _ = s.read_to_string(&mut got);
             got.split(' ').nth(1).unwrap_or("").to_string()

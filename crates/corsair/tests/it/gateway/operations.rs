@@ -6,7 +6,12 @@ use super::*;
 fn refuses_to_start_on_a_broken_policy() {
     let dir = temp_dir("broken");
     let p = dir.join("corsair.toml");
-    std::fs::write(&p, "upstream = \"http://127.0.0.1:9\"\n[policy]\norigins = [\"*\", \"https://*.github.io\"]\ncredentials = true\n").unwrap();
+    std::fs::write(
+        &p,
+        "upstream = \"http://127.0.0.1:9\"\n[policy]\norigins = \
+        [\"*\", \"https://*.github.io\"]\ncredentials = true\n",
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args([
             "serve",
@@ -29,7 +34,13 @@ fn refuses_to_start_on_a_broken_policy() {
 fn policy_lint_reports_every_problem_with_position_and_fix() {
     let dir = temp_dir("lint");
     let p = dir.join("bad.toml");
-    std::fs::write(&p, "[policy]\norigins = [\"null\", \"https://app.example.com/\", \"http://intranet.example\"]\nmethods = [\"TRACE\"]\ncredentials = true\nmax_age = 100000\n").unwrap();
+    std::fs::write(
+        &p,
+        "[policy]\norigins = \
+        [\"null\", \"https://app.example.com/\", \"http://intranet.example\"]\nmethods = \
+        [\"TRACE\"]\ncredentials = true\nmax_age = 100000\n",
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args(["policy", "lint", p.to_str().unwrap()])
         .output()
@@ -158,9 +169,15 @@ fn access_log_formats_and_off() {
             let _ = s.read_to_string(&mut got);
             got
         };
-        let refused = raw("GET /items HTTP/1.1\r\nHost: a\r\nOrigin: https://a.example\r\nOrigin: https://b.example\r\n\r\n");
+        let refused = raw(
+            "GET /items HTTP/1.1\r\nHost: a\r\nOrigin: https://a.example\r\nOrigin: \
+            https://b.example\r\n\r\n",
+        );
         assert!(refused.starts_with("HTTP/1.1 400"), "{refused}");
-        let odd = raw(&format!("GET /it\"ems HTTP/1.1\r\nHost: a\r\nOrigin: {APP} allowed=true\r\nConnection: close\r\n\r\n"));
+        let odd = raw(&format!(
+            "GET /it\"ems HTTP/1.1\r\nHost: a\r\nOrigin: {APP} \
+            allowed=true\r\nConnection: close\r\n\r\n"
+        ));
         assert!(odd.starts_with("HTTP/1.1 "), "{odd}");
         let (_, _, metrics) = http(&gw.admin, "GET", "/metrics", &[]);
         assert!(
@@ -279,7 +296,8 @@ fn serves_https_and_http2_and_reloads_its_certificate() {
         std::fs::write(
             &cfg,
             format!(
-                "upstream = \"{}\"\n[gateway]\n{gateway}[tls]\ncert = \"cert.pem\"\nkey = \"key.pem\"\n{tls}{SAMPLE_POLICY}",
+                "upstream = \"{}\"\n[gateway]\n{gateway}[tls]\ncert = \"cert.pem\"\nkey \
+                    = \"key.pem\"\n{tls}{SAMPLE_POLICY}",
                 up.origin(0)
             ),
         )

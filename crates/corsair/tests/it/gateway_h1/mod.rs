@@ -88,42 +88,81 @@ fn answer(path: &str, method: &str, body: &[u8]) -> (Vec<u8>, bool) {
         "/plain" => (ok("hello"), false),
         "/big" => (ok(&"x".repeat(BIG)), false),
         "/chunked" => (
-            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nVary: Accept-Encoding\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n".into(),
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nVary: \
+                Accept-Encoding\r\n\r\n5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n"
+                .into(),
             false,
         ),
         "/until-close" => (
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstreamed until the upstream closed".into(),
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n\r\nstreamed until the upstream closed"
+                .into(),
             true,
         ),
-        "/head" if method == "HEAD" => ("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".into(), false),
+        "/head" if method == "HEAD" => (
+            "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n".into(),
+            false,
+        ),
         "/no-content" => ("HTTP/1.1 204 No Content\r\n\r\n".into(), false),
-        "/not-modified" => ("HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n".into(), false),
+        "/not-modified" => (
+            "HTTP/1.1 304 Not Modified\r\nETag: \"x\"\r\n\r\n".into(),
+            false,
+        ),
         "/early-hints" => (
-            format!("HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n{}", ok("after hints")),
+            format!(
+                "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n{}",
+                ok("after \
+                hints")
+            ),
             false,
         ),
         "/echo" => (
-            ok(&format!("{} bytes, sum {}", body.len(), body.iter().map(|&b| b as u64).sum::<u64>())),
+            ok(&format!(
+                "{} bytes, sum {}",
+                body.len(),
+                body.iter().map(|&b| b as u64).sum::<u64>()
+            )),
             false,
         ),
         "/cors" => (
-            "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: PATCH\r\nConnection: x-private\r\nX-Private: 1\r\nContent-Length: 2\r\n\r\nok".into(),
+            "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\nAccess-Control-Allow-Methods: \
+                PATCH\r\nConnection: x-private\r\nX-Private: 1\r\nContent-Length: 2\r\n\r\nok"
+                .into(),
             false,
         ),
-        "/close" => ("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok".into(), true),
-        "/bad-length" => ("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!".into(), true),
-        "/bad-chunked" => ("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n".into(), true),
+        "/close" => (
+            "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok".into(),
+            true,
+        ),
+        "/bad-length" => (
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!".into(),
+            true,
+        ),
+        "/bad-chunked" => (
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n".into(),
+            true,
+        ),
         "/bad-chunked-late" => (
-            format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8000\r\n{}\r\nzz\r\n", "a".repeat(0x8000)),
+            format!(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n8000\r\n{}\r\nzz\r\n",
+                "a".repeat(0x8000)
+            ),
             true,
         ),
         "/not-http" => ("SSH-2.0-OpenSSH_9.2\r\n\r\n".into(), true),
-        "/status-99" => ("HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n".into(), false),
-        "/partial-cors" => (
-            "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Credentials: true\r\nContent-Length: 2\r\n\r\nok".into(),
+        "/status-99" => (
+            "HTTP/1.1 099 Odd\r\nContent-Length: 0\r\n\r\n".into(),
             false,
         ),
-        _ => ("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(), false),
+        "/partial-cors" => (
+            "HTTP/1.1 200 OK\r\nAccess-Control-Allow-Credentials: true\r\nContent-Length: \
+                2\r\n\r\nok"
+                .into(),
+            false,
+        ),
+        _ => (
+            "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".into(),
+            false,
+        ),
     };
     (text.into_bytes(), close)
 }
@@ -468,7 +507,8 @@ fn request_bodies_arrive_intact_on_both_paths() {
     // A chunked body on a GET reaches the upstream (hyper's client used to drop it silently).
     let out = raw(
         &gw.addr,
-        b"GET /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+        b"GET /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: \
+            close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
     );
     assert!(out.ends_with("5 bytes, sum 532"), "{out:?}");
     let big: Vec<u8> = (0..(1 << 20) + 17).map(|i| (i * 31 % 251) as u8).collect();
@@ -512,8 +552,11 @@ fn request_bodies_arrive_intact_on_both_paths() {
     // Expect: 100-continue goes to hyper, which asks for the body.
     let mut s = TcpStream::connect(&gw.addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    s.write_all(b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    s.write_all(
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nExpect: \
+        100-continue\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut first = [0u8; 25];
     s.read_exact(&mut first).unwrap();
     assert!(

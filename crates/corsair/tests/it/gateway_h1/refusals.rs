@@ -17,9 +17,11 @@ fn smuggling(engine: &str) {
     let gw = gateway_on(&up, "smuggling", engine, "max_body_bytes = 1000");
     let smuggle = [
         // Both framings: hyper refuses the request outright.
-        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: \
+            chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
         // Two different lengths.
-        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcdGET /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcdGET \
+            /smuggled HTTP/1.1\r\nHost: a\r\n\r\n",
         // A length that is not a number.
         "POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 4x\r\n\r\nabcdGET /smuggled HTTP/1.1\r\n\r\n",
         // A space before the colon.
@@ -48,10 +50,17 @@ fn smuggling(engine: &str) {
     // battery): each refused with its own status, on both HTTP/1.1 paths, and nothing of it
     // reaches the upstream.
     let refused: &[(&str, &str)] = &[
-        ("GET /plain HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example.com\r\nOrigin: https://evil.example\r\n\r\n", "400"),
-        ("OPTIONS /plain HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example.com\r\nAccess-Control-Request-Method: GET\r\nAccess-Control-Request-Method: DELETE\r\n\r\n", "400"),
-        ("GET /plain HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Origin\r\nOrigin: https://evil.example\r\n\r\n", "400"),
-        ("OPTIONS /plain HTTP/1.1\r\nHost: a\r\nConnection: Access-Control-Request-Headers\r\nOrigin: https://app.example.com\r\nAccess-Control-Request-Method: PUT\r\nAccess-Control-Request-Headers: x-evil\r\n\r\n", "400"),
+        ("GET /plain HTTP/1.1\r\nHost: a\r\nOrigin: https://app.example.com\r\nOrigin: \
+            https://evil.example\r\n\r\n", "400"),
+        ("OPTIONS /plain HTTP/1.1\r\nHost: a\r\nOrigin: \
+            https://app.example.com\r\nAccess-Control-Request-Method: \
+            GET\r\nAccess-Control-Request-Method: DELETE\r\n\r\n", "400"),
+        ("GET /plain HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, Origin\r\nOrigin: \
+            https://evil.example\r\n\r\n", "400"),
+        ("OPTIONS /plain HTTP/1.1\r\nHost: a\r\nConnection: \
+            Access-Control-Request-Headers\r\nOrigin: \
+            https://app.example.com\r\nAccess-Control-Request-Method: \
+            PUT\r\nAccess-Control-Request-Headers: x-evil\r\n\r\n", "400"),
         ("CONNECT t:443 HTTP/1.1\r\nHost: t:443\r\n\r\n", "405"),
         ("GET /plain HTTP/1.1\r\n\r\n", "400"),
         ("GET /plain HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", "400"),
@@ -59,7 +68,8 @@ fn smuggling(engine: &str) {
         ("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\nabcd", "400"),
         ("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 18446744073709551615\r\n\r\nabcd", "413"),
         ("POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 2000\r\n\r\nabcd", "413"),
-        ("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\nabcd\r\n0\r\n\r\n", "400"),
+        ("POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: \
+            close\r\n\r\nzz\r\nabcd\r\n0\r\n\r\n", "400"),
         // A path a Tomcat upstream reads as /admin while the route was chosen for /public.
         ("GET /public/..;/admin HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
         ("GET /public/%2e%2e/admin HTTP/1.1\r\nHost: a\r\n\r\n", "400"),
@@ -82,7 +92,8 @@ fn smuggling(engine: &str) {
     }
     // A chunked body over max_body_bytes (1000 here) is refused too, once it passes the limit.
     let chunked = format!(
-        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n7d0\r\n{}\r\n0\r\n\r\n",
+        "POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: \
+            close\r\n\r\n7d0\r\n{}\r\n0\r\n\r\n",
         "b".repeat(2000)
     );
     let out = raw(&gw.addr, chunked.as_bytes());
@@ -200,8 +211,11 @@ fn a_connection_handed_to_hyper_late_is_still_served() {
         std::thread::sleep(Duration::from_millis(200));
     }
     // ...then a request for hyper, on the same connection.
-    s.write_all(b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
-        .unwrap();
+    s.write_all(
+        b"POST /echo HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: \
+        close\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
+    )
+    .unwrap();
     let mut rest = String::new();
     let _ = s.read_to_string(&mut rest);
     assert!(
@@ -329,7 +343,8 @@ fn a_connection_still_sending_an_answered_upload_is_not_lent_out() {
     std::fs::write(
         &cfg,
         format!(
-            "upstream = \"http://127.0.0.1:{}\"\n[gateway]\nhttp1 = \"hyper\"\nupstream_timeout = 2.0\n[policy]\norigins = [\"{APP}\"]\n",
+            "upstream = \"http://127.0.0.1:{}\"\n[gateway]\nhttp1 = \"hyper\"\nupstream_timeout = \
+                2.0\n[policy]\norigins = [\"{APP}\"]\n",
             up.port
         ),
     )

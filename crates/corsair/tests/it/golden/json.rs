@@ -99,7 +99,9 @@ fn check_json() {
 
 #[test]
 fn explain_origin_and_lint_json() {
-    let chromium = "Access to fetch at 'https://api.x.io/v1/items' from origin 'http://localhost:5173' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource.";
+    let chromium = "Access to fetch at 'https://api.x.io/v1/items' from origin \
+        'http://localhost:5173' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' \
+        header is present on the requested resource.";
     golden!(
         "json-explain",
         pretty(&run(&["explain", chromium, "--format", "json"], None))
@@ -122,7 +124,8 @@ fn explain_origin_and_lint_json() {
     let file = dir.join("corsair.toml");
     std::fs::write(
         &file,
-        "[policy]\norigins = [\"*\", \"https://app.example.com/\"]\nmethods = [\"put\"]\ncredentials = true\n",
+        "[policy]\norigins = [\"*\", \"https://app.example.com/\"]\nmethods = \
+            [\"put\"]\ncredentials = true\n",
     )
     .unwrap();
     let out = run(

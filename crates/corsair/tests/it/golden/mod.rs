@@ -63,12 +63,18 @@ fn demo_text() {
 
 #[test]
 fn explain_text() {
-    let chromium = "Access to fetch at 'https://api.x.io/v1/items' from origin 'http://localhost:5173' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: The value of the 'Access-Control-Allow-Origin' header in the response must not be the wildcard '*' when the request's credentials mode is 'include'.";
+    let chromium = "Access to fetch at 'https://api.x.io/v1/items' from origin \
+        'http://localhost:5173' has been blocked by CORS policy: Response to preflight request \
+        doesn't pass access control check: The value of the 'Access-Control-Allow-Origin' header \
+        in the response must not be the wildcard '*' when the request's credentials mode is \
+        'include'.";
     golden!(
         "explain-chromium-express",
         run(&["explain", chromium, "--stack", "express"], None)
     );
-    let firefox = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote resource at https://api.x.io/v1/items. (Reason: CORS header ‘Access-Control-Allow-Origin’ missing). Status code: 200.";
+    let firefox = "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the \
+        remote resource at https://api.x.io/v1/items. (Reason: CORS header \
+        ‘Access-Control-Allow-Origin’ missing). Status code: 200.";
     golden!(
         "explain-firefox",
         run(
@@ -90,7 +96,10 @@ fn policy_lint_text() {
     let file = dir.join("corsair.toml");
     std::fs::write(
         &file,
-        "listen = \"127.0.0.1:8080\"\n[gateway]\nstall_timout = 3\n[policy]\norigins = [\"*\", \"null\", \"https://app.example.com/\", \"http://intranet.example\"]\nmethods = [\"TRACE\", \"put\"]\nrequest_header = [\"X-Token\"]\ncredentials = true\nmax_age = 86400\n",
+        "listen = \"127.0.0.1:8080\"\n[gateway]\nstall_timout = 3\n[policy]\norigins = \
+            [\"*\", \"null\", \"https://app.example.com/\", \"http://intranet.example\"]\nmethods \
+            = [\"TRACE\", \"put\"]\nrequest_header = [\"X-Token\"]\ncredentials = true\nmax_age = \
+            86400\n",
     )
     .unwrap();
     let out = run(&["policy", "lint", file.to_str().unwrap()], None)

@@ -329,7 +329,8 @@ fn every_printed_fix_passes_on_the_real_server() {
         }
     }
     println!(
-        "fixes: {} policies from {from_demo} demo cases and {from_explain} explained messages, {checked} checks on real servers",
+        "fixes: {} policies from {from_demo} demo cases and {from_explain} explained messages, \
+            {checked} checks on real servers",
         groups.len()
     );
     let _ = std::fs::remove_dir_all(&dir);

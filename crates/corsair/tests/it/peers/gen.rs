@@ -159,13 +159,22 @@ fn generated_configs_give_the_verdicts_of_corsair_serve() {
     for (name, base) in &servers {
         for (((origin, req), got), (_, want)) in matrix(base).iter().zip(&reference) {
             if (got.0, got.1) != (want.0, want.1) {
-                disagreements.push(format!("{name}: {origin} {req}: got allowed={} preflight={} ({}), corsair serve allowed={} preflight={} ({})", got.0, got.1, got.2, want.0, want.1, want.2));
+                disagreements.push(format!(
+                    "{name}: {origin} {req}: got allowed={} preflight={} \
+                    ({}), corsair serve allowed={} preflight={} ({})",
+                    got.0, got.1, got.2, want.0, want.1, want.2
+                ));
             } else if got.2 != want.2 {
                 kind_differences += 1;
             }
         }
     }
-    println!("gen: {} agree with corsair serve on {} checks each ({kind_differences} blocked for another reason, e.g. a 400 preflight instead of a method error)", servers.iter().map(|s| s.0).collect::<Vec<_>>().join(", "), reference.len());
+    println!(
+        "gen: {} agree with corsair serve on {} checks each ({kind_differences} blocked for \
+        another reason, e.g. a 400 preflight instead of a method error)",
+        servers.iter().map(|s| s.0).collect::<Vec<_>>().join(", "),
+        reference.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
     assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
 }
@@ -198,7 +207,10 @@ fn nginx_caddy_and_express_write_routes_as_corsair_serve_applies_them() {
     std::fs::write(
         &config,
         format!(
-            "upstream = \"{}\"\n{POLICY}\n[[routes]]\npath = \"/admin\"\npolicy = {{ origins = [\"https://admin.example.com\"], methods = [\"GET\", \"DELETE\"] }}\n\n[[routes]]\npath = \"/public/\"\npolicy = {{ origins = [\"*\"], credentials = false }}\n",
+            "upstream = \"{}\"\n{POLICY}\n[[routes]]\npath = \"/admin\"\npolicy = {{ origins = \
+                [\"https://admin.example.com\"], methods = [\"GET\", \"DELETE\"] \
+                }}\n\n[[routes]]\npath = \"/public/\"\npolicy = {{ origins = [\"*\"], credentials \
+                = false }}\n",
             up.origin(0)
         ),
     )
@@ -278,7 +290,10 @@ fn nginx_caddy_and_express_write_routes_as_corsair_serve_applies_them() {
                     let got = verdict(&format!("http://127.0.0.1:{p}{path}"), o, m, h, cred);
                     checked += 1;
                     if (got.0, got.1) != (want.0, want.1) {
-                        differ.push(format!("{name}: {path} {o} {m} {h:?} credentials={cred}: got {got:?}, corsair serve {want:?}"));
+                        differ.push(format!(
+                            "{name}: {path} {o} {m} {h:?} credentials={cred}: got \
+                            {got:?}, corsair serve {want:?}"
+                        ));
                     }
                 }
             }
@@ -292,7 +307,10 @@ fn nginx_caddy_and_express_write_routes_as_corsair_serve_applies_them() {
         "not a segment of /admin"
     );
     assert!(allowed.contains("/public/data https://other.org"));
-    println!("gen nginx, caddy and express with [[routes]]: {checked} checks over 5 paths agree with corsair serve");
+    println!(
+        "gen nginx, caddy and express with [[routes]]: {checked} checks over 5 paths agree \
+        with corsair serve"
+    );
     let _ = std::fs::remove_dir_all(&dir);
     assert!(differ.is_empty(), "{}", differ.join("\n"));
 }
@@ -302,7 +320,14 @@ fn gen_refuses_what_it_cannot_write_safely() {
     let dir = std::env::temp_dir().join(format!("corsair-gen-refuse-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("corsair.toml");
-    std::fs::write(&config, format!("{POLICY}[[routes]]\npath = \"/admin\"\npolicy = {{ origins = [\"https://admin.example.com\"] }}\n")).unwrap();
+    std::fs::write(
+        &config,
+        format!(
+            "{POLICY}[[routes]]\npath = \"/admin\"\npolicy = {{ origins = \
+        [\"https://admin.example.com\"] }}\n"
+        ),
+    )
+    .unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args(["gen", "flask", "--config", config.to_str().unwrap()])
         .output()

@@ -69,7 +69,9 @@ fn a_crash_in_starlette_is_readable_to_an_allowed_page() {
     std::fs::write(
         &runner,
         format!(
-            "import runpy, uvicorn\nns = runpy.run_path({:?})\nasync def boom(request):\n    raise RuntimeError('boom')\nns['api'].add_route('/api/boom', boom)\nuvicorn.run(ns['app'], host='127.0.0.1', port={port}, log_level='critical')\n",
+            "import runpy, uvicorn\nns = runpy.run_path({:?})\nasync def boom(request):\n    raise \
+                RuntimeError('boom')\nns['api'].add_route('/api/boom', \
+                boom)\nuvicorn.run(ns['app'], host='127.0.0.1', port={port}, log_level='critical')\n",
             out.display().to_string()
         ),
     )

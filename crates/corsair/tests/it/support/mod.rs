@@ -84,7 +84,8 @@ pub struct Server {
     _rt: tokio::runtime::Runtime,
 }
 
-const PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>corsair test page</title></head><body>corsair</body></html>";
+const PAGE: &str = "<!doctype html><html><head><meta charset=utf-8><title>corsair test \
+    page</title></head><body>corsair</body></html>";
 
 impl Server {
     /// Starts `n` listeners; the first serves a blank HTML page at `/`.
@@ -226,7 +227,8 @@ pub fn browser_deps() -> BrowserDeps {
         .unwrap_or_else(|| PathBuf::from("/usr/bin/chromium"));
     assert!(
         node_modules.join("playwright-core").is_dir() && chromium.exists(),
-        "the browser tests need Debian's chromium ({}) and playwright-core in {}: run `bash scripts/test.sh`, which installs both",
+        "the browser tests need Debian's chromium ({}) and playwright-core in {}: run `bash \
+            scripts/test.sh`, which installs both",
         chromium.display(),
         node_modules.display()
     );
@@ -590,7 +592,12 @@ pub fn start_nginx(dir: &Path, http_body: &str, port: u16) -> Proc {
     let p = prefix.display();
     std::fs::write(
         prefix.join("nginx.conf"),
-        format!("worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path {p}/uwsgi; scgi_temp_path {p}/scgi;\n  {http_body}\n}}\n"),
+        format!(
+            "worker_processes 1;\npid {p}/nginx.pid;\nerror_log {p}/error.log warn;\nevents {{ \
+            worker_connections 256; }}\nhttp {{\n  access_log off;\n  client_body_temp_path \
+            {p}/body; proxy_temp_path {p}/proxy; fastcgi_temp_path {p}/fcgi; uwsgi_temp_path \
+            {p}/uwsgi; scgi_temp_path {p}/scgi;\n  {http_body}\n}}\n"
+        ),
     )
     .unwrap();
     let mut c = Command::new("/usr/sbin/nginx")
@@ -633,7 +640,8 @@ pub fn cert(
 /// The base64 SHA-256 of a PEM certificate's public key, for Chromium's
 /// `--ignore-certificate-errors-spki-list` (computed by openssl).
 pub fn spki_hash(cert_pem: &str) -> String {
-    let script = "openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64";
+    let script = "openssl x509 -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst \
+        -sha256 -binary | base64";
     let mut child = Command::new("sh")
         .args(["-c", script])
         .stdin(Stdio::piped())

@@ -44,7 +44,11 @@ pub fn gen_with(target: &str, config: &Path, args: &[&str], out: &Path) {
 /// The Python of `.test-deps/venv`, which `scripts/test.sh` fills with the frameworks.
 pub fn venv() -> PathBuf {
     let p = workspace_root().join(".test-deps/venv/bin/python");
-    assert!(p.exists(), "the peer tests need .test-deps/venv with starlette, uvicorn, flask, flask-cors, django and django-cors-headers: run `bash scripts/test.sh`");
+    assert!(
+        p.exists(),
+        "the peer tests need .test-deps/venv with starlette, uvicorn, flask, \
+        flask-cors, django and django-cors-headers: run `bash scripts/test.sh`"
+    );
     p
 }
 
@@ -85,7 +89,12 @@ pub fn start_apache(dir: &Path, site: &Path, port: u16) -> Proc {
     .collect::<String>();
     std::fs::write(
         root.join("httpd.conf"),
-        format!("ServerRoot {r}\nDefaultRuntimeDir {r}\nPidFile {r}/httpd.pid\nErrorLog {r}/error.log\nLogLevel warn\nMutex file:{r} default\nServerName localhost\nUser nobody\nGroup nogroup\n{modules}Include {}\n", site.display()),
+        format!(
+            "ServerRoot {r}\nDefaultRuntimeDir {r}\nPidFile {r}/httpd.pid\nErrorLog \
+            {r}/error.log\nLogLevel warn\nMutex file:{r} default\nServerName localhost\nUser \
+            nobody\nGroup nogroup\n{modules}Include {}\n",
+            site.display()
+        ),
     )
     .unwrap();
     let mut c = Command::new("/usr/sbin/apache2")

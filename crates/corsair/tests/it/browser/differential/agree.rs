@@ -141,7 +141,11 @@ fn chromium_and_corsair_check_agree() {
                 .count();
             let c_cached = v["preflight_cache"]["seconds"].as_u64().unwrap_or(0) > 0;
             if (b_preflights == 1) != c_cached {
-                why.push(format!("preflight cache: chromium preflighted {b_preflights} times for two requests, corsair says {}", v["preflight_cache"]));
+                why.push(format!(
+                    "preflight cache: chromium preflighted {b_preflights} times for \
+                    two requests, corsair says {}",
+                    v["preflight_cache"]
+                ));
             }
         } else if b_seq != c_seq {
             why.push(format!(
@@ -240,7 +244,8 @@ fn chromium_and_corsair_check_agree() {
         .filter(|v| v["preflight"].as_bool().unwrap())
         .count();
     println!(
-        "browser differential: Chromium {version}: {} scenarios ({blocked} blocked, {preflighted} preflighted), {} disagreements",
+        "browser differential: Chromium {version}: {} scenarios ({blocked} blocked, {preflighted} \
+            preflighted), {} disagreements",
         scenarios.len(),
         disagreements.len()
     );
@@ -327,7 +332,8 @@ fn assert_engine_agrees(
         let (c_allowed, c_preflight) = (v["allowed"] == true, v["preflight"] == true);
         if b_allowed != c_allowed || b_preflight != c_preflight {
             disagreements.push(format!(
-                "{}: allowed {browser} {b_allowed} corsair {c_allowed}; preflight {browser} {b_preflight} corsair {c_preflight}\n    {browser} sent: {}",
+                "{}: allowed {browser} {b_allowed} corsair {c_allowed}; preflight {browser} \
+                    {b_preflight} corsair {c_preflight}\n    {browser} sent: {}",
                 s.label,
                 sent(&log, &marker)
             ));
@@ -339,7 +345,11 @@ fn assert_engine_agrees(
                 .count();
             let c_cached = v["preflight_cache"]["seconds"].as_u64().unwrap_or(0) > 0;
             if !c_cached && b_preflights != 2 {
-                disagreements.push(format!("{}: preflight cache (max-age {ma:?}): {browser} preflighted {b_preflights} times for two requests, corsair says {}", s.label, v["preflight_cache"]));
+                disagreements.push(format!(
+                    "{}: preflight cache (max-age {ma:?}): {browser} \
+                    preflighted {b_preflights} times for two requests, corsair says {}",
+                    s.label, v["preflight_cache"]
+                ));
             } else if c_cached && b_preflights != 1 {
                 // Firefox 153 sometimes preflights again within a cached result's lifetime
                 // (seen with max-age 10, one run in two): reported, not required yet.
@@ -372,7 +382,8 @@ fn assert_engine_agrees(
         println!("{version} preflighted again within a cached result's lifetime: {cache_misses:?}");
     }
     println!(
-        "{browser} differential: {version}: {} scenarios, {} disagreements; console of the {blocked} blocked: first line agrees on {first_ok}, the whole output on {whole_ok}",
+        "{browser} differential: {version}: {} scenarios, {} disagreements; console of the \
+            {blocked} blocked: first line agrees on {first_ok}, the whole output on {whole_ok}",
         scenarios.len(),
         disagreements.len()
     );

@@ -294,7 +294,8 @@ fn ok_cors(o: &str) -> Resp {
 }
 
 const METHODS: &str = "GET, POST, PUT, DELETE, patch, HEAD";
-const HEADERS: &str = "x-custom, Authorization, content-type, x-a, x-b, range, dpr, accept, accept-language, content-language, width, viewport-width, device-memory, rtt, downlink";
+const HEADERS: &str = "x-custom, Authorization, content-type, x-a, x-b, range, dpr, accept, \
+    accept-language, content-language, width, viewport-width, device-memory, rtt, downlink";
 
 struct Scenario {
     id: String,

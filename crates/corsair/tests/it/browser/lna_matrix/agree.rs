@@ -214,7 +214,8 @@ fn destinations_agree_with(browser: &str) {
         }
         if theirs_ok != mine_ok || theirs != mine_line {
             bad.push(format!(
-                "{}\n    {browser}: ok={theirs_ok} {theirs:?}\n    corsair:  ok={mine_ok} {mine_line:?}",
+                "{}\n    {browser}: ok={theirs_ok} {theirs:?}\n    corsair:  ok={mine_ok} \
+                    {mine_line:?}",
                 c.label
             ));
         }
@@ -365,7 +366,8 @@ fn local_network_access_matrix_agrees_with_firefox() {
         }
         if theirs_ok != mine_ok || theirs != mine_lines {
             bad.push(format!(
-                "{}\n    firefox: ok={theirs_ok} {theirs:?}\n    corsair: ok={mine_ok} {mine_lines:?}",
+                "{}\n    firefox: ok={theirs_ok} {theirs:?}\n    corsair: ok={mine_ok} \
+                    {mine_lines:?}",
                 c.label
             ));
         }
@@ -393,12 +395,17 @@ fn local_network_access_matrix_agrees_with_firefox() {
             let reached = seen.iter().any(|p| p.starts_with(&format!("/{}/", c.id)));
             let sent = mine["exchanges"].as_array().map_or(0, |e| e.len());
             if reached || sent > 0 {
-                bad.push(format!("{}: held or refused by LNA, yet reached the server (firefox {reached}, corsair {sent} exchanges)", c.label));
+                bad.push(format!(
+                    "{}: held or refused by LNA, yet reached the server (firefox \
+                    {reached}, corsair {sent} exchanges)",
+                    c.label
+                ));
             }
         }
     }
     println!(
-        "LNA differential in {}: {} scenarios ({readable} readable or loaded, {held} held for the prompt, {refused} refused), {} disagreements",
+        "LNA differential in {}: {} scenarios ({readable} readable or loaded, {held} held for the \
+            prompt, {refused} refused), {} disagreements",
         run.version,
         cases.len(),
         bad.len()

@@ -149,7 +149,8 @@ fn compare(what: &str, server: &Server, pages: Value, cases: &[Case], args: &[St
         .count();
     let readable = ok.values().filter(|v| **v).count();
     println!(
-        "  chromium: {readable} of {} loaded or readable, {refused} refused by Local Network Access; permissions it would not set: {}",
+        "  chromium: {readable} of {} loaded or readable, {refused} refused by Local Network \
+            Access; permissions it would not set: {}",
         cases.len(),
         report["permissionErrors"]
     );
@@ -162,7 +163,8 @@ fn compare(what: &str, server: &Server, pages: Value, cases: &[Case], args: &[St
         let mine_line = mine["console"].as_str().map(str::to_string);
         if theirs_ok != mine_ok || theirs != mine_line {
             bad.push(format!(
-                "{}\n    chromium: ok={theirs_ok} {theirs:?}\n    corsair:  ok={mine_ok} {mine_line:?}",
+                "{}\n    chromium: ok={theirs_ok} {theirs:?}\n    corsair:  ok={mine_ok} \
+                    {mine_line:?}",
                 c.label
             ));
         }
@@ -174,7 +176,11 @@ fn compare(what: &str, server: &Server, pages: Value, cases: &[Case], args: &[St
             let reached = seen.iter().any(|p| p.starts_with(&format!("/{}/", c.id)));
             let sent = mine["exchanges"].as_array().map_or(0, |e| e.len());
             if reached || sent > 0 {
-                bad.push(format!("{}: refused by LNA, yet reached the server (chromium {reached}, corsair {sent} exchanges)", c.label));
+                bad.push(format!(
+                    "{}: refused by LNA, yet reached the server (chromium {reached}, \
+                    corsair {sent} exchanges)",
+                    c.label
+                ));
             }
         }
     }

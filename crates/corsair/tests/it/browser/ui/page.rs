@@ -64,7 +64,8 @@ fn the_page_in_chromium() {
     let checks = serde_json::json!([
         {"name": "allowed", "url": format!("{base}/allowed"), "origin": page_origin, "method": "GET", "headers": []},
         {"name": "blocked", "url": format!("{base}/blocked"), "origin": page_origin, "method": "GET", "headers": []},
-        {"name": "preflight", "url": format!("{base}/preflight"), "origin": page_origin, "method": "PUT", "headers": ["Content-Type: application/json"]},
+        {"name": "preflight", "url": format!("{base}/preflight"), "origin": page_origin, "method": "PUT", "headers": ["Content-Type: \
+            application/json"]},
     ]);
     let screenshots = crate::support::workspace_root().join("target/ui-screenshots");
     let input = serde_json::json!({
@@ -76,12 +77,19 @@ fn the_page_in_chromium() {
             {"name": "own-origin-blocked", "url": format!("{base}/blocked"), "from": "own"},
             {"name": "app-origin", "url": format!("{base}/app-only"), "from": "app"},
         ],
-        "explain": "Access to XMLHttpRequest at 'https://api.example.com/me' from origin 'https://app.example.com' has been blocked by CORS policy: Response to preflight request doesn't pass access control check: It does not have HTTP ok status.",
-        "explain_local": format!("Access to fetch at '{base}/blocked' from origin 'https://app.example.com' has been blocked by CORS policy: No 'Access-Control-Allow-Origin' header is present on the requested resource."),
-        "curl": format!("curl '{base}/allowed' \\\n  -X 'PUT' \\\n  -H 'content-type: application/json' \\\n  -H 'origin: https://app.example.com' \\\n  -H 'sec-fetch-mode: cors' \\\n  -b 'sid=1' \\\n  --data-raw '{{\"a\":1}}'"),
+        "explain": "Access to XMLHttpRequest at 'https://api.example.com/me' from origin \
+            'https://app.example.com' has been blocked by CORS policy: Response to preflight \
+            request doesn't pass access control check: It does not have HTTP ok status.",
+        "explain_local": format!("Access to fetch at '{base}/blocked' from origin \
+            'https://app.example.com' has been blocked by CORS policy: No \
+            'Access-Control-Allow-Origin' header is present on the requested resource."),
+        "curl": format!("curl '{base}/allowed' \\\n  -X 'PUT' \\\n  -H 'content-type: \
+            application/json' \\\n  -H 'origin: https://app.example.com' \\\n  -H 'sec-fetch-mode: \
+            cors' \\\n  -b 'sid=1' \\\n  --data-raw '{{\"a\":1}}'"),
         "slow": format!("{base}/slow"),
         "unreachable": "http://127.0.0.1:1/items",
-        "policy": "[policy]\norigins = [\"https://app.example.com/\", \"null\"]\ncredentials = true\n",
+        "policy": "[policy]\norigins = [\"https://app.example.com/\", \"null\"]\ncredentials = \
+            true\n",
         "screenshots": screenshots,
     });
     let dir = std::env::temp_dir().join(format!("corsair-ui-{}", std::process::id()));
