@@ -5,7 +5,7 @@
 #![no_main]
 
 use corsair_core::explain::{bare_error, explain, is_network_failure};
-use corsair_core::lna::{refusal, RefusalKind};
+use corsair_core::explain::lna::{refusal, RefusalKind};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

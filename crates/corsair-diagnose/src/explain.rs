@@ -10,6 +10,8 @@ use regex::Regex;
 use serde::Serialize;
 use std::sync::OnceLock;
 
+pub mod lna;
+
 /// One error found in the text.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Explained {

@@ -9,7 +9,7 @@
 
 // The browser model and the crates below this one, under the paths this code has always used.
 use corsair_gen as gen;
-use corsair_model::{browser, failure, header, method, origin, request, Browser, Origin};
+use corsair_model::{browser, failure, header, lna, method, origin, request, Browser, Origin};
 use corsair_policy as policy;
 
 pub mod explain;

@@ -34,7 +34,7 @@ pub fn run(args: ExplainArgs) -> u8 {
     let found = explain(&text);
     if found.is_empty() {
         let network = is_network_failure(&text);
-        let lna = corsair_core::lna::refusal(&text);
+        let lna = corsair_core::explain::lna::refusal(&text);
         let bare = bare_error(&text);
         // A Local Network Access refusal is recognised (and explained), though no CORS kind.
         let recognised = lna.is_some();
@@ -433,7 +433,7 @@ fn checklist(kind: FailureKind) -> Vec<&'static str> {
 pub(crate) fn explain_json(text: &str, known: &Known) -> serde_json::Value {
     let found = explain(text);
     if found.is_empty() {
-        return json!({"errors": [], "network_failure": is_network_failure(text), "bare_error": bare_error(text), "lna": corsair_core::lna::refusal(text), "known": KNOWN});
+        return json!({"errors": [], "network_failure": is_network_failure(text), "bare_error": bare_error(text), "lna": corsair_core::explain::lna::refusal(text), "known": KNOWN});
     }
     let errors: Vec<_> = found
         .iter()

@@ -375,8 +375,8 @@ fn local_network_access_matrix_agrees_with_firefox() {
         // URL. (The space it derives from the address is loopback here: the overrides that made
         // these ports public or local exist only in this Firefox.)
         if blocked.is_object() && theirs.iter().any(|l| l.starts_with("Local Network Access")) {
-            use corsair_core::lna::RefusalKind;
-            let read = corsair_core::lna::refusal(&theirs.join("\n"));
+            use corsair_core::explain::lna::RefusalKind;
+            let read = corsair_core::explain::lna::refusal(&theirs.join("\n"));
             let want = if blocked["undecided"] == true {
                 RefusalKind::PermissionPending
             } else {
