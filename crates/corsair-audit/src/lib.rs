@@ -19,12 +19,15 @@ use corsair_model::{browser, fetch, header, host, Origin};
 mod class;
 pub mod exposure;
 mod findings;
+mod fixes;
 mod probe;
+mod roots;
 
 pub use class::{Class, Severity};
 pub use findings::{
-    assess, engine_reach, fix, Answers, EngineReach, Evidence, Finding, Reply, BODY_SAMPLE,
+    assess, engine_reach, Answers, EngineReach, Evidence, Finding, Reply, BODY_SAMPLE,
 };
+pub use fixes::fix;
 pub use probe::{
     probes, Probe, ProbeKind, Relation, Subject, LABEL_CHARS, PROBE_HEADER, PROBE_METHOD,
     SPECIAL_CHARS, THIRD_PARTY,

@@ -1,7 +1,7 @@
 //! Unit tests of the audit.
 
 use super::*;
-use crate::findings::accepted;
+use crate::roots::accepted;
 
 fn subject() -> Subject {
     Subject::new("http://api.fleet.test:8080/me", None, vec![]).unwrap()
