@@ -8,6 +8,7 @@
 mod body;
 mod error;
 mod file;
+mod metrics;
 mod upstream;
 
 pub use error::{LoadError, StartError};
@@ -23,6 +24,7 @@ use corsair_relay::{self as relay, Limiter, Refusal, Relay, Scanner};
 use http_body_util::{combinators::BoxBody, BodyExt, Full, Limited};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use metrics::Metrics;
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -32,69 +34,6 @@ use tokio::net::TcpListener;
 use upstream::{send, Failure, Pool};
 
 type Body = BoxBody<Bytes, Box<dyn std::error::Error + Send + Sync>>;
-
-/// Counters for `/metrics`.
-#[derive(Default)]
-struct Metrics {
-    proxied: AtomicU64,
-    preflights: AtomicU64,
-    refused_origin: AtomicU64,
-    refused_target: AtomicU64,
-    refused_address: AtomicU64,
-    rate_limited: AtomicU64,
-    upstream_errors: AtomicU64,
-    redis_errors: AtomicU64,
-    reloads_ok: AtomicU64,
-    reloads_failed: AtomicU64,
-    /// Responses withheld or cut off because they carried an injected secret.
-    secret_cuts: Arc<AtomicU64>,
-    /// Requests refused because the proxy and the upstream could read them differently.
-    ambiguous: AtomicU64,
-}
-
-impl Metrics {
-    fn render(&self) -> String {
-        let mut s = String::from(
-            "# HELP corsair_proxy_requests_total Requests by outcome.\n# TYPE \
-            corsair_proxy_requests_total counter\n",
-        );
-        for (name, v) in [
-            ("proxied", &self.proxied),
-            ("preflight", &self.preflights),
-            ("refused_origin", &self.refused_origin),
-            ("refused_target", &self.refused_target),
-            ("refused_address", &self.refused_address),
-            ("rate_limited", &self.rate_limited),
-            ("upstream_error", &self.upstream_errors),
-            ("ambiguous", &self.ambiguous),
-        ] {
-            s.push_str(&format!(
-                "corsair_proxy_requests_total{{outcome=\"{name}\"}} {}\n",
-                v.load(Ordering::Relaxed)
-            ));
-        }
-        s.push_str(&format!(
-            "# HELP corsair_proxy_redis_errors_total Rate-limit checks Redis could not answer (the \
-                request went on).\n# TYPE corsair_proxy_redis_errors_total \
-                counter\ncorsair_proxy_redis_errors_total {}\n",
-            self.redis_errors.load(Ordering::Relaxed)
-        ));
-        s.push_str(&format!(
-            "# HELP corsair_proxy_secret_cuts_total Responses withheld or cut off because they \
-                carried an injected secret.\n# TYPE corsair_proxy_secret_cuts_total \
-                counter\ncorsair_proxy_secret_cuts_total {}\n",
-            self.secret_cuts.load(Ordering::Relaxed)
-        ));
-        s.push_str("# TYPE corsair_proxy_reloads_total counter\n");
-        s.push_str(&format!(
-            "corsair_proxy_reloads_total{{result=\"ok\"}} \
-                {}\ncorsair_proxy_reloads_total{{result=\"failed\"}} {}\n",
-            self.reloads_ok.load(Ordering::Relaxed),
-            self.reloads_failed.load(Ordering::Relaxed)
-        ));
-        s
-    }
-}
 
 /// The fix when Redis cannot be used.
 const START_REDIS: &str = "start Redis or remove `redis` to count in memory";
