@@ -27,15 +27,7 @@ pub mod ui;
 
 use crate::cli::StackArg;
 use crate::style::{CORS, DIM, HEAD, WARN};
-use anstream::print;
 use corsair_core::fix::{Fix, Stack};
-
-/// Prints a fix ([`write_fix`]).
-pub(crate) fn print_fix(fix: &Fix, stack: Option<StackArg>) {
-    let mut w = String::new();
-    write_fix(&mut w, fix, stack);
-    print!("{w}");
-}
 
 /// Writes a fix: the summary, the headers, what it assumes, the policy, and the snippets
 /// `--stack` chose.
