@@ -232,18 +232,21 @@ impl Severity {
     }
 }
 
+/// A name that is no severity's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a severity: use info, low, medium, high or critical")]
+pub struct UnknownSeverity(pub String);
+
 impl std::str::FromStr for Severity {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownSeverity;
+    fn from_str(s: &str) -> Result<Self, UnknownSeverity> {
         match s.to_ascii_lowercase().as_str() {
             "info" => Ok(Severity::Info),
             "low" => Ok(Severity::Low),
             "medium" => Ok(Severity::Medium),
             "high" => Ok(Severity::High),
             "critical" => Ok(Severity::Critical),
-            _ => Err(format!(
-                "'{s}' is not a severity: use info, low, medium, high or critical"
-            )),
+            _ => Err(UnknownSeverity(s.to_string())),
         }
     }
 }

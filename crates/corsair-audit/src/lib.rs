@@ -23,14 +23,14 @@ mod fixes;
 mod probe;
 mod roots;
 
-pub use class::{Class, Severity};
+pub use class::{Class, Severity, UnknownSeverity};
 pub use findings::{
     assess, engine_reach, Answers, EngineReach, Evidence, Finding, Reply, BODY_SAMPLE,
 };
 pub use fixes::fix;
 pub use probe::{
-    probes, Probe, ProbeKind, Relation, Subject, LABEL_CHARS, PROBE_HEADER, PROBE_METHOD,
-    SPECIAL_CHARS, THIRD_PARTY,
+    probes, Probe, ProbeKind, Relation, Subject, SubjectError, LABEL_CHARS, PROBE_HEADER,
+    PROBE_METHOD, SPECIAL_CHARS, THIRD_PARTY,
 };
 
 // What the modules share, through `use crate::*`.

@@ -6,6 +6,34 @@ use crate::*;
 use serde::Serialize;
 use url::Url;
 
+/// Why a target cannot be audited.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SubjectError {
+    /// The URL does not parse.
+    #[error("'{url}' is not a URL ({reason}); write it whole, e.g. https://api.example.com/me")]
+    NotUrl {
+        /// The text given.
+        url: String,
+        /// The parser's reason.
+        reason: url::ParseError,
+    },
+    /// Not an http(s) URL with a host.
+    #[error("'{0}' must be an http:// or https:// URL with a host")]
+    NotHttp(String),
+    /// The trusted origin (`--origin`) is no origin.
+    #[error("--origin '{origin}': {reason}")]
+    Origin {
+        /// The text given.
+        origin: String,
+        /// Why it is none.
+        reason: String,
+    },
+    /// The trusted origin is `null`.
+    #[error("--origin must be the site's own origin, not null")]
+    NullOrigin,
+}
+
 /// What is audited: the URL, the origin it trusts, and the user's headers.
 #[derive(Clone, Debug)]
 pub struct Subject {
@@ -33,27 +61,31 @@ impl Subject {
         url: &str,
         trusted: Option<&str>,
         headers: Vec<(String, String)>,
-    ) -> Result<Subject, String> {
-        let url = Url::parse(url).map_err(|e| {
-            format!("'{url}' is not a URL ({e}); write it whole, e.g. https://api.example.com/me")
+    ) -> Result<Subject, SubjectError> {
+        let url = Url::parse(url).map_err(|reason| SubjectError::NotUrl {
+            url: url.to_string(),
+            reason,
         })?;
         if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(format!(
-                "'{url}' must be an http:// or https:// URL with a host"
-            ));
+            return Err(SubjectError::NotHttp(url.to_string()));
         }
         let trusted = match trusted {
             Some(t) => {
-                let o =
-                    crate::Origin::parse_lenient(t).map_err(|e| format!("--origin '{t}': {e}"))?;
+                let o = crate::Origin::parse_lenient(t).map_err(|e| SubjectError::Origin {
+                    origin: t.to_string(),
+                    reason: e.to_string(),
+                })?;
                 if o.is_opaque() {
-                    return Err("--origin must be the site's own origin, not null".into());
+                    return Err(SubjectError::NullOrigin);
                 }
                 o.to_string()
             }
             None => format!("https://{}", url.host_str().unwrap_or_default()),
         };
-        let t = Url::parse(&trusted).map_err(|e| format!("--origin '{trusted}': {e}"))?;
+        let t = Url::parse(&trusted).map_err(|e| SubjectError::Origin {
+            origin: trusted.clone(),
+            reason: e.to_string(),
+        })?;
         let host = t.host_str().unwrap_or_default().to_string();
         let site = crate::host::Host::parse(&host)
             .ok()

@@ -619,11 +619,17 @@ fn preflights_and_vary() {
 
 #[test]
 fn bad_targets_are_refused_with_the_reason() {
-    assert!(Subject::new("api.example.com", None, vec![])
-        .unwrap_err()
-        .contains("not a URL"));
-    assert!(Subject::new("ftp://x.example", None, vec![]).is_err());
-    assert!(Subject::new("https://x.example", Some("null"), vec![]).is_err());
+    let err = Subject::new("api.example.com", None, vec![]).unwrap_err();
+    assert!(matches!(err, SubjectError::NotUrl { .. }), "{err:?}");
+    assert!(err.to_string().contains("not a URL"), "{err}");
+    assert_eq!(
+        Subject::new("ftp://x.example", None, vec![]).unwrap_err(),
+        SubjectError::NotHttp("ftp://x.example/".into())
+    );
+    assert_eq!(
+        Subject::new("https://x.example", Some("null"), vec![]).unwrap_err(),
+        SubjectError::NullOrigin
+    );
     let ip = Subject::new("http://127.0.0.1:8080/", None, vec![]).unwrap();
     assert!(ip.site.is_none());
     assert!(probes(&ip).len() > 20);

@@ -21,17 +21,32 @@ pub enum DevTarget {
     Angular,
 }
 
+/// A name that is no dev server's `corsair gen --dev` writes for.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' has no --dev form: use vite, webpack, cra or angular")]
+pub struct UnknownDevTarget(pub String);
+
+/// Why a dev server's setup cannot be written.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DevGenError {
+    /// No route was given.
+    #[error("no --route: give at least one, e.g. --route /api=http://127.0.0.1:8080")]
+    NoRoute,
+    /// A prefix that is no path (or would break out of the generated file's quoting).
+    #[error("the prefix '{0}' must be a path starting with '/'")]
+    Prefix(String),
+}
+
 impl std::str::FromStr for DevTarget {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownDevTarget;
+    fn from_str(s: &str) -> Result<Self, UnknownDevTarget> {
         match s.to_ascii_lowercase().as_str() {
             "vite" => Ok(DevTarget::Vite),
             "webpack" | "webpack-dev-server" => Ok(DevTarget::Webpack),
             "cra" | "create-react-app" | "react-scripts" => Ok(DevTarget::Cra),
             "angular" | "ng" => Ok(DevTarget::Angular),
-            other => Err(format!(
-                "'{other}' has no --dev form: use vite, webpack, cra or angular"
-            )),
+            other => Err(UnknownDevTarget(other.to_string())),
         }
     }
 }
@@ -197,18 +212,13 @@ pub fn generate(
     host: &str,
     port: u16,
     routes: &[DevRoute],
-) -> Result<String, String> {
+) -> Result<String, DevGenError> {
     if routes.is_empty() {
-        return Err(
-            "no --route: give at least one, e.g. --route /api=http://127.0.0.1:8080".into(),
-        );
+        return Err(DevGenError::NoRoute);
     }
     for r in routes {
         if !r.prefix.starts_with('/') || r.prefix.contains(['\\', '\n', '\r']) {
-            return Err(format!(
-                "the prefix '{}' must be a path starting with '/'",
-                r.prefix
-            ));
+            return Err(DevGenError::Prefix(r.prefix.clone()));
         }
     }
     let mut out = String::new();

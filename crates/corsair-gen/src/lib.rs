@@ -123,9 +123,17 @@ impl Target {
     }
 }
 
+/// A name that is no target's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "no generator for '{0}': the targets are {targets} (fastapi is starlette, httpd is apache)",
+    targets = Target::ALL.map(Target::name).join(", ")
+)]
+pub struct UnknownTarget(pub String);
+
 impl std::str::FromStr for Target {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownTarget;
+    fn from_str(s: &str) -> Result<Self, UnknownTarget> {
         match s.to_ascii_lowercase().as_str() {
             "nginx" => Ok(Target::Nginx),
             "apache" | "httpd" => Ok(Target::Apache),
@@ -141,11 +149,7 @@ impl std::str::FromStr for Target {
             "envoy" => Ok(Target::Envoy),
             "gateway-api" | "httproute" => Ok(Target::GatewayApi),
             "ingress-nginx" => Ok(Target::IngressNginx),
-            other => Err(format!(
-                "no generator for '{other}': the targets are {} (fastapi is starlette, httpd is \
-                    apache)",
-                Target::ALL.map(Target::name).join(", ")
-            )),
+            other => Err(UnknownTarget(other.to_string())),
         }
     }
 }
@@ -619,6 +623,8 @@ mod tests {
         for t in Target::ALL {
             assert_eq!(t.name().parse::<Target>(), Ok(t));
         }
-        assert!("iis".parse::<Target>().unwrap_err().contains("tower-http"));
+        let err = "iis".parse::<Target>().unwrap_err();
+        assert_eq!(err, UnknownTarget("iis".into()));
+        assert!(err.to_string().contains("tower-http"), "{err}");
     }
 }

@@ -126,22 +126,31 @@ impl AddressSpace {
     }
 }
 
+/// A name that is no address space's.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpaceError {
+    /// `private`, the name Chromium before 142 gave the LAN.
+    #[error(
+        "'private' is the old name of the local space (Chromium before 142 called the LAN \
+         'private' and this machine 'local'): use local for a LAN address, loopback for this \
+         machine"
+    )]
+    OldName,
+    /// Any other name.
+    #[error("unknown address space '{0}': use public, local or loopback")]
+    Unknown(String),
+}
+
 impl std::str::FromStr for AddressSpace {
-    type Err = String;
+    type Err = SpaceError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
             "loopback" => Ok(AddressSpace::Loopback),
             "local" => Ok(AddressSpace::Local),
             "public" => Ok(AddressSpace::Public),
-            "private" => Err(
-                "'private' is the old name of the local space (Chromium before 142 \
-                called the LAN 'private' and this machine 'local'): use local for a LAN address, \
-                loopback for this machine"
-                    .into(),
-            ),
-            other => Err(format!(
-                "unknown address space '{other}': use public, local or loopback"
-            )),
+            "private" => Err(SpaceError::OldName),
+            other => Err(SpaceError::Unknown(other.to_string())),
         }
     }
 }

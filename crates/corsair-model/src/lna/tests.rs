@@ -116,10 +116,14 @@ fn page_spaces_come_from_parsed_hosts() {
     assert_eq!(of("https://app.example.com"), AddressSpace::Public);
     // A name that starts like an address is a name.
     assert_eq!(of("http://127.attacker.example"), AddressSpace::Public);
-    assert!("private"
-        .parse::<AddressSpace>()
-        .unwrap_err()
-        .contains("local"));
+    assert_eq!("private".parse::<AddressSpace>(), Err(SpaceError::OldName));
+    assert!(SpaceError::OldName
+        .to_string()
+        .contains("use local for a LAN address"));
+    assert_eq!(
+        "lan".parse::<AddressSpace>().unwrap_err().to_string(),
+        "unknown address space 'lan': use public, local or loopback"
+    );
 }
 
 /// Firefox's rules (observed in ESR 153): any page may ask, `targetAddressSpace` is

@@ -5,7 +5,7 @@ use crate::cli::GenArgs;
 use crate::style::{BAD, WARN};
 use crate::{EXIT_ERROR, EXIT_OK};
 use anstream::eprintln;
-use corsair_core::gen::{generate, Input, Target};
+use corsair_core::gen::{generate, Input, Target, UnknownTarget};
 use corsair_gateway::config;
 use std::str::FromStr;
 
@@ -21,8 +21,11 @@ pub fn run(args: GenArgs) -> u8 {
 
 /// `corsair gen vite|webpack|cra --dev --to URL --route PREFIX=URL...`.
 fn dev(args: &GenArgs) -> Result<String, String> {
-    use corsair_core::gen::dev::{generate, upstream, DevRoute, DevTarget};
-    let target: DevTarget = args.target.parse()?;
+    use corsair_core::gen::dev::{generate, upstream, DevRoute, DevTarget, UnknownDevTarget};
+    let target: DevTarget = args
+        .target
+        .parse()
+        .map_err(|e: UnknownDevTarget| e.to_string())?;
     let front =
         upstream(args.to.as_deref().unwrap_or_default(), "--to").map_err(|e| e.to_string())?;
     let routes = args
@@ -42,6 +45,7 @@ fn dev(args: &GenArgs) -> Result<String, String> {
         front.port_or_known_default().unwrap_or(80),
         &routes,
     )
+    .map_err(|e| e.to_string())
 }
 
 fn run_inner(args: &GenArgs) -> Result<(), String> {
@@ -62,7 +66,10 @@ fn run_inner(args: &GenArgs) -> Result<(), String> {
             args.target
         ));
     }
-    let target: Target = args.target.parse()?;
+    let target: Target = args
+        .target
+        .parse()
+        .map_err(|e: UnknownTarget| e.to_string())?;
     let env = std::env::var("CORSAIR_ENV").ok().filter(|e| !e.is_empty());
     let (config, _) = config::load(&args.config, env.as_deref()).map_err(|e| e.to_string())?;
     let listen = args

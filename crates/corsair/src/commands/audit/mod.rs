@@ -78,11 +78,9 @@ fn targets(
 ) -> Result<mpsc::Receiver<Target>, String> {
     let mut first = Vec::new();
     for u in &args.urls {
-        first.push(Target::Subject(Box::new(Subject::new(
-            u,
-            args.origin.as_deref(),
-            headers.to_vec(),
-        )?)));
+        let subject =
+            Subject::new(u, args.origin.as_deref(), headers.to_vec()).map_err(|e| e.to_string())?;
+        first.push(Target::Subject(Box::new(subject)));
     }
     if first.is_empty() && args.input.is_none() {
         return Err(
