@@ -138,8 +138,9 @@ impl From<ResponseHead> for Reply {
 /// How much of a body the caller should read for [`assess`] (the rest is not scanned).
 pub const BODY_SAMPLE: usize = 64 * 1024;
 
-/// The answers to one target's probes, in probe order: a reply, or a network error.
-pub type Answers<'a> = &'a [(Probe, Result<Reply, String>)];
+/// The answers to one target's probes, in probe order: a reply, or the transport failure
+/// (named as Chromium names it) that stood in for one.
+pub type Answers<'a> = &'a [(Probe, Result<Reply, crate::fetch::NetError>)];
 
 /// A header's value as a browser reads it: every line of that name, joined with `, `
 /// ([`ResponseHead::get`], the reading `check` and the browser model use). Two

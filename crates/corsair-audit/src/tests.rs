@@ -16,7 +16,7 @@ fn answer_full(
     s: &Subject,
     server: impl Fn(&Probe) -> (u16, Vec<(&'static str, String)>, String),
 ) -> Vec<Finding> {
-    let answers: Vec<(Probe, Result<Reply, String>)> = probes(s)
+    let answers: Vec<(Probe, Result<Reply, crate::fetch::NetError>)> = probes(s)
         .into_iter()
         .map(|p| {
             let (status, headers, body) = server(&p);

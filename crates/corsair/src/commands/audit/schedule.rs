@@ -4,6 +4,7 @@
 use super::render::{progress, stream_lines};
 #[allow(unused_imports)]
 use super::*;
+use corsair_core::fetch::NetError;
 
 /// Spaces requests `1/rate` seconds apart.
 pub(super) struct Pacer {
@@ -109,18 +110,18 @@ async fn audit_one(
                 ProbeKind::Origin if probe.class.is_none() => BODY_SAMPLE,
                 _ => 0,
             };
-            let r: Result<Reply, String> = client
-                .send_reading(&out, sample)
-                .await
-                .map(|(head, body)| Reply {
-                    head,
-                    body: body.to_vec(),
-                })
-                .map_err(|e| format!("net::{}: {}", e.code, e.detail));
+            let r: Result<Reply, NetError> =
+                client
+                    .send_reading(&out, sample)
+                    .await
+                    .map(|(head, body)| Reply {
+                        head,
+                        body: body.to_vec(),
+                    });
             (probe, r)
         }));
     }
-    let mut answers: Vec<(Probe, Result<Reply, String>)> = Vec::new();
+    let mut answers: Vec<(Probe, Result<Reply, NetError>)> = Vec::new();
     for t in tasks {
         if let Ok(a) = t.await {
             answers.push(a);
@@ -129,9 +130,10 @@ async fn audit_one(
     let mut errors: Vec<String> = answers
         .iter()
         .filter_map(|(p, r)| {
-            r.as_ref()
-                .err()
-                .map(|e| format!("{} {}: {e}", p.request(&subject).method, p.origin))
+            r.as_ref().err().map(|e| {
+                let method = &p.request(&subject).method;
+                format!("{method} {}: net::{}: {}", p.origin, e.code, e.detail)
+            })
         })
         .collect();
     errors.dedup();
