@@ -4,7 +4,6 @@
 //! type found there).
 
 use super::run;
-use crate::support::{Resp, Route, Server};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -58,20 +57,8 @@ fn shape(value: &Value) -> String {
 
 #[test]
 fn check_json() {
-    let api = Server::start(1);
-    let port = api.ports[0];
-    let page = "https://app.example.com";
-    api.route(
-        port,
-        "/items",
-        Route {
-            preflight: Resp::new(204)
-                .h("Access-Control-Allow-Origin", page)
-                .h("Access-Control-Allow-Methods", "GET, POST"),
-            actual: Resp::new(200).h("Access-Control-Allow-Origin", page),
-        },
-    );
-    let url = format!("{}/items", api.origin(0));
+    let (_api, url) = super::items_api();
+    let page = super::PAGE;
     let base = [
         "check",
         &url,

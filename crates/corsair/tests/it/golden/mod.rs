@@ -107,22 +107,31 @@ fn policy_lint_text() {
     golden!("policy-lint", out);
 }
 
-#[test]
-fn check_text() {
+/// The page every check golden file is for.
+const PAGE: &str = "https://app.example.com";
+
+/// A loopback API whose `/items` allows [`PAGE`] for GET and POST (preflights included), and
+/// its URL.
+fn items_api() -> (Server, String) {
     let api = Server::start(1);
-    let port = api.ports[0];
-    let page = "https://app.example.com";
     api.route(
-        port,
+        api.ports[0],
         "/items",
         Route {
             preflight: Resp::new(204)
-                .h("Access-Control-Allow-Origin", page)
+                .h("Access-Control-Allow-Origin", PAGE)
                 .h("Access-Control-Allow-Methods", "GET, POST"),
-            actual: Resp::new(200).h("Access-Control-Allow-Origin", page),
+            actual: Resp::new(200).h("Access-Control-Allow-Origin", PAGE),
         },
     );
     let url = format!("{}/items", api.origin(0));
+    (api, url)
+}
+
+#[test]
+fn check_text() {
+    let (_api, url) = items_api();
+    let page = PAGE;
     // The server stands in for a public API: --target-space public (on loopback, Local Network
     // Access refuses a public page, which check-lna shows).
     golden!(
