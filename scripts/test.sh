@@ -120,7 +120,8 @@ step "fuzz: ${fuzz_seconds}s per target (cargo fuzz, stable toolchain, no saniti
 command -v cargo-fuzz >/dev/null 2>&1 || cargo install cargo-fuzz --locked --quiet
 for target in origin header_list decision policy audit http1 closed_loop import explain relay route; do
   corpus=$(mktemp -d)
-  cp fuzz/seeds/$target/* "$corpus"/
+  # Each target and its seeds live beside the crate it fuzzes: crates/CRATE/fuzz/seeds/TARGET.
+  cp crates/*/fuzz/seeds/"$target"/* "$corpus"/
   log=$(mktemp)
   if ! (cd fuzz && cargo fuzz run "$target" --sanitizer none "$corpus" -- -max_total_time="$fuzz_seconds" >"$log" 2>&1); then
     tail -n 40 "$log" >&2

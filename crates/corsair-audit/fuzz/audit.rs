@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
             let block = blocks.next().unwrap_or("");
             let _ = p.request(&subject);
             if block.starts_with('!') {
-                return (p, Err("net::ERR_CONNECTION_RESET: fuzz".to_string()));
+                let reset = corsair_core::fetch::NetError {
+                    code: "ERR_CONNECTION_RESET".into(),
+                    detail: "fuzz".into(),
+                };
+                return (p, Err(reset));
             }
             let (head, body) = block.split_once("\nbody:").unwrap_or((block, ""));
             let mut lines = head.lines();
