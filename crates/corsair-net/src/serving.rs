@@ -192,12 +192,13 @@ pub fn set_forwarded(
     proto: HeaderValue,
     peer: HeaderValue,
 ) {
-    for name in corsair_http1::FORWARDED_BY_PROXY {
-        h.remove(name);
-    }
-    if let Some(host) = host {
-        h.insert(HeaderName::from_static("x-forwarded-host"), host);
-    }
+    // `insert` replaces every line of the name the client sent; without a Host, the client's
+    // X-Forwarded-Host goes all the same.
+    let forwarded_host = HeaderName::from_static("x-forwarded-host");
+    match host {
+        Some(host) => h.insert(forwarded_host, host),
+        None => h.remove(forwarded_host),
+    };
     h.insert(HeaderName::from_static("x-forwarded-proto"), proto);
     h.append(
         HeaderName::from_static(corsair_http1::FORWARDED_CHAIN),
