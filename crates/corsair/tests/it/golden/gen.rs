@@ -3,7 +3,7 @@
 //! four dev-server setups of `gen --dev`. Whether each output works is proven on the real
 //! server in `peers::`; these pin its text, so a change is reviewed.
 
-use super::run;
+use super::{policy_dir, run};
 
 /// Every policy key that changes a target's output: exact and pattern origins, methods,
 /// request and exposed headers, credentials and max-age.
@@ -32,14 +32,6 @@ credentials = false
 /// Every target `corsair gen` takes, by the name the command line takes.
 fn targets() -> impl Iterator<Item = &'static str> {
     corsair_core::gen::Target::ALL.iter().map(|t| t.name())
-}
-
-/// A directory of its own holding a `corsair.toml` with `text`.
-fn policy_dir(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("corsair-golden-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("corsair.toml"), text).unwrap();
-    dir
 }
 
 fn gen(dir: &std::path::Path, args: &[&str]) -> String {

@@ -106,15 +106,12 @@ fn explain_origin_and_lint_json() {
             None
         ))
     );
-    let dir = std::env::temp_dir().join(format!("corsair-golden-json-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("corsair.toml");
-    std::fs::write(
-        &file,
+    let dir = super::policy_dir(
+        "json",
         "[policy]\norigins = [\"*\", \"https://app.example.com/\"]\nmethods = \
             [\"put\"]\ncredentials = true\n",
-    )
-    .unwrap();
+    );
+    let file = dir.join("corsair.toml");
     let out = run(
         &["policy", "lint", file.to_str().unwrap(), "--format", "json"],
         None,

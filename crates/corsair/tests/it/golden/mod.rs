@@ -7,6 +7,14 @@ use crate::support::{Resp, Route, Server};
 use std::io::Write;
 use std::process::{Command, Stdio};
 
+/// A directory of its own holding a `corsair.toml` with `text`.
+pub(super) fn policy_dir(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corsair-golden-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("corsair.toml"), text).unwrap();
+    dir
+}
+
 /// Runs corsair and returns what a user sees (stdout, then stderr) and the exit status.
 pub(super) fn run(args: &[&str], stdin: Option<&str>) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_corsair"))
@@ -91,17 +99,14 @@ fn explain_text() {
 
 #[test]
 fn policy_lint_text() {
-    let dir = std::env::temp_dir().join(format!("corsair-golden-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join("corsair.toml");
-    std::fs::write(
-        &file,
+    let dir = policy_dir(
+        "lint",
         "listen = \"127.0.0.1:8080\"\n[gateway]\nstall_timout = 3\n[policy]\norigins = \
             [\"*\", \"null\", \"https://app.example.com/\", \"http://intranet.example\"]\nmethods \
             = [\"TRACE\", \"put\"]\nrequest_header = [\"X-Token\"]\ncredentials = true\nmax_age = \
             86400\n",
-    )
-    .unwrap();
+    );
+    let file = dir.join("corsair.toml");
     let out = run(&["policy", "lint", file.to_str().unwrap()], None)
         .replace(&*dir.to_string_lossy(), "[dir]");
     golden!("policy-lint", out);
