@@ -17,7 +17,7 @@
 #![warn(missing_docs)]
 
 pub use corsair_audit as audit;
-pub use corsair_diagnose::{explain, fix, import};
+pub use corsair_diagnose::{diagnosis, explain, fix, import};
 pub use corsair_gen as gen;
 pub use corsair_model::*;
 pub use corsair_policy as policy;

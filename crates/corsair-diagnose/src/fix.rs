@@ -93,6 +93,9 @@ pub struct Fix {
     pub snippets: Vec<Snippet>,
     /// What the policy and snippets assume, or why there are none.
     pub notes: Vec<String>,
+    /// The changes to make to the server's configuration, one per item (when known from its
+    /// answers): e.g. "add content-type to the allowed request headers".
+    pub changes: Vec<String>,
 }
 
 /// What the server must allow for the request to pass.
@@ -106,6 +109,9 @@ pub struct Need {
     pub method: Option<String>,
     /// The non-safelisted request header names (lowercase).
     pub headers: Vec<String>,
+    /// Methods beyond GET, HEAD and POST that the server already allows (read from its
+    /// answers): the fix keeps them, so it never narrows what worked.
+    pub kept_methods: Vec<String>,
 }
 
 /// Where generated snippets listen and proxy to: placeholders a reader replaces, but valid values.
@@ -121,8 +127,115 @@ impl Need {
             credentials: req.credentials,
             method: (!crate::method::is_safelisted(&req.method)).then(|| req.method.clone()),
             headers: req.unsafe_headers.clone(),
+            kept_methods: Vec::new(),
         }
     }
+}
+
+/// What the server already allows, read from its answers (the preflight's
+/// `Access-Control-Allow-Methods` and `-Headers`, `Access-Control-Allow-Credentials`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Observed {
+    /// Methods listed (`*` left out).
+    pub methods: Vec<String>,
+    /// Header names listed, lowercase (`*` left out).
+    pub headers: Vec<String>,
+    /// Whether it answered `Access-Control-Allow-Credentials: true`.
+    pub credentials: bool,
+}
+
+impl Observed {
+    /// Adds what one response allows.
+    pub fn read(&mut self, head: &crate::ResponseHead) {
+        let list = |name: &str| -> Vec<String> {
+            head.get(name)
+                .map(|j| {
+                    j.value
+                        .split(',')
+                        .map(|t| t.trim().to_string())
+                        .filter(|t| !t.is_empty() && t != "*")
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        for m in list("access-control-allow-methods") {
+            if !self.methods.contains(&m) {
+                self.methods.push(m);
+            }
+        }
+        for h in list("access-control-allow-headers") {
+            let h = h.to_ascii_lowercase();
+            // Always safelisted: listing them changes nothing.
+            let always = matches!(
+                h.as_str(),
+                "accept" | "accept-language" | "content-language"
+            );
+            if !always && !self.headers.contains(&h) {
+                self.headers.push(h);
+            }
+        }
+        self.credentials |= head
+            .get("access-control-allow-credentials")
+            .is_some_and(|j| j.value == "true");
+    }
+}
+
+/// The fix for `failure`, met by `req`, that keeps what the server already allows
+/// (`observed`) and says what changes: it never narrows what worked.
+pub fn fix_keeping(failure: &Failure, req: &Classified, observed: &Observed) -> Fix {
+    let mut need = Need::of(req, &failure.sent_origin);
+    let mut changes = Vec::new();
+    if let Some(m) = &need.method {
+        if !observed.methods.iter().any(|o| o == m) {
+            changes.push(format!("add {m} to the allowed methods"));
+        }
+    }
+    for h in &need.headers {
+        if !observed.headers.contains(h) {
+            changes.push(format!("add {h} to the allowed request headers"));
+        }
+    }
+    if need.credentials && !observed.credentials {
+        changes.push("allow credentials (with an explicit origin list)".into());
+    }
+    for m in &observed.methods {
+        if !crate::method::is_safelisted(m) && need.method.as_ref() != Some(m) {
+            need.kept_methods.push(m.clone());
+        }
+    }
+    for h in &observed.headers {
+        if !need.headers.contains(h) {
+            need.headers.push(h.clone());
+        }
+    }
+    need.credentials |= observed.credentials;
+    let mut kept = Vec::new();
+    if !observed.methods.is_empty() {
+        kept.push(format!("methods {}", observed.methods.join(", ")));
+    }
+    if !observed.headers.is_empty() {
+        kept.push(format!("headers {}", observed.headers.join(", ")));
+    }
+    if observed.credentials {
+        kept.push("credentials".to_string());
+    }
+    let mut notes = Vec::new();
+    if !kept.is_empty() {
+        notes.push(format!(
+            "The policy keeps what the server already allows ({}, read from its preflight \
+            answer), so requests that worked still work.",
+            kept.join("; ")
+        ));
+    } else {
+        notes.push(
+            "The server's answers did not list the methods and headers it allows: keep your \
+            existing lists and make only the changes above."
+                .into(),
+        );
+    }
+    let mut fx = build(failure, need, notes);
+    fx.changes = changes;
+    fx
 }
 
 /// The fix for `failure`, met by `req`.
@@ -179,6 +292,7 @@ pub fn need_for(failure: &Failure, known: &Need) -> (Need, Vec<String>) {
         credentials: known.credentials || implies_credentials(failure.kind),
         method,
         headers,
+        kept_methods: Vec::new(),
     };
     (need, notes)
 }
@@ -221,13 +335,16 @@ pub fn policy_for(need: &Need) -> Result<(PolicySpec, Vec<String>), NoPolicy> {
     };
     let mut spec = PolicySpec {
         origins: vec![origin.to_string()],
-        methods: match &need.method {
-            Some(m) => ["GET", "HEAD", "POST"]
-                .into_iter()
-                .map(String::from)
-                .chain((!["GET", "HEAD", "POST"].contains(&m.as_str())).then(|| m.clone()))
-                .collect(),
-            None => Vec::new(),
+        methods: if need.method.is_none() && need.kept_methods.is_empty() {
+            Vec::new()
+        } else {
+            let mut methods: Vec<String> = ["GET", "HEAD", "POST"].map(String::from).to_vec();
+            for m in need.method.iter().chain(&need.kept_methods) {
+                if !methods.contains(m) {
+                    methods.push(m.clone());
+                }
+            }
+            methods
         },
         request_headers: need.headers.clone(),
         credentials: need.credentials,
@@ -377,6 +494,7 @@ fn build(failure: &Failure, need: Need, mut notes: Vec<String>) -> Fix {
         policy,
         snippets,
         notes,
+        changes: Vec::new(),
     }
 }
 

@@ -9,9 +9,12 @@
 
 // The browser model and the crates below this one, under the paths this code has always used.
 use corsair_gen as gen;
-use corsair_model::{browser, failure, header, lna, method, origin, request, Browser, Origin};
+use corsair_model::{
+    browser, failure, header, lna, method, origin, request, Browser, Origin, ResponseHead,
+};
 use corsair_policy as policy;
 
+pub mod diagnosis;
 pub mod explain;
 pub mod fix;
 pub mod import;

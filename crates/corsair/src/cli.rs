@@ -254,14 +254,46 @@ impl std::str::FromStr for LnaPermissionArg {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum StackArg {
     Express,
+    /// FastAPI or Starlette, as `corsair gen starlette`.
     Fastapi,
+    Starlette,
+    Flask,
+    Django,
+    Spring,
     Nginx,
     Apache,
+    Caddy,
+    Traefik,
+    Envoy,
+    GatewayApi,
+    IngressNginx,
     /// axum behind corsair-tower, as `corsair gen axum`.
     Axum,
     /// axum with tower-http's CorsLayer, as `corsair gen tower-http`.
     TowerHttp,
+    /// Every stack above.
     All,
+}
+
+impl StackArg {
+    /// The `corsair gen` targets this choice prints.
+    pub fn targets(self) -> Vec<corsair_core::gen::Target> {
+        use corsair_core::gen::Target;
+        match self {
+            StackArg::All => Target::ALL.to_vec(),
+            StackArg::Fastapi | StackArg::Starlette => vec![Target::Starlette],
+            other => {
+                let name = other
+                    .to_possible_value()
+                    .map(|v| v.get_name().to_string())
+                    .unwrap_or_default();
+                Target::ALL
+                    .into_iter()
+                    .filter(|t| t.name() == name)
+                    .collect()
+            }
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -349,6 +381,12 @@ pub struct CheckArgs {
     /// would send next. Exit 0 when the preflight passes (or none is needed), 1 when it fails.
     #[arg(long)]
     pub preflight_only: bool,
+    /// Send only what the browser sends. By default the diagnosis sends a few extra requests,
+    /// GET, HEAD and OPTIONS only (OPTIONS only with --preflight-only): the failed request
+    /// again to read its body, a preflight asking what the server allows, and on a green
+    /// verdict the same request from an unrelated origin and from `null`.
+    #[arg(long)]
+    pub no_probes: bool,
 }
 
 #[derive(Args, Debug)]

@@ -27,12 +27,20 @@ pub mod ui;
 
 use crate::cli::StackArg;
 use crate::style::{CORS, DIM, HEAD, WARN};
-use corsair_core::fix::{Fix, Stack};
+use corsair_core::fix::Fix;
 
 /// Writes a fix: the summary, the headers, what it assumes, the policy, and the snippets
-/// `--stack` chose.
-pub(crate) fn write_fix(w: &mut String, fix: &Fix, stack: Option<StackArg>) {
+/// `--stack` chose (or, without it, the stack the diagnosis recognised in the responses).
+pub(crate) fn write_fix(
+    w: &mut String,
+    fix: &Fix,
+    stack: Option<StackArg>,
+    detected: Option<&corsair_core::diagnosis::Diagnosis>,
+) {
     out!(w, "\n{HEAD}Fix{HEAD:#}\n  {}", fix.summary);
+    for c in &fix.changes {
+        out!(w, "  - {c}");
+    }
     for (n, v) in &fix.headers {
         out!(w, "    {CORS}{n}: {v}{CORS:#}");
     }
@@ -49,33 +57,74 @@ pub(crate) fn write_fix(w: &mut String, fix: &Fix, stack: Option<StackArg>) {
             out!(w, "    {line}");
         }
     }
-    write_snippets(w, fix, stack);
+    write_snippets(w, fix, stack, detected);
 }
 
-/// Writes the fix's snippets for the stacks `--stack` chose, or a hint about `--stack`.
-fn write_snippets(w: &mut String, fix: &Fix, stack: Option<StackArg>) {
-    let stacks: Vec<Stack> = match stack {
-        None => vec![],
-        Some(StackArg::All) => Stack::ALL.to_vec(),
-        Some(StackArg::Express) => vec![Stack::Express],
-        Some(StackArg::Fastapi) => vec![Stack::Fastapi],
-        Some(StackArg::Nginx) => vec![Stack::Nginx],
-        Some(StackArg::Apache) => vec![Stack::Apache],
-        Some(StackArg::Axum) => vec![Stack::Axum],
-        Some(StackArg::TowerHttp) => vec![Stack::TowerHttp],
+/// Writes the fix's snippets for the stacks `--stack` chose, or for the stack the diagnosis
+/// recognised, or a hint about `--stack`.
+fn write_snippets(
+    w: &mut String,
+    fix: &Fix,
+    stack: Option<StackArg>,
+    detected: Option<&corsair_core::diagnosis::Diagnosis>,
+) {
+    use corsair_core::gen::Target;
+    let seen = detected.and_then(|d| {
+        let t = Target::ALL
+            .into_iter()
+            .find(|t| Some(t.name()) == d.stack)?;
+        let layer = d.layers.iter().find(|l| l.target == d.stack)?;
+        Some((t, layer))
+    });
+    let targets: Vec<Target> = match (stack, seen) {
+        (Some(s), _) => s.targets(),
+        (None, Some((t, layer))) => {
+            out!(
+                w,
+                "\n  {DIM}for {}, recognised by {} (--stack TARGET for another):{DIM:#}",
+                layer.name,
+                layer.evidence
+            );
+            vec![t]
+        }
+        (None, None) => Vec::new(),
     };
-    for sn in fix.snippets.iter().filter(|s| stacks.contains(&s.stack)) {
-        out!(w, "\n  {HEAD}{}{HEAD:#}", sn.stack.name());
-        for line in sn.code.lines() {
+    for target in &targets {
+        let code = fix
+            .snippets
+            .iter()
+            .find(|s| s.stack.target() == *target)
+            .map(|s| s.code.clone())
+            .or_else(|| generated(fix, *target));
+        let Some(code) = code else { continue };
+        out!(w, "\n  {HEAD}{}{HEAD:#}", target.name());
+        for line in code.lines() {
             out!(w, "    {line}");
         }
     }
-    if stacks.is_empty() {
+    if targets.is_empty() && fix.policy.is_some() {
         out!(
             w,
-            "  {DIM}(--stack express|fastapi|nginx|apache|axum|tower-http|all prints it as \
-            code){DIM:#}"
+            "  {DIM}(--stack TARGET prints it as code for any `corsair gen` target, e.g. \
+            express, fastapi, flask, django, nginx, apache, caddy; --stack all for every one){DIM:#}"
         );
+    }
+}
+
+/// The fix's policy written by `corsair gen` for a target the fix has no snippet for.
+fn generated(fix: &Fix, target: corsair_core::gen::Target) -> Option<String> {
+    use corsair_core::fix::{SNIPPET_LISTEN, SNIPPET_UPSTREAM};
+    let toml = fix.policy.as_deref()?;
+    let loaded = corsair_core::policy::file::load(toml, None, &Default::default()).ok()?;
+    let input = corsair_core::gen::Input {
+        spec: loaded.0.policy.spec(),
+        listen: SNIPPET_LISTEN,
+        upstream: Some(SNIPPET_UPSTREAM),
+        routes: Vec::new(),
+    };
+    match corsair_core::gen::generate(target, &input) {
+        Ok(g) => Some(g.text),
+        Err(e) => Some(format!("# corsair gen {}: {e}", target.name())),
     }
 }
 

@@ -171,6 +171,7 @@ fn check_args(body: &[u8]) -> Result<CheckArgs, String> {
         from_curl: None,
         from_fetch: None,
         preflight_only: c.preflight_only,
+        no_probes: false,
         method: c
             .method
             .filter(|m| !m.trim().is_empty())

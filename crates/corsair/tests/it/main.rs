@@ -15,6 +15,7 @@ mod audit_fleet;
 mod book;
 mod browser;
 mod cli;
+mod clinic;
 mod demo;
 mod deploy;
 pub mod dev;

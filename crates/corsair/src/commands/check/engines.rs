@@ -72,9 +72,10 @@ pub(super) fn all_json(
 ) -> Value {
     let outcomes: Vec<&Outcome> = checked.iter().map(|c| &c.outcome).collect();
     let (fails_first, agree) = compare_engines(&outcomes);
-    let verdicts: Vec<Value> = outcomes
+    let verdicts: Vec<Value> = checked
         .iter()
-        .map(|o| {
+        .map(|c| {
+            let o = &c.outcome;
             json!({
                 "browser": o.browser,
                 "allowed": o.allowed,
@@ -88,6 +89,7 @@ pub(super) fn all_json(
                 "failed_at": (!o.allowed).then(|| failure_place(o)),
                 "console": o.console(),
                 "cause": o.cause(),
+                "diagnosis": c.diagnosis.as_ref().map(|d| d.kind),
             })
         })
         .collect();
@@ -206,13 +208,21 @@ pub(super) fn all_engines(
                 }
                 super::report::write_console(w, o);
                 if let Some(cause) = o.cause() {
-                    out!(w, "  {DIM}cause:{DIM:#} {cause}");
+                    out!(w, "  {DIM}failed check:{DIM:#} {cause}");
+                }
+                if let Some(d) = &c.diagnosis {
+                    out!(w, "  {DIM}cause ({}):{DIM:#} {}", d.kind.id(), d.summary);
                 }
                 // One fix per distinct failure: engines that fail alike share it.
                 if let Some(f) = &o.failure {
                     if !fixes_shown.contains(&(f.kind, f.stage)) {
                         fixes_shown.push((f.kind, f.stage));
-                        crate::commands::write_fix(w, &fix::fix(f, &o.request), args.stack);
+                        crate::commands::write_fix(
+                            w,
+                            &fix::fix(f, &o.request),
+                            args.stack,
+                            c.diagnosis.as_ref(),
+                        );
                     }
                 }
             }

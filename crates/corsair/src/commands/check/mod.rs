@@ -16,6 +16,7 @@ use crate::cli::{CheckArgs, CrossOriginArg, Format};
 use crate::style::BAD;
 use crate::{EXIT_BLOCKED, EXIT_ERROR, EXIT_OK};
 use anstream::{eprintln, print, println};
+use corsair_core::diagnosis::{self, Answer, Diagnosis};
 use corsair_core::fetch::{Exchange, ExchangeKind, Outgoing};
 use corsair_core::lna::{self, Permission};
 use corsair_core::request::{CrossOrigin, LnaOptions};
@@ -201,7 +202,7 @@ async fn evaluate(args: &CheckArgs, browser: Browser) -> Result<Evaluated, Strin
     let (spec, resolve) = request_spec(args)?;
     let fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
     let mut client = Client::new(
-        resolve,
+        resolve.clone(),
         args.cacert.as_deref(),
         args.insecure,
         Duration::from_secs_f64(args.timeout),
@@ -216,7 +217,49 @@ async fn evaluate(args: &CheckArgs, browser: Browser) -> Result<Evaluated, Strin
             preflight_only && out.kind != ExchangeKind::Preflight
         })
         .await;
-    Ok(Evaluated::new(&spec, outcome, next, preflight_only))
+    // The extra requests the diagnosis reads (GET, HEAD and OPTIONS only), on a client that
+    // reads the start of each body.
+    let mut prober = Client::new(
+        resolve,
+        args.cacert.as_deref(),
+        args.insecure,
+        Duration::from_secs_f64(args.timeout),
+    )
+    .map_err(|e| e.to_string())?
+    .with_keep_alive();
+    if let Some(space) = args.target_space {
+        prober = prober.with_space(&outcome.request.url, space.into());
+    }
+    let mut answers = Vec::new();
+    let probes = if args.no_probes {
+        Vec::new()
+    } else {
+        diagnosis::probes(&outcome, preflight_only)
+    };
+    for probe in probes {
+        let (response, body) = match prober.send_reading(&probe.request, 8192).await {
+            Ok((head, body)) => (Ok(head), body.to_vec()),
+            Err(e) => (Err(e), Vec::new()),
+        };
+        answers.push(diagnosis::Answer {
+            kind: probe.kind,
+            response,
+            body,
+        });
+    }
+    let mut checked = Evaluated::new(&spec, outcome, next, preflight_only);
+    checked.diagnosis = diagnosis::diagnose(&checked.outcome, &answers);
+    if let Some(d) = checked
+        .diagnosis
+        .as_ref()
+        .filter(|d| d.kind == diagnosis::Kind::InsecureReflection)
+    {
+        checked
+            .warnings
+            .push(format!("{} Fix: {}", d.summary, d.remedy));
+    }
+    checked.probes = answers;
+    Ok(checked)
 }
 
 /// The request a page would make, from the flags, and the `--resolve` entries to reach it by.
@@ -270,6 +313,10 @@ pub(super) struct Evaluated {
     others: Vec<(Browser, Option<Outcome>)>,
     /// With --preflight-only: the request the browser would send next, not sent.
     next: Option<Outgoing>,
+    /// The root cause (or, on a green verdict, a hole the probes found).
+    diagnosis: Option<Diagnosis>,
+    /// The answers to the diagnosis's extra requests.
+    probes: Vec<Answer>,
 }
 
 impl Evaluated {
@@ -313,7 +360,28 @@ impl Evaluated {
             warnings,
             others,
             next,
+            diagnosis: None,
+            probes: Vec::new(),
         }
+        .answered(Vec::new())
+    }
+
+    /// The check with the answers to the diagnosis's probes: the root cause, and on a green
+    /// verdict a warning when the server grants any origin with credentials.
+    fn answered(mut self, answers: Vec<Answer>) -> Evaluated {
+        self.diagnosis = diagnosis::diagnose(&self.outcome, &answers);
+        self.warnings
+            .retain(|w| !w.starts_with(diagnosis::REFLECTION_WARNING));
+        if let Some(d) = self
+            .diagnosis
+            .as_ref()
+            .filter(|d| d.kind == diagnosis::Kind::InsecureReflection)
+        {
+            self.warnings
+                .push(format!("{} Fix: {}", d.summary, d.remedy));
+        }
+        self.probes = answers;
+        self
     }
 
     /// The report of this check, for text or JSON.
@@ -325,6 +393,8 @@ impl Evaluated {
             warnings: &self.warnings,
             others: &self.others,
             next: self.next.as_ref(),
+            diagnosis: self.diagnosis.as_ref(),
+            probes: &self.probes,
         }
     }
 }

@@ -5,6 +5,7 @@
 use super::Import;
 use crate::cli::CheckArgs;
 use crate::style::{BAD, CORS, DIM, GOOD, HEAD, WARN};
+use corsair_core::diagnosis::{self, layers, Answer, Diagnosis};
 use corsair_core::fetch::{Exchange, ExchangeKind, Outgoing};
 use corsair_core::fix;
 use corsair_core::lna;
@@ -21,6 +22,10 @@ pub(super) struct Report<'a> {
     pub(super) outcome: &'a Outcome,
     pub(super) warnings: &'a [String],
     pub(super) others: &'a [(Browser, Option<Outcome>)],
+    /// The root cause, from the exchanges and the probes.
+    pub(super) diagnosis: Option<&'a Diagnosis>,
+    /// The answers to the diagnosis's extra requests.
+    pub(super) probes: &'a [Answer],
 }
 
 impl Report<'_> {
@@ -34,11 +39,30 @@ impl Report<'_> {
         )
     }
 
+    /// The fix: what the request needs, keeping what the server already allows; where the
+    /// cause is the path an answer took, the stack's mechanism for it.
     fn fix(&self) -> Option<fix::Fix> {
-        self.outcome
-            .failure
-            .as_ref()
-            .map(|f| fix::fix(f, &self.outcome.request))
+        let f = self.outcome.failure.as_ref()?;
+        let observed = diagnosis::observed(self.outcome, self.probes);
+        let mut fx = fix::fix_keeping(f, &self.outcome.request, &observed);
+        if let Some(d) = self.diagnosis.filter(|d| diagnosis::is_path_cause(d.kind)) {
+            fx.summary = d.remedy.clone();
+            let stack = self
+                .args
+                .stack
+                .and_then(|s| s.targets().first().map(|t| t.name()))
+                .or(d.stack);
+            if let Some(m) = stack.and_then(diagnosis::error_path_mechanism) {
+                fx.summary = format!("{} {m}", fx.summary);
+            }
+            fx.changes.clear();
+        } else if let Some(d) = self
+            .diagnosis
+            .filter(|d| d.kind == diagnosis::Kind::FrameworkRefusal)
+        {
+            fx.summary = d.remedy.clone();
+        }
+        Some(fx)
     }
 
     pub(super) fn json(&self) -> Value {
@@ -101,6 +125,14 @@ impl Report<'_> {
             "failure": o.failure,
             "net_error": o.net_error,
             "cause": o.cause(),
+            "diagnosis": self.diagnosis.map(|d| {
+                let mut v = serde_json::to_value(d).expect("JSON");
+                v["probes"] = self.probes.iter().map(|a| match &a.response {
+                    Ok(r) => json!({"kind": a.kind, "response": r}),
+                    Err(e) => json!({"kind": a.kind, "net_error": e}),
+                }).collect();
+                v
+            }),
             "fix": self.fix(),
             "preflight_reasons": o.request.preflight_reasons,
             "preflight_reason_texts": o.request.preflight_reasons.iter().map(|p| p.describe()).collect::<Vec<_>>(),
@@ -257,6 +289,9 @@ impl Report<'_> {
                 e.code,
                 shown(&e.detail)
             );
+            if let Some(d) = self.diagnosis {
+                write_diagnosis(w, d);
+            }
             if let Some(c) = o.console() {
                 out!(
                     w,
@@ -295,10 +330,13 @@ impl Report<'_> {
             );
             write_console(w, o);
             if let Some(c) = o.cause() {
-                out!(w, "\n{HEAD}Cause{HEAD:#}\n  {}", shown(&c));
+                out!(w, "\n{HEAD}Failed check{HEAD:#}\n  {}", shown(&c));
+            }
+            if let Some(d) = self.diagnosis {
+                write_diagnosis(w, d);
             }
             if let Some(fx) = self.fix() {
-                crate::commands::write_fix(w, &fx, self.args.stack);
+                crate::commands::write_fix(w, &fx, self.args.stack, self.diagnosis);
             }
         }
         let differing: Vec<String> = self
@@ -449,6 +487,29 @@ impl Report<'_> {
         }
         out!(w);
     }
+}
+
+/// The root cause with what it rests on, what it ruled out and the layers seen.
+pub(super) fn write_diagnosis(w: &mut String, d: &Diagnosis) {
+    out!(
+        w,
+        "\n{HEAD}Cause{HEAD:#} {DIM}({}){DIM:#}\n  {}",
+        d.kind.id(),
+        shown(&d.summary)
+    );
+    for e in &d.evidence {
+        out!(w, "  {DIM}evidence{DIM:#}   {}", shown(e));
+    }
+    for r in &d.ruled_out {
+        out!(w, "  {DIM}ruled out{DIM:#}  {}", shown(r));
+    }
+    if !d.layers.is_empty() {
+        out!(w, "  {DIM}layers{DIM:#}     {}", layers::words(&d.layers));
+    }
+    if let Some(u) = &d.final_url {
+        out!(w, "  {DIM}final URL{DIM:#}  {u}");
+    }
+    out!(w, "  {GOOD}remedy{GOOD:#}     {}", d.remedy);
 }
 
 /// The console output `o`'s engine prints, as its console shows it (Firefox and Safari log

@@ -104,7 +104,15 @@ fn a_refused_preflight_has_its_console_cause_fix_and_the_other_engines() {
     assert_eq!(json["other_browsers"]["firefox"]["allowed"], false);
     assert_eq!(json["other_browsers"]["safari"]["allowed"], false);
     let t = text(&e, &a);
-    for part in ["BLOCKED", "Console (chromium)", "Cause", "Fix", console] {
+    assert_eq!(json["diagnosis"]["kind"], "method-not-allowed");
+    for part in [
+        "BLOCKED",
+        "Console (chromium)",
+        "Cause",
+        "(method-not-allowed)",
+        "Fix",
+        console,
+    ] {
         assert!(t.contains(part), "{part}: {t}");
     }
 }
@@ -128,4 +136,42 @@ fn server_text_is_shown_safe_for_a_terminal() {
     assert_eq!(report::shown("plain"), "plain");
     assert_eq!(report::shown("a\u{1b}[2Jb\u{9b}c"), "a\\u{1b}[2Jb\\u{9b}c");
     assert_eq!(report::shown("tab\tand\nline"), "tab\tand\nline");
+}
+
+/// A crash's 500 behind a CORS layer that works: the probes' answers make it the app's error
+/// path, with the policy ruled out, in both renderings.
+#[test]
+fn a_crash_is_diagnosed_from_the_probes_answers() {
+    let a = args(&["--target-space", "public"]);
+    let crash = head(
+        500,
+        &[("Server", "uvicorn"), ("Content-Type", "text/plain")],
+    );
+    let e = evaluated(&a, vec![crash.clone()]);
+    assert_eq!(
+        e.diagnosis.as_ref().unwrap().kind,
+        diagnosis::Kind::AppError
+    );
+    let e = e.answered(vec![
+        Answer {
+            kind: diagnosis::ProbeKind::Again,
+            response: Ok(crash),
+            body: b"Internal Server Error".to_vec(),
+        },
+        Answer {
+            kind: diagnosis::ProbeKind::Support,
+            response: Ok(head(
+                200,
+                &[("Access-Control-Allow-Origin", "https://app.example.com")],
+            )),
+            body: Vec::new(),
+        },
+    ]);
+    let json = e.report(&a, None).json();
+    assert_eq!(json["diagnosis"]["kind"], "app-error");
+    assert_eq!(json["diagnosis"]["stack"], "starlette");
+    assert_eq!(json["diagnosis"]["probes"].as_array().unwrap().len(), 2);
+    let t = text(&e, &a);
+    assert!(t.contains("the policy: the server does allow"), "{t}");
+    assert!(t.contains("outside ServerErrorMiddleware"), "{t}");
 }

@@ -90,6 +90,7 @@ fn known(args: &ExplainArgs) -> Result<Known, String> {
             credentials: args.credentials,
             method,
             headers,
+            kept_methods: Vec::new(),
         },
         method: args.method.clone(),
         headers: args.headers.clone(),

@@ -274,7 +274,7 @@ fn write_one(w: &mut String, e: &Explained, stack: Option<StackArg>, known: &Kno
         out!(w, "  [ ] {step}");
     }
     let fx = fix::fix_for(&f, &known.need);
-    crate::commands::write_fix(w, &fx, stack);
+    crate::commands::write_fix(w, &fx, stack, None);
     if let Some(note) = e.api.and_then(|a| a.page_note()) {
         out!(w, "\n{HEAD}Or on the page{HEAD:#}\n  {note}");
     }

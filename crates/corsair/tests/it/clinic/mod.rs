@@ -1,0 +1,285 @@
+//! The clinic: real apps on loopback (Starlette, Flask, Django, Express, nginx in front of them,
+//! `corsair serve`), each broken the way people break CORS. For each, `corsair check` must name
+//! the root cause (`diagnosis.kind`); the printed fix is then applied to the app (its policy
+//! merged into the app's settings, or, where the cause is the path an answer takes, the stack's
+//! mechanism the fix names; for a redirect, the final URL it names), and the page's fetch runs
+//! in real headless Chromium: blocked before, readable after, and every request that worked
+//! before still works.
+
+mod apps;
+
+use crate::support::{run_chromium, Server};
+use apps::{App, Case, Settings};
+use serde_json::{json, Value};
+use std::process::Command;
+
+/// The causes whose fix is where the CORS layer sits, not what it allows.
+const PATH_CAUSES: [&str; 10] = [
+    "app-error",
+    "proxy-error",
+    "auth-wall",
+    "preflight-auth",
+    "missing-route",
+    "options-not-routed",
+    "redirect",
+    "redirect-null-origin",
+    "duplicate-header",
+    "cached-other-origin",
+];
+
+fn check(url: &str, origin: &str, r: &apps::Request) -> Value {
+    let mut args = vec![
+        "check".to_string(),
+        url.to_string(),
+        // The app stands in for an API on the internet (Local Network Access aside).
+        "--target-space".into(),
+        "public".into(),
+        "--origin".into(),
+        origin.to_string(),
+        "-X".into(),
+        r.method.to_string(),
+        "--format".into(),
+        "json".into(),
+        "--timeout".into(),
+        "5".into(),
+    ];
+    for (n, v) in &r.headers {
+        args.push("-H".into());
+        args.push(format!("{n}: {v}"));
+    }
+    if let Some(b) = &r.body {
+        args.push("--data".into());
+        args.push(b.clone());
+    }
+    if r.credentials {
+        args.push("--credentials".into());
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
+        .args(&args)
+        .output()
+        .unwrap();
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    })
+}
+
+/// Applies a printed fix to the app's settings: where the cause is the path, the mechanism;
+/// otherwise the fix's policy, merged into what the app allows (the fix keeps what the server
+/// already allows; merging keeps what the check could not see, such as other origins).
+fn apply(s: &mut Settings, report: &Value) -> Option<String> {
+    let kind = report["diagnosis"]["kind"].as_str().unwrap_or("");
+    if kind == "redirect" {
+        return report["diagnosis"]["final_url"].as_str().map(String::from);
+    }
+    if PATH_CAUSES.contains(&kind) {
+        s.fixed_path = true;
+    }
+    if kind == "insecure-reflection" {
+        // The remedy: an allowlist (of the page that works) instead of the reflection.
+        s.reflect = false;
+        s.origins = vec![report["request"]["origin"].as_str().unwrap().to_string()];
+        return None;
+    }
+    let policy = report["fix"]["policy"].as_str()?;
+    let t: toml::Value = toml::from_str(policy).unwrap();
+    let p = &t["policy"];
+    let list = |k: &str| -> Vec<String> {
+        p.get(k)
+            .and_then(|v| v.as_array())
+            .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
+            .unwrap_or_default()
+    };
+    for o in list("origins") {
+        if !s.origins.contains(&o) {
+            s.origins.push(o);
+        }
+    }
+    for m in list("methods") {
+        if !s.methods.contains(&m) {
+            s.methods.push(m);
+        }
+    }
+    if let Some(h) = s.headers.as_mut() {
+        for x in list("request_headers") {
+            if !h.contains(&x) {
+                h.push(x);
+            }
+        }
+    }
+    s.credentials |= p.get("credentials").and_then(|c| c.as_bool()) == Some(true);
+    None
+}
+
+fn scenario(id: String, url: &str, r: &apps::Request) -> Value {
+    let headers: serde_json::Map<String, Value> = r
+        .headers
+        .iter()
+        .map(|(n, v)| (n.to_string(), json!(v)))
+        .collect();
+    json!({
+        "id": id,
+        "url": url,
+        "method": r.method,
+        "headers": headers,
+        "credentials": r.credentials,
+        "body": r.body,
+    })
+}
+
+#[test]
+fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
+    let pages = Server::start(1);
+    let page = pages.origin(0);
+    let dir = std::env::temp_dir().join(format!("corsair-clinic-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = apps::cases(&page);
+    assert!(cases.len() >= 20, "{}", cases.len());
+
+    // Broken: the diagnosis, and the page's fetch in Chromium, blocked.
+    let mut named = Vec::new();
+    let mut wrong = Vec::new();
+    let mut fixed: Vec<(Case, Settings, String)> = Vec::new();
+    let mut before = Vec::new();
+    {
+        let mut running = Vec::new();
+        let mut checked = Vec::new();
+        for c in cases {
+            let app = App::start(&c, &c.broken, &dir, &page);
+            // A whole answer, body read, so a cache in front stores it.
+            for p in &c.prime {
+                let addr = app.url("");
+                let addr = addr.trim_start_matches("http://");
+                let (status, _, _) =
+                    crate::support::http(addr, "GET", &c.request.path, &[("Origin", p.as_str())]);
+                assert_eq!(status, 200, "{}: priming the cache", c.name);
+            }
+            let url = app.url(&c.request.path);
+            let v = check(&url, &page, &c.request);
+            checked.push((c, v, url.clone()));
+            running.push(app);
+        }
+        for (i, (c, v, url)) in checked.into_iter().enumerate() {
+            let kind = v["diagnosis"]["kind"]
+                .as_str()
+                .unwrap_or("none")
+                .to_string();
+            if kind == c.expect {
+                named.push(c.name);
+            } else {
+                wrong.push(format!(
+                    "{}: diagnosis {kind}, expected {}\n  {}",
+                    c.name, c.expect, v["diagnosis"]
+                ));
+            }
+            let mut s = c.broken.clone();
+            let final_url = apply(&mut s, &v);
+            before.push(scenario(format!("before-{i}"), &url, &c.request));
+            fixed.push((c, s, final_url.unwrap_or_default()));
+        }
+        let r = run_chromium(&format!("{page}/"), &json!(before));
+        for (i, (c, _, _)) in fixed.iter().enumerate() {
+            let res = &r["results"][i];
+            if res["ok"].as_bool() != Some(c.expect == "insecure-reflection") {
+                wrong.push(format!("{} before the fix, in Chromium: {res}", c.name));
+            }
+        }
+        drop(running);
+    }
+
+    // Fixed: the same fetch, and what worked before, in Chromium.
+    let mut running = Vec::new();
+    let mut after = Vec::new();
+    let mut index: Vec<(&str, String, String, apps::Request)> = Vec::new();
+    let mut others = Vec::new();
+    for (n, (c, s, final_url)) in fixed.iter().enumerate() {
+        let app = App::start(c, s, &dir, &page);
+        let url = if final_url.is_empty() {
+            app.url(&c.request.path)
+        } else {
+            // The final URL on the restarted app's port.
+            let u = url::Url::parse(final_url).unwrap();
+            app.url(u.path())
+        };
+        after.push(scenario(format!("after-{n}"), &url, &c.request));
+        index.push((
+            c.name,
+            "the failing request".to_string(),
+            url.clone(),
+            c.request.clone(),
+        ));
+        for w in &c.worked {
+            match &w.origin {
+                None => {
+                    after.push(scenario(format!("worked-{n}"), &app.url(&w.path), w));
+                    index.push((
+                        c.name,
+                        format!("{} {}", w.method, w.path),
+                        app.url(&w.path),
+                        w.clone(),
+                    ));
+                }
+                Some(o) => others.push((c.name, app.url(&w.path), o.clone(), w.clone())),
+            }
+        }
+        for o in &c.refused_after {
+            others.push((
+                c.name,
+                app.url(&c.request.path),
+                o.clone(),
+                apps::Request {
+                    expect_blocked: true,
+                    ..c.request.clone()
+                },
+            ));
+        }
+        running.push(app);
+    }
+    let r = run_chromium(&format!("{page}/"), &json!(after));
+    let mut broken_fixes = Vec::new();
+    for (i, (name, what, url, req)) in index.iter().enumerate() {
+        let res = &r["results"][i];
+        if res["ok"].as_bool() != Some(true) {
+            let v = check(url, &page, req);
+            broken_fixes.push(format!(
+                "{name}: {what} fails after the fix: {res}\n  corsair check: {} {} {}",
+                v["allowed"], v["console"], v["net_error"]
+            ));
+        }
+    }
+    for (name, url, origin, w) in &others {
+        let v = check(url, origin, w);
+        if v["allowed"].as_bool() == Some(w.expect_blocked) {
+            broken_fixes.push(format!(
+                "{name}: {} from {origin} {} after the fix: {}",
+                w.method,
+                if w.expect_blocked {
+                    "is still allowed"
+                } else {
+                    "no longer works"
+                },
+                v["console"]
+            ));
+        }
+    }
+    if !broken_fixes.is_empty() {
+        broken_fixes.push(format!("Chromium's console: {}", r["console"]));
+    }
+    drop(running);
+    let total = fixed.len();
+    let proven = total
+        - fixed
+            .iter()
+            .filter(|(c, _, _)| broken_fixes.iter().any(|b| b.starts_with(c.name)))
+            .count();
+    println!(
+        "clinic: root cause named {}/{total}, fix proven in Chromium {proven}/{total}",
+        named.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    wrong.extend(broken_fixes);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
