@@ -76,8 +76,14 @@ fn browser_set(name: &str, value: &str) -> Option<&'static str> {
 /// Keeps the page's headers, drops the browser's, and reads the origin and credentials off them.
 fn sort_headers(raw: Vec<(String, String)>, out: &mut Imported) {
     let mut referer = None;
+    let (mut announced_method, mut announced_headers) = (None, None);
     for (name, value) in raw {
         let lower = name.to_ascii_lowercase();
+        if lower == "access-control-request-method" {
+            announced_method = Some(value.trim().to_string());
+        } else if lower == "access-control-request-headers" {
+            announced_headers = Some(value.trim().to_string());
+        }
         if lower == "origin" && out.origin.is_none() {
             out.origin = Some(value.trim().to_string());
             out.origin_from = Some("Origin");
@@ -95,6 +101,35 @@ fn sort_headers(raw: Vec<(String, String)>, out: &mut Imported) {
         if let Some(r) = referer {
             out.set_referrer_origin(&r);
         }
+    }
+    // A DevTools row of the preflight itself: check the request it announces, as the page
+    // makes it (the browser then sends this very preflight).
+    if let (true, Some(method)) = (out.method.eq_ignore_ascii_case("OPTIONS"), announced_method) {
+        out.method = method.clone();
+        for name in announced_headers.iter().flat_map(|h| h.split(',')) {
+            let name = name.trim();
+            if name.is_empty()
+                || out
+                    .headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case(name))
+            {
+                continue;
+            }
+            // The preflight names the headers, not their values: a value that keeps each one
+            // outside the safelist, as the page's was.
+            let value = match name.to_ascii_lowercase().as_str() {
+                "content-type" => "application/json",
+                "authorization" => "Bearer copied-from-a-preflight",
+                _ => "1",
+            };
+            out.headers.push((name.to_string(), value.to_string()));
+        }
+        out.dropped.push((
+            "OPTIONS".to_string(),
+            "the copy is the preflight: checked as the request it announces (its \
+            Access-Control-Request-Method and -Headers; header values made up)",
+        ));
     }
 }
 

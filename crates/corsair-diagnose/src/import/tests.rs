@@ -188,3 +188,24 @@ fn fetch_copies_from_chromium_and_firefox() {
         assert!(e.message.contains(says), "{text}: {e}");
     }
 }
+
+/// Issue 27: a DevTools row of the preflight, copied as cURL, is read as the request it
+/// announces, not as a fetch with method OPTIONS.
+#[test]
+fn regression_a_copied_preflight_is_the_request_it_announces() {
+    let i = from_curl(
+        "curl 'https://api.example/items' -X 'OPTIONS' -H 'accept: */*' \
+        -H 'access-control-request-headers: content-type,x-token' \
+        -H 'access-control-request-method: PUT' -H 'origin: https://app.example'",
+    )
+    .unwrap();
+    assert_eq!(i.method, "PUT");
+    let names: Vec<&str> = i.headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["accept", "content-type", "x-token"]);
+    assert_eq!(i.origin.as_deref(), Some("https://app.example"));
+    assert!(i.dropped.iter().any(|(n, _)| n == "OPTIONS"));
+    // A real OPTIONS request (no Access-Control-Request-Method) stays one.
+    let i = from_curl("curl 'https://api.example/items' -X OPTIONS -H 'origin: https://a.example'")
+        .unwrap();
+    assert_eq!(i.method, "OPTIONS");
+}

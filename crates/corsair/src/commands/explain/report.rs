@@ -7,7 +7,9 @@ use crate::cli::StackArg;
 use crate::style::{BAD, DIM, HEAD};
 use crate::{EXIT_BLOCKED, EXIT_OK};
 use corsair_core::explain::lna::LnaRefusal;
-use corsair_core::explain::{bare_error, explain, is_network_failure, BareError, Explained, KNOWN};
+use corsair_core::explain::{
+    bare_error, explain, is_network_failure, BareError, Block, Explained, KNOWN,
+};
 use corsair_core::{catalogue, fix};
 use serde_json::json;
 
@@ -26,6 +28,8 @@ pub(crate) struct Explanation {
     pub(crate) firefox_wording: bool,
     /// What the page's JavaScript saw ("Failed to fetch", ...), not the reason.
     pub(crate) bare: Option<BareError>,
+    /// A block that is not CORS (COEP, CORP, ORB, mixed content).
+    pub(crate) block: Option<&'static Block>,
 }
 
 impl Explanation {
@@ -38,13 +42,14 @@ impl Explanation {
             network: is_network_failure(text),
             firefox_wording: text.contains("CORS request did not succeed"),
             bare: bare_error(text),
+            block: corsair_core::explain::block(text),
         }
     }
 
     /// 0 when something was recognised (a CORS error, a Local Network Access refusal), 1 when
     /// not.
     pub(crate) fn exit_code(&self) -> u8 {
-        if !self.errors.is_empty() || self.lna.is_some() {
+        if !self.errors.is_empty() || self.lna.is_some() || self.block.is_some() {
             EXIT_OK
         } else {
             EXIT_BLOCKED
@@ -61,6 +66,7 @@ impl Explanation {
                 "network_failure": self.network,
                 "bare_error": self.bare,
                 "lna": self.lna,
+                "block": self.block,
                 "known": KNOWN,
             });
         }
@@ -80,7 +86,7 @@ impl Explanation {
                     "origin": e.origin,
                     "hint": e.hint,
                     "status": e.status,
-                    "cause": catalogue::cause(&f),
+                    "cause": cause(e, known),
                     "checklist": checklist(e.kind),
                     "fix": fix::fix_for(&f, &known.need),
                     "reproduce": reproduce(e, known),
@@ -124,6 +130,18 @@ impl Explanation {
                 out,
                 "  Reproduce it with: corsair check URL --origin ORIGIN (it shows every hop)."
             );
+        } else if let Some(b) = self.block {
+            out!(
+                out,
+                "{HEAD}Not a CORS header problem{HEAD:#}: {} ({})",
+                b.kind,
+                b.matched
+            );
+            out!(out, "\n{HEAD}Cause{HEAD:#}\n  {}", b.cause);
+            out!(out, "\n{HEAD}Fix{HEAD:#}");
+            for f in b.fixes {
+                out!(out, "  - {f}");
+            }
         } else if let Some(r) = &self.lna {
             let what = if r.legacy {
                 "private-network-access (Chromium before 142)"
@@ -268,7 +286,7 @@ fn write_one(w: &mut String, e: &Explained, stack: Option<StackArg>, known: &Kno
             }
         );
     }
-    out!(w, "\n{HEAD}Cause{HEAD:#}\n  {}", catalogue::cause(&f));
+    out!(w, "\n{HEAD}Cause{HEAD:#}\n  {}", cause(e, known));
     out!(w, "\n{HEAD}Check{HEAD:#}");
     for step in checklist(e.kind) {
         out!(w, "  [ ] {step}");
@@ -287,4 +305,38 @@ fn write_one(w: &mut String, e: &Explained, stack: Option<StackArg>, known: &Kno
         ),
         None => {}
     }
+}
+
+/// The cause of `e`, with what the user told of the request (`--origin`, `-X`, `-H`) and what
+/// the message's status says (an error status is usually the error path, not the policy).
+fn cause(e: &Explained, known: &Known) -> String {
+    let mut f = e.to_failure();
+    if e.origin.is_none() {
+        if let Some(o) = &known.need.origin {
+            f.page_origin = o.clone();
+            f.sent_origin = o.clone();
+        }
+    }
+    let mut text = catalogue::cause(&f);
+    let what = match (&known.method, known.headers.is_empty()) {
+        (Some(m), true) => Some(format!("the page's {m} request")),
+        (Some(m), false) => Some(format!(
+            "the page's {m} request with {}",
+            known.headers.join(", ")
+        )),
+        (None, false) => Some(format!("the request with {}", known.headers.join(", "))),
+        (None, true) => None,
+    };
+    if let Some(w) = what {
+        text.push_str(&format!(" (This is {w}.)"));
+    }
+    if let Some(s) = e.status.filter(|s| *s >= 400) {
+        text.push_str(&format!(
+            " The server answered {s}: an error answer usually comes from a path that skips the \
+            CORS layer (a crash or error handler, an authentication layer, a proxy's own error \
+            page, a missing route), so the cause is likely that path, not the allowlist; run \
+            corsair check on the URL to see which layer answered."
+        ));
+    }
+    text
 }

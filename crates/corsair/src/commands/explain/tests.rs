@@ -85,3 +85,51 @@ fn unknown_text_goes_to_stderr_with_the_known_messages() {
     assert!(err.contains("Not recognised as a CORS error."), "{err}");
     assert!(json["known"].as_array().unwrap().len() > 5);
 }
+
+/// Issue 27: blocks that are not CORS, and Chromium's Authorization-wildcard deprecation.
+#[test]
+fn regression_coep_orb_mixed_content_and_the_authorization_wildcard() {
+    for (text, kind) in [
+        ("GET https://cdn.x/a.js net::ERR_BLOCKED_BY_RESPONSE.NotSameOriginAfterDefaultedToSameOriginByCoep 200", "coep"),
+        ("GET https://cdn.x/a.png net::ERR_BLOCKED_BY_RESPONSE.NotSameSite 200", "corp"),
+        ("GET https://api.x/d.json net::ERR_BLOCKED_BY_ORB 200 (OK)", "orb"),
+        ("Mixed Content: The page at 'https://a.x/' was loaded over HTTPS, but requested an insecure resource 'http://b.x/'. This request has been blocked; the content must be served over HTTPS.", "mixed-content"),
+    ] {
+        let (code, out, _, json) = rendered(text);
+        assert_eq!(code, EXIT_OK, "{text}");
+        assert_eq!(json["block"]["kind"], kind, "{text}");
+        assert_eq!(json["network_failure"], false, "{text}");
+        assert!(out.contains("Not a CORS header problem"), "{out}");
+    }
+    let (_, _, _, json) = rendered(
+        "Authorization will not be covered by the wildcard symbol (*) in CORS \
+        Access-Control-Allow-Headers handling.",
+    );
+    assert_eq!(json["errors"][0]["kind"], "header-not-allowed");
+    assert_eq!(json["errors"][0]["hint"], "Authorization");
+}
+
+/// Issue 27: the cause uses --origin and -X, and reads Firefox's status code.
+#[test]
+fn regression_the_cause_uses_what_the_user_gave_and_the_status() {
+    let e = Explanation::of(
+        "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the remote \
+        resource at https://api.example/x. (Reason: CORS header 'Access-Control-Allow-Origin' \
+        missing). Status code: 500.",
+    );
+    let known = Known {
+        need: corsair_core::fix::Need {
+            origin: Some("https://app.example".into()),
+            ..Default::default()
+        },
+        method: Some("PUT".into()),
+        headers: Vec::new(),
+    };
+    let cause = e.json(&known)["errors"][0]["cause"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(cause.contains("https://app.example"), "{cause}");
+    assert!(cause.contains("PUT request"), "{cause}");
+    assert!(cause.contains("answered 500"), "{cause}");
+}
