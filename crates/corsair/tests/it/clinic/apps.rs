@@ -38,6 +38,18 @@ pub enum Stack {
     NginxCache,
     /// corsair serve in front of an app without CORS.
     Serve,
+    /// nginx serving one route, with CORS headers without `always`.
+    NginxMissingRoute,
+    /// nginx sending `Access-Control-Allow-Origin: *` (with credentials on the page).
+    NginxWildcard,
+    /// Apache in front of an upstream that is down, `Header set` without `always`.
+    ApacheDeadUpstream,
+    /// Apache with Basic authentication, `Header set` without `always`.
+    ApacheAuth,
+    /// Flask setting the header on successful answers only, a missing route.
+    FlaskMissingRoute,
+    /// Express whose authentication redirects to a login page, before cors().
+    ExpressLoginRedirect,
 }
 
 /// An app's settings: what its CORS configuration allows, and whether the fix was applied.
@@ -371,6 +383,60 @@ pub fn cases(page: &str) -> Vec<Case> {
                 get("/api/items"),
             )
         },
+        Case {
+            worked: vec![get("/api/items")],
+            ..case(
+                "nginx: a missing route's 404 without always",
+                "missing-route",
+                Settings::new(NginxMissingRoute, &[page]),
+                get("/api/itemz"),
+            )
+        },
+        Case {
+            worked: vec![get("/api/items")],
+            ..case(
+                "nginx: '*' with credentials",
+                "wildcard-with-credentials",
+                Settings::new(NginxWildcard, &["*"]),
+                creds(get("/api/items")),
+            )
+        },
+        Case {
+            worked: vec![],
+            ..case(
+                "apache: the upstream is down, Header set without always",
+                "proxy-error",
+                Settings::new(ApacheDeadUpstream, &[page]),
+                get("/api/items"),
+            )
+        },
+        Case {
+            worked: vec![],
+            ..case(
+                "apache: Basic authentication, Header set without always",
+                "auth-wall",
+                Settings::new(ApacheAuth, &[page]),
+                get("/api/items"),
+            )
+        },
+        Case {
+            worked: vec![get("/api/items")],
+            ..case(
+                "flask: headers on success only, a missing route",
+                "missing-route",
+                Settings::new(FlaskMissingRoute, &[page]),
+                get("/api/itemz"),
+            )
+        },
+        Case {
+            worked: vec![],
+            ..case(
+                "express: a login redirect before cors()",
+                "auth-wall",
+                Settings::new(ExpressLoginRedirect, &[page]).credentials(),
+                creds(get("/api/items")),
+            )
+        },
     ]
 }
 
@@ -395,9 +461,74 @@ impl App {
             Stack::StarletteInside | Stack::StarletteHandlers | Stack::Starlette => {
                 procs.push(python(&dir, &starlette(s, port, page), port))
             }
-            Stack::FlaskManual | Stack::FlaskCors => {
+            Stack::FlaskManual | Stack::FlaskCors | Stack::FlaskMissingRoute => {
+                let manual = Settings {
+                    stack: Stack::FlaskManual,
+                    ..s.clone()
+                };
+                let s = if s.stack == Stack::FlaskMissingRoute {
+                    &manual
+                } else {
+                    s
+                };
                 procs.push(python(&dir, &flask(s, port, page), port))
             }
+            Stack::NginxMissingRoute => {
+                let always = if s.fixed_path { " always" } else { "" };
+                procs.push(start_nginx(&dir, &format!(
+                    "server {{ listen 127.0.0.1:{port}; add_header Access-Control-Allow-Origin {page}{always}; \
+                    add_header Vary Origin{always}; location = /api/items {{ return 200 '[1]'; }} \
+                    location / {{ return 404; }} }}"
+                ), port));
+            }
+            Stack::NginxWildcard => {
+                let headers = if s.origins.iter().any(|o| o == page) {
+                    format!(
+                        "add_header Access-Control-Allow-Origin {page}; add_header Vary Origin;{}",
+                        if s.credentials {
+                            " add_header Access-Control-Allow-Credentials true;"
+                        } else {
+                            ""
+                        }
+                    )
+                } else {
+                    "add_header Access-Control-Allow-Origin *;".to_string()
+                };
+                procs.push(start_nginx(&dir, &format!(
+                    "server {{ listen 127.0.0.1:{port}; location /api/ {{ {headers} return 200 '[1]'; }} }}"
+                ), port));
+            }
+            Stack::ApacheDeadUpstream | Stack::ApacheAuth => {
+                let always = if s.fixed_path { "always " } else { "" };
+                let inner = if s.stack == Stack::ApacheAuth {
+                    std::fs::create_dir_all(dir.join("www/api")).unwrap();
+                    std::fs::write(dir.join("www/api/items"), "[1]").unwrap();
+                    std::fs::write(
+                        dir.join("htpasswd"),
+                        "u:$apr1$3f5Fq6sX$8o3c3V4yO1Vd0yJ3o0p6a/\n",
+                    )
+                    .unwrap();
+                    format!(
+                        "DocumentRoot {www}\n<Directory {www}>\n  AuthType Basic\n  AuthName api\n  \
+                        AuthBasicProvider file\n  AuthUserFile {pw}\n  Require valid-user\n</Directory>\n",
+                        www = dir.join("www").display(),
+                        pw = dir.join("htpasswd").display()
+                    )
+                } else {
+                    format!("ProxyPass / http://127.0.0.1:{}/\n", free_port())
+                };
+                let site = dir.join("site.conf");
+                std::fs::write(&site, format!(
+                    "LoadModule auth_basic_module /usr/lib/apache2/modules/mod_auth_basic.so\n\
+                    LoadModule authn_core_module /usr/lib/apache2/modules/mod_authn_core.so\n\
+                    LoadModule authn_file_module /usr/lib/apache2/modules/mod_authn_file.so\n\
+                    LoadModule authz_user_module /usr/lib/apache2/modules/mod_authz_user.so\n\
+                    Listen 127.0.0.1:{port}\n<VirtualHost 127.0.0.1:{port}>\n{inner}\
+                    Header {always}set Access-Control-Allow-Origin \"{page}\"\nHeader {always}merge Vary Origin\n</VirtualHost>\n"
+                )).unwrap();
+                procs.push(crate::support::peers::start_apache(&dir, &site, port));
+            }
+            Stack::ExpressLoginRedirect => procs.push(node(&dir, &express(s, port, false), port)),
             Stack::DjangoAuthFirst | Stack::Django => {
                 procs.push(python(&dir, &django(s, port), port))
             }
@@ -667,14 +798,20 @@ fn express(s: &Settings, port: u16, echo: bool) -> String {
         Some(h) => format!("allowedHeaders: {h:?},"),
         None => String::new(),
     };
-    let auth_first = s.stack == Stack::ExpressAuthFirst && !s.fixed_path;
+    let login = s.stack == Stack::ExpressLoginRedirect;
+    let auth_first = matches!(
+        s.stack,
+        Stack::ExpressAuthFirst | Stack::ExpressLoginRedirect
+    ) && !s.fixed_path;
     let with_cors = !(echo || s.origins.is_empty() && !s.reflect);
     format!(
         r#"const express = require('express');
 const cors = require('cors');
 const app = express();
 const opts = {{ origin: {origin}, methods: {methods:?}, {headers} credentials: {cred} }};
-const auth = (req, res, next) => (req.get('authorization') || !{auth_used}) ? next() : res.status(401).set('WWW-Authenticate', 'Bearer').json({{ error: 'unauthorized' }});
+const auth = (req, res, next) => (req.get('authorization') || !{auth_used} || req.path === '/login') ? next()
+  : {login} ? res.redirect(302, '/login?next=' + encodeURIComponent(req.originalUrl))
+  : res.status(401).set('WWW-Authenticate', 'Bearer').json({{ error: 'unauthorized' }});
 if ({echo}) {{
   const allowed = {origins:?};
   app.use((req, res, next) => {{
@@ -686,12 +823,16 @@ if ({echo}) {{
 if ({auth_first}) {{ app.use(auth); if ({with_cors}) app.use(cors(opts)); }}
 else {{ if ({with_cors}) app.use(cors(opts)); app.use(auth); }}
 app.get('/api/items', (req, res) => res.json([1, 2, 3]));
+app.get('/login', (req, res) => res.send('<form>sign in</form>'));
 app.all('/api/items', (req, res) => res.json({{ ok: true }}));
 app.listen({port}, '127.0.0.1');
 "#,
         methods = s.methods,
         cred = s.credentials,
-        auth_used = s.stack == Stack::ExpressAuthFirst,
+        auth_used = matches!(
+            s.stack,
+            Stack::ExpressAuthFirst | Stack::ExpressLoginRedirect
+        ),
         origins = s.origins,
         vary = echo && s.fixed_path,
     )
