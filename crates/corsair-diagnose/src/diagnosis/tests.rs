@@ -1,5 +1,7 @@
+use super::probe::is_safe;
 use super::*;
 use corsair_model::{Browser, Credentials, Fetch, Next, RequestSpec};
+use url::Url;
 
 const PAGE: &str = "https://app.example";
 const API: &str = "https://api.example/items";

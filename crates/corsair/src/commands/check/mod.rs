@@ -201,65 +201,62 @@ async fn evaluate_all(args: &CheckArgs, engines: &[Browser]) -> Result<Vec<Evalu
 async fn evaluate(args: &CheckArgs, browser: Browser) -> Result<Evaluated, String> {
     let (spec, resolve) = request_spec(args)?;
     let fetch = Fetch::new(&spec, browser).map_err(|e| e.to_string())?;
-    let mut client = Client::new(
-        resolve.clone(),
-        args.cacert.as_deref(),
-        args.insecure,
-        Duration::from_secs_f64(args.timeout),
-    )
-    .map_err(|e| e.to_string())?;
-    if let Some(space) = args.target_space {
-        client = client.with_space(&fetch.url(), space.into());
-    }
+    let client = client_for(args, resolve.clone(), &fetch.url())?;
     let preflight_only = args.preflight_only;
     let (outcome, next) = client
         .drive_until(fetch, |out| {
             preflight_only && out.kind != ExchangeKind::Preflight
         })
         .await;
-    // The extra requests the diagnosis reads (GET, HEAD and OPTIONS only), on a client that
-    // reads the start of each body.
-    let mut prober = Client::new(
-        resolve,
-        args.cacert.as_deref(),
-        args.insecure,
-        Duration::from_secs_f64(args.timeout),
-    )
-    .map_err(|e| e.to_string())?
-    .with_keep_alive();
-    if let Some(space) = args.target_space {
-        prober = prober.with_space(&outcome.request.url, space.into());
-    }
-    let mut answers = Vec::new();
     let probes = if args.no_probes {
         Vec::new()
     } else {
         diagnosis::probes(&outcome, preflight_only)
     };
-    for probe in probes {
-        let (response, body) = match prober.send_reading(&probe.request, 8192).await {
-            Ok((head, body)) => (Ok(head), body.to_vec()),
-            Err(e) => (Err(e), Vec::new()),
-        };
-        answers.push(diagnosis::Answer {
-            kind: probe.kind,
-            response,
-            body,
-        });
+    // The extra requests the diagnosis reads (GET, HEAD and OPTIONS only), on a client that
+    // reads the start of each body.
+    let mut answers = Vec::new();
+    if !probes.is_empty() {
+        let prober = client_for(args, resolve, &outcome.request.url)?.with_keep_alive();
+        for probe in probes {
+            let (response, body) = match prober.send_reading(&probe.request, 8192).await {
+                Ok((head, body)) => (Ok(head), body.to_vec()),
+                Err(e) => (Err(e), Vec::new()),
+            };
+            answers.push(diagnosis::Answer {
+                kind: probe.kind,
+                response,
+                body,
+            });
+        }
     }
-    let mut checked = Evaluated::new(&spec, outcome, next, preflight_only);
-    checked.diagnosis = diagnosis::diagnose(&checked.outcome, &answers);
-    if let Some(d) = checked
-        .diagnosis
-        .as_ref()
-        .filter(|d| d.kind == diagnosis::Kind::InsecureReflection)
-    {
-        checked
-            .warnings
-            .push(format!("{} Fix: {}", d.summary, d.remedy));
-    }
-    checked.probes = answers;
-    Ok(checked)
+    Ok(Evaluated::new(
+        &spec,
+        outcome,
+        next,
+        preflight_only,
+        answers,
+    ))
+}
+
+/// A client with the connection flags (`--resolve`, `--cacert`, `--insecure`, `--timeout`) and
+/// `--target-space` for `url`'s host.
+fn client_for(
+    args: &CheckArgs,
+    resolve: Vec<corsair_net::client::Resolve>,
+    url: &url::Url,
+) -> Result<Client, String> {
+    let client = Client::new(
+        resolve,
+        args.cacert.as_deref(),
+        args.insecure,
+        Duration::from_secs_f64(args.timeout),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(match args.target_space {
+        Some(space) => client.with_space(url, space.into()),
+        None => client,
+    })
 }
 
 /// The request a page would make, from the flags, and the `--resolve` entries to reach it by.
@@ -321,13 +318,14 @@ pub(super) struct Evaluated {
 
 impl Evaluated {
     /// The value of a check whose exchanges ended in `outcome`: what the input lost on the way
-    /// (dropped headers, a wildcard read as covering Authorization) and what the other engines
-    /// conclude from the same responses.
+    /// (dropped headers, a wildcard read as covering Authorization), what the other engines
+    /// conclude from the same responses, and the diagnosis from them and the probes' `answers`.
     fn new(
         spec: &RequestSpec,
         outcome: Outcome,
         next: Option<Outgoing>,
         preflight_only: bool,
+        answers: Vec<Answer>,
     ) -> Evaluated {
         let mut warnings = Vec::new();
         for d in &outcome.request.dropped {
@@ -363,7 +361,7 @@ impl Evaluated {
             diagnosis: None,
             probes: Vec::new(),
         }
-        .answered(Vec::new())
+        .answered(answers)
     }
 
     /// The check with the answers to the diagnosis's probes: the root cause, and on a green

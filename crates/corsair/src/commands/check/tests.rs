@@ -37,7 +37,7 @@ fn evaluated(args: &CheckArgs, mut responses: Vec<ResponseHead>) -> Evaluated {
     while let Next::Send(_) = fetch.poll() {
         fetch.receive(responses.pop().expect("a response for each request"));
     }
-    Evaluated::new(&spec, fetch.finish(), None, args.preflight_only)
+    Evaluated::new(&spec, fetch.finish(), None, args.preflight_only, Vec::new())
 }
 
 fn text(e: &Evaluated, args: &CheckArgs) -> String {
