@@ -14,7 +14,10 @@ fuzz_seconds=${FUZZ_SECONDS:-15}
 playwright_version=1.65.1
 mdbook_version=0.5.4
 
-step() { printf '\n==> %s\n' "$*"; }
+started=$SECONDS
+step() { printf '\n==> [%ss] %s\n' "$((SECONDS - started))" "$*"; }
+# A clean clone builds everything once: incremental state would only take disk (gigabytes) and time.
+export CARGO_INCREMENTAL=0
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 step "system packages (chromium, firefox-esr, webkit2gtk-driver, xvfb, nginx, apache2, caddy, node, redis)"
@@ -93,6 +96,7 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --locked --quiet --workspace --ex
 # earlier run's build of a sibling package would be used instead of today's.
 rm -rf target/package target/package-check "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/corsair-*
 cargo package --workspace --exclude corsair --locked --quiet --target-dir target/package-check
+rm -rf target/package-check
 
 step "the book (mdBook ${mdbook_version}, into docs/book; its examples and links are tested by book::)"
 if ! mdbook --version 2>/dev/null | grep -qx "mdbook v$mdbook_version"; then
@@ -154,5 +158,5 @@ if [ ${#left[@]} -gt 0 ]; then
   kill -KILL "${left[@]}" 2>/dev/null || true
   exit 1
 fi
-echo "ok: no process of the tests is left"
+echo "ok: no process of the tests is left ($((SECONDS - started))s in all; target/ $(du -sh target 2>/dev/null | cut -f1), fuzz/target $(du -sh fuzz/target 2>/dev/null | cut -f1))"
 exit "$tests"

@@ -175,6 +175,11 @@ tower-http = {{ version = "0.6", features = ["cors"] }}
 regex = "1"
 corsair-core = {{ path = "{}" }}
 corsair-tower = {{ path = "{}" }}
+
+# Built once per run and never debugged: no debug information, no incremental state.
+[profile.dev]
+debug = false
+incremental = false
 "#,
         project.file_name().unwrap().to_string_lossy(),
         crates.join("corsair-core").display(),
