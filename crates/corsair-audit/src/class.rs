@@ -54,11 +54,14 @@ pub enum Class {
     /// `Access-Control-Allow-Origin` has a value no browser accepts (a list, a path, a
     /// trailing slash): CORS does not work at all for the trusted origin.
     InvalidAllowOrigin,
+    /// The trusted origin's answer carries CORS headers and an error answer (a path no app
+    /// serves) carries none: the page sees a CORS error instead of every error's status and body.
+    ErrorsWithoutCors,
 }
 
 impl Class {
     /// Every class, in report order.
-    pub const ALL: [Class; 20] = [
+    pub const ALL: [Class; 21] = [
         Class::ReflectOrigin,
         Class::NullOrigin,
         Class::PrefixBypass,
@@ -79,6 +82,7 @@ impl Class {
         Class::MissingVary,
         Class::PrivateNetworkHeader,
         Class::InvalidAllowOrigin,
+        Class::ErrorsWithoutCors,
     ];
 
     /// The stable id (`reflect-origin`, ...).
@@ -104,6 +108,7 @@ impl Class {
             Class::MissingVary => "missing-vary",
             Class::PrivateNetworkHeader => "private-network-header",
             Class::InvalidAllowOrigin => "invalid-allow-origin",
+            Class::ErrorsWithoutCors => "errors-without-cors",
         }
     }
 
@@ -138,6 +143,7 @@ impl Class {
             Class::PrivateNetworkHeader => {
                 "Access-Control-Allow-Private-Network, which current Chromium ignores"
             }
+            Class::ErrorsWithoutCors => "Error answers carry no CORS headers",
         }
     }
 
@@ -153,7 +159,10 @@ impl Class {
             | Class::LocalhostBypass
             | Class::PortIgnored => Some(346),
             Class::MissingVary => Some(524),
-            Class::PreflightAuth | Class::PrivateNetworkHeader | Class::InvalidAllowOrigin => None,
+            Class::PreflightAuth
+            | Class::PrivateNetworkHeader
+            | Class::InvalidAllowOrigin
+            | Class::ErrorsWithoutCors => None,
             _ => Some(942),
         }
     }
@@ -168,6 +177,7 @@ impl Class {
                 | Class::MissingVary
                 | Class::PrivateNetworkHeader
                 | Class::InvalidAllowOrigin
+                | Class::ErrorsWithoutCors
         )
     }
 

@@ -529,6 +529,39 @@ pub fn assess(s: &Subject, answers: Answers<'_>) -> Vec<Finding> {
         ));
     }
 
+    // CORS on success only: the trusted origin's GET is granted, an error answer is not. The
+    // page sees "blocked by CORS policy" for every 404, 401 and 500 instead of the error.
+    let granted = |r: &ResponseHead| {
+        r.status < 400
+            && header(r, "access-control-allow-origin").is_some_and(|v| v == "*" || v == s.trusted)
+    };
+    if trusted_get.is_some_and(granted) {
+        if let Some((p, r)) = answers.iter().find_map(|(p, r)| {
+            let r = &r.as_ref().ok()?.head;
+            (p.kind == ProbeKind::ErrorPath
+                && r.status >= 400
+                && header(r, "access-control-allow-origin").is_none())
+            .then_some((p, r))
+        }) {
+            add(finding(
+                Class::ErrorsWithoutCors,
+                p,
+                r,
+                Severity::Low,
+                format!(
+                    "{} answers {} without Access-Control-Allow-Origin, while {} grants {}: a page \
+                    of that origin sees a CORS error instead of the status and body of every \
+                    error the stack answers this way (a missing route here; usually also \
+                    authentication refusals, crashes and the proxy's own errors).",
+                    s.error_url(),
+                    r.status,
+                    s.url,
+                    s.trusted
+                ),
+            ));
+        }
+    }
+
     // The Private Network Access opt-in: dead configuration in current Chromium.
     if let Some((p, r)) = answers.iter().find_map(|(p, r)| {
         let r = &r.as_ref().ok()?.head;

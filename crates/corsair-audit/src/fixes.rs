@@ -72,6 +72,12 @@ pub fn fix(class: Class, s: &Subject, probe_origin: &str) -> String {
         Class::PreflightAuth => "Answer preflights before authentication: corsair serve and \
             corsair-tower answer them before the service behind them sees the request."
             .to_string(),
+        Class::ErrorsWithoutCors => "Send the CORS headers on every answer, errors included: \
+            nginx add_header ... always, Apache Header always set, Starlette/FastAPI \
+            CORSMiddleware(app) wrapping the whole app, Express cors() before the routes and \
+            authentication, Django's CorsMiddleware first; corsair serve and corsair-tower do it \
+            for every answer. `corsair check URL` on a failing call names the layer that answered."
+            .to_string(),
         Class::MissingVary => "Send Vary: Origin whenever Access-Control-Allow-Origin depends on \
             the Origin (corsair always does), or mark the response Cache-Control: private or \
             no-store."

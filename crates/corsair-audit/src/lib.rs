@@ -29,8 +29,8 @@ pub use findings::{
 };
 pub use fixes::fix;
 pub use probe::{
-    probes, Probe, ProbeKind, Relation, Subject, SubjectError, LABEL_CHARS, PROBE_HEADER,
-    PROBE_METHOD, SPECIAL_CHARS, THIRD_PARTY,
+    probes, Probe, ProbeKind, Relation, Subject, SubjectError, LABEL_CHARS, MISSING_SEGMENT,
+    PROBE_HEADER, PROBE_METHOD, SPECIAL_CHARS, THIRD_PARTY,
 };
 
 // What the modules share, through `use crate::*`.

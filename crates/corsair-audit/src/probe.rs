@@ -102,6 +102,22 @@ impl Subject {
         })
     }
 
+    /// Where the [`ProbeKind::ErrorPath`] probe goes: the URL's path with
+    /// [`MISSING_SEGMENT`] appended, without the query.
+    pub fn error_url(&self) -> Url {
+        let mut u = self.url.clone();
+        let path = u.path();
+        let joined = if path.ends_with('/') {
+            format!("{path}{MISSING_SEGMENT}")
+        } else {
+            format!("{path}/{MISSING_SEGMENT}")
+        };
+        u.set_path(&joined);
+        u.set_query(None);
+        u.set_fragment(None);
+        u
+    }
+
     fn with_host(&self, host: &str) -> String {
         format!("{}://{host}", self.scheme)
     }
@@ -124,6 +140,9 @@ pub enum ProbeKind {
     /// A preflight from the trusted origin for a GET with Authorization: a method every API
     /// serves, so a 403 to it as well is not a refusal of the method.
     PreflightGet,
+    /// A GET from the trusted origin (with the user's headers) to a path under the URL that no
+    /// app serves ([`Subject::error_url`]): does its error answer carry CORS headers?
+    ErrorPath,
 }
 
 /// One request of an audit.
@@ -197,6 +216,9 @@ impl Relation {
         within_site: false,
     };
 }
+
+/// The path segment the [`ProbeKind::ErrorPath`] probe appends: a name no app serves.
+pub const MISSING_SEGMENT: &str = "corsair-audit-no-such-path";
 
 /// The method and header a [`ProbeKind::PreflightReflect`] probe asks for.
 pub const PROBE_METHOD: &str = "CORSAIRPROBE";
@@ -430,6 +452,7 @@ pub fn probes(s: &Subject) -> Vec<Probe> {
     out.push(trusted(ProbeKind::Preflight, Some(PreflightAuth)));
     out.push(trusted(ProbeKind::PreflightReflect, Some(PreflightReflect)));
     out.push(trusted(ProbeKind::PreflightGet, None));
+    out.push(trusted(ProbeKind::ErrorPath, Some(ErrorsWithoutCors)));
     out
 }
 
@@ -439,7 +462,7 @@ impl Probe {
     pub fn request(&self, s: &Subject) -> Outgoing {
         let mut headers = vec![("Origin".to_string(), self.origin.clone())];
         let (method, kind) = match self.kind {
-            ProbeKind::Origin => {
+            ProbeKind::Origin | ProbeKind::ErrorPath => {
                 headers.extend(s.headers.iter().cloned());
                 ("GET", ExchangeKind::Actual)
             }
@@ -469,7 +492,11 @@ impl Probe {
         Outgoing {
             kind,
             method: method.to_string(),
-            url: s.url.clone(),
+            url: if self.kind == ProbeKind::ErrorPath {
+                s.error_url()
+            } else {
+                s.url.clone()
+            },
             headers,
             body: None,
         }

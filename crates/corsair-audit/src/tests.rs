@@ -685,3 +685,50 @@ fn an_origin_echoed_on_two_lines_is_read_as_browsers_read_it_one_list_never_a_gr
     });
     assert_eq!(classes(&f), ["invalid-allow-origin"], "{f:#?}");
 }
+
+#[test]
+fn errors_without_cors_headers_are_found_on_the_error_path_only() {
+    let s = subject();
+    assert_eq!(
+        s.error_url().as_str(),
+        "http://api.fleet.test:8080/me/corsair-audit-no-such-path"
+    );
+    let error_probe = probes(&s)
+        .into_iter()
+        .find(|p| p.kind == ProbeKind::ErrorPath)
+        .unwrap();
+    let out = error_probe.request(&s);
+    assert_eq!(
+        (out.method.as_str(), out.url.clone()),
+        ("GET", s.error_url())
+    );
+    let grant = |p: &Probe| {
+        if p.origin == s.trusted {
+            vec![
+                ("Access-Control-Allow-Origin", p.origin.clone()),
+                ("Vary", "Origin".into()),
+            ]
+        } else {
+            vec![("Vary", "Origin".into())]
+        }
+    };
+    // CORS on success only: the 404 has no header.
+    let f = answer_full(&s, |p| match p.kind {
+        ProbeKind::ErrorPath => (404, vec![], "Not Found".into()),
+        _ => (200, grant(p), String::new()),
+    });
+    assert_eq!(classes(&f), ["errors-without-cors"], "{f:#?}");
+    assert_eq!(f[0].severity, Severity::Low);
+    assert!(f[0].detail.contains("answers 404"), "{}", f[0].detail);
+    // The same 404 with the headers, or an endpoint that grants nothing: nothing to report.
+    let f = answer_full(&s, |p| match p.kind {
+        ProbeKind::ErrorPath => (404, grant(p), String::new()),
+        _ => (200, grant(p), String::new()),
+    });
+    assert!(classes(&f).is_empty(), "{f:#?}");
+    let f = answer_full(&s, |p| match p.kind {
+        ProbeKind::ErrorPath => (404, vec![], String::new()),
+        _ => (200, vec![], String::new()),
+    });
+    assert!(classes(&f).is_empty(), "{f:#?}");
+}

@@ -446,6 +446,21 @@ pub(super) fn cause(seen: &Seen, f: &Failure, e: &Exchange, resp: &ResponseHead)
             format!("The preflight's Access-Control-Allow-Headers does not list {}.", f.hint.as_deref().unwrap_or("the header")),
             "Add the header to the allowed headers (keeping the ones already there).",
         ),
+        // The headers are there, the status is not ok: who refused OPTIONS, and why.
+        PreflightInvalidStatus
+            if matches!(resp.status, 401 | 403 | 407) || resp.get("www-authenticate").is_some() =>
+        {
+            d!(
+                Kind::PreflightAuth,
+                format!("{who} answered the preflight {status}: authentication ran before CORS could answer it, and preflights never carry credentials (the CORS headers are added, the status is not ok)."),
+                "Answer OPTIONS preflights with 204 before authentication runs.",
+            )
+        }
+        PreflightInvalidStatus if matches!(resp.status, 404 | 405 | 501) => d!(
+            Kind::OptionsNotRouted,
+            format!("{who} answered the preflight {status}: CORS headers are added to every answer, but nothing answers OPTIONS for this URL (the app has no OPTIONS route, and the layer adding the headers passes the preflight on)."),
+            "Answer OPTIONS preflights with 204 in the layer that adds the CORS headers, before routing.",
+        ),
         PreflightDisallowedRedirect | PreflightInvalidStatus => d!(
             Kind::AppError,
             format!("{who} answered the preflight {status}."),

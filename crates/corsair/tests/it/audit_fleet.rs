@@ -43,6 +43,8 @@ pub const CASES: &[(&str, &[&str])] = &[
     ("/no-vary", &["missing-vary"]),
     // An exact allowlist that still sends the Private Network Access opt-in.
     ("/private-network", &["private-network-header"]),
+    // CORS on success only: a path under it that no route serves answers 404 without CORS.
+    ("/errors-bare", &["errors-without-cors"]),
     // Safe configurations: nothing to find (public `*` is informational only).
     ("/safe-exact", &[]),
     ("/safe-list", &[]),
@@ -99,7 +101,7 @@ fn allows(path: &str, origin: &str) -> bool {
         "/port" => re(r"^https://api\.fleet\.test(:[0-9]+)?$"),
         "/http" => origin == TRUSTED || origin == "http://api.fleet.test",
         "/preflight-reflect" | "/preflight-auth" | "/preflight-403" | "/no-vary"
-        | "/safe-exact" | "/private-network" => origin == TRUSTED,
+        | "/safe-exact" | "/private-network" | "/errors-bare" => origin == TRUSTED,
         "/safe-list" => [
             TRUSTED,
             "https://app.fleet.test",
@@ -120,7 +122,21 @@ fn respond(req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
             .unwrap()
             .push((h.to_string(), std::time::Instant::now()));
     }
-    let path = req.uri().path().to_string();
+    // A path under a case's that no route serves: the case's answer with 404 (CORS on errors
+    // too, as corsair serve does), except where the case is that errors have no CORS.
+    let full = req.uri().path();
+    let missing_suffix = format!("/{}", corsair_core::audit::MISSING_SEGMENT);
+    let (path, missing) = match full.strip_suffix(missing_suffix.as_str()) {
+        Some(base) => (base.to_string(), true),
+        None => (full.to_string(), false),
+    };
+    if missing && path == "/errors-bare" {
+        return Response::builder()
+            .status(404)
+            .header("Content-Type", "text/plain")
+            .body(Full::new(Bytes::from_static(b"Not Found")))
+            .unwrap();
+    }
     let origin = req
         .headers()
         .get("origin")
@@ -237,7 +253,8 @@ fn respond(req: &Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
     if preflight {
         return b.status(204).body(Full::new(Bytes::new())).unwrap();
     }
-    b.header("Content-Type", "application/json")
+    b.status(if missing { 404 } else { 200 })
+        .header("Content-Type", "application/json")
         .body(Full::new(Bytes::from(body)))
         .unwrap()
 }

@@ -52,7 +52,7 @@ impl Report<'_> {
                 .stack
                 .and_then(|s| s.targets().first().map(|t| t.name()))
                 .or(d.stack);
-            if let Some(m) = stack.and_then(diagnosis::error_path_mechanism) {
+            if let Some(m) = stack.and_then(|s| diagnosis::path_mechanism(d.kind, s)) {
                 fx.summary = format!("{} {m}", fx.summary);
             }
             fx.changes.clear();

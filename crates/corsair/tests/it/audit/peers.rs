@@ -224,7 +224,8 @@ fn side_by_side_with_corscanner() {
 /// and `cors({origin: /api\.fleet\.test/})` (a RegExp the cors package tests unanchored: any
 /// origin containing the host), Starlette with an unescaped `allow_origin_regex` and with
 /// `allow_origins=["*"]` on an account endpoint, nginx echoing `$http_origin`, and nginx with
-/// `auth_basic` in front of the API (the preflight gets 401).
+/// `auth_basic` in front of the API (the preflight gets 401), and nginx adding its CORS headers
+/// without `always` (its 404s have none).
 #[test]
 fn real_peers_misconfigured_as_users_do_it() {
     let deps = crate::support::browser_deps();
@@ -303,8 +304,12 @@ fn real_peers_misconfigured_as_users_do_it() {
         {{\n      auth_basic \"api\";\n      auth_basic_user_file {}/htpasswd;\n      alias \
         {}/;\n      default_type application/json;\n      add_header Access-Control-Allow-Origin \
         https://api.fleet.test always;\n      add_header Access-Control-Allow-Credentials true \
-        always;\n      add_header Vary Origin always;\n    }}\n  }}",
+        always;\n      add_header Vary Origin always;\n    }}\n    location /public/ {{\n      \
+        alias {}/;\n      default_type application/json;\n      add_header \
+        Access-Control-Allow-Origin https://api.fleet.test;\n      add_header Vary Origin;\n    \
+        }}\n  }}",
             dir.display(),
+            www.display(),
             www.display()
         ),
         nginx,
@@ -346,6 +351,8 @@ fn real_peers_misconfigured_as_users_do_it() {
         ),
         (nginx, "/api/me", &["reflect-origin", "missing-vary"][..]),
         (nginx, "/private/me", &["preflight-auth"][..]),
+        // CORS headers without `always`: the 404 of a path under it has none.
+        (nginx, "/public/me", &["errors-without-cors"][..]),
     ] {
         let resolve = format!("api.fleet.test:{port}:127.0.0.1");
         if !args.contains(&resolve) {

@@ -50,6 +50,12 @@ pub enum Stack {
     FlaskMissingRoute,
     /// Express whose authentication redirects to a login page, before cors().
     ExpressLoginRedirect,
+    /// Caddy with basicauth over the API and its CORS headers set at the site level.
+    CaddyAuth,
+    /// Caddy adding CORS headers in front of a Starlette app without CORS (no OPTIONS route).
+    CaddyProxy,
+    /// Caddy answering the API itself, an allowlist of origins in a header matcher.
+    Caddy,
 }
 
 /// An app's settings: what its CORS configuration allows, and whether the fix was applied.
@@ -141,6 +147,11 @@ pub struct Case {
     pub prime: Vec<String>,
     /// Origins the fixed app must refuse.
     pub refused_after: Vec<String>,
+    /// Words the printed fix must contain where the cause is the path (the stack's mechanism
+    /// the test then applies).
+    pub mechanism: Option<&'static str>,
+    /// The `--stack` given, where the answers cannot tell which layer sets the headers.
+    pub stack_arg: Option<&'static str>,
 }
 
 const OTHER: &str = "https://admin.example.test";
@@ -155,6 +166,8 @@ pub fn cases(page: &str) -> Vec<Case> {
         worked: Vec::new(),
         prime: Vec::new(),
         refused_after: Vec::new(),
+        mechanism: None,
+        stack_arg: None,
     };
     let creds = |mut r: Request| {
         r.credentials = true;
@@ -437,6 +450,40 @@ pub fn cases(page: &str) -> Vec<Case> {
                 creds(get("/api/items")),
             )
         },
+        Case {
+            worked: vec![get("/api/public")],
+            mechanism: Some("respond @preflight 204"),
+            ..case(
+                "caddy: basicauth answers the preflight",
+                "preflight-auth",
+                Settings::new(CaddyAuth, &[page])
+                    .methods(&["GET", "HEAD", "POST", "PUT"])
+                    .headers(Some(&["authorization", "content-type"])),
+                // u:p, the account the app's basicauth knows.
+                with(put("/api/items"), "Authorization", "Basic dTpw"),
+            )
+        },
+        Case {
+            worked: vec![get("/api/items"), json_post("/api/items")],
+            mechanism: Some("respond @preflight 204"),
+            stack_arg: Some("caddy"),
+            ..case(
+                "caddy in front of uvicorn: the preflight reaches the app",
+                "options-not-routed",
+                Settings::new(CaddyProxy, &[page]).methods(&["GET", "HEAD", "POST", "PUT"]),
+                put("/api/items"),
+            )
+        },
+        Case {
+            worked: vec![from(get("/api/items"), OTHER)],
+            refused_after: vec!["https://evil.example.test".into()],
+            ..case(
+                "caddy: the allowlist lacks the dev origin",
+                "origin-not-allowed",
+                Settings::new(Caddy, &[OTHER]),
+                get("/api/items"),
+            )
+        },
     ]
 }
 
@@ -529,6 +576,34 @@ impl App {
                 procs.push(crate::support::peers::start_apache(&dir, &site, port));
             }
             Stack::ExpressLoginRedirect => procs.push(node(&dir, &express(s, port, false), port)),
+            Stack::CaddyAuth | Stack::CaddyProxy | Stack::Caddy => {
+                let inner = match s.stack {
+                    Stack::CaddyAuth => {
+                        let hash = Command::new("caddy")
+                            .args(["hash-password", "--plaintext", "p"])
+                            .output()
+                            .expect("caddy is installed by scripts/test.sh");
+                        let hash = String::from_utf8(hash.stdout).unwrap();
+                        format!(
+                            "basicauth /api/items* {{\n      u {}\n    }}\n    respond /api/* \"[1]\" 200",
+                            hash.trim()
+                        )
+                    }
+                    Stack::CaddyProxy => {
+                        let up = free_port();
+                        let bare = Settings {
+                            stack: Stack::CaddyProxy,
+                            ..s.clone()
+                        };
+                        procs.push(python(&dir, &starlette(&bare, up, page), up));
+                        format!("reverse_proxy 127.0.0.1:{up}")
+                    }
+                    _ => "respond /api/* \"[1]\" 200".to_string(),
+                };
+                let file = dir.join("Caddyfile");
+                std::fs::write(&file, caddy(s, port, &inner)).unwrap();
+                procs.push(crate::support::peers::start_caddy(&dir, &file, port));
+            }
             Stack::DjangoAuthFirst | Stack::Django => {
                 procs.push(python(&dir, &django(s, port), port))
             }
@@ -635,6 +710,36 @@ impl App {
     }
 }
 
+/// A Caddyfile: the CORS headers at the site level for the allowed origins (a header matcher),
+/// and `inner` in a route; with the fix for the path applied, the route answers preflights
+/// first.
+fn caddy(s: &Settings, port: u16, inner: &str) -> String {
+    let origins: String = s
+        .origins
+        .iter()
+        .map(|o| format!("    header Origin {o}\n"))
+        .collect();
+    let headers = s.headers.clone().unwrap_or_default().join(", ");
+    let credentials = if s.credentials {
+        "  header @cors Access-Control-Allow-Credentials true\n"
+    } else {
+        ""
+    };
+    let preflight = if s.fixed_path {
+        "    @preflight method OPTIONS\n    respond @preflight 204\n"
+    } else {
+        ""
+    };
+    format!(
+        "{{\n  admin off\n  auto_https off\n}}\nhttp://127.0.0.1:{port} {{\n  @cors {{\n{origins}  }}\n  \
+        header @cors Access-Control-Allow-Origin \"{{http.request.header.Origin}}\"\n  \
+        header @cors Access-Control-Allow-Methods \"{methods}\"\n  \
+        header @cors Access-Control-Allow-Headers \"{headers}\"\n{credentials}  header Vary Origin\n  \
+        route {{\n{preflight}    {inner}\n  }}\n}}\n",
+        methods = s.methods.join(", "),
+    )
+}
+
 fn python(dir: &Path, src: &str, port: u16) -> Proc {
     let file = dir.join("app.py");
     std::fs::write(&file, src).unwrap();
@@ -672,6 +777,8 @@ fn py_bool(b: bool) -> &'static str {
 
 fn starlette(s: &Settings, port: u16, page: &str) -> String {
     let layout = match (s.stack, s.fixed_path) {
+        // Behind a proxy that sets the CORS headers: none in the app, fixed or not.
+        (Stack::CaddyProxy, _) => "bare",
         (_, true) | (Stack::Starlette, _) => "outside",
         (Stack::StarletteInside, false) => "inside",
         _ => "none",
@@ -693,7 +800,7 @@ async def crash(request):
 
 routes = [Route("/api/items", items, methods=["GET", "POST", "PUT", "DELETE"]), Route("/api/crash", crash)]
 opts = dict(allow_origins={origins:?}, allow_methods={methods:?}, allow_headers={headers:?}, allow_credentials={cred})
-if "{layout}" == "none":
+if "{layout}" in ("none", "bare"):
     app = Starlette(routes=routes)
 elif "{layout}" == "inside":
     app = Starlette(routes=routes, middleware=[Middleware(CORSMiddleware, **opts)])

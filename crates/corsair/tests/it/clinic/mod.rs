@@ -1,4 +1,4 @@
-//! The clinic: real apps on loopback (Starlette, Flask, Django, Express, nginx and Apache in front,
+//! The clinic: real apps on loopback (Starlette, Flask, Django, Express, nginx, Apache and Caddy,
 //! `corsair serve`), each broken the way people break CORS. For each, `corsair check` must name
 //! the root cause (`diagnosis.kind`); the printed fix is then applied to the app (its policy
 //! merged into the app's settings, or, where the cause is the path an answer takes, the stack's
@@ -27,7 +27,7 @@ const PATH_CAUSES: [&str; 10] = [
     "cached-other-origin",
 ];
 
-fn check(url: &str, origin: &str, r: &apps::Request) -> Value {
+fn check(url: &str, origin: &str, r: &apps::Request, stack: Option<&str>) -> Value {
     let mut args = vec![
         "check".to_string(),
         url.to_string(),
@@ -53,6 +53,10 @@ fn check(url: &str, origin: &str, r: &apps::Request) -> Value {
     }
     if r.credentials {
         args.push("--credentials".into());
+    }
+    if let Some(s) = stack {
+        args.push("--stack".into());
+        args.push(s.into());
     }
     let o = Command::new(env!("CARGO_BIN_EXE_corsair"))
         .args(&args)
@@ -137,7 +141,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
     let dir = std::env::temp_dir().join(format!("corsair-clinic-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cases = apps::cases(&page);
-    assert!(cases.len() >= 28, "{}", cases.len());
+    assert!(cases.len() >= 31, "{}", cases.len());
 
     // Broken: the diagnosis, and the page's fetch in Chromium, blocked.
     let mut named = Vec::new();
@@ -158,7 +162,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
                 assert_eq!(status, 200, "{}: priming the cache", c.name);
             }
             let url = app.url(&c.request.path);
-            let v = check(&url, &page, &c.request);
+            let v = check(&url, &page, &c.request, c.stack_arg);
             checked.push((c, v, url.clone()));
             running.push(app);
         }
@@ -167,6 +171,13 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
                 .as_str()
                 .unwrap_or("none")
                 .to_string();
+            let summary = v["fix"]["summary"].as_str().unwrap_or("");
+            if let Some(m) = c.mechanism.filter(|m| !summary.contains(m)) {
+                wrong.push(format!(
+                    "{}: the printed fix does not name the mechanism ({m:?}): {summary}",
+                    c.name
+                ));
+            }
             if kind == c.expect {
                 named.push(c.name);
             } else {
@@ -243,7 +254,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
     for (i, (name, what, url, req)) in index.iter().enumerate() {
         let res = &r["results"][i];
         if res["ok"].as_bool() != Some(true) {
-            let v = check(url, &page, req);
+            let v = check(url, &page, req, None);
             broken_fixes.push(format!(
                 "{name}: {what} fails after the fix: {res}\n  corsair check: {} {} {}",
                 v["allowed"], v["console"], v["net_error"]
@@ -251,7 +262,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
         }
     }
     for (name, url, origin, w) in &others {
-        let v = check(url, origin, w);
+        let v = check(url, origin, w, None);
         if v["allowed"].as_bool() == Some(w.expect_blocked) {
             broken_fixes.push(format!(
                 "{name}: {} from {origin} {} after the fix: {}",
