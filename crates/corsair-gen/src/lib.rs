@@ -452,17 +452,9 @@ pub(crate) fn escape(s: &str) -> String {
 /// The CORS response headers a generated proxy drops from the upstream's responses: the core's
 /// one list ([`crate::header::CORS_RESPONSE_HEADERS`]), spelled as configs usually spell them.
 pub(crate) fn cors_response_headers() -> impl Iterator<Item = String> {
-    crate::header::CORS_RESPONSE_HEADERS.iter().map(|name| {
-        name.split('-')
-            .map(|w| {
-                let mut c = w.chars();
-                c.next()
-                    .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
-                    .unwrap_or_default()
-            })
-            .collect::<Vec<_>>()
-            .join("-")
-    })
+    crate::header::CORS_RESPONSE_HEADERS
+        .iter()
+        .map(|name| crate::header::written(name))
 }
 
 /// A Python string literal.

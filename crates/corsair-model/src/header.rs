@@ -104,7 +104,6 @@ impl NotSent {
     }
 }
 
-/// Whether a page may not set this header (<https://fetch.spec.whatwg.org/#forbidden-request-header>),
 /// The CORS response headers a server sends
 /// (<https://fetch.spec.whatwg.org/#http-responses>), lowercase: the one list that gateways
 /// strip from an upstream's answer, generated configs hide, and the policy refuses as request or
@@ -118,6 +117,24 @@ pub const CORS_RESPONSE_HEADERS: [&str; 6] = [
     "access-control-max-age",
 ];
 
+/// A header name as configurations and documentation usually write it: each `-`-separated
+/// word capitalised (`access-control-allow-origin` is `Access-Control-Allow-Origin`), and
+/// `WWW-Authenticate` as the standard spells it.
+pub fn written(name: &str) -> String {
+    let w = name
+        .split('-')
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_ascii_uppercase().to_string() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join("-");
+    w.replace("Www-", "WWW-")
+}
+
+/// Whether a page may not set this header (<https://fetch.spec.whatwg.org/#forbidden-request-header>),
 /// and why. `fetch()` drops such headers silently; XHR logs "Refused to set unsafe header".
 pub fn forbidden(name: &str, value: &str, browser: Browser) -> Option<NotSent> {
     let lower = name.to_ascii_lowercase();

@@ -18,19 +18,8 @@ pub(super) fn has_cors(head: &ResponseHead) -> bool {
 
 /// `Name: value` of a header, named as it is usually written.
 fn line(head: &ResponseHead, name: &str) -> Option<String> {
-    let written: String = name
-        .split('-')
-        .map(|w| {
-            let mut c = w.chars();
-            match c.next() {
-                Some(f) => f.to_ascii_uppercase().to_string() + c.as_str(),
-                None => String::new(),
-            }
-        })
-        .collect::<Vec<_>>()
-        .join("-");
-    let written = written.replace("Www-", "WWW-");
-    head.get(name).map(|j| format!("{written}: {}", j.value))
+    head.get(name)
+        .map(|j| format!("{}: {}", corsair_model::header::written(name), j.value))
 }
 
 pub(super) fn network(e: &NetError) -> Diagnosis {
