@@ -18,7 +18,7 @@ mod tests;
 pub use cause::redirect_reason;
 use cause::{cause, network, reflection};
 pub use probe::{probes, Answer, Probe, ProbeKind, REFLECTION_WARNING, UNRELATED_ORIGIN};
-pub use remedy::{error_path_mechanism, is_path_cause, path_mechanism, preflight_mechanism};
+pub use remedy::{is_path_cause, path_mechanism};
 
 use corsair_model::fetch::{Exchange, ExchangeKind, Outcome};
 use corsair_model::ResponseHead;

@@ -37,7 +37,7 @@ pub fn path_mechanism(kind: Kind, stack: &str) -> Option<&'static str> {
 }
 
 /// How the stack answers OPTIONS preflights before routing and authentication run.
-pub fn preflight_mechanism(stack: &str) -> Option<&'static str> {
+fn preflight_mechanism(stack: &str) -> Option<&'static str> {
     Some(match stack {
         "starlette" => "Starlette/FastAPI: CORSMiddleware answers preflights itself, before routing; wrap the whole app, app = CORSMiddleware(app, ...), so no route needs OPTIONS and no authentication sees them.",
         "express" => "Express: app.use(cors(...)) before authentication and the routes answers every OPTIONS preflight (204) before they run.",
@@ -55,7 +55,7 @@ pub fn preflight_mechanism(stack: &str) -> Option<&'static str> {
 
 /// How the stack keeps CORS headers on errors, crashes and authentication refusals: where
 /// the CORS layer must sit.
-pub fn error_path_mechanism(stack: &str) -> Option<&'static str> {
+fn error_path_mechanism(stack: &str) -> Option<&'static str> {
     Some(match stack {
         "starlette" => "Starlette/FastAPI: wrap the whole app, app = CORSMiddleware(app, ...), so it sits outside ServerErrorMiddleware; app.add_middleware(CORSMiddleware) sits inside it, and a crash's 500 goes out without CORS headers.",
         "express" => "Express: app.use(cors(...)) before authentication and every route, so the headers are set before anything can fail; error handlers must keep them (do not reset headers, and call next(err) or answer with res.status(...)).",
