@@ -237,6 +237,37 @@ pub(super) fn cause(seen: &Seen, f: &Failure, e: &Exchange, resp: &ResponseHead)
         return out;
     }
 
+    // The last server of a cross-origin redirect chain, asked with 'Origin: null'.
+    if let Some(first) = f
+        .initial_url
+        .as_ref()
+        .filter(|_| f.sent_origin == "null" && origin != "null")
+    {
+        let target = e.request.url.to_string();
+        let mut out = d!(
+            Kind::RedirectNullOrigin,
+            format!(
+                "{first} redirected to {target}, another origin, which makes the browser send \
+                'Origin: null' from then on; {who} at {target} does not allow null (and should \
+                not: any sandboxed page sends null)."
+            ),
+            "Call the final URL directly, so no cross-origin redirect happens.",
+        );
+        out.evidence.insert(
+            0,
+            format!("Origin: null (sent by the browser after the redirect from {first})"),
+        );
+        out.redirect_reason = Url::parse(first)
+            .ok()
+            .map(|a| redirect_reason(&a, &e.request.url));
+        out.final_url = Some(target);
+        out.ruled_out.push(format!(
+            "the allowlist: {origin} was never sent to {}, only null",
+            e.request.url.origin().ascii_serialization()
+        ));
+        return out;
+    }
+
     // A framework's own CORS refusal names itself in its body: Starlette's "Disallowed CORS
     // origin, method, headers", Spring's "Invalid CORS request".
     let refusal = body.trim();

@@ -157,6 +157,29 @@ fn redirects_say_why_and_where_to() {
     assert_eq!(redirect_reason(&from, &to), "host");
 }
 
+/// Found by the clinic (nginx redirecting to an Express app on another origin): the last
+/// answer lacks CORS headers for null, and the cause is the redirect, not the allowlist.
+#[test]
+fn a_cross_origin_redirect_sends_null_to_the_last_server() {
+    let o = run(
+        &spec("GET", &[], false),
+        vec![
+            head(
+                302,
+                &[
+                    ("Location", "https://data.example/items"),
+                    ("Access-Control-Allow-Origin", PAGE),
+                ],
+            ),
+            head(200, &[("Vary", "Origin"), ("X-Powered-By", "Express")]),
+        ],
+    );
+    let d = diagnose(&o, &[]).unwrap();
+    assert_eq!(d.kind, Kind::RedirectNullOrigin, "{}", d.summary);
+    assert_eq!(d.final_url.as_deref(), Some("https://data.example/items"));
+    assert!(d.summary.contains("'Origin: null'"), "{}", d.summary);
+}
+
 #[test]
 fn two_layers_and_a_cache() {
     let o = run(

@@ -1,9 +1,10 @@
 //! The clinic's apps: each written from its settings, so a fix can be applied to them.
 
 use crate::support::peers::venv;
-use crate::support::{browser_deps, free_port, start_nginx, wait_port, Proc};
-use std::path::Path;
+use crate::support::{browser_deps, cert, free_port, spki_hash, start_nginx, wait_port, Proc};
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 /// Where CORS is configured, and how it is broken.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,6 +57,18 @@ pub enum Stack {
     CaddyProxy,
     /// Caddy answering the API itself, an allowlist of origins in a header matcher.
     Caddy,
+    /// nginx upgrading http to https (its CORS headers on the https server only).
+    NginxHttps,
+    /// nginx canonicalising the host name (localhost to www.localhost).
+    NginxHost,
+    /// nginx (with CORS headers) redirecting the API to an Express app on another origin.
+    NginxCrossOrigin,
+    /// nginx redirecting to a URL with a user name and password in it.
+    NginxCredentialsRedirect,
+    /// Nothing listening (nginx, once the fix is applied: the server started).
+    NotListening,
+    /// nginx over TLS with a self-signed certificate nobody trusts (once fixed: the clinic's).
+    NginxUntrustedTls,
 }
 
 /// An app's settings: what its CORS configuration allows, and whether the fix was applied.
@@ -74,7 +87,7 @@ pub struct Settings {
 }
 
 impl Settings {
-    fn new(stack: Stack, origins: &[&str]) -> Settings {
+    pub(super) fn new(stack: Stack, origins: &[&str]) -> Settings {
         Settings {
             stack,
             origins: origins.iter().map(|s| s.to_string()).collect(),
@@ -85,426 +98,154 @@ impl Settings {
             fixed_path: false,
         }
     }
-    fn methods(mut self, m: &[&str]) -> Settings {
+    pub(super) fn methods(mut self, m: &[&str]) -> Settings {
         self.methods = m.iter().map(|s| s.to_string()).collect();
         self
     }
-    fn headers(mut self, h: Option<&[&str]>) -> Settings {
+    pub(super) fn headers(mut self, h: Option<&[&str]>) -> Settings {
         self.headers = h.map(|h| h.iter().map(|s| s.to_string()).collect());
         self
     }
-    fn credentials(mut self) -> Settings {
+    pub(super) fn credentials(mut self) -> Settings {
         self.credentials = true;
         self
     }
-    fn reflect(mut self) -> Settings {
+    pub(super) fn reflect(mut self) -> Settings {
         self.reflect = true;
         self
     }
 }
 
-/// A request a page makes.
-#[derive(Clone, Debug, Default)]
-pub struct Request {
-    pub path: String,
-    pub method: &'static str,
-    pub headers: Vec<(&'static str, &'static str)>,
-    pub body: Option<String>,
-    pub credentials: bool,
-    /// Made from another origin than the page's (checked with corsair check).
-    pub origin: Option<String>,
-    /// Must be blocked (a request the fix must refuse).
-    pub expect_blocked: bool,
-}
-
-fn get(path: &str) -> Request {
-    Request {
-        path: path.into(),
-        method: "GET",
-        ..Default::default()
-    }
-}
-
-fn json_post(path: &str) -> Request {
-    Request {
-        path: path.into(),
-        method: "POST",
-        headers: vec![("Content-Type", "application/json")],
-        body: Some("{\"a\":1}".into()),
-        ..Default::default()
-    }
-}
-
-pub struct Case {
-    pub name: &'static str,
-    /// The `diagnosis.kind` corsair check must name.
-    pub expect: &'static str,
-    pub broken: Settings,
-    pub request: Request,
-    /// Requests that worked before the fix and must still work after it.
-    pub worked: Vec<Request>,
-    /// Origins whose requests are sent first (to fill a cache).
-    pub prime: Vec<String>,
-    /// Origins the fixed app must refuse.
-    pub refused_after: Vec<String>,
-    /// Words the printed fix must contain where the cause is the path (the stack's mechanism
-    /// the test then applies).
-    pub mechanism: Option<&'static str>,
-    /// The `--stack` given, where the answers cannot tell which layer sets the headers.
-    pub stack_arg: Option<&'static str>,
-}
-
-const OTHER: &str = "https://admin.example.test";
-
-pub fn cases(page: &str) -> Vec<Case> {
-    use Stack::*;
-    let case = |name, expect, broken: Settings, request: Request| Case {
-        name,
-        expect,
-        broken,
-        request,
-        worked: Vec::new(),
-        prime: Vec::new(),
-        refused_after: Vec::new(),
-        mechanism: None,
-        stack_arg: None,
-    };
-    let creds = |mut r: Request| {
-        r.credentials = true;
-        r
-    };
-    let from = |mut r: Request, o: &str| {
-        r.origin = Some(o.to_string());
-        r
-    };
-    let with = |mut r: Request, h: &'static str, v: &'static str| {
-        r.headers.push((h, v));
-        r
-    };
-    let put = |path: &str| Request {
-        method: "PUT",
-        ..json_post(path)
-    };
-    vec![
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "starlette: a crash inside add_middleware",
-                "app-error",
-                Settings::new(StarletteInside, &[page]),
-                get("/api/crash"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "starlette: a handler sets the header, OPTIONS is not routed",
-                "options-not-routed",
-                Settings::new(StarletteHandlers, &[page]),
-                put("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items"), json_post("/api/items")],
-            ..case(
-                "starlette: allow_methods leaves PUT out",
-                "framework-refusal",
-                Settings::new(Starlette, &[page]),
-                put("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![from(get("/api/items"), OTHER)],
-            ..case(
-                "starlette: the allowlist lacks the dev origin",
-                "origin-not-allowed",
-                Settings::new(Starlette, &[OTHER]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "flask: headers set in the views, a crash",
-                "app-error",
-                Settings::new(FlaskManual, &[page]),
-                get("/api/crash"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "flask-cors: a header missing from allow_headers",
-                "header-not-allowed",
-                Settings::new(FlaskCors, &[page]).methods(&["GET", "HEAD", "POST", "PUT"]),
-                with(put("/api/items"), "X-Token", "1"),
-            )
-        },
-        Case {
-            worked: vec![from(json_post("/api/items"), OTHER)],
-            ..case(
-                "flask-cors: the allowlist lacks the dev origin",
-                "cors-not-configured",
-                Settings::new(FlaskCors, &[OTHER]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "django: authentication above CorsMiddleware",
-                "preflight-auth",
-                Settings::new(DjangoAuthFirst, &[page])
-                    .headers(Some(&["authorization", "content-type"])),
-                with(put("/api/items"), "Authorization", "Bearer t"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "django-cors-headers: a method missing",
-                "method-not-allowed",
-                Settings::new(Django, &[page]),
-                Request {
-                    method: "DELETE",
-                    ..get("/api/items")
-                },
-            )
-        },
-        Case {
-            worked: vec![from(get("/api/items"), OTHER)],
-            ..case(
-                "django-cors-headers: the allowlist lacks the dev origin",
-                "origin-not-allowed",
-                Settings::new(Django, &[OTHER]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "express: authentication before cors()",
-                "auth-wall",
-                Settings::new(ExpressAuthFirst, &[page]).credentials(),
-                creds(get("/api/items")),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "express: authentication before cors(), a preflight",
-                "preflight-auth",
-                Settings::new(ExpressAuthFirst, &[page]).headers(None),
-                with(get("/api/items"), "Authorization", "Bearer t"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "express: cors() defaults with credentials",
-                "wildcard-with-credentials",
-                Settings::new(Express, &["*"]).headers(None),
-                creds(get("/api/items")),
-            )
-        },
-        Case {
-            worked: vec![json_post("/api/items")],
-            ..case(
-                "express: allowedHeaders lacks a header",
-                "header-not-allowed",
-                Settings::new(Express, &[page]).methods(&["GET", "HEAD", "POST", "PUT"]),
-                with(put("/api/items"), "X-Token", "1"),
-            )
-        },
-        Case {
-            worked: vec![from(creds(json_post("/api/items")), OTHER)],
-            ..case(
-                "express: credentialed, the dev origin missing",
-                "origin-not-allowed",
-                Settings::new(Express, &[OTHER])
-                    .credentials()
-                    .headers(None)
-                    .methods(&["GET", "HEAD", "PUT", "PATCH", "POST", "DELETE"]),
-                creds(get("/api/items")),
-            )
-        },
-        Case {
-            worked: vec![creds(get("/api/items"))],
-            refused_after: vec!["https://evil.example.test".into()],
-            ..case(
-                "express: origin reflected with credentials",
-                "insecure-reflection",
-                Settings::new(Express, &[])
-                    .reflect()
-                    .credentials()
-                    .headers(None),
-                creds(get("/api/items")),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "nginx: the upstream is down",
-                "proxy-error",
-                Settings::new(NginxDeadUpstream, &[page]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "nginx: auth_basic without always",
-                "auth-wall",
-                Settings::new(NginxAuth, &[page]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items/")],
-            ..case(
-                "nginx: a trailing-slash redirect",
-                "redirect",
-                Settings::new(NginxRedirect, &[page]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "nginx and Express both add the header",
-                "duplicate-header",
-                Settings::new(NginxDuplicate, &[page]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            prime: vec![OTHER.to_string()],
-            worked: vec![from(get("/api/items"), OTHER)],
-            ..case(
-                "nginx proxy_cache, no Vary: Origin",
-                "cached-other-origin",
-                Settings::new(NginxCache, &[OTHER, page]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![from(get("/api/items"), OTHER)],
-            ..case(
-                "corsair serve: the policy lacks the dev origin",
-                "origin-not-allowed",
-                Settings::new(Serve, &[OTHER]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "nginx: a missing route's 404 without always",
-                "missing-route",
-                Settings::new(NginxMissingRoute, &[page]),
-                get("/api/itemz"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "nginx: '*' with credentials",
-                "wildcard-with-credentials",
-                Settings::new(NginxWildcard, &["*"]),
-                creds(get("/api/items")),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "apache: the upstream is down, Header set without always",
-                "proxy-error",
-                Settings::new(ApacheDeadUpstream, &[page]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "apache: Basic authentication, Header set without always",
-                "auth-wall",
-                Settings::new(ApacheAuth, &[page]),
-                get("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items")],
-            ..case(
-                "flask: headers on success only, a missing route",
-                "missing-route",
-                Settings::new(FlaskMissingRoute, &[page]),
-                get("/api/itemz"),
-            )
-        },
-        Case {
-            worked: vec![],
-            ..case(
-                "express: a login redirect before cors()",
-                "auth-wall",
-                Settings::new(ExpressLoginRedirect, &[page]).credentials(),
-                creds(get("/api/items")),
-            )
-        },
-        Case {
-            worked: vec![get("/api/public")],
-            mechanism: Some("respond @preflight 204"),
-            ..case(
-                "caddy: basicauth answers the preflight",
-                "preflight-auth",
-                Settings::new(CaddyAuth, &[page])
-                    .methods(&["GET", "HEAD", "POST", "PUT"])
-                    .headers(Some(&["authorization", "content-type"])),
-                // u:p, the account the app's basicauth knows.
-                with(put("/api/items"), "Authorization", "Basic dTpw"),
-            )
-        },
-        Case {
-            worked: vec![get("/api/items"), json_post("/api/items")],
-            mechanism: Some("respond @preflight 204"),
-            stack_arg: Some("caddy"),
-            ..case(
-                "caddy in front of uvicorn: the preflight reaches the app",
-                "options-not-routed",
-                Settings::new(CaddyProxy, &[page]).methods(&["GET", "HEAD", "POST", "PUT"]),
-                put("/api/items"),
-            )
-        },
-        Case {
-            worked: vec![from(get("/api/items"), OTHER)],
-            refused_after: vec!["https://evil.example.test".into()],
-            ..case(
-                "caddy: the allowlist lacks the dev origin",
-                "origin-not-allowed",
-                Settings::new(Caddy, &[OTHER]),
-                get("/api/items"),
-            )
-        },
-    ]
-}
-
 /// A running app (and what runs in front of or behind it).
 pub struct App {
-    port: u16,
+    scheme: &'static str,
+    host: &'static str,
+    /// The port the page calls first, then the app's other ports (a TLS server, a server on
+    /// another origin), in the same order each time it starts.
+    pub ports: Vec<u16>,
     _procs: Vec<Proc>,
+}
+
+/// The clinic's TLS certificate (for 127.0.0.1 and localhost, signed by a CA of its own):
+/// the files nginx reads, the CA `corsair check --cacert` trusts, and the hash Chromium's
+/// `--ignore-certificate-errors-spki-list` trusts.
+pub struct Tls {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub ca: PathBuf,
+    pub spki: String,
+}
+
+pub fn tls(dir: &Path) -> &'static Tls {
+    static TLS: OnceLock<Tls> = OnceLock::new();
+    TLS.get_or_init(|| {
+        let (ca_pem, _, ca_cert, ca_key) = cert("corsair clinic CA", None);
+        let (leaf, key, _, _) = cert("corsair clinic", Some(&(ca_cert, ca_key)));
+        let t = Tls {
+            cert: dir.join("clinic.crt"),
+            key: dir.join("clinic.key"),
+            ca: dir.join("clinic-ca.crt"),
+            spki: spki_hash(&leaf),
+        };
+        std::fs::write(&t.cert, leaf).unwrap();
+        std::fs::write(&t.key, key).unwrap();
+        std::fs::write(&t.ca, ca_pem).unwrap();
+        t
+    })
 }
 
 impl App {
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        format!("{}://{}:{}{path}", self.scheme, self.host, self.ports[0])
     }
 
-    pub fn start(c: &Case, s: &Settings, dir: &Path, page: &str) -> App {
-        let _ = c;
+    /// A URL `u` of the app as it ran before (on `old` ports), on this run's ports.
+    pub fn rebase(&self, old: &[u16], u: &str) -> String {
+        let mut u = url::Url::parse(u).unwrap();
+        if let Some(i) = old.iter().position(|p| Some(*p) == u.port()) {
+            u.set_port(Some(self.ports[i])).unwrap();
+        }
+        u.to_string()
+    }
+
+    pub fn start(s: &Settings, dir: &Path, page: &str) -> App {
         let port = free_port();
+        let mut ports = vec![port];
+        let mut host = "127.0.0.1";
+        let mut scheme = "http";
+        let root = dir;
         let dir = dir.join(format!("app-{port}"));
         std::fs::create_dir_all(&dir).unwrap();
         let mut procs = Vec::new();
         match s.stack {
+            Stack::NginxHttps => {
+                let tls_port = free_port();
+                ports.push(tls_port);
+                let t = tls(root);
+                procs.push(start_nginx(&dir, &format!(
+                    "server {{ listen 127.0.0.1:{port}; return 301 https://127.0.0.1:{tls_port}$request_uri; }} \
+                    server {{ listen 127.0.0.1:{tls_port} ssl; ssl_certificate {}; ssl_certificate_key {}; \
+                    location /api/ {{ add_header Access-Control-Allow-Origin {page}; add_header Vary Origin; \
+                    return 200 '[1]'; }} }}",
+                    t.cert.display(),
+                    t.key.display()
+                ), port));
+            }
+            Stack::NotListening if !s.fixed_path => {}
+            Stack::NotListening => procs.push(start_nginx(&dir, &format!(
+                "server {{ listen 127.0.0.1:{port}; location /api/ {{ add_header Access-Control-Allow-Origin {page}; \
+                add_header Vary Origin; return 200 '[1]'; }} }}"
+            ), port)),
+            Stack::NginxUntrustedTls => {
+                scheme = "https";
+                let t = tls(root);
+                let (cert, key) = if s.fixed_path {
+                    (t.cert.clone(), t.key.clone())
+                } else {
+                    let (pem, key, _, _) = cert("self-signed", None);
+                    std::fs::write(dir.join("self.crt"), pem).unwrap();
+                    std::fs::write(dir.join("self.key"), key).unwrap();
+                    (dir.join("self.crt"), dir.join("self.key"))
+                };
+                procs.push(start_nginx(&dir, &format!(
+                    "server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {}; ssl_certificate_key {}; \
+                    location /api/ {{ add_header Access-Control-Allow-Origin {page}; add_header Vary Origin; \
+                    return 200 '[1]'; }} }}",
+                    cert.display(),
+                    key.display()
+                ), port));
+            }
+            Stack::NginxHost => {
+                host = "localhost";
+                procs.push(start_nginx(&dir, &format!(
+                    "server {{ listen 127.0.0.1:{port} default_server; listen [::1]:{port} default_server; \
+                    return 301 http://www.localhost:{port}$request_uri; }} \
+                    server {{ listen 127.0.0.1:{port}; listen [::1]:{port}; server_name www.localhost; \
+                    location /api/ {{ add_header Access-Control-Allow-Origin {page}; add_header Vary Origin; \
+                    return 200 '[1]'; }} }}"
+                ), port));
+            }
+            Stack::NginxCrossOrigin => {
+                let other = free_port();
+                ports.push(other);
+                let app = Settings {
+                    stack: Stack::Express,
+                    ..s.clone()
+                };
+                procs.push(node(&dir, &express(&app, other, false), other));
+                procs.push(start_nginx(&dir, &format!(
+                    "server {{ listen 127.0.0.1:{port}; location /api/ {{ add_header Access-Control-Allow-Origin {page}; \
+                    add_header Vary Origin; return 302 http://127.0.0.1:{other}$request_uri; }} }}"
+                ), port));
+            }
+            Stack::NginxCredentialsRedirect => {
+                let userinfo = if s.fixed_path { "" } else { "u:p@" };
+                procs.push(start_nginx(&dir, &format!(
+                    "server {{ listen 127.0.0.1:{port}; add_header Access-Control-Allow-Origin {page}; add_header Vary Origin; \
+                    location = /api/items {{ return 301 http://{userinfo}127.0.0.1:{port}/api/items/; }} \
+                    location /api/items/ {{ return 200 '[1]'; }} }}"
+                ), port));
+            }
             Stack::StarletteInside | Stack::StarletteHandlers | Stack::Starlette => {
                 procs.push(python(&dir, &starlette(s, port, page), port))
             }
@@ -704,7 +445,9 @@ impl App {
             }
         }
         App {
-            port,
+            scheme,
+            host,
+            ports,
             _procs: procs,
         }
     }

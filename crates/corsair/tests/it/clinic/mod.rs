@@ -7,14 +7,20 @@
 //! before still works.
 
 mod apps;
+mod cases;
 
-use crate::support::{run_chromium, Server};
-use apps::{App, Case, Settings};
+use crate::support::{run_chromium_with, Server};
+use apps::{App, Settings};
+use cases::Case;
 use serde_json::{json, Value};
+use std::path::Path;
 use std::process::Command;
 
-/// The causes whose fix is where the CORS layer sits, not what it allows.
-const PATH_CAUSES: [&str; 10] = [
+/// The causes whose fix is not what the CORS layer allows: where it sits, the redirect, the
+/// server itself (started, or serving a trusted certificate).
+const PATH_CAUSES: [&str; 13] = [
+    "connection-refused",
+    "tls",
     "app-error",
     "proxy-error",
     "auth-wall",
@@ -23,14 +29,17 @@ const PATH_CAUSES: [&str; 10] = [
     "options-not-routed",
     "redirect",
     "redirect-null-origin",
+    "redirect-with-credentials",
     "duplicate-header",
     "cached-other-origin",
 ];
 
-fn check(url: &str, origin: &str, r: &apps::Request, stack: Option<&str>) -> Value {
+fn check(url: &str, origin: &str, r: &cases::Request, stack: Option<&str>, ca: &Path) -> Value {
     let mut args = vec![
         "check".to_string(),
         url.to_string(),
+        "--cacert".into(),
+        ca.display().to_string(),
         // The app stands in for an API on the internet (Local Network Access aside).
         "--target-space".into(),
         "public".into(),
@@ -76,7 +85,7 @@ fn check(url: &str, origin: &str, r: &apps::Request, stack: Option<&str>) -> Val
 /// already allows; merging keeps what the check could not see, such as other origins).
 fn apply(s: &mut Settings, report: &Value) -> Option<String> {
     let kind = report["diagnosis"]["kind"].as_str().unwrap_or("");
-    if kind == "redirect" {
+    if kind == "redirect" || kind == "redirect-null-origin" {
         return report["diagnosis"]["final_url"].as_str().map(String::from);
     }
     if PATH_CAUSES.contains(&kind) {
@@ -118,7 +127,7 @@ fn apply(s: &mut Settings, report: &Value) -> Option<String> {
     None
 }
 
-fn scenario(id: String, url: &str, r: &apps::Request) -> Value {
+fn scenario(id: String, url: &str, r: &cases::Request) -> Value {
     let headers: serde_json::Map<String, Value> = r
         .headers
         .iter()
@@ -140,19 +149,25 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
     let page = pages.origin(0);
     let dir = std::env::temp_dir().join(format!("corsair-clinic-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let cases = apps::cases(&page);
-    assert!(cases.len() >= 31, "{}", cases.len());
+    let cases = cases::cases(&page);
+    assert!(cases.len() >= 37, "{}", cases.len());
+    let tls = apps::tls(&dir);
+    let ca = tls.ca.as_path();
+    let chromium = [format!(
+        "--ignore-certificate-errors-spki-list={}",
+        tls.spki
+    )];
 
     // Broken: the diagnosis, and the page's fetch in Chromium, blocked.
     let mut named = Vec::new();
     let mut wrong = Vec::new();
-    let mut fixed: Vec<(Case, Settings, String)> = Vec::new();
+    let mut fixed: Vec<(Case, Settings, String, Vec<u16>)> = Vec::new();
     let mut before = Vec::new();
     {
         let mut running = Vec::new();
         let mut checked = Vec::new();
         for c in cases {
-            let app = App::start(&c, &c.broken, &dir, &page);
+            let app = App::start(&c.broken, &dir, &page);
             // A whole answer, body read, so a cache in front stores it.
             for p in &c.prime {
                 let addr = app.url("");
@@ -162,11 +177,11 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
                 assert_eq!(status, 200, "{}: priming the cache", c.name);
             }
             let url = app.url(&c.request.path);
-            let v = check(&url, &page, &c.request, c.stack_arg);
-            checked.push((c, v, url.clone()));
+            let v = check(&url, &page, &c.request, c.stack_arg, ca);
+            checked.push((c, v, url.clone(), app.ports.clone()));
             running.push(app);
         }
-        for (i, (c, v, url)) in checked.into_iter().enumerate() {
+        for (i, (c, v, url, ports)) in checked.into_iter().enumerate() {
             let kind = v["diagnosis"]["kind"]
                 .as_str()
                 .unwrap_or("none")
@@ -176,6 +191,13 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
                 wrong.push(format!(
                     "{}: the printed fix does not name the mechanism ({m:?}): {summary}",
                     c.name
+                ));
+            }
+            let reason = v["diagnosis"]["redirect_reason"].as_str();
+            if c.reason.is_some_and(|r| reason != Some(r)) {
+                wrong.push(format!(
+                    "{}: the redirect's reason is {reason:?}, expected {:?}",
+                    c.name, c.reason
                 ));
             }
             if kind == c.expect {
@@ -189,10 +211,10 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
             let mut s = c.broken.clone();
             let final_url = apply(&mut s, &v);
             before.push(scenario(format!("before-{i}"), &url, &c.request));
-            fixed.push((c, s, final_url.unwrap_or_default()));
+            fixed.push((c, s, final_url.unwrap_or_default(), ports));
         }
-        let r = run_chromium(&format!("{page}/"), &json!(before));
-        for (i, (c, _, _)) in fixed.iter().enumerate() {
+        let r = run_chromium_with(&format!("{page}/"), &json!(before), &chromium);
+        for (i, (c, _, _, _)) in fixed.iter().enumerate() {
             let res = &r["results"][i];
             if res["ok"].as_bool() != Some(c.expect == "insecure-reflection") {
                 wrong.push(format!("{} before the fix, in Chromium: {res}", c.name));
@@ -204,16 +226,15 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
     // Fixed: the same fetch, and what worked before, in Chromium.
     let mut running = Vec::new();
     let mut after = Vec::new();
-    let mut index: Vec<(&str, String, String, apps::Request)> = Vec::new();
+    let mut index: Vec<(&str, String, String, cases::Request)> = Vec::new();
     let mut others = Vec::new();
-    for (n, (c, s, final_url)) in fixed.iter().enumerate() {
-        let app = App::start(c, s, &dir, &page);
+    for (n, (c, s, final_url, ports)) in fixed.iter().enumerate() {
+        let app = App::start(s, &dir, &page);
         let url = if final_url.is_empty() {
             app.url(&c.request.path)
         } else {
-            // The final URL on the restarted app's port.
-            let u = url::Url::parse(final_url).unwrap();
-            app.url(u.path())
+            // The final URL on the restarted app's ports.
+            app.rebase(ports, final_url)
         };
         after.push(scenario(format!("after-{n}"), &url, &c.request));
         index.push((
@@ -241,7 +262,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
                 c.name,
                 app.url(&c.request.path),
                 o.clone(),
-                apps::Request {
+                cases::Request {
                     expect_blocked: true,
                     ..c.request.clone()
                 },
@@ -249,12 +270,12 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
         }
         running.push(app);
     }
-    let r = run_chromium(&format!("{page}/"), &json!(after));
+    let r = run_chromium_with(&format!("{page}/"), &json!(after), &chromium);
     let mut broken_fixes = Vec::new();
     for (i, (name, what, url, req)) in index.iter().enumerate() {
         let res = &r["results"][i];
         if res["ok"].as_bool() != Some(true) {
-            let v = check(url, &page, req, None);
+            let v = check(url, &page, req, None, ca);
             broken_fixes.push(format!(
                 "{name}: {what} fails after the fix: {res}\n  corsair check: {} {} {}",
                 v["allowed"], v["console"], v["net_error"]
@@ -262,7 +283,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
         }
     }
     for (name, url, origin, w) in &others {
-        let v = check(url, origin, w, None);
+        let v = check(url, origin, w, None, ca);
         if v["allowed"].as_bool() == Some(w.expect_blocked) {
             broken_fixes.push(format!(
                 "{name}: {} from {origin} {} after the fix: {}",
@@ -284,7 +305,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
     let proven = total
         - fixed
             .iter()
-            .filter(|(c, _, _)| broken_fixes.iter().any(|b| b.starts_with(c.name)))
+            .filter(|(c, _, _, _)| broken_fixes.iter().any(|b| b.starts_with(c.name)))
             .count();
     println!(
         "clinic: root cause named {}/{total}, fix proven in Chromium {proven}/{total}",
