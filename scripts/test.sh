@@ -78,10 +78,10 @@ if [ ! -d .test-deps/angular/node_modules/@angular/cli ]; then
 fi
 export CORSAIR_ANGULAR="$root/.test-deps/angular/node_modules"
 
-step "python packages (venv in .test-deps/venv): starlette, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner), marionette-driver (Firefox), jsonschema (the Gateway API schema), httpbin (an echo service for corsair proxy)"
-if ! .test-deps/venv/bin/python -c "import starlette, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner, marionette_driver, jsonschema, httpbin" 2>/dev/null; then
+step "python packages (venv in .test-deps/venv): starlette, fastapi, uvicorn, flask, flask-cors, django, django-cors-headers, pyyaml, cors (CORScanner), marionette-driver (Firefox), jsonschema (the Gateway API schema), httpbin (an echo service for corsair proxy)"
+if ! .test-deps/venv/bin/python -c "import starlette, fastapi, uvicorn, flask, flask_cors, django, corsheaders, yaml, CORScanner, marionette_driver, jsonschema, httpbin" 2>/dev/null; then
   python3 -m venv .test-deps/venv || { sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null && python3 -m venv .test-deps/venv; }
-  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette uvicorn flask flask-cors django django-cors-headers pyyaml cors marionette-driver jsonschema httpbin
+  .test-deps/venv/bin/pip install --quiet --disable-pip-version-check starlette fastapi uvicorn flask flask-cors django django-cors-headers pyyaml cors marionette-driver jsonschema httpbin
 fi
 export CORSAIR_NODE_MODULES="$root/.test-deps/node_modules"
 export CORSAIR_CHROMIUM=/usr/bin/chromium

@@ -65,6 +65,8 @@ pub enum Stack {
     NginxCrossOrigin,
     /// nginx redirecting to a URL with a user name and password in it.
     NginxCredentialsRedirect,
+    /// FastAPI with CORSMiddleware added by `add_middleware`, a crashing route.
+    FastapiInside,
     /// Nothing listening (nginx, once the fix is applied: the server started).
     NotListening,
     /// nginx over TLS with a self-signed certificate nobody trusts (once fixed: the clinic's).
@@ -191,6 +193,7 @@ impl App {
                     t.key.display()
                 ), port));
             }
+            Stack::FastapiInside => procs.push(python(&dir, &fastapi(s, port), port)),
             Stack::NotListening if !s.fixed_path => {}
             Stack::NotListening => procs.push(start_nginx(&dir, &format!(
                 "server {{ listen 127.0.0.1:{port}; location /api/ {{ add_header Access-Control-Allow-Origin {page}; \
@@ -551,6 +554,38 @@ else:
     app = CORSMiddleware(Starlette(routes=routes), **opts)
 uvicorn.run(app, host="127.0.0.1", port={port}, log_level="critical")
 "#,
+        origins = s.origins,
+        methods = s.methods,
+        headers = s.headers.clone().unwrap_or_default(),
+        cred = py_bool(s.credentials),
+    )
+}
+
+fn fastapi(s: &Settings, port: u16) -> String {
+    format!(
+        r#"from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+import uvicorn
+
+api = FastAPI()
+
+@api.get("/api/items")
+def items():
+    return [1, 2, 3]
+
+@api.get("/api/crash")
+def crash():
+    raise RuntimeError("boom")
+
+opts = dict(allow_origins={origins:?}, allow_methods={methods:?}, allow_headers={headers:?}, allow_credentials={cred})
+if {fixed}:
+    app = CORSMiddleware(api, **opts)
+else:
+    api.add_middleware(CORSMiddleware, **opts)
+    app = api
+uvicorn.run(app, host="127.0.0.1", port={port}, log_level="critical")
+"#,
+        fixed = py_bool(s.fixed_path),
         origins = s.origins,
         methods = s.methods,
         headers = s.headers.clone().unwrap_or_default(),

@@ -438,5 +438,16 @@ pub fn cases(page: &str) -> Vec<Case> {
                 get("/api/items"),
             )
         },
+        Case {
+            worked: vec![get("/api/items")],
+            mechanism: Some("CORSMiddleware(app"),
+            stack_arg: Some("fastapi"),
+            ..case(
+                "fastapi: a crash inside add_middleware",
+                "app-error",
+                Settings::new(FastapiInside, &[page]),
+                get("/api/crash"),
+            )
+        },
     ]
 }

@@ -150,7 +150,7 @@ fn the_clinic_names_each_root_cause_and_its_fix_works_on_the_real_app() {
     let dir = std::env::temp_dir().join(format!("corsair-clinic-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cases = cases::cases(&page);
-    assert!(cases.len() >= 37, "{}", cases.len());
+    assert!(cases.len() >= 38, "{}", cases.len());
     let tls = apps::tls(&dir);
     let ca = tls.ca.as_path();
     let chromium = [format!(
