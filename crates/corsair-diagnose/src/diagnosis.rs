@@ -228,7 +228,10 @@ pub fn diagnose(outcome: &Outcome, answers: &[Answer]) -> Option<Diagnosis> {
             "Grant the permission, or serve the API from the space the page is in (see the fix).",
         )
     } else if let Some(e) = &outcome.net_error {
-        network(e)
+        match failed(outcome) {
+            Some(x) if e.code == "ERR_UNEXPECTED_PROXY_AUTH" => cause::proxy_auth(x),
+            _ => network(e),
+        }
     } else {
         let f = outcome.failure.as_ref()?;
         let e = failed(outcome)?;

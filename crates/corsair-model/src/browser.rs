@@ -106,6 +106,13 @@ impl Browser {
         }
     }
 
+    /// Whether a 407 answer on a connection that goes through no proxy is a network error
+    /// (Chromium's `ERR_UNEXPECTED_PROXY_AUTH`, for a preflight and a request alike, with no CORS
+    /// message; observed in Chromium 156). Firefox and WebKit read it as any other answer.
+    pub fn refuses_unexpected_proxy_auth(self) -> bool {
+        self == Browser::Chromium
+    }
+
     /// How the engine applies Local Network Access to a page that calls a more private address
     /// space, or `None` when it does not. Chromium 142 and later refuse a non-secure page, honour
     /// `targetAddressSpace`, and (headless) deny an undecided permission at once. Firefox ESR 153

@@ -396,6 +396,12 @@ impl Fetch {
         if let Some(ex) = self.exchanges.last_mut() {
             ex.response = Some(resp.clone());
         }
+        if resp.status == 407 && self.browser.refuses_unexpected_proxy_auth() {
+            return self.network_error(
+                "ERR_UNEXPECTED_PROXY_AUTH",
+                "the server answered 407 Proxy Authentication Required, and no proxy is in use",
+            );
+        }
         match self.state {
             State::AwaitPreflight => self.on_preflight(resp),
             State::AwaitActual => self.on_actual(resp),
@@ -551,8 +557,12 @@ impl Fetch {
                 && !lna_blocked
                 && self.state == State::Done,
             cross_origin,
-            preflight: self.preflight_sent
-                || (self.exchanges.is_empty() && self.req.needs_preflight()),
+            // What went on the wire: a preflight Local Network Access refused before it was
+            // sent does not count, nor one a request refused up front never needed.
+            preflight: self
+                .exchanges
+                .iter()
+                .any(|e| e.request.kind == ExchangeKind::Preflight),
             final_url: self.url.to_string(),
             failure: self.failure,
             net_error: self.net_error,

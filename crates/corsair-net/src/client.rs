@@ -20,6 +20,7 @@ use tokio_rustls::TlsConnector;
 pub use crate::error::SettingError;
 
 mod errors;
+mod raw;
 #[cfg(test)]
 mod tests;
 mod tls;
@@ -305,6 +306,22 @@ impl Client {
                 s
             }
         };
+        if raw::needed(out) {
+            let (target, host_header) = request_target(out, &host, port, absolute);
+            let head = raw::head(out, &target, &host_header, &self.user_agent)?;
+            return if https {
+                let name = ServerName::try_from(bare_host.clone()).map_err(|_| {
+                    net(
+                        "ERR_INVALID_URL",
+                        format!("'{bare_host}' is not a valid TLS server name"),
+                    )
+                })?;
+                let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
+                raw::exchange(tls, head, out).await
+            } else {
+                raw::exchange(stream, head, out).await
+            };
+        }
         let req = build_request(out, &host, port, &self.user_agent, absolute)?;
         let (mut sender, conn) = if https {
             let name = ServerName::try_from(bare_host.clone()).map_err(|_| {
@@ -605,16 +622,10 @@ async fn tunnel(s: &mut TcpStream, host: &str, port: u16) -> Result<(), NetError
     Ok(())
 }
 
-fn build_request(
-    out: &Outgoing,
-    host: &str,
-    port: u16,
-    ua: &str,
-    absolute: bool,
-) -> Result<hyper::Request<Full<Bytes>>, NetError> {
+/// The request target (origin form, or absolute form through a proxy) and the `Host` value.
+fn request_target(out: &Outgoing, host: &str, port: u16, absolute: bool) -> (String, String) {
     let url = &out.url;
-    let default_port = url.port().is_none();
-    let host_header = if default_port {
+    let host_header = if url.port().is_none() {
         host.to_string()
     } else {
         format!("{host}:{port}")
@@ -630,6 +641,17 @@ fn build_request(
         path.push('?');
         path.push_str(q);
     }
+    (path, host_header)
+}
+
+fn build_request(
+    out: &Outgoing,
+    host: &str,
+    port: u16,
+    ua: &str,
+    absolute: bool,
+) -> Result<hyper::Request<Full<Bytes>>, NetError> {
+    let (path, host_header) = request_target(out, host, port, absolute);
     let mut b = hyper::Request::builder()
         .method(out.method.as_str())
         .uri(path)

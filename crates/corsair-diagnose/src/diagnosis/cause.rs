@@ -59,6 +59,45 @@ pub(super) fn network(e: &NetError) -> Diagnosis {
     simple(kind, summary, evidence, remedy)
 }
 
+/// A 407 from a server reached directly: Chromium fails it as `ERR_UNEXPECTED_PROXY_AUTH`.
+pub(super) fn proxy_auth(x: &Exchange) -> Diagnosis {
+    let preflight = x.request.kind == ExchangeKind::Preflight;
+    let mut evidence = vec![format!("{} {} -> 407", x.request.method, x.request.url)];
+    if let Some(l) = x
+        .response
+        .as_ref()
+        .and_then(|r| line(r, "proxy-authenticate"))
+    {
+        evidence.push(l);
+    }
+    evidence.push("net::ERR_UNEXPECTED_PROXY_AUTH (Chromium prints no CORS message)".into());
+    let mut d = simple(
+        if preflight {
+            Kind::PreflightAuth
+        } else {
+            Kind::AuthWall
+        },
+        format!(
+            "The {} was answered 407 Proxy Authentication Required by a server reached \
+            directly (no proxy in use): Chromium treats that as a network error, whatever the \
+            CORS headers say. Something in front of the app asks for proxy credentials{}.",
+            if preflight { "preflight" } else { "request" },
+            if preflight {
+                ", and a preflight never carries credentials"
+            } else {
+                ""
+            }
+        ),
+        evidence,
+        "Answer authentication failures with 401 (and WWW-Authenticate), not 407, and let \
+        preflights through before authentication.",
+    );
+    d.ruled_out.push(
+        "the CORS headers: Chromium never reads a 407 from a server it reached directly".into(),
+    );
+    d
+}
+
 /// A green verdict that also lets an unrelated origin or `null` read with credentials.
 pub(super) fn reflection(seen: &Seen) -> Option<Diagnosis> {
     for (kind, origin) in [

@@ -304,3 +304,27 @@ fn probes_never_send_an_unsafe_method() {
     assert!(p.iter().all(|p| is_safe(&p.request.method)), "{p:?}");
     assert!(p.iter().all(|p| p.kind != ProbeKind::Again));
 }
+
+/// A 407 from a server reached directly is Chromium's network error, named as the auth layer
+/// that answered it (the preflight's or the request's).
+#[test]
+fn a_407_is_named_as_the_auth_layer_in_front() {
+    let o = run(
+        &spec("PUT", &[], false),
+        vec![head(
+            407,
+            &[
+                ("Proxy-Authenticate", "Basic realm=\"x\""),
+                ("Access-Control-Allow-Origin", PAGE),
+            ],
+        )],
+    );
+    let d = diagnose(&o, &[]).unwrap();
+    assert_eq!(d.kind, Kind::PreflightAuth, "{}", d.summary);
+    assert!(d
+        .evidence
+        .iter()
+        .any(|e| e.starts_with("Proxy-Authenticate:")));
+    let o = run(&spec("GET", &[], false), vec![head(407, &[])]);
+    assert_eq!(diagnose(&o, &[]).unwrap().kind, Kind::AuthWall);
+}

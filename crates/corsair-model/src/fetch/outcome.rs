@@ -53,7 +53,8 @@ pub struct Outcome {
     pub allowed: bool,
     /// Whether CORS applied at all (cross-origin, or made so by a redirect).
     pub cross_origin: bool,
-    /// Whether the browser sent (or would send) a preflight.
+    /// Whether the browser sent a preflight (an OPTIONS went on the wire, or was about to when
+    /// the connection failed); false when nothing was sent, whatever the reason.
     pub preflight: bool,
     /// The CORS failure, when blocked by CORS.
     pub failure: Option<Failure>,

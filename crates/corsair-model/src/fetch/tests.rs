@@ -308,3 +308,53 @@ fn sec_fetch_site_reads_hosts_not_their_text() {
         "same-site"
     );
 }
+
+/// From the held-out LNA set: Chromium refuses a public page's PUT to loopback before its
+/// preflight goes out (the permission denied), so no preflight was sent.
+#[test]
+fn a_preflight_local_network_access_refuses_is_not_sent() {
+    let mut s = spec("PUT", &[], false);
+    s.origin = "https://app.example".into();
+    s.url = "http://127.0.0.1:8080/r".into();
+    s.lna.permissions = crate::lna::Permissions::both(crate::lna::Permission::Denied);
+    let mut f = Fetch::new(&s, Browser::Chromium).unwrap();
+    let Next::Send(out) = f.poll() else {
+        panic!("nothing to send")
+    };
+    assert_eq!(out.kind, ExchangeKind::Preflight);
+    assert!(!f.connected(AddressSpace::Loopback));
+    assert!(matches!(f.poll(), Next::Done));
+    let o = f.finish();
+    assert!(!o.allowed);
+    assert!(!o.preflight, "no OPTIONS went out: {:?}", o.exchanges);
+    assert!(o.exchanges.is_empty());
+}
+
+/// From the WPT-derived set: Chromium fails a 407 from a server reached directly as
+/// `ERR_UNEXPECTED_PROXY_AUTH` (a preflight's and a request's alike); Firefox reads the status.
+#[test]
+fn a_407_is_a_network_error_in_chromium_only() {
+    let r407 = || {
+        resp(
+            407,
+            &[
+                ("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Allow-Methods", "PUT"),
+            ],
+        )
+    };
+    for method in ["PUT", "GET"] {
+        let (o, _) = drive(&spec(method, &[], false), vec![r407()]);
+        assert_eq!(
+            o.net_error.map(|e| e.code).as_deref(),
+            Some("ERR_UNEXPECTED_PROXY_AUTH"),
+            "{method}"
+        );
+        assert!(o.failure.is_none() && !o.allowed);
+    }
+    let (o, _) = drive_as(&spec("PUT", &[], false), vec![r407()], Browser::Firefox);
+    assert_eq!(
+        o.failure.map(|f| f.kind),
+        Some(FailureKind::PreflightInvalidStatus)
+    );
+}

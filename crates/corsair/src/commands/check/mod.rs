@@ -52,8 +52,16 @@ pub(crate) fn parse_header(h: &str) -> Result<(String, String), String> {
             "--header '{h}' has an empty name; write it as 'Name: value'"
         ));
     }
-    Ok((name.to_string(), v.trim().to_string()))
+    // Fetch normalises a value by stripping HTTP whitespace (tab, space, CR, LF) only: a
+    // vertical tab or a form feed stays, and makes `text/plain\x0B` unsafe (a preflight).
+    Ok((
+        name.to_string(),
+        v.trim_matches(HTTP_WHITESPACE).to_string(),
+    ))
 }
+
+/// HTTP whitespace, as Fetch strips it from a header value's ends.
+const HTTP_WHITESPACE: [char; 4] = ['\t', '\n', '\r', ' '];
 
 /// Where an imported request came from.
 pub(crate) struct Import {

@@ -175,3 +175,16 @@ fn a_crash_is_diagnosed_from_the_probes_answers() {
     assert!(t.contains("the policy: the server does allow"), "{t}");
     assert!(t.contains("outside ServerErrorMiddleware"), "{t}");
 }
+
+/// From the WPT-derived set: a vertical tab or a form feed after `text/plain` is not HTTP
+/// whitespace, so the value stays unsafe and Chromium preflights.
+#[test]
+fn a_header_value_keeps_a_vertical_tab_and_a_form_feed() {
+    for (raw, kept) in [
+        ("Content-Type: text/plain\u{b}", "text/plain\u{b}"),
+        ("Content-Type:\u{c}text/plain", "\u{c}text/plain"),
+        ("Content-Type: \ttext/plain \t", "text/plain"),
+    ] {
+        assert_eq!(super::parse_header(raw).unwrap().1, kept, "{raw:?}");
+    }
+}

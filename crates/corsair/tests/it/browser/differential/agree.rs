@@ -4,13 +4,29 @@ use super::*;
 
 #[test]
 fn chromium_and_corsair_check_agree() {
-    let deps = crate::support::browser_deps();
     let server = Server::start(3);
-    let page = server.origin(0);
     let (scenarios, cache_ids) = matrix(&server);
+    let n = assert_chromium_agrees("browser differential", &server, &scenarios, &cache_ids).len();
+    assert!(n >= 300, "only {n} scenarios");
+}
+
+/// Runs `scenarios` in headless Chromium and through `corsair check`: readability, preflight,
+/// the requests sent and the console message must agree. Returns corsair's verdicts.
+pub(crate) fn assert_chromium_agrees(
+    what: &str,
+    server: &Server,
+    scenarios: &[Scenario],
+    cache_ids: &Repeated,
+) -> Vec<Value> {
+    let deps = crate::support::browser_deps();
+    let page = server.origin(0);
     // Chromium pass.
-    let dir = std::env::temp_dir().join(format!("corsair-diff-{}", std::process::id()));
-    let input_path = runner_input(&dir, &page, &scenarios, &cache_ids);
+    let dir = std::env::temp_dir().join(format!(
+        "corsair-diff-{}-{}",
+        std::process::id(),
+        what.replace(' ', "-")
+    ));
+    let input_path = runner_input(&dir, &page, scenarios, cache_ids);
     let out = Command::new("node")
         .arg(crate::support::workspace_root().join("tests/browser/runner.mjs"))
         .arg(&input_path)
@@ -39,7 +55,7 @@ fn chromium_and_corsair_check_agree() {
         .collect();
 
     // corsair pass.
-    let verdicts = corsair_pass(&page, &scenarios, "chromium");
+    let verdicts = corsair_pass(&page, scenarios, "chromium");
 
     let mut disagreements = Vec::new();
     let mut why_explain = Vec::new();
@@ -244,13 +260,12 @@ fn chromium_and_corsair_check_agree() {
         .filter(|v| v["preflight"].as_bool().unwrap())
         .count();
     println!(
-        "browser differential: Chromium {version}: {} scenarios ({blocked} blocked, {preflighted} \
+        "{what}: Chromium {version}: {} scenarios ({blocked} blocked, {preflighted} \
             preflighted), {} disagreements",
         scenarios.len(),
         disagreements.len()
     );
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(scenarios.len() >= 300, "only {} scenarios", scenarios.len());
     assert!(
         disagreements.is_empty(),
         "{} of {} scenarios disagree with Chromium {version}:\n{}",
@@ -258,6 +273,7 @@ fn chromium_and_corsair_check_agree() {
         scenarios.len(),
         disagreements.join("\n")
     );
+    verdicts
 }
 
 /// Whether `corsair explain` misreads an engine's real console output for one request: it must
@@ -307,13 +323,13 @@ fn sent(log: &[crate::support::Seen], marker: &str) -> String {
 
 /// The Firefox or WebKit run against `corsair check --browser BROWSER`: readability, preflight,
 /// the preflight cache, and the whole console output of every blocked request must agree.
-fn assert_engine_agrees(
+pub(crate) fn assert_engine_agrees(
     browser: &str,
     server: &Server,
     scenarios: &[Scenario],
     cache_ids: &Repeated,
     run: EngineRun,
-) {
+) -> Vec<Value> {
     let log = server.take_log();
     let page = server.origin(0);
     let verdicts = corsair_pass(&page, scenarios, browser);
@@ -394,6 +410,7 @@ fn assert_engine_agrees(
         scenarios.len(),
         disagreements.join("\n")
     );
+    verdicts
 }
 
 /// The same matrix in real headless Firefox ESR (Marionette, tests/browser/firefox.py, in a

@@ -194,7 +194,7 @@ fn api_listener() -> usize {
 }
 
 /// One path of a profile: `/{id}/LEAF` on listener `on`.
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct ProfileRoute {
     on: usize,
     leaf: String,
@@ -202,7 +202,7 @@ struct ProfileRoute {
     actual: Answer,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 struct Answer {
     status: u16,
     #[serde(default)]
@@ -490,5 +490,6 @@ fn corsair_pass(page: &str, scenarios: &[Scenario], browser: &str) -> Vec<Value>
 }
 
 mod agree;
+// mod wpt;
 
 pub(crate) use agree::explain_disagrees;
