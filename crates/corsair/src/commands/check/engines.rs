@@ -200,21 +200,55 @@ pub(super) fn all_engines(
                     see each one's cause below."
                 );
             }
+            // Every engine's console together, the first to fail marked, then the causes
+            // (engines that fail alike named together), then one fix per distinct failure.
+            if outcomes.iter().any(|o| o.console().is_some()) {
+                out!(w, "\n{HEAD}Console, engine by engine{HEAD:#}");
+            }
+            for o in &outcomes {
+                let Some(text) = o.console() else {
+                    continue;
+                };
+                let first = if fails_first.contains(&o.browser) {
+                    " (fails first)"
+                } else {
+                    ""
+                };
+                out!(w, "  {HEAD}{}{HEAD:#}{DIM}{first}{DIM:#}", o.browser.name());
+                for line in text.lines() {
+                    out!(w, "    {BAD}{}{BAD:#}", super::report::shown(line));
+                }
+            }
+            let mut causes: Vec<(String, Vec<&str>)> = Vec::new();
+            for c in checked.iter().filter(|c| !c.outcome.allowed) {
+                let o = &c.outcome;
+                let mut said = String::new();
+                if let Some(cause) = o.cause() {
+                    said.push_str(&format!("\n    {DIM}failed check:{DIM:#} {cause}"));
+                }
+                if let Some(d) = &c.diagnosis {
+                    said.push_str(&format!(
+                        "\n    {DIM}cause ({}):{DIM:#} {}",
+                        d.kind.id(),
+                        d.summary
+                    ));
+                }
+                match causes.iter_mut().find(|(t, _)| *t == said) {
+                    Some((_, names)) => names.push(o.browser.name()),
+                    None => causes.push((said, vec![o.browser.name()])),
+                }
+            }
+            if !causes.is_empty() {
+                out!(w, "\n{HEAD}Why{HEAD:#}");
+            }
+            for (said, names) in &causes {
+                out!(w, "  {}{said}", names.join(", "));
+            }
             let mut fixes_shown = Vec::new();
             for c in checked {
                 let o = &c.outcome;
-                if o.allowed {
-                    continue;
-                }
-                super::report::write_console(w, o);
-                if let Some(cause) = o.cause() {
-                    out!(w, "  {DIM}failed check:{DIM:#} {cause}");
-                }
-                if let Some(d) = &c.diagnosis {
-                    out!(w, "  {DIM}cause ({}):{DIM:#} {}", d.kind.id(), d.summary);
-                }
                 // One fix per distinct failure: engines that fail alike share it.
-                if let Some(f) = &o.failure {
+                if let Some(f) = o.failure.as_ref().filter(|_| !o.allowed) {
                     if !fixes_shown.contains(&(f.kind, f.stage)) {
                         fixes_shown.push((f.kind, f.stage));
                         crate::commands::write_fix(

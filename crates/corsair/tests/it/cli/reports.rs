@@ -507,7 +507,9 @@ fn browser_all_gives_one_verdict_per_engine_and_which_fails_first() {
         "{t}"
     );
     assert!(
-        t.contains("Console (firefox)") && !t.contains("Console (safari)"),
+        t.contains("Console, engine by engine\n  chromium (fails first)")
+            && t.contains("\n  firefox (fails first)\n")
+            && !t.contains("\n  safari\n    "),
         "{t}"
     );
 

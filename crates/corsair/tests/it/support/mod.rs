@@ -16,6 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
 pub mod peers;
+mod wire;
 
 /// A canned response.
 #[derive(Clone, Debug, Default)]
@@ -121,7 +122,7 @@ impl Server {
                             }
                         });
                         let _ = hyper::server::conn::http1::Builder::new()
-                            .serve_connection(TokioIo::new(stream), svc)
+                            .serve_connection(TokioIo::new(wire::Wire::new(stream)), svc)
                             .await;
                     });
                 }
@@ -198,9 +199,17 @@ fn answer(
     };
     let mut b = hyper::Response::builder().status(r.status);
     for (n, v) in &r.headers {
+        // NUL goes out as its marker, which the connection turns back into NUL.
+        let v: Vec<u8> = v
+            .iter()
+            .flat_map(|&c| match c {
+                0 => wire::NUL.as_bytes().to_vec(),
+                c => vec![c],
+            })
+            .collect();
         b = b.header(
             n.as_str(),
-            hyper::header::HeaderValue::from_bytes(v).unwrap(),
+            hyper::header::HeaderValue::from_bytes(&v).unwrap(),
         );
     }
     let body = match r.body {
