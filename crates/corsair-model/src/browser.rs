@@ -106,6 +106,18 @@ impl Browser {
         }
     }
 
+    /// Whether an empty field line of a header repeated with non-empty lines is skipped when
+    /// the lines are merged (Firefox), rather than joined as an empty member.
+    pub fn skips_empty_repeated_lines(self) -> bool {
+        self == Browser::Firefox
+    }
+
+    /// Whether the engine quotes a whole invalid Access-Control-Allow-Methods or -Headers
+    /// value in its message (WebKit), rather than the token that is not one.
+    pub fn quotes_whole_allow_list(self) -> bool {
+        self == Browser::Safari
+    }
+
     /// Whether a 407 answer on a connection that goes through no proxy is a network error
     /// (Chromium's `ERR_UNEXPECTED_PROXY_AUTH`, for a preflight and a request alike, with no CORS
     /// message; observed in Chromium 156). Firefox and WebKit read it as any other answer.

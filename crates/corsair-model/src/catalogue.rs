@@ -204,7 +204,8 @@ fn firefox(f: &Failure) -> String {
                 {status}.\n{failed}"
         ),
         (_, Stage::Preflight) => format!("{first}\n{failed}"),
-        (_, Stage::Actual) if (300..400).contains(&f.status.unwrap_or(0)) => {
+        // A redirect, not any 3xx: a 304 gets the reason line only (WPT's send-conditional-cors).
+        (_, Stage::Actual) if matches!(f.status, Some(301 | 302 | 303 | 307 | 308)) => {
             format!("{first}\n{failed}")
         }
         _ => first,
@@ -222,6 +223,63 @@ pub fn network_console(browser: Browser, code: &str, url: &str, api: RequestApi)
             api,
         )),
         _ => None,
+    }
+}
+
+/// What each engine logs when a redirect points to `target`, whose scheme is not HTTP(S), as
+/// observed on the Web Platform Tests' redirect-schemes and redirect-location cases: Chromium
+/// names the schemes it supports for CORS (and logs nothing for `data:`, `about:` and `blob:`,
+/// which it refuses without a CORS message), WebKit refuses a "non CORS scheme" (a `blob:`
+/// URL as a local resource), Firefox logs nothing.
+pub fn unsafe_redirect_console(
+    browser: Browser,
+    target: &str,
+    url: &str,
+    initial: &str,
+    origin: &str,
+    api: RequestApi,
+) -> Option<String> {
+    let scheme = target
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    match browser {
+        Browser::Chromium => {
+            const SUPPORTED: [&str; 8] = [
+                "chrome",
+                "chrome-experimental-site-token-provider",
+                "chrome-extension",
+                "chrome-untrusted",
+                "data",
+                "http",
+                "https",
+                "isolated-app",
+            ];
+            if SUPPORTED.contains(&scheme.as_str()) || matches!(scheme.as_str(), "about" | "blob") {
+                return None;
+            }
+            Some(format!(
+                "Access to {} at '{target}' (redirected from '{initial}') from origin '{origin}' \
+                has been blocked by CORS policy: Cross origin requests are only supported for \
+                protocol schemes: {}.",
+                api.chromium_resource(),
+                SUPPORTED.join(", ")
+            ))
+        }
+        Browser::Safari => {
+            let first = if scheme == "blob" {
+                format!("Not allowed to load local resource: {target}")
+            } else {
+                format!(
+                    "Cross-origin redirection to {target} denied by Cross-Origin Resource \
+                    Sharing policy: not allowed to follow a cross-origin CORS redirection with \
+                    non CORS scheme"
+                )
+            };
+            Some(safari_second_line(first, url, api))
+        }
+        Browser::Firefox => None,
     }
 }
 

@@ -122,6 +122,8 @@ pub struct Fetch {
     state: State,
     exchanges: Vec<Exchange>,
     preflight_sent: bool,
+    /// The target of a redirect refused for its scheme.
+    unsafe_redirect: Option<String>,
     grant: Option<Grant>,
     failure: Option<Failure>,
     net_error: Option<NetError>,
@@ -156,11 +158,12 @@ impl Fetch {
             tainted: false,
             method: req.method.clone(),
             headers: req.headers.clone(),
-            body: spec.body.clone(),
+            body: spec.body.clone().filter(|_| req.body),
             redirects: 0,
             state: State::Start,
             exchanges: Vec::new(),
             preflight_sent: false,
+            unsafe_redirect: None,
             grant: None,
             failure: None,
             net_error: None,
@@ -393,6 +396,11 @@ impl Fetch {
 
     /// Hands over the response head to the request [`Fetch::poll`] returned last.
     pub fn receive(&mut self, resp: ResponseHead) {
+        let resp = if self.browser.skips_empty_repeated_lines() {
+            without_empty_repeats(resp)
+        } else {
+            resp
+        };
         if let Some(ex) = self.exchanges.last_mut() {
             ex.response = Some(resp.clone());
         }
@@ -529,10 +537,13 @@ impl Fetch {
                 "ERR_INVALID_REDIRECT",
                 &format!("the Location '{l}' is not a valid URL"),
             ),
-            Err(RedirectError::NotHttp(l)) => self.network_error(
-                "ERR_UNSAFE_REDIRECT",
-                &format!("the redirect to '{l}' leaves http(s)"),
-            ),
+            Err(RedirectError::NotHttp(l)) => {
+                self.network_error(
+                    "ERR_UNSAFE_REDIRECT",
+                    &format!("the redirect to '{l}' leaves http(s)"),
+                );
+                self.unsafe_redirect = Some(l);
+            }
         }
     }
 
@@ -568,10 +579,28 @@ impl Fetch {
             net_error: self.net_error,
             exchanges: self.exchanges,
             grant: self.grant,
+            unsafe_redirect: self.unsafe_redirect,
             request: self.req,
             lna: self.lna,
         }
     }
+}
+
+/// `resp` without the empty field lines of a header that has other, non-empty lines: Firefox
+/// merges repeated lines skipping empty ones (`nsHttpHeaderArray::MergeHeader`), so
+/// `Access-Control-Allow-Origin:` followed by `Access-Control-Allow-Origin: *` is one `*`
+/// (WPT's cors/origin.htm "Disallow multiple headers (, *)", allowed in Firefox 153).
+fn without_empty_repeats(mut resp: ResponseHead) -> ResponseHead {
+    let full: Vec<String> = resp
+        .headers
+        .iter()
+        .filter(|(_, v)| !v.iter().all(|b| matches!(b, b' ' | b'\t')))
+        .map(|(n, _)| n.to_ascii_lowercase())
+        .collect();
+    resp.headers.retain(|(n, v)| {
+        !v.iter().all(|b| matches!(b, b' ' | b'\t')) || !full.contains(&n.to_ascii_lowercase())
+    });
+    resp
 }
 
 /// Whether two serialised hosts are the same site ([`Host::same_site`]), read as hosts.

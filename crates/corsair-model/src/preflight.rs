@@ -202,14 +202,32 @@ pub fn check_response(
     if !resp.is_ok() {
         return Err(status_err());
     }
+    // The offending value as the engine quotes it: the token (Chromium, Firefox), or the whole
+    // header (WebKit; WPT's cors-preflight-response-validation).
+    let quoted = |value: &str, bad: NotAToken| {
+        if browser.quotes_whole_allow_list() {
+            value.to_string()
+        } else {
+            bad.0
+        }
+    };
     let methods = match resp.get("access-control-allow-methods") {
-        Some(j) => parse_list(&j.value)
-            .map_err(|bad| err(FailureKind::InvalidAllowMethods, Some(bad.0)))?,
+        Some(j) => parse_list(&j.value).map_err(|bad| {
+            err(
+                FailureKind::InvalidAllowMethods,
+                Some(quoted(&j.value, bad)),
+            )
+        })?,
         None => Vec::new(),
     };
     let headers: Vec<String> = match resp.get("access-control-allow-headers") {
         Some(j) => parse_list(&j.value)
-            .map_err(|bad| err(FailureKind::InvalidAllowHeaders, Some(bad.0)))?
+            .map_err(|bad| {
+                err(
+                    FailureKind::InvalidAllowHeaders,
+                    Some(quoted(&j.value, bad)),
+                )
+            })?
             .into_iter()
             .map(|h| h.to_ascii_lowercase())
             .collect(),

@@ -20,6 +20,7 @@ use tokio_rustls::TlsConnector;
 pub use crate::error::SettingError;
 
 mod errors;
+mod lenient;
 mod raw;
 #[cfg(test)]
 mod tests;
@@ -331,9 +332,9 @@ impl Client {
                 )
             })?;
             let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
-            handshake(TokioIo::new(tls)).await?
+            handshake(TokioIo::new(lenient::Lenient::new(tls))).await?
         } else {
-            handshake(TokioIo::new(stream)).await?
+            handshake(TokioIo::new(lenient::Lenient::new(stream))).await?
         };
         if !self.keep_alive {
             // One connection per exchange, as a browser's fresh connection: the body is not read.
@@ -499,7 +500,7 @@ fn head_of<B>(resp: &hyper::Response<B>) -> Result<ResponseHead, NetError> {
         headers: resp
             .headers()
             .iter()
-            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
+            .map(|(n, v)| (n.as_str().to_string(), lenient::unescape(v.as_bytes())))
             .collect(),
     };
     let size: usize = head

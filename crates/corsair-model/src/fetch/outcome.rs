@@ -68,6 +68,10 @@ pub struct Outcome {
     pub grant: Option<Grant>,
     /// The URL of the last response.
     pub final_url: String,
+    /// Where a redirect the browser refused to follow pointed, when its scheme is not HTTP(S)
+    /// (each engine words that refusal its own way).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unsafe_redirect: Option<String>,
     /// Local Network Access, when the browser enforces it (Chromium, Firefox).
     pub lna: Option<LnaReport>,
 }
@@ -109,6 +113,18 @@ impl Outcome {
         if let Some(f) = &self.failure {
             return Some(catalogue::console_message(f, self.request.api, browser));
         }
+        if let Some(text) = self.unsafe_redirect.as_ref().and_then(|target| {
+            catalogue::unsafe_redirect_console(
+                browser,
+                target,
+                &self.final_url,
+                self.request.url.as_str(),
+                &self.request.origin.to_string(),
+                self.request.api,
+            )
+        }) {
+            return Some(text);
+        }
         if let Some(text) = self.net_error.as_ref().and_then(|e| {
             catalogue::network_console(browser, &e.code, &self.final_url, self.request.api)
         }) {
@@ -116,6 +132,12 @@ impl Outcome {
         }
         if browser == Browser::Firefox && self.cross_origin && self.net_error.is_some() {
             return Some(catalogue::firefox_not_succeeded(&self.final_url));
+        }
+        // Chromium's DevTools line for a failed load; Firefox and WebKit log nothing for a
+        // network error of a same-origin request (observed on WPT's redirect-count and
+        // header-value-null-byte cases).
+        if browser != Browser::Chromium {
+            return None;
         }
         self.net_error.as_ref().map(|e| {
             let method = self

@@ -199,17 +199,10 @@ fn answer(
     };
     let mut b = hyper::Response::builder().status(r.status);
     for (n, v) in &r.headers {
-        // NUL goes out as its marker, which the connection turns back into NUL.
-        let v: Vec<u8> = v
-            .iter()
-            .flat_map(|&c| match c {
-                0 => wire::NUL.as_bytes().to_vec(),
-                c => vec![c],
-            })
-            .collect();
+        // Control bytes go out as marks, which the connection turns back into the bytes.
         b = b.header(
             n.as_str(),
-            hyper::header::HeaderValue::from_bytes(&v).unwrap(),
+            hyper::header::HeaderValue::from_bytes(&wire::marked(v)).unwrap(),
         );
     }
     let body = match r.body {

@@ -1,15 +1,30 @@
 //! The test server's connection, with two liberties hyper does not take: a request may carry
 //! the control bytes Fetch allows in a header value (0x01 to 0x08, 0x0B, 0x0C, 0x0E to 0x1F,
 //! 0x7F; hyper's parser refuses them, browsers send them), which the server reads as `?`; and a
-//! response header value may hold NUL, written in a [`Resp`](super::Resp) as [`NUL`] (hyper
-//! refuses NUL in a value; a hostile server sends it).
+//! response header value may hold any control byte, NUL included, written by [`marked`] (hyper
+//! refuses them in a value; a hostile server sends them).
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// How a NUL byte is written in a response header value given to the test server.
-pub const NUL: &str = "<corsair-nul>";
+/// How a control byte is written in a response header value handed to hyper: `<corsair-xHH>`.
+const MARK: &[u8] = b"<corsair-x";
+
+/// A response header value with the bytes hyper refuses written as marks, which the
+/// connection turns back into the bytes.
+pub fn marked(v: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(v.len());
+    for &c in v {
+        if (c < 0x20 && c != b'\t') || c == 0x7f {
+            out.extend_from_slice(MARK);
+            out.extend_from_slice(format!("{c:02x}>").as_bytes());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
 
 pub struct Wire<S> {
     inner: S,
@@ -77,12 +92,15 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Wire<S> {
             Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
             Poll::Pending => return Poll::Pending,
         }
-        let marker = NUL.as_bytes();
         let mut i = 0;
         while i < buf.len() {
-            if buf[i..].starts_with(marker) {
-                self.pending.push(0);
-                i += marker.len();
+            let byte = buf[i..]
+                .strip_prefix(MARK)
+                .filter(|r| r.len() >= 3 && r[2] == b'>')
+                .and_then(|r| u8::from_str_radix(std::str::from_utf8(&r[..2]).ok()?, 16).ok());
+            if let Some(b) = byte {
+                self.pending.push(b);
+                i += MARK.len() + 3;
             } else {
                 self.pending.push(buf[i]);
                 i += 1;

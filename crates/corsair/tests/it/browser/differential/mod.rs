@@ -490,6 +490,6 @@ fn corsair_pass(page: &str, scenarios: &[Scenario], browser: &str) -> Vec<Value>
 }
 
 mod agree;
-// mod wpt;
+mod wpt;
 
 pub(crate) use agree::explain_disagrees;

@@ -48,8 +48,7 @@ fn cases() -> Vec<Case> {
         ("cors.toml", include_str!("../wpt/cors.toml")),
         ("fetch-xhr.toml", include_str!("../wpt/fetch-xhr.toml")),
     ] {
-        let c: Cases =
-            toml::from_str(text).unwrap_or_else(|e| panic!("browser/wpt/{file}: {e}"));
+        let c: Cases = toml::from_str(text).unwrap_or_else(|e| panic!("browser/wpt/{file}: {e}"));
         for case in &c.case {
             assert!(
                 matches!(case.wpt.as_str(), "allowed" | "blocked"),
