@@ -311,12 +311,7 @@ impl Client {
             let (target, host_header) = request_target(out, &host, port, absolute);
             let head = raw::head(out, &target, &host_header, &self.user_agent)?;
             return if https {
-                let name = ServerName::try_from(bare_host.clone()).map_err(|_| {
-                    net(
-                        "ERR_INVALID_URL",
-                        format!("'{bare_host}' is not a valid TLS server name"),
-                    )
-                })?;
+                let name = tls_name(&bare_host)?;
                 let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
                 raw::exchange(tls, head, out).await
             } else {
@@ -325,12 +320,7 @@ impl Client {
         }
         let req = build_request(out, &host, port, &self.user_agent, absolute)?;
         let (mut sender, conn) = if https {
-            let name = ServerName::try_from(bare_host.clone()).map_err(|_| {
-                net(
-                    "ERR_INVALID_URL",
-                    format!("'{bare_host}' is not a valid TLS server name"),
-                )
-            })?;
+            let name = tls_name(&bare_host)?;
             let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
             handshake(TokioIo::new(lenient::Lenient::new(tls))).await?
         } else {
@@ -621,6 +611,16 @@ async fn tunnel(s: &mut TcpStream, host: &str, port: u16) -> Result<(), NetError
         ));
     }
     Ok(())
+}
+
+/// The TLS server name of `host` (brackets removed).
+fn tls_name(host: &str) -> Result<ServerName<'static>, NetError> {
+    ServerName::try_from(host.to_string()).map_err(|_| {
+        net(
+            "ERR_INVALID_URL",
+            format!("'{host}' is not a valid TLS server name"),
+        )
+    })
 }
 
 /// The request target (origin form, or absolute form through a proxy) and the `Host` value.
