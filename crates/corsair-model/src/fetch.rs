@@ -591,15 +591,15 @@ impl Fetch {
 /// `Access-Control-Allow-Origin:` followed by `Access-Control-Allow-Origin: *` is one `*`
 /// (WPT's cors/origin.htm "Disallow multiple headers (, *)", allowed in Firefox 153).
 fn without_empty_repeats(mut resp: ResponseHead) -> ResponseHead {
+    let blank = |v: &[u8]| v.iter().all(|b| matches!(b, b' ' | b'\t'));
     let full: Vec<String> = resp
         .headers
         .iter()
-        .filter(|(_, v)| !v.iter().all(|b| matches!(b, b' ' | b'\t')))
+        .filter(|(_, v)| !blank(v))
         .map(|(n, _)| n.to_ascii_lowercase())
         .collect();
-    resp.headers.retain(|(n, v)| {
-        !v.iter().all(|b| matches!(b, b' ' | b'\t')) || !full.contains(&n.to_ascii_lowercase())
-    });
+    resp.headers
+        .retain(|(n, v)| !blank(v) || !full.contains(&n.to_ascii_lowercase()));
     resp
 }
 

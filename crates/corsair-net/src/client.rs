@@ -313,9 +313,9 @@ impl Client {
             return if https {
                 let name = tls_name(&bare_host)?;
                 let tls = self.tls.connect(name, stream).await.map_err(tls_error)?;
-                raw::exchange(tls, head, out).await
+                raw::exchange(lenient::Lenient::new(tls), head, out).await
             } else {
-                raw::exchange(stream, head, out).await
+                raw::exchange(lenient::Lenient::new(stream), head, out).await
             };
         }
         let req = build_request(out, &host, port, &self.user_agent, absolute)?;

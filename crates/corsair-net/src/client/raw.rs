@@ -1,7 +1,8 @@
 //! The exchange for a request whose header values hold bytes the `http` crate refuses but Fetch
 //! allows in a value (every byte but NUL, CR and LF: 0x01 to 0x08, 0x0B, 0x0C, 0x0E to 0x1F and
 //! 0x7F). A browser sends them after a preflight; hyper cannot, so such a request is written by
-//! hand, on its own connection, and its answer read with corsair-http1's parser.
+//! hand, on its own connection, and its answer read with corsair-http1's parser (through the
+//! caller's [`Lenient`](super::lenient::Lenient), as hyper's answers are).
 
 use super::errors::net;
 use super::{MAX_HEAD, SAMPLE};
@@ -97,7 +98,12 @@ where
         status: parsed.code(),
         headers: parsed
             .headers()
-            .map(|(n, v)| (String::from_utf8_lossy(n).to_ascii_lowercase(), v.to_vec()))
+            .map(|(n, v)| {
+                (
+                    String::from_utf8_lossy(n).to_ascii_lowercase(),
+                    super::lenient::unescape(v),
+                )
+            })
             .collect(),
     };
     let mut body = buf.split_off(len);
